@@ -1,0 +1,122 @@
+import { registerMissingWasmKernels } from './backends/wasm-kernels.js';
+import { ShiftmixError } from './errors.js';
+import { tf } from './tf.js';
+
+export type BackendName = 'auto' | 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
+export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'webgpu', 'tensorflow'];
+
+export interface BackendInfo {
+  /** The tfjs backend now active. */
+  backend: Exclude<BackendName, 'auto'>;
+  /** Adapter or device description, when the backend has one. */
+  adapter?: string;
+  /** True when the adapter is a software rasterizer (SwiftShader, llvmpipe). */
+  software?: boolean;
+}
+
+/**
+ * A GPU backend that lives outside core (`@shiftmix/webgpu` registers itself here, so
+ * core never depends on it). `probe` says whether a usable adapter exists without
+ * activating anything; `activate` creates and selects the tfjs backend.
+ */
+export interface BackendProvider {
+  probe(): Promise<{ available: boolean; software: boolean; adapter?: string; reason?: string }>;
+  activate(): Promise<BackendInfo>;
+}
+
+const providers = new Map<string, BackendProvider>();
+
+export function registerBackendProvider(name: 'webgpu', provider: BackendProvider): void {
+  providers.set(name, provider);
+}
+
+async function webgpuProvider(): Promise<BackendProvider | undefined> {
+  if (!providers.has('webgpu')) {
+    try {
+      // Optional: present when the user installed @shiftmix/webgpu; importing it registers the provider.
+      const specifier = '@shiftmix/webgpu';
+      await import(/* @vite-ignore */ specifier);
+    } catch {
+      return undefined;
+    }
+  }
+  return providers.get('webgpu');
+}
+
+async function activateWasm(): Promise<BackendInfo> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  registerMissingWasmKernels();
+  if (!(await tf.setBackend('wasm'))) {
+    throw new ShiftmixError('the wasm backend failed to initialize', 'Use --backend cpu, or reinstall @tensorflow/tfjs-backend-wasm', 'E_BACKEND');
+  }
+  await tf.ready();
+  return { backend: 'wasm' };
+}
+
+async function activateTensorflow(): Promise<BackendInfo> {
+  const candidates = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+  const failures: string[] = [];
+  for (const name of candidates) {
+    try {
+      await import(/* @vite-ignore */ name);
+      if (await tf.setBackend('tensorflow')) {
+        await tf.ready();
+        return { backend: 'tensorflow', adapter: name };
+      }
+      failures.push(`${name} loaded but its backend did not start`);
+    } catch (error) {
+      failures.push(`${name}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new ShiftmixError(
+    `the tensorflow backend needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, and neither loads (${failures.join('; ')})`,
+    'Install one of them next to shiftmix (npm install @tensorflow/tfjs-node; the -gpu variant needs CUDA 11), or use --backend wasm',
+    'E_BACKEND',
+  );
+}
+
+/**
+ * Selects and initializes a backend. `auto` takes webgpu when a hardware adapter is
+ * present and @shiftmix/webgpu is installed, else wasm.
+ */
+export async function selectBackend(name: BackendName = 'auto'): Promise<BackendInfo> {
+  switch (name) {
+    case 'auto': {
+      const provider = await webgpuProvider();
+      if (provider) {
+        const probe = await provider.probe().catch(() => undefined);
+        if (probe?.available && !probe.software) return provider.activate();
+      }
+      return activateWasm();
+    }
+    case 'wasm':
+      return activateWasm();
+    case 'cpu':
+      await tf.setBackend('cpu');
+      await tf.ready();
+      return { backend: 'cpu' };
+    case 'webgpu': {
+      const provider = await webgpuProvider();
+      if (!provider) {
+        throw new ShiftmixError(
+          'the webgpu backend needs the @shiftmix/webgpu package, which is not installed',
+          'Install it (npm install @shiftmix/webgpu), or use --backend wasm',
+          'E_BACKEND',
+        );
+      }
+      const probe = await provider.probe();
+      if (!probe.available) {
+        throw new ShiftmixError(
+          `no usable WebGPU adapter${probe.reason ? `: ${probe.reason}` : ''}`,
+          'Check the GPU driver (Vulkan on Linux), or use --backend wasm',
+          'E_BACKEND',
+        );
+      }
+      return provider.activate();
+    }
+    case 'tensorflow':
+      return activateTensorflow();
+    default:
+      throw new ShiftmixError(`unknown backend "${String(name)}"`, `Use one of ${BACKEND_NAMES.join(', ')}`, 'E_BACKEND');
+  }
+}

@@ -1,0 +1,43 @@
+export { tf } from './tf.js';
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from './tf.js';
+export { ShiftmixError, isShiftmixError } from './errors.js';
+export { Rng } from './rng.js';
+export {
+  MIXER_SPECIFICATION_VERSION,
+  type AnyMixerSpec,
+  type ForwardOptions,
+  type Mixer,
+  type MixerContext,
+  type MixerSpec,
+  type MixerState,
+  type WeightInit,
+} from './contract.js';
+export type { OnnxAttribute, OnnxGraph, OnnxLowered, OnnxLowering } from './onnx-graph.js';
+export {
+  getMixer,
+  hasMixer,
+  listMixers,
+  registerMixer,
+  setRegistryWarningHandler,
+  unregisterMixer,
+  type RegisteredMixer,
+} from './registry.js';
+export {
+  channelGroups,
+  computeShiftSchedule,
+  radixBase,
+  type ScheduleKind,
+  type ScheduleResult,
+  type ShiftSchedule,
+} from './schedule.js';
+export { createWeightInit } from './init.js';
+export { dropout, gelu, layerNorm, linear, shiftTime } from './layers.js';
+export {
+  BACKEND_NAMES,
+  registerBackendProvider,
+  selectBackend,
+  type BackendInfo,
+  type BackendName,
+  type BackendProvider,
+} from './backend.js';
+export { registerMissingWasmKernels, unsortedSegmentSumReference } from './backends/wasm-kernels.js';
