@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// Makes a fresh clone runnable: installs the locked dependencies when node_modules is
+// missing or older than package-lock.json, then builds every package (turbo caches
+// builds, so this is quick when nothing changed).
+import { execSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+
+const run = (command) => execSync(command, { stdio: 'inherit' });
+const marker = 'node_modules/.package-lock.json';
+const stale = !existsSync(marker) || statSync(marker).mtimeMs < statSync('package-lock.json').mtimeMs;
+
+if (stale) {
+  console.log('shiftmix: installing dependencies (npm ci)');
+  run('npm ci --no-audit --no-fund');
+}
+run('npx turbo run build --output-logs=errors-only');
