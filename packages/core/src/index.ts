@@ -41,3 +41,15 @@ export {
   type BackendProvider,
 } from './backend.js';
 export { registerMissingWasmKernels, unsortedSegmentSumReference } from './backends/wasm-kernels.js';
+export {
+  SHIFTMIX_ATTENTION_KERNEL,
+  applyRope,
+  cachedAttention,
+  causalAttention,
+  causalAttentionComposite,
+  causalMask,
+  hasFusedAttention,
+  ropeTables,
+  type CausalAttentionKernelAttrs,
+  type CausalAttentionOptions,
+} from './ops/attention.js';
