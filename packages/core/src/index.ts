@@ -53,3 +53,18 @@ export {
   type CausalAttentionKernelAttrs,
   type CausalAttentionOptions,
 } from './ops/attention.js';
+export {
+  FUSION_BLEND_KERNEL,
+  HSM_AB_KERNEL,
+  checkShifts,
+  createShiftRing,
+  fusionBlend,
+  fusionBlendReference,
+  groupShift,
+  hasFusedKernel,
+  hsmAbMix,
+  hsmAbMixReference,
+  readShiftRing,
+  shiftRingSize,
+  writeShiftRing,
+} from './ops/index.js';
