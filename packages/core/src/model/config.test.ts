@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerMixer, unregisterMixer } from '../registry.js';
+import { attentionBlockParamCount, ffnParamCount, matchedFfnWidth, parseLayerPattern, resolveModelConfig } from './config.js';
+import { toyMean, toyShift } from './toy-mixers.test-util.js';
+
+beforeAll(() => {
+  registerMixer(toyShift);
+  registerMixer(toyMean);
+});
+afterAll(() => {
+  unregisterMixer('toy-shift');
+  unregisterMixer('toy-mean');
+});
+
+describe('parseLayerPattern', () => {
+  it('expands counts in order', () => {
+    expect(parseLayerPattern('toy-shift*2, toy-mean ,toy-shift')).toEqual(['toy-shift', 'toy-shift', 'toy-mean', 'toy-shift']);
+    expect(parseLayerPattern('toy-mean * 3')).toEqual(['toy-mean', 'toy-mean', 'toy-mean']);
+  });
+
+  it('rejects empty patterns and empty parts', () => {
+    expect(() => parseLayerPattern('')).toThrow(/layer pattern is empty/);
+    expect(() => parseLayerPattern('  ')).toThrow(/layer pattern is empty/);
+    expect(() => parseLayerPattern('toy-shift,,toy-mean')).toThrow(/part 2 .* is empty/);
+    expect(() => parseLayerPattern('toy-shift,')).toThrow(/part 2 .* is empty/);
+  });
+
+  it('rejects bad counts', () => {
+    for (const bad of ['toy-shift*0', 'toy-shift*-1', 'toy-shift*1.5', 'toy-shift*x', 'toy-shift*']) {
+      expect(() => parseLayerPattern(bad), bad).toThrow(/count|not a mixer name/);
+    }
+    expect(() => parseLayerPattern('toy-shift*0')).toThrow(/whole number >= 1/);
+  });
+
+  it('rejects names that are not kebab-case and lists registered mixers for unknown ones', () => {
+    expect(() => parseLayerPattern('Toy Shift')).toThrow(/not a mixer name/);
+    expect(() => parseLayerPattern('toy-shift,nope*2')).toThrow(/unknown mixer "nope".*toy-mean, toy-shift/);
+    expect(parseLayerPattern('nope*2', { checkRegistry: false })).toEqual(['nope', 'nope']);
+  });
+});
+
+describe('resolveModelConfig', () => {
+  const base = { vocabSize: 10, dim: 8, heads: 2, contextLength: 16, layers: 'toy-shift*2' };
+
+  it('fills defaults and copies nested options', () => {
+    const mixers = { 'toy-shift': { k: 1 } };
+    const c = resolveModelConfig({ ...base, mixers });
+    expect(c).toMatchObject({ ...base, ffn: 'match', positional: 'auto', schedule: 'radix', dropout: 0 });
+    expect(c.mixers).toEqual(mixers);
+    expect(c.mixers['toy-shift']).not.toBe(mixers['toy-shift']);
+  });
+
+  it('names the problem and the fix', () => {
+    expect(() => resolveModelConfig({ ...base, dim: 10, heads: 4 })).toThrow(/dim 10 is not divisible by heads 4.*8 or 12/);
+    expect(() => resolveModelConfig({ ...base, contextLength: 0 })).toThrow(/contextLength is 0.*>= 1/);
+    expect(() => resolveModelConfig({ ...base, vocabSize: 1 })).toThrow(/vocabSize is 1.*>= 2/);
+    expect(() => resolveModelConfig({ ...base, dim: 7.5 })).toThrow(/dim is 7.5/);
+    expect(() => resolveModelConfig({ ...base, ffn: 0 })).toThrow(/ffn is 0/);
+    expect(() => resolveModelConfig({ ...base, dropout: 1 })).toThrow(/dropout 1 is outside/);
+    expect(() => resolveModelConfig({ ...base, positional: 'sinusoidal' as never })).toThrow(/positional/);
+    expect(() => resolveModelConfig({ ...base, dimm: 4 } as never)).toThrow(/unknown model option "dimm"/);
+    expect(() => resolveModelConfig({ ...base, mixers: { 'toy-mean': {} } })).toThrow(/no such layer.*toy-shift/);
+    expect(() => resolveModelConfig({ ...base, layers: 'toy-shift,,x' })).toThrow(/is empty/);
+  });
+});
+
+describe('FFN width matching', () => {
+  // Reference: search every multiple of 64 for the width whose block is closest to the GPT block.
+  function bruteForce(dim: number, mixerParams: number): number {
+    const target = attentionBlockParamCount(dim);
+    let best = 64;
+    for (let h = 64; h <= 64 * dim; h += 64) {
+      const diff = Math.abs(mixerParams + ffnParamCount(dim, h) - target);
+      const bestDiff = Math.abs(mixerParams + ffnParamCount(dim, best) - target);
+      if (diff <= bestDiff) best = h;
+    }
+    return best;
+  }
+
+  it('gives attention 4D and the (a,b) mixer 6D', () => {
+    for (const dim of [64, 128, 384]) {
+      expect(matchedFfnWidth(dim, 4 * dim * dim + 4 * dim)).toBe(4 * dim);
+      expect(matchedFfnWidth(dim, 2 * dim)).toBe(6 * dim);
+    }
+  });
+
+  it('matches a brute-force search over multiples of 64', () => {
+    for (const dim of [48, 96, 100, 384]) {
+      for (const p of [2 * dim, dim * dim, 3 * dim * dim + 7, 4 * dim * dim + 4 * dim, 8 * dim * dim]) {
+        expect(matchedFfnWidth(dim, p), `D=${dim} p=${p}`).toBe(bruteForce(dim, p));
+      }
+    }
+  });
+
+  it('never goes below 64', () => {
+    expect(matchedFfnWidth(16, 100 * 16 * 16)).toBe(64);
+  });
+});
