@@ -68,3 +68,4 @@ export {
   shiftRingSize,
   writeShiftRing,
 } from './ops/index.js';
+export { onnxGroupShift, onnxLinear, onnxReadShiftRing, onnxWriteShiftRing } from './onnx-graph.js';

@@ -1,4 +1,5 @@
 import type { Tensor } from './tf.js';
+import { channelGroups } from './schedule.js';
 
 /** Attribute values a lowering may set on an ONNX node. */
 export type OnnxAttribute =
@@ -40,4 +41,49 @@ export type OnnxLowering =
 export interface OnnxLowered {
   output: string;
   state?: Record<string, string>;
+}
+
+/**
+ * Lowering helpers for mixers: each mirrors a core op exactly, so a mixer's `toOnnx`
+ * matches its tfjs forward by construction. Values are named by the graph; shapes in
+ * comments.
+ */
+
+/** x: [..., in] @ w: [in, out] (+ b: [out]) -> [..., out], as `linear`. `w`, `b` are initializer names. */
+export function onnxLinear(graph: OnnxGraph, x: string, w: string, b?: string): string {
+  const [y] = graph.add('MatMul', [x, w]);
+  return b ? graph.add('Add', [y, b])[0] : y;
+}
+
+/** The per-group shift of `groupShift`: one Pad of max(shifts) zeros in front, one Slice per group. x: [B, T, D] -> [B, T, D]. */
+export function onnxGroupShift(graph: OnnxGraph, x: string, shifts: readonly number[], dim: number): string {
+  const m = Math.max(...shifts);
+  const [padded] = graph.add('Pad', [x, graph.int64([0, m, 0, 0, 0, 0])]); // [B, T + m, D]
+  // Group g reads rows t + m - s of the padded input; a negative end keeps T dynamic.
+  const parts = channelGroups(dim, shifts.length)
+    .map((group, g) => ({ ...group, shift: shifts[g] }))
+    .filter((group) => group.size > 0)
+    .map(({ start, size, shift }) =>
+      graph.add('Slice', [padded, graph.int64([m - shift, start]), graph.int64([-shift, start + size]), graph.int64([1, 2])])[0],
+    );
+  return parts.length === 1 ? parts[0] : graph.add('Concat', parts, { axis: 2 })[0];
+}
+
+/** `readShiftRing` for a step: ring [B, m, D] (oldest row first) -> S(u) at the current position, [B, 1, D]. */
+export function onnxReadShiftRing(graph: OnnxGraph, ring: string, shifts: readonly number[], dim: number): string {
+  const m = Math.max(...shifts);
+  const parts = channelGroups(dim, shifts.length)
+    .map((group, g) => ({ ...group, shift: shifts[g] }))
+    .filter((group) => group.size > 0)
+    .map(({ start, size, shift }) =>
+      graph.add('Slice', [ring, graph.int64([m - shift, start]), graph.int64([m - shift + 1, start + size]), graph.int64([1, 2])])[0],
+    );
+  return parts.length === 1 ? parts[0] : graph.add('Concat', parts, { axis: 2 })[0];
+}
+
+/** `writeShiftRing`: drops the oldest row of ring [B, m, D] and appends u [B, 1, D]. */
+export function onnxWriteShiftRing(graph: OnnxGraph, ring: string, u: string, ringSize: number): string {
+  if (ringSize === 1) return graph.add('Identity', [u])[0];
+  const [kept] = graph.add('Slice', [ring, graph.int64([1]), graph.int64([ringSize]), graph.int64([1])]); // [B, m - 1, D]
+  return graph.add('Concat', [kept, u], { axis: 1 })[0];
 }
