@@ -103,7 +103,7 @@ export class SoftmaxAttention implements Mixer {
       const [q, k, v] = this.project(u, b, 1, state.position); // [B, H, 1, hd]
       let keys = tf.concat([kCache, k], 2); // [B, H, S + 1, hd]
       let values = tf.concat([vCache, v], 2);
-      const length = keys.shape[2];
+      const length = (keys.shape as number[])[2];
       if (window !== null && length > window) {
         keys = keys.slice([0, 0, length - window, 0], [b, this.heads, window, this.headDim]);
         values = values.slice([0, 0, length - window, 0], [b, this.heads, window, this.headDim]);

@@ -71,7 +71,7 @@ describe('softmax-attention against a naive loop', () => {
   });
 
   it('initializes weights with the model init: qkv normal, output projection scaled, biases zero', () => {
-    const mixer = softmaxAttentionSpec.create(context({ dim: 16, heads: 4 }), { rope: false, ropeBase: 10000 });
+    const mixer = softmaxAttentionSpec.create(context({ dim: 16, heads: 4 }), { rope: false, ropeBase: 10000 }) as SoftmaxAttention;
     const init = createWeightInit(new Rng(1), 2);
     expect(mixer.weights['qkv.weight'].arraySync()).toEqual(init.normal([16, 48]).arraySync());
     expect(mixer.weights['out.weight'].arraySync()).toEqual(init.outputProjection([16, 16]).arraySync());

@@ -139,7 +139,7 @@ describe('RoPE', () => {
     // The same query and key vector at every position: only RoPE tells positions apart.
     const q = applyRope(tf.randomNormal([1, 1, 1, 8], 0, 1, 'float32', 1).tile([1, 1, t, 1]), 0);
     const k = applyRope(tf.randomNormal([1, 1, 1, 8], 0, 1, 'float32', 2).tile([1, 1, t, 1]), 0);
-    const scores = tf.matMul(q.reshape([t, 8]) as tf.Tensor2D, k.reshape([t, 8]) as tf.Tensor2D, false, true).arraySync();
+    const scores = tf.matMul(q.reshape([t, 8]) as tf.Tensor2D, k.reshape([t, 8]) as tf.Tensor2D, false, true).arraySync() as number[][];
     for (let i = 1; i < t; i++) {
       for (let j = 1; j < t; j++) expect(scores[i][j]).toBeCloseTo(scores[i - 1][j - 1], 4);
     }

@@ -103,7 +103,7 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, options: Causal
     window: options.window ?? 0,
     dropoutRate: rate,
     seed: rate > 0 ? options.seed ?? 0 : 0,
-    scale: 1 / Math.sqrt(q.shape[3]),
+    scale: 1 / Math.sqrt((q.shape as number[])[3]),
   };
   return tf.engine().runKernel(SHIFTMIX_ATTENTION_KERNEL, { q, k, v }, attrs as unknown as tf.NamedAttrMap) as Tensor;
 }
@@ -114,7 +114,7 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, options: Causal
  */
 export function cachedAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
   return tf.tidy(() => {
-    const hd = q.shape[3];
+    const hd = (q.shape as number[])[3];
     const scores = tf.matMul(q as tf.Tensor4D, k as tf.Tensor4D, false, true).mul(1 / Math.sqrt(hd)); // [B, H, 1, S]
     return tf.matMul(tf.softmax(scores, -1) as tf.Tensor4D, v as tf.Tensor4D);
   });
