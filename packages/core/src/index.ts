@@ -69,3 +69,16 @@ export {
   writeShiftRing,
 } from './ops/index.js';
 export { onnxGroupShift, onnxLinear, onnxReadShiftRing, onnxWriteShiftRing } from './onnx-graph.js';
+export {
+  assignSafetensors,
+  decodeSafetensors,
+  encodeSafetensors,
+  safetensorsToTensors,
+  tensorsToSafetensors,
+  variablesToSafetensors,
+  type AssignOptions,
+  type SafetensorsData,
+  type SafetensorsDtype,
+  type SafetensorsEntry,
+  type SafetensorsFile,
+} from './checkpoint/safetensors.js';
