@@ -82,3 +82,16 @@ export {
   type SafetensorsEntry,
   type SafetensorsFile,
 } from './checkpoint/safetensors.js';
+export {
+  DEFAULT_MODEL_CONFIG,
+  attentionBlockParamCount,
+  ffnParamCount,
+  matchedFfnWidth,
+  parseLayerPattern,
+  resolveModelConfig,
+  type ModelConfig,
+  type PositionalKind,
+} from './model/config.js';
+export { ShiftmixModel } from './model/model.js';
+export { disposeModelState, type ModelState } from './model/state.js';
+export type { ModelBlock } from './model/block.js';

@@ -21,8 +21,15 @@ export interface ModelBlock {
   ffn: { w1: Variable; b1: Variable; w2: Variable; b2: Variable };
 }
 
+/** A variable holding `initial`; the initial tensor is freed (tf.variable keeps its own handle). */
+export function variableFrom(initial: Tensor): Variable {
+  const v = tf.variable(initial);
+  initial.dispose();
+  return v;
+}
+
 export function createLayerNorm(dim: number, init: WeightInit): { gamma: Variable; beta: Variable } {
-  return { gamma: tf.variable(init.ones([dim])), beta: tf.variable(init.zeros([dim])) };
+  return { gamma: variableFrom(init.ones([dim])), beta: variableFrom(init.zeros([dim])) };
 }
 
 export function createBlock(
@@ -40,10 +47,10 @@ export function createBlock(
   const mixer = spec.create(ctx, mixerConfig);
   const ln2 = createLayerNorm(dim, init);
   const ffn = {
-    w1: tf.variable(init.normal([dim, ffnWidth])),
-    b1: tf.variable(init.zeros([ffnWidth])),
-    w2: tf.variable(init.outputProjection([ffnWidth, dim])),
-    b2: tf.variable(init.zeros([dim])),
+    w1: variableFrom(init.normal([dim, ffnWidth])),
+    b1: variableFrom(init.zeros([ffnWidth])),
+    w2: variableFrom(init.outputProjection([ffnWidth, dim])),
+    b2: variableFrom(init.zeros([dim])),
   };
   return { index, mixerName, spec, mixerConfig, mixer, shifts: [...ctx.shifts], mixerParams, ffnWidth, ln1, ln2, ffn };
 }

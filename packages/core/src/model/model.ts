@@ -6,7 +6,7 @@ import { getMixer } from '../registry.js';
 import { Rng } from '../rng.js';
 import { computeShiftSchedule } from '../schedule.js';
 import { tf, type Tensor, type Tensor1D, type Tensor2D, type Tensor3D, type Variable } from '../tf.js';
-import { blockForward, blockStep, blockWeights, createBlock, createLayerNorm, disposeBlock, type ModelBlock } from './block.js';
+import { blockForward, blockStep, blockWeights, createBlock, createLayerNorm, disposeBlock, variableFrom, type ModelBlock } from './block.js';
 import { matchedFfnWidth, parseLayerPattern, resolveModelConfig, type ModelConfig } from './config.js';
 import { checkTokens, disposeModelState, type ModelState } from './state.js';
 
@@ -72,9 +72,9 @@ export class ShiftmixModel {
     const rng = new Rng((config.seed + DROPOUT_STREAM) >>> 0);
     const created: { dispose(): void }[] = [];
     try {
-      const wte = tf.variable(init.normal([config.vocabSize, config.dim]));
+      const wte = variableFrom(init.normal([config.vocabSize, config.dim]));
       created.push(wte);
-      const wpe = positional === 'learned' ? tf.variable(init.normal([config.contextLength, config.dim])) : null;
+      const wpe = positional === 'learned' ? variableFrom(init.normal([config.contextLength, config.dim])) : null;
       if (wpe) created.push(wpe);
       const blocks: ModelBlock[] = [];
       let shiftIndex = 0;

@@ -17,8 +17,8 @@ export const toyShift: MixerSpec<Record<string, never>> = {
   validate: () => ({}),
   paramCount: (ctx) => 2 * ctx.dim,
   create(ctx: MixerContext) {
-    const a = tf.variable(tf.add(ctx.init.ones([ctx.dim]), ctx.init.normal([ctx.dim], 0.3)));
-    const b = tf.variable(tf.add(ctx.init.ones([ctx.dim]), ctx.init.normal([ctx.dim], 0.3)));
+    const a = tf.tidy(() => tf.variable(tf.add(ctx.init.ones([ctx.dim]), ctx.init.normal([ctx.dim], 0.3))));
+    const b = tf.tidy(() => tf.variable(tf.add(ctx.init.ones([ctx.dim]), ctx.init.normal([ctx.dim], 0.3))));
     const groups = channelGroups(ctx.dim, ctx.shifts.length);
     const maxShift = Math.max(...ctx.shifts);
     return {
@@ -63,7 +63,7 @@ export const toyMean: MixerSpec<{ scale: number }> = {
   validate: (config) => ({ scale: 1, ...(config as object) }),
   paramCount: (ctx) => ctx.dim * ctx.dim,
   create(ctx: MixerContext, config) {
-    const w = tf.variable(ctx.init.normal([ctx.dim, ctx.dim], 0.3));
+    const w = tf.tidy(() => tf.variable(ctx.init.normal([ctx.dim, ctx.dim], 0.3)));
     const project = (x: tf.Tensor2D): Tensor2D => tf.mul(tf.matMul(x, w), config.scale);
     return {
       weights: { w },
