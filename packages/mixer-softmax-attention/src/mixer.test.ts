@@ -49,29 +49,6 @@ describe('softmax-attention mixer', () => {
     });
   });
 
-  it.each(CONFIGS)('decodes token by token exactly as the full forward pass (%s)', (_, config) => {
-    const mixer = makeMixer(config);
-    const u = input(4);
-    const full = mixer.forward(u, { training: false });
-    let state = mixer.initState(B);
-    for (let t = 0; t < T; t++) {
-      const ut = u.slice([0, t, 0], [B, 1, D]).reshape([B, D]) as Tensor2D;
-      const before = tf.memory().numTensors;
-      const { y, state: next } = mixer.step(ut, state);
-      // y and the two cache tensors are all a step leaves behind.
-      expect(tf.memory().numTensors - before).toBe(3);
-      expect(next.position).toBe(t + 1);
-      const cached = config.window ? Math.min(t + 1, config.window) : t + 1;
-      expect(next.tensors.k.shape).toEqual([B, 2, cached, 4]);
-      expect(next.tensors.v.shape).toEqual([B, 2, cached, 4]);
-      expect(maxAbsDiff(y, full.slice([0, t, 0], [B, 1, D]).reshape([B, D]))).toBeLessThan(1e-4);
-      // The old state stays valid for its owner.
-      expect(state.tensors.k.isDisposed).toBe(false);
-      Object.values(state.tensors).forEach((x) => x.dispose());
-      state = next;
-    }
-  });
-
   it('rejects a decode state made for another batch size', () => {
     const mixer = makeMixer({});
     expect(() => mixer.step(tf.zeros([3, D]) as Tensor2D, mixer.initState(B))).toThrow(/initState/);
@@ -104,6 +81,36 @@ describe('softmax-attention mixer', () => {
     // Rewinding the rng replays the same mask.
     ctx.rng.state = rngState;
     expect(maxAbsDiff(mixer.forward(u, { training: true }), a)).toBe(0);
+  });
+});
+
+// wasm is the default CPU backend, so decoding is checked there too.
+describe.each(['cpu', 'wasm'] as const)('softmax-attention decoding on %s', (backend) => {
+  beforeAll(async () => {
+    await selectBackend(backend);
+  });
+
+  it.each(CONFIGS)('decodes token by token exactly as the full forward pass (%s)', (_, config) => {
+    const mixer = makeMixer(config);
+    const u = input(4);
+    const full = mixer.forward(u, { training: false });
+    let state = mixer.initState(B);
+    for (let t = 0; t < T; t++) {
+      const ut = u.slice([0, t, 0], [B, 1, D]).reshape([B, D]) as Tensor2D;
+      const before = tf.memory().numTensors;
+      const { y, state: next } = mixer.step(ut, state);
+      // y and the two cache tensors are all a step leaves behind.
+      expect(tf.memory().numTensors - before).toBe(3);
+      expect(next.position).toBe(t + 1);
+      const cached = config.window ? Math.min(t + 1, config.window) : t + 1;
+      expect(next.tensors.k.shape).toEqual([B, 2, cached, 4]);
+      expect(next.tensors.v.shape).toEqual([B, 2, cached, 4]);
+      expect(maxAbsDiff(y, full.slice([0, t, 0], [B, 1, D]).reshape([B, D]))).toBeLessThan(1e-4);
+      // The old state stays valid for its owner.
+      expect(state.tensors.k.isDisposed).toBe(false);
+      Object.values(state.tensors).forEach((x) => x.dispose());
+      state = next;
+    }
   });
 });
 
