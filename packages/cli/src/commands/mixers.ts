@@ -45,9 +45,13 @@ export function mixerRows(dim: number, heads: number, contextLength: number): Mi
   });
 }
 
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 function formatTable(rows: MixerRow[], dim: number): string {
   const header = ['NAME', 'PACKAGE', 'SHIFT', `PARAMS@D=${dim}`, 'DESCRIPTION'];
-  const cells = rows.map((r) => [r.name, r.package ?? '-', r.shiftBased ? 'yes' : 'no', r.params.toLocaleString('en-US'), r.description]);
+  const cells = rows.map((r) => [r.name, r.package ?? '-', r.shiftBased ? 'yes' : 'no', r.params.toLocaleString('en-US'), truncate(r.description, 60)]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]): string =>
     c.map((cell, i) => (i === c.length - 1 ? cell : i === 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');

@@ -1,0 +1,85 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { getMixer, type ShiftSchedule } from '@shiftmix/core';
+import { InputError, UsageError } from './errors.js';
+
+/** `--ffn match` or a positive integer width. */
+export function parseFfn(raw: string): 'match' | number {
+  if (raw === 'match') return 'match';
+  const width = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(width) || width < 1) {
+    throw new UsageError(`--ffn must be "match" or a positive integer width, got "${raw}"`, 'Pass --ffn match, or e.g. --ffn 512');
+  }
+  return width;
+}
+
+/** `--schedule radix|doubling`, or explicit shift lists as JSON: `[[1,2],[3,6]]`. */
+export function parseSchedule(raw: string): ShiftSchedule {
+  if (raw === 'radix' || raw === 'doubling') return raw;
+  if (raw.trim().startsWith('[')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = undefined;
+    }
+    const valid =
+      Array.isArray(value) &&
+      value.every((layer) => Array.isArray(layer) && layer.length > 0 && layer.every((s) => Number.isInteger(s) && s >= 0));
+    if (valid) return value as number[][];
+  }
+  throw new UsageError(
+    `--schedule must be radix, doubling or a JSON list of shift lists, got "${raw}"`,
+    'Pass --schedule radix, --schedule doubling, or e.g. --schedule "[[1,2],[3,6]]" (one list per shift-based layer)',
+  );
+}
+
+function parseOptionValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Collects `--mixer-option name.key=value` into `{ name: { key: value } }`. Values are
+ * read as JSON when they parse (numbers, booleans, lists), else kept as strings.
+ */
+export function parseMixerOptions(entries: readonly string[]): Record<string, Record<string, unknown>> {
+  const options: Record<string, Record<string, unknown>> = {};
+  for (const entry of entries) {
+    const match = /^([a-z][a-z0-9-]*)\.([A-Za-z_][\w.]*)=(.*)$/s.exec(entry);
+    if (!match) {
+      throw new UsageError(`--mixer-option "${entry}" is not of the form name.key=value`, 'Write e.g. --mixer-option softmax-attention.window=64');
+    }
+    const [, mixer, key, raw] = match;
+    getMixer(mixer);
+    options[mixer] = { ...options[mixer], [key]: parseOptionValue(raw) };
+  }
+  return options;
+}
+
+/** A file the user named: it must exist, be a file, and not be empty. */
+export function requireTextFile(file: string, cwd: string, flag: string): string {
+  const resolved = path.resolve(cwd, file);
+  if (!existsSync(resolved)) {
+    throw new InputError(`${flag} ${file}: no such file`, `Check the path (relative paths start at ${cwd})`);
+  }
+  const stat = statSync(resolved);
+  if (!stat.isFile()) throw new InputError(`${flag} ${file} is not a file`, 'Pass a UTF-8 text file');
+  if (stat.size === 0) throw new InputError(`${flag} ${file} is empty`, 'Pass a text file with some text in it');
+  return resolved;
+}
+
+/** A checkpoint or run directory the user named: it must exist and be a directory. */
+export function requireDirectory(dir: string, cwd: string, flag: string): string {
+  const resolved = path.resolve(cwd, dir);
+  if (!existsSync(resolved)) {
+    throw new InputError(`${flag} ${dir}: no such directory`, `Pass the --out directory of a shiftmix train run`);
+  }
+  if (!statSync(resolved).isDirectory()) {
+    throw new InputError(`${flag} ${dir} is not a directory`, 'Pass the --out directory of a shiftmix train run');
+  }
+  return resolved;
+}

@@ -1,0 +1,142 @@
+import { getMixer, listMixers, registerMixer, unregisterMixer, type AnyMixerSpec } from '@shiftmix/core';
+import { describe, expect, it } from 'vitest';
+import { collectSpecs, registerModule } from './plugins.js';
+import { expectOneLineError, pluginSpecSource, runCli, tempDir } from './test-helpers.js';
+
+interface Row {
+  name: string;
+  package: string | null;
+  shiftBased: boolean;
+  params: number;
+}
+
+async function listed(argv: string[], cwd: string): Promise<Row[]> {
+  const result = await runCli(['mixers', '--json', ...argv], cwd);
+  expect(result.code, result.stderr).toBe(0);
+  const lines = result.stdout.trim().split('\n');
+  return (JSON.parse(lines[lines.length - 1]) as { mixers: Row[] }).mixers;
+}
+
+function fakeSpec(name: string): AnyMixerSpec {
+  return {
+    specificationVersion: 1,
+    name,
+    description: name,
+    shiftBased: false,
+    defaults: {},
+    validate: () => ({}),
+    paramCount: () => 1,
+    create: () => {
+      throw new Error('unused');
+    },
+  };
+}
+
+describe('shiftmix mixers', () => {
+  it('lists the three built-ins with their packages and per-layer parameters at --dim', async () => {
+    const dim = 128;
+    const rows = await listed(['--dim', String(dim), '--heads', '4'], tempDir());
+    const byName = new Map(rows.map((r) => [r.name, r]));
+    // Counts from the mixers' definitions: (a, b) per channel; W_v, W_o, W_g (2D x D), c;
+    // fused qkv and output projection with biases.
+    expect(byName.get('hsm-ab')).toMatchObject({ package: '@shiftmix/mixer-hsm-ab', shiftBased: true, params: 2 * dim });
+    expect(byName.get('learned-fusion')).toMatchObject({ package: '@shiftmix/mixer-learned-fusion', shiftBased: true, params: 4 * dim * dim + dim });
+    expect(byName.get('softmax-attention')).toMatchObject({ package: '@shiftmix/mixer-softmax-attention', shiftBased: false, params: 4 * dim * dim + 4 * dim });
+  });
+
+  it('prints a table by default', async () => {
+    const result = await runCli(['mixers'], tempDir());
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')[0]).toMatch(/^NAME\s+PACKAGE\s+SHIFT\s+PARAMS@D=384/);
+    expect(result.stdout).toMatch(/hsm-ab\s+@shiftmix\/mixer-hsm-ab\s+yes\s+768\b/);
+  });
+
+  it('loads a plugin each of the three ways', async () => {
+    const cwd = tempDir({
+      'flag-plugin.mjs': pluginSpecSource('via-flag', (s) => `export const viaFlagSpec = ${s};`),
+      'config-plugin.mjs': pluginSpecSource('via-config', (s) => `export default [${s}];`),
+      'shiftmix.config.json': JSON.stringify({ plugins: ['./config-plugin.mjs'] }),
+      'node_modules/shiftmix-mixer-installed/package.json': JSON.stringify({
+        name: 'shiftmix-mixer-installed',
+        type: 'module',
+        shiftmix: { mixer: './dist/index.js' },
+      }),
+      'node_modules/shiftmix-mixer-installed/dist/index.js': pluginSpecSource('via-installed', (s) => `export const spec = ${s};`),
+      'node_modules/unrelated/package.json': JSON.stringify({ name: 'unrelated' }),
+    });
+    const rows = await listed(['--plugin', './flag-plugin.mjs', '--dim', '64', '--heads', '2'], cwd);
+    const byName = new Map(rows.map((r) => [r.name, r]));
+    expect(byName.get('via-flag')).toMatchObject({ package: './flag-plugin.mjs', params: 3 * 64 + 2 });
+    expect(byName.get('via-config')).toMatchObject({ package: './config-plugin.mjs', params: 3 * 64 + 2 });
+    expect(byName.get('via-installed')).toMatchObject({ package: 'shiftmix-mixer-installed', params: 3 * 64 + 2 });
+    expect(byName.has('hsm-ab')).toBe(true);
+  });
+
+  it('loads a plugin by package name from node_modules', async () => {
+    const cwd = tempDir({
+      'node_modules/@acme/mixer/package.json': JSON.stringify({ name: '@acme/mixer', type: 'module', exports: { '.': { import: './main.js' } } }),
+      'node_modules/@acme/mixer/main.js': pluginSpecSource('acme-mixer', (s) => `export default ${s};`),
+    });
+    const rows = await listed(['--plugin', '@acme/mixer'], cwd);
+    expect(rows.find((r) => r.name === 'acme-mixer')?.package).toBe('@acme/mixer');
+  });
+
+  it('says so in one line when a plugin is missing, throws, exports nothing or registers nothing', async () => {
+    const cwd = tempDir({
+      'throws.mjs': "throw new Error('boom at import');\n",
+      'empty.mjs': 'export const answer = 42;\n',
+      'noop.mjs': 'export function register() {}\n',
+      'bad-spec.mjs': "export const spec = { specificationVersion: 9, name: 'old-mixer' };\n",
+    });
+    expectOneLineError(await runCli(['mixers', '--plugin', './missing.mjs'], cwd), 1, /plugin "\.\/missing\.mjs" not found/);
+    expectOneLineError(await runCli(['mixers', '--plugin', 'no-such-package'], cwd), 1, /neither a file .* nor an installed package/);
+    expectOneLineError(await runCli(['mixers', '--plugin', './throws.mjs'], cwd), 1, /failed to load: boom at import/);
+    expectOneLineError(await runCli(['mixers', '--plugin', './empty.mjs'], cwd), 1, /exports no mixer\. Export a MixerSpec/);
+    expectOneLineError(await runCli(['mixers', '--plugin', './noop.mjs'], cwd), 1, /no mixer appeared/);
+    expectOneLineError(await runCli(['mixers', '--plugin', './bad-spec.mjs'], cwd), 1, /specificationVersion 9/);
+  });
+
+  it('rejects a config file that is not JSON or whose plugins are not a list', async () => {
+    expectOneLineError(await runCli(['mixers'], tempDir({ 'shiftmix.config.json': '{ plugins: [' })), 1, /shiftmix\.config\.json is not valid JSON/);
+    expectOneLineError(await runCli(['mixers'], tempDir({ 'shiftmix.config.json': '{"plugins": "./x.js"}' })), 1, /must be a list/);
+  });
+
+  it('rejects an installed package whose declared mixer file is missing', async () => {
+    const cwd = tempDir({
+      'node_modules/broken-mixer/package.json': JSON.stringify({ name: 'broken-mixer', shiftmix: { mixer: './dist/index.js' } }),
+    });
+    expectOneLineError(await runCli(['mixers'], cwd), 1, /broken-mixer.*does not exist/);
+  });
+
+  it('warns on stderr when a --plugin replaces a mixer of the same name', async () => {
+    const cwd = tempDir({
+      'one.mjs': pluginSpecSource('twice-named', (s) => `export const spec = ${s};`),
+      'two.mjs': pluginSpecSource('twice-named', (s) => `export const spec = ${s};`),
+    });
+    const result = await runCli(['mixers', '--json', '--plugin', './one.mjs', '--plugin', './two.mjs'], cwd);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/"twice-named" is already registered by \.\/one\.mjs/);
+    const rows = (JSON.parse(result.stdout) as { mixers: Row[] }).mixers;
+    expect(rows.filter((r) => r.name === 'twice-named').map((r) => r.package)).toEqual(['./two.mjs']);
+  });
+});
+
+describe('registerModule', () => {
+  it('collects default, spec, specs and *Spec exports once each', () => {
+    const a = fakeSpec('collect-a');
+    const b = fakeSpec('collect-b');
+    const c = fakeSpec('collect-c');
+    expect(collectSpecs({ default: a, aSpec: a, specs: [b], cSpec: c, other: fakeSpec('ignored') })).toEqual([a, b, c]);
+    expect(collectSpecs({ default: { spec: a } })).toEqual([a]);
+    expect(collectSpecs({ register: () => undefined })).toEqual([]);
+  });
+
+  it('calls a register() export and records the module as the source', async () => {
+    const spec = fakeSpec('registered-by-function');
+    const names = await registerModule({ register: () => registerMixer(spec) }, 'my-plugin');
+    expect(names).toEqual(['registered-by-function']);
+    expect(getMixer('registered-by-function')).toBe(spec);
+    expect(listMixers().find((m) => m.spec === spec)?.source).toBe('my-plugin');
+    unregisterMixer('registered-by-function');
+  });
+});

@@ -1,0 +1,65 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { main } from './main.js';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process with captured streams. */
+export async function runCli(argv: string[], cwd: string = process.cwd()): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    cwd,
+    stderrIsTTY: false,
+  });
+  return { code, stdout, stderr };
+}
+
+/** A fresh directory with the given files (paths relative to it; parents are created). */
+export function tempDir(files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shiftmix-cli-'));
+  for (const [name, text] of Object.entries(files)) {
+    const file = path.join(dir, name);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+  return dir;
+}
+
+/** Asserts the run failed with exactly one `shiftmix: ...` line on stderr and no stack. */
+export function expectOneLineError(result: RunResult, exitCode: number, pattern: RegExp): string {
+  expect(result.code, result.stderr).toBe(exitCode);
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^shiftmix: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(lines[0]).not.toMatch(/\n\s+at /);
+  return lines[0];
+}
+
+/**
+ * Source of a plugin module exporting a mixer spec that needs no tensors: enough to be
+ * listed and sized. Its parameter count is 3 D + heads, so tests can check the context
+ * the CLI passes.
+ */
+export function pluginSpecSource(name: string, exportLine: (spec: string) => string): string {
+  const spec = `{
+  specificationVersion: 1,
+  name: '${name}',
+  description: 'test mixer ${name}',
+  shiftBased: true,
+  defaults: {},
+  validate: () => ({}),
+  paramCount: (ctx) => 3 * ctx.dim + ctx.heads,
+  create: () => { throw new Error('not trainable'); },
+}`;
+  return `${exportLine(spec)}\n`;
+}
