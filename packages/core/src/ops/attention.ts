@@ -38,17 +38,15 @@ const MASKED = -1e9;
 
 /**
  * Additive mask [T, T]: 0 where query i may see key j (j <= i and i - j < window), else
- * a large negative number. Built in JS so every backend gets the same exact values.
+ * a large negative number. Built from tfjs ops so it stays on the active backend.
  */
 export function causalMask(length: number, window?: number | null): Tensor {
-  const reach = window ?? length;
-  const values = new Float32Array(length * length);
-  for (let i = 0; i < length; i++) {
-    for (let j = 0; j < length; j++) {
-      if (j > i || i - j >= reach) values[i * length + j] = MASKED;
-    }
-  }
-  return tf.tensor2d(values, [length, length]);
+  return tf.tidy(() => {
+    const reach = window ?? length;
+    const distance = tf.sub(tf.range(0, length, 1, 'int32').reshape([-1, 1]), tf.range(0, length, 1, 'int32')); // [T, T], i - j
+    const visible = tf.logicalAnd(tf.greaterEqual(distance, 0), tf.less(distance, reach));
+    return tf.where(visible, tf.zeros([length, length]), tf.fill([length, length], MASKED));
+  });
 }
 
 function checkInputs(q: Tensor, k: Tensor, v: Tensor, options: CausalAttentionOptions): void {
