@@ -95,3 +95,6 @@ export {
 export { ShiftmixModel } from './model/model.js';
 export { disposeModelState, type ModelState } from './model/state.js';
 export type { ModelBlock } from './model/block.js';
+export { CharTokenizer, type CharTokenizerJSON } from './data/tokenizer.js';
+export { TextDataset, type Batch, type BatchArrays, type Split, type TextDatasetOptions } from './data/dataset.js';
+export { decodeTextBytes, loadTextFile } from './data/load.js';
