@@ -1,0 +1,133 @@
+import { ShiftmixError } from '../errors.js';
+import { tf, type Tensor, type Variable } from '../tf.js';
+
+export interface AdamWOptions {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Decoupled weight decay, applied only to weights of rank >= 2 (matrices, embeddings). */
+  weightDecay: number;
+}
+
+/** Optimizer state as a checkpoint stores it: moments by weight name and the step count. */
+export interface AdamWState {
+  step: number;
+  m: Map<string, Tensor>;
+  v: Map<string, Tensor>;
+}
+
+export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+
+/**
+ * AdamW as PyTorch computes it (decoupled decay, bias correction folded into the step
+ * size). Biases, layer-norm gains and per-channel vectors such as hsm-ab's (a, b) are
+ * rank 1 and are not decayed: decay pulls them towards 0, which for gains and (a, b)
+ * (initialized at 1) would fight the model rather than regularize it.
+ */
+export class AdamW {
+  readonly options: AdamWOptions;
+  private readonly params: Map<string, Variable>;
+  private readonly m = new Map<string, Variable>();
+  private readonly v = new Map<string, Variable>();
+  private t = 0;
+
+  constructor(params: Map<string, Variable>, options: Partial<AdamWOptions> = {}) {
+    this.options = { ...ADAMW_DEFAULTS, ...options };
+    const { beta1, beta2, eps, weightDecay } = this.options;
+    if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+      throw new ShiftmixError(`AdamW betas (${beta1}, ${beta2}) must lie in [0, 1)`, 'Use e.g. beta1 0.9, beta2 0.99', 'E_RECIPE');
+    }
+    if (!(eps > 0)) throw new ShiftmixError(`AdamW eps ${eps} must be positive`, 'Use e.g. eps 1e-8', 'E_RECIPE');
+    if (!(weightDecay >= 0)) throw new ShiftmixError(`weight decay ${weightDecay} must be >= 0`, 'Use e.g. 0.1', 'E_RECIPE');
+    this.params = new Map(params);
+    for (const [name, p] of this.params) {
+      this.m.set(name, tf.variable(tf.zerosLike(p), false));
+      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  /** Number of updates applied so far. */
+  get step(): number {
+    return this.t;
+  }
+
+  /** Whether weight decay applies to a weight of this shape. */
+  static decays(shape: readonly number[]): boolean {
+    return shape.length >= 2;
+  }
+
+  /**
+   * One update with learning rate `lr`. Every gradient is multiplied by `gradScale`
+   * first, which is how global-norm clipping is applied without copying the gradients.
+   * Weights without a gradient (not reached by the loss) are left untouched, decay
+   * included, as PyTorch does for parameters whose grad is None.
+   */
+  apply(grads: Map<string, Tensor>, lr: number, gradScale = 1): void {
+    for (const name of grads.keys()) {
+      if (!this.params.has(name)) {
+        throw new ShiftmixError(`gradient for unknown weight "${name}"`, 'Pass the gradients of the weights the optimizer was created with', 'E_OPTIMIZER');
+      }
+    }
+    this.t += 1;
+    const { beta1, beta2, eps, weightDecay } = this.options;
+    const stepSize = lr / (1 - beta1 ** this.t);
+    const sqrtBc2 = Math.sqrt(1 - beta2 ** this.t);
+    for (const [name, grad] of grads) {
+      const p = this.params.get(name)!;
+      const m = this.m.get(name)!;
+      const v = this.v.get(name)!;
+      tf.tidy(() => {
+        const g = gradScale === 1 ? grad : tf.mul(grad, gradScale);
+        const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        const denom = tf.add(tf.div(tf.sqrt(v1), sqrtBc2), eps);
+        const decayed = weightDecay > 0 && AdamW.decays(p.shape) ? tf.mul(p, 1 - lr * weightDecay) : p;
+        p.assign(tf.sub(decayed, tf.mul(tf.div(m1, denom), stepSize)));
+        m.assign(m1);
+        v.assign(v1);
+      });
+    }
+  }
+
+  /** The live moments (not copies): read them before the next update, do not dispose them. */
+  getState(): AdamWState {
+    return { step: this.t, m: new Map(this.m), v: new Map(this.v) };
+  }
+
+  /** Copies a saved state in; names and shapes must match the weights exactly. */
+  setState(state: AdamWState): void {
+    if (!Number.isInteger(state.step) || state.step < 0) {
+      throw new ShiftmixError(`optimizer step ${state.step} is not a non-negative integer`, 'The checkpoint state is damaged; save it again', 'E_CHECKPOINT');
+    }
+    for (const [which, saved, live] of [['m', state.m, this.m], ['v', state.v, this.v]] as const) {
+      for (const name of saved.keys()) {
+        if (!live.has(name)) {
+          throw new ShiftmixError(`optimizer ${which} has a moment for unknown weight "${name}"`, 'Resume with the model configuration the checkpoint was trained with', 'E_CHECKPOINT');
+        }
+      }
+      for (const [name, target] of live) {
+        const source = saved.get(name);
+        if (!source) {
+          throw new ShiftmixError(`optimizer ${which} has no moment for weight "${name}"`, 'Resume with the model configuration the checkpoint was trained with', 'E_CHECKPOINT');
+        }
+        if (!tf.util.arraysEqual(source.shape, target.shape)) {
+          throw new ShiftmixError(
+            `optimizer ${which} for "${name}" has shape [${source.shape}] but the weight has [${target.shape}]`,
+            'Resume with the model configuration the checkpoint was trained with',
+            'E_CHECKPOINT',
+          );
+        }
+      }
+    }
+    for (const [name, target] of this.m) target.assign(state.m.get(name)!);
+    for (const [name, target] of this.v) target.assign(state.v.get(name)!);
+    this.t = state.step;
+  }
+
+  dispose(): void {
+    for (const x of this.m.values()) x.dispose();
+    for (const x of this.v.values()) x.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}

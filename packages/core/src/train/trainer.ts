@@ -1,0 +1,191 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { saveCheckpoint } from '../checkpoint/save.js';
+import type { TrainState } from '../checkpoint/format.js';
+import { ShiftmixError } from '../errors.js';
+import { Rng } from '../rng.js';
+import { tf, type Tensor } from '../tf.js';
+import { AdamW, type AdamWState } from './adamw.js';
+import { clipScale, globalNorm, nonFiniteError } from './clip.js';
+import { MetricsLog } from './metrics.js';
+import { resolveRecipe, type TrainRecipe } from './recipe.js';
+import { learningRate } from './schedule.js';
+import type { Batch, ProgressEvent, SerializableTokenizer, TrainableModel, TrainingData, TrainSummary } from './types.js';
+
+export interface TrainOptions {
+  model: TrainableModel;
+  data: TrainingData;
+  recipe?: Partial<TrainRecipe>;
+  /** Stored as tokenizer.json in every checkpoint. */
+  tokenizer?: SerializableTokenizer;
+  /** Run directory: checkpoints last/ and best/, and metrics.jsonl. Without it nothing is written. */
+  outDir?: string;
+  /** Replace a run that already lives in outDir; by default that is refused. */
+  overwrite?: boolean;
+  /** Called after every step. */
+  onProgress?: (event: ProgressEvent) => void;
+  /** Stops after the current step and saves last/ there, so `resume` continues the run. */
+  signal?: AbortSignal;
+}
+
+/** Where a resumed run starts; `resume` builds it from a checkpoint. */
+export interface TrainStart {
+  optimizer: AdamWState;
+  state: TrainState;
+}
+
+const now = () => performance.now() / 1000;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+async function evaluate(model: TrainableModel, batches: Batch[]): Promise<number> {
+  const losses = batches.map((b) => tf.tidy(() => model.loss(b.x, b.y, { training: false })));
+  const mean = tf.tidy(() => tf.mean(tf.stack(losses)));
+  const value = (await mean.data())[0];
+  tf.dispose([...losses, mean]);
+  return value;
+}
+
+/**
+ * Trains `model` with AdamW on batches sampled from `data` (SPEC section 6): linear
+ * warm-up then cosine decay, global-norm clipping, evaluation on fixed validation
+ * batches every `evalEvery` steps and at the end. With `outDir`, each evaluation saves
+ * last/ (resumable) and, when the validation loss improves, best/ (weights only).
+ */
+export async function train(options: TrainOptions): Promise<TrainSummary> {
+  return runTraining(options);
+}
+
+export async function runTraining(options: TrainOptions, start?: TrainStart): Promise<TrainSummary> {
+  const { model, data, tokenizer, outDir, onProgress, signal } = options;
+  const r = resolveRecipe(options.recipe);
+  const ctx = model.config.contextLength;
+  const started = now();
+  if (outDir && !start && !options.overwrite && existsSync(join(outDir, 'last'))) {
+    throw new ShiftmixError(`${outDir} already holds a training run`, 'Resume it, choose another output directory, or pass overwrite to replace it', 'E_RUN_EXISTS');
+  }
+  const weights = model.weights();
+  const names = new Map([...weights].map(([name, v]) => [v.name, name]));
+  const variables = [...weights.values()];
+  const params = variables.reduce((sum, v) => sum + v.size, 0);
+  const dataRng = new Rng(r.seed);
+  const optimizer = new AdamW(weights, { beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weightDecay });
+  let step = 0;
+  let best = Number.POSITIVE_INFINITY;
+  let elapsedBefore = 0;
+  if (start) {
+    optimizer.setState(start.optimizer);
+    step = start.state.step;
+    dataRng.state = start.state.dataRng;
+    model.rng.state = start.state.modelRng;
+    best = start.state.bestValLoss ?? best;
+    elapsedBefore = start.state.elapsed;
+  }
+  const startStep = step;
+  const metrics = outDir ? await MetricsLog.open(join(outDir, 'metrics.jsonl'), start?.state.metricsBytes) : undefined;
+  const valBatches = data.fixedBatches('val', r.evalBatches, r.batch, ctx, r.evalSeed);
+  const tokensPerStep = r.batch * ctx;
+  let trainSeconds = 0;
+  let lastValLoss = Number.NaN;
+  // Training losses since the last evaluation; their mean is the summary's trainLoss.
+  let windowLosses: number[] = [];
+  let intervalTrainLoss = Number.NaN;
+  let savedLast: string | undefined;
+  let savedAtStep = -1;
+  const elapsed = () => elapsedBefore + (now() - started);
+
+  const save = async (kind: 'last' | 'best') => {
+    if (!outDir) return;
+    const dir = join(outDir, kind);
+    const state: TrainState = {
+      step,
+      modelRng: model.rng.state,
+      dataRng: dataRng.state,
+      bestValLoss: Number.isFinite(best) ? best : null,
+      metricsBytes: metrics?.bytes ?? 0,
+      elapsed: elapsed(),
+    };
+    const optimizerState = kind === 'last' ? optimizer.getState() : undefined;
+    await saveCheckpoint(dir, { model, tokenizer, recipe: r, optimizer: optimizerState, state });
+    if (kind === 'last') {
+      savedLast = dir;
+      savedAtStep = step;
+    }
+  };
+
+  try {
+    while (step < r.steps && !signal?.aborted) {
+      const t0 = now();
+      const batch = data.sampleBatch('train', r.batch, ctx, dataRng);
+      const { value, grads } = tf.variableGrads(() => model.loss(batch.x, batch.y, { training: true }), variables);
+      tf.dispose([batch.x, batch.y]);
+      const gradMap = new Map<string, Tensor>();
+      for (const [key, g] of Object.entries(grads)) if (g) gradMap.set(names.get(key)!, g);
+      const packed = tf.tidy(() => tf.stack([value, globalNorm(gradMap.values())]));
+      const [loss, norm] = await packed.data();
+      tf.dispose([packed, value]);
+      if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
+        tf.dispose([...gradMap.values()]);
+        throw nonFiniteError(step + 1, loss, norm, savedLast);
+      }
+      const lr = learningRate(step + 1, r);
+      optimizer.apply(gradMap, lr, clipScale(norm, r.clip));
+      tf.dispose([...gradMap.values()]);
+      step += 1;
+      const stepSeconds = now() - t0;
+      trainSeconds += stepSeconds;
+      windowLosses.push(loss);
+
+      const evalDue = step % r.evalEvery === 0 || step === r.steps;
+      let valLoss: number | undefined;
+      let improved = false;
+      if (evalDue) {
+        valLoss = await evaluate(model, valBatches);
+        lastValLoss = valLoss;
+        if (valLoss < best) {
+          best = valLoss;
+          improved = true;
+        }
+      }
+      const tokensPerSecond = tokensPerStep / Math.max(stepSeconds, 1e-9);
+      await metrics?.append({ step, trainLoss: loss, valLoss: valLoss ?? null, lr, gradNorm: norm, tokensPerSecond, elapsed: elapsed() });
+      if (evalDue) {
+        await save('last');
+        if (improved) await save('best');
+      }
+      onProgress?.({
+        step,
+        steps: r.steps,
+        trainLoss: loss,
+        valLoss,
+        bestValLoss: Number.isFinite(best) ? best : undefined,
+        lr,
+        gradNorm: norm,
+        tokensPerSecond,
+        elapsed: elapsed(),
+      });
+      if (evalDue) {
+        intervalTrainLoss = mean(windowLosses);
+        windowLosses = [];
+      }
+    }
+    if (signal?.aborted && savedAtStep !== step && step > startStep) await save('last');
+  } finally {
+    optimizer.dispose();
+    tf.dispose(valBatches.flatMap((b) => [b.x, b.y]));
+    await metrics?.close();
+  }
+
+  const stepsRun = step - startStep;
+  return {
+    params,
+    steps: step,
+    trainLoss: windowLosses.length > 0 ? mean(windowLosses) : intervalTrainLoss,
+    valLoss: lastValLoss,
+    bestValLoss: Number.isFinite(best) ? best : Number.NaN,
+    tokensPerSecond: stepsRun > 0 ? (stepsRun * tokensPerStep) / trainSeconds : 0,
+    seconds: now() - started,
+    backend: tf.getBackend(),
+    stopped: step < r.steps,
+    outDir,
+  };
+}
