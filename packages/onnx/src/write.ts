@@ -1,0 +1,43 @@
+import { ShiftmixError } from '@shiftmix/core';
+import { exportModel, type ExportableModel, type ModelExport } from './export.js';
+import type { OnnxManifest } from './manifest.js';
+
+export interface WrittenExport {
+  manifest: OnnxManifest;
+  /** Paths of model.onnx, decode.onnx and model.json. */
+  files: { model: string; decode: string; manifest: string };
+}
+
+/** Writes model.onnx, decode.onnx and model.json into `dir` (created if needed). Node only. */
+export async function writeExport(dir: string, exported: ModelExport): Promise<WrittenExport> {
+  // Loaded lazily so the rest of the package also runs in a browser.
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const files = {
+    model: path.join(dir, exported.manifest.files.model),
+    decode: path.join(dir, exported.manifest.files.decode),
+    manifest: path.join(dir, 'model.json'),
+  };
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(files.model, exported.model);
+    await fs.writeFile(files.decode, exported.decode);
+    await fs.writeFile(files.manifest, `${JSON.stringify(exported.manifest, null, 2)}\n`);
+  } catch (error) {
+    throw new ShiftmixError(`cannot write the ONNX export to ${dir}: ${(error as Error).message}`, 'Choose a writable output directory', 'E_IO');
+  }
+  return { manifest: exported.manifest, files };
+}
+
+/**
+ * Exports a model and its tokenizer into `outDir`: model.onnx (full sequence),
+ * decode.onnx (one step with state) and model.json (manifest with the tokenizer).
+ */
+export async function exportCheckpoint(
+  model: ExportableModel,
+  tokenizer: unknown,
+  outDir: string,
+  options: { opset?: number } = {},
+): Promise<WrittenExport> {
+  return writeExport(outDir, exportModel(model, { opset: options.opset, tokenizer }));
+}
