@@ -98,3 +98,5 @@ export type { ModelBlock } from './model/block.js';
 export { CharTokenizer, type CharTokenizerJSON } from './data/tokenizer.js';
 export { TextDataset, type Batch, type BatchArrays, type Split, type TextDatasetOptions } from './data/dataset.js';
 export { decodeTextBytes, loadTextFile } from './data/load.js';
+export { generate, type GenerateOptions, type TextTokenizer } from './generate/generate.js';
+export { checkSamplingOptions, sampleToken, type SamplingOptions } from './generate/sample.js';
