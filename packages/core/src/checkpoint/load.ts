@@ -51,7 +51,8 @@ async function readChecked(dir: string, config: CheckpointConfig, name: string):
 
 function decode(dir: string, name: string, bytes: Uint8Array): Record<string, SafetensorsEntry> {
   try {
-    return decodeSafetensors(bytes).tensors;
+    // A Buffer's slice() is a view, not a copy; a plain Uint8Array view makes the decoder copy each tensor.
+    return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).tensors;
   } catch (error) {
     throw checkpointDamaged(dir, `${name} cannot be read: ${(error as Error).message}`);
   }

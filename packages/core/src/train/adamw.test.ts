@@ -96,8 +96,11 @@ describe('AdamW', () => {
     tf.dispose([...straight.values(), ...split.values()]);
   });
 
-  it('refuses state whose names or shapes differ, and leaks no tensors per update', () => {
+  it('refuses state whose names or shapes differ, and leaks no tensors', () => {
     const params = new Map<string, Variable>([['w', tf.variable(tf.ones([2, 2]))]]);
+    const empty = tf.memory().numTensors;
+    new AdamW(params).dispose();
+    expect(tf.memory().numTensors).toBe(empty);
     const opt = new AdamW(params);
     const wrongShape = { step: 1, m: new Map([['w', tf.zeros([4])]]), v: new Map([['w', tf.zeros([2, 2])]]) };
     expect(() => opt.setState(wrongShape)).toThrow(/optimizer m for "w" has shape \[4\]/);

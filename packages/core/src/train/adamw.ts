@@ -41,8 +41,9 @@ export class AdamW {
     if (!(weightDecay >= 0)) throw new ShiftmixError(`weight decay ${weightDecay} must be >= 0`, 'Use e.g. 0.1', 'E_RECIPE');
     this.params = new Map(params);
     for (const [name, p] of this.params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      // tidy frees the zeros a variable is made from (tf.variable copies them); variables survive it.
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
     }
   }
 
