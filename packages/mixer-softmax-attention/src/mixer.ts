@@ -9,6 +9,9 @@ import {
   type Mixer,
   type MixerContext,
   type MixerState,
+  type OnnxGraph,
+  type OnnxLowered,
+  type OnnxLowering,
   type Rng,
   type Tensor,
   type Tensor2D,
@@ -16,6 +19,7 @@ import {
   type Variable,
 } from '@shiftmix/core';
 import type { ResolvedSoftmaxAttentionConfig } from './config.js';
+import { lowerSoftmaxAttention } from './onnx.js';
 
 function variable(initial: Tensor): Variable {
   const v = tf.variable(initial);
@@ -36,6 +40,8 @@ export class SoftmaxAttention implements Mixer {
   readonly dim: number;
   readonly heads: number;
   readonly headDim: number;
+  /** T_max: the length of the RoPE tables in an ONNX export. */
+  readonly contextLength: number;
   private readonly rng: Rng;
 
   constructor(
@@ -46,6 +52,7 @@ export class SoftmaxAttention implements Mixer {
     this.dim = d;
     this.heads = ctx.heads;
     this.headDim = d / ctx.heads;
+    this.contextLength = ctx.contextLength;
     this.rng = ctx.rng;
     this.weights = {
       'qkv.weight': variable(ctx.init.normal([d, 3 * d])),
@@ -113,6 +120,10 @@ export class SoftmaxAttention implements Mixer {
       return { y, keys, values };
     });
     return { y: next.y, state: { position: state.position + 1, tensors: { k: next.keys, v: next.values } } };
+  }
+
+  toOnnx(graph: OnnxGraph, input: string, lowering: OnnxLowering): OnnxLowered {
+    return lowerSoftmaxAttention(this, graph, input, lowering);
   }
 
   dispose(): void {
