@@ -179,6 +179,30 @@ describe('ShiftmixModel', () => {
     model.dispose();
   });
 
+  it('gives the same loss and gradients on wasm as on cpu', async () => {
+    const run = () => {
+      const model = ShiftmixModel.create({ ...small, layers: 'toy-shift,toy-mean' });
+      const result = tf.tidy(() => {
+        const x = tf.tensor2d(randomTokens(2, 8, small.vocabSize, 1), undefined, 'int32');
+        const y = tf.tensor2d(randomTokens(2, 8, small.vocabSize, 2), undefined, 'int32');
+        const { value, grads } = tf.variableGrads(() => model.loss(x, y, { training: false }), [...model.weights().values()]);
+        return { value: value.dataSync()[0], grads: Object.values(grads).map((g) => Array.from(g.dataSync())) };
+      });
+      model.dispose();
+      return result;
+    };
+    const onCpu = run();
+    await selectBackend('wasm');
+    try {
+      const onWasm = run();
+      expect(Math.abs(onWasm.value - onCpu.value)).toBeLessThan(1e-5);
+      const diff = Math.max(...onWasm.grads.flatMap((g, i) => g.map((v, j) => Math.abs(v - onCpu.grads[i][j]))));
+      expect(diff).toBeLessThan(1e-5);
+    } finally {
+      await selectBackend('cpu');
+    }
+  });
+
   it('limits sequence length where positions or caches end, not for pure shift stacks', () => {
     const bounded = ShiftmixModel.create({ ...small, layers: 'toy-shift,toy-mean' });
     const long = tf.zeros([1, 9], 'int32') as tf.Tensor2D;
