@@ -11,7 +11,14 @@ import {
   type TensorData,
 } from './onnx-proto.js';
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+// ONNX raw_data is little-endian; on little-endian hosts float32 bytes are copied as they are.
 function leBytes(values: ArrayLike<number>, dtype: 'float32' | 'int64'): Uint8Array {
+  if (dtype === 'float32' && LITTLE_ENDIAN) {
+    const copy = Float32Array.from(values);
+    return new Uint8Array(copy.buffer);
+  }
   const size = dtype === 'float32' ? 4 : 8;
   const bytes = new Uint8Array(values.length * size);
   const view = new DataView(bytes.buffer);
@@ -122,9 +129,8 @@ export class GraphBuilder implements OnnxGraph {
   }
 
   weight(name: string, value: Tensor): string {
-    const data = value.dataSync();
-    const values = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
-    return this.initializer(this.uniqueName(name), 'float32', value.shape, leBytes(values, 'float32'));
+    const data = value.dataSync() as ArrayLike<number>;
+    return this.initializer(this.uniqueName(name), 'float32', value.shape, leBytes(data, 'float32'));
   }
 
   int64(values: number[], shape: number[] = [values.length]): string {
