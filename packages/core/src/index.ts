@@ -100,3 +100,37 @@ export { TextDataset, type Batch, type BatchArrays, type Split, type TextDataset
 export { decodeTextBytes, loadTextFile } from './data/load.js';
 export { generate, type GenerateOptions, type TextTokenizer } from './generate/generate.js';
 export { checkSamplingOptions, sampleToken, type SamplingOptions } from './generate/sample.js';
+export { AdamW, ADAMW_DEFAULTS, type AdamWOptions, type AdamWState } from './train/adamw.js';
+export { learningRate, validateSchedule, type LrSchedule } from './train/schedule.js';
+export { clipByGlobalNorm, clipScale, globalNorm } from './train/clip.js';
+export { DEFAULT_RECIPE, resolveRecipe, type TrainRecipe } from './train/recipe.js';
+export { runTraining, train, type TrainOptions, type TrainStart } from './train/trainer.js';
+export { resume, type ResumeOptions } from './train/resume.js';
+export { MetricsLog, parseMetrics } from './train/metrics.js';
+export {
+  createProgressBar,
+  formatDuration,
+  formatProgress,
+  formatRate,
+  type ProgressBar,
+  type ProgressBarOptions,
+  type ProgressStream,
+} from './train/progress.js';
+export type {
+  MetricsRecord,
+  ProgressEvent,
+  SerializableTokenizer,
+  TrainableModel,
+  TrainingData,
+  TrainSummary,
+} from './train/types.js';
+export { saveCheckpoint, type CheckpointContents } from './checkpoint/save.js';
+export { loadCheckpoint, readCheckpointInfo, type LoadCheckpointOptions, type LoadedCheckpoint } from './checkpoint/load.js';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_FORMAT_VERSION,
+  FILES as CHECKPOINT_FILES,
+  type CheckpointConfig,
+  type FileRecord,
+  type TrainState,
+} from './checkpoint/format.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
 import { CharTokenizer } from '../data/tokenizer.js';
 import { ShiftmixModel } from '../model/model.js';
-import { toyShift } from '../model/toy-mixers.test-util.ts';
+import { toyShift } from '../model/toy-mixers.test-util.js';
 import { registerMixer, unregisterMixer } from '../registry.js';
 import { tf } from '../tf.js';
 import { AdamW } from '../train/adamw.js';

@@ -1,4 +1,5 @@
-import { open, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { MetricsRecord } from './types.js';
 
 /**
@@ -17,6 +18,7 @@ export class MetricsLog {
    * the checkpoint's position; `undefined` starts an empty log.
    */
   static async open(path: string, keepBytes?: number): Promise<MetricsLog> {
+    await mkdir(dirname(path), { recursive: true });
     let length = 0;
     if (keepBytes !== undefined) {
       const size = await stat(path).then((s) => s.size, () => 0);

@@ -10,7 +10,8 @@ import { clipScale, globalNorm, nonFiniteError } from './clip.js';
 import { MetricsLog } from './metrics.js';
 import { resolveRecipe, type TrainRecipe } from './recipe.js';
 import { learningRate } from './schedule.js';
-import type { Batch, ProgressEvent, SerializableTokenizer, TrainableModel, TrainingData, TrainSummary } from './types.js';
+import type { Batch } from '../data/dataset.js';
+import type { ProgressEvent, SerializableTokenizer, TrainableModel, TrainingData, TrainSummary } from './types.js';
 
 export interface TrainOptions {
   model: TrainableModel;

@@ -1,3 +1,4 @@
+import type { Batch } from '../data/dataset.js';
 import type { Rng } from '../rng.js';
 import type { tf, Tensor2D, Variable } from '../tf.js';
 
@@ -15,12 +16,6 @@ export interface TrainableModel {
   /** Mean cross-entropy of predicting `targets` from `tokens`, both [B, T] int32. */
   loss(tokens: Tensor2D, targets: Tensor2D, opts: { training: boolean }): tf.Scalar;
   dispose(): void;
-}
-
-/** A batch of token ids and next-token targets, [B, T] int32 each. */
-export interface Batch {
-  x: Tensor2D;
-  y: Tensor2D;
 }
 
 /** What the trainer needs from a dataset; `TextDataset` implements it. */
