@@ -1,1 +1,32 @@
-export {};
+import { registerBackendProvider } from '@shiftmix/core';
+import { webgpuBackendProvider } from './backend.js';
+import { registerShiftmixKernels } from './kernels.js';
+
+export {
+  activateWebGpu,
+  probeWebGpu,
+  releaseWebGpu,
+  webGpuDevice,
+  webGpuInfo,
+  webgpuBackendProvider,
+  type WebGpuInfo,
+} from './backend.js';
+export {
+  MESA_PACKAGES,
+  describeAdapter,
+  requestGpuAdapter,
+  requestGpuDevice,
+  type AdapterReport,
+  type DawnBackend,
+  type GpuAdapterHandle,
+  type WebGpuOptions,
+} from './device.js';
+export { registerShiftmixKernels, SHIFTMIX_KERNEL_NAMES, WEBGPU_BACKEND } from './kernels.js';
+export { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL, HsmAbGradProgram, HsmAbProgram, PartialSumProgram, hsmAbTuning } from './hsm-ab.js';
+export { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL, FusionBlendGradProgram, FusionBlendProgram } from './fusion-blend.js';
+export { fusionBlendComposite, groupShiftComposite, hsmAbComposite } from './reference.js';
+export { foldedDispatch, makeShaderSource, runProgram, type ShiftmixProgram } from './runtime.js';
+
+// Importing the package is what makes `selectBackend('webgpu')` work (core never imports it).
+registerBackendProvider('webgpu', webgpuBackendProvider);
+registerShiftmixKernels();

@@ -1,0 +1,132 @@
+import { ShiftmixError, tf } from '@shiftmix/core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { checkShiftAttr, shiftOfSnippet, shiftedReadSnippet, shiftsAtSnippet, vectorWidth } from './wgsl.js';
+
+/** Fused learned-fusion blend: inputs {g, v} [B,T,D], attrs {shifts}, output G V + (1 - G) S(V). */
+export const FUSION_BLEND_KERNEL = 'ShiftmixFusionBlend';
+/** Its backward: inputs {dy, g, v}, attrs {shifts}, outputs [dG, dV]. */
+export const FUSION_BLEND_GRAD_KERNEL = 'ShiftmixFusionBlendGrad';
+
+const WORKGROUP = 256;
+
+function header(dim: number, shifts: number[]): string {
+  const width = vectorWidth(dim);
+  return `const R: i32 = ${dim / width};
+${shiftOfSnippet(dim, shifts)}
+${shiftsAtSnippet(width)}
+${shiftedReadSnippet('shiftedV', 'v', width, -1)}`;
+}
+
+const FLAT_INDEX = `let i = (wid.y * nwg.x + wid.x) * ${WORKGROUP} + lid.x;
+  if (i >= uniforms.count) { return; }
+  let row = i / R;
+  let q = i - row * R;
+  let t = row % uniforms.T;
+  let s = shiftsAt(q);`;
+
+/** Y = S(V) + G (V - S(V)), one thread per element. */
+export class FusionBlendProgram implements ShiftmixProgram {
+  outputNames = ['y'];
+  variableNames = ['g', 'v'];
+  components: number[];
+  uniformNames = ['T', 'count'];
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  dispatch: [number, number, number];
+  shaderKey: string;
+
+  constructor(
+    private readonly dim: number,
+    private readonly shifts: number[],
+    count: number,
+  ) {
+    this.components = Array(3).fill(vectorWidth(dim));
+    this.dispatch = foldedDispatch(Math.ceil(count / WORKGROUP));
+    this.shaderKey = `fusionBlend_${dim}_${shifts.join(',')}`;
+  }
+
+  getUserCode(): string {
+    return `${header(this.dim, this.shifts)}
+fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  ${FLAT_INDEX}
+  let sv = shiftedV(row, t, q, s);
+  y[i] = sv + g[i] * (v[i] - sv);
+}`;
+  }
+}
+
+/** dG = dY (V - S(V)); dV[t] = dY[t] G[t] + dY[t+s] (1 - G[t+s]), zero past the end. */
+export class FusionBlendGradProgram implements ShiftmixProgram {
+  outputNames = ['dg', 'dv'];
+  variableNames = ['dy', 'g', 'v'];
+  components: number[];
+  uniformNames = ['T', 'count'];
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  dispatch: [number, number, number];
+  shaderKey: string;
+
+  constructor(
+    private readonly dim: number,
+    private readonly shifts: number[],
+    count: number,
+  ) {
+    this.components = Array(5).fill(vectorWidth(dim));
+    this.dispatch = foldedDispatch(Math.ceil(count / WORKGROUP));
+    this.shaderKey = `fusionBlendGrad_${dim}_${shifts.join(',')}`;
+  }
+
+  getUserCode(): string {
+    const width = vectorWidth(this.dim);
+    return `${header(this.dim, this.shifts)}
+${shiftedReadSnippet('aheadDy', 'dy', width, 1)}
+${shiftedReadSnippet('aheadG', 'g', width, 1)}
+fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  ${FLAT_INDEX}
+  let d = dy[i];
+  dg[i] = d * (v[i] - shiftedV(row, t, q, s));
+  // Past the end aheadDy is 0, so whatever aheadG returns there is multiplied away.
+  dv[i] = d * g[i] + aheadDy(row, t, q, s) * (1.0 - aheadG(row, t, q, s));
+}`;
+  }
+}
+
+function checkBlendInputs(kernel: string, tensors: tf.TensorInfo[]): number {
+  const shape = tensors[0].shape;
+  if (shape.length !== 3 || tensors.some((t) => !tf.util.arraysEqual(t.shape, shape) || t.dtype !== 'float32')) {
+    throw new ShiftmixError(
+      `${kernel} needs float32 inputs of one shape [B, T, D], got ${JSON.stringify(tensors.map((t) => t.shape))}`,
+      'Pass the gate G and the values V with the same [B, T, D] shape',
+      'E_SHAPE',
+    );
+  }
+  return shape[2];
+}
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+export function fusionBlendForward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { g, v } = inputs as Record<string, tf.TensorInfo>;
+  const dim = checkBlendInputs(FUSION_BLEND_KERNEL, [g, v]);
+  const shifts = checkShiftAttr(attrs?.shifts, dim, FUSION_BLEND_KERNEL);
+  const be = backend as WebGPUBackend;
+  const [batch, time] = v.shape;
+  const count = (batch * time * dim) / vectorWidth(dim);
+  if (count === 0) return be.makeTensorInfo(v.shape, 'float32', new Float32Array(0));
+  const y = be.makeTensorInfo(v.shape, 'float32');
+  runProgram(be, new FusionBlendProgram(dim, shifts, count), [g, v], [y], [time, count]);
+  return y;
+}
+
+export function fusionBlendBackward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const { dy, g, v } = inputs as Record<string, tf.TensorInfo>;
+  const dim = checkBlendInputs(FUSION_BLEND_GRAD_KERNEL, [dy, g, v]);
+  const shifts = checkShiftAttr(attrs?.shifts, dim, FUSION_BLEND_GRAD_KERNEL);
+  const be = backend as WebGPUBackend;
+  const [batch, time] = v.shape;
+  const count = (batch * time * dim) / vectorWidth(dim);
+  if (count === 0) return [0, 1].map(() => be.makeTensorInfo(v.shape, 'float32', new Float32Array(0)));
+  const dg = be.makeTensorInfo(v.shape, 'float32');
+  const dv = be.makeTensorInfo(v.shape, 'float32');
+  runProgram(be, new FusionBlendGradProgram(dim, shifts, count), [dy, g, v], [dg, dv], [time, count]);
+  return [dg, dv];
+}

@@ -1,0 +1,51 @@
+import { tf, type Tensor } from '@shiftmix/core';
+import { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL, fusionBlendBackward, fusionBlendForward } from './fusion-blend.js';
+import { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL, hsmAbBackward, hsmAbForward } from './hsm-ab.js';
+
+export const WEBGPU_BACKEND = 'webgpu';
+
+const kernels: tf.KernelConfig[] = [
+  { kernelName: HSM_AB_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: hsmAbForward as unknown as tf.KernelFunc },
+  { kernelName: HSM_AB_GRAD_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: hsmAbBackward as unknown as tf.KernelFunc },
+  { kernelName: FUSION_BLEND_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: fusionBlendForward as unknown as tf.KernelFunc },
+  { kernelName: FUSION_BLEND_GRAD_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: fusionBlendBackward as unknown as tf.KernelFunc },
+];
+
+// The backward kernels return every input gradient at once. backpropagate calls each
+// closure inside its own tidy, so the kernel runs here, in the gradient function's scope
+// (the 'backward' tidy), and the closures only hand out its results.
+const gradients: tf.GradConfig[] = [
+  {
+    kernelName: HSM_AB_KERNEL,
+    inputsToSave: ['u', 'a', 'b'],
+    gradFunc: (dy, saved, attrs) => {
+      const [u, a, b] = saved;
+      const [du, da, db] = tf.engine().runKernel(HSM_AB_GRAD_KERNEL, { dy: dy as Tensor, u, a, b }, attrs) as Tensor[];
+      return { u: () => du, a: () => da, b: () => db };
+    },
+  },
+  {
+    kernelName: FUSION_BLEND_KERNEL,
+    inputsToSave: ['g', 'v'],
+    gradFunc: (dy, saved, attrs) => {
+      const [g, v] = saved;
+      const [dg, dv] = tf.engine().runKernel(FUSION_BLEND_GRAD_KERNEL, { dy: dy as Tensor, g, v }, attrs) as Tensor[];
+      return { g: () => dg, v: () => dv };
+    },
+  },
+];
+
+/**
+ * Registers the fused kernels for the webgpu backend and their gradients (idempotent).
+ * Core's ops (hsmAbMix, fusionBlend) dispatch to them whenever webgpu is active.
+ */
+export function registerShiftmixKernels(): void {
+  for (const config of kernels) {
+    if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
+  }
+  for (const config of gradients) {
+    if (!tf.getGradient(config.kernelName)) tf.registerGradient(config);
+  }
+}
+
+export const SHIFTMIX_KERNEL_NAMES = kernels.map((k) => k.kernelName);

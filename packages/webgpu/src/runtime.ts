@@ -1,0 +1,161 @@
+/// <reference types="@webgpu/types" />
+import { ShiftmixError, tf } from '@shiftmix/core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+
+/**
+ * A fused kernel in the shape of tfjs-backend-webgpu's WebGPUProgram, except that it
+ * may write several outputs: tfjs programs bind exactly one `result` buffer, and the
+ * backward kernels here write dU together with the partial sums of da and db (or dG
+ * with dV) in one pass over memory.
+ */
+export interface ShiftmixProgram {
+  /** Read-write outputs, bound first in this order. */
+  outputNames: string[];
+  /** Read-only inputs, bound after the outputs. */
+  variableNames: string[];
+  /** 4 when a binding is read as vec4<f32>, else 1; one entry per output then input. */
+  components: number[];
+  /** Names of the i32 fields of `uniforms` (values are passed per run); none: no binding. */
+  uniformNames: string[];
+  workgroupSize: [number, number, number];
+  dispatch: [number, number, number];
+  /** Identifies the generated WGSL: everything baked into getUserCode() must be in it. */
+  shaderKey: string;
+  /** The kernel body: constants, helpers and `fn main(...)`, called by the `_start` entry point. */
+  getUserCode(): string;
+}
+
+/** The members of tfjs-backend-webgpu 4.22's WebGPUBackend that recordAndSubmit uses. */
+interface BackendInternals {
+  device: GPUDevice;
+  tensorMap: { get(dataId: object): { resource?: unknown } };
+  commandEncoder: GPUCommandEncoder | null;
+  computePassEncoder: GPUComputePassEncoder | null;
+  commandQueueOwnedIds: WeakSet<object>;
+  dispatchCountInPass: number;
+  activeTimers: { name: string; query: Promise<number> }[] | null;
+  supportTimestampQuery: boolean;
+  querySet: GPUQuerySet | null;
+  querySetCount: number;
+  uploadToGPU(dataId: object): void;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  getQueryTime(): Promise<number>;
+  makeUniforms(data: { type: string; data: number[] }[]): GPUBufferBinding;
+}
+
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+/** Throws unless `backend` exposes the internals the fused kernels record through. */
+export function checkBackendInternals(backend: unknown): asserts backend is WebGPUBackend {
+  const needed = ['tensorMap', 'uploadToGPU', 'ensureCommandEncoderReady', 'endComputePassEncoder', 'submitQueue', 'makeUniforms'];
+  const missing = needed.filter((key) => (backend as Record<string, unknown>)?.[key] === undefined);
+  if (missing.length) {
+    throw new ShiftmixError(
+      `the webgpu backend lacks ${missing.join(', ')}; the fused kernels are written against @tensorflow/tfjs-backend-webgpu 4.22`,
+      'Install @tensorflow/tfjs-backend-webgpu 4.22.0 (the version @shiftmix/webgpu depends on)',
+      'E_BACKEND',
+    );
+  }
+}
+
+function wgslType(components: number): string {
+  return components === 4 ? 'vec4<f32>' : 'f32';
+}
+
+/** Binding declarations and the entry point around the program's body. */
+export function makeShaderSource(program: ShiftmixProgram): string {
+  const lines: string[] = [];
+  let binding = 0;
+  program.outputNames.forEach((name, i) => {
+    lines.push(`@group(0) @binding(${binding++}) var<storage, read_write> ${name}: array<${wgslType(program.components[i])}>;`);
+  });
+  program.variableNames.forEach((name, i) => {
+    const type = wgslType(program.components[program.outputNames.length + i]);
+    lines.push(`@group(0) @binding(${binding++}) var<storage, read> ${name}: array<${type}>;`);
+  });
+  if (program.uniformNames.length) {
+    lines.push(`struct Uniforms { ${program.uniformNames.map((n) => `${n}: i32`).join(', ')} };`);
+    lines.push(`@group(0) @binding(${binding}) var<uniform> uniforms: Uniforms;`);
+  }
+  const [x, y, z] = program.workgroupSize;
+  lines.push(program.getUserCode());
+  lines.push(`@compute @workgroup_size(${x}, ${y}, ${z})
+fn _start(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+          @builtin(num_workgroups) nwg: vec3<u32>) {
+  main(vec3<i32>(lid), vec3<i32>(wid), vec3<i32>(nwg));
+}`);
+  return lines.join('\n');
+}
+
+function pipelineFor(device: GPUDevice, program: ShiftmixProgram): GPUComputePipeline {
+  let cache = pipelines.get(device);
+  if (!cache) pipelines.set(device, (cache = new Map()));
+  let pipeline = cache.get(program.shaderKey);
+  if (!pipeline) {
+    const module = device.createShaderModule({ code: makeShaderSource(program), label: program.shaderKey });
+    pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: '_start' }, label: program.shaderKey });
+    cache.set(program.shaderKey, pipeline);
+  }
+  return pipeline;
+}
+
+/**
+ * Records one dispatch of `program` into the backend's command stream, exactly as the
+ * backend's own recordAndSubmit does (shared encoder, deferred submission, deferred
+ * disposal of the buffers it touches, timers under tf.time/tf.profile).
+ */
+export function runProgram(
+  backend: WebGPUBackend,
+  program: ShiftmixProgram,
+  inputs: tf.TensorInfo[],
+  outputs: tf.TensorInfo[],
+  uniforms: number[] = [],
+): void {
+  const be = backend as unknown as BackendInternals;
+  for (const t of [...outputs, ...inputs]) be.uploadToGPU(t.dataId);
+  const pipeline = pipelineFor(be.device, program);
+  const entries: GPUBindGroupEntry[] = [...outputs, ...inputs].map((t, binding) => ({
+    binding,
+    resource: { buffer: be.tensorMap.get(t.dataId).resource as GPUBuffer },
+  }));
+  if (program.uniformNames.length) {
+    const data = uniforms.map((value) => ({ type: 'int32', data: [value] }));
+    entries.push({ binding: entries.length, resource: be.makeUniforms(data) });
+  }
+  for (const t of [...outputs, ...inputs]) be.commandQueueOwnedIds.add(t.dataId);
+  const bindGroup = be.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+
+  const timed = be.activeTimers != null;
+  be.ensureCommandEncoderReady();
+  if (timed && be.supportTimestampQuery) {
+    be.endComputePassEncoder();
+    be.querySet ??= be.device.createQuerySet({ type: 'timestamp', count: be.querySetCount });
+    be.computePassEncoder = be.commandEncoder!.beginComputePass({
+      timestampWrites: { querySet: be.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
+    });
+  } else if (!be.computePassEncoder) {
+    be.computePassEncoder = be.commandEncoder!.beginComputePass({});
+  }
+  be.computePassEncoder.setPipeline(pipeline);
+  be.computePassEncoder.setBindGroup(0, bindGroup);
+  be.computePassEncoder.dispatchWorkgroups(...program.dispatch);
+  be.dispatchCountInPass++;
+  const batch = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') as number;
+  if (timed || batch <= be.dispatchCountInPass) {
+    be.endComputePassEncoder();
+    if (timed) be.activeTimers!.push({ name: program.shaderKey.split('_')[0], query: be.getQueryTime() });
+    else be.submitQueue();
+  }
+}
+
+/** Workgroup grid for `count` workgroups in 1D, folded into y past the per-dimension limit. */
+export function foldedDispatch(count: number, limit = 65535): [number, number, number] {
+  if (count <= limit) return [Math.max(count, 1), 1, 1];
+  const y = Math.ceil(count / limit);
+  if (y > limit) {
+    throw new ShiftmixError(`a fused kernel needs ${count} workgroups, more than this device dispatches`, 'Use a smaller batch or context', 'E_SHAPE');
+  }
+  return [limit, y, 1];
+}
