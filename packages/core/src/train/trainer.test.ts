@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
 import { loadCheckpoint } from '../checkpoint/load.js';
 import { TextDataset } from '../data/dataset.js';
+import { CharTokenizer } from '../data/tokenizer.js';
 import { ShiftmixModel } from '../model/model.js';
 import { toyShift } from '../model/toy-mixers.test-util.js';
 import { registerMixer, unregisterMixer } from '../registry.js';
@@ -33,8 +34,9 @@ describe('train', () => {
   it('resumes a stopped run exactly: same losses, learning rates and weights as a straight run', async () => {
     const config = { vocabSize: 11, dim: 8, heads: 2, contextLength: 8, layers: 'toy-shift*2', dropout: 0.2, seed: 11 };
     const recipe = { steps: 8, batch: 4, evalEvery: 3, evalBatches: 2, warmup: 2, lr: 1e-2, minLr: 1e-3, seed: 21 };
+    const tokenizer = CharTokenizer.fromText('abcdefghijk');
     const straight = ShiftmixModel.create(config);
-    const a = await train({ model: straight, data, recipe, outDir: join(root, 'straight') });
+    const a = await train({ model: straight, data, recipe, tokenizer, outDir: join(root, 'straight') });
     expect(a.steps).toBe(8);
 
     const first = ShiftmixModel.create(config);
@@ -43,6 +45,7 @@ describe('train', () => {
       model: first,
       data,
       recipe,
+      tokenizer,
       outDir: join(root, 'split'),
       signal: controller.signal,
       onProgress: (e) => e.step === 4 && controller.abort(),
@@ -69,6 +72,10 @@ describe('train', () => {
     tf.dispose(batches.flatMap((batch) => [batch.x, batch.y]));
     const best = await loadCheckpoint(join(root, 'straight', 'best'));
     expect(best.state.bestValLoss).toBe(a.bestValLoss);
+    const resumedLast = await loadCheckpoint(join(root, 'split', 'last'));
+    expect(resumedLast.state.step).toBe(8);
+    expect(CharTokenizer.fromJSON(resumedLast.tokenizer).decode(Int32Array.from([10, 0]))).toBe('ka');
+    resumedLast.model.dispose();
     best.model.dispose();
     straight.dispose();
     b2.model.dispose();
