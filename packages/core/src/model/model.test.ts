@@ -179,6 +179,36 @@ describe('ShiftmixModel', () => {
     model.dispose();
   });
 
+  it('has gradients that match central finite differences, tied embedding included', () => {
+    const model = ShiftmixModel.create({ ...small, layers: 'toy-shift,toy-mean' });
+    const x = tf.tensor2d(randomTokens(2, 6, small.vocabSize, 21), undefined, 'int32');
+    const y = tf.tensor2d(randomTokens(2, 6, small.vocabSize, 22), undefined, 'int32');
+    const weights = model.weights();
+    const lossValue = () => tf.tidy(() => model.loss(x, y, { training: false }).dataSync()[0]);
+    const grads = tf.tidy(() => {
+      const g = tf.variableGrads(() => model.loss(x, y, { training: false }), [...weights.values()]).grads;
+      return Object.fromEntries([...weights].map(([name, v]) => [name, Array.from(g[v.name].dataSync())]));
+    });
+    const eps = 1e-2;
+    const input = x.dataSync()[0];
+    const probes: [string, number][] = [['wte', input * 8 + 1], ['wte', ((input + 1) % 11) * 8 + 3], ['wpe', 2], ['blocks.1.mixer.w', 5], ['blocks.0.ffn.w2', 7]];
+    for (const [name, index] of probes) {
+      const v = weights.get(name)!;
+      const original = v.dataSync().slice();
+      const at = (delta: number) => {
+        const data = original.slice();
+        data[index] += delta;
+        tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
+        return lossValue();
+      };
+      const numeric = (at(eps) - at(-eps)) / (2 * eps);
+      tf.tidy(() => v.assign(tf.tensor(original, v.shape)));
+      expect(Math.abs(numeric - grads[name][index]), `${name}[${index}]`).toBeLessThan(2e-3 + 0.05 * Math.abs(grads[name][index]));
+    }
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
   it('gives the same loss and gradients on wasm as on cpu', async () => {
     const run = () => {
       const model = ShiftmixModel.create({ ...small, layers: 'toy-shift,toy-mean' });

@@ -157,12 +157,15 @@ export class ShiftmixModel {
       );
     }
     return tf.tidy(() => {
-      const logits = this.forward(tokens, opts).reshape([-1, this.config.vocabSize]); // [B*T, V]
-      const flat = targets.reshape([-1]) as Tensor1D; // [B*T]
-      // oneHot of a negative id is an all-zero row, so ignored targets add nothing.
-      const picked = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(flat, this.config.vocabSize)));
-      const count = tf.maximum(tf.sum(tf.cast(tf.greaterEqual(flat, 0), 'float32')), 1);
-      return tf.div(tf.neg(picked), count) as tf.Scalar;
+      const vocab = this.config.vocabSize;
+      const logp = tf.logSoftmax(this.forward(tokens, opts).reshape([-1, vocab])); // [N, V], N = B*T
+      const flat = targets.reshape([-1]) as Tensor1D; // [N]
+      const valid = tf.greaterEqual(flat, 0);
+      // Picks logp[n, y_n] from the flat [N * V] view: no [N, V] one-hot for large vocabularies.
+      const index = tf.add(tf.range(0, flat.size * vocab, vocab, 'int32'), tf.where(valid, flat, tf.zerosLike(flat)));
+      const mask = tf.cast(valid, 'float32');
+      const picked = tf.sum(tf.mul(tf.gather(logp.reshape([-1]), index), mask));
+      return tf.div(tf.neg(picked), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
     });
   }
 

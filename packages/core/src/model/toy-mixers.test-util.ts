@@ -70,8 +70,10 @@ export const toyMean: MixerSpec<{ scale: number }> = {
       forward(u: Tensor3D) {
         return tf.tidy(() => {
           const [b, t, d] = u.shape;
-          const counts = tf.range(1, t + 1).reshape([1, t, 1]);
-          const mean = tf.div(tf.cumsum(u, 1), counts).reshape([b * t, d]) as Tensor2D;
+          // averaging[t, s] = 1 / (t + 1) for s <= t (tf.cumsum's gradient on axis 1 has the wrong shape in tfjs 4.22)
+          const averaging = tf.div(tf.linalg.bandPart(tf.ones([t, t]), -1, 0), tf.range(1, t + 1).reshape([t, 1])) as Tensor2D;
+          const timeMajor = u.transpose([1, 0, 2]).reshape([t, b * d]) as Tensor2D;
+          const mean = tf.matMul(averaging, timeMajor).reshape([t, b, d]).transpose([1, 0, 2]).reshape([b * t, d]) as Tensor2D;
           return project(mean).reshape([b, t, d]) as Tensor3D;
         });
       },
