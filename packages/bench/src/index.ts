@@ -1,1 +1,28 @@
-export {};
+export { runSuite, defaultResultsRoot, type RunSuiteOptions, type SuiteRunReport } from './runner.js';
+export { consoleProgress, formatDuration, formatEvent, type BenchEvent } from './progress.js';
+export { loadSuite, readSuiteFile, type LoadSuiteOptions } from './suite/load.js';
+export { resolveRecipe, suitePresets, validateSuite } from './suite/validate.js';
+export { RECIPE_DEFAULTS, RECIPE_FIELDS, TASK_METRICS } from './suite/recipes.js';
+export {
+  TASK_NAMES,
+  type AnyRecipe,
+  type Benchmark,
+  type DecodeRecipe,
+  type LmCharRecipe,
+  type ModelDefinition,
+  type MqarRecipe,
+  type MqarSetting,
+  type ScalingRecipe,
+  type Suite,
+  type TaskName,
+} from './suite/types.js';
+export { IGNORE_LABEL, gapProbabilities, generateMqar, type MqarData, type MqarOptions } from './tasks/mqar-data.js';
+export { MqarDataset, mqarAccuracy } from './tasks/mqar-dataset.js';
+export { TASKS } from './tasks/index.js';
+export type { RunOutcome, RunPlan, RunResult, RunTick, Task, TaskContext } from './tasks/types.js';
+export { lineChart, escapeXml, type ChartOptions, type ChartSeries } from './svg/chart.js';
+export { formatTick, makeScale, type Scale } from './svg/scale.js';
+export { writeReport, writeResultsIndex, type BenchmarkReport, type SuiteSummary } from './report/write.js';
+export { loadPlugins, registerStandardMixers, STANDARD_MIXERS } from './plugins.js';
+export { describeEnvironment, type Environment } from './environment.js';
+export { configHash, stableStringify } from './hash.js';

@@ -1,0 +1,64 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ShiftmixError } from '@shiftmix/core';
+import type { Suite } from './types.js';
+import { validateSuite } from './validate.js';
+
+export interface LoadSuiteOptions {
+  /** Folders searched for NAME.json, before benchmarks/suites above the working directory. */
+  suitesDirs?: string[];
+  cwd?: string;
+}
+
+/** Walks up from `start` and returns the first `relative` path that exists. */
+export function findUp(start: string, relative: string): string | undefined {
+  let dir = resolve(start);
+  for (;;) {
+    const candidate = join(dir, relative);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Parses and validates a suite file. */
+export function readSuiteFile(path: string): Suite {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ShiftmixError(`cannot read suite file ${path}: ${(error as Error).message}`, 'Check the path given to --suite', 'E_SUITE');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ShiftmixError(`suite file ${path} is not valid JSON: ${(error as Error).message}`, 'Fix the JSON syntax', 'E_SUITE');
+  }
+  return { ...validateSuite(raw, path), source: resolve(path) };
+}
+
+/**
+ * Finds a suite by file path (anything with a slash or ending in .json) or by name:
+ * NAME.json in `suitesDirs`, then in benchmarks/suites of the working directory or a
+ * folder above it.
+ */
+export function loadSuite(nameOrPath: string, options: LoadSuiteOptions = {}): Suite {
+  const cwd = options.cwd ?? process.cwd();
+  if (nameOrPath.includes('/') || nameOrPath.includes('\\') || nameOrPath.endsWith('.json')) {
+    return readSuiteFile(isAbsolute(nameOrPath) ? nameOrPath : resolve(cwd, nameOrPath));
+  }
+  const dirs = [...(options.suitesDirs ?? [])];
+  const repoSuites = findUp(cwd, join('benchmarks', 'suites'));
+  if (repoSuites) dirs.push(repoSuites);
+  for (const dir of dirs) {
+    const file = join(dir, `${nameOrPath}.json`);
+    if (existsSync(file)) return readSuiteFile(file);
+  }
+  throw new ShiftmixError(
+    `no suite named "${nameOrPath}"${dirs.length ? ` in ${dirs.join(', ')}` : ''}`,
+    'Give a suite file path (--suite ./my-suite.json), or run from a folder with benchmarks/suites/NAME.json above it',
+    'E_SUITE',
+  );
+}

@@ -1,0 +1,139 @@
+import type { TaskName } from './types.js';
+
+/** How a recipe field is checked. */
+export type FieldKind =
+  | 'positiveInt'
+  | 'nonNegativeInt'
+  | 'positive'
+  | 'nonNegative'
+  | 'fraction'
+  | 'positiveIntList'
+  | 'positiveOrList'
+  | 'mqarSettings';
+
+/** Recipe fields of each task, with their kinds. */
+export const RECIPE_FIELDS: Record<TaskName, Record<string, FieldKind>> = {
+  'lm-char': {
+    dim: 'positiveInt',
+    heads: 'positiveInt',
+    contextLength: 'positiveInt',
+    batchSize: 'positiveInt',
+    dropout: 'fraction',
+    steps: 'positiveInt',
+    lr: 'positive',
+    minLr: 'nonNegative',
+    warmupSteps: 'nonNegativeInt',
+    weightDecay: 'nonNegative',
+    beta1: 'fraction',
+    beta2: 'fraction',
+    gradClip: 'nonNegative',
+    evalEvery: 'positiveInt',
+    evalBatches: 'positiveInt',
+  },
+  mqar: {
+    vocabSize: 'positiveInt',
+    settings: 'mqarSettings',
+    dims: 'positiveIntList',
+    heads: 'positiveInt',
+    trainExamples: 'positiveInt',
+    testExamples: 'positiveInt',
+    epochs: 'positiveInt',
+    batchSize: 'positiveInt',
+    lr: 'positiveOrList',
+    warmupSteps: 'nonNegativeInt',
+    weightDecay: 'nonNegative',
+    dropout: 'fraction',
+    powerA: 'positive',
+  },
+  scaling: {
+    dim: 'positiveInt',
+    heads: 'positiveInt',
+    batchSize: 'positiveInt',
+    minSeqLen: 'positiveInt',
+    maxSeqLen: 'positiveInt',
+    timeBudgetMs: 'positive',
+    memoryBudgetBytes: 'positive',
+    scheduleLayers: 'positiveInt',
+    warmup: 'nonNegativeInt',
+    repeats: 'positiveInt',
+  },
+  decode: {
+    dim: 'positiveInt',
+    heads: 'positiveInt',
+    contextLength: 'positiveInt',
+    vocabSize: 'positiveInt',
+    batchSize: 'positiveInt',
+    bucket: 'positiveInt',
+  },
+};
+
+/**
+ * Defaults of each task's recipe: the standard (GPU) recipe. lm-char's is nanoGPT's
+ * shakespeare-char; mqar's follows Zoology's synthetic at V = 8192.
+ */
+export const RECIPE_DEFAULTS: Record<TaskName, Record<string, unknown>> = {
+  'lm-char': {
+    dim: 384,
+    heads: 6,
+    contextLength: 256,
+    batchSize: 64,
+    dropout: 0.2,
+    steps: 5000,
+    lr: 1e-3,
+    minLr: 1e-4,
+    warmupSteps: 100,
+    weightDecay: 0.1,
+    beta1: 0.9,
+    beta2: 0.99,
+    gradClip: 1,
+    evalEvery: 250,
+    evalBatches: 100,
+  },
+  mqar: {
+    vocabSize: 8192,
+    settings: [
+      { seqLen: 64, pairs: 4 },
+      { seqLen: 128, pairs: 8 },
+      { seqLen: 256, pairs: 16 },
+    ],
+    dims: [64, 128, 256],
+    heads: 1,
+    trainExamples: 100_000,
+    testExamples: 3_000,
+    epochs: 16,
+    batchSize: 64,
+    lr: [1e-3, 3e-3],
+    warmupSteps: 100,
+    weightDecay: 0.1,
+    dropout: 0,
+    powerA: 0.01,
+  },
+  scaling: {
+    dim: 384,
+    heads: 6,
+    batchSize: 1,
+    minSeqLen: 256,
+    maxSeqLen: 32768,
+    timeBudgetMs: 10_000,
+    memoryBudgetBytes: 16 * 2 ** 30,
+    scheduleLayers: 6,
+    warmup: 1,
+    repeats: 3,
+  },
+  decode: {
+    dim: 384,
+    heads: 6,
+    contextLength: 1024,
+    vocabSize: 65,
+    batchSize: 1,
+    bucket: 64,
+  },
+};
+
+/** Metrics each task reports, in the default table order. */
+export const TASK_METRICS: Record<TaskName, readonly string[]> = {
+  'lm-char': ['bestValLoss', 'finalValLoss', 'tokensPerSecond', 'msPerStep', 'seconds'],
+  mqar: ['accuracy', 'finalLoss', 'seconds'],
+  scaling: ['maxSeqLen', 'forwardMs', 'forwardBackwardMs', 'forwardPeakBytes', 'forwardBackwardPeakBytes'],
+  decode: ['msPerToken', 'firstMsPerToken', 'lastMsPerToken', 'stateBytes'],
+};

@@ -1,0 +1,97 @@
+import { Rng, disposeModelState, tf, type ModelState } from '@shiftmix/core';
+import type { Benchmark, DecodeRecipe } from '../suite/types.js';
+import { buildModel } from './model.js';
+import type { RunOutcome, RunPlan, Task, TaskContext } from './types.js';
+
+const now = () => performance.now();
+// Steps decoded (and thrown away) first, so kernel compilation and warm-up stay out of the timings.
+const WARMUP_STEPS = 8;
+
+function stateBytes(state: ModelState): number {
+  let bytes = 0;
+  for (const m of state.mixers) for (const t of Object.values(m.tensors)) bytes += t.size * 4;
+  return bytes;
+}
+
+/**
+ * Decodes `contextLength` tokens one at a time through model.step on random weights and
+ * tokens, and records the latency of every step and the size of the decoding state.
+ * Positions are grouped into buckets of `bucket` tokens; each bucket reports its median
+ * latency (robust to a stray garbage-collection pause) and the state size at its end.
+ */
+export const decodeTask: Task = {
+  name: 'decode',
+
+  plan(benchmark: Benchmark, recipe): RunPlan[] {
+    const r = recipe as DecodeRecipe;
+    return Object.entries(benchmark.models).map(([model, definition]) => ({
+      id: `${benchmark.name}--${model}`,
+      benchmark: benchmark.name,
+      task: 'decode',
+      model,
+      definition,
+      setting: {},
+      recipe: r,
+      cost: r.contextLength * r.dim,
+    }));
+  },
+
+  async run(plan: RunPlan, ctx: TaskContext): Promise<RunOutcome> {
+    const r = plan.recipe as DecodeRecipe;
+    const model = buildModel(plan.definition, { vocabSize: r.vocabSize, dim: r.dim, heads: r.heads, contextLength: r.contextLength, dropout: 0, seed: ctx.seed });
+    const rng = new Rng(ctx.seed);
+    const token = () => tf.tensor1d(Array.from({ length: r.batchSize }, () => rng.int(r.vocabSize)), 'int32');
+    const decode = async (steps: number, onStep?: (position: number, ms: number, state: ModelState) => void) => {
+      let state = model.initState(r.batchSize);
+      try {
+        for (let p = 0; p < steps; p++) {
+          if (ctx.signal?.aborted) break;
+          const input = token();
+          const t0 = now();
+          const out = model.step(input, state);
+          await out.logits.data();
+          const ms = now() - t0;
+          disposeModelState(state, out.state);
+          tf.dispose([input, out.logits]);
+          state = out.state;
+          onStep?.(p, ms, state);
+        }
+      } finally {
+        disposeModelState(state);
+      }
+    };
+    try {
+      await decode(Math.min(WARMUP_STEPS, r.contextLength));
+      const latencies: number[] = [];
+      const bytesAt: number[] = [];
+      await decode(r.contextLength, (p, ms, state) => {
+        latencies.push(ms);
+        bytesAt.push(stateBytes(state));
+        if ((p + 1) % r.bucket === 0 || p + 1 === r.contextLength) ctx.tick({ step: p + 1, steps: r.contextLength });
+      });
+      const rows: Record<string, number>[] = [];
+      for (let start = 0; start < latencies.length; start += r.bucket) {
+        const slice = latencies.slice(start, start + r.bucket).sort((a, b) => a - b);
+        const end = Math.min(start + r.bucket, latencies.length);
+        rows.push({ position: end, msPerToken: slice[Math.floor(slice.length / 2)], stateBytes: bytesAt[end - 1] });
+      }
+      const mean = latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length);
+      return {
+        paramCount: model.paramCount(),
+        metrics: {
+          msPerToken: mean,
+          firstMsPerToken: rows[0]?.msPerToken ?? Number.NaN,
+          lastMsPerToken: rows[rows.length - 1]?.msPerToken ?? Number.NaN,
+          stateBytes: bytesAt[bytesAt.length - 1] ?? 0,
+        },
+        series: {
+          msPerTokenByPosition: rows.map((row) => [row.position, row.msPerToken]),
+          stateBytesByPosition: rows.map((row) => [row.position, row.stateBytes]),
+        },
+        rows,
+      };
+    } finally {
+      model.dispose();
+    }
+  },
+};

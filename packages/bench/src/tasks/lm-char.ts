@@ -1,0 +1,118 @@
+import { resolve } from 'node:path';
+import { CharTokenizer, ShiftmixError, TextDataset, loadTextFile, train } from '@shiftmix/core';
+import { findUp } from '../suite/load.js';
+import type { Benchmark, LmCharRecipe } from '../suite/types.js';
+import { buildModel } from './model.js';
+import type { RunOutcome, RunPlan, Task, TaskContext } from './types.js';
+
+export const EMBEDDED_DATA = 'benchmarks/data/tinyshakespeare.txt';
+
+/** The benchmark's text file: `data` relative to the suite file, else the embedded Tiny Shakespeare. */
+export function lmCharDataPath(benchmark: Benchmark, baseDir: string): string {
+  if (benchmark.data) return resolve(baseDir, benchmark.data);
+  const found = findUp(baseDir, EMBEDDED_DATA) ?? findUp(process.cwd(), EMBEDDED_DATA);
+  if (!found) {
+    throw new ShiftmixError(
+      `benchmark "${benchmark.name}" names no data file and ${EMBEDDED_DATA} is not above ${baseDir}`,
+      'Set "data" in the suite to a text file (relative to the suite file), or run from the shiftmix repository',
+      'E_DATA_MISSING',
+    );
+  }
+  return found;
+}
+
+let cached: { path: string; tokenizer: CharTokenizer; dataset: TextDataset } | undefined;
+
+async function datasetFor(path: string): Promise<{ tokenizer: CharTokenizer; dataset: TextDataset }> {
+  if (cached?.path !== path) {
+    const text = await loadTextFile(path);
+    const tokenizer = CharTokenizer.fromText(text);
+    cached = { path, tokenizer, dataset: new TextDataset(tokenizer.encode(text), { valFraction: 0.1 }) };
+  }
+  return cached;
+}
+
+/**
+ * Character-level language modelling (nanoGPT's shakespeare-char): every model trains
+ * on the same 90% split with the same seed, so it sees the same windows in the same
+ * order, and is evaluated on the same fixed validation batches.
+ */
+export const lmCharTask: Task = {
+  name: 'lm-char',
+
+  plan(benchmark: Benchmark, recipe): RunPlan[] {
+    const r = recipe as LmCharRecipe;
+    return Object.entries(benchmark.models).map(([model, definition]) => ({
+      id: `${benchmark.name}--${model}`,
+      benchmark: benchmark.name,
+      task: 'lm-char',
+      model,
+      definition,
+      setting: {},
+      recipe: r,
+      cost: r.steps * r.batchSize * r.contextLength * r.dim,
+    }));
+  },
+
+  async run(plan: RunPlan, ctx: TaskContext): Promise<RunOutcome> {
+    const r = plan.recipe as LmCharRecipe;
+    const { tokenizer, dataset } = await datasetFor(lmCharDataPath(ctx.benchmark, ctx.baseDir));
+    const model = buildModel(plan.definition, {
+      vocabSize: tokenizer.vocabSize,
+      dim: r.dim,
+      heads: r.heads,
+      contextLength: r.contextLength,
+      dropout: r.dropout,
+      seed: ctx.seed,
+    });
+    const valLossByStep: [number, number][] = [];
+    const valLossBySeconds: [number, number][] = [];
+    const trainLossByStep: [number, number][] = [];
+    try {
+      const summary = await train({
+        model,
+        data: dataset,
+        recipe: {
+          steps: r.steps,
+          batch: r.batchSize,
+          lr: r.lr,
+          minLr: r.minLr,
+          warmup: r.warmupSteps,
+          weightDecay: r.weightDecay,
+          beta1: r.beta1,
+          beta2: r.beta2,
+          clip: r.gradClip,
+          evalEvery: r.evalEvery,
+          evalBatches: r.evalBatches,
+          seed: ctx.seed,
+          evalSeed: ctx.seed + 1,
+        },
+        signal: ctx.signal,
+        onProgress: (e) => {
+          trainLossByStep.push([e.step, e.trainLoss]);
+          if (e.valLoss !== undefined) {
+            valLossByStep.push([e.step, e.valLoss]);
+            valLossBySeconds.push([e.elapsed, e.valLoss]);
+          }
+          ctx.tick({ step: e.step, steps: e.steps, loss: e.trainLoss, valLoss: e.valLoss });
+        },
+      });
+      const tokensPerStep = r.batchSize * r.contextLength;
+      return {
+        paramCount: summary.params,
+        metrics: {
+          bestValLoss: summary.bestValLoss,
+          finalValLoss: summary.valLoss,
+          tokensPerSecond: summary.tokensPerSecond,
+          msPerStep: summary.tokensPerSecond > 0 ? (1000 * tokensPerStep) / summary.tokensPerSecond : Number.NaN,
+          seconds: summary.seconds,
+          vocabSize: tokenizer.vocabSize,
+        },
+        series: { valLossByStep, valLossBySeconds, trainLossByStep },
+        notes: summary.stopped ? ['stopped before the last step'] : undefined,
+      };
+    } finally {
+      model.dispose();
+    }
+  },
+};

@@ -1,0 +1,154 @@
+import { Rng, computeShiftSchedule, createWeightInit, getMixer, tf, type Mixer, type MixerContext, type Tensor, type Variable } from '@shiftmix/core';
+import type { Benchmark, ScalingRecipe } from '../suite/types.js';
+import type { RunOutcome, RunPlan, Task, TaskContext } from './types.js';
+
+const now = () => performance.now();
+
+/** Sequence lengths from minSeqLen doubling up to maxSeqLen. */
+export function scalingLengths(r: ScalingRecipe): number[] {
+  const lengths: number[] = [];
+  for (let t = r.minSeqLen; t <= r.maxSeqLen; t *= 2) lengths.push(t);
+  return lengths;
+}
+
+/** One mixer layer at context `t`; a shift-based layer gets the shifts of the last layer of a radix stack. */
+function createLayer(name: string, options: Record<string, unknown>, r: ScalingRecipe, t: number, seed: number): { mixer: Mixer; params: number } {
+  const spec = getMixer(name);
+  const shifts = spec.shiftBased ? computeShiftSchedule('radix', r.scheduleLayers, t, r.dim).shifts[r.scheduleLayers - 1] : [];
+  const rng = new Rng(seed);
+  const ctx: MixerContext = {
+    dim: r.dim,
+    heads: r.heads,
+    contextLength: t,
+    layerIndex: r.scheduleLayers - 1,
+    numLayers: r.scheduleLayers,
+    shifts,
+    dropout: 0,
+    init: createWeightInit(rng, r.scheduleLayers),
+    rng,
+  };
+  const config = spec.validate(options, ctx);
+  return { mixer: spec.create(ctx, config), params: spec.paramCount(ctx, config) };
+}
+
+/** Forward, or forward and the gradients of every weight and of the input, reduced to one scalar to wait on. */
+function pass(mixer: Mixer, u: Variable, backward: boolean): Tensor {
+  if (!backward) return tf.tidy(() => tf.sum(mixer.forward(u as unknown as tf.Tensor3D, { training: false })));
+  const vars = [u, ...Object.values(mixer.weights)];
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(mixer.forward(u as unknown as tf.Tensor3D, { training: true }))) as tf.Scalar, vars);
+  return tf.tidy(() => {
+    const total = tf.addN([value, ...Object.values(grads).map((g) => tf.sum(g))]);
+    tf.dispose([value, ...Object.values(grads)]);
+    return total;
+  });
+}
+
+async function timeMs(mixer: Mixer, u: Variable, backward: boolean, r: ScalingRecipe): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < r.warmup + r.repeats; i++) {
+    const t0 = now();
+    const out = pass(mixer, u, backward);
+    await out.data();
+    out.dispose();
+    if (i >= r.warmup) times.push(now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** Peak bytes the engine held above what was allocated before the pass. */
+async function peakBytes(mixer: Mixer, u: Variable, backward: boolean): Promise<number> {
+  const check = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
+  // Profiling would otherwise read every kernel's output back to look for NaNs.
+  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
+  try {
+    const before = tf.memory().numBytes;
+    const info = await tf.profile(async () => {
+      const out = pass(mixer, u, backward);
+      await out.data();
+      out.dispose();
+    });
+    return Math.max(0, info.peakBytes - before);
+  } finally {
+    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', check);
+  }
+}
+
+/**
+ * Times one mixer layer as T doubles: forward and forward+backward (median of
+ * `repeats` after `warmup`), and peak engine memory of each. Growth stops at the first
+ * T whose forward+backward passes the time or memory budget, or that fails (out of memory).
+ */
+export const scalingTask: Task = {
+  name: 'scaling',
+
+  plan(benchmark: Benchmark, recipe): RunPlan[] {
+    const r = recipe as ScalingRecipe;
+    return Object.entries(benchmark.models).map(([model, definition]) => ({
+      id: `${benchmark.name}--${model}`,
+      benchmark: benchmark.name,
+      task: 'scaling',
+      model,
+      definition,
+      setting: {},
+      recipe: r,
+      cost: scalingLengths(r).reduce((a, t) => a + t, 0),
+    }));
+  },
+
+  async run(plan: RunPlan, ctx: TaskContext): Promise<RunOutcome> {
+    const r = plan.recipe as ScalingRecipe;
+    const name = plan.definition.layers.trim();
+    const options = plan.definition.mixers?.[name] ?? {};
+    const lengths = scalingLengths(r);
+    const rows: Record<string, number>[] = [];
+    const notes: string[] = [];
+    let params = 0;
+    for (const [i, t] of lengths.entries()) {
+      if (ctx.signal?.aborted) break;
+      ctx.tick({ step: i, steps: lengths.length, note: `T=${t}` });
+      let layer: { mixer: Mixer; params: number } | undefined;
+      let u: Variable | undefined;
+      try {
+        layer = createLayer(name, options, r, t, ctx.seed);
+        params = layer.params;
+        u = tf.variable(tf.randomNormal([r.batchSize, t, r.dim], 0, 1, 'float32', ctx.seed));
+        const row = {
+          seqLen: t,
+          forwardMs: await timeMs(layer.mixer, u, false, r),
+          forwardBackwardMs: await timeMs(layer.mixer, u, true, r),
+          forwardPeakBytes: await peakBytes(layer.mixer, u, false),
+          forwardBackwardPeakBytes: await peakBytes(layer.mixer, u, true),
+        };
+        rows.push(row);
+        if (row.forwardBackwardMs > r.timeBudgetMs || row.forwardBackwardPeakBytes > r.memoryBudgetBytes) {
+          if (i < lengths.length - 1) notes.push(`stopped after T=${t}: over the ${row.forwardBackwardMs > r.timeBudgetMs ? 'time' : 'memory'} budget`);
+          break;
+        }
+      } catch (error) {
+        notes.push(`T=${t} failed: ${(error as Error).message.split('\n')[0]}`);
+        break;
+      } finally {
+        layer?.mixer.dispose();
+        u?.dispose();
+      }
+    }
+    ctx.tick({ step: lengths.length, steps: lengths.length });
+    const last = rows[rows.length - 1];
+    const series = (key: string): [number, number][] => rows.map((row) => [row.seqLen, row[key]]);
+    return {
+      paramCount: params,
+      metrics: last
+        ? { maxSeqLen: last.seqLen, forwardMs: last.forwardMs, forwardBackwardMs: last.forwardBackwardMs, forwardPeakBytes: last.forwardPeakBytes, forwardBackwardPeakBytes: last.forwardBackwardPeakBytes }
+        : { maxSeqLen: 0 },
+      series: {
+        forwardMs: series('forwardMs'),
+        forwardBackwardMs: series('forwardBackwardMs'),
+        forwardPeakBytes: series('forwardPeakBytes'),
+        forwardBackwardPeakBytes: series('forwardBackwardPeakBytes'),
+      },
+      rows,
+      notes: notes.length ? notes : undefined,
+    };
+  },
+};
