@@ -1,0 +1,84 @@
+import {
+  createShiftRing,
+  hsmAbMix,
+  linear,
+  readShiftRing,
+  ShiftmixError,
+  tf,
+  writeShiftRing,
+  type Mixer,
+  type MixerContext,
+  type MixerState,
+  type Tensor,
+  type Tensor1D,
+  type Tensor2D,
+  type Tensor3D,
+  type Variable,
+} from '@shiftmix/core';
+import type { HsmAbConfig } from './config.js';
+
+function own(initial: Tensor): Variable {
+  const v = tf.variable(initial);
+  initial.dispose();
+  return v;
+}
+
+/**
+ * The (a,b) mixer, Y = a * U + b * S(U) (SPEC section 1), optionally between W_in and
+ * W_out. Weights: a, b [D] (init 1), w_in [D, D] (N(0, 0.02)), w_out [D, D] (output
+ * projection). Decode state `ring` [B, max(shifts), D] holds the last inputs of the
+ * shift: U, or V = U W_in with projections.
+ */
+export class HsmAbMixer implements Mixer {
+  readonly weights: Record<string, Variable>;
+  readonly dim: number;
+  readonly shifts: readonly number[];
+  readonly projections: boolean;
+
+  constructor(ctx: MixerContext, config: HsmAbConfig) {
+    this.dim = ctx.dim;
+    this.shifts = [...ctx.shifts];
+    this.projections = config.projections;
+    const d = ctx.dim;
+    this.weights = { a: own(ctx.init.ones([d])), b: own(ctx.init.ones([d])) };
+    if (this.projections) {
+      this.weights.w_in = own(ctx.init.normal([d, d]));
+      this.weights.w_out = own(ctx.init.outputProjection([d, d]));
+    }
+  }
+
+  /** u: [B, T, D] -> [B, T, D]; the mix runs the fused kernel where the backend has one. */
+  forward(u: Tensor3D): Tensor3D {
+    const { a, b, w_in: wIn, w_out: wOut } = this.weights;
+    return tf.tidy(() => {
+      const v = this.projections ? (linear(u, wIn) as Tensor3D) : u; // [B, T, D]
+      const y = hsmAbMix(v, a as Tensor1D, b as Tensor1D, this.shifts); // [B, T, D]
+      return this.projections ? (linear(y, wOut) as Tensor3D) : y;
+    });
+  }
+
+  initState(batch: number): MixerState {
+    return { position: 0, tensors: { ring: createShiftRing(batch, this.dim, this.shifts) } };
+  }
+
+  /** u: [B, D] -> y: [B, D]; O(D) mixing plus the O(max(shifts) D) ring copy. */
+  step(u: Tensor2D, state: MixerState): { y: Tensor2D; state: MixerState } {
+    if (u.shape.length !== 2 || u.shape[1] !== this.dim) {
+      throw new ShiftmixError(`hsm-ab step got an input of shape [${u.shape.join(', ')}]`, `Pass one token per sequence, [batch, ${this.dim}]`, 'E_SHAPE');
+    }
+    const { a, b, w_in: wIn, w_out: wOut } = this.weights;
+    const ring = state.tensors.ring as Tensor3D;
+    const [y, next] = tf.tidy(() => {
+      const v = this.projections ? (tf.matMul(u, wIn as Tensor2D) as Tensor2D) : u; // [B, D]
+      const shifted = readShiftRing(ring, this.shifts); // [B, D]
+      const mixed = tf.add(tf.mul(v, a), tf.mul(shifted, b)) as Tensor2D;
+      const out = this.projections ? (tf.matMul(mixed, wOut as Tensor2D) as Tensor2D) : mixed;
+      return [out, writeShiftRing(ring, v)] as [Tensor2D, Tensor3D];
+    });
+    return { y, state: { position: state.position + 1, tensors: { ring: next } } };
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.weights));
+  }
+}
