@@ -30,7 +30,7 @@ export interface Command<S extends FlagSpecs = FlagSpecs> {
 }
 
 /** Keeps the flag types of a command literal, so `run` sees typed values. */
-export function defineCommand<S extends FlagSpecs>(command: Command<S>): Command<S> {
+export function defineCommand<const S extends FlagSpecs>(command: Command<S>): Command<S> {
   return command;
 }
 

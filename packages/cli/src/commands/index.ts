@@ -1,5 +1,10 @@
 import type { Command } from '../command.js';
+import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
+import { generateCommand } from './generate.js';
 import { mixersCommand } from './mixers.js';
+import { resumeCommand } from './resume.js';
+import { trainCommand } from './train.js';
 
 /** Every command, in the order `shiftmix --help` lists them. */
-export const COMMANDS: readonly Command[] = [mixersCommand];
+export const COMMANDS: readonly Command[] = [mixersCommand, trainCommand, resumeCommand, generateCommand, evalCommand, exportCommand];

@@ -1,0 +1,127 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseLayerPattern, selectBackend, ShiftmixModel, train } from '@shiftmix/core';
+import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
+import { loadAllPlugins } from '../plugins.js';
+import { parseFfn, parseMixerOptions, parseSchedule, requireTextFile } from '../options.js';
+import { absolutePlugin, checkContextFits, loadText, writeRunInfo } from '../run-info.js';
+import { InputError } from '../errors.js';
+import { BACKEND_FLAG, printSummary, withProgress } from './shared.js';
+
+export const trainCommand = defineCommand({
+  name: 'train',
+  summary: 'Train a character-level language model on a text file',
+  usage: 'train --data FILE --layers SPEC --out DIR [flags]',
+  details: [
+    'SPEC is a layer pattern: mixer names separated by commas, NAME*COUNT to repeat,',
+    'e.g. "hsm-ab*4", "hsm-ab*2,softmax-attention,hsm-ab". DIR receives last/ (resumable),',
+    'best/ (lowest validation loss), metrics.jsonl and run.json. Progress goes to stderr.',
+  ].join('\n'),
+  flags: {
+    data: { type: 'string', required: true, placeholder: 'FILE', description: 'UTF-8 text to train on (the last 10% is held out)' },
+    layers: { type: 'string', required: true, placeholder: 'SPEC', description: 'Layer pattern, e.g. "hsm-ab*4,softmax-attention"' },
+    out: { type: 'string', required: true, placeholder: 'DIR', description: 'Run directory for checkpoints and metrics' },
+    dim: { type: 'number', integer: true, min: 1, default: 128, description: 'Model width D' },
+    heads: { type: 'number', integer: true, min: 1, default: 4, description: 'Attention heads (D must be divisible by it)' },
+    ctx: { type: 'number', integer: true, min: 1, default: 128, description: 'Context length T' },
+    batch: { type: 'number', integer: true, min: 1, default: 16, description: 'Sequences per batch' },
+    steps: { type: 'number', integer: true, min: 1, default: 1000, description: 'Optimizer steps' },
+    lr: { type: 'number', min: 0, exclusiveMin: true, default: 1e-3, description: 'Peak learning rate' },
+    minLr: { type: 'number', min: 0, default: 1e-4, description: 'Learning rate at the end of the cosine decay' },
+    warmup: { type: 'number', integer: true, min: 0, default: 100, description: 'Linear warm-up steps' },
+    dropout: { type: 'number', min: 0, max: 0.99, default: 0, description: 'Dropout rate' },
+    weightDecay: { type: 'number', min: 0, default: 0.1, description: 'AdamW weight decay on matrices' },
+    clip: { type: 'number', min: 0, default: 1, description: 'Gradient clipping norm (0: off)' },
+    ffn: { type: 'string', default: 'match', placeholder: 'match|N', description: 'FFN width: "match" (parameter-matched to attention) or a number' },
+    schedule: { type: 'string', default: 'radix', placeholder: 'radix|doubling', description: 'Shift schedule, or explicit lists as JSON: "[[1,2],[3,6]]"' },
+    positional: { type: 'choice', choices: ['auto', 'learned', 'none'], default: 'auto', description: 'Position embeddings ("auto": learned when any layer is attention)' },
+    seed: { type: 'number', integer: true, min: 0, default: 1337, description: 'Seed for weights, batches and dropout' },
+    evalEvery: { type: 'number', integer: true, min: 1, default: 100, description: 'Evaluate and save last/ every N steps' },
+    evalBatches: { type: 'number', integer: true, min: 1, default: 20, description: 'Validation batches per evaluation' },
+    valFraction: { type: 'number', min: 0, exclusiveMin: true, max: 0.9, default: 0.1, description: 'Fraction of the text held out for validation' },
+    mixerOption: { type: 'list', placeholder: 'NAME.KEY=VALUE', description: 'A mixer option, e.g. softmax-attention.window=64; repeatable' },
+    overwrite: { type: 'boolean', description: 'Replace a run that already lives in --out' },
+    json: { type: 'boolean', description: 'End stdout with one JSON line: params, steps, losses, tokensPerSecond, seconds, backend' },
+    ...BACKEND_FLAG,
+    ...PLUGIN_FLAGS,
+    ...COMMON_FLAGS,
+  },
+  examples: [
+    'shiftmix train --data input.txt --layers "hsm-ab*4" --out runs/hsm',
+    'shiftmix train --data input.txt --layers "hsm-ab*2,softmax-attention,hsm-ab" --out runs/hybrid --steps 2000 --json',
+    'shiftmix train --data input.txt --layers "my-mixer*4" --plugin ./my-mixer.js --out runs/mine',
+  ],
+  async run(flags, { io }) {
+    await loadAllPlugins(io.cwd, flags.plugin);
+    // Everything that can be checked without a backend or the data is checked first.
+    parseLayerPattern(flags.layers);
+    if (flags.dim % flags.heads !== 0) {
+      throw new InputError(`--dim ${flags.dim} is not divisible by --heads ${flags.heads}`, `Pick a --dim that is a multiple of --heads, e.g. --dim ${flags.heads * Math.ceil(flags.dim / flags.heads)}`);
+    }
+    const ffn = parseFfn(flags.ffn);
+    const schedule = parseSchedule(flags.schedule);
+    const mixers = parseMixerOptions(flags.mixerOption);
+    const dataFile = requireTextFile(flags.data, io.cwd, '--data');
+    const outDir = path.resolve(io.cwd, flags.out);
+
+    const text = await loadText(dataFile, { valFraction: flags.valFraction });
+    checkContextFits(text, flags.ctx, flags.data);
+    if (existsSync(path.join(outDir, 'last')) && !flags.overwrite) {
+      throw new InputError(
+        `--out ${flags.out} already holds a training run`,
+        `Continue it with shiftmix resume --out ${flags.out}, pick another --out, or pass --overwrite to replace it`,
+      );
+    }
+    const backend = await selectBackend(flags.backend);
+    // Created after the backend is selected, so the weights live on it.
+    const model = ShiftmixModel.create({
+      vocabSize: text.tokenizer.vocabSize,
+      dim: flags.dim,
+      heads: flags.heads,
+      contextLength: flags.ctx,
+      layers: flags.layers,
+      mixers,
+      ffn,
+      positional: flags.positional,
+      schedule,
+      dropout: flags.dropout,
+      seed: flags.seed,
+    });
+    try {
+      for (const warning of model.scheduleWarnings) io.stderr(`shiftmix: warning: ${warning}\n`);
+      mkdirSync(outDir, { recursive: true });
+      writeRunInfo(outDir, {
+        data: dataFile,
+        valFraction: flags.valFraction,
+        plugins: flags.plugin.map((p) => absolutePlugin(p, io.cwd)),
+        backend: flags.backend,
+      });
+      const summary = await withProgress(io, (onProgress, signal) =>
+        train({
+          model,
+          data: text.dataset,
+          tokenizer: text.tokenizer,
+          outDir,
+          overwrite: flags.overwrite,
+          onProgress,
+          signal,
+          recipe: {
+            steps: flags.steps,
+            batch: flags.batch,
+            lr: flags.lr,
+            minLr: flags.minLr,
+            warmup: flags.warmup,
+            weightDecay: flags.weightDecay,
+            clip: flags.clip,
+            evalEvery: flags.evalEvery,
+            evalBatches: flags.evalBatches,
+            seed: flags.seed,
+          },
+        }),
+      );
+      printSummary(io, summary, flags.json, backend);
+    } finally {
+      model.dispose();
+    }
+  },
+});

@@ -1,0 +1,121 @@
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectOneLineError, runCli, tempDir, type RunResult } from './test-helpers.js';
+
+// A small text with a handful of distinct characters, enough for tiny windows.
+const LINES = ['the quick brown fox jumps over the lazy dog', 'pack my box with five dozen liquor jugs', 'how vexingly quick daft zebras jump'];
+const TEXT = Array.from({ length: 40 }, (_, i) => LINES[i % LINES.length]).join('\n') + '\n';
+const VOCAB = new Set(TEXT).size;
+const D = 16;
+const FFN = 32;
+const CTX = 16;
+
+const TINY = ['--dim', String(D), '--heads', '2', '--ctx', String(CTX), '--batch', '4', '--ffn', String(FFN), '--eval-every', '3', '--eval-batches', '2', '--warmup', '2', '--backend', 'cpu'];
+
+function lastJson(result: RunResult): Record<string, unknown> {
+  expect(result.code, result.stderr).toBe(0);
+  const lines = result.stdout.trimEnd().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+}
+
+describe('train, resume, generate, eval and export on one tiny run', () => {
+  let cwd: string;
+  let summary: Record<string, unknown>;
+
+  beforeAll(async () => {
+    cwd = tempDir({ 'data.txt': TEXT, 'other.txt': 'the lazy zebra\n'.repeat(10) });
+    const result = await runCli(['train', '--data', 'data.txt', '--layers', 'hsm-ab*2', '--out', 'run', '--steps', '6', '--json', ...TINY], cwd);
+    summary = lastJson(result);
+  });
+
+  it('trains and ends stdout with the JSON summary', () => {
+    expect(Object.keys(summary)).toEqual(expect.arrayContaining(['params', 'steps', 'trainLoss', 'valLoss', 'bestValLoss', 'tokensPerSecond', 'seconds', 'backend']));
+    expect(summary.steps).toBe(6);
+    expect(summary.backend).toBe('cpu');
+    // Embedding (tied head), per block two layer norms, (a, b) and the FFN, final layer norm.
+    const block = 2 * 2 * D + 2 * D + (D * FFN + FFN + FFN * D + D);
+    expect(summary.params).toBe(VOCAB * D + 2 * block + 2 * D);
+    for (const key of ['trainLoss', 'valLoss', 'bestValLoss']) expect(Number.isFinite(summary[key])).toBe(true);
+    expect(summary.bestValLoss as number).toBeLessThanOrEqual(summary.valLoss as number);
+    for (const file of ['last/config.json', 'best/config.json', 'metrics.jsonl', 'run.json']) expect(existsSync(path.join(cwd, 'run', file))).toBe(true);
+  });
+
+  it('refuses to train over an existing run without --overwrite', async () => {
+    const argv = ['train', '--data', 'data.txt', '--layers', 'hsm-ab', '--out', 'run', '--steps', '1', ...TINY];
+    expectOneLineError(await runCli(argv, cwd), 1, /already holds a training run\. Continue it with shiftmix resume/);
+  });
+
+  it('resumes to a new step count, reading the data from run.json', async () => {
+    const resumed = lastJson(await runCli(['resume', '--out', 'run', '--steps', '9', '--json'], cwd));
+    expect(resumed.steps).toBe(9);
+    expect(resumed.params).toBe(summary.params);
+    expectOneLineError(await runCli(['resume', '--out', 'run', '--steps', '4'], cwd), 1, /--steps 4 is not past the 9 steps/);
+    expectOneLineError(await runCli(['resume', '--out', 'nowhere'], cwd), 1, /--out nowhere: no such directory/);
+  });
+
+  it('streams a reproducible continuation of the prompt', async () => {
+    const argv = ['generate', '--checkpoint', 'run', '--prompt', 'the ', '--tokens', '25', '--seed', '3', '--backend', 'cpu'];
+    const first = await runCli(argv, cwd);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout.startsWith('the ')).toBe(true);
+    expect(first.stdout).toHaveLength('the '.length + 25 + 1);
+    for (const ch of first.stdout.slice(0, -1)) expect(TEXT.includes(ch)).toBe(true);
+    expect((await runCli(argv, cwd)).stdout).toBe(first.stdout);
+    expectOneLineError(await runCli(['generate', '--checkpoint', 'run', '--prompt', 'QX', '--tokens', '5', '--backend', 'cpu'], cwd), 1, /does not know/);
+  });
+
+  it('evaluates a file, with the same loss whatever the batch size', async () => {
+    const base = ['eval', '--checkpoint', 'run', '--data', 'other.txt', '--json', '--backend', 'cpu'];
+    const one = lastJson(await runCli([...base, '--batch', '1'], cwd));
+    const many = lastJson(await runCli([...base, '--batch', '3'], cwd));
+    const n = 'the lazy zebra\n'.length * 10;
+    expect(one.window).toBe(CTX);
+    expect(one.windows).toBe(Math.floor((n - 1) / CTX));
+    expect(one.tokens).toBe((one.windows as number) * CTX);
+    expect(many.loss as number).toBeCloseTo(one.loss as number, 5);
+    expect(one.perplexity as number).toBeCloseTo(Math.exp(one.loss as number), 6);
+  });
+
+  it('exports the checkpoint to ONNX', async () => {
+    const result = await runCli(['export', '--checkpoint', 'run', '--out', 'onnx', '--opset', '18', '--json'], cwd);
+    const files = (lastJson(result).files as Record<string, string>);
+    for (const file of Object.values(files)) expect(readFileSync(file).length).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(path.join(cwd, 'onnx', 'model.json'), 'utf8'))).toBeTruthy();
+    expectOneLineError(await runCli(['export', '--checkpoint', 'run', '--out', 'onnx2', '--opset', '3'], cwd), 1, /opset 3/);
+  });
+
+  it('rejects a checkpoint whose weights do not match its config', async () => {
+    const bad = path.join(cwd, 'bad');
+    cpSync(path.join(cwd, 'run', 'last'), bad, { recursive: true });
+    const configFile = path.join(bad, 'config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as { model: { dim: number } };
+    config.model.dim = 2 * D;
+    writeFileSync(configFile, JSON.stringify(config));
+    expectOneLineError(await runCli(['generate', '--checkpoint', 'bad', '--prompt', 'a', '--tokens', '2', '--backend', 'cpu'], cwd), 1, /checkpoint/);
+  });
+});
+
+describe('train input errors', () => {
+  const cwd = tempDir({ 'data.txt': TEXT, 'short.txt': 'abcdefghij' });
+  const train = (extra: string[]): Promise<RunResult> =>
+    runCli(['train', '--data', 'data.txt', '--out', 'r', '--steps', '1', ...TINY, ...extra], cwd);
+
+  it('gives one line for each kind of bad input', async () => {
+    expectOneLineError(await train(['--layers', 'hsm-abb*2']), 1, /unknown mixer "hsm-abb"\. Registered mixers: .*hsm-ab/);
+    expectOneLineError(await train(['--layers', 'hsm-ab**2']), 1, /NAME\*COUNT/);
+    expectOneLineError(await train(['--layers', 'hsm-ab,,hsm-ab']), 1, /is empty/);
+    expectOneLineError(await train(['--layers', 'hsm-ab', '--dim', '18', '--heads', '4']), 1, /--dim 18 is not divisible by --heads 4/);
+    expectOneLineError(await train(['--layers', 'hsm-ab', '--ffn', 'wide']), 2, /--ffn must be "match" or a positive integer/);
+    expectOneLineError(await train(['--layers', 'hsm-ab', '--schedule', 'fast']), 2, /--schedule must be radix, doubling/);
+    expectOneLineError(await train(['--layers', 'hsm-ab', '--mixer-option', 'window=3']), 2, /name\.key=value/);
+    expectOneLineError(await train(['--layers', 'hsm-ab', '--mixer-option', 'nope.window=3']), 1, /unknown mixer "nope"/);
+    expectOneLineError(await train(['--layers', 'hsm-ab', '--backend', 'tpu']), 2, /--backend must be one of/);
+    expectOneLineError(await train(['--layers', 'hsm-ab', '--lr', 'fast']), 2, /--lr must be a number, got "fast"/);
+  });
+
+  it('says when the context is longer than the data', async () => {
+    const result = await runCli(['train', '--data', 'short.txt', '--layers', 'hsm-ab', '--out', 'r', ...TINY], cwd);
+    expectOneLineError(result, 1, /--ctx 16 is longer than the data/);
+  });
+});
