@@ -2,7 +2,7 @@
 import { ShiftmixError } from '@shiftmix/core';
 
 /** Dawn backends selectable in Node (the `backend=` option of the webgpu package). */
-export type DawnBackend = 'vulkan' | 'opengles' | 'opengl' | 'metal' | 'd3d12' | 'd3d11' | 'null';
+export type DawnBackend = 'vulkan' | 'opengles' | 'opengl' | 'metal' | 'd3d12' | 'd3d11';
 
 export interface WebGpuOptions {
   /**
