@@ -95,7 +95,7 @@ export function resolveOptions(options: ConformanceOptions = {}): ResolvedOption
     checks: options.checks ?? [...CONFORMANCE_CHECKS],
     causalTolerance: options.causalTolerance ?? 0,
     decodeTolerance: options.decodeTolerance ?? 1e-4,
-    gradient: { eps: 1e-2, atol: 1e-3, rtol: 1e-2, samples: 4, weightNoise: 0.1, ...options.gradient },
+    gradient: { eps: 1e-2, atol: 2e-4, rtol: 2e-3, samples: 4, weightNoise: 0.1, ...options.gradient },
   };
 }
 
