@@ -86,7 +86,7 @@ export class LearnedFusionMixer implements Mixer {
       if (this.mode === 'linear') return { y: tf.matMul(joined, this.weights.w_f as Tensor2D), tensors };
       const { w_v: wV, w_g: wG, c, w_o: wO } = this.weights;
       const ringV = state.tensors.ring_v as Tensor3D;
-      const v = tf.matMul(u, wV as Tensor2D); // [B, D]
+      const v = tf.matMul(u, wV as Tensor2D) as Tensor2D; // [B, D]
       const shiftedV = readShiftRing(ringV, this.shifts); // [B, D]
       const gate = tf.sigmoid(tf.add(tf.matMul(joined, wG as Tensor2D), c));
       const blended = tf.add(shiftedV, tf.mul(gate, tf.sub(v, shiftedV))); // G V + (1 - G) S(V)
