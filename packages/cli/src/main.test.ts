@@ -61,8 +61,9 @@ describe('usage errors', () => {
   });
 
   it('rejects a missing checkpoint or data file with exit code 1', async () => {
-    const cwd = tempDir({ 'empty.txt': '' });
-    expectOneLineError(await runCli(['eval', '--checkpoint', 'nowhere', '--data', 'empty.txt'], cwd), 1, /nowhere/);
+    const cwd = tempDir({ 'empty.txt': '', 'text.txt': 'some text\n' });
+    expectOneLineError(await runCli(['eval', '--checkpoint', 'nowhere', '--data', 'text.txt'], cwd), 1, /--checkpoint nowhere: no such directory/);
+    expectOneLineError(await runCli(['eval', '--checkpoint', '.', '--data', 'text.txt'], cwd), 1, /holds no checkpoint/);
     const train = ['train', '--layers', 'hsm-ab', '--out', 'run', '--backend', 'cpu'];
     expectOneLineError(await runCli([...train, '--data', 'missing.txt'], cwd), 1, /--data missing\.txt: no such file/);
     expectOneLineError(await runCli([...train, '--data', 'empty.txt'], cwd), 1, /--data empty\.txt is empty/);
