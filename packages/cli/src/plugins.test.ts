@@ -86,6 +86,7 @@ describe('shiftmix mixers', () => {
       'throws.mjs': "throw new Error('boom at import');\n",
       'empty.mjs': 'export const answer = 42;\n',
       'noop.mjs': 'export function register() {}\n',
+      'register-throws.mjs': "export default function register() { throw new Error('no GPU here'); }\n",
       'bad-spec.mjs': "export const spec = { specificationVersion: 9, name: 'old-mixer' };\n",
     });
     expectOneLineError(await runCli(['mixers', '--plugin', './missing.mjs'], cwd), 1, /plugin "\.\/missing\.mjs" not found/);
@@ -93,6 +94,7 @@ describe('shiftmix mixers', () => {
     expectOneLineError(await runCli(['mixers', '--plugin', './throws.mjs'], cwd), 1, /failed to load: boom at import/);
     expectOneLineError(await runCli(['mixers', '--plugin', './empty.mjs'], cwd), 1, /exports no mixer\. Export a MixerSpec/);
     expectOneLineError(await runCli(['mixers', '--plugin', './noop.mjs'], cwd), 1, /no mixer appeared/);
+    expectOneLineError(await runCli(['mixers', '--plugin', './register-throws.mjs'], cwd), 1, /failed in register\(\): no GPU here/);
     expectOneLineError(await runCli(['mixers', '--plugin', './bad-spec.mjs'], cwd), 1, /specificationVersion 9/);
   });
 

@@ -114,6 +114,15 @@ describe('train input errors', () => {
     expectOneLineError(await train(['--layers', 'hsm-ab', '--lr', 'fast']), 2, /--lr must be a number, got "fast"/);
   });
 
+  it('passes --mixer-option values to the mixer and reports the ones it rejects', async () => {
+    const attention = ['--layers', 'softmax-attention', '--out', 'att', '--mixer-option', 'softmax-attention.rope=true'];
+    const result = await runCli(['train', '--data', 'data.txt', '--steps', '1', ...TINY, ...attention, '--mixer-option', 'softmax-attention.window=4'], cwd);
+    expect(result.code, result.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(path.join(cwd, 'att', 'last', 'config.json'), 'utf8')) as { model: { mixers: unknown } };
+    expect(config.model.mixers).toEqual({ 'softmax-attention': { rope: true, window: 4 } });
+    expectOneLineError(await train(['--layers', 'softmax-attention', '--mixer-option', 'softmax-attention.window=-3']), 1, /window/);
+  });
+
   it('says when the context is longer than the data', async () => {
     const result = await runCli(['train', '--data', 'short.txt', '--layers', 'hsm-ab', '--out', 'r', ...TINY], cwd);
     expectOneLineError(result, 1, /--ctx 16 is longer than the data/);
