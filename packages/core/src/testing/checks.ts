@@ -81,22 +81,33 @@ export function checkCausality(spec: AnyMixerSpec, o: ResolvedOptions): CheckOut
 export function checkDecode(spec: AnyMixerSpec, o: ResolvedOptions): CheckOutcome {
   const mixer = createMixerUnderTest(spec, o);
   try {
-    const [b, t, d] = [o.batch, o.contextLength, o.dim];
+    const [b, t] = [o.batch, o.contextLength];
     const u = randomInput(o, 3);
     const full = mixer.forward(u, { training: false });
+    // Sliced up front, so that the loop allocates nothing but what step() returns.
+    const inputs = tf.unstack(u, 1) as Tensor2D[]; // T x [B, D]
+    const targets = tf.unstack(full, 1) as Tensor2D[];
     let state = mixer.initState(b);
     let worst = 0;
     let worstAt = 0;
+    let liveAfterFirstSteps = 0;
     for (let p = 0; p < t; p++) {
       if (state.position !== p) return { passed: false, message: `the state says position ${state.position} before token ${p}` };
-      const { y, state: next } = mixer.step(u.slice([0, p, 0], [b, 1, d]).reshape([b, d]) as Tensor2D, state);
+      const { y, state: next } = mixer.step(inputs[p], state);
       if (Object.values(state.tensors).some((tensor) => tensor.isDisposed)) {
         return { passed: false, message: `step ${p} disposed the state it was given; the caller owns it` };
       }
       disposeState(state);
       state = next;
-      const diff = maxAbsDiff(y, full.slice([0, p, 0], [b, 1, d]).reshape([b, d]));
+      const diff = maxAbsDiff(y, targets[p]);
       if (diff > worst || Number.isNaN(diff)) [worst, worstAt] = [Number.isNaN(diff) ? Infinity : diff, p];
+      y.dispose();
+      // A generation loop runs step() thousands of times: the live tensor count must stay flat.
+      const live = tf.memory().numTensors;
+      if (p === 1) liveAfterFirstSteps = live;
+      if (p > 1 && live > liveAfterFirstSteps) {
+        return { passed: false, message: `step leaks ${live - liveAfterFirstSteps} tensor(s) per token: dispose intermediates (tf.tidy) and keep only y and the new state` };
+      }
     }
     disposeState(state);
     const passed = worst <= o.decodeTolerance;

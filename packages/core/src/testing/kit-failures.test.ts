@@ -18,6 +18,8 @@ interface Defects {
   hiddenBias?: boolean;
   /** paramCount forgets the weight. */
   miscount?: boolean;
+  /** step() leaves an intermediate tensor behind on every token. */
+  leakyStep?: boolean;
   /** Ignores the shifts the stack assigns and always looks one step back. */
   shortSighted?: boolean;
 }
@@ -52,6 +54,7 @@ function brokenSpec(name: string, defects: Defects): MixerSpec<Record<string, ne
         step: (u: Tensor2D, state: MixerState) => {
           const ring = state.tensors.ring as Tensor3D;
           const y = tf.tidy(() => tf.add(tf.add(tf.mul(u, w), bias), readShiftRing(ring, shifts)) as Tensor2D);
+          if (defects.leakyStep) tf.mul(u, 2);
           return { y, state: { position: state.position + 1, tensors: { ring: writeShiftRing(ring, u) } } };
         },
         dispose: () => tf.dispose([w, bias]),
@@ -87,6 +90,11 @@ describe('the conformance kit fails broken mixers', () => {
   it('flags state that a checkpoint does not carry', async () => {
     const report = await runMixerConformance(brokenSpec('hidden-bias', { hiddenBias: true }));
     expect(failedChecks(report)).toEqual(['checkpoint']);
+  });
+
+  it('flags a step that leaks tensors', async () => {
+    const report = await runMixerConformance(brokenSpec('leaky', { leakyStep: true }), { checks: ['decode'] });
+    expect(report.checks[0].message).toMatch(/^step leaks 1 tensor\(s\) per token/);
   });
 
   it('flags a paramCount that disagrees with the weights', async () => {
