@@ -10,12 +10,16 @@ import {
   type Mixer,
   type MixerContext,
   type MixerState,
+  type OnnxGraph,
+  type OnnxLowered,
+  type OnnxLowering,
   type Tensor,
   type Tensor2D,
   type Tensor3D,
   type Variable,
 } from '@shiftmix/core';
 import type { LearnedFusionConfig, LearnedFusionMode } from './config.js';
+import { lowerLearnedFusion } from './onnx.js';
 
 function own(initial: Tensor): Variable {
   const v = tf.variable(initial);
@@ -94,6 +98,10 @@ export class LearnedFusionMixer implements Mixer {
       return { y: tf.matMul(blended as Tensor2D, wO as Tensor2D), tensors };
     });
     return { y: result.y as Tensor2D, state: { position: state.position + 1, tensors: result.tensors } };
+  }
+
+  toOnnx(graph: OnnxGraph, input: string, lowering: OnnxLowering): OnnxLowered {
+    return lowerLearnedFusion(this, graph, input, lowering);
   }
 
   dispose(): void {
