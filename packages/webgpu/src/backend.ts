@@ -100,9 +100,28 @@ export function webGpuInfo(): WebGpuInfo | undefined {
   return active && !active.lost ? infoOf(active) : undefined;
 }
 
+/** The tfjs webgpu backend instance, for code that dispatches its own programs (runProgram). */
+export function webGpuBackend(): WebGPUBackend | undefined {
+  return active && !active.lost ? active.backend : undefined;
+}
+
 /** The GPUDevice under the tfjs webgpu backend (for benchmarks and custom passes). */
 export function webGpuDevice(): GPUDevice | undefined {
   return active && !active.lost ? active.device : undefined;
+}
+
+/**
+ * Submits what the tfjs backend has recorded and waits until the GPU has finished it,
+ * so a wall clock around it measures GPU work (benchmarks).
+ */
+export async function syncWebGpu(): Promise<void> {
+  if (!active || active.lost) return;
+  const be = active.backend as unknown as { commandEncoder: unknown; endComputePassEncoder(): void; submitQueue(): void };
+  if (be.commandEncoder) {
+    be.endComputePassEncoder();
+    be.submitQueue();
+  }
+  await active.device.queue.onSubmittedWorkDone();
 }
 
 /**

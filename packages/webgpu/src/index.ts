@@ -6,6 +6,8 @@ export {
   activateWebGpu,
   probeWebGpu,
   releaseWebGpu,
+  syncWebGpu,
+  webGpuBackend,
   webGpuDevice,
   webGpuInfo,
   webgpuBackendProvider,
@@ -25,6 +27,7 @@ export { registerShiftmixKernels, SHIFTMIX_KERNEL_NAMES, WEBGPU_BACKEND } from '
 export { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL, HsmAbGradProgram, HsmAbProgram, PartialSumProgram, hsmAbTuning } from './hsm-ab.js';
 export { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL, FusionBlendGradProgram, FusionBlendProgram } from './fusion-blend.js';
 export { fusionBlendComposite, groupShiftComposite, hsmAbComposite } from './reference.js';
+export type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 export { foldedDispatch, makeShaderSource, runProgram, type ShiftmixProgram } from './runtime.js';
 
 // Importing the package is what makes `selectBackend('webgpu')` work (core never imports it).

@@ -1,0 +1,125 @@
+import { tf, type Tensor, type Tensor1D, type Tensor3D } from '@shiftmix/core';
+import {
+  FUSION_BLEND_GRAD_KERNEL,
+  FUSION_BLEND_KERNEL,
+  HSM_AB_GRAD_KERNEL,
+  HSM_AB_KERNEL,
+  fusionBlendComposite,
+  hsmAbComposite,
+  hsmAbTuning,
+} from '@shiftmix/webgpu';
+import { calibratedReps, gbPerSecond, timeLoop, type Timing } from './measure.js';
+
+export type Shape = [number, number, number];
+
+export interface OpResult {
+  op: 'hsm-ab' | 'fusion-blend';
+  shape: Shape;
+  shifts: number[];
+  /** Bytes an ideal forward + backward moves: every full-size tensor read or written once. */
+  idealBytes: number;
+  forward: Timing;
+  backward: Timing;
+  /** Forward then backward kernel, dispatched directly. */
+  fusedKernels: Timing;
+  /** tf.grads through the fused kernels (what training runs). */
+  fusedGrads: Timing;
+  /** tf.grads through the composite tfjs ops. */
+  compositeGrads: Timing;
+  achievedGBs: number;
+}
+
+function run(name: string, inputs: Record<string, Tensor>, shifts: number[]): Tensor | Tensor[] {
+  return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, { shifts }) as Tensor | Tensor[];
+}
+
+async function measure(body: () => void, budgetMs: number): Promise<Timing> {
+  return timeLoop(body, await calibratedReps(body, budgetMs));
+}
+
+/** Fused vs composite (a,b) mix, forward and backward, at one shape. */
+export async function benchHsmAb(shape: Shape, shifts: number[], budgetMs: number): Promise<OpResult> {
+  const [batch, time, dim] = shape;
+  const u = tf.randomNormal(shape, 0, 1, 'float32', 1) as Tensor3D;
+  const dy = tf.randomNormal(shape, 0, 1, 'float32', 2) as Tensor3D;
+  const a = tf.randomNormal([dim], 1, 0.1, 'float32', 3) as Tensor1D;
+  const b = tf.randomNormal([dim], 1, 0.1, 'float32', 4) as Tensor1D;
+  const forward = () => tf.dispose(run(HSM_AB_KERNEL, { u, a, b }, shifts));
+  const backward = () => tf.dispose(run(HSM_AB_GRAD_KERNEL, { dy, u, a, b }, shifts));
+  const fusedGrads = tf.grads((x: Tensor, p: Tensor, q: Tensor) => run(HSM_AB_KERNEL, { u: x, a: p, b: q }, shifts) as Tensor);
+  const compositeGrads = tf.grads((x: Tensor, p: Tensor, q: Tensor) => hsmAbComposite(x as Tensor3D, p as Tensor1D, q as Tensor1D, shifts));
+  const n = batch * time * dim;
+  const result: OpResult = {
+    op: 'hsm-ab',
+    shape,
+    shifts,
+    idealBytes: 4 * (5 * n + 4 * dim),
+    forward: await measure(forward, budgetMs),
+    backward: await measure(backward, budgetMs),
+    fusedKernels: await measure(() => (forward(), backward()), budgetMs),
+    fusedGrads: await measure(() => tf.dispose(fusedGrads([u, a, b], dy)), budgetMs),
+    compositeGrads: await measure(() => tf.dispose(compositeGrads([u, a, b], dy)), budgetMs),
+    achievedGBs: 0,
+  };
+  result.achievedGBs = gbPerSecond(result.idealBytes, result.fusedKernels.ms);
+  tf.dispose([u, dy, a, b]);
+  return result;
+}
+
+/** Fused vs composite learned-fusion blend, forward and backward, at one shape. */
+export async function benchFusionBlend(shape: Shape, shifts: number[], budgetMs: number): Promise<OpResult> {
+  const g = tf.sigmoid(tf.randomNormal(shape, 0, 1, 'float32', 5)) as Tensor3D;
+  const v = tf.randomNormal(shape, 0, 1, 'float32', 6) as Tensor3D;
+  const dy = tf.randomNormal(shape, 0, 1, 'float32', 7) as Tensor3D;
+  const forward = () => tf.dispose(run(FUSION_BLEND_KERNEL, { g, v }, shifts));
+  const backward = () => tf.dispose(run(FUSION_BLEND_GRAD_KERNEL, { dy, g, v }, shifts));
+  const fusedGrads = tf.grads((x: Tensor, y: Tensor) => run(FUSION_BLEND_KERNEL, { g: x, v: y }, shifts) as Tensor);
+  const compositeGrads = tf.grads((x: Tensor, y: Tensor) => fusionBlendComposite(x as Tensor3D, y as Tensor3D, shifts));
+  const n = shape[0] * shape[1] * shape[2];
+  const result: OpResult = {
+    op: 'fusion-blend',
+    shape,
+    shifts,
+    idealBytes: 4 * 8 * n,
+    forward: await measure(forward, budgetMs),
+    backward: await measure(backward, budgetMs),
+    fusedKernels: await measure(() => (forward(), backward()), budgetMs),
+    fusedGrads: await measure(() => tf.dispose(fusedGrads([g, v], dy)), budgetMs),
+    compositeGrads: await measure(() => tf.dispose(compositeGrads([g, v], dy)), budgetMs),
+    achievedGBs: 0,
+  };
+  result.achievedGBs = gbPerSecond(result.idealBytes, result.fusedKernels.ms);
+  tf.dispose([g, v, dy]);
+  return result;
+}
+
+export interface TuningResult {
+  rowsPerThread: number;
+  lanes: number;
+  columnsPerWorkgroup: number;
+  backwardMs: number;
+  backwardGBs: number;
+}
+
+/** Times the (a,b) backward kernel over launch shapes; leaves the shipped defaults in place. */
+export async function sweepHsmAbBackward(shape: Shape, shifts: number[], budgetMs: number): Promise<TuningResult[]> {
+  const defaults = { ...hsmAbTuning };
+  const u = tf.randomNormal(shape, 0, 1, 'float32', 1);
+  const dy = tf.randomNormal(shape, 0, 1, 'float32', 2);
+  const a = tf.ones([shape[2]]);
+  const results: TuningResult[] = [];
+  const n = shape[0] * shape[1] * shape[2];
+  for (const rowsPerThread of [4, 8, 16, 32, 64]) {
+    for (const lanes of [1, 2, 4, 8]) {
+      for (const columnsPerWorkgroup of [32, 64, 128]) {
+        if (lanes * columnsPerWorkgroup > 256) continue;
+        Object.assign(hsmAbTuning, { rowsPerThread, lanes, columnsPerWorkgroup });
+        const timing = await measure(() => tf.dispose(run(HSM_AB_GRAD_KERNEL, { dy, u, a, b: a }, shifts)), budgetMs);
+        results.push({ rowsPerThread, lanes, columnsPerWorkgroup, backwardMs: timing.ms, backwardGBs: gbPerSecond(12 * n, timing.ms) });
+      }
+    }
+  }
+  Object.assign(hsmAbTuning, defaults);
+  tf.dispose([u, dy, a]);
+  return results.sort((x, y) => x.backwardMs - y.backwardMs);
+}

@@ -1,0 +1,105 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { computeShiftSchedule, tf } from '@shiftmix/core';
+import { activateWebGpu, hsmAbTuning, releaseWebGpu, type DawnBackend } from '@shiftmix/webgpu';
+import { benchFusionBlend, benchHsmAb, sweepHsmAbBackward, type OpResult, type Shape } from './cases.js';
+import { copyBandwidth } from './measure.js';
+
+const USAGE = `GPU benchmark of the fused HSM kernels on WebGPU (Dawn in Node).
+
+  node apps/bench/dist/gpu/main.js [--sizes 16x1024x1024,64x256x384] [--budget-ms 200]
+                                   [--sweep] [--quick] [--backend auto|vulkan|opengles] [--out file.json]
+
+Measures the device copy bandwidth, then per shape B x T x D the fused forward and backward
+kernels (time, GB/s, fraction of copy bandwidth) against tf.grads through the composite
+tfjs ops. Shifts are those of layer 3 of a 6-layer radix schedule at that T.`;
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '16x1024x1024,64x256x384,4x4096x1024' },
+    'budget-ms': { type: 'string', default: '200' },
+    sweep: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'auto' },
+    out: { type: 'string', default: 'gpu-bench.json' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+function parseShape(text: string): Shape {
+  const parts = text.split('x').map(Number);
+  if (parts.length !== 3 || parts.some((p) => !Number.isInteger(p) || p < 1)) throw new Error(`bad size "${text}", expected BxTxD such as 16x1024x1024`);
+  return parts as Shape;
+}
+
+function layerShifts([, time, dim]: Shape): number[] {
+  return computeShiftSchedule('radix', 6, time, dim).shifts[2];
+}
+
+const fmt = (x: number, digits = 3) => x.toPrecision(digits);
+
+function table(results: OpResult[], copyGBs: number): string {
+  const head = ['op', 'B x T x D', 'shifts', 'fwd ms', 'bwd ms', 'fused f+b ms', 'GB/s', '% copy', 'fused grads ms', 'composite ms', 'x vs composite'];
+  const rows = results.map((r) => [
+    r.op,
+    r.shape.join('x'),
+    r.shifts.join(','),
+    fmt(r.forward.ms),
+    fmt(r.backward.ms),
+    fmt(r.fusedKernels.ms),
+    fmt(r.achievedGBs, 4),
+    `${fmt((100 * r.achievedGBs) / copyGBs)}%`,
+    fmt(r.fusedGrads.ms),
+    fmt(r.compositeGrads.ms),
+    `${fmt(r.compositeGrads.ms / r.fusedGrads.ms)} (kernels ${fmt(r.compositeGrads.ms / r.fusedKernels.ms)})`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const shapes = values.quick ? [[2, 64, 64] as Shape, [1, 33, 20] as Shape] : values.sizes.split(',').map(parseShape);
+  const budgetMs = values.quick ? 20 : Number(values['budget-ms']);
+  const info = await activateWebGpu({ backend: values.backend as 'auto' | DawnBackend });
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
+  console.log(`adapter: ${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''})`);
+
+  const floats = Math.max(...shapes.map(([b, t, d]) => b * t * d));
+  const copy = await copyBandwidth(floats, values.quick ? 5 : 50);
+  console.log(`copy bandwidth over ${fmt(copy.bytes / 2 ** 20, 4)} MiB: buffer copy ${fmt(copy.bufferCopyGBs, 4)} GB/s, copy kernel ${fmt(copy.kernelCopyGBs, 4)} GB/s (read + write)`);
+
+  const results: OpResult[] = [];
+  for (const shape of shapes) {
+    results.push(await benchHsmAb(shape, layerShifts(shape), budgetMs));
+    results.push(await benchFusionBlend(shape, layerShifts(shape), budgetMs));
+  }
+  console.log(`\n${table(results, copy.best)}\n`);
+  console.log(`hsm-ab backward launch: ${JSON.stringify(hsmAbTuning)}`);
+
+  const sweep = values.sweep ? await sweepHsmAbBackward(shapes[0], layerShifts(shapes[0]), budgetMs / 2) : [];
+  if (sweep.length) {
+    console.log('hsm-ab backward launch sweep, fastest first:');
+    for (const s of sweep.slice(0, 8)) console.log(`  rows/thread ${s.rowsPerThread}, lanes ${s.lanes}, columns ${s.columnsPerWorkgroup}: ${fmt(s.backwardMs)} ms, ${fmt(s.backwardGBs, 4)} GB/s`);
+  }
+
+  const report = { date: new Date().toISOString(), node: process.version, adapter: info.report, tuning: { ...hsmAbTuning }, copy, results, sweep };
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${values.out}`);
+}
+
+main()
+  .then(() => {
+    releaseWebGpu();
+    process.exit(0);
+  })
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
