@@ -8,6 +8,8 @@ export interface Io {
   cwd: string;
   /** True when stderr is a terminal, so progress can redraw one line. */
   stderrIsTTY: boolean;
+  /** Width of the terminal stderr writes to, when it is one. */
+  stderrColumns?: number;
 }
 
 export interface CommandContext {

@@ -16,6 +16,7 @@ export function processIo(): Io {
     stderr: (text) => void process.stderr.write(text),
     cwd: process.cwd(),
     stderrIsTTY: Boolean(process.stderr.isTTY),
+    stderrColumns: process.stderr.columns,
   };
 }
 

@@ -20,7 +20,10 @@ export async function withProgress<T>(
   io: Io,
   run: (onProgress: (event: ProgressEvent) => void, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const bar = createProgressBar({ stream: { write: (text: string) => io.stderr(text), isTTY: io.stderrIsTTY }, plainEverySeconds: 10 });
+  const bar = createProgressBar({
+    stream: { write: (text: string) => io.stderr(text), isTTY: io.stderrIsTTY, columns: io.stderrColumns },
+    plainEverySeconds: 10,
+  });
   const controller = new AbortController();
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(130);
