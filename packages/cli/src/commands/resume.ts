@@ -57,6 +57,8 @@ export const resumeCommand = defineCommand({
       );
       model = summary.model;
       printSummary(io, summary, flags.json, backend);
+      // Stopped by Ctrl-C: last/ is saved, but the run did not finish.
+      return summary.stopped ? 130 : 0;
     } finally {
       model?.dispose();
     }
