@@ -77,8 +77,17 @@ describe('train', () => {
     expect(CharTokenizer.fromJSON(resumedLast.tokenizer).decode(Int32Array.from([10, 0]))).toBe('ka');
     resumedLast.model.dispose();
     best.model.dispose();
-    straight.dispose();
+
+    // Extending a finished run trains only the new steps, at the schedule's floor.
     b2.model.dispose();
+    const extended = await resume(join(root, 'split'), { data, steps: 10 });
+    expect(extended).toMatchObject({ steps: 10, stopped: false });
+    const lines = await read('split');
+    expect(lines.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(lines.slice(0, 8)).toEqual(straightMetrics);
+    expect(lines[9].lr).toBe(recipe.minLr);
+    extended.model.dispose();
+    straight.dispose();
   });
 
   it('stops on a non-finite loss with a clear error and keeps the last good checkpoint', async () => {

@@ -117,8 +117,13 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
     while (step < r.steps && !signal?.aborted) {
       const t0 = now();
       const batch = data.sampleBatch('train', r.batch, ctx, dataRng);
-      const { value, grads } = tf.variableGrads(() => model.loss(batch.x, batch.y, { training: true }), variables);
-      tf.dispose([batch.x, batch.y]);
+      let value: tf.Scalar;
+      let grads: Record<string, Tensor | null>;
+      try {
+        ({ value, grads } = tf.variableGrads(() => model.loss(batch.x, batch.y, { training: true }), variables));
+      } finally {
+        tf.dispose([batch.x, batch.y]);
+      }
       const gradMap = new Map<string, Tensor>();
       for (const [key, g] of Object.entries(grads)) if (g) gradMap.set(names.get(key)!, g);
       const packed = tf.tidy(() => tf.stack([value, globalNorm(gradMap.values())]));

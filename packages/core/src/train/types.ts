@@ -60,6 +60,7 @@ export interface TrainSummary {
   trainLoss: number;
   valLoss: number;
   bestValLoss: number;
+  /** Training tokens per second of this call, evaluation and saving excluded. */
   tokensPerSecond: number;
   /** Wall-clock seconds of this call (training, evaluation and saving). */
   seconds: number;
