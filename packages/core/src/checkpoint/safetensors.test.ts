@@ -120,3 +120,15 @@ describe('safetensors and tfjs variables', () => {
     tf.dispose([...Object.values(source), ...Object.values(target), ...Object.values(wrongShape), extra.other]);
   });
 });
+
+describe('safetensors from a Node Buffer', () => {
+  it('decodes each tensor from its own bytes when given a Buffer (whose slice() is a view)', () => {
+    const bytes = encodeSafetensors({
+      first: { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) },
+      second: { dtype: 'F32', shape: [3], data: new Float32Array([3, 4, 5]) },
+    });
+    const decoded = decodeSafetensors(Buffer.from(bytes));
+    expect(Array.from(decoded.tensors.first.data)).toEqual([1, 2]);
+    expect(Array.from(decoded.tensors.second.data)).toEqual([3, 4, 5]);
+  });
+});

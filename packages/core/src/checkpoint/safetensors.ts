@@ -149,8 +149,9 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     if (end > dataLength) fail(`tensor "${name}" ends at byte ${end} of a ${dataLength}-byte data section`);
     spans.push({ name, begin, end });
-    // slice() copies into a fresh, aligned buffer, so typed views never see odd offsets.
-    const copy = bytes.slice(dataStart + begin, dataStart + end);
+    // Copy into a fresh, aligned buffer so typed views never see odd offsets. (A Node
+    // Buffer's slice() is a view over the whole file, hence Uint8Array.prototype.slice.)
+    const copy = Uint8Array.prototype.slice.call(bytes, dataStart + begin, dataStart + end);
     define(tensors, name, { dtype, shape, data: new Type(copy.buffer) as SafetensorsData });
   }
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
