@@ -1,6 +1,7 @@
 import { registerBackendProvider } from '@shiftmix/core';
 import { webgpuBackendProvider } from './backend.js';
 import { registerShiftmixKernels } from './kernels.js';
+import { registerMatMulKernels } from './matmul/index.js';
 
 export {
   activateWebGpu,
@@ -33,3 +34,5 @@ export { foldedDispatch, makeShaderSource, runProgram, type ShiftmixProgram } fr
 // Importing the package is what makes `selectBackend('webgpu')` work (core never imports it).
 registerBackendProvider('webgpu', webgpuBackendProvider);
 registerShiftmixKernels();
+export * from './matmul/index.js';
+registerMatMulKernels();

@@ -1,0 +1,123 @@
+/// <reference types="@webgpu/types" />
+import { tf } from '@shiftmix/core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { runProgram } from '../runtime.js';
+import {
+  MatMulProgram,
+  PLAIN_EPILOGUE,
+  tileIsValid,
+  tileStorageBytes,
+  tileThreads,
+  type MatMulActivation,
+  type MatMulEpilogue,
+  type MatMulShape,
+  type MatMulTile,
+} from './program.js';
+
+/**
+ * When the register-tiled matmul takes a product instead of tfjs's own programs. Below
+ * `minRows` rows or columns of C (decode steps, the logits of one token) tfjs's
+ * small-output and split-K programs fit better. `minWorkgroups`: the largest tile is
+ * kept only while it still gives this many workgroups, else a smaller one is used, so
+ * mid-sized products fill the GPU.
+ */
+export const matMulTuning = {
+  enabled: true,
+  minRows: 32,
+  minWorkgroups: 264,
+  /** Forces one tile (benchmark sweeps); undefined: chosen per shape and adapter. */
+  forceTile: undefined as MatMulTile | undefined,
+};
+
+/** Candidate tiles, largest first. */
+export const MATMUL_TILES: MatMulTile[] = [
+  { bm: 128, bn: 128, bk: 16, tm: 8, tn: 8 },
+  { bm: 64, bn: 128, bk: 16, tm: 4, tn: 8 },
+  { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
+  { bm: 32, bn: 32, bk: 16, tm: 4, tn: 4 },
+];
+
+/** Tiles this device can run: workgroup size and memory within its limits. */
+export function tilesFor(limits: GPUSupportedLimits): MatMulTile[] {
+  return MATMUL_TILES.filter(
+    (tile) =>
+      tileIsValid(tile) &&
+      tileThreads(tile) <= limits.maxComputeInvocationsPerWorkgroup &&
+      tile.bn / tile.tn <= limits.maxComputeWorkgroupSizeX &&
+      tile.bm / tile.tm <= limits.maxComputeWorkgroupSizeY &&
+      tileStorageBytes(tile) <= limits.maxComputeWorkgroupStorageSize,
+  );
+}
+
+/** The tile for one product: the largest that still gives minWorkgroups, else the smallest. */
+export function chooseTile(shape: MatMulShape, limits: GPUSupportedLimits): MatMulTile | undefined {
+  if (matMulTuning.forceTile) return matMulTuning.forceTile;
+  const tiles = tilesFor(limits);
+  const count = (t: MatMulTile) => shape.batch * Math.ceil(shape.m / t.bm) * Math.ceil(shape.n / t.bn);
+  return tiles.find((t) => count(t) >= matMulTuning.minWorkgroups) ?? tiles[tiles.length - 1];
+}
+
+type TensorInfo = tf.TensorInfo;
+
+/** The product's shape, or undefined where this kernel leaves it to tfjs. */
+export function matMulShape(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): MatMulShape | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
+  const [ra, rb] = [a.shape.length, b.shape.length];
+  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  // Only equal batches or one shared operand; other broadcasts keep tfjs's error path.
+  const sameOuter = tf.util.arraysEqual(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (k !== kb || !(sameOuter || batchA === 1 || batchB === 1)) return undefined;
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (m < matMulTuning.minRows || n < matMulTuning.minRows || k < 1) return undefined;
+  return {
+    batch: Math.max(batchA, batchB),
+    m,
+    n,
+    k,
+    transposeA,
+    transposeB,
+    broadcastA: batchA === 1 && batchB > 1,
+    broadcastB: batchB === 1 && batchA > 1,
+    outer,
+  };
+}
+
+/** Runs the product on the GPU; returns C shaped [...outer, M, N]. */
+export function runMatMul(
+  backend: WebGPUBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  shape: MatMulShape,
+  epilogue: MatMulEpilogue = PLAIN_EPILOGUE,
+  bias?: TensorInfo,
+): TensorInfo | undefined {
+  const device = (backend as unknown as { device: GPUDevice }).device;
+  const tile = chooseTile(shape, device.limits);
+  if (!tile) return undefined;
+  const out = backend.makeTensorInfo([...shape.outer, shape.m, shape.n], 'float32');
+  const program = new MatMulProgram(shape, tile, epilogue);
+  runProgram(backend, program, bias ? [a, b, bias] : [a, b], [out], program.uniforms());
+  return out;
+}
+
+const FUSED_ACTIVATIONS = new Set<string>(['linear', 'relu', 'relu6', 'sigmoid', 'elu', 'leakyrelu']);
+
+/** The epilogue of a _FusedMatMul call, or undefined where it is left to tfjs (prelu, odd bias). */
+export function fusedEpilogue(attrs: tf.NamedAttrMap, n: number, bias?: TensorInfo, prelu?: TensorInfo): MatMulEpilogue | undefined {
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  if (prelu || !FUSED_ACTIVATIONS.has(activation)) return undefined;
+  let kind: MatMulEpilogue['bias'] = 'none';
+  if (bias) {
+    if (bias.dtype !== 'float32') return undefined;
+    const size = tf.util.sizeFromShape(bias.shape);
+    if (size === 1) kind = 'scalar';
+    else if (size === n && bias.shape[bias.shape.length - 1] === n) kind = 'vector';
+    else return undefined;
+  }
+  return { bias: kind, activation: activation as MatMulActivation, leakyreluAlpha: Number(attrs.leakyreluAlpha ?? 0) };
+}

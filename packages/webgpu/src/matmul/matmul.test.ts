@@ -1,0 +1,104 @@
+import { selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { expectClose, normal } from '../test-utils.js';
+import { MATMUL_TILES, matMulStats, matMulTuning, registerMatMulKernels, type MatMulTile } from './index.js';
+
+// No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
+beforeAll(async () => {
+  const info = await selectBackend('webgpu');
+  expect(info.backend).toBe('webgpu');
+  registerMatMulKernels();
+});
+
+afterEach(() => {
+  matMulTuning.enabled = true;
+  matMulTuning.forceTile = undefined;
+  matMulTuning.minRows = 32;
+});
+
+/** Runs fn with the register-tiled kernel (checking that it ran) or with tfjs's own. */
+function withKernel<T>(fast: boolean, fn: () => T): T {
+  matMulTuning.enabled = fast;
+  const before = matMulStats.fast;
+  const out = fn();
+  if (fast) expect(matMulStats.fast, 'the register-tiled kernel ran').toBeGreaterThan(before);
+  matMulTuning.enabled = true;
+  return out;
+}
+
+function naive(a: number[][], b: number[][]): number[][] {
+  return a.map((row) => b[0].map((_, j) => row.reduce((s, x, k) => s + x * b[k][j], 0)));
+}
+
+describe('register-tiled matmul on webgpu', () => {
+  it('equals a naive product (ragged M, N, K)', async () => {
+    matMulTuning.minRows = 1;
+    const a = normal([37, 19], 1);
+    const b = normal([19, 45], 2);
+    const got = withKernel(true, () => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D));
+    const want = tf.tensor2d(naive((await a.array()) as number[][], (await b.array()) as number[][]));
+    await expectClose(got, want, 1e-5, 'C');
+  });
+
+  const tiles: (MatMulTile | undefined)[] = [undefined, ...MATMUL_TILES];
+  for (const tile of tiles) {
+    const name = tile ? `tile ${tile.bm}x${tile.bn}x${tile.bk} (${tile.tm}x${tile.tn} per thread)` : 'chosen tile';
+    it(`matches tfjs's matmul with every transpose, forward and gradients: ${name}`, async () => {
+      matMulTuning.minRows = 1;
+      matMulTuning.forceTile = tile;
+      const [m, n, k] = [70, 45, 37];
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const a = normal(ta ? [2, k, m] : [2, m, k], 3);
+        const b = normal(tb ? [2, n, k] : [2, k, n], 4);
+        const weights = normal([2, m, n], 5);
+        const loss = (x: Tensor, y: Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb), weights));
+        const label = `transposeA ${ta} transposeB ${tb}`;
+        const [got, gotGrads] = withKernel(true, () => [tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, ta, tb), tf.grads(loss)([a, b])] as const);
+        const [want, wantGrads] = withKernel(false, () => [tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, ta, tb), tf.grads(loss)([a, b])] as const);
+        await expectClose(got, want, 1e-5, `${label} C`);
+        await expectClose(gotGrads[0], wantGrads[0], 1e-5, `${label} dA`);
+        await expectClose(gotGrads[1], wantGrads[1], 1e-5, `${label} dB`);
+        tf.dispose([a, b, weights, got, want, ...gotGrads, ...wantGrads]);
+      }
+    });
+  }
+
+  it('broadcasts a shared operand over the batch and keeps the batch dims', async () => {
+    matMulTuning.minRows = 1;
+    const a = normal([2, 3, 33, 20], 6);
+    const b = normal([20, 44], 7); // N % 4 == 0: the vec4 store path
+    const got = withKernel(true, () => tf.matMul(a as tf.Tensor4D, b as tf.Tensor2D as unknown as tf.Tensor4D));
+    const want = withKernel(false, () => tf.matMul(a as tf.Tensor4D, b as tf.Tensor2D as unknown as tf.Tensor4D));
+    expect(got.shape).toEqual([2, 3, 33, 44]);
+    await expectClose(got, want, 1e-5, 'C');
+    const shared = normal([1, 44, 20], 8);
+    const left = withKernel(true, () => tf.matMul(shared as tf.Tensor3D, normal([5, 20, 36], 9) as tf.Tensor3D));
+    const right = withKernel(false, () => tf.matMul(shared as tf.Tensor3D, normal([5, 20, 36], 9) as tf.Tensor3D));
+    await expectClose(left, right, 1e-5, 'shared A');
+  });
+
+  it('fuses bias and activations like tfjs (_FusedMatMul), with gradients', async () => {
+    matMulTuning.minRows = 1;
+    const a = normal([41, 23], 10);
+    const b = normal([23, 34], 11);
+    const bias = normal([34], 12);
+    for (const activation of ['linear', 'relu', 'elu', 'sigmoid', 'leakyrelu'] as const) {
+      const run = () => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation, leakyreluAlpha: 0.1 });
+      await expectClose(withKernel(true, run), withKernel(false, run), 1e-5, activation);
+    }
+    const loss = (x: Tensor, y: Tensor, c: Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: c, activation: 'relu' })));
+    const got = withKernel(true, () => tf.grads(loss)([a, b, bias]));
+    const want = withKernel(false, () => tf.grads(loss)([a, b, bias]));
+    for (let i = 0; i < 3; i++) await expectClose(got[i], want[i], 1e-4, `grad ${i}`);
+  });
+
+  it('leaves small products and int32 to tfjs', async () => {
+    const before = { ...matMulStats };
+    const c = tf.matMul(tf.ones([4, 8]), tf.ones([8, 3]));
+    const d = tf.matMul(tf.ones([40, 40], 'int32'), tf.ones([40, 40], 'int32'));
+    expect(Array.from(await c.data()).every((x) => x === 8)).toBe(true);
+    expect(Array.from(await d.data()).every((x) => x === 40)).toBe(true);
+    expect(matMulStats.fast).toBe(before.fast);
+    expect(matMulStats.tfjs).toBe(before.tfjs + 2);
+  });
+});
