@@ -9,6 +9,9 @@ import {
   type Mixer,
   type MixerContext,
   type MixerState,
+  type OnnxGraph,
+  type OnnxLowered,
+  type OnnxLowering,
   type Tensor,
   type Tensor1D,
   type Tensor2D,
@@ -16,6 +19,7 @@ import {
   type Variable,
 } from '@shiftmix/core';
 import type { HsmAbConfig } from './config.js';
+import { lowerHsmAb } from './onnx.js';
 
 function own(initial: Tensor): Variable {
   const v = tf.variable(initial);
@@ -76,6 +80,10 @@ export class HsmAbMixer implements Mixer {
       return [out, writeShiftRing(ring, v)] as [Tensor2D, Tensor3D];
     });
     return { y, state: { position: state.position + 1, tensors: { ring: next } } };
+  }
+
+  toOnnx(graph: OnnxGraph, input: string, lowering: OnnxLowering): OnnxLowered {
+    return lowerHsmAb(this, graph, input, lowering);
   }
 
   dispose(): void {
