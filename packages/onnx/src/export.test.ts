@@ -1,4 +1,4 @@
-import { ShiftmixError, ShiftmixModel, registerMixer, selectBackend, unregisterMixer } from '@shiftmix/core';
+import { CharTokenizer, ShiftmixError, ShiftmixModel, registerMixer, selectBackend, unregisterMixer } from '@shiftmix/core';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,10 +74,11 @@ describe('exportModel', () => {
     }
   });
 
-  it('rejects opsets it does not write', () => {
+  it('rejects opsets it does not write and a tokenizer of another vocabulary', () => {
     const model = ShiftmixModel.create({ ...small, layers: 'onnx-test-shift' });
     try {
       expect(() => exportModel(model, { opset: 13 })).toThrow(/opset 13/);
+      expect(() => exportModel(model, { tokenizer: CharTokenizer.fromText('abc') })).toThrow(/3 tokens but the model's vocabulary has 11/);
     } finally {
       model.dispose();
     }
@@ -87,10 +88,11 @@ describe('exportModel', () => {
     const model = ShiftmixModel.create({ ...small, layers: 'onnx-test-shift*2' });
     const dir = await mkdtemp(join(tmpdir(), 'shiftmix-onnx-'));
     try {
-      const tokenizer = { toJSON: () => ({ kind: 'char', vocab: 'abcdefghijk' }) };
+      const tokenizer = CharTokenizer.fromText('a quick fox!');
+      expect(tokenizer.vocabSize).toBe(small.vocabSize);
       const written = await exportCheckpoint(model, tokenizer, dir, { opset: 18 });
       const manifest = JSON.parse(await readFile(written.files.manifest, 'utf8'));
-      expect(manifest.tokenizer).toEqual({ kind: 'char', vocab: 'abcdefghijk' });
+      expect(CharTokenizer.fromJSON(manifest.tokenizer).chars).toEqual(tokenizer.chars);
       expect(manifest.opset).toBe(18);
       expect(manifest.config.layers).toBe('onnx-test-shift*2');
       expect(manifest.state).toHaveLength(2);

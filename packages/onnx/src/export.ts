@@ -51,6 +51,17 @@ function checkOpset(opset: number): void {
   }
 }
 
+function checkTokenizer(model: ExportableModel, tokenizer: unknown): void {
+  const size = (tokenizer as { vocabSize?: unknown } | null | undefined)?.vocabSize;
+  if (typeof size === 'number' && size !== model.config.vocabSize) {
+    throw new ShiftmixError(
+      `the tokenizer has ${size} tokens but the model's vocabulary has ${model.config.vocabSize}`,
+      'Export the model with the tokenizer it was trained with',
+      'E_ONNX_TOKENIZER',
+    );
+  }
+}
+
 function weight(model: ExportableModel, name: string): Variable {
   const w = model.weights().get(name);
   if (!w) throw new ShiftmixError(`the model has no weight "${name}"`, 'Export a model created by ShiftmixModel', 'E_ONNX_MODEL');
@@ -147,6 +158,7 @@ export function exportModel(model: ExportableModel, options: ExportOptions = {})
   const opset = options.opset ?? DEFAULT_OPSET;
   checkOpset(opset);
   checkLowerable(model);
+  checkTokenizer(model, options.tokenizer);
   const state = model.blocks.flatMap((b) => describeMixerState(b.mixer, b.index, b.mixerName, model.config.dim));
   const full = buildFull(model, opset);
   const decode = buildDecode(model, opset, state);
