@@ -1,7 +1,11 @@
-import type { Tensor } from './tf.js';
 import { channelGroups } from './schedule.js';
+import type { Tensor } from './tf.js';
 
-/** Attribute values a lowering may set on an ONNX node. */
+/**
+ * Attribute values a lowering may set on an ONNX node: a plain number is an int and a
+ * number array a list of ints (the exporter refuses fractions there); floats are written
+ * `{ kind: 'float', value }`.
+ */
 export type OnnxAttribute =
   | number
   | string
@@ -12,7 +16,8 @@ export type OnnxAttribute =
 
 /**
  * The graph builder `@shiftmix/onnx` hands to each mixer's `toOnnx`. Mixers only add
- * nodes and initializers; the exporter owns names, opset and serialization.
+ * nodes and initializers; the exporter owns names, opset and serialization. Names a
+ * mixer creates are scoped to its block ("blocks.3.mixer.w"), so plain names suffice.
  */
 export interface OnnxGraph {
   readonly opset: number;
