@@ -28,3 +28,27 @@ describe('backends', () => {
     await expect(selectBackend('tensorflow')).rejects.toThrow(/npm install @tensorflow\/tfjs-node/);
   });
 });
+
+describe('wasm matmul with transposes', () => {
+  it('matches cpu for every transpose combination and batch broadcasting', async () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[5, 3], [3, 4], false, false],
+      [[3, 5], [3, 4], true, false],
+      [[5, 3], [4, 3], false, true],
+      [[3, 5], [4, 3], true, true],
+      [[2, 3, 5], [2, 4, 3], true, true],
+      [[2, 5, 3], [3, 4], false, false],
+    ];
+    const run = () =>
+      cases.map(([sa, sb, ta, tb], i) => {
+        const a = tf.randomNormal(sa, 0, 1, 'float32', 10 + i);
+        const b = tf.randomNormal(sb, 0, 1, 'float32', 20 + i);
+        return Array.from(tf.matMul(a, b, ta, tb).dataSync());
+      });
+    await selectBackend('cpu');
+    const onCpu = run();
+    await selectBackend('wasm');
+    const onWasm = run();
+    onCpu.forEach((expected, i) => expected.forEach((v, j) => expect(onWasm[i][j]).toBeCloseTo(v, 4)));
+  });
+});

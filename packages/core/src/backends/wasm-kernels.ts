@@ -41,12 +41,48 @@ function segmentIdsRank(xShape: number[], rows: number): number {
 }
 
 let registered = false;
+let matMulWrapped = false;
+
+/**
+ * tfjs-wasm's BatchMatMul takes a slow path (5-6x) whenever transposeA or transposeB is
+ * set, which is every backward product and the tied LM head. An explicit Transpose is a
+ * cheap O(n) copy, after which the fast path applies, so the wrapper transposes first.
+ */
+function wrapWasmBatchMatMul(): void {
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (matMulWrapped || !original || !transpose) return;
+  matMulWrapped = true;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({
+    ...original,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      if (!transposeA && !transposeB) return original.kernelFunc({ inputs, backend, attrs });
+      const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
+        const perm = x.shape.map((_, i) => i);
+        [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+        return transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
+      };
+      const a2 = transposeA ? swapLast(a) : a;
+      const b2 = transposeB ? swapLast(b) : b;
+      const out = original.kernelFunc({ inputs: { a: a2, b: b2 }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+      const wasm = backend as unknown as { disposeData(dataId: object): void };
+      if (a2 !== a) wasm.disposeData(a2.dataId);
+      if (b2 !== b) wasm.disposeData(b2.dataId);
+      return out;
+    },
+  });
+}
 
 /**
  * Kernels the tfjs wasm backend lacks but training needs: UnsortedSegmentSum backs the
  * gradient of gather (the token embedding). Computed on the wasm heap's data in JS.
+ * Also routes transposed matmuls to the fast path (see wrapWasmBatchMatMul).
  */
 export function registerMissingWasmKernels(): void {
+  wrapWasmBatchMatMul();
   if (registered || tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
   registered = true;
   tf.registerKernel({
