@@ -1,0 +1,180 @@
+import { ModelWorker, type GenerateResult } from './client.js';
+import { DemoError, type ModelInfo, type ModelSource, type ProviderChoice, type SamplingRequest } from './protocol.js';
+
+export interface BundledModel {
+  id: string;
+  label: string;
+  path: string;
+}
+
+type PanelState = 'empty' | 'loading' | 'ready' | 'generating' | 'done' | 'error';
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text = ''): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  node.textContent = text;
+  return node;
+}
+
+/**
+ * One model column: its picker (bundled models, or a folder or files of the user's),
+ * provider and speed, messages, and the streamed text. Each load gets a fresh worker.
+ */
+export class ModelPanel {
+  readonly root = el('section', 'panel');
+  private readonly picker = el('select', 'picker');
+  private readonly folderInput = el('input', 'folder');
+  private readonly filesInput = el('input', 'files');
+  private readonly info = el('p', 'info');
+  private readonly provider = el('span', 'provider');
+  private readonly fallback = el('p', 'fallback');
+  private readonly speed = el('span', 'tps');
+  private readonly stats = el('span', 'stats');
+  private readonly message = el('p', 'message');
+  private readonly output = el('pre', 'output');
+  private worker: ModelWorker | null = null;
+  private loading: Promise<ModelInfo | null> = Promise.resolve(null);
+  private providerChoice: ProviderChoice = 'auto';
+
+  constructor(
+    index: number,
+    title: string,
+    private readonly bundled: BundledModel[],
+    private readonly baseUrl: string,
+  ) {
+    this.root.dataset.testid = `panel-${index}`;
+    this.setState('empty');
+    this.folderInput.type = 'file';
+    this.folderInput.setAttribute('webkitdirectory', '');
+    this.filesInput.type = 'file';
+    this.filesInput.multiple = true;
+    this.filesInput.accept = '.json,.onnx';
+    for (const m of bundled) this.picker.append(new Option(m.label, m.id));
+    this.picker.append(new Option('Your exported model (choose below)', ''));
+    this.picker.onchange = () => this.picker.value && this.loadBundled(this.picker.value);
+    this.folderInput.onchange = () => this.loadPicked(this.folderInput.files);
+    this.filesInput.onchange = () => this.loadPicked(this.filesInput.files);
+    const pick = el('div', 'pick');
+    const folder = el('label', 'button', 'Open folder… ');
+    folder.append(this.folderInput);
+    const files = el('label', 'button', 'Open files… ');
+    files.append(this.filesInput);
+    pick.append(this.picker, folder, files);
+    const line = el('p', 'line');
+    line.append('Provider: ', this.provider, ' · ', this.speed, ' ', this.stats);
+    this.root.append(el('h2', '', title), pick, this.info, line, this.fallback, this.message, this.output);
+  }
+
+  setProvider(choice: ProviderChoice): void {
+    this.providerChoice = choice;
+  }
+
+  /** Loads a bundled model by id, or a folder under models/ by path. */
+  loadBundled(idOrPath: string): Promise<ModelInfo | null> {
+    const known = this.bundled.find((m) => m.id === idOrPath);
+    this.picker.value = known ? known.id : '';
+    const path = known ? known.path : idOrPath;
+    return this.load({ kind: 'url', base: new URL(`${this.baseUrl}models/${path}`, location.href).href });
+  }
+
+  /** Reloads the current model (after the provider changed). */
+  reload(): Promise<ModelInfo | null> {
+    return this.picker.value ? this.loadBundled(this.picker.value) : this.loading;
+  }
+
+  private loadPicked(list: FileList | null): void {
+    if (!list || list.length === 0) return;
+    this.picker.value = '';
+    void this.load({ kind: 'files', files: [...list] });
+  }
+
+  private load(source: ModelSource): Promise<ModelInfo | null> {
+    this.worker?.terminate();
+    const worker = new ModelWorker();
+    this.worker = worker;
+    this.setState('loading');
+    this.info.textContent = 'Loading…';
+    this.provider.textContent = '';
+    this.fallback.textContent = '';
+    this.speed.textContent = '';
+    this.stats.textContent = '';
+    this.showError(null);
+    this.loading = worker.load(source, this.providerChoice).then(
+      (info) => {
+        if (this.worker !== worker) return null;
+        this.showInfo(info);
+        this.setState('ready');
+        return info;
+      },
+      (error: DemoError) => {
+        if (this.worker !== worker) return null;
+        this.info.textContent = 'No model loaded.';
+        this.showError(error);
+        return null;
+      },
+    );
+    return this.loading;
+  }
+
+  private showInfo(info: ModelInfo): void {
+    const ctx = info.maxSequenceLength === null ? `trained at ${info.contextLength}, unbounded decode` : `context ${info.maxSequenceLength}`;
+    this.info.textContent = `${info.name}: ${info.layers} · D ${info.dim} · ${ctx} · vocabulary ${info.vocabSize} · ${info.stateTensors} state tensors · loaded in ${Math.round(info.loadMs)} ms, warm-up ${Math.round(info.warmupMs)} ms`;
+    this.provider.textContent = info.provider;
+    this.provider.title = info.adapter ? `adapter: ${info.adapter}` : '';
+    this.root.dataset.provider = info.provider;
+    this.fallback.textContent = info.fallbackReason
+      ? `WebGPU not used, running on wasm (CPU): ${info.fallbackReason}.`
+      : info.provider === 'webgpu'
+        ? `WebGPU adapter: ${info.adapter ?? 'unknown'}.`
+        : 'Running on wasm (CPU), as chosen.';
+    this.fallback.classList.toggle('warn', !!info.fallbackReason);
+  }
+
+  /** Generates from `prompt`; resolves when done (or failed, with the error shown). */
+  async generate(prompt: string, options: SamplingRequest & { maxTokens: number; timings?: boolean }): Promise<GenerateResult | null> {
+    const info = await this.loading;
+    const worker = this.worker;
+    if (!info || !worker) return null;
+    this.setState('generating');
+    this.showError(null);
+    this.output.replaceChildren(el('span', 'prompt', prompt));
+    const generated = el('span', 'generated');
+    this.output.append(generated);
+    this.speed.textContent = '';
+    this.stats.textContent = '';
+    try {
+      const result = await worker.generate(prompt, options, (text, tps) => {
+        generated.textContent += text;
+        this.speed.textContent = `${tps.toFixed(1)} tokens/s`;
+      });
+      const s = result.stats;
+      this.speed.textContent = `${s.tokensPerSecond.toFixed(1)} tokens/s`;
+      this.speed.dataset.value = String(s.tokensPerSecond);
+      this.stats.textContent = `(${s.generatedTokens} tokens in ${(s.decodeMs / 1000).toFixed(2)} s; prompt of ${s.promptTokens} in ${Math.round(s.prefillMs)} ms${s.restarts ? `; context refilled ${s.restarts}×` : ''}${result.stopped ? '; stopped' : ''})`;
+      this.root.dataset.stats = JSON.stringify(s);
+      this.setState('done');
+      return result;
+    } catch (error) {
+      if (this.worker === worker) this.showError(error as DemoError);
+      return null;
+    }
+  }
+
+  stop(): void {
+    this.worker?.stop();
+  }
+
+  get busy(): boolean {
+    return this.root.dataset.state === 'loading' || this.root.dataset.state === 'generating';
+  }
+
+  private setState(state: PanelState): void {
+    this.root.dataset.state = state;
+  }
+
+  private showError(error: DemoError | null): void {
+    this.message.textContent = error ? `${error.problem}. ${error.fix}` : '';
+    this.message.dataset.code = error?.code ?? '';
+    if (error) this.setState('error');
+  }
+}
