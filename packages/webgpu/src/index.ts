@@ -2,6 +2,7 @@ import { registerBackendProvider } from '@shiftmix/core';
 import { webgpuBackendProvider } from './backend.js';
 import { registerShiftmixKernels } from './kernels.js';
 import { registerMatMulKernels } from './matmul/index.js';
+import { registerAttentionKernels } from './attention/index.js';
 
 export {
   activateWebGpu,
@@ -36,3 +37,5 @@ registerBackendProvider('webgpu', webgpuBackendProvider);
 registerShiftmixKernels();
 export * from './matmul/index.js';
 registerMatMulKernels();
+export * from './attention/index.js';
+registerAttentionKernels();

@@ -1,0 +1,240 @@
+import { foldedDispatch, type ShiftmixProgram } from '../runtime.js';
+import { four, setupKey, sixteen, type AttentionSetup } from './forward.js';
+import { columnSlots } from './tiles.js';
+import { VISIBLE, dropoutSnippet, f32, rowReader, rowWrite, tileLoad } from './wgsl.js';
+
+const ROW_THREADS = 64;
+
+/** D[row] = dO[row] . O[row], the softmax backward's per-row correction, [B*H*T]. */
+export class AttentionRowDotProgram implements ShiftmixProgram {
+  outputNames = ['D'];
+  variableNames = ['dO', 'O'];
+  components: number[];
+  uniformNames = ['rows'];
+  workgroupSize: [number, number, number] = [ROW_THREADS, 1, 1];
+  dispatch: [number, number, number];
+  shaderKey: string;
+
+  constructor(private readonly setup: AttentionSetup) {
+    const w = setup.layout.vec ? 4 : 1;
+    this.components = [1, w, w];
+    this.dispatch = foldedDispatch(Math.ceil((setup.heads * setup.length) / ROW_THREADS));
+    this.shaderKey = `shiftmixAttentionRowDot_${setup.layout.hd}`;
+  }
+
+  getUserCode(): string {
+    const { layout } = this.setup;
+    return `${rowReader('dO', layout)}
+${rowReader('O', layout)}
+fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  let row = (wid.y * nwg.x + wid.x) * ${ROW_THREADS} + lid.x;
+  if (row >= uniforms.rows) { return; }
+  var acc = 0.0;
+  for (var d4 = 0; d4 < ${layout.hd4}; d4++) { acc += dot(read_dO(row, d4), read_O(row, d4)); }
+  D[row] = acc;
+}`;
+  }
+}
+
+/** Shared prologue of the two gradient kernels. */
+function gradHeader(setup: AttentionSetup, threads: number): string {
+  const { layout, dropoutRate, dropoutThreshold } = setup;
+  return `const NT: i32 = ${threads};
+${['Q', 'K', 'V', 'dO'].map((b) => rowReader(b, layout)).join('\n')}
+${VISIBLE}
+${dropoutSnippet(dropoutThreshold, dropoutRate)}`;
+}
+
+/**
+ * dK and dV: one workgroup per block of bk keys of one head, walking the query blocks
+ * that see them. Per step it recomputes S^T = K Q^T and P^T = exp(S^T - lse) from the
+ * saved logsumexp, dP^T = V dO^T, dS = P (dP - D) in registers, then accumulates
+ * dV += P~^T dO (P~: P after dropout) and dK += dS^T Q through workgroup memory.
+ */
+export class AttentionKeyGradProgram implements ShiftmixProgram {
+  outputNames = ['dK', 'dV'];
+  variableNames = ['Q', 'K', 'V', 'dO', 'lse', 'D'];
+  components: number[];
+  uniformNames = ['T', 'window', 'seed'];
+  workgroupSize: [number, number, number];
+  dispatch: [number, number, number];
+  shaderKey: string;
+
+  constructor(
+    private readonly setup: AttentionSetup,
+    private readonly tile: { bk: number; bq: number },
+  ) {
+    const w = setup.layout.vec ? 4 : 1;
+    this.components = [w, w, w, w, w, w, 1, 1];
+    this.workgroupSize = [(tile.bk / 4) * (tile.bq / 4), 1, 1];
+    this.dispatch = [Math.ceil(setup.length / tile.bk), setup.heads, 1];
+    this.shaderKey = `shiftmixAttentionKeyGrad_${tile.bk}x${tile.bq}_${setupKey(setup)}`;
+  }
+
+  getUserCode(): string {
+    const { layout, scale } = this.setup;
+    const { bk, bq } = this.tile;
+    const [tx, ty] = [bq / 4, bk / 4];
+    const nc = columnSlots(layout, tx) / tx;
+    const { hd4, s4 } = layout;
+    const pq = bq + 1;
+    const cols = (line: (n: number) => string) => Array.from({ length: nc }, (_, n) => line(n)).join('\n');
+    return `${gradHeader(this.setup, tx * ty)}
+var<workgroup> Ks: array<vec4<f32>, ${bk * s4}>;
+var<workgroup> Vs: array<vec4<f32>, ${bk * s4}>;
+var<workgroup> Qs: array<vec4<f32>, ${bq * s4 + nc * tx}>;
+var<workgroup> dOs: array<vec4<f32>, ${bq * s4 + nc * tx}>;
+var<workgroup> Pt: array<f32, ${bk * pq}>;
+var<workgroup> dSt: array<f32, ${bk * pq}>;
+var<workgroup> lseS: array<f32, ${bq}>;
+var<workgroup> Ds: array<f32, ${bq}>;
+fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  let tid = lid.x;
+  let tx = tid % ${tx};
+  let ty = tid / ${tx};
+  let k0 = wid.x * ${bk};
+  let bh = wid.y;
+  initDropout(bh);
+  ${tileLoad('Ks', 'K', layout, 'k0', bk)}
+  ${tileLoad('Vs', 'V', layout, 'k0', bk)}
+  var dk: array<vec4<f32>, ${4 * nc}>;
+  var dv: array<vec4<f32>, ${4 * nc}>;
+  var qEnd = uniforms.T;
+  if (uniforms.window > 0) { qEnd = min(qEnd, k0 + ${bk} - 1 + uniforms.window); }
+  for (var q0 = (k0 / ${bq}) * ${bq}; q0 < qEnd; q0 += ${bq}) {
+    workgroupBarrier();
+    ${tileLoad('Qs', 'Q', layout, 'q0', bq)}
+    ${tileLoad('dOs', 'dO', layout, 'q0', bq)}
+    for (var r = tid; r < ${bq}; r += NT) {
+      let t = min(q0 + r, uniforms.T - 1);
+      lseS[r] = lse[bh * uniforms.T + t];
+      Ds[r] = D[bh * uniforms.T + t];
+    }
+    workgroupBarrier();
+    var st: array<vec4<f32>, 4>;
+    var dpt: array<vec4<f32>, 4>;
+    for (var d4 = 0; d4 < ${hd4}; d4++) {
+${four((i) => `      let kv${i} = Ks[(ty + ${i * ty}) * ${s4} + d4];
+      let vv${i} = Vs[(ty + ${i * ty}) * ${s4} + d4];`)}
+${four((j) => `      let qv${j} = Qs[(tx + ${j * tx}) * ${s4} + d4];
+      let ov${j} = dOs[(tx + ${j * tx}) * ${s4} + d4];`)}
+${four((i) => `      st[${i}] += vec4<f32>(dot(kv${i}, qv0), dot(kv${i}, qv1), dot(kv${i}, qv2), dot(kv${i}, qv3));
+      dpt[${i}] += vec4<f32>(dot(vv${i}, ov0), dot(vv${i}, ov1), dot(vv${i}, ov2), dot(vv${i}, ov3));`)}
+    }
+${sixteen((i, j) => `    { let key = k0 + ty + ${i * ty};
+      let qi = q0 + tx + ${j * tx};
+      let p = select(0.0, exp(st[${i}][${j}] * ${f32(scale)} - lseS[tx + ${j * tx}]), visible(qi, key));
+      let keep = keepScale(qi, key);
+      Pt[(ty + ${i * ty}) * ${pq} + tx + ${j * tx}] = p * keep;
+      dSt[(ty + ${i * ty}) * ${pq} + tx + ${j * tx}] = p * (dpt[${i}][${j}] * keep - Ds[tx + ${j * tx}]); }`)}
+    workgroupBarrier();
+    for (var qq = 0; qq < ${bq}; qq++) {
+${four((i) => `      let p${i} = Pt[(ty + ${i * ty}) * ${pq} + qq];
+      let g${i} = dSt[(ty + ${i * ty}) * ${pq} + qq];`)}
+${cols((n) => `      { let ov = dOs[qq * ${s4} + tx + ${n * tx}];
+        let qv = Qs[qq * ${s4} + tx + ${n * tx}];
+${four((i) => `        dv[${i * nc + n}] += p${i} * ov;
+        dk[${i * nc + n}] += g${i} * qv;`)} }`)}
+    }
+  }
+${four((i) => `  { let key = k0 + ty + ${i * ty};
+    if (key < uniforms.T) {
+      let row = bh * uniforms.T + key;
+${cols((n) => `      if (tx + ${n * tx} < ${hd4}) {
+        ${rowWrite('dK', layout, 'row', `tx + ${n * tx}`, `dk[${i * nc + n}] * ${f32(scale)}`)}
+        ${rowWrite('dV', layout, 'row', `tx + ${n * tx}`, `dv[${i * nc + n}]`)}
+      }`)}
+    }
+  }`)}
+}`;
+  }
+}
+
+/**
+ * dQ: one workgroup per block of bq queries of one head, walking the visible key
+ * blocks like the forward; recomputes P and dS the same way and accumulates
+ * dQ += dS K through workgroup memory.
+ */
+export class AttentionQueryGradProgram implements ShiftmixProgram {
+  outputNames = ['dQ'];
+  variableNames = ['Q', 'K', 'V', 'dO', 'lse', 'D'];
+  components: number[];
+  uniformNames = ['T', 'window', 'seed'];
+  workgroupSize: [number, number, number];
+  dispatch: [number, number, number];
+  shaderKey: string;
+
+  constructor(
+    private readonly setup: AttentionSetup,
+    private readonly tile: { bq: number; bk: number },
+  ) {
+    const w = setup.layout.vec ? 4 : 1;
+    this.components = [w, w, w, w, w, 1, 1];
+    this.workgroupSize = [(tile.bq / 4) * (tile.bk / 4), 1, 1];
+    this.dispatch = [Math.ceil(setup.length / tile.bq), setup.heads, 1];
+    this.shaderKey = `shiftmixAttentionQueryGrad_${tile.bq}x${tile.bk}_${setupKey(setup)}`;
+  }
+
+  getUserCode(): string {
+    const { layout, scale } = this.setup;
+    const { bq, bk } = this.tile;
+    const [tx, ty] = [bk / 4, bq / 4];
+    const nc = columnSlots(layout, tx) / tx;
+    const { hd4, s4 } = layout;
+    const ps = bq + 1;
+    const cols = (line: (n: number) => string) => Array.from({ length: nc }, (_, n) => line(n)).join('\n');
+    return `${gradHeader(this.setup, tx * ty)}
+var<workgroup> Qs: array<vec4<f32>, ${bq * s4}>;
+var<workgroup> dOs: array<vec4<f32>, ${bq * s4}>;
+var<workgroup> Ks: array<vec4<f32>, ${bk * s4 + nc * tx}>;
+var<workgroup> Vs: array<vec4<f32>, ${bk * s4}>;
+var<workgroup> dSs: array<f32, ${bk * ps}>;
+fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  let tid = lid.x;
+  let tx = tid % ${tx};
+  let ty = tid / ${tx};
+  let q0 = wid.x * ${bq};
+  let bh = wid.y;
+  initDropout(bh);
+  ${tileLoad('Qs', 'Q', layout, 'q0', bq)}
+  ${tileLoad('dOs', 'dO', layout, 'q0', bq)}
+${four((i) => `  let lse${i} = lse[bh * uniforms.T + min(q0 + ty + ${i * ty}, uniforms.T - 1)];
+  let dd${i} = D[bh * uniforms.T + min(q0 + ty + ${i * ty}, uniforms.T - 1)];`)}
+  var dq: array<vec4<f32>, ${4 * nc}>;
+  let kEnd = min(uniforms.T, q0 + ${bq});
+  var kBegin = 0;
+  if (uniforms.window > 0) { kBegin = max(0, q0 - uniforms.window + 1); }
+  for (var k0 = (kBegin / ${bk}) * ${bk}; k0 < kEnd; k0 += ${bk}) {
+    workgroupBarrier();
+    ${tileLoad('Ks', 'K', layout, 'k0', bk)}
+    ${tileLoad('Vs', 'V', layout, 'k0', bk)}
+    workgroupBarrier();
+    var s: array<vec4<f32>, 4>;
+    var dp: array<vec4<f32>, 4>;
+    for (var d4 = 0; d4 < ${hd4}; d4++) {
+${four((i) => `      let qv${i} = Qs[(ty + ${i * ty}) * ${s4} + d4];
+      let ov${i} = dOs[(ty + ${i * ty}) * ${s4} + d4];`)}
+${four((j) => `      let kv${j} = Ks[(tx + ${j * tx}) * ${s4} + d4];
+      let vv${j} = Vs[(tx + ${j * tx}) * ${s4} + d4];`)}
+${four((i) => `      s[${i}] += vec4<f32>(dot(qv${i}, kv0), dot(qv${i}, kv1), dot(qv${i}, kv2), dot(qv${i}, kv3));
+      dp[${i}] += vec4<f32>(dot(ov${i}, vv0), dot(ov${i}, vv1), dot(ov${i}, vv2), dot(ov${i}, vv3));`)}
+    }
+${sixteen((i, j) => `    { let qi = q0 + ty + ${i * ty};
+      let key = k0 + tx + ${j * tx};
+      let p = select(0.0, exp(s[${i}][${j}] * ${f32(scale)} - lse${i}), visible(qi, key));
+      dSs[(tx + ${j * tx}) * ${ps} + ty + ${i * ty}] = p * (dp[${i}][${j}] * keepScale(qi, key) - dd${i}); }`)}
+    workgroupBarrier();
+    for (var kk = 0; kk < ${bk}; kk++) {
+${four((i) => `      let g${i} = dSs[kk * ${ps} + ty + ${i * ty}];`)}
+${cols((n) => `      { let kv = Ks[kk * ${s4} + tx + ${n * tx}];
+${four((i) => `        dq[${i * nc + n}] += g${i} * kv;`)} }`)}
+    }
+  }
+${four((i) => `  { let qi = q0 + ty + ${i * ty};
+    if (qi < uniforms.T) {
+${cols((n) => `      if (tx + ${n * tx} < ${hd4}) { ${rowWrite('dQ', layout, 'bh * uniforms.T + qi', `tx + ${n * tx}`, `dq[${i * nc + n}] * ${f32(scale)}`)} }`)}
+    }
+  }`)}
+}`;
+  }
+}

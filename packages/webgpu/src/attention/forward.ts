@@ -1,0 +1,140 @@
+import type { ShiftmixProgram } from '../runtime.js';
+import { columnSlots } from './tiles.js';
+import { NEG, VISIBLE, dropoutSnippet, f32, rowReader, rowWrite, tileLoad, type HeadLayout } from './wgsl.js';
+
+/** What every attention program bakes into its shader besides its tile. */
+export interface AttentionSetup {
+  layout: HeadLayout;
+  /** Number of (batch, head) pairs; one workgroup row per pair. */
+  heads: number;
+  length: number;
+  scale: number;
+  dropoutRate: number;
+  dropoutThreshold: number;
+}
+
+export function setupKey(setup: AttentionSetup): string {
+  return `${setup.layout.hd}_${f32(setup.scale)}_${setup.dropoutRate > 0 ? setup.dropoutThreshold : 0}`;
+}
+
+/** Unrolls `line(i)` for i = 0..3. */
+export function four(line: (i: number) => string): string {
+  return [0, 1, 2, 3].map(line).join('\n');
+}
+
+/** Unrolls `line(i, j)` over the 4 x 4 block of a thread. */
+export function sixteen(line: (i: number, j: number) => string): string {
+  return [0, 1, 2, 3].flatMap((i) => [0, 1, 2, 3].map((j) => line(i, j))).join('\n');
+}
+
+/**
+ * Flash-attention forward: one workgroup per block of bq queries of one head, walking
+ * the key blocks that the causal mask (and window) leave visible. Scores live in
+ * registers, the running max m and sum l per row give the online softmax, P goes
+ * through workgroup memory into O += P V; nothing of size T x T reaches global memory.
+ * Writes O and the per-row logsumexp (in units of scaled scores) for the backward.
+ */
+export class AttentionForwardProgram implements ShiftmixProgram {
+  outputNames = ['O', 'lse'];
+  variableNames = ['Q', 'K', 'V'];
+  components: number[];
+  uniformNames = ['T', 'window', 'seed'];
+  workgroupSize: [number, number, number];
+  dispatch: [number, number, number];
+  shaderKey: string;
+
+  constructor(
+    private readonly setup: AttentionSetup,
+    private readonly tile: { bq: number; bk: number },
+  ) {
+    const w = setup.layout.vec ? 4 : 1;
+    this.components = [w, 1, w, w, w];
+    this.workgroupSize = [(tile.bq / 4) * (tile.bk / 4), 1, 1];
+    this.dispatch = [Math.ceil(setup.length / tile.bq), setup.heads, 1];
+    this.shaderKey = `shiftmixAttention_${tile.bq}x${tile.bk}_${setupKey(setup)}`;
+  }
+
+  getUserCode(): string {
+    const { layout, scale, dropoutRate, dropoutThreshold } = this.setup;
+    const { bq, bk } = this.tile;
+    const [tx, ty] = [bk / 4, bq / 4];
+    const nc = columnSlots(layout, tx) / tx;
+    const { hd4, s4 } = layout;
+    const ps = bq + 1;
+    const cols = (line: (n: number) => string) => Array.from({ length: nc }, (_, n) => line(n)).join('\n');
+    return `const NT: i32 = ${tx * ty};
+var<workgroup> Qs: array<vec4<f32>, ${bq * s4}>;
+var<workgroup> Ks: array<vec4<f32>, ${bk * s4}>;
+var<workgroup> Vs: array<vec4<f32>, ${bk * s4 + nc * tx}>;
+var<workgroup> Ps: array<f32, ${bk * ps}>;
+var<workgroup> red: array<f32, ${bq * tx}>;
+${rowReader('Q', layout)}
+${rowReader('K', layout)}
+${rowReader('V', layout)}
+${VISIBLE}
+${dropoutSnippet(dropoutThreshold, dropoutRate)}
+fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  let tid = lid.x;
+  let tx = tid % ${tx};
+  let ty = tid / ${tx};
+  let q0 = wid.x * ${bq};
+  let bh = wid.y;
+  initDropout(bh);
+  ${tileLoad('Qs', 'Q', layout, 'q0', bq)}
+  var m = array<f32, 4>(${NEG}, ${NEG}, ${NEG}, ${NEG});
+  var l = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
+  var o: array<vec4<f32>, ${4 * nc}>;
+  let kEnd = min(uniforms.T, q0 + ${bq});
+  var kBegin = 0;
+  if (uniforms.window > 0) { kBegin = max(0, q0 - uniforms.window + 1); }
+  for (var k0 = (kBegin / ${bk}) * ${bk}; k0 < kEnd; k0 += ${bk}) {
+    workgroupBarrier();
+    ${tileLoad('Ks', 'K', layout, 'k0', bk)}
+    ${tileLoad('Vs', 'V', layout, 'k0', bk)}
+    workgroupBarrier();
+    var s: array<vec4<f32>, 4>;
+    for (var d4 = 0; d4 < ${hd4}; d4++) {
+${four((i) => `      let qv${i} = Qs[(ty + ${i * ty}) * ${s4} + d4];`)}
+${four((j) => `      let kv${j} = Ks[(tx + ${j * tx}) * ${s4} + d4];`)}
+${four((i) => `      s[${i}] += vec4<f32>(dot(qv${i}, kv0), dot(qv${i}, kv1), dot(qv${i}, kv2), dot(qv${i}, kv3));`)}
+    }
+${four((i) => `    { var best = ${NEG};
+${four((j) => `      if (visible(q0 + ty + ${i * ty}, k0 + tx + ${j * tx})) { s[${i}][${j}] *= ${f32(scale)}; best = max(best, s[${i}][${j}]); }`)}
+      red[(ty + ${i * ty}) * ${tx} + tx] = best; }`)}
+    workgroupBarrier();
+${four((i) => `    { let qi = q0 + ty + ${i * ty};
+      var tileMax = ${NEG};
+      for (var x = 0; x < ${tx}; x++) { tileMax = max(tileMax, red[(ty + ${i * ty}) * ${tx} + x]); }
+      let mNew = max(m[${i}], tileMax);
+      let alpha = exp(m[${i}] - mNew);
+      m[${i}] = mNew;
+      l[${i}] *= alpha;
+${cols((n) => `      o[${i * nc + n}] *= alpha;`)}
+${four((j) => `      { let kj = k0 + tx + ${j * tx};
+        let p = select(0.0, exp(s[${i}][${j}] - mNew), visible(qi, kj));
+        l[${i}] += p;
+        Ps[(tx + ${j * tx}) * ${ps} + ty + ${i * ty}] = p * keepScale(qi, kj); }`)}
+    }`)}
+    workgroupBarrier();
+    for (var kk = 0; kk < ${bk}; kk++) {
+${four((i) => `      let p${i} = Ps[kk * ${ps} + ty + ${i * ty}];`)}
+${cols((n) => `      { let v = Vs[kk * ${s4} + tx + ${n * tx}];
+${four((i) => `        o[${i * nc + n}] += p${i} * v;`)} }`)}
+    }
+  }
+  workgroupBarrier();
+${four((i) => `  red[(ty + ${i * ty}) * ${tx} + tx] = l[${i}];`)}
+  workgroupBarrier();
+${four((i) => `  { let qi = q0 + ty + ${i * ty};
+    var total = 0.0;
+    for (var x = 0; x < ${tx}; x++) { total += red[(ty + ${i * ty}) * ${tx} + x]; }
+    if (qi < uniforms.T) {
+      let row = bh * uniforms.T + qi;
+      let inv = 1.0 / total;
+${cols((n) => `      if (tx + ${n * tx} < ${hd4}) { ${rowWrite('O', layout, 'row', `tx + ${n * tx}`, `o[${i * nc + n}] * inv`)} }`)}
+      if (tx == 0) { lse[row] = m[${i}] + log(total); }
+    }
+  }`)}
+}`;
+  }
+}
