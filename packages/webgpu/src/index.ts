@@ -39,3 +39,4 @@ export * from './matmul/index.js';
 registerMatMulKernels();
 export * from './attention/index.js';
 registerAttentionKernels();
+export * from './profile/index.js';

@@ -1,0 +1,1 @@
+export { formatProfile, profileStep, type KernelTime, type ProfileOptions, type StepProfile } from './profile.js';
