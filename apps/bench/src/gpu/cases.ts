@@ -27,6 +27,20 @@ export interface OpResult {
   /** tf.grads through the composite tfjs ops. */
   compositeGrads: Timing;
   achievedGBs: number;
+  /** max |fused - composite| / (1 + max |composite|) over the output and every gradient. */
+  maxRelativeError: number;
+}
+
+/** Worst relative difference between fused and composite results (same inputs). */
+async function parity(fused: Tensor[], composite: Tensor[]): Promise<number> {
+  let worst = 0;
+  for (let i = 0; i < fused.length; i++) {
+    const scale = (await tf.max(tf.abs(composite[i])).data())[0];
+    const diff = (await tf.max(tf.abs(tf.sub(fused[i], composite[i]))).data())[0];
+    worst = Math.max(worst, diff / (1 + scale));
+  }
+  tf.dispose([...fused, ...composite]);
+  return worst;
 }
 
 function run(name: string, inputs: Record<string, Tensor>, shifts: number[]): Tensor | Tensor[] {
@@ -60,6 +74,10 @@ export async function benchHsmAb(shape: Shape, shifts: number[], budgetMs: numbe
     fusedGrads: await measure(() => tf.dispose(fusedGrads([u, a, b], dy)), budgetMs),
     compositeGrads: await measure(() => tf.dispose(compositeGrads([u, a, b], dy)), budgetMs),
     achievedGBs: 0,
+    maxRelativeError: await parity(
+      [run(HSM_AB_KERNEL, { u, a, b }, shifts) as Tensor, ...fusedGrads([u, a, b], dy)],
+      [hsmAbComposite(u, a, b, shifts), ...compositeGrads([u, a, b], dy)],
+    ),
   };
   result.achievedGBs = gbPerSecond(result.idealBytes, result.fusedKernels.ms);
   tf.dispose([u, dy, a, b]);
@@ -87,6 +105,10 @@ export async function benchFusionBlend(shape: Shape, shifts: number[], budgetMs:
     fusedGrads: await measure(() => tf.dispose(fusedGrads([g, v], dy)), budgetMs),
     compositeGrads: await measure(() => tf.dispose(compositeGrads([g, v], dy)), budgetMs),
     achievedGBs: 0,
+    maxRelativeError: await parity(
+      [run(FUSION_BLEND_KERNEL, { g, v }, shifts) as Tensor, ...fusedGrads([g, v], dy)],
+      [fusionBlendComposite(g, v, shifts), ...compositeGrads([g, v], dy)],
+    ),
   };
   result.achievedGBs = gbPerSecond(result.idealBytes, result.fusedKernels.ms);
   tf.dispose([g, v, dy]);

@@ -40,7 +40,7 @@ function layerShifts([, time, dim]: Shape): number[] {
 const fmt = (x: number, digits = 3) => x.toPrecision(digits);
 
 function table(results: OpResult[], copyGBs: number): string {
-  const head = ['op', 'B x T x D', 'shifts', 'fwd ms', 'bwd ms', 'fused f+b ms', 'GB/s', '% copy', 'fused grads ms', 'composite ms', 'x vs composite'];
+  const head = ['op', 'B x T x D', 'shifts', 'fwd ms', 'bwd ms', 'fused f+b ms', 'GB/s', '% copy', 'fused grads ms', 'composite ms', 'x vs composite', 'max rel err'];
   const rows = results.map((r) => [
     r.op,
     r.shape.join('x'),
@@ -53,6 +53,7 @@ function table(results: OpResult[], copyGBs: number): string {
     fmt(r.fusedGrads.ms),
     fmt(r.compositeGrads.ms),
     `${fmt(r.compositeGrads.ms / r.fusedGrads.ms)} (kernels ${fmt(r.compositeGrads.ms / r.fusedKernels.ms)})`,
+    r.maxRelativeError.toExponential(1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
