@@ -23,7 +23,7 @@ export function adapterLabel(adapter: GpuAdapterLike): string {
  * is none: no WebGPU in this browser, an insecure page, or no adapter on this machine.
  */
 export async function probeAdapter(scope: { navigator: Navigator; isSecureContext: boolean } = globalThis as never): Promise<AdapterProbe> {
-  const gpu = (scope.navigator as Navigator & { gpu?: GpuLike }).gpu;
+  const gpu = (scope.navigator as (Navigator & { gpu?: GpuLike }) | undefined)?.gpu;
   if (!gpu) {
     return {
       ok: false,

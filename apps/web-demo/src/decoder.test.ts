@@ -1,0 +1,122 @@
+import * as ort from 'onnxruntime-web';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Decoder } from './decoder.js';
+import { generate } from './generate.js';
+import { parseManifest } from './manifest.js';
+import { DemoError } from './protocol.js';
+import { Rng, sampleToken } from './sampler.js';
+import { openSession } from './session.js';
+import { TEXT, fullLogits, setup, tinyExport, type TinyExport } from './test-models.js';
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+async function decoderFor(model: TinyExport, manifestText = model.manifestText): Promise<Decoder> {
+  const manifest = parseManifest(manifestText, 'tiny');
+  const { session } = await openSession(model.decode, manifest, 'wasm');
+  return new Decoder(session, manifest);
+}
+
+const stacks: [string, string, number][] = [
+  ['attention (KV cache, learned positions)', 'softmax-attention*2', 8],
+  ['learned-fusion (shift rings, no positions)', 'learned-fusion*3', 8],
+];
+
+beforeAll(setup);
+
+describe.each(stacks)('decoding %s', (_label, layers, context) => {
+  let model: TinyExport;
+  beforeAll(async () => {
+    model = await tinyExport(layers, context);
+  });
+
+  it('gives the full graph logits at every position, again after a reset', async () => {
+    const decoder = await decoderFor(model);
+    const ids = [...TEXT].slice(0, context).map((ch) => decoder.manifest.tokenizer.encode(ch)[0]);
+    const reference = await fullLogits(model.full, ids);
+    for (let round = 0; round < 2; round++) {
+      decoder.reset();
+      for (let t = 0; t < ids.length; t++) {
+        expect(decoder.position).toBe(t);
+        expect(maxAbsDiff(await decoder.step(ids[t]), reference[t])).toBeLessThan(1e-4);
+      }
+    }
+  });
+
+  it('samples past the context like a naive loop over the full graph', async () => {
+    const decoder = await decoderFor(model);
+    const max = decoder.manifest.maxSequenceLength;
+    const prompt = decoder.manifest.tokenizer.encode('To be');
+    const steps = 3 * context + 1;
+    const sampling = { temperature: 1, topK: 0, seed: 9 };
+    const result = await generate(decoder, prompt, { maxTokens: steps, ...sampling });
+    // The reference sees the same window: when the context is full, the last half stays.
+    const rng = new Rng(sampling.seed);
+    let window = [...prompt];
+    let restarts = 0;
+    const expected: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const logits = await fullLogits(model.full, window);
+      const id = sampleToken(logits[logits.length - 1], sampling, rng);
+      expected.push(id);
+      if (max !== null && window.length === max) {
+        window = window.slice(-Math.floor(max / 2));
+        restarts++;
+      }
+      window.push(id);
+    }
+    expect(result.ids).toEqual(expected);
+    expect(result.stats.generatedTokens).toBe(steps);
+    expect(result.stats.restarts).toBe(restarts);
+    expect(restarts > 0).toBe(max !== null);
+  });
+});
+
+describe('mismatched files', () => {
+  let gpt: TinyExport;
+  let fusion: TinyExport;
+  beforeAll(async () => {
+    gpt = await tinyExport('softmax-attention*2', 8);
+    fusion = await tinyExport('learned-fusion*2', 8);
+  });
+
+  it('rejects a decode.onnx that lacks the state model.json names', async () => {
+    const manifest = parseManifest(gpt.manifestText, 'gpt');
+    const { session } = await openSession(fusion.decode, manifest, 'wasm');
+    expect(() => new Decoder(session, manifest)).toThrow(expect.objectContaining({ code: 'E_MODEL_MISMATCH' }));
+    await session.release();
+  });
+
+  it('stops with a vocabulary message when the logits do not fit the tokenizer', async () => {
+    const json = JSON.parse(gpt.manifestText);
+    json.tokenizer.chars = json.tokenizer.chars.slice(0, -2);
+    json.vocabSize -= 2;
+    const decoder = await decoderFor(gpt, JSON.stringify(json));
+    const error = await decoder.step(0).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DemoError);
+    expect((error as DemoError).code).toBe('E_VOCAB_MISMATCH');
+    expect((error as DemoError).problem).toContain(`tokenizer has ${json.vocabSize} characters`);
+  });
+
+  it('names a file that is not an ONNX model, and one onnxruntime cannot parse', async () => {
+    const manifest = parseManifest(gpt.manifestText, 'gpt');
+    const json = new TextEncoder().encode('{"not": "onnx"}');
+    await expect(openSession(json, manifest, 'wasm')).rejects.toMatchObject({ code: 'E_BAD_MODEL', problem: expect.stringContaining('not an ONNX model') });
+    const truncated = gpt.decode.slice(0, 200);
+    await expect(openSession(truncated, manifest, 'auto')).rejects.toMatchObject({ code: 'E_BAD_MODEL' });
+  });
+
+  it('refuses WebGPU when asked for it where there is none, and falls back on auto', async () => {
+    const manifest = parseManifest(gpt.manifestText, 'gpt');
+    await expect(openSession(gpt.decode, manifest, 'webgpu')).rejects.toMatchObject({ code: 'E_NO_WEBGPU' });
+    const opened = await openSession(gpt.decode, manifest, 'auto');
+    expect(opened.provider).toBe('wasm');
+    expect(opened.fallbackReason).toMatch(/WebGPU/);
+    expect(opened.session).toBeInstanceOf(ort.InferenceSession);
+    await opened.session.release();
+  });
+});
