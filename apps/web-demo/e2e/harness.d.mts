@@ -3,4 +3,4 @@ import type { Browser } from 'playwright-core';
 export const CHROMIUM: string;
 export function serveDir(root: string): Promise<{ url: string; close(): Promise<void> }>;
 export function chromiumMissing(): string | null;
-export function launchChromium(): Promise<Browser>;
+export function launchChromium(options?: { webgpu?: boolean }): Promise<Browser>;

@@ -50,8 +50,12 @@ export function chromiumMissing() {
         '(apt-get install chromium) or set SHIFTMIX_CHROMIUM to a Chromium binary.';
 }
 
-/** Headless Chromium with WebGPU enabled and everything that would reach the network off. */
-export async function launchChromium() {
+/**
+ * Headless Chromium with everything that would reach the network off. WebGPU is on
+ * unless `webgpu` is false: then navigator.gpu finds no adapter, as on a machine
+ * without a usable GPU.
+ */
+export async function launchChromium({ webgpu = true } = {}) {
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
   return chromium.launch({
@@ -59,7 +63,7 @@ export async function launchChromium() {
     args: [
       '--no-sandbox',
       '--headless=new',
-      '--enable-unsafe-webgpu',
+      ...(webgpu ? ['--enable-unsafe-webgpu'] : []),
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',

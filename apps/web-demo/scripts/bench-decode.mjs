@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Decode speed in the browser: steps the bench models (context 512, made by
+// make-models.mjs --bench) from position 0 to the end of the context in headless
+// Chromium and prints tokens/s around positions 32, 256 and the last one, per provider.
+//
+//   node scripts/bench-decode.mjs [--providers webgpu,wasm] [--models bench-hsm,bench-gpt]
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { launchChromium, serveDir } from '../e2e/harness.mjs';
+
+const app = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const value = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const providers = value('--providers', 'webgpu,wasm').split(',');
+const models = value('--models', 'bench-hsm,bench-gpt').split(',');
+const HALF_WINDOW = 4;
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Tokens/s at `position`: one over the median step time of the steps around it. */
+function speedAt(stepMs, position) {
+  const from = Math.max(1, position - HALF_WINDOW);
+  const window = stepMs.slice(from, Math.min(stepMs.length, position + HALF_WINDOW + 1)).filter((v) => typeof v === 'number');
+  return 1000 / median(window);
+}
+
+for (const id of models) {
+  if (!existsSync(join(app, 'public/models', id, 'decode.onnx'))) {
+    execFileSync(process.execPath, [join(app, 'scripts/make-models.mjs'), '--bench'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    break;
+  }
+}
+await build({ root: app, logLevel: 'warn', configFile: join(app, 'vite.config.ts') });
+const server = await serveDir(join(app, 'dist'));
+const browser = await launchChromium();
+const rows = [];
+try {
+  for (const id of models) {
+    const manifest = JSON.parse(readFileSync(join(app, 'public/models', id, 'model.json'), 'utf8'));
+    const end = (manifest.maxSequenceLength ?? manifest.config.contextLength) - 1;
+    for (const provider of providers) {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}?a=${id}&provider=${provider}&timings=1`);
+      const state = () => page.getByTestId('panel-0').getAttribute('data-state');
+      await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('[data-testid=panel-0]')?.dataset.state ?? ''), null, { timeout: 600_000 });
+      if ((await state()) !== 'ready') throw new Error(`${id} on ${provider}: ${await page.locator('[data-testid=panel-0] .message').textContent()}`);
+      await page.fill('#prompt', '\n');
+      await page.fill('#max-tokens', String(end));
+      await page.click('#generate');
+      await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('[data-testid=panel-0]')?.dataset.state ?? ''), null, { timeout: 1_800_000 });
+      const stats = JSON.parse((await page.getByTestId('panel-0').getAttribute('data-stats')) ?? '{}');
+      const used = await page.locator('[data-testid=panel-0] .provider').textContent();
+      const speeds = [32, 256, end].map((p) => speedAt(stats.stepMs ?? [], p));
+      rows.push({ model: `${id} (${manifest.config.layers})`, provider: used, end, speeds, mean: stats.tokensPerSecond });
+      console.error(`${id} ${used}: ${speeds.map((s) => s.toFixed(1)).join(' / ')} tokens/s at 32 / 256 / ${end}`);
+      await page.close();
+    }
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+console.log('| model | provider | position 32 | position 256 | last position | mean over all steps |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+for (const r of rows) console.log(`| ${r.model} | ${r.provider} | ${r.speeds.map((s) => s.toFixed(1)).join(' | ')} (${r.end}) | ${r.mean.toFixed(1)} |`);
