@@ -45,7 +45,8 @@ interface BackendInternals {
   makeUniforms(data: { type: string; data: number[] }[]): GPUBufferBinding;
 }
 
-const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+// getBindGroupLayout makes a new wrapper on every call, so the layout is kept with its pipeline.
+const pipelines = new WeakMap<GPUDevice, Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>>();
 
 /** Throws unless `backend` exposes the internals the fused kernels record through. */
 export function checkBackendInternals(backend: unknown): asserts backend is WebGPUBackend {
@@ -89,16 +90,17 @@ fn _start(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) w
   return lines.join('\n');
 }
 
-function pipelineFor(device: GPUDevice, program: ShiftmixProgram): GPUComputePipeline {
+function pipelineFor(device: GPUDevice, program: ShiftmixProgram): { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout } {
   let cache = pipelines.get(device);
   if (!cache) pipelines.set(device, (cache = new Map()));
-  let pipeline = cache.get(program.shaderKey);
-  if (!pipeline) {
+  let entry = cache.get(program.shaderKey);
+  if (!entry) {
     const module = device.createShaderModule({ code: makeShaderSource(program), label: program.shaderKey });
-    pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: '_start' }, label: program.shaderKey });
-    cache.set(program.shaderKey, pipeline);
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: '_start' }, label: program.shaderKey });
+    entry = { pipeline, layout: pipeline.getBindGroupLayout(0) };
+    cache.set(program.shaderKey, entry);
   }
-  return pipeline;
+  return entry;
 }
 
 /**
@@ -115,7 +117,7 @@ export function runProgram(
 ): void {
   const be = backend as unknown as BackendInternals;
   for (const t of [...outputs, ...inputs]) be.uploadToGPU(t.dataId);
-  const pipeline = pipelineFor(be.device, program);
+  const { pipeline, layout } = pipelineFor(be.device, program);
   const entries: GPUBindGroupEntry[] = [...outputs, ...inputs].map((t, binding) => ({
     binding,
     resource: { buffer: be.tensorMap.get(t.dataId).resource as GPUBuffer },
@@ -125,7 +127,7 @@ export function runProgram(
     entries.push({ binding: entries.length, resource: be.makeUniforms(data) });
   }
   for (const t of [...outputs, ...inputs]) be.commandQueueOwnedIds.add(t.dataId);
-  const bindGroup = be.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  const bindGroup = be.device.createBindGroup({ layout, entries });
 
   const timed = be.activeTimers != null;
   be.ensureCommandEncoderReady();

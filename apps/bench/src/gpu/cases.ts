@@ -8,7 +8,7 @@ import {
   hsmAbComposite,
   hsmAbTuning,
 } from '@shiftmix/webgpu';
-import { calibratedReps, gbPerSecond, timeLoop, type Timing } from './measure.js';
+import { calibratedReps, gbPerSecond, gpuTimeMs, timeLoop, type Timing } from './measure.js';
 
 export type Shape = [number, number, number];
 
@@ -27,6 +27,8 @@ export interface OpResult {
   /** tf.grads through the composite tfjs ops. */
   compositeGrads: Timing;
   achievedGBs: number;
+  /** idealBytes over the GPU time of the fused kernels (timestamp queries). */
+  achievedGpuGBs?: number;
   /** max |fused - composite| / (1 + max |composite|) over the output and every gradient. */
   maxRelativeError: number;
 }
@@ -47,8 +49,9 @@ function run(name: string, inputs: Record<string, Tensor>, shifts: number[]): Te
   return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, { shifts }) as Tensor | Tensor[];
 }
 
-async function measure(body: () => void, budgetMs: number): Promise<Timing> {
-  return timeLoop(body, await calibratedReps(body, budgetMs));
+async function measure(body: () => void, budgetMs: number, gpuReps = 10): Promise<Timing> {
+  const timing = await timeLoop(body, await calibratedReps(body, budgetMs));
+  return { ...timing, gpuMs: await gpuTimeMs(body, gpuReps) };
 }
 
 /** Fused vs composite (a,b) mix, forward and backward, at one shape. */
@@ -72,7 +75,7 @@ export async function benchHsmAb(shape: Shape, shifts: number[], budgetMs: numbe
     backward: await measure(backward, budgetMs),
     fusedKernels: await measure(() => (forward(), backward()), budgetMs),
     fusedGrads: await measure(() => tf.dispose(fusedGrads([u, a, b], dy)), budgetMs),
-    compositeGrads: await measure(() => tf.dispose(compositeGrads([u, a, b], dy)), budgetMs),
+    compositeGrads: await measure(() => tf.dispose(compositeGrads([u, a, b], dy)), budgetMs, 2),
     achievedGBs: 0,
     maxRelativeError: await parity(
       [run(HSM_AB_KERNEL, { u, a, b }, shifts) as Tensor, ...fusedGrads([u, a, b], dy)],
@@ -80,6 +83,7 @@ export async function benchHsmAb(shape: Shape, shifts: number[], budgetMs: numbe
     ),
   };
   result.achievedGBs = gbPerSecond(result.idealBytes, result.fusedKernels.ms);
+  if (result.fusedKernels.gpuMs) result.achievedGpuGBs = gbPerSecond(result.idealBytes, result.fusedKernels.gpuMs);
   tf.dispose([u, dy, a, b]);
   return result;
 }
@@ -103,7 +107,7 @@ export async function benchFusionBlend(shape: Shape, shifts: number[], budgetMs:
     backward: await measure(backward, budgetMs),
     fusedKernels: await measure(() => (forward(), backward()), budgetMs),
     fusedGrads: await measure(() => tf.dispose(fusedGrads([g, v], dy)), budgetMs),
-    compositeGrads: await measure(() => tf.dispose(compositeGrads([g, v], dy)), budgetMs),
+    compositeGrads: await measure(() => tf.dispose(compositeGrads([g, v], dy)), budgetMs, 2),
     achievedGBs: 0,
     maxRelativeError: await parity(
       [run(FUSION_BLEND_KERNEL, { g, v }, shifts) as Tensor, ...fusedGrads([g, v], dy)],
@@ -111,6 +115,7 @@ export async function benchFusionBlend(shape: Shape, shifts: number[], budgetMs:
     ),
   };
   result.achievedGBs = gbPerSecond(result.idealBytes, result.fusedKernels.ms);
+  if (result.fusedKernels.gpuMs) result.achievedGpuGBs = gbPerSecond(result.idealBytes, result.fusedKernels.gpuMs);
   tf.dispose([g, v, dy]);
   return result;
 }
@@ -119,6 +124,7 @@ export interface TuningResult {
   rowsPerThread: number;
   lanes: number;
   columnsPerWorkgroup: number;
+  /** GPU time when timestamp queries exist, else wall time. */
   backwardMs: number;
   backwardGBs: number;
 }
@@ -137,7 +143,8 @@ export async function sweepHsmAbBackward(shape: Shape, shifts: number[], budgetM
         if (lanes * columnsPerWorkgroup > 256) continue;
         Object.assign(hsmAbTuning, { rowsPerThread, lanes, columnsPerWorkgroup });
         const timing = await measure(() => tf.dispose(run(HSM_AB_GRAD_KERNEL, { dy, u, a, b: a }, shifts)), budgetMs);
-        results.push({ rowsPerThread, lanes, columnsPerWorkgroup, backwardMs: timing.ms, backwardGBs: gbPerSecond(12 * n, timing.ms) });
+        const ms = timing.gpuMs ?? timing.ms;
+        results.push({ rowsPerThread, lanes, columnsPerWorkgroup, backwardMs: ms, backwardGBs: gbPerSecond(12 * n, ms) });
       }
     }
   }

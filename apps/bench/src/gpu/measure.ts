@@ -5,16 +5,31 @@ import { foldedDispatch, runProgram, syncWebGpu, webGpuBackend, webGpuDevice, ty
 export interface Timing {
   /** Wall time per repetition, GPU work included (clock stopped after the queue drained). */
   ms: number;
+  /**
+   * GPU time per repetition from timestamp queries around each dispatch (tf.time), free
+   * of the CPU's dispatch cost; undefined without the timestamp-query feature.
+   */
+  gpuMs?: number;
   /** Time to enqueue one repetition: when it nears `ms`, the CPU side is the bottleneck. */
   enqueueMs: number;
   reps: number;
 }
 
 /**
- * Times `body` by the wall clock around `reps` repetitions, after `warmup` ones (which
- * also compile the pipelines), waiting for the GPU queue to drain at both ends.
+ * Repetitions of warm-up: the pipelines compile on the first, and tfjs releases the
+ * buffers of disposed tensors only when it submits (every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE
+ * dispatches), so its buffer pool reaches its steady size only after two such batches.
+ * Fewer, and the timed loop pays for fresh allocations and Dawn's zeroing of them.
  */
-export async function timeLoop(body: () => void, reps: number, warmup = 3): Promise<Timing> {
+export function defaultWarmup(): number {
+  return 2 * (tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') as number) + 2;
+}
+
+/**
+ * Times `body` by the wall clock around `reps` repetitions, after `warmup` ones,
+ * waiting for the GPU queue to drain at both ends.
+ */
+export async function timeLoop(body: () => void, reps: number, warmup = defaultWarmup()): Promise<Timing> {
   for (let i = 0; i < warmup; i++) body();
   await syncWebGpu();
   const start = performance.now();
@@ -25,9 +40,22 @@ export async function timeLoop(body: () => void, reps: number, warmup = 3): Prom
   return { ms: (end - start) / reps, enqueueMs: (enqueued - start) / reps, reps };
 }
 
+/**
+ * GPU time of `body` per repetition: tf.time puts each dispatch in its own timed pass
+ * and sums their durations. Slow to run (a readback per dispatch), exact on the GPU side.
+ */
+export async function gpuTimeMs(body: () => void, reps: number): Promise<number | undefined> {
+  if (!webGpuDevice()?.features.has('timestamp-query')) return undefined;
+  body();
+  const info = await tf.time(() => {
+    for (let i = 0; i < reps; i++) body();
+  });
+  return typeof info.kernelMs === 'number' ? info.kernelMs / reps : undefined;
+}
+
 /** Repetitions that keep one measurement near `budgetMs`, given a first guess of its cost. */
 export async function calibratedReps(body: () => void, budgetMs: number, max = 500): Promise<number> {
-  const probe = await timeLoop(body, 3, 2);
+  const probe = await timeLoop(body, 3);
   return Math.max(5, Math.min(max, Math.round(budgetMs / Math.max(probe.ms, 1e-3))));
 }
 
@@ -63,6 +91,8 @@ export interface CopyBandwidth {
   bufferCopyGBs: number;
   /** The vec4 copy kernel, through the same dispatch path as the fused kernels. */
   kernelCopyGBs: number;
+  /** The copy kernel timed on the GPU (timestamp queries). */
+  kernelCopyGpuGBs?: number;
   best: number;
 }
 
@@ -72,24 +102,43 @@ export async function copyBandwidth(floats: number, reps: number): Promise<CopyB
   const bytes = floats * 4;
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const [src, dst] = [device.createBuffer({ size: bytes, usage }), device.createBuffer({ size: bytes, usage })];
-  const copyOnce = () => {
+  // Several copies per submission, as tfjs batches its dispatches: a submission has a
+  // fixed cost of its own that is not the copy's.
+  const perSubmit = 10;
+  const copies = () => {
     const encoder = device.createCommandEncoder();
-    encoder.copyBufferToBuffer(src, 0, dst, 0, bytes);
+    for (let i = 0; i < perSubmit; i++) encoder.copyBufferToBuffer(i % 2 ? dst : src, 0, i % 2 ? src : dst, 0, bytes);
     device.queue.submit([encoder.finish()]);
   };
-  const buffer = await timeLoop(copyOnce, reps);
+  const buffer = await timeLoop(copies, Math.ceil(reps / perSubmit), 3);
   src.destroy();
   dst.destroy();
 
   const x = tf.zeros([floats]);
   const backend = webGpuBackend()!;
-  const kernel = await timeLoop(() => {
+  const copyKernel = () => {
     const y = backend.makeTensorInfo([floats], 'float32');
     runProgram(backend, new CopyProgram(floats / 4), [x], [y], [floats / 4]);
     backend.disposeData(y.dataId);
-  }, reps);
+  };
+  const kernel = await timeLoop(copyKernel, reps);
+  const gpuMs = await gpuTimeMs(copyKernel, 10);
   x.dispose();
-  const bufferCopyGBs = gbPerSecond(2 * bytes, buffer.ms);
+  const bufferCopyGBs = gbPerSecond(2 * bytes * perSubmit, buffer.ms);
   const kernelCopyGBs = gbPerSecond(2 * bytes, kernel.ms);
-  return { bytes, bufferCopyGBs, kernelCopyGBs, best: Math.max(bufferCopyGBs, kernelCopyGBs) };
+  const kernelCopyGpuGBs = gpuMs ? gbPerSecond(2 * bytes, gpuMs) : undefined;
+  return { bytes, bufferCopyGBs, kernelCopyGBs, kernelCopyGpuGBs, best: Math.max(bufferCopyGBs, kernelCopyGBs, kernelCopyGpuGBs ?? 0) };
+}
+
+/**
+ * CPU cost of one small fused dispatch and of one small tfjs op (tf.add), in
+ * microseconds: the floor under any per-op time, whatever the GPU.
+ */
+export async function dispatchOverheadUs(kernel: string): Promise<{ fusedUs: number; tfAddUs: number }> {
+  const x = tf.randomNormal([1, 8, 16]);
+  const a = tf.ones([16]);
+  const fused = await timeLoop(() => tf.dispose(tf.engine().runKernel(kernel, { u: x, a, b: a }, { shifts: [1] }) as tf.Tensor), 300);
+  const add = await timeLoop(() => tf.dispose(tf.add(x, x)), 300);
+  tf.dispose([x, a]);
+  return { fusedUs: fused.enqueueMs * 1e3, tfAddUs: add.enqueueMs * 1e3 };
 }

@@ -1,0 +1,108 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { causalAttention, tf, type Tensor } from '@shiftmix/core';
+import { activateWebGpu, chooseAttentionTiles, chooseTile, formatProfile, profileStep, releaseWebGpu, webGpuDevice, type DawnBackend } from '@shiftmix/webgpu';
+import { attentionParity, benchAttention, type AttentionShape } from './attention-bench.js';
+import { MODEL_CASES, benchMatMul, squareCases, tileLabel } from './matmul-bench.js';
+
+const USAGE = `GPU benchmark of the shiftmix matmul and flash-attention kernels on WebGPU (Dawn in Node).
+
+  node apps/bench/dist/gpu/attention-matmul-main.js [--only matmul|attention] [--sizes 1024,2048,4096]
+      [--lengths 256,512,1024,2048,4096] [--shape 4x6x64 (B x H x hd)] [--budget-ms 200] [--sweep]
+      [--model] [--profile] [--quick] [--backend auto|vulkan|opengles] [--dawn opt,opt] [--out file.json]
+
+matmul: TFLOP/s of square fp32 products (and with --model the products of an lm-char step), shiftmix
+kernel vs tfjs-backend-webgpu's in the same run; --sweep times every candidate tile at the largest size.
+attention: fused forward, fused forward+backward and composite forward+backward time per T, with a
+fused-vs-composite parity check on the GPU first. --profile prints profileStep of one attention step.`;
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string', default: '' },
+    sizes: { type: 'string', default: '1024,2048,4096' },
+    lengths: { type: 'string', default: '256,512,1024,2048,4096' },
+    shape: { type: 'string', default: '4x6x64' },
+    'budget-ms': { type: 'string', default: '200' },
+    sweep: { type: 'boolean', default: false },
+    model: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'auto' },
+    dawn: { type: 'string', default: '' },
+    out: { type: 'string', default: 'gpu-kernels.json' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+const numbers = (text: string) => text.split(',').filter(Boolean).map(Number);
+
+function attentionShape(text: string): AttentionShape {
+  const [batch, heads, headDim] = text.split('x').map(Number);
+  if (![batch, heads, headDim].every((x) => Number.isInteger(x) && x > 0)) throw new Error(`bad --shape "${text}", expected B x H x hd such as 4x6x64`);
+  return { batch, heads, headDim };
+}
+
+async function profileAttention(shape: AttentionShape, length: number): Promise<string> {
+  const dims = [shape.batch, shape.heads, length, shape.headDim];
+  const [q, k, v] = [1, 2, 3].map((seed) => tf.randomNormal(dims, 0, 1, 'float32', seed));
+  const grads = tf.grads((a: Tensor, b: Tensor, c: Tensor) => tf.sum(causalAttention(a, b, c, { training: true })));
+  const profile = await profileStep(() => grads([q, k, v]));
+  tf.dispose([q, k, v]);
+  return formatProfile(profile, 10);
+}
+
+async function main(): Promise<void> {
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const quick = values.quick;
+  const budgetMs = quick ? 20 : Number(values['budget-ms']);
+  const dawnOptions = values.dawn ? values.dawn.split(',') : [];
+  const info = await activateWebGpu({ backend: values.backend as 'auto' | DawnBackend, dawnOptions });
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
+  const limits = webGpuDevice()!.limits;
+  console.log(`adapter: ${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''})`);
+  console.log(`features: ${info.report.features.join(' ')}`);
+  console.log(`limits: workgroup storage ${limits.maxComputeWorkgroupStorageSize} B, invocations ${limits.maxComputeInvocationsPerWorkgroup}`);
+  const report: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, adapter: info.report, dawnOptions };
+
+  if (values.only !== 'attention') {
+    const sizes = quick ? [128, 256] : numbers(values.sizes);
+    const largest = Math.max(...sizes);
+    const tile = chooseTile({ batch: 1, m: largest, n: largest, k: largest, transposeA: false, transposeB: false, broadcastA: false, broadcastB: false, outer: [] }, limits);
+    console.log(`\nmatmul (fp32), tile at ${largest}: ${tile ? tileLabel(tile) : 'none'}`);
+    const cases = [...squareCases(sizes), ...(values.model ? MODEL_CASES : [])];
+    report.matmul = await benchMatMul(cases, budgetMs, values.sweep ? squareCases([largest]) : []);
+  }
+
+  if (values.only !== 'matmul') {
+    const shape = quick ? { batch: 1, heads: 2, headDim: 16 } : attentionShape(values.shape);
+    const lengths = quick ? [64, 128] : numbers(values.lengths);
+    console.log(`\nattention B ${shape.batch} H ${shape.heads} hd ${shape.headDim}, tiles ${JSON.stringify(chooseAttentionTiles(shape.headDim, limits))}`);
+    const parity = await attentionParity(shape, lengths[0]);
+    console.log(`  parity at T ${parity.length}: O ${parity.output.toExponential(2)}, gradients ${parity.gradients.toExponential(2)} (max relative difference)`);
+    report.attentionParity = parity;
+    report.attention = await benchAttention(shape, lengths, budgetMs);
+    if (values.profile) {
+      const length = lengths[Math.min(2, lengths.length - 1)];
+      console.log(`\nprofileStep: attention forward + backward at T ${length}`);
+      console.log(await profileAttention(shape, length));
+    }
+  }
+
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${values.out}`);
+}
+
+main()
+  .then(() => {
+    releaseWebGpu();
+    process.exit(0);
+  })
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  });
