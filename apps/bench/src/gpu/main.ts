@@ -84,7 +84,8 @@ async function main(): Promise<void> {
   const floats = Math.max(...shapes.map(([b, t, d]) => b * t * d));
   const copy = await copyBandwidth(floats, values.quick ? 5 : 50);
   const copyGpu = copy.kernelCopyGpuGBs === undefined ? '' : `, on the GPU clock ${fmt(copy.kernelCopyGpuGBs, 4)} GB/s`;
-  console.log(`copy bandwidth over ${fmt(copy.bytes / 2 ** 20, 4)} MiB (read + write): buffer copy ${fmt(copy.bufferCopyGBs, 4)} GB/s, copy kernel ${fmt(copy.kernelCopyGBs, 4)} GB/s${copyGpu}`);
+  const variants = copy.kernelVariants.map((v) => `${v.perThread}: ${fmt(v.gpuGBs ?? v.wallGBs, 4)}`).join(', ');
+  console.log(`copy bandwidth over ${fmt(copy.bytes / 2 ** 20, 4)} MiB (read + write): buffer copy ${fmt(copy.bufferCopyGBs, 4)} GB/s, copy kernel ${fmt(copy.kernelCopyGBs, 4)} GB/s${copyGpu}\n  copy kernel GB/s by vec4s per thread: ${variants}`);
 
   const overhead = await dispatchOverheadUs(HSM_AB_KERNEL);
   console.log(`CPU cost per dispatch (enqueue, tiny tensors): fused kernel ${fmt(overhead.fusedUs)} us, tf.add ${fmt(overhead.tfAddUs)} us`);
