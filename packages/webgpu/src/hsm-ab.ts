@@ -13,7 +13,7 @@ export const HSM_AB_GRAD_KERNEL = 'ShiftmixHsmAbGrad';
  * walks `rowsPerThread` rows of one vec4 column; `lanes` threads stacked in y share a
  * workgroup and fold their da/db partial sums in workgroup memory before writing them.
  */
-export const hsmAbTuning = { rowsPerThread: 16, lanes: 8, columnsPerWorkgroup: 32 };
+export const hsmAbTuning = { rowsPerThread: 8, lanes: 8, columnsPerWorkgroup: 32 };
 
 const FLAT_WORKGROUP = 256;
 

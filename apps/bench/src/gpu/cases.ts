@@ -8,7 +8,7 @@ import {
   hsmAbComposite,
   hsmAbTuning,
 } from '@shiftmix/webgpu';
-import { calibratedReps, gbPerSecond, gpuTimeMs, passGpuMs, timeLoop, type Timing } from './measure.js';
+import { calibratedReps, gbPerSecond, gpuTimeMs, settledPassGpuMs, timeLoop, type Timing } from './measure.js';
 
 export type Shape = [number, number, number];
 
@@ -51,7 +51,7 @@ function run(name: string, inputs: Record<string, Tensor>, shifts: number[]): Te
 
 async function measure(body: () => void, budgetMs: number, gpuReps = 20): Promise<Timing> {
   const timing = await timeLoop(body, await calibratedReps(body, budgetMs));
-  return { ...timing, gpuMs: (await passGpuMs(body, gpuReps).catch(() => undefined)) ?? (await gpuTimeMs(body, gpuReps)) };
+  return { ...timing, gpuMs: (await settledPassGpuMs(body, gpuReps)) ?? (await gpuTimeMs(body, gpuReps)) };
 }
 
 /** Fused vs composite (a,b) mix, forward and backward, at one shape. */
