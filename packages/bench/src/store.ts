@@ -31,10 +31,15 @@ export function readFinishedRuns(outDir: string): Map<string, RunResult> {
   return runs;
 }
 
+/** Indented JSON with arrays of numbers kept on one line, so curves stay readable. */
+export function formatJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2).replace(/\[\s*(-?[\d.eE+-]+(?:,\s*-?[\d.eE+-]+|,\s*null)*)\s*\]/g, (_, body: string) => `[${body.split(/,\s*/).join(', ')}]`)}\n`;
+}
+
 export function writeRun(outDir: string, result: RunResult): string {
   const dir = join(outDir, RUNS_DIR);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${result.id}.json`);
-  writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileAtomic(path, formatJson(result));
   return path;
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Environment } from '../environment.js';
-import { writeFileAtomic } from '../store.js';
+import { formatJson, writeFileAtomic } from '../store.js';
 import type { Benchmark, Suite } from '../suite/types.js';
 import type { RunResult } from '../tasks/types.js';
 import { benchmarkCharts } from './charts.js';
@@ -60,8 +60,7 @@ export function writeReport(options: {
   const lines = [
     `# ${suite.name} suite, ${preset} preset, ${backendLabel}`,
     '',
-    suite.description ?? '',
-    '',
+    ...(suite.description ? [suite.description, ''] : []),
     `Backend ${env.backend}${env.adapter ? ` (${env.adapter})` : ''}${env.software ? ', a software adapter: its timings say nothing about GPU speed' : ''}; ` +
       `${env.cpu} (${env.cores} cores), Node ${env.node}, tfjs ${env.tfjs}, ${env.os}${env.gitCommit ? `, commit ${env.gitCommit}` : ''}. ` +
       `Seed ${suite.seed}: every model of a benchmark trains on the same data in the same order for the same number of tokens.`,
@@ -87,7 +86,7 @@ export function writeReport(options: {
       runs: r.runs.map((run) => ({ id: run.id, model: run.model, layers: run.layers, setting: run.setting, paramCount: run.paramCount, metrics: run.metrics })),
     })),
   };
-  writeFileAtomic(join(outDir, SUMMARY), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(join(outDir, SUMMARY), formatJson(summary));
   return { readme: join(outDir, 'README.md'), benchmarks: reports, summary };
 }
 

@@ -17,7 +17,8 @@ function stateBytes(state: ModelState): number {
  * Decodes `contextLength` tokens one at a time through model.step on random weights and
  * tokens, and records the latency of every step and the size of the decoding state.
  * Positions are grouped into buckets of `bucket` tokens; each bucket reports its median
- * latency (robust to a stray garbage-collection pause) and the state size at its end.
+ * latency (robust to a stray garbage-collection pause) and the state size at its end;
+ * msPerToken is the median over all positions.
  */
 export const decodeTask: Task = {
   name: 'decode',
@@ -75,11 +76,11 @@ export const decodeTask: Task = {
         const end = Math.min(start + r.bucket, latencies.length);
         rows.push({ position: end, msPerToken: slice[Math.floor(slice.length / 2)], stateBytes: bytesAt[end - 1] });
       }
-      const mean = latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length);
+      const sorted = [...latencies].sort((a, b) => a - b);
       return {
         paramCount: model.paramCount(),
         metrics: {
-          msPerToken: mean,
+          msPerToken: sorted[Math.floor(sorted.length / 2)] ?? Number.NaN,
           firstMsPerToken: rows[0]?.msPerToken ?? Number.NaN,
           lastMsPerToken: rows[rows.length - 1]?.msPerToken ?? Number.NaN,
           stateBytes: bytesAt[bytesAt.length - 1] ?? 0,

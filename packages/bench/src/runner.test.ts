@@ -1,0 +1,103 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { unregisterMixer } from '@shiftmix/core';
+import type { BenchEvent } from './progress.js';
+import { runSuite, type RunSuiteOptions } from './runner.js';
+import type { Suite } from './suite/types.js';
+import type { RunResult } from './tasks/types.js';
+
+const plugin = fileURLToPath(new URL('./test-fixtures/prev-token-plugin.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'bench-runner-'));
+writeFileSync(join(dir, 'text.txt'), 'to be or not to be, that is the question. '.repeat(20));
+afterAll(() => {
+  unregisterMixer('bench-prev-token');
+  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+});
+
+function suite(maxSeqLen = 16): Suite {
+  const layers = 'bench-prev-token*2';
+  return {
+    name: 'tiny',
+    seed: 5,
+    benchmarks: [
+      {
+        name: 'lm',
+        task: 'lm-char',
+        data: 'text.txt',
+        models: { p1: { layers }, p2: { layers, ffn: 32 } },
+        presets: { quick: { dim: 8, heads: 1, contextLength: 8, batchSize: 2, steps: 3, evalEvery: 3, evalBatches: 1, warmupSteps: 1, dropout: 0 } },
+      },
+      {
+        name: 'scale',
+        task: 'scaling',
+        models: { p1: { layers: 'bench-prev-token' } },
+        presets: { quick: { dim: 8, heads: 1, minSeqLen: 8, maxSeqLen, warmup: 0, repeats: 1 } },
+      },
+      { name: 'dec', task: 'decode', models: { p1: { layers } }, presets: { quick: { dim: 8, heads: 1, contextLength: 6, vocabSize: 11, bucket: 3 } } },
+    ],
+  };
+}
+
+async function run(extra: Partial<RunSuiteOptions> = {}) {
+  const events: BenchEvent[] = [];
+  const report = await runSuite({ suite: suite(), preset: 'quick', backend: 'cpu', plugins: [plugin], outDir: join(dir, 'out'), cwd: dir, quiet: true, onProgress: (e) => events.push(e), ...extra });
+  return { report, events };
+}
+
+const readRun = (id: string) => JSON.parse(readFileSync(join(dir, 'out', 'runs', `${id}.json`), 'utf8')) as RunResult;
+
+describe('runSuite', () => {
+  it('runs every benchmark with a mixer from a plugin file and writes runs, tables and charts', async () => {
+    const { report, events } = await run();
+    expect(report.failed).toEqual([]);
+    expect(report.ran).toEqual(['lm--p1', 'lm--p2', 'scale--p1', 'dec--p1']);
+    const lm = readRun('lm--p1');
+    expect(lm.layers).toBe('bench-prev-token*2');
+    expect(lm.environment.backend).toBe('cpu');
+    expect(lm.environment.software).toBe(false);
+    expect(lm.paramCount).toBeGreaterThan(0);
+    expect(lm.metrics.bestValLoss).toBeGreaterThan(0);
+    expect(lm.series.valLossByStep.map(([step]) => step)).toEqual([3]);
+    // Same seed and recipe for both models: the same tokens, in the same order.
+    expect(readRun('lm--p2').config.seed).toBe(lm.config.seed);
+    expect(readRun('lm--p2').paramCount).toBeLessThan(lm.paramCount);
+    expect(readRun('scale--p1').rows!.map((r) => r.seqLen)).toEqual([8, 16]);
+    expect(readRun('scale--p1').paramCount).toBe(16);
+    expect(readRun('dec--p1').rows!.map((r) => r.position)).toEqual([3, 6]);
+    const readme = readFileSync(report.readme, 'utf8');
+    expect(readme).toContain('bench-prev-token*2');
+    expect(readme).toContain('| p1 |');
+    for (const chart of report.benchmarks.flatMap((b) => b.charts)) expect(readFileSync(chart, 'utf8')).toContain('data-name="p1');
+    expect(report.benchmarks.flatMap((b) => b.charts).map((c) => c.split('/').pop())).toEqual([
+      'lm-val-loss-vs-step.svg', 'lm-val-loss-vs-time.svg', 'scale-time.svg', 'scale-memory.svg', 'dec-latency.svg', 'dec-state.svg',
+    ]);
+    expect(events.filter((e) => e.type === 'run-progress').length).toBeGreaterThan(0);
+  });
+
+  it('skips finished runs and redoes only what is missing or changed', async () => {
+    const again = await run();
+    expect(again.report.ran).toEqual([]);
+    expect(again.report.skipped).toHaveLength(4);
+    expect(again.report.benchmarks.map((b) => b.runs.length)).toEqual([2, 1, 1]);
+
+    rmSync(join(dir, 'out', 'runs', 'lm--p2.json'));
+    expect((await run()).report.ran).toEqual(['lm--p2']);
+
+    const changed = await run({ suite: suite(32) });
+    expect(changed.report.ran).toEqual(['scale--p1']);
+    expect(readRun('scale--p1').rows!.map((r) => r.seqLen)).toEqual([8, 16, 32]);
+  });
+
+  it('selects benchmarks and models, and names unknown ones', async () => {
+    const { report } = await run({ only: ['decode'], force: true });
+    expect(report.ran).toEqual(['dec--p1']);
+    expect((await run({ models: ['p2'], force: true })).report.ran).toEqual(['lm--p2']);
+    await expect(run({ only: ['nope'] })).rejects.toThrow(/no benchmark or task "nope"/);
+    await expect(run({ models: ['gpt'] })).rejects.toThrow(/no selected benchmark has a model "gpt"/);
+    await expect(run({ preset: 'standard' })).rejects.toThrow(/has no preset "standard"/);
+    expect(existsSync(join(dir, 'out', 'summary.json'))).toBe(true);
+  });
+});
