@@ -113,6 +113,7 @@ describe('the web demo in headless Chromium', () => {
     expect(await waitFor(page, 0, ['error', 'done'])).toBe('error');
     expect(await p.locator('.message').getAttribute('data-code')).toBe('E_UNKNOWN_CHAR');
     expect(await p.locator('.message').textContent()).toMatch(/tokenizer does not know: .*"€".*"«"/);
+    await page.screenshot({ path: join(shots, 'message-unknown-characters.png'), fullPage: true });
 
     const manifest = readFileSync(join(models, 'hsm', 'model.json'), 'utf8');
     const upload = async (files: { name: string; body: string | Buffer }[]) => {
@@ -122,6 +123,7 @@ describe('the web demo in headless Chromium', () => {
     expect(await upload([{ name: 'model.json', body: manifest }, { name: 'decode.onnx', body: '<!doctype html>' }])).toBe('error');
     expect(await p.locator('.message').getAttribute('data-code')).toBe('E_BAD_MODEL');
     expect(await p.locator('.message').textContent()).toMatch(/decode\.onnx is not an ONNX model/);
+    await page.screenshot({ path: join(shots, 'message-bad-model.png'), fullPage: true });
 
     const json = JSON.parse(manifest);
     json.tokenizer.chars = json.tokenizer.chars.slice(0, -3);
@@ -130,10 +132,11 @@ describe('the web demo in headless Chromium', () => {
     expect(await upload([{ name: 'model.json', body: JSON.stringify(json) }, { name: 'decode.onnx', body: decode }])).toBe('error');
     expect(await p.locator('.message').getAttribute('data-code')).toBe('E_VOCAB_MISMATCH');
     expect(await p.locator('.message').textContent()).toMatch(/logits of shape \[1, 1, \d+\] but the tokenizer has \d+ characters/);
+    await page.screenshot({ path: join(shots, 'message-vocabulary-mismatch.png'), fullPage: true });
 
     expect(await upload([{ name: 'model.json', body: manifest }])).toBe('error');
     expect(await p.locator('.message').textContent()).toMatch(/no decode\.onnx among the chosen files/);
-    await page.screenshot({ path: join(shots, 'messages.png'), fullPage: true });
+    await page.screenshot({ path: join(shots, 'message-missing-file.png'), fullPage: true });
     await page.close();
   }, 10 * MINUTE);
 });

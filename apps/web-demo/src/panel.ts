@@ -94,10 +94,13 @@ export class ModelPanel {
     this.worker = worker;
     this.setState('loading');
     this.info.textContent = 'Loading…';
-    this.provider.textContent = '';
+    this.provider.textContent = '…';
     this.fallback.textContent = '';
     this.speed.textContent = '';
     this.stats.textContent = '';
+    this.output.replaceChildren();
+    delete this.root.dataset.provider;
+    delete this.root.dataset.stats;
     this.showError(null);
     this.loading = worker.load(source, this.providerChoice).then(
       (info) => {
@@ -109,6 +112,7 @@ export class ModelPanel {
       (error: DemoError) => {
         if (this.worker !== worker) return null;
         this.info.textContent = 'No model loaded.';
+        this.provider.textContent = 'none';
         this.showError(error);
         return null;
       },
@@ -132,6 +136,8 @@ export class ModelPanel {
 
   /** Generates from `prompt`; resolves when done (or failed, with the error shown). */
   async generate(prompt: string, options: SamplingRequest & { maxTokens: number; timings?: boolean }): Promise<GenerateResult | null> {
+    // Cleared at once, so whoever watches the page sees the next result, not the last.
+    delete this.root.dataset.stats;
     const info = await this.loading;
     const worker = this.worker;
     if (!info || !worker) return null;
@@ -142,11 +148,25 @@ export class ModelPanel {
     this.output.append(generated);
     this.speed.textContent = '';
     this.stats.textContent = '';
+    // Tokens arrive faster than frames: the page is updated once per frame, so layout
+    // does not take CPU time from the worker (on wasm the two share the cores).
+    let pending = '';
+    let speed = 0;
+    let frame = 0;
+    const flush = () => {
+      frame = 0;
+      generated.append(pending);
+      pending = '';
+      this.speed.textContent = `${speed.toFixed(1)} tokens/s`;
+    };
     try {
       const result = await worker.generate(prompt, options, (text, tps) => {
-        generated.textContent += text;
-        this.speed.textContent = `${tps.toFixed(1)} tokens/s`;
+        pending += text;
+        speed = tps;
+        frame ||= requestAnimationFrame(flush);
       });
+      if (frame) cancelAnimationFrame(frame);
+      flush();
       const s = result.stats;
       this.speed.textContent = `${s.tokensPerSecond.toFixed(1)} tokens/s`;
       this.speed.dataset.value = String(s.tokensPerSecond);
