@@ -43,6 +43,23 @@ async function webgpuProvider(): Promise<BackendProvider | undefined> {
   return providers.get('webgpu');
 }
 
+/**
+ * Whether a hardware GPU may be present. On Linux without a render node or an NVIDIA
+ * device there is none, and probing would only make Dawn print driver warnings, so
+ * `auto` goes straight to wasm there. Elsewhere (other systems, browsers) the probe decides.
+ */
+async function hardwareGpuPossible(): Promise<boolean> {
+  const onNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  if (!onNode || process.platform !== 'linux') return true;
+  const { existsSync, readdirSync } = await import('node:fs');
+  if (existsSync('/dev/nvidia0') || existsSync('/dev/dxg')) return true;
+  try {
+    return readdirSync('/dev/dri').some((name) => name.startsWith('renderD'));
+  } catch {
+    return false;
+  }
+}
+
 async function activateWasm(): Promise<BackendInfo> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerMissingWasmKernels();
@@ -82,7 +99,7 @@ async function activateTensorflow(): Promise<BackendInfo> {
 export async function selectBackend(name: BackendName = 'auto'): Promise<BackendInfo> {
   switch (name) {
     case 'auto': {
-      const provider = await webgpuProvider();
+      const provider = (await hardwareGpuPossible()) ? await webgpuProvider() : undefined;
       if (provider) {
         const probe = await provider.probe().catch(() => undefined);
         if (probe?.available && !probe.software) return provider.activate();
