@@ -1,7 +1,7 @@
 import { foldedDispatch, type ShiftmixProgram } from '../runtime.js';
 import { four, setupKey, sixteen, type AttentionSetup } from './forward.js';
 import { columnSlots } from './tiles.js';
-import { VISIBLE, dropoutSnippet, f32, rowReader, rowWrite, tileLoad } from './wgsl.js';
+import { VISIBLE, dropoutSnippet, f32, rowReader, rowWrite, tileLoad, zeroFour } from './wgsl.js';
 
 const ROW_THREADS = 64;
 
@@ -99,6 +99,8 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   ${tileLoad('Vs', 'V', layout, 'k0', bk)}
   var dk: array<vec4<f32>, ${4 * nc}>;
   var dv: array<vec4<f32>, ${4 * nc}>;
+  var st: array<vec4<f32>, 4>;
+  var dpt: array<vec4<f32>, 4>;
   var qEnd = uniforms.T;
   if (uniforms.window > 0) { qEnd = min(qEnd, k0 + ${bk} - 1 + uniforms.window); }
   for (var q0 = (k0 / ${bq}) * ${bq}; q0 < qEnd; q0 += ${bq}) {
@@ -111,8 +113,8 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
       Ds[r] = D[bh * uniforms.T + t];
     }
     workgroupBarrier();
-    var st: array<vec4<f32>, 4>;
-    var dpt: array<vec4<f32>, 4>;
+    ${zeroFour('st')}
+    ${zeroFour('dpt')}
     for (var d4 = 0; d4 < ${hd4}; d4++) {
 ${four((i) => `      let kv${i} = Ks[(ty + ${i * ty}) * ${s4} + d4];
       let vv${i} = Vs[(ty + ${i * ty}) * ${s4} + d4];`)}
@@ -201,6 +203,8 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
 ${four((i) => `  let lse${i} = lse[bh * uniforms.T + min(q0 + ty + ${i * ty}, uniforms.T - 1)];
   let dd${i} = D[bh * uniforms.T + min(q0 + ty + ${i * ty}, uniforms.T - 1)];`)}
   var dq: array<vec4<f32>, ${4 * nc}>;
+  var s: array<vec4<f32>, 4>;
+  var dp: array<vec4<f32>, 4>;
   let kEnd = min(uniforms.T, q0 + ${bq});
   var kBegin = 0;
   if (uniforms.window > 0) { kBegin = max(0, q0 - uniforms.window + 1); }
@@ -209,8 +213,8 @@ ${four((i) => `  let lse${i} = lse[bh * uniforms.T + min(q0 + ty + ${i * ty}, un
     ${tileLoad('Ks', 'K', layout, 'k0', bk)}
     ${tileLoad('Vs', 'V', layout, 'k0', bk)}
     workgroupBarrier();
-    var s: array<vec4<f32>, 4>;
-    var dp: array<vec4<f32>, 4>;
+    ${zeroFour('s')}
+    ${zeroFour('dp')}
     for (var d4 = 0; d4 < ${hd4}; d4++) {
 ${four((i) => `      let qv${i} = Qs[(ty + ${i * ty}) * ${s4} + d4];
       let ov${i} = dOs[(ty + ${i * ty}) * ${s4} + d4];`)}

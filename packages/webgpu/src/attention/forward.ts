@@ -1,6 +1,6 @@
 import type { ShiftmixProgram } from '../runtime.js';
 import { columnSlots } from './tiles.js';
-import { NEG, VISIBLE, dropoutSnippet, f32, rowReader, rowWrite, tileLoad, type HeadLayout } from './wgsl.js';
+import { NEG, VISIBLE, dropoutSnippet, f32, rowReader, rowWrite, tileLoad, zeroFour, type HeadLayout } from './wgsl.js';
 
 /** What every attention program bakes into its shader besides its tile. */
 export interface AttentionSetup {
@@ -84,6 +84,9 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   var m = array<f32, 4>(${NEG}, ${NEG}, ${NEG}, ${NEG});
   var l = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
   var o: array<vec4<f32>, ${4 * nc}>;
+  var s: array<vec4<f32>, 4>;
+  var best: f32;
+  var tileMax: f32;
   let kEnd = min(uniforms.T, q0 + ${bq});
   var kBegin = 0;
   if (uniforms.window > 0) { kBegin = max(0, q0 - uniforms.window + 1); }
@@ -92,18 +95,18 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
     ${tileLoad('Ks', 'K', layout, 'k0', bk)}
     ${tileLoad('Vs', 'V', layout, 'k0', bk)}
     workgroupBarrier();
-    var s: array<vec4<f32>, 4>;
+    ${zeroFour('s')}
     for (var d4 = 0; d4 < ${hd4}; d4++) {
 ${four((i) => `      let qv${i} = Qs[(ty + ${i * ty}) * ${s4} + d4];`)}
 ${four((j) => `      let kv${j} = Ks[(tx + ${j * tx}) * ${s4} + d4];`)}
 ${four((i) => `      s[${i}] += vec4<f32>(dot(qv${i}, kv0), dot(qv${i}, kv1), dot(qv${i}, kv2), dot(qv${i}, kv3));`)}
     }
-${four((i) => `    { var best = ${NEG};
+${four((i) => `    { best = ${NEG};
 ${four((j) => `      if (visible(q0 + ty + ${i * ty}, k0 + tx + ${j * tx})) { s[${i}][${j}] *= ${f32(scale)}; best = max(best, s[${i}][${j}]); }`)}
       red[(ty + ${i * ty}) * ${tx} + tx] = best; }`)}
     workgroupBarrier();
 ${four((i) => `    { let qi = q0 + ty + ${i * ty};
-      var tileMax = ${NEG};
+      tileMax = ${NEG};
       for (var x = 0; x < ${tx}; x++) { tileMax = max(tileMax, red[(ty + ${i * ty}) * ${tx} + x]); }
       let mNew = max(m[${i}], tileMax);
       let alpha = exp(m[${i}] - mNew);
@@ -126,8 +129,9 @@ ${four((i) => `        o[${i * nc + n}] += p${i} * v;`)} }`)}
 ${four((i) => `  red[(ty + ${i * ty}) * ${tx} + tx] = l[${i}];`)}
   workgroupBarrier();
 ${four((i) => `  { let qi = q0 + ty + ${i * ty};
-    var total = 0.0;
-    for (var x = 0; x < ${tx}; x++) { total += red[(ty + ${i * ty}) * ${tx} + x]; }
+    best = 0.0;
+    for (var x = 0; x < ${tx}; x++) { best += red[(ty + ${i * ty}) * ${tx} + x]; }
+    let total = best;
     if (qi < uniforms.T) {
       let row = bh * uniforms.T + qi;
       let inv = 1.0 / total;

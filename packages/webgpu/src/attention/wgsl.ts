@@ -52,9 +52,8 @@ export function tileLoad(dst: string, buf: string, layout: HeadLayout, start: st
       let r = idx / ${layout.hd4};
       let d4 = idx - r * ${layout.hd4};
       let t = ${start} + r;
-      var x = vec4<f32>(0.0);
-      if (t < uniforms.T) { x = read_${buf}(bh * uniforms.T + t, d4); }
-      ${dst}[r * ${layout.s4} + d4] = x;
+      if (t < uniforms.T) { ${dst}[r * ${layout.s4} + d4] = read_${buf}(bh * uniforms.T + t, d4); }
+      else { ${dst}[r * ${layout.s4} + d4] = vec4<f32>(0.0); }
     }`;
 }
 
@@ -87,6 +86,15 @@ fn keepScale(q: i32, k: i32) -> f32 {
   let h = mix32(mix32(u32(q) * u32(uniforms.T) + u32(k)) ^ seedBH);
   return select(0.0, ${f32(1 / (1 - rate))}, h >= ${threshold}u);
 }`;
+}
+
+/**
+ * Statements zeroing a function-scope array of 4 vec4 at the top of each loop step. Vars
+ * are declared once, outside the loops: a var declared inside a loop body is not reliably
+ * re-initialized on every iteration by all WGSL compilers (seen on Dawn's Vulkan path).
+ */
+export function zeroFour(name: string): string {
+  return [0, 1, 2, 3].map((i) => `${name}[${i}] = vec4<f32>(0.0);`).join(' ');
 }
 
 /** Masked scores: exp() of them is exactly 0, and they stay finite (no inf - inf). */
