@@ -13,9 +13,10 @@ const USAGE = `GPU benchmark of the shiftmix matmul and flash-attention kernels 
       [--model] [--profile] [--quick] [--backend auto|vulkan|opengles] [--dawn opt,opt] [--out file.json]
 
 matmul: TFLOP/s of square fp32 products (and with --model the products of an lm-char step), shiftmix
-kernel vs tfjs-backend-webgpu's in the same run; --sweep times every candidate tile at the largest size.
+kernel vs tfjs-backend-webgpu's in the same run; --sweep times every candidate tile at the smallest and largest size.
 attention: fused forward, fused forward+backward and composite forward+backward time per T, with a
-fused-vs-composite parity check on the GPU first. --profile prints profileStep of one attention step.`;
+fused-vs-composite parity check on the GPU first. --profile prints profileStep of an attention step at the
+shortest and longest T.`;
 
 const { values } = parseArgs({
   options: {
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     const tile = chooseTile({ batch: 1, m: largest, n: largest, k: largest, transposeA: false, transposeB: false, broadcastA: false, broadcastB: false, outer: [] }, limits);
     console.log(`\nmatmul (fp32), tile at ${largest}: ${tile ? tileLabel(tile) : 'none'}`);
     const cases = [...squareCases(sizes), ...(values.model ? MODEL_CASES : [])];
-    report.matmul = await benchMatMul(cases, budgetMs, values.sweep ? squareCases([largest]) : []);
+    report.matmul = await benchMatMul(cases, budgetMs, values.sweep ? squareCases([Math.min(...sizes), largest]) : []);
   }
 
   if (values.only !== 'matmul') {
@@ -86,9 +87,10 @@ async function main(): Promise<void> {
     report.attentionParity = parity;
     report.attention = await benchAttention(shape, lengths, budgetMs);
     if (values.profile) {
-      const length = lengths[Math.min(2, lengths.length - 1)];
-      console.log(`\nprofileStep: attention forward + backward at T ${length}`);
-      console.log(await profileAttention(shape, length));
+      for (const length of new Set([lengths[0], lengths[lengths.length - 1]])) {
+        console.log(`\nprofileStep: attention forward + backward at T ${length}`);
+        console.log(await profileAttention(shape, length));
+      }
     }
   }
 

@@ -113,6 +113,7 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
       Ds[r] = D[bh * uniforms.T + t];
     }
     workgroupBarrier();
+    let full = fullTile(q0, ${bq}, k0, ${bk});
     ${zeroFour('st')}
     ${zeroFour('dpt')}
     for (var d4 = 0; d4 < ${hd4}; d4++) {
@@ -125,7 +126,7 @@ ${four((i) => `      st[${i}] += vec4<f32>(dot(kv${i}, qv0), dot(kv${i}, qv1), d
     }
 ${sixteen((i, j) => `    { let key = k0 + ty + ${i * ty};
       let qi = q0 + tx + ${j * tx};
-      let p = select(0.0, exp(st[${i}][${j}] * ${f32(scale)} - lseS[tx + ${j * tx}]), visible(qi, key));
+      let p = select(0.0, exp(st[${i}][${j}] * ${f32(scale)} - lseS[tx + ${j * tx}]), full || visible(qi, key));
       let keep = keepScale(qi, key);
       Pt[(ty + ${i * ty}) * ${pq} + tx + ${j * tx}] = p * keep;
       dSt[(ty + ${i * ty}) * ${pq} + tx + ${j * tx}] = p * (dpt[${i}][${j}] * keep - Ds[tx + ${j * tx}]); }`)}
@@ -213,6 +214,7 @@ ${four((i) => `  let lse${i} = lse[bh * uniforms.T + min(q0 + ty + ${i * ty}, un
     ${tileLoad('Ks', 'K', layout, 'k0', bk)}
     ${tileLoad('Vs', 'V', layout, 'k0', bk)}
     workgroupBarrier();
+    let full = fullTile(q0, ${bq}, k0, ${bk});
     ${zeroFour('s')}
     ${zeroFour('dp')}
     for (var d4 = 0; d4 < ${hd4}; d4++) {
@@ -225,7 +227,7 @@ ${four((i) => `      s[${i}] += vec4<f32>(dot(qv${i}, kv0), dot(qv${i}, kv1), do
     }
 ${sixteen((i, j) => `    { let qi = q0 + ty + ${i * ty};
       let key = k0 + tx + ${j * tx};
-      let p = select(0.0, exp(s[${i}][${j}] * ${f32(scale)} - lse${i}), visible(qi, key));
+      let p = select(0.0, exp(s[${i}][${j}] * ${f32(scale)} - lse${i}), full || visible(qi, key));
       dSs[(tx + ${j * tx}) * ${ps} + ty + ${i * ty}] = p * (dp[${i}][${j}] * keepScale(qi, key) - dd${i}); }`)}
     workgroupBarrier();
     for (var kk = 0; kk < ${bk}; kk++) {

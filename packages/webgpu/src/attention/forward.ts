@@ -95,6 +95,7 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
     ${tileLoad('Ks', 'K', layout, 'k0', bk)}
     ${tileLoad('Vs', 'V', layout, 'k0', bk)}
     workgroupBarrier();
+    let full = fullTile(q0, ${bq}, k0, ${bk});
     ${zeroFour('s')}
     for (var d4 = 0; d4 < ${hd4}; d4++) {
 ${four((i) => `      let qv${i} = Qs[(ty + ${i * ty}) * ${s4} + d4];`)}
@@ -102,7 +103,7 @@ ${four((j) => `      let kv${j} = Ks[(tx + ${j * tx}) * ${s4} + d4];`)}
 ${four((i) => `      s[${i}] += vec4<f32>(dot(qv${i}, kv0), dot(qv${i}, kv1), dot(qv${i}, kv2), dot(qv${i}, kv3));`)}
     }
 ${four((i) => `    { best = ${NEG};
-${four((j) => `      if (visible(q0 + ty + ${i * ty}, k0 + tx + ${j * tx})) { s[${i}][${j}] *= ${f32(scale)}; best = max(best, s[${i}][${j}]); }`)}
+${four((j) => `      if (full || visible(q0 + ty + ${i * ty}, k0 + tx + ${j * tx})) { s[${i}][${j}] *= ${f32(scale)}; best = max(best, s[${i}][${j}]); }`)}
       red[(ty + ${i * ty}) * ${tx} + tx] = best; }`)}
     workgroupBarrier();
 ${four((i) => `    { let qi = q0 + ty + ${i * ty};
@@ -114,7 +115,7 @@ ${four((i) => `    { let qi = q0 + ty + ${i * ty};
       l[${i}] *= alpha;
 ${cols((n) => `      o[${i * nc + n}] *= alpha;`)}
 ${four((j) => `      { let kj = k0 + tx + ${j * tx};
-        let p = select(0.0, exp(s[${i}][${j}] - mNew), visible(qi, kj));
+        let p = select(0.0, exp(s[${i}][${j}] - mNew), full || visible(qi, kj));
         l[${i}] += p;
         Ps[(tx + ${j * tx}) * ${ps} + ty + ${i * ty}] = p * keepScale(qi, kj); }`)}
     }`)}

@@ -57,9 +57,16 @@ export function tileLoad(dst: string, buf: string, layout: HeadLayout, start: st
     }`;
 }
 
-/** Causal (and windowed) visibility of key k from query q; window 0 means unlimited. */
+/**
+ * Causal (and windowed) visibility of key k from query q; window 0 means unlimited.
+ * fullTile: every key of [k0, k0 + kn) is visible from every query of [q0, q0 + qn), so
+ * the kernels skip the per-entry test on the blocks below the diagonal.
+ */
 export const VISIBLE = `fn visible(q: i32, k: i32) -> bool {
   return k <= q && q < uniforms.T && (uniforms.window == 0 || q - k < uniforms.window);
+}
+fn fullTile(q0: i32, qn: i32, k0: i32, kn: i32) -> bool {
+  return k0 + kn - 1 <= q0 && q0 + qn <= uniforms.T && (uniforms.window == 0 || q0 + qn - 1 - k0 < uniforms.window);
 }`;
 
 /**

@@ -13,8 +13,16 @@ beforeAll(async () => {
 afterEach(() => {
   matMulTuning.enabled = true;
   matMulTuning.forceTile = undefined;
-  matMulTuning.minRows = 32;
+  Object.assign(matMulTuning, defaults);
 });
+
+const defaults = { ...matMulTuning };
+
+/** Lets the kernel take the small products these tests use. */
+function takeSmallProducts(): void {
+  matMulTuning.minRows = 1;
+  matMulTuning.minColumns = 1;
+}
 
 /** Runs fn with the register-tiled kernel (checking that it ran) or with tfjs's own. */
 function withKernel<T>(fast: boolean, fn: () => T): T {
@@ -32,7 +40,7 @@ function naive(a: number[][], b: number[][]): number[][] {
 
 describe('register-tiled matmul on webgpu', () => {
   it('equals a naive product (ragged M, N, K)', async () => {
-    matMulTuning.minRows = 1;
+    takeSmallProducts();
     const a = normal([37, 19], 1);
     const b = normal([19, 45], 2);
     const got = withKernel(true, () => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D));
@@ -44,7 +52,7 @@ describe('register-tiled matmul on webgpu', () => {
   for (const tile of tiles) {
     const name = tile ? `tile ${tile.bm}x${tile.bn}x${tile.bk} (${tile.tm}x${tile.tn} per thread)` : 'chosen tile';
     it(`matches tfjs's matmul with every transpose, forward and gradients: ${name}`, async () => {
-      matMulTuning.minRows = 1;
+      takeSmallProducts();
       matMulTuning.forceTile = tile;
       const [m, n, k] = [70, 45, 37];
       for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
@@ -64,7 +72,7 @@ describe('register-tiled matmul on webgpu', () => {
   }
 
   it('broadcasts a shared operand over the batch and keeps the batch dims', async () => {
-    matMulTuning.minRows = 1;
+    takeSmallProducts();
     const a = normal([2, 3, 33, 20], 6);
     const b = normal([20, 44], 7); // N % 4 == 0: the vec4 store path
     const got = withKernel(true, () => tf.matMul(a as tf.Tensor4D, b as tf.Tensor2D as unknown as tf.Tensor4D));
@@ -78,7 +86,7 @@ describe('register-tiled matmul on webgpu', () => {
   });
 
   it('fuses bias and activations like tfjs (_FusedMatMul), with gradients', async () => {
-    matMulTuning.minRows = 1;
+    takeSmallProducts();
     const a = normal([41, 23], 10);
     const b = normal([23, 34], 11);
     const bias = normal([34], 12);
