@@ -12,12 +12,14 @@ const models = join(app, 'public/models');
 const shots = join(app, 'test-results');
 const MINUTE = 60_000;
 
+// Without Chromium the file fails to load, with the message saying how to install it.
+const missing = chromiumMissing();
+if (missing) throw new Error(missing);
+
 let server: { url: string; close(): Promise<void> };
 let browser: Browser;
 
 beforeAll(async () => {
-  const missing = chromiumMissing();
-  if (missing) throw new Error(missing);
   if (!['hsm', 'gpt'].every((id) => existsSync(join(models, id, 'decode.onnx')))) {
     // Trains and exports the two small models with the shiftmix CLI (a few minutes).
     execFileSync(process.execPath, [join(app, 'scripts/make-models.mjs')], { cwd: app, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -91,7 +93,7 @@ describe('the web demo in headless Chromium', () => {
     try {
       const page = await open(plain, 'a=gpt');
       expect(await waitFor(page, 0, ['ready', 'error'])).toBe('ready');
-      expect(await page.getByTestId('env').textContent()).toMatch(/No WebGPU: .*returned null/);
+      expect(await page.getByTestId('env').textContent()).toMatch(/WebGPU unavailable: no WebGPU adapter.*returned null/);
       const p = panel(page, 0);
       expect(await p.locator('.provider').textContent()).toBe('wasm');
       expect(await p.locator('.fallback').textContent()).toMatch(/WebGPU not used, running on wasm \(CPU\): no WebGPU adapter/);

@@ -24,7 +24,7 @@ async function bundledModels(): Promise<BundledModel[]> {
 async function showEnvironment(): Promise<void> {
   const probe = await probeAdapter();
   const env = $('env');
-  env.textContent = probe.ok ? `WebGPU adapter: ${probe.label}.` : `No WebGPU: ${probe.reason}. Models run on wasm (CPU) instead.`;
+  env.textContent = probe.ok ? `WebGPU adapter: ${probe.label}.` : `WebGPU unavailable: ${probe.reason}. Models run on wasm (CPU) instead.`;
   env.classList.toggle('warn', !probe.ok);
 }
 
