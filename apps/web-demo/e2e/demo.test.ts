@@ -85,6 +85,19 @@ describe('the web demo in headless Chromium', () => {
       expect(await p.locator('.tps').textContent()).toMatch(/^\d+(\.\d+)? tokens\/s$/);
     }
     await page.screenshot({ path: join(shots, 'side-by-side-webgpu.png'), fullPage: true });
+
+    // Stop ends the running model within a step and does not start the next one.
+    await generateWith(page, 'ROMEO:\n', 5000);
+    await page.waitForFunction(() => (document.querySelector('[data-testid=panel-0] .generated')?.textContent ?? '').length >= 3);
+    await page.click('#stop');
+    expect(await waitFor(page, 0, ['done', 'error'])).toBe('done');
+    await page.waitForFunction(() => !document.querySelector<HTMLButtonElement>('#generate')?.disabled);
+    const stats = JSON.parse((await panel(page, 0).getAttribute('data-stats'))!);
+    expect(stats.generatedTokens).toBeGreaterThanOrEqual(3);
+    expect(stats.generatedTokens).toBeLessThan(5000);
+    expect(await panel(page, 0).locator('.stats').textContent()).toContain('stopped');
+    // Model B still shows its 40 tokens from before: it was not started again.
+    expect(JSON.parse((await panel(page, 1).getAttribute('data-stats'))!).generatedTokens).toBe(40);
     await page.close();
   }, 15 * MINUTE);
 

@@ -61,9 +61,11 @@ async function start(): Promise<void> {
   };
   showMode();
 
+  let stopAsked = false;
   $('controls').onsubmit = async (event) => {
     event.preventDefault();
     generateButton.disabled = true;
+    stopAsked = false;
     const options = {
       maxTokens: numberField('max-tokens'),
       temperature: numberField('temperature'),
@@ -73,12 +75,18 @@ async function start(): Promise<void> {
     };
     // One model at a time, so that neither's tokens/s is slowed by the other.
     try {
-      for (const p of active()) await p.generate(promptBox.value, options);
+      for (const p of active()) {
+        if (stopAsked) break;
+        await p.generate(promptBox.value, options);
+      }
     } finally {
       generateButton.disabled = false;
     }
   };
-  $('stop').onclick = () => panels.forEach((p) => p.stop());
+  $('stop').onclick = () => {
+    stopAsked = true;
+    panels.forEach((p) => p.stop());
+  };
   document.body.dataset.ready = 'true';
 }
 
