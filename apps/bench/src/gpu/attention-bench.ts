@@ -1,6 +1,6 @@
 import { causalAttention, causalAttentionComposite, tf, type Tensor } from '@shiftmix/core';
 import { matMulTuning } from '@shiftmix/webgpu';
-import { calibratedReps, timeLoop } from './measure.js';
+import { calibratedReps, gpuTimeMs, timeLoop } from './measure.js';
 
 export interface AttentionShape {
   batch: number;
@@ -16,6 +16,9 @@ export interface AttentionResult extends AttentionShape {
   compositeStepMs?: number;
   /** The same with tfjs-backend-webgpu's own matmul instead of the shiftmix one. */
   compositeTfjsStepMs?: number;
+  /** GPU time of the kernels of one fused step and one composite step (timestamp queries). */
+  fusedStepGpuMs?: number;
+  compositeStepGpuMs?: number;
   /** Useful causal FLOPs per second of the fused forward, and of forward + backward (3.5x the forward's). */
   forwardTflops: number;
   stepTflops: number;
@@ -67,21 +70,30 @@ export async function attentionParity(shape: AttentionShape, length: number): Pr
 
 /**
  * Times fused forward, fused forward + backward and composite forward + backward per
- * sequence length. The composite is skipped where its [B, H, T, T] scores would exceed
- * `compositeLimitBytes`.
+ * sequence length, by the wall clock and (steps) by GPU timestamps; the composite also
+ * with tfjs's own matmul at the `tfjsBaseline` lengths. The composite is skipped where
+ * its [B, H, T, T] scores would exceed `compositeLimitBytes`.
  */
-export async function benchAttention(shape: AttentionShape, lengths: number[], budgetMs: number, compositeLimitBytes = 2 ** 32): Promise<AttentionResult[]> {
+export async function benchAttention(
+  shape: AttentionShape,
+  lengths: number[],
+  budgetMs: number,
+  tfjsBaseline: number[] = [2048],
+  compositeLimitBytes = 2 ** 32,
+): Promise<AttentionResult[]> {
   const results: AttentionResult[] = [];
   for (const length of lengths) {
     const tensors = inputs(shape, length);
     const [q, k, v] = tensors;
     const fusedForwardMs = await timed(() => fused(q, k, v).dispose(), budgetMs);
     const fusedStepMs = await timed(step(fused, tensors), budgetMs);
+    const fusedStepGpuMs = await gpuTimeMs(step(fused, tensors), 2);
     const scoreBytes = shape.batch * shape.heads * length * length * 4;
     const fits = scoreBytes <= compositeLimitBytes;
     const compositeStepMs = fits ? await timed(step(composite, tensors), budgetMs) : undefined;
+    const compositeStepGpuMs = fits ? await gpuTimeMs(step(composite, tensors), 2) : undefined;
     matMulTuning.enabled = false;
-    const compositeTfjsStepMs = fits ? await timed(step(composite, tensors), budgetMs) : undefined;
+    const compositeTfjsStepMs = fits && tfjsBaseline.includes(length) ? await timed(step(composite, tensors), budgetMs) : undefined;
     matMulTuning.enabled = true;
     tf.dispose(tensors);
     const forwardFlops = 2 * shape.batch * shape.heads * length * length * shape.headDim;
@@ -92,16 +104,18 @@ export async function benchAttention(shape: AttentionShape, lengths: number[], b
       fusedStepMs,
       compositeStepMs,
       compositeTfjsStepMs,
+      fusedStepGpuMs,
+      compositeStepGpuMs,
       forwardTflops: forwardFlops / (fusedForwardMs * 1e-3) / 1e12,
       stepTflops: (3.5 * forwardFlops) / (fusedStepMs * 1e-3) / 1e12,
       speedup: compositeStepMs === undefined ? undefined : compositeStepMs / fusedStepMs,
     };
     results.push(result);
-    const comp = compositeStepMs === undefined
-      ? 'skipped'
-      : `${compositeStepMs.toFixed(3)} ms (x${result.speedup!.toFixed(2)}), with tfjs matmul ${compositeTfjsStepMs!.toFixed(3)} ms (x${(compositeTfjsStepMs! / fusedStepMs).toFixed(2)})`;
+    const gpu = (ms?: number) => (ms === undefined ? '' : `, GPU ${ms.toFixed(3)} ms`);
+    const tfjs = compositeTfjsStepMs === undefined ? '' : `; with tfjs matmul ${compositeTfjsStepMs.toFixed(3)} ms`;
+    const comp = compositeStepMs === undefined ? 'skipped' : `${compositeStepMs.toFixed(3)} ms${gpu(compositeStepGpuMs)} (x${result.speedup!.toFixed(2)} wall${compositeStepGpuMs && fusedStepGpuMs ? `, x${(compositeStepGpuMs / fusedStepGpuMs).toFixed(2)} GPU` : ''})${tfjs}`;
     console.log(
-      `  T ${String(length).padStart(5)}: fused fwd ${fusedForwardMs.toFixed(3)} ms (${result.forwardTflops.toFixed(2)} TFLOP/s), fwd+bwd ${fusedStepMs.toFixed(3)} ms (${result.stepTflops.toFixed(2)} TFLOP/s); composite fwd+bwd ${comp}`,
+      `  T ${String(length).padStart(5)}: fused fwd ${fusedForwardMs.toFixed(3)} ms (${result.forwardTflops.toFixed(2)} TFLOP/s); fwd+bwd ${fusedStepMs.toFixed(3)} ms${gpu(fusedStepGpuMs)}; composite fwd+bwd ${comp}`,
     );
   }
   return results;

@@ -1,6 +1,6 @@
 import { tf, type Tensor } from '@shiftmix/core';
 import { MATMUL_TILES, matMulStats, matMulTuning, type MatMulTile } from '@shiftmix/webgpu';
-import { calibratedReps, timeLoop } from './measure.js';
+import { calibratedReps, settledPassGpuMs, timeLoop } from './measure.js';
 
 export interface MatMulCase {
   label: string;
@@ -14,8 +14,12 @@ export interface MatMulCase {
 export interface MatMulResult extends MatMulCase {
   /** 'shiftmix' (chosen tile), 'tfjs', or a forced tile 'bm x bn x bk / tm x tn'. */
   impl: string;
+  /** Wall time per product, back to back, GPU drained at both ends. */
   ms: number;
   enqueueMs: number;
+  /** GPU time per product from timestamps around back-to-back products in one pass. */
+  gpuMs?: number;
+  /** From gpuMs when there is one, else from ms. */
   tflops: number;
   /** max |shiftmix - tfjs| / max |tfjs| on this product. */
   relativeDiff?: number;
@@ -54,11 +58,21 @@ async function relativeDiff(c: MatMulCase, a: Tensor, b: Tensor): Promise<number
   return diff[0] / scale[0];
 }
 
-async function timeProduct(c: MatMulCase, a: Tensor, b: Tensor, budgetMs: number): Promise<{ ms: number; enqueueMs: number }> {
+type ProductTiming = { ms: number; enqueueMs: number; gpuMs?: number };
+
+async function timeProduct(c: MatMulCase, a: Tensor, b: Tensor, budgetMs: number): Promise<ProductTiming> {
   const body = () => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, c.transposeA, c.transposeB).dispose();
   const reps = await calibratedReps(body, budgetMs, 200);
-  return timeLoop(body, reps);
+  const wall = await timeLoop(body, reps);
+  return { ...wall, gpuMs: await settledPassGpuMs(body, Math.min(reps, 50)) };
 }
+
+/** Tiles the sweep adds to MATMUL_TILES: deeper k blocks (fewer barriers per multiply-add). */
+export const SWEEP_TILES: MatMulTile[] = [
+  { bm: 64, bn: 128, bk: 32, tm: 4, tn: 8 },
+  { bm: 128, bn: 128, bk: 32, tm: 8, tn: 8 },
+  { bm: 128, bn: 64, bk: 32, tm: 8, tn: 4 },
+];
 
 /**
  * Times each product with the shiftmix kernel and with tfjs-backend-webgpu's own
@@ -67,10 +81,12 @@ async function timeProduct(c: MatMulCase, a: Tensor, b: Tensor, budgetMs: number
 export async function benchMatMul(cases: MatMulCase[], budgetMs: number, sweepTiles: MatMulCase[] = []): Promise<MatMulResult[]> {
   const results: MatMulResult[] = [];
   const flops = (c: MatMulCase) => 2 * c.m * c.n * c.k;
-  const record = (c: MatMulCase, impl: string, t: { ms: number; enqueueMs: number }, extra: Partial<MatMulResult> = {}) => {
-    const result = { ...c, impl, ms: t.ms, enqueueMs: t.enqueueMs, tflops: flops(c) / (t.ms * 1e-3) / 1e12, ...extra };
+  const record = (c: MatMulCase, impl: string, t: ProductTiming, extra: Partial<MatMulResult> = {}) => {
+    const result = { ...c, impl, ...t, tflops: flops(c) / ((t.gpuMs ?? t.ms) * 1e-3) / 1e12, ...extra };
     results.push(result);
-    console.log(`  ${c.label.padEnd(18)} ${impl.padEnd(18)} ${t.ms.toFixed(3).padStart(9)} ms ${result.tflops.toFixed(2).padStart(7)} TFLOP/s`);
+    const gpu = t.gpuMs === undefined ? '' : `, GPU ${t.gpuMs.toFixed(3)} ms`;
+    const diff = result.relativeDiff === undefined ? '' : `, vs tfjs ${result.relativeDiff.toExponential(1)}`;
+    console.log(`  ${c.label.padEnd(18)} ${impl.padEnd(18)} ${result.tflops.toFixed(2).padStart(7)} TFLOP/s (wall ${t.ms.toFixed(3)} ms${gpu}${diff})`);
   };
   for (const c of cases) {
     const [a, b] = operands(c);
@@ -86,9 +102,9 @@ export async function benchMatMul(cases: MatMulCase[], budgetMs: number, sweepTi
   }
   for (const c of sweepTiles) {
     const [a, b] = operands(c);
-    for (const tile of MATMUL_TILES) {
+    for (const tile of [...MATMUL_TILES, ...SWEEP_TILES]) {
       matMulTuning.forceTile = tile;
-      record(c, tileLabel(tile), await timeProduct(c, a, b, budgetMs));
+      record(c, tileLabel(tile), await timeProduct(c, a, b, budgetMs), { relativeDiff: await relativeDiff(c, a, b) });
     }
     matMulTuning.forceTile = undefined;
     tf.dispose([a, b]);

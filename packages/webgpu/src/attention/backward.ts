@@ -116,13 +116,16 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
     let full = fullTile(q0, ${bq}, k0, ${bk});
     ${zeroFour('st')}
     ${zeroFour('dpt')}
+    // Two passes over hd keep half as many operands live as one (fewer registers).
     for (var d4 = 0; d4 < ${hd4}; d4++) {
-${four((i) => `      let kv${i} = Ks[(ty + ${i * ty}) * ${s4} + d4];
-      let vv${i} = Vs[(ty + ${i * ty}) * ${s4} + d4];`)}
-${four((j) => `      let qv${j} = Qs[(tx + ${j * tx}) * ${s4} + d4];
-      let ov${j} = dOs[(tx + ${j * tx}) * ${s4} + d4];`)}
-${four((i) => `      st[${i}] += vec4<f32>(dot(kv${i}, qv0), dot(kv${i}, qv1), dot(kv${i}, qv2), dot(kv${i}, qv3));
-      dpt[${i}] += vec4<f32>(dot(vv${i}, ov0), dot(vv${i}, ov1), dot(vv${i}, ov2), dot(vv${i}, ov3));`)}
+${four((i) => `      let kv${i} = Ks[(ty + ${i * ty}) * ${s4} + d4];`)}
+${four((j) => `      let qv${j} = Qs[(tx + ${j * tx}) * ${s4} + d4];`)}
+${four((i) => `      st[${i}] += vec4<f32>(dot(kv${i}, qv0), dot(kv${i}, qv1), dot(kv${i}, qv2), dot(kv${i}, qv3));`)}
+    }
+    for (var d4 = 0; d4 < ${hd4}; d4++) {
+${four((i) => `      let vv${i} = Vs[(ty + ${i * ty}) * ${s4} + d4];`)}
+${four((j) => `      let ov${j} = dOs[(tx + ${j * tx}) * ${s4} + d4];`)}
+${four((i) => `      dpt[${i}] += vec4<f32>(dot(vv${i}, ov0), dot(vv${i}, ov1), dot(vv${i}, ov2), dot(vv${i}, ov3));`)}
     }
 ${sixteen((i, j) => `    { let key = k0 + ty + ${i * ty};
       let qi = q0 + tx + ${j * tx};
@@ -218,12 +221,14 @@ ${four((i) => `  let lse${i} = lse[bh * uniforms.T + min(q0 + ty + ${i * ty}, un
     ${zeroFour('s')}
     ${zeroFour('dp')}
     for (var d4 = 0; d4 < ${hd4}; d4++) {
-${four((i) => `      let qv${i} = Qs[(ty + ${i * ty}) * ${s4} + d4];
-      let ov${i} = dOs[(ty + ${i * ty}) * ${s4} + d4];`)}
-${four((j) => `      let kv${j} = Ks[(tx + ${j * tx}) * ${s4} + d4];
-      let vv${j} = Vs[(tx + ${j * tx}) * ${s4} + d4];`)}
-${four((i) => `      s[${i}] += vec4<f32>(dot(qv${i}, kv0), dot(qv${i}, kv1), dot(qv${i}, kv2), dot(qv${i}, kv3));
-      dp[${i}] += vec4<f32>(dot(ov${i}, vv0), dot(ov${i}, vv1), dot(ov${i}, vv2), dot(ov${i}, vv3));`)}
+${four((i) => `      let qv${i} = Qs[(ty + ${i * ty}) * ${s4} + d4];`)}
+${four((j) => `      let kv${j} = Ks[(tx + ${j * tx}) * ${s4} + d4];`)}
+${four((i) => `      s[${i}] += vec4<f32>(dot(qv${i}, kv0), dot(qv${i}, kv1), dot(qv${i}, kv2), dot(qv${i}, kv3));`)}
+    }
+    for (var d4 = 0; d4 < ${hd4}; d4++) {
+${four((i) => `      let ov${i} = dOs[(ty + ${i * ty}) * ${s4} + d4];`)}
+${four((j) => `      let vv${j} = Vs[(tx + ${j * tx}) * ${s4} + d4];`)}
+${four((i) => `      dp[${i}] += vec4<f32>(dot(ov${i}, vv0), dot(ov${i}, vv1), dot(ov${i}, vv2), dot(ov${i}, vv3));`)}
     }
 ${sixteen((i, j) => `    { let qi = q0 + ty + ${i * ty};
       let key = k0 + tx + ${j * tx};

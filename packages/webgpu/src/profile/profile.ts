@@ -92,7 +92,7 @@ export function formatProfile(profile: StepProfile, top = 15): string {
     ? `${profile.backend}: kernels ${profile.gpuMs.toFixed(3)} ms GPU (timestamp queries), step ${profile.wallMs.toFixed(3)} ms wall`
     : `${profile.backend}: no GPU timestamps on this adapter; calls only, step ${profile.wallMs.toFixed(3)} ms wall`;
   const rows = profile.kernels.slice(0, top).map((k) => {
-    const programs = Object.entries(k.programs).sort((a, b) => b[1] - a[1]).slice(0, 2).map(([name]) => name).join(', ');
+    const programs = Object.entries(k.programs).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([name, ms]) => (ms > 0 ? `${name} ${ms.toFixed(3)}` : name)).join(', ');
     return `${k.name.padEnd(28)} ${String(k.calls).padStart(6)} ${k.ms.toFixed(3).padStart(10)} ${(100 * k.share).toFixed(1).padStart(6)}%  ${programs}`;
   });
   const rest = profile.kernels.length > top ? [`... ${profile.kernels.length - top} more kernels`] : [];
