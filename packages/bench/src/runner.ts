@@ -58,6 +58,12 @@ export interface SuiteRunReport {
   failed: { id: string; error: string }[];
 }
 
+/** A suite given as an object is checked like a file; `source` (where it was read from) is kept. */
+function checkedSuite(given: Suite): Suite {
+  const { source, ...raw } = given;
+  return { ...validateSuite(raw, source ?? `suite "${given.name}"`), source };
+}
+
 /** benchmarks/results of the repository the working directory is in, else ./bench-results. */
 export function defaultResultsRoot(cwd: string): string {
   const suites = findUp(cwd, join('benchmarks', 'suites'));
@@ -114,7 +120,7 @@ function select(suite: Suite, plans: PlannedRun[], preset: string, only?: string
  */
 export async function runSuite(options: RunSuiteOptions): Promise<SuiteRunReport> {
   const cwd = options.cwd ?? process.cwd();
-  const suite = typeof options.suite === 'string' ? loadSuite(options.suite, { cwd, suitesDirs: options.suitesDirs }) : { ...validateSuite(options.suite, options.suite.name), source: options.suite.source };
+  const suite = typeof options.suite === 'string' ? loadSuite(options.suite, { cwd, suitesDirs: options.suitesDirs }) : checkedSuite(options.suite);
   const preset = options.preset ?? 'quick';
   const presets = suitePresets(suite);
   if (!presets.includes(preset)) {
