@@ -27,6 +27,11 @@ export const matMulTuning = {
   minRows: 32,
   minColumns: 128,
   minWorkgroups: 132,
+  /**
+   * Products with fewer blocks of the preferred tile than this (long K, small output:
+   * weight gradients such as X^T dY) stay with tfjs, whose program was faster there.
+   */
+  minBlocks: 96,
   /** Forces one tile (benchmark sweeps); undefined: chosen per shape and adapter. */
   forceTile: undefined as MatMulTile | undefined,
 };
@@ -77,6 +82,8 @@ export function matMulShape(a: TensorInfo, b: TensorInfo, transposeA: boolean, t
   if (k !== kb || !(sameOuter || batchA === 1 || batchB === 1)) return undefined;
   const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   if (m < matMulTuning.minRows || n < matMulTuning.minColumns || k < 1) return undefined;
+  const [preferred] = MATMUL_TILES;
+  if (Math.max(batchA, batchB) * Math.ceil(m / preferred.bm) * Math.ceil(n / preferred.bn) < matMulTuning.minBlocks) return undefined;
   return {
     batch: Math.max(batchA, batchB),
     m,

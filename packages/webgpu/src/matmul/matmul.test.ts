@@ -22,6 +22,7 @@ const defaults = { ...matMulTuning };
 function takeSmallProducts(): void {
   matMulTuning.minRows = 1;
   matMulTuning.minColumns = 1;
+  matMulTuning.minBlocks = 0;
 }
 
 /** Runs fn with the register-tiled kernel (checking that it ran) or with tfjs's own. */
