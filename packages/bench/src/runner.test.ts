@@ -14,7 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-runner-'));
 writeFileSync(join(dir, 'text.txt'), 'to be or not to be, that is the question. '.repeat(20));
 afterAll(() => {
   unregisterMixer('bench-prev-token');
-  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function suite(maxSeqLen = 16): Suite {

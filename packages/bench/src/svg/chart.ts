@@ -35,9 +35,10 @@ const r = (v: number) => Math.round(v * 10) / 10;
 
 /** A standalone SVG line chart with title, axis labels, ticks, grid and legend. */
 export function lineChart(o: ChartOptions): string {
-  const width = o.width ?? 760;
+  const width = o.width ?? 800;
   const height = o.height ?? 440;
-  const legendWidth = 190;
+  // Wide enough for the longest series name at about 7 px per character of 12 px text.
+  const legendWidth = Math.max(150, 44 + 7 * Math.max(0, ...o.series.map((s) => s.name.length)));
   const m = { left: 78, right: legendWidth + 16, top: 44, bottom: 58 };
   const xKind = o.xScale ?? 'linear';
   const yKind = o.yScale ?? 'linear';
