@@ -1,7 +1,8 @@
 import { SHIFTMIX_ATTENTION_KERNEL, causalAttention, causalAttentionComposite, causalMask, hasFusedAttention, selectBackend, tf, type Tensor } from '@shiftmix/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, normal } from '../test-utils.js';
-import { attentionDropoutKeep, attentionTuning, registerAttentionKernels } from './index.js';
+import { attentionDropoutKeep, attentionStorage, attentionTuning, chooseAttentionTiles, registerAttentionKernels } from './index.js';
+import { headLayout } from './wgsl.js';
 
 // No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
 beforeAll(async () => {
@@ -64,6 +65,7 @@ const cases: { name: string; shape: [number, number, number, number]; window?: n
   { name: 'window wider than T', shape: [1, 1, 9, 12], window: 64 },
   { name: 'T smaller than a block', shape: [2, 2, 5, 4] },
   { name: '16 x 16 blocks, window across blocks', shape: [1, 1, 70, 20], window: 19, tiles: true },
+  { name: 'wide head (the 8-wide blocks on 32 KiB devices)', shape: [1, 1, 13, 130] },
 ];
 
 describe('flash attention on webgpu', () => {
@@ -89,6 +91,15 @@ describe('flash attention on webgpu', () => {
     const other = fused(normal(shape, 1), normal(shape, 2), normal(shape, 3), { dropoutRate: rate, seed: seed + 1 });
     const first = fused(normal(shape, 1), normal(shape, 2), normal(shape, 3), { dropoutRate: rate, seed });
     expect((await tf.max(tf.abs(tf.sub(other, first))).data())[0]).toBeGreaterThan(1e-3);
+  });
+
+  it('picks blocks within the device limits and refuses a head too wide for any', () => {
+    const limits = { maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 256 } as GPUSupportedLimits;
+    for (const hd of [8, 64, 130]) {
+      const use = attentionStorage(headLayout(hd), chooseAttentionTiles(hd, limits));
+      for (const bytes of Object.values(use)) expect(bytes).toBeLessThanOrEqual(32768);
+    }
+    expect(() => chooseAttentionTiles(2000, limits)).toThrow(/workgroup memory/);
   });
 
   it('keeps no tensors after a gradient step and runs through causalAttention', async () => {

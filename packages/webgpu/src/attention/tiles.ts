@@ -42,16 +42,23 @@ const FORWARD = [
   { bq: 32, bk: 32 },
   { bq: 32, bk: 16 },
   { bq: 16, bk: 16 },
+  { bq: 16, bk: 8 },
+  { bq: 8, bk: 8 },
 ];
+// The 8-wide blocks only serve wide heads (hd > 120) on devices with 32 KiB of workgroup memory.
 const KEY_GRAD = [
   { bk: 32, bq: 32 },
   { bk: 32, bq: 16 },
   { bk: 16, bq: 16 },
+  { bk: 16, bq: 8 },
+  { bk: 8, bq: 8 },
 ];
 const QUERY_GRAD = [
   { bq: 64, bk: 16 },
   { bq: 32, bk: 16 },
   { bq: 16, bk: 16 },
+  { bq: 16, bk: 8 },
+  { bq: 8, bk: 8 },
 ];
 
 /** Overrides for benchmark sweeps; undefined fields are chosen from the limits. */
@@ -59,7 +66,7 @@ export const attentionTuning: { tiles?: Partial<AttentionTiles> } = {};
 
 /**
  * The largest blocks whose workgroup memory and thread count fit the device, per
- * kernel. Throws a ShiftmixError when even 16 x 16 blocks do not fit (a very wide head).
+ * kernel. Throws a ShiftmixError when even 8 x 8 blocks do not fit (a very wide head).
  */
 export function chooseAttentionTiles(hd: number, limits: GPUSupportedLimits): AttentionTiles {
   const layout = headLayout(hd);
