@@ -1,5 +1,6 @@
+/// <reference types="@webgpu/types" />
 import { causalAttention, causalAttentionComposite, tf, type Tensor } from '@shiftmix/core';
-import { matMulTuning } from '@shiftmix/webgpu';
+import { attentionStorage, attentionTuning, headLayout, matMulTuning, type AttentionTiles } from '@shiftmix/webgpu';
 import { calibratedReps, gpuTimeMs, timeLoop } from './measure.js';
 
 export interface AttentionShape {
@@ -118,5 +119,55 @@ export async function benchAttention(
       `  T ${String(length).padStart(5)}: fused fwd ${fusedForwardMs.toFixed(3)} ms (${result.forwardTflops.toFixed(2)} TFLOP/s); fwd+bwd ${fusedStepMs.toFixed(3)} ms${gpu(fusedStepGpuMs)}; composite fwd+bwd ${comp}`,
     );
   }
+  return results;
+}
+
+export interface AttentionTileResult {
+  tiles: AttentionTiles;
+  /** GPU time of one fused forward + backward step (timestamp queries). */
+  stepGpuMs?: number;
+}
+
+/** Candidate blocks for the sweep; those over the device's limits are skipped. */
+const SWEEP_BLOCKS = [
+  { bq: 64, bk: 32 },
+  { bq: 32, bk: 32 },
+  { bq: 64, bk: 16 },
+  { bq: 32, bk: 16 },
+  { bq: 16, bk: 16 },
+];
+
+/**
+ * GPU time of a fused step at one length for each block choice of each kernel, one
+ * kernel varied at a time around the default choice.
+ */
+export async function sweepAttentionTiles(
+  shape: AttentionShape,
+  length: number,
+  defaults: AttentionTiles,
+  limits: GPUSupportedLimits,
+): Promise<AttentionTileResult[]> {
+  const tensors = inputs(shape, length);
+  const results: AttentionTileResult[] = [];
+  for (const kind of ['forward', 'keyGrad', 'queryGrad'] as const) {
+    for (const block of SWEEP_BLOCKS) {
+      const tiles = { ...defaults, [kind]: kind === 'keyGrad' ? { bk: block.bq, bq: block.bk } : block } as AttentionTiles;
+      const bytes = attentionStorage(headLayout(shape.headDim), tiles)[kind];
+      if (bytes > limits.maxComputeWorkgroupStorageSize || (block.bq / 4) * (block.bk / 4) > limits.maxComputeInvocationsPerWorkgroup) {
+        console.log(`  ${kind} ${JSON.stringify(tiles[kind])}: over the device limits (${bytes} bytes)`);
+        continue;
+      }
+      attentionTuning.tiles = tiles;
+      try {
+        const stepGpuMs = await gpuTimeMs(step(fused, tensors), 2);
+        results.push({ tiles, stepGpuMs });
+        console.log(`  ${kind} ${JSON.stringify(tiles[kind])}: step GPU ${stepGpuMs?.toFixed(3) ?? '-'} ms`);
+      } catch (error) {
+        console.log(`  ${kind} ${JSON.stringify(tiles[kind])}: skipped (${(error as Error).message.split('\n')[0]})`);
+      }
+    }
+  }
+  attentionTuning.tiles = undefined;
+  tf.dispose(tensors);
   return results;
 }

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { causalAttention, tf, type Tensor } from '@shiftmix/core';
 import { activateWebGpu, chooseAttentionTiles, chooseTile, formatProfile, profileStep, releaseWebGpu, webGpuDevice, type DawnBackend } from '@shiftmix/webgpu';
-import { attentionParity, benchAttention, type AttentionShape } from './attention-bench.js';
+import { attentionParity, benchAttention, sweepAttentionTiles, type AttentionShape } from './attention-bench.js';
 import { MODEL_CASES, benchMatMul, squareCases, tileLabel } from './matmul-bench.js';
 
 const USAGE = `GPU benchmark of the shiftmix matmul and flash-attention kernels on WebGPU (Dawn in Node).
@@ -13,7 +13,8 @@ const USAGE = `GPU benchmark of the shiftmix matmul and flash-attention kernels 
       [--model] [--profile] [--quick] [--backend auto|vulkan|opengles] [--dawn opt,opt] [--out file.json]
 
 matmul: TFLOP/s of square fp32 products (and with --model the products of an lm-char step), shiftmix
-kernel vs tfjs-backend-webgpu's in the same run; --sweep times every candidate tile at the smallest and largest size.
+kernel vs tfjs-backend-webgpu's in the same run; --sweep times every candidate tile at the smallest and largest size,
+and the attention kernels' block choices at T 2048.
 attention: fused forward, fused forward+backward and composite forward+backward time per T, with a
 fused-vs-composite parity check on the GPU first. --profile prints profileStep of an attention step at the
 shortest and longest T.`;
@@ -86,6 +87,11 @@ async function main(): Promise<void> {
     console.log(`  parity at T ${parity.length}: O ${parity.output.toExponential(2)}, gradients ${parity.gradients.toExponential(2)} (max relative difference)`);
     report.attentionParity = parity;
     report.attention = await benchAttention(shape, lengths, budgetMs);
+    if (values.sweep) {
+      const length = lengths.includes(2048) ? 2048 : lengths[lengths.length - 1];
+      console.log(`\nattention block sweep at T ${length}:`);
+      report.attentionSweep = await sweepAttentionTiles(shape, length, chooseAttentionTiles(shape.headDim, limits), limits);
+    }
     if (values.profile) {
       for (const length of new Set([lengths[0], lengths[lengths.length - 1]])) {
         console.log(`\nprofileStep: attention forward + backward at T ${length}`);

@@ -3,3 +3,4 @@ export { AttentionForwardProgram, type AttentionSetup } from './forward.js';
 export { AttentionKeyGradProgram, AttentionQueryGradProgram, AttentionRowDotProgram } from './backward.js';
 export { attentionStorage, attentionTuning, chooseAttentionTiles, type AttentionTiles } from './tiles.js';
 export { attentionDropoutKeep, dropoutThreshold } from './dropout.js';
+export { headLayout, type HeadLayout } from './wgsl.js';
