@@ -129,3 +129,14 @@ describe('scales and ticks', () => {
     expect(escapeXml(`a<b>&"c'`)).toBe('a&lt;b&gt;&amp;&quot;c&apos;');
   });
 });
+
+describe('byte axes', () => {
+  it('puts log ticks on powers of two and labels them in KiB and MiB', () => {
+    const s = makeScale('log', [90_000, 1_000_000_000], 0, 100, 6, true);
+    for (const t of s.ticks) expect(Math.log2(t) % 1).toBe(0);
+    expect(s.ticks.length).toBeLessThanOrEqual(9);
+    expect(s.domain[0]).toBeLessThanOrEqual(90_000);
+    expect(s.domain[1]).toBeGreaterThanOrEqual(1e9);
+    expect(s.ticks.map((t) => formatTick(t, 'bytes'))).toContain('1 MiB');
+  });
+});

@@ -37,8 +37,8 @@ const r = (v: number) => Math.round(v * 10) / 10;
 export function lineChart(o: ChartOptions): string {
   const width = o.width ?? 800;
   const height = o.height ?? 440;
-  // Wide enough for the longest series name at about 7 px per character of 12 px text.
-  const legendWidth = Math.max(150, 44 + 7 * Math.max(0, ...o.series.map((s) => s.name.length)));
+  // Wide enough for the longest series name at about 7.5 px per character of 12 px text.
+  const legendWidth = Math.max(150, 56 + 7.5 * Math.max(0, ...o.series.map((s) => s.name.length)));
   const m = { left: 78, right: legendWidth + 16, top: 44, bottom: 58 };
   const xKind = o.xScale ?? 'linear';
   const yKind = o.yScale ?? 'linear';
@@ -48,7 +48,7 @@ export function lineChart(o: ChartOptions): string {
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
   const x = makeScale(xKind, xs, m.left, width - m.right);
-  const y = makeScale(yKind, ys, height - m.bottom, m.top);
+  const y = makeScale(yKind, ys, height - m.bottom, m.top, 6, o.yUnit === 'bytes');
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);

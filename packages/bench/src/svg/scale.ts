@@ -35,7 +35,18 @@ function linearTicks(min: number, max: number, count: number): { domain: [number
  * Log ticks: powers of 10 when the data spans two decades or more, else powers of 2
  * (sequence lengths 256, 512, ... read better that way).
  */
-function logTicks(min: number, max: number): { domain: [number, number]; ticks: number[] } {
+function logTicks(min: number, max: number, binary: boolean): { domain: [number, number]; ticks: number[] } {
+  if (binary) {
+    // Bytes: powers of two, every `step`-th one so that at most about eight remain (64 KiB, 256 KiB, 1 MiB...).
+    let lo = Math.floor(Math.log2(min) + 1e-9);
+    let hi = Math.ceil(Math.log2(max) - 1e-9);
+    const step = Math.max(1, Math.ceil((hi - lo) / 8));
+    lo = Math.floor(lo / step) * step;
+    hi = Math.max(lo + step, Math.ceil(hi / step) * step);
+    const ticks: number[] = [];
+    for (let k = lo; k <= hi; k += step) ticks.push(2 ** k);
+    return { domain: [2 ** lo, 2 ** hi], ticks };
+  }
   const base = max / min >= 100 ? 10 : 2;
   const log = (v: number) => Math.log(v) / Math.log(base);
   let lo = Math.floor(log(min) + 1e-9);
@@ -49,12 +60,15 @@ function logTicks(min: number, max: number): { domain: [number, number]; ticks: 
   return { domain: [base ** lo, base ** hi], ticks };
 }
 
-/** A scale over `values` onto the pixel range [from, to]; log scales ignore values <= 0. */
-export function makeScale(kind: 'linear' | 'log', values: number[], from: number, to: number, tickCount = 6): Scale {
+/**
+ * A scale over `values` onto the pixel range [from, to]; log scales ignore values <= 0.
+ * With `binary`, log ticks fall on powers of two (for bytes).
+ */
+export function makeScale(kind: 'linear' | 'log', values: number[], from: number, to: number, tickCount = 6, binary = false): Scale {
   const finite = values.filter((v) => Number.isFinite(v) && (kind === 'linear' || v > 0));
   const min = finite.length ? Math.min(...finite) : kind === 'log' ? 1 : 0;
   const max = finite.length ? Math.max(...finite) : kind === 'log' ? 10 : 1;
-  const { domain, ticks } = kind === 'log' ? logTicks(min, max) : linearTicks(min, max, tickCount);
+  const { domain, ticks } = kind === 'log' ? logTicks(min, max, binary) : linearTicks(min, max, tickCount);
   const t = kind === 'log' ? Math.log : (v: number) => v;
   const [d0, d1] = [t(domain[0]), t(domain[1])];
   return {
