@@ -3,6 +3,7 @@ import { webgpuBackendProvider } from './backend.js';
 import { registerShiftmixKernels } from './kernels.js';
 import { registerMatMulKernels } from './matmul/index.js';
 import { registerAttentionKernels } from './attention/index.js';
+import { registerAddNKernel } from './add-n.js';
 
 export {
   activateWebGpu,
@@ -40,3 +41,5 @@ registerMatMulKernels();
 export * from './attention/index.js';
 registerAttentionKernels();
 export * from './profile/index.js';
+export { registerAddNKernel } from './add-n.js';
+registerAddNKernel();
