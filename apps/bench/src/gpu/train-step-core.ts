@@ -1,0 +1,186 @@
+import {
+  AdamW,
+  CharTokenizer,
+  Rng,
+  ShiftmixModel,
+  TextDataset,
+  clipScale,
+  globalNorm,
+  hasMixer,
+  learningRate,
+  resolveRecipe,
+  tf,
+  type Tensor,
+  type TrainRecipe,
+} from '@shiftmix/core';
+import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
+import { register as registerSoftmaxAttention } from '@shiftmix/mixer-softmax-attention';
+import { profileStep, syncWebGpu, type StepProfile } from '@shiftmix/webgpu';
+
+/** The lm-char models of the default suite whose whole steps are timed. */
+export const LM_CHAR_MODELS: Record<string, string> = {
+  gpt: 'softmax-attention*6',
+  'hsm-ab': 'hsm-ab*6',
+  hybrid: 'hsm-ab,softmax-attention,hsm-ab,hsm-ab,softmax-attention,hsm-ab',
+  'hsm-ab-last-attn': 'hsm-ab*5,softmax-attention',
+};
+
+/** PyTorch 2.11, fp32 (no TF32), eager, one H100, standard lm-char recipe. */
+export const PYTORCH_H100_MS_PER_STEP: Record<string, number> = { gpt: 33.5, 'hsm-ab': 30.6 };
+
+export interface TrainStepOptions {
+  /** Layer pattern, e.g. "hsm-ab*6". */
+  layers: string;
+  /** The training text (Tiny Shakespeare); the tokenizer is built from it. */
+  text: string;
+  dim?: number;
+  heads?: number;
+  contextLength?: number;
+  batch?: number;
+  dropout?: number;
+  /** Recipe fields over the standard one (lr, betas, decay, clip). */
+  recipe?: Partial<TrainRecipe>;
+}
+
+/** Adds the mixers the lm-char models use, once. */
+export function registerLmCharMixers(): void {
+  if (!hasMixer('hsm-ab')) registerHsmAb();
+  if (!hasMixer('softmax-attention')) registerSoftmaxAttention();
+}
+
+/**
+ * One model, optimizer and data stream, stepped exactly as core's trainer steps them:
+ * sample a batch, tf.variableGrads of the loss, read back the loss and the global norm
+ * together, AdamW with the scheduled learning rate and the clip scale folded in.
+ */
+export class TrainStepRunner {
+  readonly model: ShiftmixModel;
+  readonly recipe: TrainRecipe;
+  readonly tokensPerStep: number;
+  private readonly data: TextDataset;
+  private readonly dataRng: Rng;
+  private readonly optimizer: AdamW;
+  private readonly variables: tf.Variable[];
+  private readonly names: Map<string, string>;
+  private stepCount = 0;
+
+  constructor(options: TrainStepOptions) {
+    registerLmCharMixers();
+    const tokenizer = CharTokenizer.fromText(options.text);
+    this.data = new TextDataset(tokenizer.encode(options.text));
+    this.recipe = resolveRecipe({ ...options.recipe, batch: options.batch ?? 64 });
+    this.model = ShiftmixModel.create({
+      vocabSize: tokenizer.vocabSize,
+      layers: options.layers,
+      dim: options.dim ?? 384,
+      heads: options.heads ?? 6,
+      contextLength: options.contextLength ?? 256,
+      dropout: options.dropout ?? 0.2,
+      ffn: 'match',
+    });
+    const weights = this.model.weights();
+    this.names = new Map([...weights].map(([name, v]) => [v.name, name]));
+    this.variables = [...weights.values()];
+    this.dataRng = new Rng(this.recipe.seed);
+    const r = this.recipe;
+    this.optimizer = new AdamW(weights, { beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weightDecay });
+    this.tokensPerStep = r.batch * this.model.config.contextLength;
+  }
+
+  /** One optimizer step; resolves once the loss and norm are read back (the update is enqueued). */
+  async step(): Promise<{ loss: number; norm: number }> {
+    const batch = this.data.sampleBatch('train', this.recipe.batch, this.model.config.contextLength, this.dataRng);
+    let value: tf.Scalar;
+    let grads: Record<string, Tensor | null>;
+    try {
+      ({ value, grads } = tf.variableGrads(() => this.model.loss(batch.x, batch.y, { training: true }), this.variables));
+    } finally {
+      tf.dispose([batch.x, batch.y]);
+    }
+    const gradMap = new Map<string, Tensor>();
+    for (const [key, g] of Object.entries(grads)) if (g) gradMap.set(this.names.get(key)!, g);
+    const packed = tf.tidy(() => tf.stack([value, globalNorm(gradMap.values())]));
+    const [loss, norm] = await packed.data();
+    tf.dispose([packed, value]);
+    this.stepCount += 1;
+    this.optimizer.apply(gradMap, learningRate(this.stepCount, this.recipe), clipScale(norm, this.recipe.clip));
+    tf.dispose([...gradMap.values()]);
+    return { loss, norm };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}
+
+/** Waits for the GPU queue to drain (no-op on other backends). */
+export async function settleBackend(): Promise<void> {
+  if (tf.getBackend() === 'webgpu') await syncWebGpu();
+}
+
+export interface TrainStepTiming {
+  steps: number;
+  /** Median interval between the loss readbacks of consecutive steps. */
+  medianMs: number;
+  /** Whole timed loop, GPU queue drained at the end, per step. */
+  meanMs: number;
+  minMs: number;
+  maxMs: number;
+  tokensPerSecond: number;
+  losses: number[];
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * Times `steps` steps after `warmup` untimed ones. A step is measured from the previous
+ * step's loss readback to its own, as training runs back to back: the update of step
+ * k overlaps nothing but is enqueued before step k + 1 and waited for by its readback.
+ */
+export async function timeTrainSteps(runner: TrainStepRunner, warmup: number, steps: number): Promise<TrainStepTiming> {
+  for (let i = 0; i < warmup; i++) await runner.step();
+  await settleBackend();
+  const intervals: number[] = [];
+  const losses: number[] = [];
+  const start = performance.now();
+  let last = start;
+  for (let i = 0; i < steps; i++) {
+    const { loss } = await runner.step();
+    const now = performance.now();
+    intervals.push(now - last);
+    losses.push(loss);
+    last = now;
+  }
+  await settleBackend();
+  const meanMs = (performance.now() - start) / steps;
+  const medianMs = median(intervals);
+  return {
+    steps,
+    medianMs,
+    meanMs,
+    minMs: Math.min(...intervals),
+    maxMs: Math.max(...intervals),
+    tokensPerSecond: runner.tokensPerStep / (medianMs / 1e3),
+    losses,
+  };
+}
+
+/**
+ * Per-kernel GPU time of one whole training step of `options` on the active backend
+ * (profileStep; pipelines are compiled by its warm-up step). The model is disposed after.
+ */
+export async function profileTrainStep(options: TrainStepOptions): Promise<StepProfile> {
+  const runner = new TrainStepRunner(options);
+  try {
+    return await profileStep(async () => {
+      await runner.step();
+      await settleBackend();
+    });
+  } finally {
+    runner.dispose();
+  }
+}

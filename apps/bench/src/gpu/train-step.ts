@@ -1,0 +1,113 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { selectBackend, tf } from '@shiftmix/core';
+import { activateWebGpu, formatProfile, releaseWebGpu, type DawnBackend } from '@shiftmix/webgpu';
+import { LM_CHAR_MODELS, PYTORCH_H100_MS_PER_STEP, TrainStepRunner, profileTrainStep, timeTrainSteps, type TrainStepOptions } from './train-step-core.js';
+
+const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Node), as core's trainer runs them.
+
+  node apps/bench/dist/gpu/train-step.js [--models gpt,hsm-ab,hybrid,hsm-ab-last-attn] [--steps 20]
+      [--warmup 5] [--batch 64] [--ctx 256] [--data benchmarks/data/tinyshakespeare.txt]
+      [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles] [--json file]
+
+Standard lm-char recipe (6 layers, 6 heads, D 384, dropout 0.2, AdamW (0.9, 0.99), wd 0.1,
+clip 1.0) on real Tiny Shakespeare batches. Median ms per step (loss readback to loss
+readback), tokens/s, and the ratio to PyTorch fp32 eager on one H100 where known.
+--profile adds profileStep's top kernels of one step per model.`;
+
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string', default: Object.keys(LM_CHAR_MODELS).join(',') },
+    steps: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '5' },
+    batch: { type: 'string', default: '64' },
+    ctx: { type: 'string', default: '256' },
+    data: { type: 'string', default: 'benchmarks/data/tinyshakespeare.txt' },
+    profile: { type: 'boolean', default: false },
+    top: { type: 'string', default: '15' },
+    backend: { type: 'string', default: 'webgpu' },
+    dawn: { type: 'string', default: 'auto' },
+    json: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+function positive(name: string, text: string, min = 1): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${text} is not a whole number >= ${min}`);
+  return n;
+}
+
+async function startBackend(): Promise<string> {
+  if (values.backend !== 'webgpu') {
+    const info = await selectBackend(values.backend as 'cpu' | 'wasm');
+    return info.backend;
+  }
+  // Dawn rounds timestamps unless told otherwise; the profile's kernel times need them exact.
+  const info = await activateWebGpu({ backend: values.dawn as 'auto' | DawnBackend, dawnOptions: ['disable-dawn-features=timestamp_quantization'] });
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
+  return `${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''})`;
+}
+
+const fmt = (x: number, digits = 3) => x.toPrecision(digits);
+
+async function main(): Promise<void> {
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const steps = positive('steps', values.steps);
+  const warmup = positive('warmup', values.warmup, 0);
+  const batch = positive('batch', values.batch);
+  const ctx = positive('ctx', values.ctx);
+  const top = positive('top', values.top);
+  const names = values.models.split(',').filter(Boolean);
+  for (const name of names) if (!LM_CHAR_MODELS[name]) throw new Error(`unknown model "${name}"; choose from ${Object.keys(LM_CHAR_MODELS).join(', ')}`);
+  const text = readFileSync(values.data, 'utf8');
+  const adapter = await startBackend();
+  const standard = batch === 64 && ctx === 256;
+  console.log(`backend: ${adapter}\nbatch ${batch}, context ${ctx}, ${batch * ctx} tokens/step, ${warmup} warm-up + ${steps} timed steps${standard ? '' : ' (not the standard shape: no PyTorch ratio)'}`);
+
+  const results: Record<string, unknown>[] = [];
+  for (const name of names) {
+    const options: TrainStepOptions = { layers: LM_CHAR_MODELS[name], text, batch, contextLength: ctx };
+    const runner = new TrainStepRunner(options);
+    const params = runner.model.paramCount();
+    const memoryBefore = tf.memory().numBytes;
+    let timing;
+    try {
+      timing = await timeTrainSteps(runner, warmup, steps);
+    } finally {
+      runner.dispose();
+    }
+    const torchMs = standard ? PYTORCH_H100_MS_PER_STEP[name] : undefined;
+    const vsTorch = torchMs === undefined ? undefined : timing.medianMs / torchMs;
+    const ratio = vsTorch === undefined ? '' : `, ${fmt(vsTorch)}x PyTorch's ${torchMs} ms`;
+    const losses = `loss ${fmt(timing.losses[0], 4)} -> ${fmt(timing.losses[timing.losses.length - 1], 4)}`;
+    console.log(`\n${name} (${LM_CHAR_MODELS[name]}), ${(params / 1e6).toFixed(2)}M params: median ${fmt(timing.medianMs)} ms/step (min ${fmt(timing.minMs)}, max ${fmt(timing.maxMs)}, loop mean ${fmt(timing.meanMs)}), ${fmt(timing.tokensPerSecond / 1e3)}k tok/s${ratio}; ${losses}`);
+    const result: Record<string, unknown> = { model: name, layers: LM_CHAR_MODELS[name], params, ...timing, pytorchMs: torchMs, vsPytorch: vsTorch, tensorBytesBefore: memoryBefore };
+    if (values.profile) {
+      const profile = await profileTrainStep(options);
+      console.log(formatProfile(profile, top));
+      result.profile = { ...profile, kernels: profile.kernels.slice(0, 40) };
+    }
+    results.push(result);
+  }
+
+  if (values.json) {
+    mkdirSync(dirname(values.json), { recursive: true });
+    writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, backend: adapter, batch, ctx, warmup, results }, null, 2)}\n`);
+    console.log(`wrote ${values.json}`);
+  }
+}
+
+main()
+  .then(() => {
+    releaseWebGpu();
+    process.exit(0);
+  })
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  });
