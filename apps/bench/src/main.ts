@@ -21,13 +21,9 @@ async function main(): Promise<number> {
   registerHsmAb();
   registerLearnedFusion();
   registerSoftmaxAttention();
-  // First Ctrl-C: stop after the current step and keep every finished run; second: quit now.
-  const controller = new AbortController();
-  process.on('SIGINT', () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping: finished runs are kept, run the same command again to resume (Ctrl-C again to quit now)\n');
-    controller.abort();
-  });
+  // Ctrl-C ends the process at once (training keeps the event loop busy, so a handler
+  // would only run after the current run); every finished run is already on disk and the
+  // same command resumes after it.
   const report = await runSuite({
     suite: args.suite,
     preset: args.preset,
@@ -41,10 +37,8 @@ async function main(): Promise<number> {
     json: args.json,
     quiet: args.quiet,
     force: args.force,
-    signal: controller.signal,
     onProgress: args.quiet ? () => {} : consoleProgress(),
   });
-  if (controller.signal.aborted) return 130;
   return report.failed.length ? 1 : 0;
 }
 

@@ -156,6 +156,9 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteRunReport
       emit({ type: 'run-skip', plan, index, total });
       continue;
     }
+    // Tasks resolve their promises without returning to the event loop; a turn here lets
+    // signal handlers and timers run between runs.
+    await new Promise((resolve) => setImmediate(resolve));
     if (options.signal?.aborted) break;
     const benchmark = suite.benchmarks.find((b) => b.name === plan.benchmark)!;
     const runStart = performance.now();

@@ -49,9 +49,8 @@ export function loadSuite(nameOrPath: string, options: LoadSuiteOptions = {}): S
   if (nameOrPath.includes('/') || nameOrPath.includes('\\') || nameOrPath.endsWith('.json')) {
     return readSuiteFile(isAbsolute(nameOrPath) ? nameOrPath : resolve(cwd, nameOrPath));
   }
-  const dirs = [...(options.suitesDirs ?? [])];
   const repoSuites = findUp(cwd, join('benchmarks', 'suites'));
-  if (repoSuites) dirs.push(repoSuites);
+  const dirs = [...new Set([...(options.suitesDirs ?? []), ...(repoSuites ? [repoSuites] : [])].map((d) => resolve(d)))];
   for (const dir of dirs) {
     const file = join(dir, `${nameOrPath}.json`);
     if (existsSync(file)) return readSuiteFile(file);
