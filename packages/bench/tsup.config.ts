@@ -1,3 +1,4 @@
+import { cpSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -7,4 +8,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // The repository's suites ship with the package, so `--suite default` works anywhere.
+  onSuccess: async () => {
+    cpSync('../../benchmarks/suites', 'dist/suites', { recursive: true });
+  },
 });

@@ -137,6 +137,9 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
       optimizer.apply(gradMap, lr, clipScale(norm, r.clip));
       tf.dispose([...gradMap.values()]);
       step += 1;
+      // A macrotask turn per step lets signal handlers (Ctrl-C) and timers run: on wasm and
+      // cpu every await above resolves as a microtask and would starve them.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       const stepSeconds = now() - t0;
       trainSeconds += stepSeconds;
       windowLosses.push(loss);

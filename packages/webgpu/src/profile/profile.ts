@@ -14,8 +14,11 @@ export interface KernelTime {
 }
 
 export interface StepProfile {
-  /** Where the kernel times come from: WebGPU timestamp queries, or none (calls only). */
-  source: 'timestamp-query' | 'none';
+  /**
+   * Where the kernel times come from: WebGPU timestamp queries, the wall time of each
+   * synchronous kernel on the CPU backends (wasm, cpu), or none (calls only).
+   */
+  source: 'timestamp-query' | 'cpu-wall' | 'none';
   backend: string;
   /** Wall time of one unprofiled run, GPU work included. */
   wallMs: number;
@@ -79,18 +82,26 @@ export async function profileStep(fn: StepFn, options: ProfileOptions = {}): Pro
   }
   const kernels = [...byName.values()];
   const gpuMs = kernels.reduce((sum, k) => sum + k.ms, 0);
-  const timed = tf.getBackend() === 'webgpu' && Boolean((webGpuBackend() as unknown as { supportTimestampQuery?: boolean } | undefined)?.supportTimestampQuery) && gpuMs > 0;
+  const backend = tf.getBackend();
+  const gpuTimed = backend === 'webgpu' && Boolean((webGpuBackend() as unknown as { supportTimestampQuery?: boolean } | undefined)?.supportTimestampQuery);
+  // CPU backends run each kernel synchronously, so tfjs's per-kernel wall time is its cost.
+  const cpuTimed = backend === 'wasm' || backend === 'cpu';
+  const timed = (gpuTimed || cpuTimed) && gpuMs > 0;
   const calls = kernels.reduce((sum, k) => sum + k.calls, 0);
   for (const k of kernels) k.share = timed ? k.ms / gpuMs : k.calls / Math.max(calls, 1);
   kernels.sort((a, b) => (timed ? b.ms - a.ms : b.calls - a.calls));
-  return { source: timed ? 'timestamp-query' : 'none', backend: tf.getBackend(), wallMs, gpuMs, kernels, newTensors: info.newTensors, peakBytes: info.peakBytes };
+  const source = timed ? (gpuTimed ? 'timestamp-query' : 'cpu-wall') : 'none';
+  return { source, backend, wallMs, gpuMs, kernels, newTensors: info.newTensors, peakBytes: info.peakBytes };
 }
 
 /** A plain-text table of the top kernels: name, calls, GPU ms, share, main programs. */
 export function formatProfile(profile: StepProfile, top = 15): string {
-  const head = profile.source === 'timestamp-query'
-    ? `${profile.backend}: kernels ${profile.gpuMs.toFixed(3)} ms GPU (timestamp queries), step ${profile.wallMs.toFixed(3)} ms wall`
-    : `${profile.backend}: no GPU timestamps on this adapter; calls only, step ${profile.wallMs.toFixed(3)} ms wall`;
+  const heads = {
+    'timestamp-query': `${profile.backend}: kernels ${profile.gpuMs.toFixed(3)} ms GPU (timestamp queries), step ${profile.wallMs.toFixed(3)} ms wall`,
+    'cpu-wall': `${profile.backend}: kernels ${profile.gpuMs.toFixed(3)} ms (per-kernel wall time), step ${profile.wallMs.toFixed(3)} ms wall`,
+    none: `${profile.backend}: no GPU timestamps on this adapter; calls only, step ${profile.wallMs.toFixed(3)} ms wall`,
+  };
+  const head = heads[profile.source];
   const rows = profile.kernels.slice(0, top).map((k) => {
     const programs = Object.entries(k.programs).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([name, ms]) => (ms > 0 ? `${name} ${ms.toFixed(3)}` : name)).join(', ');
     return `${k.name.padEnd(28)} ${String(k.calls).padStart(6)} ${k.ms.toFixed(3).padStart(10)} ${(100 * k.share).toFixed(1).padStart(6)}%  ${programs}`;

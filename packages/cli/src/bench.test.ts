@@ -1,0 +1,46 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectOneLineError, runCli, tempDir } from './test-helpers.js';
+
+const tinySuite = {
+  name: 'tiny',
+  seed: 3,
+  benchmarks: [
+    {
+      name: 'lm',
+      task: 'lm-char',
+      data: 'text.txt',
+      models: { shift: { layers: 'hsm-ab*2' }, attn: { layers: 'softmax-attention' } },
+      presets: { quick: { dim: 8, heads: 2, contextLength: 8, batchSize: 2, steps: 2, evalEvery: 2, evalBatches: 1, warmupSteps: 1, dropout: 0 } },
+    },
+  ],
+};
+
+describe('shiftmix bench', () => {
+  it('runs a suite file, writes one JSON per run and a report, and skips finished runs when run again', async () => {
+    const dir = tempDir({ 'text.txt': 'all the world is a stage and all the men and women merely players. '.repeat(10), 'tiny.json': JSON.stringify(tinySuite) });
+    const out = path.join(dir, 'out');
+    const args = ['bench', '--suite', './tiny.json', '--backend', 'cpu', '--out', out, '--json'];
+    const first = await runCli(args, dir);
+    expect(first.code, first.stderr).toBe(0);
+    const runs = readdirSync(path.join(out, 'runs')).filter((f) => f.endsWith('.json'));
+    expect(runs).toHaveLength(2);
+    const result = JSON.parse(readFileSync(path.join(out, 'runs', runs[0]), 'utf8'));
+    expect(result.paramCount).toBeGreaterThan(0);
+    expect(Number.isFinite(result.metrics.bestValLoss)).toBe(true);
+    const before = readFileSync(path.join(out, 'runs', runs[0]), 'utf8');
+    const second = await runCli(args, dir);
+    expect(second.code, second.stderr).toBe(0);
+    // A finished run is kept as it was (same start time), not trained again.
+    expect(readFileSync(path.join(out, 'runs', runs[0]), 'utf8')).toBe(before);
+    const forced = await runCli([...args, '--force'], dir);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readFileSync(path.join(out, 'runs', runs[0]), 'utf8')).not.toBe(before);
+  });
+
+  it('names the missing suite and how to give one', async () => {
+    const dir = tempDir();
+    expectOneLineError(await runCli(['bench', '--suite', 'no-such-suite'], dir), 1, /no suite named "no-such-suite"/);
+  });
+});

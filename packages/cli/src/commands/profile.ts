@@ -1,0 +1,83 @@
+import { AdamW, parseLayerPattern, selectBackend, ShiftmixModel, tf } from '@shiftmix/core';
+import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
+import { InputError } from '../errors.js';
+import { parseFfn } from '../options.js';
+import { loadAllPlugins } from '../plugins.js';
+import { BACKEND_FLAG } from './shared.js';
+
+interface Profiler {
+  profileStep(fn: () => tf.TensorContainer | void, options?: { warmup?: number }): Promise<{ source: string }>;
+  formatProfile(profile: unknown, top?: number): string;
+}
+
+async function loadProfiler(): Promise<Profiler> {
+  try {
+    const specifier = '@shiftmix/webgpu';
+    return (await import(/* @vite-ignore */ specifier)) as Profiler;
+  } catch (error) {
+    throw new InputError(`the profiler lives in @shiftmix/webgpu, which does not load (${(error as Error).message.split('\n')[0]})`, 'Install it next to shiftmix: npm install @shiftmix/webgpu');
+  }
+}
+
+export const profileCommand = defineCommand({
+  name: 'profile',
+  summary: 'Profile one training step and print the kernels that take the most time',
+  usage: 'profile --layers SPEC [--dim N --heads N --ctx N --batch N --backend NAME] [--top N] [--json]',
+  details: [
+    'Builds the model on random tokens and times one optimizer step (forward, backward, AdamW)',
+    'after a warm-up: per kernel on webgpu from timestamp queries, on wasm and cpu from each',
+    "kernel's wall time. The shares say what to fuse next.",
+  ].join('\n'),
+  flags: {
+    layers: { type: 'string', required: true, placeholder: 'SPEC', description: 'Layer pattern, e.g. "hsm-ab*6"' },
+    dim: { type: 'number', integer: true, min: 1, default: 384, description: 'Model width D' },
+    heads: { type: 'number', integer: true, min: 1, default: 6, description: 'Attention heads' },
+    ctx: { type: 'number', integer: true, min: 1, default: 256, description: 'Context length T' },
+    batch: { type: 'number', integer: true, min: 1, default: 64, description: 'Sequences per batch' },
+    vocab: { type: 'number', integer: true, min: 2, default: 65, description: 'Vocabulary size' },
+    ffn: { type: 'string', default: 'match', placeholder: 'match|N', description: 'FFN width' },
+    top: { type: 'number', integer: true, min: 1, default: 15, description: 'Kernels to list' },
+    json: { type: 'boolean', description: 'Print the whole profile as JSON' },
+    ...BACKEND_FLAG,
+    ...PLUGIN_FLAGS,
+    ...COMMON_FLAGS,
+  },
+  examples: ['shiftmix profile --layers "hsm-ab*6" --backend webgpu', 'shiftmix profile --layers "softmax-attention*2" --dim 64 --ctx 64 --batch 4 --backend wasm'],
+  async run(flags, { io }) {
+    await loadAllPlugins(io.cwd, flags.plugin);
+    parseLayerPattern(flags.layers);
+    const profiler = await loadProfiler();
+    const info = await selectBackend(flags.backend);
+    const model = ShiftmixModel.create({
+      vocabSize: flags.vocab,
+      dim: flags.dim,
+      heads: flags.heads,
+      contextLength: flags.ctx,
+      layers: flags.layers,
+      ffn: parseFfn(flags.ffn),
+      dropout: 0,
+    });
+    const weights = model.weights();
+    const optimizer = new AdamW(weights);
+    const names = new Map([...weights].map(([name, v]) => [v.name, name]));
+    const x = tf.randomUniform([flags.batch, flags.ctx], 0, flags.vocab, 'int32') as tf.Tensor2D;
+    const y = tf.randomUniform([flags.batch, flags.ctx], 0, flags.vocab, 'int32') as tf.Tensor2D;
+    // One optimizer step as the trainer takes it, returning the loss so the profiler waits for it.
+    const step = (): tf.Tensor => {
+      const { value, grads } = tf.variableGrads(() => model.loss(x, y, { training: true }), [...weights.values()]);
+      const byName = new Map<string, tf.Tensor>();
+      for (const [key, g] of Object.entries(grads)) if (g) byName.set(names.get(key) ?? key, g);
+      optimizer.apply(byName, 1e-4, 1);
+      tf.dispose([...byName.values()]);
+      return value;
+    };
+    try {
+      const profile = await profiler.profileStep(step, { warmup: 2 });
+      if (flags.json) io.stdout(`${JSON.stringify({ backend: info, layers: flags.layers, params: model.paramCount(), ...profile })}\n`);
+      else io.stdout(`${flags.layers}: ${model.paramCount().toLocaleString('en-US')} parameters, batch ${flags.batch} x ${flags.ctx}\n${profiler.formatProfile(profile, flags.top)}\n`);
+    } finally {
+      tf.dispose([x, y]);
+      model.dispose();
+    }
+  },
+});
