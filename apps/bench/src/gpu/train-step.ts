@@ -8,7 +8,7 @@ import { LM_CHAR_MODELS, PYTORCH_H100_MS_PER_STEP, TrainStepRunner, profileTrain
 const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Node), as core's trainer runs them.
 
   node apps/bench/dist/gpu/train-step.js [--models gpt,hsm-ab,hybrid,hsm-ab-last-attn] [--steps 20]
-      [--warmup 5] [--batch 64] [--ctx 256] [--data benchmarks/data/tinyshakespeare.txt]
+      [--warmup 5] [--batch 64] [--ctx 256] [--dropout 0.2] [--data benchmarks/data/tinyshakespeare.txt]
       [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles] [--json file]
 
 Standard lm-char recipe (6 layers, 6 heads, D 384, dropout 0.2, AdamW (0.9, 0.99), wd 0.1,
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     batch: { type: 'string', default: '64' },
     ctx: { type: 'string', default: '256' },
+    dropout: { type: 'string', default: '0.2' },
     data: { type: 'string', default: 'benchmarks/data/tinyshakespeare.txt' },
     profile: { type: 'boolean', default: false },
     top: { type: 'string', default: '15' },
@@ -62,16 +63,18 @@ async function main(): Promise<void> {
   const batch = positive('batch', values.batch);
   const ctx = positive('ctx', values.ctx);
   const top = positive('top', values.top);
+  const dropout = Number(values.dropout);
+  if (!(dropout >= 0 && dropout < 1)) throw new Error(`--dropout ${values.dropout} is outside [0, 1)`);
   const names = values.models.split(',').filter(Boolean);
   for (const name of names) if (!LM_CHAR_MODELS[name]) throw new Error(`unknown model "${name}"; choose from ${Object.keys(LM_CHAR_MODELS).join(', ')}`);
   const text = readFileSync(values.data, 'utf8');
   const adapter = await startBackend();
-  const standard = batch === 64 && ctx === 256;
-  console.log(`backend: ${adapter}\nbatch ${batch}, context ${ctx}, ${batch * ctx} tokens/step, ${warmup} warm-up + ${steps} timed steps${standard ? '' : ' (not the standard shape: no PyTorch ratio)'}`);
+  const standard = batch === 64 && ctx === 256 && dropout === 0.2;
+  console.log(`backend: ${adapter}\nbatch ${batch}, context ${ctx}, dropout ${dropout}, ${batch * ctx} tokens/step, ${warmup} warm-up + ${steps} timed steps${standard ? '' : ' (not the standard shape: no PyTorch ratio)'}`);
 
   const results: Record<string, unknown>[] = [];
   for (const name of names) {
-    const options: TrainStepOptions = { layers: LM_CHAR_MODELS[name], text, batch, contextLength: ctx };
+    const options: TrainStepOptions = { layers: LM_CHAR_MODELS[name], text, batch, contextLength: ctx, dropout };
     const runner = new TrainStepRunner(options);
     const params = runner.model.paramCount();
     const memoryBefore = tf.memory().numBytes;
@@ -93,13 +96,14 @@ async function main(): Promise<void> {
       result.profile = { ...profile, kernels: profile.kernels.slice(0, 40) };
     }
     results.push(result);
+    // Written after every model, so a run cut short keeps what it measured.
+    if (values.json) {
+      mkdirSync(dirname(values.json), { recursive: true });
+      writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, backend: adapter, batch, ctx, dropout, warmup, results }, null, 2)}\n`);
+    }
   }
 
-  if (values.json) {
-    mkdirSync(dirname(values.json), { recursive: true });
-    writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, backend: adapter, batch, ctx, warmup, results }, null, 2)}\n`);
-    console.log(`wrote ${values.json}`);
-  }
+  if (values.json) console.log(`wrote ${values.json}`);
 }
 
 main()
