@@ -9,7 +9,7 @@ describe('backends', () => {
       const table = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
       const ids = tf.tensor1d([1, 3, 1, 0, 1], 'int32');
       const grad = tf.grad((t: tf.Tensor) => tf.gather(t, ids).mul(tf.range(0, 10).reshape([5, 2])).sum())(table);
-      return grad.arraySync();
+      return grad.arraySync() as number[][];
     };
     await selectBackend('cpu');
     const onCpu = run();

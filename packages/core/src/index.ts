@@ -31,7 +31,7 @@ export {
   type ShiftSchedule,
 } from './schedule.js';
 export { createWeightInit } from './init.js';
-export { dropout, gelu, layerNorm, linear, shiftTime } from './layers.js';
+export { dropout, gelu, layerNorm, linear, shiftTime, variableFrom } from './layers.js';
 export {
   BACKEND_NAMES,
   registerBackendProvider,

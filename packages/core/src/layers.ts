@@ -1,4 +1,11 @@
-import { tf, type Tensor, type Tensor3D } from './tf.js';
+import { tf, type Tensor, type Tensor3D, type Variable } from './tf.js';
+
+/** A variable holding `initial`; the initial tensor is freed (tf.variable keeps its own copy). */
+export function variableFrom(initial: Tensor): Variable {
+  const v = tf.variable(initial);
+  initial.dispose();
+  return v;
+}
 
 /** x: [..., in] @ w: [in, out] (+ b: [out]) -> [..., out], for any rank of x. */
 export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {

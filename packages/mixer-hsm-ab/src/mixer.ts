@@ -17,15 +17,10 @@ import {
   type Tensor2D,
   type Tensor3D,
   type Variable,
+  variableFrom,
 } from '@shiftmix/core';
 import type { HsmAbConfig } from './config.js';
 import { lowerHsmAb } from './onnx.js';
-
-function own(initial: Tensor): Variable {
-  const v = tf.variable(initial);
-  initial.dispose();
-  return v;
-}
 
 /**
  * The (a,b) mixer, Y = a * U + b * S(U) (SPEC section 1), optionally between W_in and
@@ -44,10 +39,10 @@ export class HsmAbMixer implements Mixer {
     this.shifts = [...ctx.shifts];
     this.projections = config.projections;
     const d = ctx.dim;
-    this.weights = { a: own(ctx.init.ones([d])), b: own(ctx.init.ones([d])) };
+    this.weights = { a: variableFrom(ctx.init.ones([d])), b: variableFrom(ctx.init.ones([d])) };
     if (this.projections) {
-      this.weights.w_in = own(ctx.init.normal([d, d]));
-      this.weights.w_out = own(ctx.init.outputProjection([d, d]));
+      this.weights.w_in = variableFrom(ctx.init.normal([d, d]));
+      this.weights.w_out = variableFrom(ctx.init.outputProjection([d, d]));
     }
   }
 

@@ -17,15 +17,10 @@ import {
   type Tensor2D,
   type Tensor3D,
   type Variable,
+  variableFrom,
 } from '@shiftmix/core';
 import type { LearnedFusionConfig, LearnedFusionMode } from './config.js';
 import { lowerLearnedFusion } from './onnx.js';
-
-function own(initial: Tensor): Variable {
-  const v = tf.variable(initial);
-  initial.dispose();
-  return v;
-}
 
 /**
  * The learned-fusion mixer (SPEC section 1). Weights, gate mode: w_v [D, D], w_g [2D, D]
@@ -52,12 +47,12 @@ export class LearnedFusionMixer implements Mixer {
     this.weights =
       this.mode === 'gate'
         ? {
-            w_v: own(ctx.init.normal([d, d])),
-            w_g: own(ctx.init.normal([2 * d, d])),
-            c: own(ctx.init.zeros([d])),
-            w_o: own(ctx.init.outputProjection([d, d])),
+            w_v: variableFrom(ctx.init.normal([d, d])),
+            w_g: variableFrom(ctx.init.normal([2 * d, d])),
+            c: variableFrom(ctx.init.zeros([d])),
+            w_o: variableFrom(ctx.init.outputProjection([d, d])),
           }
-        : { w_f: own(ctx.init.outputProjection([2 * d, d])) };
+        : { w_f: variableFrom(ctx.init.outputProjection([2 * d, d])) };
   }
 
   /** u: [B, T, D] -> [B, T, D]; the blend runs the fused kernel where the backend has one. */

@@ -128,7 +128,7 @@ describe('safetensors from a Node Buffer', () => {
       second: { dtype: 'F32', shape: [3], data: new Float32Array([3, 4, 5]) },
     });
     const decoded = decodeSafetensors(Buffer.from(bytes));
-    expect(Array.from(decoded.tensors.first.data)).toEqual([1, 2]);
-    expect(Array.from(decoded.tensors.second.data)).toEqual([3, 4, 5]);
+    expect(Array.from(decoded.tensors.first.data as Float32Array)).toEqual([1, 2]);
+    expect(Array.from(decoded.tensors.second.data as Float32Array)).toEqual([3, 4, 5]);
   });
 });

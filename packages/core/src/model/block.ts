@@ -1,5 +1,5 @@
 import type { AnyMixerSpec, Mixer, MixerContext, MixerState, WeightInit } from '../contract.js';
-import { dropout, gelu, layerNorm, linear } from '../layers.js';
+import { dropout, gelu, layerNorm, linear, variableFrom } from '../layers.js';
 import type { Rng } from '../rng.js';
 import { tf, type Tensor, type Tensor2D, type Tensor3D, type Variable } from '../tf.js';
 
@@ -19,13 +19,6 @@ export interface ModelBlock {
   ln1: { gamma: Variable; beta: Variable };
   ln2: { gamma: Variable; beta: Variable };
   ffn: { w1: Variable; b1: Variable; w2: Variable; b2: Variable };
-}
-
-/** A variable holding `initial`; the initial tensor is freed (tf.variable keeps its own handle). */
-export function variableFrom(initial: Tensor): Variable {
-  const v = tf.variable(initial);
-  initial.dispose();
-  return v;
 }
 
 export function createLayerNorm(dim: number, init: WeightInit): { gamma: Variable; beta: Variable } {

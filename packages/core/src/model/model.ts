@@ -6,7 +6,8 @@ import { getMixer } from '../registry.js';
 import { Rng } from '../rng.js';
 import { computeShiftSchedule } from '../schedule.js';
 import { tf, type Tensor, type Tensor1D, type Tensor2D, type Tensor3D, type Variable } from '../tf.js';
-import { blockForward, blockStep, blockWeights, createBlock, createLayerNorm, disposeBlock, variableFrom, type ModelBlock } from './block.js';
+import { blockForward, blockStep, blockWeights, createBlock, createLayerNorm, disposeBlock, type ModelBlock } from './block.js';
+import { variableFrom } from '../layers.js';
 import { matchedFfnWidth, parseLayerPattern, resolveModelConfig, type ModelConfig } from './config.js';
 import { checkTokens, disposeModelState, type ModelState } from './state.js';
 
