@@ -32,6 +32,7 @@ export {
 } from './schedule.js';
 export { createWeightInit } from './init.js';
 export { dropout, gelu, layerNorm, linear, shiftTime, variableFrom } from './layers.js';
+export { DROPOUT_KERNEL, ONE_HOT_GRAD_MAX_VOCAB, embed, embedOneHotGrad, meanLastAxis, sumAll } from './layers.js';
 export {
   BACKEND_NAMES,
   registerBackendProvider,

@@ -18,11 +18,72 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   return y.reshape([...shape.slice(0, -1), outDim]);
 }
 
+type GradFn = (dy: Tensor, saved: Tensor[]) => Tensor | Tensor[];
+
+/** tf.customGrad with the loose typing its callers here need. */
+function withGrad(f: (...inputs: Tensor[]) => { value: Tensor; gradFunc: GradFn }): (...inputs: Tensor[]) => Tensor {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as (...inputs: Tensor[]) => Tensor;
+}
+
+/**
+ * Mean over the last axis, kept: x [..., D] -> [..., 1]. Same value as tf.mean, but the
+ * gradient is dy / D broadcast by the backend (Tile); tfjs-core's Mean gradient multiplies
+ * by `ones(x.shape)`, an array built on the host and uploaded on every backward pass.
+ */
+export function meanLastAxis(x: Tensor): Tensor {
+  const shape = x.shape as number[];
+  const n = shape[shape.length - 1];
+  return withGrad((input) => ({
+    value: tf.mean(input, -1, true),
+    gradFunc: (dy) => tf.broadcastTo(tf.div(dy, n), shape),
+  }))(x);
+}
+
+/** Sum of every element, a scalar; like meanLastAxis, its gradient is a device-side broadcast of dy. */
+export function sumAll(x: Tensor): tf.Scalar {
+  const shape = x.shape as number[];
+  return withGrad((input) => ({
+    value: tf.sum(input),
+    gradFunc: (dy) => tf.broadcastTo(dy.reshape(shape.map(() => 1)), shape),
+  }))(x) as tf.Scalar;
+}
+
 /** Layer norm over the last axis, as in PyTorch (biased variance, eps 1e-5). */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
-  const axis = x.shape.length - 1;
-  const { mean, variance } = tf.moments(x, axis, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
+  const centered = tf.sub(x, meanLastAxis(x)); // [..., D]
+  const variance = meanLastAxis(tf.square(centered)); // [..., 1]
+  return tf.add(tf.mul(tf.div(centered, tf.sqrt(tf.add(variance, eps))), gamma), beta);
+}
+
+// Backends on which a one-hot matmul beats gather's UnsortedSegmentSum gradient.
+const ONE_HOT_GRAD_BACKENDS = new Set(['webgpu', 'webgl']);
+/** Largest vocabulary for which the one-hot gradient is used (it builds an [N, V] matrix). */
+export const ONE_HOT_GRAD_MAX_VOCAB = 1024;
+
+/**
+ * table[tokens] (gather on axis 0) whose gradient is oneHot(tokens, V)^T @ dy, one matmul.
+ * table: [V, D], tokens: int32 [...] -> [..., D].
+ */
+export function embedOneHotGrad(table: Tensor, tokens: Tensor): Tensor {
+  const [vocab, dim] = table.shape as number[];
+  const count = tokens.size;
+  return withGrad((t, ids) => ({
+    value: tf.gather(t, ids),
+    gradFunc: (dy) => {
+      const hot = tf.oneHot(ids.reshape([count]) as tf.Tensor1D, vocab, 1, 0, 'float32') as tf.Tensor2D; // [N, V]
+      const dTable = tf.matMul(hot, dy.reshape([count, dim]) as tf.Tensor2D, true, false); // [V, D]
+      return [dTable, tf.zerosLike(ids)];
+    },
+  }))(table, tokens);
+}
+
+/**
+ * Token embedding table[tokens]: on GPU backends with a small vocabulary the gradient is
+ * a one-hot matmul (embedOneHotGrad), elsewhere gather's own (UnsortedSegmentSum).
+ */
+export function embed(table: Tensor, tokens: Tensor): Tensor {
+  const oneHot = ONE_HOT_GRAD_BACKENDS.has(tf.getBackend()) && table.shape[0] <= ONE_HOT_GRAD_MAX_VOCAB;
+  return oneHot ? embedOneHotGrad(table, tokens) : tf.gather(table, tokens);
 }
 
 const GELU_C = Math.sqrt(2 / Math.PI);
@@ -35,9 +96,20 @@ export function gelu(x: Tensor): Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
 }
 
-/** Inverted dropout with an explicit seed (tfjs reuses a mask when the seed repeats). */
+/** tfjs kernel name of a backend's own dropout; inputs {x}, attrs {rate, seed}. */
+export const DROPOUT_KERNEL = 'ShiftmixDropout';
+
+/**
+ * Inverted dropout with an explicit seed: the same seed gives the same mask. When the
+ * backend registers DROPOUT_KERNEL (e.g. @shiftmix/webgpu) the mask is made on the device
+ * from a hash of (seed, index), a different mask than tf.dropout's for the same seed;
+ * elsewhere it is tf.dropout, whose mask is drawn on the host.
+ */
 export function dropout<T extends Tensor>(x: T, rate: number, training: boolean, seed: number): T {
   if (!training || rate <= 0) return x;
+  if (rate < 1 && x.dtype === 'float32' && tf.getKernel(DROPOUT_KERNEL, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(DROPOUT_KERNEL, { x }, { rate, seed }) as T;
+  }
   return tf.dropout(x, rate, undefined, seed) as T;
 }
 

@@ -1,7 +1,7 @@
 import type { MixerContext, MixerState } from '../contract.js';
 import { ShiftmixError } from '../errors.js';
 import { createWeightInit } from '../init.js';
-import { layerNorm } from '../layers.js';
+import { embed, layerNorm, sumAll } from '../layers.js';
 import { getMixer } from '../registry.js';
 import { Rng } from '../rng.js';
 import { computeShiftSchedule } from '../schedule.js';
@@ -137,7 +137,7 @@ export class ShiftmixModel {
       );
     }
     return tf.tidy(() => {
-      let x = tf.gather(this.wte, tokens) as Tensor3D; // [B, T, D]
+      let x = embed(this.wte, tokens) as Tensor3D; // [B, T, D]
       if (this.wpe) x = tf.add(x, this.wpe.slice([0, 0], [length, this.config.dim])) as Tensor3D;
       const run = { training: opts.training, dropout: this.config.dropout, rng: this.rng };
       for (const block of this.blocks) x = blockForward(block, x, run);
@@ -165,7 +165,7 @@ export class ShiftmixModel {
       // Picks logp[n, y_n] from the flat [N * V] view: no [N, V] one-hot for large vocabularies.
       const index = tf.add(tf.range(0, flat.size * vocab, vocab, 'int32'), tf.where(valid, flat, tf.zerosLike(flat)));
       const mask = tf.cast(valid, 'float32');
-      const picked = tf.sum(tf.mul(tf.gather(logp.reshape([-1]), index), mask));
+      const picked = sumAll(tf.mul(tf.gather(logp.reshape([-1]), index), mask));
       return tf.div(tf.neg(picked), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
     });
   }
