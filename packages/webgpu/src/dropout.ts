@@ -1,0 +1,134 @@
+import { DROPOUT_KERNEL as CORE_DROPOUT_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+
+/**
+ * Inverted dropout on the device: inputs {x}, attrs {rate, seed}, output x * keep / (1 - rate).
+ * Element i is kept when hash(seed, i) >= rate * 2^32, so a seed always gives the same
+ * mask, the backward pass remakes it instead of storing it, and no random numbers are
+ * drawn on the host (tf.dropout draws its uniform noise in JavaScript on webgpu).
+ * The mask is not tf.dropout's mask for the same seed.
+ */
+export const DROPOUT_KERNEL: string = CORE_DROPOUT_KERNEL;
+
+const WORKGROUP = 256;
+
+/** lowbias32 (Chris Wellons' integer hash): a bijection of u32 with good avalanche. */
+function mix32(value: number): number {
+  let h = value >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The two per-seed keys the shader combines with each index. */
+function seedKeys(seed: number): [number, number] {
+  return [mix32(seed), mix32((seed ^ 0x5bd1e995) >>> 0)];
+}
+
+/** The 32-bit hash of element `index` under `seed`, as the shader computes it. */
+export function dropoutHash(seed: number, index: number): number {
+  const [k1, k2] = seedKeys(seed >>> 0);
+  return mix32(mix32((index + k1) >>> 0) ^ k2);
+}
+
+/** Hashes at or above this value keep their element. */
+export function dropoutThreshold(rate: number): number {
+  return Math.min(Math.round(rate * 2 ** 32), 2 ** 32 - 1);
+}
+
+/** The multiplier of kept elements, as the f32 the shader uses. */
+export function dropoutScale(rate: number): number {
+  return Math.fround(1 / (1 - rate));
+}
+
+/** The reinterpretation of a u32 or f32 as the i32 a uniform carries. */
+function asI32(value: number, float = false): number {
+  return float ? new Int32Array(new Float32Array([value]).buffer)[0] : value | 0;
+}
+
+/** y = x * scale where hash(seed, i) >= threshold, else 0; one thread per vec4 (or element). */
+export class DropoutProgram implements ShiftmixProgram {
+  outputNames = ['y'];
+  variableNames = ['x'];
+  components: number[];
+  uniformNames = ['count', 'key1', 'key2', 'threshold', 'scale'];
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  dispatch: [number, number, number];
+  shaderKey: string;
+
+  constructor(private readonly width: 1 | 4, count: number) {
+    this.components = [width, width];
+    this.dispatch = foldedDispatch(Math.ceil(count / WORKGROUP));
+    this.shaderKey = `dropout_${width}`;
+  }
+
+  getUserCode(): string {
+    const keep = (lane: string) => `select(0.0, scale, hashOf(base + ${lane}) >= threshold)`;
+    const body =
+      this.width === 4
+        ? `let base = u32(i) * 4u;
+  y[i] = x[i] * vec4<f32>(${keep('0u')}, ${keep('1u')}, ${keep('2u')}, ${keep('3u')});`
+        : `let base = u32(i);
+  y[i] = x[i] * ${keep('0u')};`;
+    return `fn mix32(value: u32) -> u32 {
+  var h = value;
+  h ^= h >> 16u;
+  h *= 0x7feb352du;
+  h ^= h >> 15u;
+  h *= 0x846ca68bu;
+  h ^= h >> 16u;
+  return h;
+}
+fn hashOf(index: u32) -> u32 {
+  return mix32(mix32(index + bitcast<u32>(uniforms.key1)) ^ bitcast<u32>(uniforms.key2));
+}
+fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  let i = (wid.y * nwg.x + wid.x) * ${WORKGROUP} + lid.x;
+  if (i >= uniforms.count) { return; }
+  let threshold = bitcast<u32>(uniforms.threshold);
+  let scale = bitcast<f32>(uniforms.scale);
+  ${body}
+}`;
+  }
+}
+
+function checkDropout(x: tf.TensorInfo, attrs: tf.NamedAttrMap | undefined): { rate: number; seed: number } {
+  const rate = attrs?.rate as number;
+  const seed = attrs?.seed as number;
+  if (x.dtype !== 'float32' || !(rate >= 0 && rate < 1) || !Number.isFinite(seed)) {
+    throw new ShiftmixError(
+      `${DROPOUT_KERNEL} needs float32 x, attrs.rate in [0, 1) and a finite attrs.seed, got ${x.dtype}, rate ${rate}, seed ${seed}`,
+      'Call core\'s dropout(x, rate, training, seed) with 0 <= rate < 1',
+      'E_INPUT',
+    );
+  }
+  return { rate, seed: Math.trunc(seed) >>> 0 };
+}
+
+export function dropoutForward({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const { x } = inputs as Record<string, tf.TensorInfo>;
+  const { rate, seed } = checkDropout(x, attrs);
+  const be = backend as WebGPUBackend;
+  const size = tf.util.sizeFromShape(x.shape);
+  if (size === 0) return be.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
+  const width = size % 4 === 0 ? 4 : 1;
+  const count = size / width;
+  const [key1, key2] = seedKeys(seed);
+  const y = be.makeTensorInfo(x.shape, 'float32');
+  const uniforms = [count, asI32(key1), asI32(key2), asI32(dropoutThreshold(rate)), asI32(dropoutScale(rate), true)];
+  runProgram(be, new DropoutProgram(width, count), [x], [y], uniforms);
+  return y;
+}
+
+/** The gradient of dropout is dropout of dy with the same seed: the same mask and scale. */
+export const dropoutGradConfig: tf.GradConfig = {
+  kernelName: DROPOUT_KERNEL,
+  inputsToSave: [],
+  gradFunc: (dy, _saved, attrs) => ({
+    x: () => tf.engine().runKernel(DROPOUT_KERNEL, { x: dy as tf.Tensor }, attrs as tf.NamedAttrMap) as tf.Tensor,
+  }),
+};
