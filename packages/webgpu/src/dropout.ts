@@ -1,5 +1,6 @@
 import { DROPOUT_KERNEL as CORE_DROPOUT_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { dropoutThreshold, mix32 } from './attention/dropout.js';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 
 /**
@@ -13,17 +14,6 @@ export const DROPOUT_KERNEL: string = CORE_DROPOUT_KERNEL;
 
 const WORKGROUP = 256;
 
-/** lowbias32 (Chris Wellons' integer hash): a bijection of u32 with good avalanche. */
-function mix32(value: number): number {
-  let h = value >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x846ca68b);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /** The two per-seed keys the shader combines with each index. */
 function seedKeys(seed: number): [number, number] {
   return [mix32(seed), mix32((seed ^ 0x5bd1e995) >>> 0)];
@@ -35,10 +25,6 @@ export function dropoutHash(seed: number, index: number): number {
   return mix32(mix32((index + k1) >>> 0) ^ k2);
 }
 
-/** Hashes at or above this value keep their element. */
-export function dropoutThreshold(rate: number): number {
-  return Math.min(Math.round(rate * 2 ** 32), 2 ** 32 - 1);
-}
 
 /** The multiplier of kept elements, as the f32 the shader uses. */
 export function dropoutScale(rate: number): number {

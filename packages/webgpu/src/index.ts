@@ -29,7 +29,7 @@ export {
 export { registerShiftmixKernels, SHIFTMIX_KERNEL_NAMES, WEBGPU_BACKEND } from './kernels.js';
 export { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL, HsmAbGradProgram, HsmAbProgram, PartialSumProgram, hsmAbTuning } from './hsm-ab.js';
 export { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL, FusionBlendGradProgram, FusionBlendProgram } from './fusion-blend.js';
-export { DROPOUT_KERNEL, DropoutProgram, dropoutHash, dropoutScale, dropoutThreshold } from './dropout.js';
+export { DROPOUT_KERNEL, DropoutProgram, dropoutHash, dropoutScale } from './dropout.js';
 export { fusionBlendComposite, groupShiftComposite, hsmAbComposite } from './reference.js';
 export type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 export { foldedDispatch, makeShaderSource, runProgram, type ShiftmixProgram } from './runtime.js';

@@ -1,5 +1,5 @@
-/** lowbias32: a 32-bit integer hash with good avalanche, cheap on a GPU. */
-function mix32(x: number): number {
+/** lowbias32 (Chris Wellons' integer hash): a bijection of u32 with good avalanche, cheap on a GPU. */
+export function mix32(x: number): number {
   let h = x >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x7feb352d);
