@@ -1,10 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { causalAttention, tf, type Tensor } from '@shiftmix/core';
-import { activateWebGpu, chooseAttentionTiles, chooseTile, formatProfile, profileStep, releaseWebGpu, webGpuDevice, type DawnBackend } from '@shiftmix/webgpu';
+import { activateWebGpu, chooseAttentionTiles, chooseTile, formatProfile, profileStep, webGpuDevice, type DawnBackend } from '@shiftmix/webgpu';
 import { attentionParity, benchAttention, sweepAttentionTiles, type AttentionShape } from './attention-bench.js';
 import { MODEL_CASES, benchMatMul, squareCases, tileLabel } from './matmul-bench.js';
+import { runGpuEntry, writeJsonReport } from './entry.js';
 
 const USAGE = `GPU benchmark of the shiftmix matmul and flash-attention kernels on WebGPU (Dawn in Node).
 
@@ -100,17 +99,8 @@ async function main(): Promise<void> {
     }
   }
 
-  mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+  writeJsonReport(values.out, report);
   console.log(`wrote ${values.out}`);
 }
 
-main()
-  .then(() => {
-    releaseWebGpu();
-    process.exit(0);
-  })
-  .catch((error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  });
+runGpuEntry(main);

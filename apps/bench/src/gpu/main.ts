@@ -1,10 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { computeShiftSchedule, tf } from '@shiftmix/core';
-import { activateWebGpu, HSM_AB_KERNEL, hsmAbTuning, releaseWebGpu, type DawnBackend } from '@shiftmix/webgpu';
+import { activateWebGpu, HSM_AB_KERNEL, hsmAbTuning, type DawnBackend } from '@shiftmix/webgpu';
 import { benchFusionBlend, benchHsmAb, sweepHsmAbBackward, type OpResult, type Shape } from './cases.js';
 import { copyBandwidth, dispatchOverheadUs } from './measure.js';
+import { runGpuEntry, writeJsonReport } from './entry.js';
 
 const USAGE = `GPU benchmark of the fused HSM kernels on WebGPU (Dawn in Node).
 
@@ -107,17 +106,8 @@ async function main(): Promise<void> {
   }
 
   const report = { date: new Date().toISOString(), node: process.version, adapter: info.report, tuning: { ...hsmAbTuning }, copy, overhead, results, sweep };
-  mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+  writeJsonReport(values.out, report);
   console.log(`wrote ${values.out}`);
 }
 
-main()
-  .then(() => {
-    releaseWebGpu();
-    process.exit(0);
-  })
-  .catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
+runGpuEntry(main);

@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { selectBackend, tf } from '@shiftmix/core';
-import { activateWebGpu, formatProfile, releaseWebGpu, type DawnBackend } from '@shiftmix/webgpu';
+import { activateWebGpu, formatProfile, type DawnBackend } from '@shiftmix/webgpu';
 import { LM_CHAR_MODELS, PYTORCH_H100_MS_PER_STEP, TrainStepRunner, profileTrainStep, timeTrainSteps, type TrainStepOptions } from './train-step-core.js';
+import { runGpuEntry, writeJsonReport } from './entry.js';
 
 const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Node), as core's trainer runs them.
 
@@ -98,20 +98,11 @@ async function main(): Promise<void> {
     results.push(result);
     // Written after every model, so a run cut short keeps what it measured.
     if (values.json) {
-      mkdirSync(dirname(values.json), { recursive: true });
-      writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, backend: adapter, batch, ctx, dropout, warmup, results }, null, 2)}\n`);
+      writeJsonReport(values.json, { date: new Date().toISOString(), node: process.version, backend: adapter, batch, ctx, dropout, warmup, results });
     }
   }
 
   if (values.json) console.log(`wrote ${values.json}`);
 }
 
-main()
-  .then(() => {
-    releaseWebGpu();
-    process.exit(0);
-  })
-  .catch((error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  });
+runGpuEntry(main);
