@@ -13,6 +13,7 @@ describe('adapter description', () => {
     expect(describeAdapter(fakeAdapter({ vendor: 'nvidia', device: 'NVIDIA H100 80GB HBM3' }), 'vulkan', 'core').software).toBe(false);
     expect(describeAdapter(fakeAdapter({ vendor: 'x', device: 'y', isFallbackAdapter: true }), 'vulkan', 'core').software).toBe(true);
     expect(describeAdapter(fakeAdapter({}), 'vulkan', 'core').name).toBe('unknown adapter');
+    expect(describeAdapter(fakeAdapter({ device: 'null-backend' }), 'null', 'core').software).toBe(true);
   });
 });
 

@@ -1,8 +1,12 @@
 /// <reference types="@webgpu/types" />
 import { ShiftmixError } from '@shiftmix/core';
 
-/** Dawn backends selectable in Node (the `backend=` option of the webgpu package). */
-export type DawnBackend = 'vulkan' | 'opengles' | 'opengl' | 'metal' | 'd3d12' | 'd3d11';
+/**
+ * Dawn backends selectable in Node (the `backend=` option of the webgpu package).
+ * `null` is Dawn's null device: it runs no GPU work and reads back garbage, so a training
+ * step on it costs exactly the host's share (tfjs ops, encoding, submission).
+ */
+export type DawnBackend = 'vulkan' | 'opengles' | 'opengl' | 'metal' | 'd3d12' | 'd3d11' | 'null';
 
 export interface WebGpuOptions {
   /**
@@ -63,7 +67,9 @@ export function describeAdapter(adapter: GPUAdapter, backend: string, featureLev
   const name = info.device || fields.description || [fields.vendor, fields.architecture].filter(Boolean).join(' ') || 'unknown adapter';
   const text = [name, fields.vendor, fields.architecture, fields.description].join(' ');
   const fallback = info.isFallbackAdapter === true;
-  return { name, ...fields, backend, featureLevel, features: [...adapter.features].sort(), software: fallback || SOFTWARE.test(text) };
+  // The null device does no work at all; reports must not pass it off as hardware.
+  const software = fallback || backend === 'null' || SOFTWARE.test(text);
+  return { name, ...fields, backend, featureLevel, features: [...adapter.features].sort(), software };
 }
 
 function nodeCandidates(options: WebGpuOptions): Candidate[] {

@@ -8,12 +8,15 @@ import { runGpuEntry, writeJsonReport } from './entry.js';
 const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Node), as core's trainer runs them.
 
   node apps/bench/dist/gpu/train-step.js [--models gpt,hsm-ab,hybrid,hsm-ab-last-attn] [--steps 20]
-      [--warmup 5] [--batch 64] [--ctx 256] [--dropout 0.2] [--data benchmarks/data/tinyshakespeare.txt]
-      [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles] [--json file]
+      [--warmup 5] [--batch 64] [--ctx 256] [--dim 384] [--heads 6] [--dropout 0.2]
+      [--data benchmarks/data/tinyshakespeare.txt]
+      [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles|null] [--json file]
 
 Standard lm-char recipe (6 layers, 6 heads, D 384, dropout 0.2, AdamW (0.9, 0.99), wd 0.1,
 clip 1.0) on real Tiny Shakespeare batches. Median ms per step (loss readback to loss
 readback), tokens/s, and the ratio to PyTorch fp32 eager on one H100 where known.
+--dawn null runs on Dawn's null device (no GPU work, losses meaningless): ms/step is then the
+host's cost alone, kernel launches and tfjs bookkeeping, measurable on any machine.
 --profile adds profileStep's top kernels of one step per model.`;
 
 const { values } = parseArgs({
@@ -23,6 +26,8 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     batch: { type: 'string', default: '64' },
     ctx: { type: 'string', default: '256' },
+    dim: { type: 'string', default: '384' },
+    heads: { type: 'string', default: '6' },
     dropout: { type: 'string', default: '0.2' },
     data: { type: 'string', default: 'benchmarks/data/tinyshakespeare.txt' },
     profile: { type: 'boolean', default: false },
@@ -62,6 +67,9 @@ async function main(): Promise<void> {
   const warmup = positive('warmup', values.warmup, 0);
   const batch = positive('batch', values.batch);
   const ctx = positive('ctx', values.ctx);
+  const dim = positive('dim', values.dim);
+  const heads = positive('heads', values.heads);
+  if (dim % heads !== 0) throw new Error(`--dim ${dim} is not a multiple of --heads ${heads}`);
   const top = positive('top', values.top);
   const dropout = Number(values.dropout);
   if (!(dropout >= 0 && dropout < 1)) throw new Error(`--dropout ${values.dropout} is outside [0, 1)`);
@@ -69,12 +77,12 @@ async function main(): Promise<void> {
   for (const name of names) if (!LM_CHAR_MODELS[name]) throw new Error(`unknown model "${name}"; choose from ${Object.keys(LM_CHAR_MODELS).join(', ')}`);
   const text = readFileSync(values.data, 'utf8');
   const adapter = await startBackend();
-  const standard = batch === 64 && ctx === 256 && dropout === 0.2;
-  console.log(`backend: ${adapter}\nbatch ${batch}, context ${ctx}, dropout ${dropout}, ${batch * ctx} tokens/step, ${warmup} warm-up + ${steps} timed steps${standard ? '' : ' (not the standard shape: no PyTorch ratio)'}`);
+  const standard = batch === 64 && ctx === 256 && dim === 384 && heads === 6 && dropout === 0.2;
+  console.log(`backend: ${adapter}\nbatch ${batch}, context ${ctx}, D ${dim}, ${heads} heads, dropout ${dropout}, ${batch * ctx} tokens/step, ${warmup} warm-up + ${steps} timed steps${standard ? '' : ' (not the standard shape: no PyTorch ratio)'}`);
 
   const results: Record<string, unknown>[] = [];
   for (const name of names) {
-    const options: TrainStepOptions = { layers: LM_CHAR_MODELS[name], text, batch, contextLength: ctx, dropout };
+    const options: TrainStepOptions = { layers: LM_CHAR_MODELS[name], text, batch, contextLength: ctx, dim, heads, dropout };
     const runner = new TrainStepRunner(options);
     const params = runner.model.paramCount();
     const memoryBefore = tf.memory().numBytes;
@@ -98,7 +106,7 @@ async function main(): Promise<void> {
     results.push(result);
     // Written after every model, so a run cut short keeps what it measured.
     if (values.json) {
-      writeJsonReport(values.json, { date: new Date().toISOString(), node: process.version, backend: adapter, batch, ctx, dropout, warmup, results });
+      writeJsonReport(values.json, { date: new Date().toISOString(), node: process.version, backend: adapter, batch, ctx, dim, heads, dropout, warmup, results });
     }
   }
 
