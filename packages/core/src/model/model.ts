@@ -1,7 +1,8 @@
 import type { MixerContext, MixerState } from '../contract.js';
 import { ShiftmixError } from '../errors.js';
 import { createWeightInit } from '../init.js';
-import { embed, layerNorm, sumAll } from '../layers.js';
+import { embed, layerNorm } from '../layers.js';
+import { crossEntropy } from '../loss.js';
 import { getMixer } from '../registry.js';
 import { Rng } from '../rng.js';
 import { computeShiftSchedule } from '../schedule.js';
@@ -147,7 +148,8 @@ export class ShiftmixModel {
 
   /**
    * Mean cross-entropy in nats of `targets` under the logits of `tokens`, both int32
-   * [B, T]. Targets below 0 are ignored (e.g. unqueried positions); the mean is over the rest.
+   * [B, T]. Targets below 0 are ignored (e.g. unqueried positions); the mean is over the rest
+   * (see crossEntropy, which also says what a target >= V does).
    */
   loss(tokens: Tensor2D, targets: Tensor2D, opts: { training: boolean }): tf.Scalar {
     if (!targets || targets.dtype !== 'int32' || targets.shape.join() !== tokens.shape.join()) {
@@ -158,15 +160,8 @@ export class ShiftmixModel {
       );
     }
     return tf.tidy(() => {
-      const vocab = this.config.vocabSize;
-      const logp = tf.logSoftmax(this.forward(tokens, opts).reshape([-1, vocab])); // [N, V], N = B*T
-      const flat = targets.reshape([-1]) as Tensor1D; // [N]
-      const valid = tf.greaterEqual(flat, 0);
-      // Picks logp[n, y_n] from the flat [N * V] view: no [N, V] one-hot for large vocabularies.
-      const index = tf.add(tf.range(0, flat.size * vocab, vocab, 'int32'), tf.where(valid, flat, tf.zerosLike(flat)));
-      const mask = tf.cast(valid, 'float32');
-      const picked = sumAll(tf.mul(tf.gather(logp.reshape([-1]), index), mask));
-      return tf.div(tf.neg(picked), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+      const logits = this.forward(tokens, opts).reshape([-1, this.config.vocabSize]) as Tensor2D; // [N, V], N = B*T
+      return crossEntropy(logits, targets.reshape([-1]) as Tensor1D);
     });
   }
 
