@@ -123,6 +123,16 @@ describe('train input errors', () => {
     expectOneLineError(await train(['--layers', 'softmax-attention', '--mixer-option', 'softmax-attention.window=-3']), 1, /window/);
   });
 
+  it('takes options for single layers in --layers and stores the pattern with the run', async () => {
+    const layers = 'softmax-attention(window=2),softmax-attention';
+    const result = await runCli(['train', '--data', 'data.txt', '--steps', '1', ...TINY, '--layers', layers, '--out', 'local', '--mixer-option', 'softmax-attention.window=4'], cwd);
+    expect(result.code, result.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(path.join(cwd, 'local', 'last', 'config.json'), 'utf8')) as { model: { layers: string; mixers: unknown } };
+    expect(config.model).toMatchObject({ layers, mixers: { 'softmax-attention': { window: 4 } } });
+    expectOneLineError(await train(['--layers', 'softmax-attention(window=2']), 1, /never closed/);
+    expectOneLineError(await train(['--layers', 'softmax-attention(windw=2)']), 1, /unknown option "windw" \(block 1 of the layer pattern/);
+  });
+
   it('says when the context is longer than the data', async () => {
     const result = await runCli(['train', '--data', 'short.txt', '--layers', 'hsm-ab', '--out', 'r', ...TINY], cwd);
     expectOneLineError(result, 1, /--ctx 16 is longer than the data/);

@@ -89,8 +89,10 @@ export {
   attentionBlockParamCount,
   ffnParamCount,
   matchedFfnWidth,
+  parseLayerParts,
   parseLayerPattern,
   resolveModelConfig,
+  type LayerPart,
   type ModelConfig,
   type PositionalKind,
 } from './model/config.js';
@@ -102,11 +104,12 @@ export { TextDataset, type Batch, type BatchArrays, type Split, type TextDataset
 export { decodeTextBytes, loadTextFile } from './data/load.js';
 export { generate, type GenerateOptions, type TextTokenizer } from './generate/generate.js';
 export { checkSamplingOptions, sampleToken, type SamplingOptions } from './generate/sample.js';
-export { AdamW, ADAMW_DEFAULTS, type AdamWOptions, type AdamWState } from './train/adamw.js';
+export { AdamW, ADAMW_DEFAULTS, ADAMW_KERNEL, type AdamWOptions, type AdamWState, type ClipAndApplyResult } from './train/adamw.js';
 export { learningRate, validateSchedule, type LrSchedule } from './train/schedule.js';
 export { clipByGlobalNorm, clipScale, globalNorm } from './train/clip.js';
 export { DEFAULT_RECIPE, resolveRecipe, type TrainRecipe } from './train/recipe.js';
 export { runTraining, train, type TrainOptions, type TrainStart } from './train/trainer.js';
+export { TrainStepper } from './train/stepper.js';
 export { resume, type ResumeOptions } from './train/resume.js';
 export { MetricsLog, parseMetrics } from './train/metrics.js';
 export {

@@ -63,6 +63,9 @@ describe('validateSuite', () => {
     expect(errorOf(() => validateSuite(suite({}, { metrics: ['perplexity'] }))).message).toMatch(/unknown metric "perplexity" for task lm-char/);
     const scaling = { task: 'scaling', models: { s: { layers: 'hsm-ab*2' } }, presets: { quick: {} } };
     expect(errorOf(() => validateSuite(suite({}, scaling))).message).toMatch(/scaling times one mixer layer/);
+    const windowed = { ...scaling, models: { s: { layers: 'softmax-attention(window=64)' } } };
+    expect(validateSuite(suite({}, windowed)).benchmarks[0].models.s.layers).toBe('softmax-attention(window=64)');
+    expect(errorOf(() => validateSuite(suite({}, { ...scaling, models: { s: { layers: 'hsm-ab(x=1)*2' } } }))).message).toMatch(/scaling times one mixer layer/);
     expect(errorOf(() => validateSuite(suite({}, { task: 'decode', data: 'x.txt', presets: { quick: {} } }))).message).toMatch(/task decode takes no data file/);
   });
 

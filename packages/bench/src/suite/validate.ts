@@ -1,4 +1,4 @@
-import { ShiftmixError } from '@shiftmix/core';
+import { parseLayerParts, ShiftmixError, type LayerPart } from '@shiftmix/core';
 import { RECIPE_DEFAULTS, RECIPE_FIELDS, TASK_METRICS, type FieldKind } from './recipes.js';
 import { TASK_NAMES, type AnyRecipe, type Benchmark, type ModelDefinition, type Suite, type TaskName } from './types.js';
 
@@ -88,6 +88,16 @@ function checkRecipe(c: Checker, task: TaskName, raw: unknown, where: string): P
   return o as Partial<AnyRecipe>;
 }
 
+/** The one block of a single-layer pattern ("hsm-ab", "softmax-attention(window=64)"), else undefined. */
+export function singleLayer(layers: string): LayerPart | undefined {
+  try {
+    const parts = parseLayerParts(layers, { checkRegistry: false });
+    return parts.length === 1 ? parts[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function checkModel(c: Checker, raw: unknown, where: string): ModelDefinition {
   const o = c.object(raw, where);
   c.fields(o, MODEL_FIELDS, where);
@@ -125,8 +135,8 @@ function checkBenchmark(c: Checker, raw: unknown, where: string): Benchmark {
   for (const [key, def] of Object.entries(models)) {
     c.name(key, `${at}.models`);
     checkedModels[key] = checkModel(c, def, `${at}.models.${key}`);
-    if (task === 'scaling' && !/^[a-z][a-z0-9-]*$/.test(checkedModels[key].layers.trim())) {
-      c.fail(`${at}.models.${key}.layers`, `scaling times one mixer layer, got the pattern "${checkedModels[key].layers}"`, 'Give a single mixer name, e.g. "hsm-ab"');
+    if (task === 'scaling' && singleLayer(checkedModels[key].layers) === undefined) {
+      c.fail(`${at}.models.${key}.layers`, `scaling times one mixer layer, got the pattern "${checkedModels[key].layers}"`, 'Give a single mixer name, e.g. "hsm-ab" or "softmax-attention(window=64)"');
     }
   }
   const presets = c.object(o.presets, `${at}.presets`);

@@ -1,5 +1,6 @@
 import { Rng, computeShiftSchedule, createWeightInit, getMixer, tf, type Mixer, type MixerContext, type Tensor, type Variable } from '@shiftmix/core';
 import type { Benchmark, ScalingRecipe } from '../suite/types.js';
+import { singleLayer } from '../suite/validate.js';
 import type { RunOutcome, RunPlan, Task, TaskContext } from './types.js';
 
 const now = () => performance.now();
@@ -98,8 +99,10 @@ export const scalingTask: Task = {
 
   async run(plan: RunPlan, ctx: TaskContext): Promise<RunOutcome> {
     const r = plan.recipe as ScalingRecipe;
-    const name = plan.definition.layers.trim();
-    const options = plan.definition.mixers?.[name] ?? {};
+    // The suite check made sure the pattern is one block; its own options override the per-name ones.
+    const part = singleLayer(plan.definition.layers)!;
+    const name = part.name;
+    const options = { ...plan.definition.mixers?.[name], ...part.options };
     const lengths = scalingLengths(r);
     const rows: Record<string, number>[] = [];
     const notes: string[] = [];

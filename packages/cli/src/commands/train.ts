@@ -14,8 +14,10 @@ export const trainCommand = defineCommand({
   usage: 'train --data FILE --layers SPEC --out DIR [flags]',
   details: [
     'SPEC is a layer pattern: mixer names separated by commas, NAME*COUNT to repeat,',
-    'e.g. "hsm-ab*4", "hsm-ab*2,softmax-attention,hsm-ab". DIR receives last/ (resumable),',
-    'best/ (lowest validation loss), metrics.jsonl and run.json. Progress goes to stderr.',
+    'e.g. "hsm-ab*4", "hsm-ab*2,softmax-attention,hsm-ab"; NAME(KEY=VALUE, ...) gives those',
+    'layers their own options, e.g. "softmax-attention(window=2),softmax-attention".',
+    'DIR receives last/ (resumable), best/ (lowest validation loss), metrics.jsonl and',
+    'run.json. Progress goes to stderr.',
   ].join('\n'),
   flags: {
     data: { type: 'string', required: true, placeholder: 'FILE', description: 'UTF-8 text to train on (the last 10% is held out)' },

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
 import { CharTokenizer } from '../data/tokenizer.js';
 import { ShiftmixModel } from '../model/model.js';
-import { toyShift } from '../model/toy-mixers.test-util.js';
+import { toyMean, toyShift } from '../model/toy-mixers.test-util.js';
 import { registerMixer, unregisterMixer } from '../registry.js';
 import { tf } from '../tf.js';
 import { AdamW } from '../train/adamw.js';
@@ -38,10 +38,12 @@ describe('checkpoints', () => {
   beforeAll(async () => {
     await selectBackend('cpu');
     registerMixer(toyShift);
+    registerMixer(toyMean);
     root = await mkdtemp(join(tmpdir(), 'shiftmix-ckpt-'));
   });
   afterAll(async () => {
     unregisterMixer('toy-shift');
+    unregisterMixer('toy-mean');
     await rm(root, { recursive: true, force: true });
   });
 
@@ -62,6 +64,21 @@ describe('checkpoints', () => {
     loaded.model.dispose();
     model.dispose();
     optimizer.dispose();
+  });
+
+  it('keeps the options a layer pattern gives single blocks', async () => {
+    const dir = join(root, 'per-layer');
+    const model = ShiftmixModel.create({ ...modelConfig, layers: 'toy-mean(scale=3),toy-shift,toy-mean', mixers: { 'toy-mean': { scale: 0.5 } } });
+    await saveCheckpoint(dir, { model, tokenizer: CharTokenizer.fromText('abcdefg'), recipe: DEFAULT_RECIPE, state });
+    const loaded = await loadCheckpoint(dir);
+    expect(loaded.model.config).toEqual(model.config);
+    expect(loaded.model.blocks.map((b) => b.mixerConfig)).toEqual([{ scale: 3 }, {}, { scale: 0.5 }]);
+    const input = tf.tensor2d([[1, 2, 3, 4, 5, 6]], undefined, 'int32');
+    const [a, b] = [model, loaded.model].map((m) => m.forward(input, { training: false }));
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    tf.dispose([input, a, b]);
+    loaded.model.dispose();
+    model.dispose();
   });
 
   it('refuses truncated, corrupt, missing, mismatched and wrong-version checkpoints, naming the problem', async () => {

@@ -1,6 +1,8 @@
 import { ShiftmixError } from '../errors.js';
-import { getMixer } from '../registry.js';
 import type { ShiftSchedule } from '../schedule.js';
+import { parseLayerPattern } from './pattern.js';
+
+export { parseLayerParts, parseLayerPattern, type LayerPart } from './pattern.js';
 
 export type PositionalKind = 'auto' | 'learned' | 'none';
 
@@ -12,9 +14,12 @@ export interface ModelConfig {
   heads: number;
   /** T_max: the training context; learned positions and attention caches stop there. */
   contextLength: number;
-  /** Mixer per block, e.g. "hsm-ab*4,softmax-attention,hsm-ab". */
+  /**
+   * Mixer per block, e.g. "hsm-ab*4,softmax-attention,hsm-ab". Options in parentheses
+   * apply to that part's blocks alone: "softmax-attention(window=2),softmax-attention".
+   */
   layers: string;
-  /** Options per mixer name, e.g. {"softmax-attention": {window: 64}}. */
+  /** Options per mixer name, e.g. {"softmax-attention": {window: 64}}; a part's own options override them. */
   mixers: Record<string, Record<string, unknown>>;
   /** FFN hidden width: "match" gives each block the parameters of an attention block with h = 4D. */
   ffn: 'match' | number;
@@ -40,48 +45,6 @@ export const DEFAULT_MODEL_CONFIG: Omit<ModelConfig, 'vocabSize'> = {
 };
 
 const CONFIG_KEYS = ['vocabSize', ...Object.keys(DEFAULT_MODEL_CONFIG)];
-const PART = /^([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?:\s*\*\s*(\S+))?$/;
-
-/**
- * Expands a layer pattern into one mixer name per block: "a*2,b" -> ["a", "a", "b"].
- * With `checkRegistry` (the default) every name must be a registered mixer.
- */
-export function parseLayerPattern(pattern: string, options: { checkRegistry?: boolean } = {}): string[] {
-  if (typeof pattern !== 'string' || pattern.trim() === '') {
-    throw new ShiftmixError('the layer pattern is empty', 'Give mixers separated by commas, e.g. "hsm-ab*4,softmax-attention,hsm-ab"', 'E_PATTERN');
-  }
-  const names: string[] = [];
-  pattern.split(',').forEach((raw, index) => {
-    const part = raw.trim();
-    if (part === '') {
-      throw new ShiftmixError(
-        `part ${index + 1} of the layer pattern "${pattern}" is empty`,
-        'Remove the extra comma; parts look like "hsm-ab" or "hsm-ab*4"',
-        'E_PATTERN',
-      );
-    }
-    const match = PART.exec(part);
-    if (!match) {
-      throw new ShiftmixError(
-        `"${part}" in the layer pattern is not a mixer name with an optional count`,
-        'Write parts as NAME or NAME*COUNT with a kebab-case name, e.g. "hsm-ab*4"',
-        'E_PATTERN',
-      );
-    }
-    const [, name, countText] = match;
-    const count = countText === undefined ? 1 : Number(countText);
-    if (!Number.isInteger(count) || count < 1 || !/^\d+$/.test(countText ?? '1')) {
-      throw new ShiftmixError(
-        `the count "${countText}" in "${part}" is not a whole number >= 1`,
-        `Repeat a mixer with NAME*COUNT, e.g. "${name}*4"`,
-        'E_PATTERN',
-      );
-    }
-    if (options.checkRegistry !== false) getMixer(name);
-    for (let i = 0; i < count; i++) names.push(name);
-  });
-  return names;
-}
 
 /** Number of parameters of Linear(D, h) + Linear(h, D), with biases. */
 export function ffnParamCount(dim: number, hidden: number): number {

@@ -1,5 +1,5 @@
-import type { MixerContext, MixerState } from '../contract.js';
-import { ShiftmixError } from '../errors.js';
+import type { AnyMixerSpec, MixerContext, MixerState } from '../contract.js';
+import { isShiftmixError, ShiftmixError } from '../errors.js';
 import { createWeightInit } from '../init.js';
 import { embed, layerNorm } from '../layers.js';
 import { crossEntropy } from '../loss.js';
@@ -9,11 +9,24 @@ import { computeShiftSchedule } from '../schedule.js';
 import { tf, type Tensor, type Tensor1D, type Tensor2D, type Tensor3D, type Variable } from '../tf.js';
 import { blockForward, blockStep, blockWeights, createBlock, createLayerNorm, disposeBlock, type ModelBlock } from './block.js';
 import { variableFrom } from '../layers.js';
-import { matchedFfnWidth, parseLayerPattern, resolveModelConfig, type ModelConfig } from './config.js';
+import { matchedFfnWidth, parseLayerParts, resolveModelConfig, type ModelConfig } from './config.js';
 import { checkTokens, disposeModelState, type ModelState } from './state.js';
 
 // Offsets the dropout stream from the init stream so the two never draw the same seeds.
 const DROPOUT_STREAM = 0x6a09e667;
+
+/**
+ * Validates one block's options (the per-name options with the pattern's own on top).
+ * Errors name the block, since two blocks of one mixer may have different options.
+ */
+function validateLayer(spec: AnyMixerSpec, options: Record<string, unknown>, ctx: MixerContext, layers: string): Record<string, unknown> {
+  try {
+    return spec.validate(options, ctx) as Record<string, unknown>;
+  } catch (error) {
+    if (!isShiftmixError(error)) throw error;
+    throw new ShiftmixError(`${error.problem} (block ${ctx.layerIndex + 1} of the layer pattern "${layers}")`, error.fix, error.code);
+  }
+}
 
 /**
  * A pre-norm Transformer stack (SPEC section 2): token embedding (plus learned positions
@@ -64,9 +77,9 @@ export class ShiftmixModel {
   /** Builds a model with fresh weights; every mixer named in the pattern must be registered. */
   static create(input: Partial<ModelConfig> & { vocabSize: number }): ShiftmixModel {
     const config = resolveModelConfig(input);
-    const names = parseLayerPattern(config.layers);
-    const specs = names.map((name) => getMixer(name));
-    const numLayers = names.length;
+    const parts = parseLayerParts(config.layers);
+    const specs = parts.map((part) => getMixer(part.name));
+    const numLayers = parts.length;
     const numShift = specs.filter((s) => s.shiftBased).length;
     const { shifts, warnings } = computeShiftSchedule(config.schedule, numShift, config.contextLength, config.dim);
     const positional = config.positional === 'auto' ? (specs.every((s) => s.shiftBased) ? 'none' : 'learned') : config.positional;
@@ -92,7 +105,7 @@ export class ShiftmixModel {
           init,
           rng,
         };
-        const mixerConfig = spec.validate(config.mixers[spec.name] ?? {}, ctx) as Record<string, unknown>;
+        const mixerConfig = validateLayer(spec, { ...config.mixers[spec.name], ...parts[i].options }, ctx, config.layers);
         const ffnWidth = config.ffn === 'match' ? matchedFfnWidth(config.dim, spec.paramCount(ctx, mixerConfig)) : config.ffn;
         const block = createBlock(i, spec.name, spec, mixerConfig, ctx, ffnWidth);
         blocks.push(block);

@@ -62,6 +62,34 @@ describe('the stack with the shipped mixers', () => {
     model.dispose();
   });
 
+  it('gives one block its own options from the pattern, over the per-name options', () => {
+    const config = { vocabSize: 10, dim: 16, heads: 2, contextLength: 16, seed: 4 };
+    const model = ShiftmixModel.create({
+      ...config,
+      layers: 'softmax-attention(window=2),softmax-attention',
+      mixers: { 'softmax-attention': { rope: true, window: 8 } },
+    });
+    expect(model.blocks.map((b) => b.mixerConfig)).toEqual([
+      { window: 2, rope: true, ropeBase: 10000, attentionDropout: 0 },
+      { window: 8, rope: true, ropeBase: 10000, attentionDropout: 0 },
+    ]);
+    expect(maxDecodeDiff(model, tokens)).toBeLessThanOrEqual(1e-4);
+    model.dispose();
+    // The window reaches the mixer: with window 2, token 0 is seen at positions 0 and 1 only.
+    const reach = (layers: string): number[] => {
+      const m = ShiftmixModel.create({ ...config, layers });
+      const changed = tokens[0].map((t, i) => (i === 0 ? (t + 1) % 10 : t));
+      const [a, b] = tf.tidy(() => [tokens[0], changed].map((row) => m.forward(tf.tensor2d([row], undefined, 'int32'), { training: false }).arraySync()[0]));
+      m.dispose();
+      return a.flatMap((row, t) => (row.some((v, i) => Math.abs(v - b[t][i]) > 1e-6) ? [t] : []));
+    };
+    expect(reach('softmax-attention(window=2)')).toEqual([0, 1]);
+    expect(reach('softmax-attention')).toEqual(tokens[0].map((_, t) => t));
+    expect(() => ShiftmixModel.create({ ...config, layers: 'softmax-attention,softmax-attention(windw=2)' })).toThrow(
+      /unknown option "windw" \(block 2 of the layer pattern "softmax-attention,softmax-attention\(windw=2\)"\).*Known options: window/,
+    );
+  });
+
   it('runs a hybrid with attention, learned positions and mixer options', async () => {
     const model = ShiftmixModel.create({
       vocabSize: 10,
