@@ -1,18 +1,4 @@
-import {
-  AdamW,
-  CharTokenizer,
-  Rng,
-  ShiftmixModel,
-  TextDataset,
-  clipScale,
-  globalNorm,
-  hasMixer,
-  learningRate,
-  resolveRecipe,
-  tf,
-  type Tensor,
-  type TrainRecipe,
-} from '@shiftmix/core';
+import { CharTokenizer, Rng, ShiftmixModel, TextDataset, TrainStepper, hasMixer, resolveRecipe, tf, type TrainRecipe } from '@shiftmix/core';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
 import { register as registerSoftmaxAttention } from '@shiftmix/mixer-softmax-attention';
 import { profileStep, syncWebGpu, type StepProfile } from '@shiftmix/webgpu';
@@ -48,20 +34,14 @@ export function registerLmCharMixers(): void {
   if (!hasMixer('softmax-attention')) registerSoftmaxAttention();
 }
 
-/**
- * One model, optimizer and data stream, stepped exactly as core's trainer steps them:
- * sample a batch, tf.variableGrads of the loss, read back the loss and the global norm
- * together, AdamW with the scheduled learning rate and the clip scale folded in.
- */
+/** One model, optimizer and data stream, stepped by core's TrainStepper as the trainer steps them. */
 export class TrainStepRunner {
   readonly model: ShiftmixModel;
   readonly recipe: TrainRecipe;
   readonly tokensPerStep: number;
   private readonly data: TextDataset;
   private readonly dataRng: Rng;
-  private readonly optimizer: AdamW;
-  private readonly variables: tf.Variable[];
-  private readonly names: Map<string, string>;
+  private readonly stepper: TrainStepper;
   private stepCount = 0;
 
   constructor(options: TrainStepOptions) {
@@ -78,38 +58,21 @@ export class TrainStepRunner {
       dropout: options.dropout ?? 0.2,
       ffn: 'match',
     });
-    const weights = this.model.weights();
-    this.names = new Map([...weights].map(([name, v]) => [v.name, name]));
-    this.variables = [...weights.values()];
     this.dataRng = new Rng(this.recipe.seed);
-    const r = this.recipe;
-    this.optimizer = new AdamW(weights, { beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weightDecay });
-    this.tokensPerStep = r.batch * this.model.config.contextLength;
+    this.stepper = new TrainStepper(this.model, this.recipe);
+    this.tokensPerStep = this.recipe.batch * this.model.config.contextLength;
   }
 
   /** One optimizer step; resolves once the loss and norm are read back (the update is enqueued). */
   async step(): Promise<{ loss: number; norm: number }> {
     const batch = this.data.sampleBatch('train', this.recipe.batch, this.model.config.contextLength, this.dataRng);
-    let value: tf.Scalar;
-    let grads: Record<string, Tensor | null>;
-    try {
-      ({ value, grads } = tf.variableGrads(() => this.model.loss(batch.x, batch.y, { training: true }), this.variables));
-    } finally {
-      tf.dispose([batch.x, batch.y]);
-    }
-    const gradMap = new Map<string, Tensor>();
-    for (const [key, g] of Object.entries(grads)) if (g) gradMap.set(this.names.get(key)!, g);
-    const packed = tf.tidy(() => tf.stack([value, globalNorm(gradMap.values())]));
-    const [loss, norm] = await packed.data();
-    tf.dispose([packed, value]);
     this.stepCount += 1;
-    this.optimizer.apply(gradMap, learningRate(this.stepCount, this.recipe), clipScale(norm, this.recipe.clip));
-    tf.dispose([...gradMap.values()]);
+    const { loss, norm } = await this.stepper.step(batch, this.stepCount);
     return { loss, norm };
   }
 
   dispose(): void {
-    this.optimizer.dispose();
+    this.stepper.optimizer.dispose();
     this.model.dispose();
   }
 }

@@ -1,5 +1,6 @@
 import { ShiftmixError } from '../errors.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
+import { clipScale, globalNorm } from './clip.js';
 
 export interface AdamWOptions {
   beta1: number;
@@ -17,6 +18,25 @@ export interface AdamWState {
 }
 
 export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+
+/**
+ * tfjs kernel name of a backend's fused clip-and-update (e.g. @shiftmix/webgpu's). Inputs:
+ * `loss` and, for each updated weight i, `p<i>`, `m<i>`, `v<i>` (updated in place) and
+ * `g<i>`; attrs: `count`, `decays` (0/1 per weight), `lr`, `beta1`, `beta2`, `eps`,
+ * `weightDecay`, `step` (after this update), `maxNorm` (0: no clipping). Output: the global
+ * norm of the gradients before clipping, a scalar. The kernel changes nothing when the loss
+ * or that norm is not finite.
+ */
+export const ADAMW_KERNEL = 'ShiftmixAdamW';
+
+/** What one clipped update reports: the loss and norm read back, and whether weights changed. */
+export interface ClipAndApplyResult {
+  loss: number;
+  /** Global norm of the gradients before clipping. */
+  norm: number;
+  /** False when the loss or the norm was not finite: weights, moments and step are unchanged. */
+  applied: boolean;
+}
 
 /**
  * AdamW as PyTorch computes it (decoupled decay, bias correction folded into the step
@@ -88,6 +108,59 @@ export class AdamW {
         v.assign(v1);
       });
     }
+  }
+
+  /**
+   * Global-norm clipping to `maxNorm` (0: off) and one update, then the loss and the norm
+   * read back together. Nothing changes when either is not finite, so a diverged step
+   * leaves the weights as they were. With a backend's ADAMW_KERNEL the norm, the clip and
+   * the update stay on the device and the one readback is the only wait; otherwise the
+   * norm is read first and `apply` runs with its clip scale.
+   */
+  async clipAndApply(grads: Map<string, Tensor>, loss: tf.Scalar, lr: number, maxNorm: number): Promise<ClipAndApplyResult> {
+    if (grads.size > 0 && tf.getKernel(ADAMW_KERNEL, tf.getBackend()) !== undefined) return this.fusedClipAndApply(grads, loss, lr, maxNorm);
+    const packed = tf.tidy(() => tf.stack([loss, globalNorm(grads.values())]));
+    const [lossValue, norm] = await packed.data();
+    packed.dispose();
+    if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) return { loss: lossValue, norm, applied: false };
+    this.apply(grads, lr, clipScale(norm, maxNorm));
+    return { loss: lossValue, norm, applied: true };
+  }
+
+  /**
+   * The fused kernel updates buffers in place, so each weight and moment must own its
+   * buffer: a variable made from a tensor, or assigned one, shares that tensor's data.
+   */
+  private ownBuffers(tensors: Variable[]): void {
+    const backend = tf.engine().backend;
+    for (const x of tensors) {
+      if (backend.refCount(x.dataId) <= 1) continue;
+      const copy = tf.mul(x, 1);
+      x.assign(copy);
+      copy.dispose();
+    }
+  }
+
+  private async fusedClipAndApply(grads: Map<string, Tensor>, loss: tf.Scalar, lr: number, maxNorm: number): Promise<ClipAndApplyResult> {
+    const names = [...grads.keys()];
+    const inputs: Record<string, Tensor> = { loss };
+    names.forEach((name, i) => {
+      const p = this.params.get(name);
+      if (!p) throw new ShiftmixError(`gradient for unknown weight "${name}"`, 'Pass the gradients of the weights the optimizer was created with', 'E_OPTIMIZER');
+      const [m, v] = [this.m.get(name)!, this.v.get(name)!];
+      this.ownBuffers([p, m, v]);
+      Object.assign(inputs, { [`p${i}`]: p, [`m${i}`]: m, [`v${i}`]: v, [`g${i}`]: grads.get(name)! });
+    });
+    const { beta1, beta2, eps, weightDecay } = this.options;
+    const attrs = { count: names.length, decays: names.map((n) => (AdamW.decays(this.params.get(n)!.shape) ? 1 : 0)), lr, beta1, beta2, eps, weightDecay, step: this.t + 1, maxNorm };
+    const norm = tf.engine().runKernel(ADAMW_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Scalar;
+    const packed = tf.tidy(() => tf.stack([loss, norm]));
+    norm.dispose();
+    const [lossValue, normValue] = await packed.data();
+    packed.dispose();
+    const applied = Number.isFinite(lossValue) && Number.isFinite(normValue);
+    if (applied) this.t += 1;
+    return { loss: lossValue, norm: normValue, applied };
   }
 
   /** The live moments (not copies): read them before the next update, do not dispose them. */

@@ -4,12 +4,13 @@ import { saveCheckpoint } from '../checkpoint/save.js';
 import type { TrainState } from '../checkpoint/format.js';
 import { ShiftmixError } from '../errors.js';
 import { Rng } from '../rng.js';
-import { tf, type Tensor } from '../tf.js';
-import { AdamW, type AdamWState } from './adamw.js';
-import { clipScale, globalNorm, nonFiniteError } from './clip.js';
+import { tf } from '../tf.js';
+import type { AdamWState } from './adamw.js';
+import { nonFiniteError } from './clip.js';
 import { MetricsLog } from './metrics.js';
 import { resolveRecipe, type TrainRecipe } from './recipe.js';
 import { learningRate } from './schedule.js';
+import { TrainStepper } from './stepper.js';
 import type { Batch } from '../data/dataset.js';
 import type { ProgressEvent, SerializableTokenizer, TrainableModel, TrainingData, TrainSummary } from './types.js';
 
@@ -64,12 +65,10 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
   if (outDir && !start && !options.overwrite && existsSync(join(outDir, 'last'))) {
     throw new ShiftmixError(`${outDir} already holds a training run`, 'Resume it, choose another output directory, or pass overwrite to replace it', 'E_RUN_EXISTS');
   }
-  const weights = model.weights();
-  const names = new Map([...weights].map(([name, v]) => [v.name, name]));
-  const variables = [...weights.values()];
-  const params = variables.reduce((sum, v) => sum + v.size, 0);
+  const stepper = new TrainStepper(model, r);
+  const optimizer = stepper.optimizer;
+  const params = stepper.paramCount;
   const dataRng = new Rng(r.seed);
-  const optimizer = new AdamW(weights, { beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weightDecay });
   let step = 0;
   let best = Number.POSITIVE_INFINITY;
   let elapsedBefore = 0;
@@ -117,25 +116,10 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
     while (step < r.steps && !signal?.aborted) {
       const t0 = now();
       const batch = data.sampleBatch('train', r.batch, ctx, dataRng);
-      let value: tf.Scalar;
-      let grads: Record<string, Tensor | null>;
-      try {
-        ({ value, grads } = tf.variableGrads(() => model.loss(batch.x, batch.y, { training: true }), variables));
-      } finally {
-        tf.dispose([batch.x, batch.y]);
-      }
-      const gradMap = new Map<string, Tensor>();
-      for (const [key, g] of Object.entries(grads)) if (g) gradMap.set(names.get(key)!, g);
-      const packed = tf.tidy(() => tf.stack([value, globalNorm(gradMap.values())]));
-      const [loss, norm] = await packed.data();
-      tf.dispose([packed, value]);
-      if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-        tf.dispose([...gradMap.values()]);
-        throw nonFiniteError(step + 1, loss, norm, savedLast);
-      }
+      const outcome = await stepper.step(batch, step + 1);
+      const { loss, norm } = outcome;
       const lr = learningRate(step + 1, r);
-      optimizer.apply(gradMap, lr, clipScale(norm, r.clip));
-      tf.dispose([...gradMap.values()]);
+      if (!outcome.applied) throw nonFiniteError(step + 1, loss, norm, savedLast);
       step += 1;
       // A macrotask turn per step lets signal handlers (Ctrl-C) and timers run: on wasm and
       // cpu every await above resolves as a microtask and would starve them.
