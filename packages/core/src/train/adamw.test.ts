@@ -116,4 +116,41 @@ describe('AdamW', () => {
     opt.dispose();
     tf.dispose([...params.values()]);
   });
+
+  it('clipAndApply clips by the global norm, as apply with clipScale does', async () => {
+    const make = () => new Map<string, Variable>([['w', tf.variable(tf.tensor2d([0.5, -1, 2, 0.25], [2, 2]))], ['b', tf.variable(tf.tensor1d([1, -1]))]]);
+    const [clipped, manual] = [make(), make()];
+    const options = { beta1: 0.9, beta2: 0.99, weightDecay: 0.1 };
+    const [a, b] = [new AdamW(clipped, options), new AdamW(manual, options)];
+    const grads = new Map<string, Tensor>([['w', tf.tensor2d([3, 0, -4, 0], [2, 2])], ['b', tf.tensor1d([0, 12])]]);
+    const loss = tf.scalar(2.5);
+    const result = await a.clipAndApply(grads, loss, 1e-2, 1.0);
+    // sqrt(9 + 16 + 144) = 13, so the gradients shrink by 1 / (13 + 1e-6).
+    expect(result).toEqual({ loss: 2.5, norm: 13, applied: true });
+    b.apply(grads, 1e-2, 1 / (13 + 1e-6));
+    for (const name of ['w', 'b']) {
+      Array.from(clipped.get(name)!.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(manual.get(name)!.dataSync()[i], 7));
+    }
+    expect(a.step).toBe(1);
+    tf.dispose([loss, ...grads.values(), ...clipped.values(), ...manual.values()]);
+    a.dispose();
+    b.dispose();
+  });
+
+  for (const [what, loss, g] of [['a NaN gradient', 2, Number.NaN], ['an infinite loss', Number.POSITIVE_INFINITY, 1]] as const) {
+    it(`clipAndApply changes nothing after ${what}`, async () => {
+      const params = new Map<string, Variable>([['w', tf.variable(tf.tensor2d([1, 2, 3, 4], [2, 2]))]]);
+      const opt = new AdamW(params, { weightDecay: 0.1 });
+      const grads = new Map<string, Tensor>([['w', tf.tensor2d([0.1, g, 0.3, 0.4], [2, 2])]]);
+      const lossTensor = tf.scalar(loss);
+      const result = await opt.clipAndApply(grads, lossTensor, 1e-2, 1.0);
+      expect(result.applied).toBe(false);
+      expect(result.loss).toBe(loss);
+      expect(Array.from(params.get('w')!.dataSync())).toEqual([1, 2, 3, 4]);
+      expect(Array.from(opt.getState().m.get('w')!.dataSync())).toEqual([0, 0, 0, 0]);
+      expect(opt.step).toBe(0);
+      tf.dispose([lossTensor, ...grads.values(), ...params.values()]);
+      opt.dispose();
+    });
+  }
 });
