@@ -1,4 +1,5 @@
 import { tf, type Tensor } from '@shiftmix/core';
+import { ADAMW_KERNEL, adamwKernel } from './adamw.js';
 import { DROPOUT_KERNEL, dropoutForward, dropoutGradConfig } from './dropout.js';
 import { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL, fusionBlendBackward, fusionBlendForward } from './fusion-blend.js';
 import { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL, hsmAbBackward, hsmAbForward } from './hsm-ab.js';
@@ -11,6 +12,7 @@ const kernels: tf.KernelConfig[] = [
   { kernelName: FUSION_BLEND_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: fusionBlendForward as unknown as tf.KernelFunc },
   { kernelName: FUSION_BLEND_GRAD_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: fusionBlendBackward as unknown as tf.KernelFunc },
   { kernelName: DROPOUT_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: dropoutForward as unknown as tf.KernelFunc },
+  { kernelName: ADAMW_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: adamwKernel as unknown as tf.KernelFunc },
 ];
 
 // The backward kernels return every input gradient at once. backpropagate calls each

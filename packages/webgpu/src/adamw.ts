@@ -1,0 +1,233 @@
+import { ADAMW_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+
+export { ADAMW_KERNEL };
+
+const WORKGROUP = 256;
+/** Elements one sum-of-squares workgroup covers per grid stride; sets how many partials a weight gets. */
+const ELEMENTS_PER_PARTIAL = 16 * 1024;
+const MAX_PARTIALS_PER_WEIGHT = 64;
+
+/** A float uniform as the i32 bits runtime.ts's uniforms carry. */
+function f32Bits(value: number): number {
+  return new Int32Array(new Float32Array([value]).buffer)[0];
+}
+
+// WGSL has no isinf/isnan, and a fast-math compiler may fold x != x away: test the exponent bits.
+const IS_FINITE = `fn isFinite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }`;
+
+/** Per workgroup: the sum of g^2 over a grid-strided share of one gradient, into partials[base + workgroup]. */
+export class SumSquaresProgram implements ShiftmixProgram {
+  outputNames = ['partials'];
+  variableNames = ['g'];
+  components = [1, 1];
+  uniformNames = ['count', 'base'];
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  dispatch: [number, number, number];
+  shaderKey = 'adamwSumSquares';
+
+  constructor(partials: number) {
+    this.dispatch = [partials, 1, 1];
+  }
+
+  getUserCode(): string {
+    return `var<workgroup> sums: array<f32, ${WORKGROUP}>;
+fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  var acc = 0.0;
+  var i = wid.x * ${WORKGROUP} + lid.x;
+  let stride = nwg.x * ${WORKGROUP};
+  loop {
+    if (i >= uniforms.count) { break; }
+    let x = g[i];
+    acc = acc + x * x;
+    i = i + stride;
+  }
+  sums[lid.x] = acc;
+  workgroupBarrier();
+  var width = ${WORKGROUP / 2};
+  loop {
+    if (width == 0) { break; }
+    if (lid.x < width) { sums[lid.x] = sums[lid.x] + sums[lid.x + width]; }
+    workgroupBarrier();
+    width = width / 2;
+  }
+  if (lid.x == 0) { partials[uniforms.base + wid.x] = sums[0]; }
+}`;
+  }
+}
+
+/**
+ * One workgroup: norm = sqrt(sum of the partials); stats = (clip scale, 1 when the loss
+ * and the norm are finite else 0). The update kernels read stats instead of the host.
+ */
+export class ClipStatsProgram implements ShiftmixProgram {
+  outputNames = ['norm', 'stats'];
+  variableNames = ['partials', 'loss'];
+  components = [1, 1, 1, 1];
+  uniformNames = ['slots', 'maxNorm'];
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  dispatch: [number, number, number] = [1, 1, 1];
+  shaderKey = 'adamwClipStats';
+
+  getUserCode(): string {
+    return `${IS_FINITE}
+var<workgroup> sums: array<f32, ${WORKGROUP}>;
+fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  var acc = 0.0;
+  var i = lid.x;
+  loop {
+    if (i >= uniforms.slots) { break; }
+    acc = acc + partials[i];
+    i = i + ${WORKGROUP};
+  }
+  sums[lid.x] = acc;
+  workgroupBarrier();
+  var width = ${WORKGROUP / 2};
+  loop {
+    if (width == 0) { break; }
+    if (lid.x < width) { sums[lid.x] = sums[lid.x] + sums[lid.x + width]; }
+    workgroupBarrier();
+    width = width / 2;
+  }
+  if (lid.x == 0) {
+    let total = sqrt(sums[0]);
+    let maxNorm = bitcast<f32>(uniforms.maxNorm);
+    norm[0] = total;
+    // PyTorch's clip_grad_norm_: max_norm / (norm + 1e-6), never above 1.
+    stats[0] = select(1.0, min(1.0, maxNorm / (total + 1e-6)), maxNorm > 0.0);
+    stats[1] = select(0.0, 1.0, isFinite(total) && isFinite(loss[0]));
+  }
+}`;
+  }
+}
+
+/**
+ * AdamW on one weight, in place: p, m and v are read and written, g is scaled by the
+ * clip factor. Nothing is written when stats[1] says the step is not finite.
+ */
+export class AdamWUpdateProgram implements ShiftmixProgram {
+  outputNames = ['p', 'm', 'v'];
+  variableNames = ['g', 'stats'];
+  components: number[];
+  uniformNames = ['count', 'beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'eps', 'decay', 'stepSize', 'sqrtBc2'];
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  dispatch: [number, number, number];
+  shaderKey: string;
+
+  constructor(private readonly width: 1 | 4, count: number) {
+    this.components = [width, width, width, width, 1];
+    this.dispatch = foldedDispatch(Math.ceil(count / WORKGROUP));
+    this.shaderKey = `adamwUpdate_${width}`;
+  }
+
+  getUserCode(): string {
+    const t = this.width === 4 ? 'vec4<f32>' : 'f32';
+    return `fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  let i = (wid.y * nwg.x + wid.x) * ${WORKGROUP} + lid.x;
+  if (i >= uniforms.count || stats[1] == 0.0) { return; }
+  let grad = g[i] * stats[0];
+  // The same products, in the same order, as core's composite AdamW.apply.
+  let m1 = m[i] * bitcast<f32>(uniforms.beta1) + grad * bitcast<f32>(uniforms.oneMinusBeta1);
+  let v1 = v[i] * bitcast<f32>(uniforms.beta2) + (grad * grad) * bitcast<f32>(uniforms.oneMinusBeta2);
+  let denom = sqrt(v1) / bitcast<f32>(uniforms.sqrtBc2) + ${t}(bitcast<f32>(uniforms.eps));
+  p[i] = p[i] * bitcast<f32>(uniforms.decay) - (m1 / denom) * bitcast<f32>(uniforms.stepSize);
+  m[i] = m1;
+  v[i] = v1;
+}`;
+  }
+}
+
+interface TensorData {
+  values?: unknown;
+  refCount: number;
+}
+
+interface InternalBackend {
+  tensorMap: { get(dataId: object): TensorData };
+}
+
+function checkAttrs(attrs: tf.NamedAttrMap, inputs: Record<string, tf.TensorInfo>): number {
+  const count = attrs.count as number;
+  const decays = attrs.decays as number[];
+  const step = attrs.step as number;
+  if (!Number.isInteger(count) || count < 1 || !Array.isArray(decays) || decays.length !== count || !(step >= 1) || !inputs.loss) {
+    throw new ShiftmixError(
+      `${ADAMW_KERNEL} needs attrs.count >= 1, one attrs.decays entry per weight, attrs.step >= 1 and a loss input`,
+      "Run it through core's AdamW.clipAndApply",
+      'E_INPUT',
+    );
+  }
+  for (let i = 0; i < count; i++) {
+    const [p, m, v, g] = ['p', 'm', 'v', 'g'].map((k) => inputs[`${k}${i}`]);
+    const same = p && m && v && g && [m, v, g].every((x) => tf.util.arraysEqual(x.shape, p.shape) && x.dtype === 'float32');
+    if (!same || p.dtype !== 'float32') {
+      throw new ShiftmixError(`${ADAMW_KERNEL}: weight ${i} lacks p, m, v or g of one float32 shape`, "Run it through core's AdamW.clipAndApply", 'E_INPUT');
+    }
+  }
+  return count;
+}
+
+/**
+ * The in-place update writes into the weights' and moments' own buffers. A buffer that
+ * another tensor shares (refCount > 1) would change under that tensor too, so that is
+ * refused before anything runs (core's AdamW gives each its own buffer first).
+ */
+function checkInPlace(be: InternalBackend, infos: tf.TensorInfo[]): void {
+  infos.forEach((info, k) => {
+    const shared = be.tensorMap.get(info.dataId).refCount - 1;
+    if (shared > 0) {
+      const what = ['weight', 'first moment', 'second moment'][k % 3];
+      throw new ShiftmixError(
+        `${ADAMW_KERNEL} would update ${what} ${Math.floor(k / 3)} in place, but ${shared} other tensor(s) share its buffer`,
+        "Run it through core's AdamW.clipAndApply, which gives every weight and moment its own buffer",
+        'E_INPUT',
+      );
+    }
+  });
+}
+
+/** Fused global-norm clip and AdamW for every weight: 2 dispatches per weight and 1 in all. */
+export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const named = inputs as Record<string, tf.TensorInfo>;
+  const a = attrs ?? {};
+  const count = checkAttrs(a, named);
+  const be = backend as WebGPUBackend;
+  const internal = be as unknown as InternalBackend;
+  const updated = Array.from({ length: count }, (_, i) => ['p', 'm', 'v'].map((k) => named[`${k}${i}`])).flat();
+  checkInPlace(internal, updated);
+  const sizes = Array.from({ length: count }, (_, i) => tf.util.sizeFromShape(named[`p${i}`].shape));
+  const partialsPer = sizes.map((n) => Math.min(MAX_PARTIALS_PER_WEIGHT, Math.max(1, Math.ceil(n / ELEMENTS_PER_PARTIAL))));
+  const slots = partialsPer.reduce((s, n) => s + n, 0);
+  const partials = be.makeTensorInfo([slots], 'float32');
+  let base = 0;
+  for (let i = 0; i < count; i++) {
+    if (sizes[i] === 0) {
+      partialsPer[i] = 0;
+      continue;
+    }
+    runProgram(be, new SumSquaresProgram(partialsPer[i]), [named[`g${i}`]], [partials], [sizes[i], base]);
+    base += partialsPer[i];
+  }
+  const norm = be.makeTensorInfo([], 'float32');
+  const stats = be.makeTensorInfo([2], 'float32');
+  runProgram(be, new ClipStatsProgram(), [partials, named.loss], [norm, stats], [base, f32Bits(a.maxNorm as number)]);
+
+  const { lr, beta1, beta2, eps, weightDecay, step } = a as Record<string, number>;
+  const stepSize = lr / (1 - beta1 ** step);
+  const sqrtBc2 = Math.sqrt(1 - beta2 ** step);
+  const decays = a.decays as number[];
+  for (let i = 0; i < count; i++) {
+    if (sizes[i] === 0) continue;
+    const [p, m, v] = updated.slice(3 * i, 3 * i + 3);
+    const width = sizes[i] % 4 === 0 ? 4 : 1;
+    const decay = weightDecay > 0 && decays[i] ? 1 - lr * weightDecay : 1;
+    const uniforms = [sizes[i] / width, ...[beta1, 1 - beta1, beta2, 1 - beta2, eps, decay, stepSize, sqrtBc2].map(f32Bits)];
+    runProgram(be, new AdamWUpdateProgram(width, sizes[i] / width), [named[`g${i}`], stats], [p, m, v], uniforms);
+    // A host copy cached by an earlier read would now be stale.
+    for (const info of [p, m, v]) internal.tensorMap.get(info.dataId).values = null;
+  }
+  be.disposeData(partials.dataId);
+  be.disposeData(stats.dataId);
+  return norm;
+}
