@@ -1,5 +1,5 @@
 import { tf } from '@shiftmix/core';
-import { syncWebGpu, webGpuBackend } from '../backend.js';
+import { syncWebGpu, webGpuBackend, webGpuInfo } from '../backend.js';
 
 export interface KernelTime {
   /** tfjs kernel name (BatchMatMul, ShiftmixAttentionGrad, ...). */
@@ -81,16 +81,22 @@ export async function profileStep(fn: StepFn, options: ProfileOptions = {}): Pro
     byName.set(kernel.name, entry);
   }
   const kernels = [...byName.values()];
-  const gpuMs = kernels.reduce((sum, k) => sum + k.ms, 0);
+  let gpuMs = kernels.reduce((sum, k) => sum + k.ms, 0);
   const backend = tf.getBackend();
-  const gpuTimed = backend === 'webgpu' && Boolean((webGpuBackend() as unknown as { supportTimestampQuery?: boolean } | undefined)?.supportTimestampQuery);
+  // Dawn's null device offers timestamp queries but writes nothing into them.
+  const nullDevice = webGpuInfo()?.report.backend === 'null';
+  const gpuTimed = backend === 'webgpu' && !nullDevice && Boolean((webGpuBackend() as unknown as { supportTimestampQuery?: boolean } | undefined)?.supportTimestampQuery);
   // CPU backends run each kernel synchronously, so tfjs's per-kernel wall time is its cost.
   const cpuTimed = backend === 'wasm' || backend === 'cpu';
   const timed = (gpuTimed || cpuTimed) && gpuMs > 0;
   const calls = kernels.reduce((sum, k) => sum + k.calls, 0);
-  for (const k of kernels) k.share = timed ? k.ms / gpuMs : k.calls / Math.max(calls, 1);
+  for (const k of kernels) {
+    k.share = timed ? k.ms / gpuMs : k.calls / Math.max(calls, 1);
+    if (!timed) k.ms = 0;
+  }
   kernels.sort((a, b) => (timed ? b.ms - a.ms : b.calls - a.calls));
   const source = timed ? (gpuTimed ? 'timestamp-query' : 'cpu-wall') : 'none';
+  if (!timed) gpuMs = 0;
   return { source, backend, wallMs, gpuMs, kernels, newTensors: info.newTensors, peakBytes: info.peakBytes };
 }
 
