@@ -12,11 +12,11 @@ export const CROSS_ENTROPY_KERNEL = 'ShiftmixCrossEntropy';
 function checkLossInputs(logits: Tensor2D, targets: Tensor1D): void {
   const ok =
     logits?.rank === 2 && logits.dtype === 'float32' &&
-    targets?.rank === 1 && targets.dtype === 'int32' && targets.shape[0] === logits.shape[0];
+    logits.shape[1] >= 1 && targets?.rank === 1 && targets.dtype === 'int32' && targets.shape[0] === logits.shape[0];
   if (!ok) {
     const describe = (t: tf.Tensor | undefined) => (t ? `${t.dtype} [${t.shape.join(', ')}]` : 'nothing');
     throw new ShiftmixError(
-      `crossEntropy needs float32 logits [N, V] and int32 targets [N], got logits ${describe(logits)} and targets ${describe(targets)}`,
+      `crossEntropy needs float32 logits [N, V] with V >= 1 and int32 targets [N], got logits ${describe(logits)} and targets ${describe(targets)}`,
       'Flatten the batch first: logits.reshape([-1, V]) and targets.reshape([-1])',
       'E_INPUT',
     );

@@ -30,6 +30,8 @@ export { registerShiftmixKernels, SHIFTMIX_KERNEL_NAMES, WEBGPU_BACKEND } from '
 export { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL, HsmAbGradProgram, HsmAbProgram, PartialSumProgram, hsmAbTuning } from './hsm-ab.js';
 export { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL, FusionBlendGradProgram, FusionBlendProgram } from './fusion-blend.js';
 export { DROPOUT_KERNEL, DropoutProgram, dropoutHash, dropoutScale } from './dropout.js';
+export { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL } from './cross-entropy.js';
+export { CrossEntropyGradProgram, CrossEntropyMeanProgram, CrossEntropyRowsProgram } from './cross-entropy-programs.js';
 export { ADAMW_KERNEL, AdamWUpdateProgram, ClipStatsProgram, SumSquaresProgram } from './adamw.js';
 export { fusionBlendComposite, groupShiftComposite, hsmAbComposite } from './reference.js';
 export type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';

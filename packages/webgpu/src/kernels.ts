@@ -1,5 +1,6 @@
 import { tf, type Tensor } from '@shiftmix/core';
 import { ADAMW_KERNEL, adamwKernel } from './adamw.js';
+import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL, crossEntropyBackward, crossEntropyForward, crossEntropyGradConfig } from './cross-entropy.js';
 import { DROPOUT_KERNEL, dropoutForward, dropoutGradConfig } from './dropout.js';
 import { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL, fusionBlendBackward, fusionBlendForward } from './fusion-blend.js';
 import { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL, hsmAbBackward, hsmAbForward } from './hsm-ab.js';
@@ -12,6 +13,8 @@ const kernels: tf.KernelConfig[] = [
   { kernelName: FUSION_BLEND_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: fusionBlendForward as unknown as tf.KernelFunc },
   { kernelName: FUSION_BLEND_GRAD_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: fusionBlendBackward as unknown as tf.KernelFunc },
   { kernelName: DROPOUT_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: dropoutForward as unknown as tf.KernelFunc },
+  { kernelName: CROSS_ENTROPY_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: crossEntropyForward as unknown as tf.KernelFunc },
+  { kernelName: CROSS_ENTROPY_GRAD_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: crossEntropyBackward as unknown as tf.KernelFunc },
   { kernelName: ADAMW_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: adamwKernel as unknown as tf.KernelFunc },
 ];
 
@@ -38,6 +41,7 @@ const gradients: tf.GradConfig[] = [
     },
   },
   dropoutGradConfig,
+  crossEntropyGradConfig,
 ];
 
 /**
