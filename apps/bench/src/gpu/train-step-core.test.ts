@@ -48,6 +48,10 @@ describe('TrainStepRunner', () => {
     expect(timing.losses).toHaveLength(3);
     expect(timing.minMs).toBeLessThanOrEqual(timing.medianMs);
     expect(timing.medianMs).toBeLessThanOrEqual(timing.maxMs);
+    // Every step's host share is its interval less a non-negative wait.
+    expect(timing.waitMs).toBeGreaterThanOrEqual(0);
+    expect(timing.hostMs).toBeGreaterThan(0);
+    expect(timing.hostMs).toBeLessThanOrEqual(timing.maxMs);
     expect(timing.tokensPerSecond).toBeCloseTo((2 * shape.contextLength) / (timing.medianMs / 1e3), 6);
     runner.dispose();
   });

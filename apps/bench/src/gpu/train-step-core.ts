@@ -64,11 +64,11 @@ export class TrainStepRunner {
   }
 
   /** One optimizer step; resolves once the loss and norm are read back (the update is enqueued). */
-  async step(): Promise<{ loss: number; norm: number }> {
+  async step(): Promise<{ loss: number; norm: number; waitMs: number }> {
     const batch = this.data.sampleBatch('train', this.recipe.batch, this.model.config.contextLength, this.dataRng);
     this.stepCount += 1;
-    const { loss, norm } = await this.stepper.step(batch, this.stepCount);
-    return { loss, norm };
+    const { loss, norm, waitMs } = await this.stepper.step(batch, this.stepCount);
+    return { loss, norm, waitMs };
   }
 
   dispose(): void {
@@ -91,6 +91,14 @@ export interface TrainStepTiming {
   minMs: number;
   maxMs: number;
   tokensPerSecond: number;
+  /**
+   * Median of each step's interval minus its wait for the loss readback: the host's own
+   * work per step (recording tfjs ops and dispatches). Near medianMs: the step is bound
+   * by the host; far below: by the device.
+   */
+  hostMs: number;
+  /** Median wait for the loss readback. */
+  waitMs: number;
   losses: number[];
 }
 
@@ -108,13 +116,17 @@ export async function timeTrainSteps(runner: TrainStepRunner, warmup: number, st
   for (let i = 0; i < warmup; i++) await runner.step();
   await settleBackend();
   const intervals: number[] = [];
+  const hostTimes: number[] = [];
+  const waits: number[] = [];
   const losses: number[] = [];
   const start = performance.now();
   let last = start;
   for (let i = 0; i < steps; i++) {
-    const { loss } = await runner.step();
+    const { loss, waitMs } = await runner.step();
     const now = performance.now();
     intervals.push(now - last);
+    hostTimes.push(now - last - waitMs);
+    waits.push(waitMs);
     losses.push(loss);
     last = now;
   }
@@ -128,6 +140,8 @@ export async function timeTrainSteps(runner: TrainStepRunner, warmup: number, st
     minMs: Math.min(...intervals),
     maxMs: Math.max(...intervals),
     tokensPerSecond: runner.tokensPerStep / (medianMs / 1e3),
+    hostMs: median(hostTimes),
+    waitMs: median(waits),
     losses,
   };
 }

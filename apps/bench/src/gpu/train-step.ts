@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     const vsTorch = torchMs === undefined ? undefined : timing.medianMs / torchMs;
     const ratio = vsTorch === undefined ? '' : `, ${fmt(vsTorch)}x PyTorch's ${torchMs} ms`;
     const losses = `loss ${fmt(timing.losses[0], 4)} -> ${fmt(timing.losses[timing.losses.length - 1], 4)}`;
-    console.log(`\n${name} (${LM_CHAR_MODELS[name]}), ${(params / 1e6).toFixed(2)}M params: median ${fmt(timing.medianMs)} ms/step (min ${fmt(timing.minMs)}, max ${fmt(timing.maxMs)}, loop mean ${fmt(timing.meanMs)}), ${fmt(timing.tokensPerSecond / 1e3)}k tok/s${ratio}; ${losses}`);
+    console.log(`\n${name} (${LM_CHAR_MODELS[name]}), ${(params / 1e6).toFixed(2)}M params: median ${fmt(timing.medianMs)} ms/step (min ${fmt(timing.minMs)}, max ${fmt(timing.maxMs)}, loop mean ${fmt(timing.meanMs)}; host ${fmt(timing.hostMs)}, waiting ${fmt(timing.waitMs)}), ${fmt(timing.tokensPerSecond / 1e3)}k tok/s${ratio}; ${losses}`);
     const result: Record<string, unknown> = { model: name, layers: LM_CHAR_MODELS[name], params, ...timing, pytorchMs: torchMs, vsPytorch: vsTorch, tensorBytesBefore: memoryBefore };
     if (values.profile) {
       const profile = await profileTrainStep(options);

@@ -36,6 +36,21 @@ export interface ClipAndApplyResult {
   norm: number;
   /** False when the loss or the norm was not finite: weights, moments and step are unchanged. */
   applied: boolean;
+  /**
+   * Milliseconds spent waiting for the backend to deliver loss and norm, after the step
+   * was recorded: on a GPU the rest of a step's wall time is the host's own work.
+   */
+  waitMs: number;
+}
+
+/** Reads a small tensor back, timing only the wait, and disposes it. */
+async function readBack(x: Tensor): Promise<{ values: Float32Array; waitMs: number }> {
+  const pending = x.data() as Promise<Float32Array>;
+  const start = performance.now();
+  const values = await pending;
+  const waitMs = performance.now() - start;
+  x.dispose();
+  return { values, waitMs };
 }
 
 /**
@@ -119,12 +134,11 @@ export class AdamW {
    */
   async clipAndApply(grads: Map<string, Tensor>, loss: tf.Scalar, lr: number, maxNorm: number): Promise<ClipAndApplyResult> {
     if (grads.size > 0 && tf.getKernel(ADAMW_KERNEL, tf.getBackend()) !== undefined) return this.fusedClipAndApply(grads, loss, lr, maxNorm);
-    const packed = tf.tidy(() => tf.stack([loss, globalNorm(grads.values())]));
-    const [lossValue, norm] = await packed.data();
-    packed.dispose();
-    if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) return { loss: lossValue, norm, applied: false };
+    const { values, waitMs } = await readBack(tf.tidy(() => tf.stack([loss, globalNorm(grads.values())])));
+    const [lossValue, norm] = values;
+    if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) return { loss: lossValue, norm, applied: false, waitMs };
     this.apply(grads, lr, clipScale(norm, maxNorm));
-    return { loss: lossValue, norm, applied: true };
+    return { loss: lossValue, norm, applied: true, waitMs };
   }
 
   /**
@@ -156,11 +170,11 @@ export class AdamW {
     const norm = tf.engine().runKernel(ADAMW_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Scalar;
     const packed = tf.tidy(() => tf.stack([loss, norm]));
     norm.dispose();
-    const [lossValue, normValue] = await packed.data();
-    packed.dispose();
+    const { values, waitMs } = await readBack(packed);
+    const [lossValue, normValue] = values;
     const applied = Number.isFinite(lossValue) && Number.isFinite(normValue);
     if (applied) this.t += 1;
-    return { loss: lossValue, norm: normValue, applied };
+    return { loss: lossValue, norm: normValue, applied, waitMs };
   }
 
   /** The live moments (not copies): read them before the next update, do not dispose them. */
