@@ -1,10 +1,23 @@
 import { isShiftmixError, selectBackend, tf } from '@shiftmix/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nodeCandidates } from './device.js';
 import { HSM_AB_KERNEL, MESA_PACKAGES, describeAdapter, probeWebGpu, releaseWebGpu, requestGpuAdapter, webGpuDevice, webGpuInfo } from './index.js';
 
 function fakeAdapter(info: Record<string, unknown>): GPUAdapter {
   return { info, features: new Set(['timestamp-query']) } as unknown as GPUAdapter;
 }
+
+describe('Dawn candidates', () => {
+  it('turns robustness off only when asked, on every candidate', () => {
+    const off = 'enable-dawn-features=disable_robustness';
+    for (const backend of ['auto', 'opengles', 'vulkan', 'null'] as const) {
+      expect(nodeCandidates({ backend }).some((c) => c.flags.includes(off))).toBe(false);
+      const fast = nodeCandidates({ backend, robustness: false, dawnOptions: ['x=y'] });
+      expect(fast.length).toBeGreaterThan(0);
+      for (const c of fast) expect(c.flags).toEqual(expect.arrayContaining([off, 'x=y']));
+    }
+  });
+});
 
 describe('adapter description', () => {
   it('tells software rasterizers from hardware', () => {

@@ -10,13 +10,14 @@ const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Nod
   node apps/bench/dist/gpu/train-step.js [--models gpt,hsm-ab,hybrid,hsm-ab-last-attn] [--steps 20]
       [--warmup 5] [--batch 64] [--ctx 256] [--dim 384] [--heads 6] [--dropout 0.2]
       [--data benchmarks/data/tinyshakespeare.txt]
-      [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles|null] [--json file]
+      [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles|null] [--disable-robustness] [--json file]
 
 Standard lm-char recipe (6 layers, 6 heads, D 384, dropout 0.2, AdamW (0.9, 0.99), wd 0.1,
 clip 1.0) on real Tiny Shakespeare batches. Median ms per step (loss readback to loss
 readback), tokens/s, and the ratio to PyTorch fp32 eager on one H100 where known.
 --dawn null runs on Dawn's null device (no GPU work, losses meaningless): ms/step is then the
 host's cost alone, kernel launches and tfjs bookkeeping, measurable on any machine.
+--disable-robustness turns off Dawn's bounds clamps (faster kernels, no out-of-range safety).
 --profile adds profileStep's top kernels of one step per model.`;
 
 const { values } = parseArgs({
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     top: { type: 'string', default: '15' },
     backend: { type: 'string', default: 'webgpu' },
     dawn: { type: 'string', default: 'auto' },
+    'disable-robustness': { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -51,9 +53,14 @@ async function startBackend(): Promise<string> {
     return info.backend;
   }
   // Dawn rounds timestamps unless told otherwise; the profile's kernel times need them exact.
-  const info = await activateWebGpu({ backend: values.dawn as 'auto' | DawnBackend, dawnOptions: ['disable-dawn-features=timestamp_quantization'] });
+  const info = await activateWebGpu({
+    backend: values.dawn as 'auto' | DawnBackend,
+    dawnOptions: ['disable-dawn-features=timestamp_quantization'],
+    robustness: !values['disable-robustness'],
+  });
   tf.env().set('WEBGPU_CPU_FORWARD', false);
-  return `${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''})`;
+  const robustness = values['disable-robustness'] ? ', robustness off' : '';
+  return `${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''}${robustness})`;
 }
 
 const fmt = (x: number, digits = 3) => x.toPrecision(digits);
