@@ -9,14 +9,14 @@ const USAGE = `GPU benchmark of the shiftmix matmul and flash-attention kernels 
 
   node apps/bench/dist/gpu/attention-matmul-main.js [--only matmul|attention] [--sizes 1024,2048,4096]
       [--lengths 256,512,1024,2048,4096] [--shape 4x6x64 (B x H x hd)] [--budget-ms 200] [--sweep]
-      [--model] [--profile] [--quick] [--backend auto|vulkan|opengles] [--dawn opt,opt] [--out file.json]
+      [--model] [--profile] [--quick] [--backend auto|vulkan|opengles] [--dawn opt,opt] [--disable-robustness] [--out file.json]
 
 matmul: TFLOP/s of square fp32 products (and with --model the products of an lm-char step), shiftmix
 kernel vs tfjs-backend-webgpu's in the same run; --sweep times every candidate tile at the smallest and largest size,
 and the attention kernels' block choices at T 2048.
 attention: fused forward, fused forward+backward and composite forward+backward time per T, with a
 fused-vs-composite parity check on the GPU first. --profile prints profileStep of an attention step at the
-shortest and longest T.`;
+shortest and longest T. --disable-robustness drops Dawn's bounds clamps (both paths alike).`;
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     backend: { type: 'string', default: 'auto' },
     dawn: { type: 'string', default: '' },
+    'disable-robustness': { type: 'boolean', default: false },
     out: { type: 'string', default: 'gpu-kernels.json' },
     help: { type: 'boolean', default: false },
   },
@@ -61,13 +62,14 @@ async function main(): Promise<void> {
   const quick = values.quick;
   const budgetMs = quick ? 20 : Number(values['budget-ms']);
   const dawnOptions = values.dawn ? values.dawn.split(',') : [];
-  const info = await activateWebGpu({ backend: values.backend as 'auto' | DawnBackend, dawnOptions });
+  const robustness = !values['disable-robustness'];
+  const info = await activateWebGpu({ backend: values.backend as 'auto' | DawnBackend, dawnOptions, robustness });
   tf.env().set('WEBGPU_CPU_FORWARD', false);
   const limits = webGpuDevice()!.limits;
-  console.log(`adapter: ${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''})`);
+  console.log(`adapter: ${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''}${robustness ? '' : ', robustness off'})`);
   console.log(`features: ${info.report.features.join(' ')}`);
   console.log(`limits: workgroup storage ${limits.maxComputeWorkgroupStorageSize} B, invocations ${limits.maxComputeInvocationsPerWorkgroup}`);
-  const report: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, adapter: info.report, dawnOptions };
+  const report: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, adapter: info.report, dawnOptions, robustness };
 
   if (values.only !== 'attention') {
     const sizes = quick ? [128, 256] : numbers(values.sizes);
