@@ -1,6 +1,7 @@
 import { ADAMW_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { workgroupSumSnippet } from './wgsl.js';
 
 export { ADAMW_KERNEL };
 
@@ -44,14 +45,7 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
     i = i + stride;
   }
   sums[lid.x] = acc;
-  workgroupBarrier();
-  var width = ${WORKGROUP / 2};
-  loop {
-    if (width == 0) { break; }
-    if (lid.x < width) { sums[lid.x] = sums[lid.x] + sums[lid.x + width]; }
-    workgroupBarrier();
-    width = width / 2;
-  }
+  ${workgroupSumSnippet('sums', WORKGROUP)}
   if (lid.x == 0) { partials[uniforms.base + wid.x] = sums[0]; }
 }`;
   }
@@ -82,14 +76,7 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
     i = i + ${WORKGROUP};
   }
   sums[lid.x] = acc;
-  workgroupBarrier();
-  var width = ${WORKGROUP / 2};
-  loop {
-    if (width == 0) { break; }
-    if (lid.x < width) { sums[lid.x] = sums[lid.x] + sums[lid.x + width]; }
-    workgroupBarrier();
-    width = width / 2;
-  }
+  ${workgroupSumSnippet('sums', WORKGROUP)}
   if (lid.x == 0) {
     let total = sqrt(sums[0]);
     let maxNorm = bitcast<f32>(uniforms.maxNorm);

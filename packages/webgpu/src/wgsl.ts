@@ -98,3 +98,18 @@ export function vectorWidth(dim: number): 1 | 4 {
 export function valueType(width: number): string {
   return width === 4 ? 'vec4<f32>' : 'f32';
 }
+
+/**
+ * WGSL statements that sum `name[0 .. size)` (a workgroup array, size a power of two)
+ * into `name[0]` by halving; every invocation of the workgroup must reach them.
+ */
+export function workgroupSumSnippet(name: string, size: number, lane = 'lid.x'): string {
+  return `workgroupBarrier();
+  var width = ${size / 2};
+  loop {
+    if (width == 0) { break; }
+    if (${lane} < width) { ${name}[${lane}] = ${name}[${lane}] + ${name}[${lane} + width]; }
+    workgroupBarrier();
+    width = width / 2;
+  }`;
+}
