@@ -33,6 +33,7 @@ export {
 export { createWeightInit } from './init.js';
 export { dropout, gelu, layerNorm, linear, shiftTime, variableFrom } from './layers.js';
 export { DROPOUT_KERNEL, ONE_HOT_GRAD_MAX_VOCAB, embed, embedOneHotGrad, meanLastAxis, sumAll } from './layers.js';
+export { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, LAYER_NORM_KERNEL, addLayerNorm, biasGelu, biasGeluReference, layerNormReference } from './layers.js';
 export { CROSS_ENTROPY_KERNEL, crossEntropy, crossEntropyComposite } from './loss.js';
 export {
   BACKEND_NAMES,

@@ -48,11 +48,55 @@ export function sumAll(x: Tensor): tf.Scalar {
   }))(x) as tf.Scalar;
 }
 
-/** Layer norm over the last axis, as in PyTorch (biased variance, eps 1e-5). */
-export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+/** tfjs kernel name of a backend's fused layer norm; inputs {x, gamma, beta}, attrs {eps}. */
+export const LAYER_NORM_KERNEL = 'ShiftmixLayerNorm';
+/** Fused residual add and layer norm; inputs {x, h, gamma, beta}, attrs {eps}, outputs [x + h, LN(x + h)]. */
+export const ADD_LAYER_NORM_KERNEL = 'ShiftmixAddLayerNorm';
+/** Fused bias and GELU; inputs {x, b}, output gelu(x + b). */
+export const BIAS_GELU_KERNEL = 'ShiftmixBiasGelu';
+
+/** Whether the active backend registers `kernel` and it fits x (float32) with per-channel [D] vectors. */
+function fusable(kernel: string, x: Tensor, ...vectors: Tensor[]): boolean {
+  const dim = (x.shape as number[])[x.rank - 1];
+  return (
+    x.rank >= 1 &&
+    x.dtype === 'float32' &&
+    vectors.every((v) => v.rank === 1 && v.shape[0] === dim && v.dtype === 'float32') &&
+    tf.getKernel(kernel, tf.getBackend()) !== undefined
+  );
+}
+
+/** Composite layer norm over the last axis, never dispatched to a fused kernel. */
+export function layerNormReference(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
   const centered = tf.sub(x, meanLastAxis(x)); // [..., D]
   const variance = meanLastAxis(tf.square(centered)); // [..., 1]
   return tf.add(tf.mul(tf.div(centered, tf.sqrt(tf.add(variance, eps))), gamma), beta);
+}
+
+/**
+ * Layer norm over the last axis, as in PyTorch (biased variance, eps 1e-5). x: [..., D],
+ * gamma, beta: [D]. One fused kernel when the backend registers LAYER_NORM_KERNEL,
+ * else the composite (layerNormReference).
+ */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  if (fusable(LAYER_NORM_KERNEL, x, gamma, beta)) {
+    return tf.engine().runKernel(LAYER_NORM_KERNEL, { x, gamma, beta }, { eps }) as Tensor;
+  }
+  return layerNormReference(x, gamma, beta, eps);
+}
+
+/**
+ * The residual add and the layer norm that follows it: sum = x + h, normed = LN(sum).
+ * x, h: [..., D], gamma, beta: [D]. One kernel writes both when the backend registers
+ * ADD_LAYER_NORM_KERNEL; elsewhere tf.add then layerNorm, the same values as before.
+ */
+export function addLayerNorm(x: Tensor, h: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): { sum: Tensor; normed: Tensor } {
+  if (fusable(ADD_LAYER_NORM_KERNEL, x, gamma, beta) && h.dtype === 'float32' && tf.util.arraysEqual(x.shape, h.shape)) {
+    const [sum, normed] = tf.engine().runKernel(ADD_LAYER_NORM_KERNEL, { x, h, gamma, beta }, { eps }) as Tensor[];
+    return { sum, normed };
+  }
+  const sum = tf.add(x, h);
+  return { sum, normed: layerNorm(sum, gamma, beta, eps) };
 }
 
 // Backends on which a one-hot matmul beats gather's UnsortedSegmentSum gradient.
@@ -94,6 +138,20 @@ export function gelu(x: Tensor): Tensor {
   const cube = tf.mul(tf.mul(x, x), x);
   const inner = tf.mul(tf.add(x, tf.mul(cube, 0.044715)), GELU_C);
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
+
+/** Composite gelu(x + b), never dispatched to a fused kernel. */
+export function biasGeluReference(x: Tensor, b: Tensor): Tensor {
+  return gelu(tf.add(x, b));
+}
+
+/**
+ * gelu(x + b), x: [..., H], b: [H]: one elementwise kernel when the backend registers
+ * BIAS_GELU_KERNEL, else tf.add then gelu (the values of linear(x, w, b) then gelu).
+ */
+export function biasGelu(x: Tensor, b: Tensor): Tensor {
+  if (fusable(BIAS_GELU_KERNEL, x, b)) return tf.engine().runKernel(BIAS_GELU_KERNEL, { x, b }) as Tensor;
+  return biasGeluReference(x, b);
 }
 
 /** tfjs kernel name of a backend's own dropout; inputs {x}, attrs {rate, seed}. */

@@ -30,6 +30,9 @@ export { registerShiftmixKernels, SHIFTMIX_KERNEL_NAMES, WEBGPU_BACKEND } from '
 export { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL, HsmAbGradProgram, HsmAbProgram, PartialSumProgram, hsmAbTuning } from './hsm-ab.js';
 export { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL, FusionBlendGradProgram, FusionBlendProgram } from './fusion-blend.js';
 export { DROPOUT_KERNEL, DropoutProgram, dropoutHash, dropoutScale } from './dropout.js';
+export { ADD_LAYER_NORM_KERNEL, LAYER_NORM_KERNEL, LayerNormProgram } from './layer-norm.js';
+export { ColumnSumProgram, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_MAX_DIM, LayerNormGradProgram, layerNormTuning } from './layer-norm-grad.js';
+export { BIAS_GELU_GRAD_KERNEL, BIAS_GELU_KERNEL, BiasGeluGradProgram, BiasGeluProgram, biasGeluTuning } from './bias-gelu.js';
 export { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL } from './cross-entropy.js';
 export { CrossEntropyGradProgram, CrossEntropyMeanProgram, CrossEntropyRowsProgram } from './cross-entropy-programs.js';
 export { ADAMW_KERNEL, AdamWUpdateProgram, ClipStatsProgram, SumSquaresProgram } from './adamw.js';

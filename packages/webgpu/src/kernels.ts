@@ -4,6 +4,9 @@ import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL, crossEntropyBackward, 
 import { DROPOUT_KERNEL, dropoutForward, dropoutGradConfig } from './dropout.js';
 import { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL, fusionBlendBackward, fusionBlendForward } from './fusion-blend.js';
 import { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL, hsmAbBackward, hsmAbForward } from './hsm-ab.js';
+import { ADD_LAYER_NORM_KERNEL, LAYER_NORM_KERNEL, addLayerNormForward, addLayerNormGradConfig, layerNormForward, layerNormGradConfig } from './layer-norm.js';
+import { LAYER_NORM_GRAD_KERNEL, layerNormBackward } from './layer-norm-grad.js';
+import { BIAS_GELU_GRAD_KERNEL, BIAS_GELU_KERNEL, biasGeluBackward, biasGeluForward, biasGeluGradConfig } from './bias-gelu.js';
 
 export const WEBGPU_BACKEND = 'webgpu';
 
@@ -13,6 +16,11 @@ const kernels: tf.KernelConfig[] = [
   { kernelName: FUSION_BLEND_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: fusionBlendForward as unknown as tf.KernelFunc },
   { kernelName: FUSION_BLEND_GRAD_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: fusionBlendBackward as unknown as tf.KernelFunc },
   { kernelName: DROPOUT_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: dropoutForward as unknown as tf.KernelFunc },
+  { kernelName: LAYER_NORM_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: layerNormForward as unknown as tf.KernelFunc },
+  { kernelName: ADD_LAYER_NORM_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: addLayerNormForward as unknown as tf.KernelFunc },
+  { kernelName: LAYER_NORM_GRAD_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: layerNormBackward as unknown as tf.KernelFunc },
+  { kernelName: BIAS_GELU_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: biasGeluForward as unknown as tf.KernelFunc },
+  { kernelName: BIAS_GELU_GRAD_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: biasGeluBackward as unknown as tf.KernelFunc },
   { kernelName: CROSS_ENTROPY_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: crossEntropyForward as unknown as tf.KernelFunc },
   { kernelName: CROSS_ENTROPY_GRAD_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: crossEntropyBackward as unknown as tf.KernelFunc },
   { kernelName: ADAMW_KERNEL, backendName: WEBGPU_BACKEND, kernelFunc: adamwKernel as unknown as tf.KernelFunc },
@@ -41,6 +49,9 @@ const gradients: tf.GradConfig[] = [
     },
   },
   dropoutGradConfig,
+  layerNormGradConfig,
+  addLayerNormGradConfig,
+  biasGeluGradConfig,
   crossEntropyGradConfig,
 ];
 

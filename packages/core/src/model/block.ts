@@ -1,5 +1,5 @@
 import type { AnyMixerSpec, Mixer, MixerContext, MixerState, WeightInit } from '../contract.js';
-import { dropout, gelu, layerNorm, linear, variableFrom } from '../layers.js';
+import { addLayerNorm, biasGelu, dropout, layerNorm, linear, variableFrom } from '../layers.js';
 import type { Rng } from '../rng.js';
 import { tf, type Tensor, type Tensor2D, type Tensor3D, type Variable } from '../tf.js';
 
@@ -66,9 +66,11 @@ export function blockWeights(block: ModelBlock): [string, Variable][] {
   return entries;
 }
 
+// The first bias goes into biasGelu (one fused kernel where the backend has it); the
+// values are those of linear(x, w1, b1) then gelu.
 function ffnForward(block: ModelBlock, x: Tensor): Tensor {
   const { w1, b1, w2, b2 } = block.ffn;
-  return linear(gelu(linear(x, w1, b1)), w2, b2);
+  return linear(biasGelu(linear(x, w1), b1), w2, b2);
 }
 
 export interface BlockRunOptions {
@@ -81,8 +83,9 @@ export interface BlockRunOptions {
 export function blockForward(block: ModelBlock, x: Tensor3D, opts: BlockRunOptions): Tensor3D {
   const drop = (t: Tensor): Tensor => (opts.training && opts.dropout > 0 ? dropout(t, opts.dropout, true, opts.rng.seed()) : t);
   const u = layerNorm(x, block.ln1.gamma, block.ln1.beta) as Tensor3D;
-  const h = tf.add(x, drop(block.mixer.forward(u, { training: opts.training })));
-  const v = layerNorm(h, block.ln2.gamma, block.ln2.beta);
+  const y = drop(block.mixer.forward(u, { training: opts.training }));
+  // h = x + y and v = LN2(h): one kernel where the backend has it.
+  const { sum: h, normed: v } = addLayerNorm(x, y, block.ln2.gamma, block.ln2.beta);
   return tf.add(h, drop(ffnForward(block, v))) as Tensor3D;
 }
 
@@ -90,8 +93,7 @@ export function blockForward(block: ModelBlock, x: Tensor3D, opts: BlockRunOptio
 export function blockStep(block: ModelBlock, x: Tensor2D, state: MixerState): { x: Tensor2D; state: MixerState } {
   const u = layerNorm(x, block.ln1.gamma, block.ln1.beta) as Tensor2D;
   const { y, state: next } = block.mixer.step(u, state);
-  const h = tf.add(x, y);
-  const v = layerNorm(h, block.ln2.gamma, block.ln2.beta);
+  const { sum: h, normed: v } = addLayerNorm(x, y, block.ln2.gamma, block.ln2.beta);
   return { x: tf.add(h, ffnForward(block, v)) as Tensor2D, state: next };
 }
 

@@ -1,0 +1,120 @@
+import { ADD_LAYER_NORM_KERNEL as CORE_ADD_LAYER_NORM_KERNEL, LAYER_NORM_KERNEL as CORE_LAYER_NORM_KERNEL, tf, type Tensor } from '@shiftmix/core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { checkRows, floatBits, LAYER_NORM_GRAD_KERNEL, rowLayout, rowReductionSnippet, workgroupSum } from './layer-norm-grad.js';
+import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { valueType } from './wgsl.js';
+
+/** Layer norm over the last axis: inputs {x [..., D], gamma [D], beta [D]}, attrs {eps}; core's layerNorm dispatches to it. */
+export const LAYER_NORM_KERNEL: string = CORE_LAYER_NORM_KERNEL;
+/** Residual add and layer norm: inputs {x, h, gamma, beta}, attrs {eps}, outputs [x + h, LN(x + h)]; core's addLayerNorm. */
+export const ADD_LAYER_NORM_KERNEL: string = CORE_ADD_LAYER_NORM_KERNEL;
+
+/**
+ * One workgroup per row: the row (x, or x + h written to `sum` on the way) is read once
+ * into registers, then two workgroup sums give the mean and the biased variance, as in
+ * the composite (two passes, no E[x^2] - mean^2 cancellation).
+ */
+export class LayerNormProgram implements ShiftmixProgram {
+  outputNames: string[];
+  variableNames: string[];
+  components: number[];
+  uniformNames = ['rows', 'eps'];
+  workgroupSize: [number, number, number];
+  dispatch: [number, number, number];
+  shaderKey: string;
+
+  constructor(
+    private readonly dim: number,
+    rows: number,
+    private readonly residual: boolean,
+  ) {
+    const { width, WG } = rowLayout(dim);
+    this.outputNames = residual ? ['sum', 'normed'] : ['normed'];
+    this.variableNames = residual ? ['x', 'h', 'gamma', 'beta'] : ['x', 'gamma', 'beta'];
+    this.components = Array(this.outputNames.length + this.variableNames.length).fill(width);
+    this.workgroupSize = [WG, 1, 1];
+    this.dispatch = foldedDispatch(rows);
+    this.shaderKey = `layerNorm_${dim}_${residual ? 'add' : 'plain'}`;
+  }
+
+  getUserCode(): string {
+    const { width } = rowLayout(this.dim);
+    const V = valueType(width);
+    const load = this.residual ? 'let v = x[base + q] + h[base + q]; sum[base + q] = v; vals[k] = v;' : 'vals[k] = x[base + q];';
+    const each = (body: string) => `for (var k = 0; k < K; k++) {
+    let q = lid.x + k * WG;
+    if (q < R) { ${body} }
+  }`;
+    return `${rowReductionSnippet(this.dim, 2)}
+fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  let row = wid.y * nwg.x + wid.x;
+  if (row >= uniforms.rows) { return; }
+  let base = row * R;
+  var vals: array<${V}, K>;
+  var s = 0.0;
+  ${each(`${load} s += hsum(vals[k]);`)}
+  ${workgroupSum('sx', 'vec2<f32>(s, 0.0)', 0)}
+  let mean = sx.x / D;
+  var ss = 0.0;
+  ${each('vals[k] = vals[k] - mean; ss += hsum(vals[k] * vals[k]);')}
+  ${workgroupSum('sxx', 'vec2<f32>(ss, 0.0)', 1)}
+  let rstd = 1.0 / sqrt(sxx.x / D + bitcast<f32>(uniforms.eps));
+  ${each('normed[base + q] = vals[k] * rstd * gamma[q] + beta[q];')}
+}`;
+  }
+}
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+function run(be: WebGPUBackend, inputs: tf.TensorInfo[], outputs: tf.TensorInfo[], dim: number, rows: number, attrs?: tf.NamedAttrMap): void {
+  const eps = Number(attrs?.eps ?? 1e-5);
+  runProgram(be, new LayerNormProgram(dim, rows, outputs.length === 2), inputs, outputs, [rows, floatBits(eps)]);
+}
+
+export function layerNormForward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+  const { dim, rows } = checkRows(LAYER_NORM_KERNEL, x, [gamma, beta]);
+  const be = backend as WebGPUBackend;
+  if (rows === 0) return be.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
+  const normed = be.makeTensorInfo(x.shape, 'float32');
+  run(be, [x, gamma, beta], [normed], dim, rows, attrs);
+  return normed;
+}
+
+export function addLayerNormForward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const { x, h, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+  const { dim, rows } = checkRows(ADD_LAYER_NORM_KERNEL, x, [gamma, beta], [h]);
+  const be = backend as WebGPUBackend;
+  if (rows === 0) return [0, 1].map(() => be.makeTensorInfo(x.shape, 'float32', new Float32Array(0)));
+  const [sum, normed] = [0, 1].map(() => be.makeTensorInfo(x.shape, 'float32'));
+  run(be, [x, h, gamma, beta], [sum, normed], dim, rows, attrs);
+  return [sum, normed];
+}
+
+/** dx, dgamma, dbeta from one backward kernel; x is the normalized input, recomputed into xhat there. */
+export const layerNormGradConfig: tf.GradConfig = {
+  kernelName: LAYER_NORM_KERNEL,
+  inputsToSave: ['x', 'gamma'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, gamma] = saved;
+    const [dx, dgamma, dbeta] = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy: dy as Tensor, x, gamma }, attrs) as Tensor[];
+    return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+  },
+};
+
+/**
+ * The sum's gradient (dys[0]) joins dx inside the backward kernel; x and h get the same
+ * gradient, h as a clone so that accumulating into one never frees the other's.
+ */
+export const addLayerNormGradConfig: tf.GradConfig = {
+  kernelName: ADD_LAYER_NORM_KERNEL,
+  inputsToSave: ['gamma'],
+  outputsToSave: [true, false],
+  gradFunc: (dys, saved, attrs) => {
+    const [dsum, dnormed] = dys as Tensor[];
+    const [gamma, sum] = saved;
+    const inputs = { dy: dnormed, x: sum, gamma, dres: dsum };
+    const [dx, dgamma, dbeta] = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, inputs, attrs) as Tensor[];
+    return { x: () => dx, h: () => tf.clone(dx), gamma: () => dgamma, beta: () => dbeta };
+  },
+};
