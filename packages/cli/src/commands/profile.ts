@@ -1,4 +1,4 @@
-import { AdamW, parseLayerPattern, selectBackend, ShiftmixModel, tf } from '@shiftmix/core';
+import { parseLayerPattern, resolveRecipe, selectBackend, ShiftmixModel, tf, TrainStepper } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { InputError } from '../errors.js';
 import { parseFfn } from '../options.js';
@@ -6,7 +6,7 @@ import { loadAllPlugins } from '../plugins.js';
 import { BACKEND_FLAG } from './shared.js';
 
 interface Profiler {
-  profileStep(fn: () => tf.TensorContainer | void, options?: { warmup?: number }): Promise<{ source: string }>;
+  profileStep(fn: () => Promise<void>, options?: { warmup?: number }): Promise<{ source: string }>;
   formatProfile(profile: unknown, top?: number): string;
 }
 
@@ -24,8 +24,8 @@ export const profileCommand = defineCommand({
   summary: 'Profile one training step and print the kernels that take the most time',
   usage: 'profile --layers SPEC [--dim N --heads N --ctx N --batch N --backend NAME] [--top N] [--json]',
   details: [
-    'Builds the model on random tokens and times one optimizer step (forward, backward, AdamW)',
-    'after a warm-up: per kernel on webgpu from timestamp queries, on wasm and cpu from each',
+    "Builds the model on random tokens and times one optimizer step as the trainer takes it",
+    '(forward, backward, clipping, AdamW) after a warm-up: per kernel on webgpu from timestamp queries, on wasm and cpu from each',
     "kernel's wall time. The shares say what to fuse next.",
   ].join('\n'),
   flags: {
@@ -36,6 +36,7 @@ export const profileCommand = defineCommand({
     batch: { type: 'number', integer: true, min: 1, default: 64, description: 'Sequences per batch' },
     vocab: { type: 'number', integer: true, min: 2, default: 65, description: 'Vocabulary size' },
     ffn: { type: 'string', default: 'match', placeholder: 'match|N', description: 'FFN width' },
+    dropout: { type: 'number', min: 0, max: 0.99, default: 0, description: 'Dropout rate (the standard recipe uses 0.2)' },
     top: { type: 'number', integer: true, min: 1, default: 15, description: 'Kernels to list' },
     json: { type: 'boolean', description: 'Print the whole profile as JSON' },
     ...BACKEND_FLAG,
@@ -55,21 +56,15 @@ export const profileCommand = defineCommand({
       contextLength: flags.ctx,
       layers: flags.layers,
       ffn: parseFfn(flags.ffn),
-      dropout: 0,
+      dropout: flags.dropout,
     });
-    const weights = model.weights();
-    const optimizer = new AdamW(weights);
-    const names = new Map([...weights].map(([name, v]) => [v.name, name]));
+    const stepper = new TrainStepper(model, resolveRecipe({ batch: flags.batch }));
     const x = tf.randomUniform([flags.batch, flags.ctx], 0, flags.vocab, 'int32') as tf.Tensor2D;
     const y = tf.randomUniform([flags.batch, flags.ctx], 0, flags.vocab, 'int32') as tf.Tensor2D;
-    // One optimizer step as the trainer takes it, returning the loss so the profiler waits for it.
-    const step = (): tf.Tensor => {
-      const { value, grads } = tf.variableGrads(() => model.loss(x, y, { training: true }), [...weights.values()]);
-      const byName = new Map<string, tf.Tensor>();
-      for (const [key, g] of Object.entries(grads)) if (g) byName.set(names.get(key) ?? key, g);
-      optimizer.apply(byName, 1e-4, 1);
-      tf.dispose([...byName.values()]);
-      return value;
+    let steps = 0;
+    // The stepper frees the batch it is given, so each step gets its own handles on x and y.
+    const step = async (): Promise<void> => {
+      await stepper.step({ x: x.clone(), y: y.clone() }, ++steps);
     };
     try {
       const profile = await profiler.profileStep(step, { warmup: 2 });
@@ -77,6 +72,7 @@ export const profileCommand = defineCommand({
       else io.stdout(`${flags.layers}: ${model.paramCount().toLocaleString('en-US')} parameters, batch ${flags.batch} x ${flags.ctx}\n${profiler.formatProfile(profile, flags.top)}\n`);
     } finally {
       tf.dispose([x, y]);
+      stepper.optimizer.dispose();
       model.dispose();
     }
   },
