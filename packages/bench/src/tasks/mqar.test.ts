@@ -13,19 +13,23 @@ const suitesDir = fileURLToPath(new URL('../../../../benchmarks/suites/', import
 const outDir = mkdtempSync(join(tmpdir(), 'bench-mqar-'));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
-it('trains the GPT model of the default suite on the quick MQAR preset well above chance', async () => {
+it('learns the quick MQAR preset: attention with a previous-token first layer recalls the queried values', async () => {
   register();
   const suite = loadSuite('default', { suitesDirs: [suitesDir] });
-  const recipe = resolveRecipe(suite.benchmarks.find((b) => b.task === 'mqar')!, 'quick') as MqarRecipe;
-  const report = await runSuite({ suite, preset: 'quick', backend: 'wasm', only: ['mqar'], models: ['gpt'], outDir, quiet: true });
+  const benchmark = suite.benchmarks.find((b) => b.task === 'mqar')!;
+  const recipe = resolveRecipe(benchmark, 'quick') as MqarRecipe;
+  expect(benchmark.models['gpt-local'].layers).toBe('softmax-attention(window=2),softmax-attention');
+  const report = await runSuite({ suite, preset: 'quick', backend: 'wasm', only: ['mqar'], models: ['gpt-local'], outDir, quiet: true });
   const runs = report.benchmarks[0].runs;
   expect(runs.map((r) => r.setting.dim)).toEqual(recipe.dims);
-  // Chance: guessing uniformly among the V/2 value tokens. Within the quick budget the
-  // model learns to answer with a value of the context; binding each key to its own value
-  // (accuracy towards 1) takes the standard preset's longer training.
-  const chance = 2 / recipe.vocabSize;
-  for (const run of runs) {
-    expect(run.metrics.accuracy).toBeGreaterThan(5 * chance);
-    expect(run.paramCount).toBeGreaterThan(0);
+  for (const run of runs) expect(run.paramCount).toBeGreaterThan(0);
+  // Answering with some value of the context, not the one bound to the key, scores
+  // 1/pairs (the plateau a plain GPT stays on in this budget). Recall itself is asserted
+  // at the widest d_model; the narrowest is kept to show how accuracy grows with width.
+  for (const { pairs } of recipe.settings) {
+    const plateau = 1 / pairs;
+    const widest = runs.filter((r) => r.setting.pairs === pairs).sort((a, b) => b.setting.dim - a.setting.dim)[0];
+    expect(plateau).toBeLessThan(0.9 - 0.2);
+    expect(widest.metrics.accuracy).toBeGreaterThanOrEqual(0.9);
   }
 });
