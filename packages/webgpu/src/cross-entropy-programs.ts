@@ -10,6 +10,12 @@ import { foldedDispatch, type ShiftmixProgram } from './runtime.js';
  * large logits and softmax keeps its precision (at |x| ~ 1e4, m + log-sum loses 1e-3).
  */
 
+/**
+ * Launch limits: one workgroup per row, folded into y past `maxGroupsX` (the per-dimension
+ * dispatch limit); lowered by the tests to check the fold without 65,536 rows.
+ */
+export const crossEntropyTuning = { maxGroupsX: 65535 };
+
 /** Threads per row: small vocabularies (characters) waste no lanes, large ones loop. */
 export function rowWorkgroup(vocab: number): number {
   return vocab <= 256 ? 64 : 256;
@@ -31,7 +37,7 @@ export class CrossEntropyRowsProgram implements ShiftmixProgram {
 
   constructor(rows: number, private readonly threads: number) {
     this.workgroupSize = [threads, 1, 1];
-    this.dispatch = foldedDispatch(rows);
+    this.dispatch = foldedDispatch(rows, crossEntropyTuning.maxGroupsX);
     this.shaderKey = `crossEntropyRows_${threads}`;
   }
 
@@ -159,7 +165,7 @@ export class CrossEntropyGradProgram implements ShiftmixProgram {
 
   constructor(rows: number, private readonly threads: number) {
     this.workgroupSize = [threads, 1, 1];
-    this.dispatch = foldedDispatch(rows);
+    this.dispatch = foldedDispatch(rows, crossEntropyTuning.maxGroupsX);
     this.shaderKey = `crossEntropyGrad_${threads}`;
   }
 

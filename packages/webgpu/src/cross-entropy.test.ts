@@ -1,6 +1,6 @@
 import { crossEntropy, crossEntropyComposite, isShiftmixError, selectBackend, tf, type Tensor, type Tensor1D, type Tensor2D } from '@shiftmix/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL } from './index.js';
+import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL, crossEntropyTuning } from './index.js';
 import { expectClose } from './test-utils.js';
 
 type Case = { rows: number; vocab: number; spread: number; targets: number[] };
@@ -78,6 +78,20 @@ describe('ShiftmixCrossEntropy on webgpu', () => {
       await expectArraysClose(fused.loss, reference.loss, 1e-5, `${label} loss vs cpu`);
       await expectArraysClose(fused.grad, composite.grad, 1e-5, `${label} dlogits vs webgpu composite`);
       await expectArraysClose(fused.grad, reference.grad, 1e-5, `${label} dlogits vs cpu`);
+    }
+  });
+
+  it('folds rows past the dispatch limit into y, with the same results', async () => {
+    const c = cases.find((k) => k.rows === 300 && k.vocab === 65)!;
+    const seed = everyCase.indexOf(c) + 1;
+    const limit = crossEntropyTuning.maxGroupsX;
+    crossEntropyTuning.maxGroupsX = 64; // 300 rows: a [64, 5] grid whose last 20 workgroups have no row
+    try {
+      const folded = await lossAndGrad(crossEntropy, c, seed);
+      await expectArraysClose(folded.loss, cpu.get(c)!.loss, 1e-5, 'folded loss vs cpu');
+      await expectArraysClose(folded.grad, cpu.get(c)!.grad, 1e-5, 'folded dlogits vs cpu');
+    } finally {
+      crossEntropyTuning.maxGroupsX = limit;
     }
   });
 
