@@ -43,7 +43,9 @@ function parsePrograms(extra: string | undefined, into: Record<string, number>):
     const at = part.lastIndexOf(': ');
     if (at < 0) continue;
     const ms = Number(part.slice(at + 2));
-    if (Number.isFinite(ms)) into[part.slice(0, at)] = (into[part.slice(0, at)] ?? 0) + ms;
+    // Program names have no spaces; an adapter that never writes its timestamps can leave junk around them.
+    const name = part.slice(0, at).trim().split(/\s+/)[0];
+    if (Number.isFinite(ms) && name) into[name] = (into[name] ?? 0) + ms;
   }
 }
 
@@ -92,7 +94,10 @@ export async function profileStep(fn: StepFn, options: ProfileOptions = {}): Pro
   const calls = kernels.reduce((sum, k) => sum + k.calls, 0);
   for (const k of kernels) {
     k.share = timed ? k.ms / gpuMs : k.calls / Math.max(calls, 1);
-    if (!timed) k.ms = 0;
+    if (!timed) {
+      k.ms = 0;
+      for (const program of Object.keys(k.programs)) k.programs[program] = 0;
+    }
   }
   kernels.sort((a, b) => (timed ? b.ms - a.ms : b.calls - a.calls));
   const source = timed ? (gpuTimed ? 'timestamp-query' : 'cpu-wall') : 'none';
