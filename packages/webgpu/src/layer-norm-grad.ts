@@ -112,17 +112,22 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   }
   let first = chunk * ${this.rowsPerWorkgroup};
   let last = min(first + ${this.rowsPerWorkgroup}, uniforms.rows);
+  // Per-row accumulators live outside the loop and are reset by assignment: a var declared
+  // in a loop body once kept its value across iterations on Dawn's Vulkan path.
+  var s = 0.0;
+  var ss = 0.0;
+  var ab = vec2<f32>(0.0);
   for (var row = first; row < last; row++) {
     let base = row * R;
-    var s = 0.0;
+    s = 0.0;
     ${each('xs[k] = x[base + q]; s += hsum(xs[k]);')}
     ${workgroupSum('sx', 'vec2<f32>(s, 0.0)', 0)}
     let mean = sx.x / D;
-    var ss = 0.0;
+    ss = 0.0;
     ${each('xs[k] = xs[k] - mean; ss += hsum(xs[k] * xs[k]);')}
     ${workgroupSum('sxx', 'vec2<f32>(ss, 0.0)', 1)}
     let rstd = 1.0 / sqrt(sxx.x / D + eps);
-    var ab = vec2<f32>(0.0);
+    ab = vec2<f32>(0.0);
     ${each(`let g = dy[base + q];
         xs[k] = xs[k] * rstd;
         gs[k] = g * gam[k];
