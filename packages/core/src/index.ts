@@ -46,15 +46,20 @@ export {
 export { registerMissingWasmKernels, unsortedSegmentSumReference } from './backends/wasm-kernels.js';
 export {
   SHIFTMIX_ATTENTION_KERNEL,
+  SHIFTMIX_ATTENTION_PACKED_KERNEL,
   applyRope,
   cachedAttention,
   causalAttention,
   causalAttentionComposite,
   causalMask,
   hasFusedAttention,
+  hasPackedAttention,
+  packedCausalAttention,
+  packedCausalAttentionComposite,
   ropeTables,
   type CausalAttentionKernelAttrs,
   type CausalAttentionOptions,
+  type PackedAttentionKernelAttrs,
 } from './ops/attention.js';
 export {
   FUSION_BLEND_KERNEL,

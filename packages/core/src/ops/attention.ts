@@ -57,6 +57,10 @@ function checkInputs(q: Tensor, k: Tensor, v: Tensor, options: CausalAttentionOp
       'E_SHAPE',
     );
   }
+  checkOptions(options);
+}
+
+function checkOptions(options: CausalAttentionOptions): void {
   const { window } = options;
   if (window != null && !(Number.isInteger(window) && window >= 1)) {
     throw new ShiftmixError(`attention window must be an integer >= 1, got ${window}`, 'Pass a positive window, or none for full causal attention', 'E_CONFIG');
@@ -104,6 +108,71 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, options: Causal
     scale: 1 / Math.sqrt((q.shape as number[])[3]),
   };
   return tf.engine().runKernel(SHIFTMIX_ATTENTION_KERNEL, { q, k, v }, attrs as unknown as tf.NamedAttrMap) as Tensor;
+}
+
+/**
+ * Name under which a backend may register causal attention over a packed projection.
+ * Contract: input `{ qkv }` [B, T, 3D] float32 (q, k, v in channels [0, D), [D, 2D),
+ * [2D, 3D); head h in channels h*hd .. (h+1)*hd of each); attrs
+ * `PackedAttentionKernelAttrs`; one output [B, T, D] (heads merged, token-major) equal to
+ * `packedCausalAttentionComposite`, with the dropout mask of SHIFTMIX_ATTENTION_KERNEL.
+ */
+export const SHIFTMIX_ATTENTION_PACKED_KERNEL = 'ShiftmixAttentionPacked';
+
+export interface PackedAttentionKernelAttrs extends CausalAttentionKernelAttrs {
+  /** Number of heads H; hd = D / H. */
+  heads: number;
+}
+
+function checkPacked(qkv: Tensor, heads: number): [number, number, number] {
+  const [b, t, c] = qkv.shape as number[];
+  if (qkv.rank !== 3 || !(Number.isInteger(heads) && heads >= 1) || c % (3 * heads) !== 0) {
+    throw new ShiftmixError(
+      `packedCausalAttention needs qkv [B, T, 3D] with D a multiple of heads, got shape ${JSON.stringify(qkv.shape)} and ${heads} heads`,
+      'Pass the fused projection [q | k | v] of a [B, T, D] input and a head count that divides D',
+      'E_SHAPE',
+    );
+  }
+  return [b, t, c / 3];
+}
+
+/**
+ * The reference of packedCausalAttention: split [q | k | v], heads to [B, H, T, hd],
+ * causalAttention, heads merged back. qkv: [B, T, 3D] -> [B, T, D].
+ */
+export function packedCausalAttentionComposite(qkv: Tensor, heads: number, options: CausalAttentionOptions): Tensor {
+  const [b, t, d] = checkPacked(qkv, heads);
+  return tf.tidy(() => {
+    const [q, k, v] = tf.split(qkv, 3, -1).map((x) => x.reshape([b, t, heads, d / heads]).transpose([0, 2, 1, 3])); // [B, H, T, hd]
+    const attended = causalAttention(q, k, v, options); // [B, H, T, hd]
+    return attended.transpose([0, 2, 1, 3]).reshape([b, t, d]);
+  });
+}
+
+/** True when the active backend has a fused packed-attention kernel registered. */
+export function hasPackedAttention(): boolean {
+  return tf.getKernel(SHIFTMIX_ATTENTION_PACKED_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/**
+ * Causal multi-head attention straight from a fused projection, qkv: [B, T, 3D] ->
+ * [B, T, D]: the kernel registered under SHIFTMIX_ATTENTION_PACKED_KERNEL reads the heads
+ * in place (no split, no transposes); without one, the composite (which still uses the
+ * backend's SHIFTMIX_ATTENTION_KERNEL when there is one).
+ */
+export function packedCausalAttention(qkv: Tensor, heads: number, options: CausalAttentionOptions): Tensor {
+  if (!hasPackedAttention()) return packedCausalAttentionComposite(qkv, heads, options);
+  const [, , d] = checkPacked(qkv, heads);
+  checkOptions(options);
+  const rate = options.training ? options.dropout ?? 0 : 0;
+  const attrs: PackedAttentionKernelAttrs = {
+    window: options.window ?? 0,
+    dropoutRate: rate,
+    seed: rate > 0 ? options.seed ?? 0 : 0,
+    scale: 1 / Math.sqrt(d / heads),
+    heads,
+  };
+  return tf.engine().runKernel(SHIFTMIX_ATTENTION_PACKED_KERNEL, { qkv }, attrs as unknown as tf.NamedAttrMap) as Tensor;
 }
 
 /**
