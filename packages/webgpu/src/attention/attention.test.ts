@@ -1,7 +1,7 @@
-import { SHIFTMIX_ATTENTION_KERNEL, causalAttention, causalAttentionComposite, causalMask, hasFusedAttention, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { SHIFTMIX_ATTENTION_KERNEL, causalAttention, causalAttentionComposite, hasFusedAttention, selectBackend, tf, type Tensor } from '@shiftmix/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectClose, normal } from '../test-utils.js';
-import { attentionDropoutKeep, attentionStorage, attentionTuning, chooseAttentionTiles, registerAttentionKernels } from './index.js';
+import { attentionKeepMask, expectClose, maskedAttention, normal } from '../test-utils.js';
+import { attentionStorage, attentionTuning, chooseAttentionTiles, registerAttentionKernels } from './index.js';
 import { headLayout } from './wgsl.js';
 
 // No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
@@ -25,26 +25,6 @@ function fused(q: Tensor, k: Tensor, v: Tensor, attrs: Attrs = {}): Tensor {
   const hd = q.shape[3]!;
   const full = { window: attrs.window ?? 0, dropoutRate: attrs.dropoutRate ?? 0, seed: attrs.seed ?? 0, scale: 1 / Math.sqrt(hd) };
   return tf.engine().runKernel(SHIFTMIX_ATTENTION_KERNEL, { q, k, v }, full) as Tensor;
-}
-
-/** The kernels' dropout mask, scaled by 1 / (1 - rate), as a [B, H, T, T] tensor. */
-function keepMask(shape: number[], rate: number, seed: number): Tensor {
-  const [b, h, t] = shape;
-  const values = new Float32Array(b * h * t * t);
-  for (let bh = 0; bh < b * h; bh++) {
-    for (let i = 0; i < t; i++) {
-      for (let j = 0; j < t; j++) values[(bh * t + i) * t + j] = attentionDropoutKeep(seed, bh, i, j, t, rate) ? 1 / (1 - rate) : 0;
-    }
-  }
-  return tf.tensor4d(values, [b, h, t, t]);
-}
-
-/** Composite attention with a given mask on the probabilities. */
-function maskedComposite(q: Tensor, k: Tensor, v: Tensor, window: number | undefined, keep: Tensor): Tensor {
-  const [, , t, hd] = q.shape;
-  const scores = tf.matMul(q as tf.Tensor4D, k as tf.Tensor4D, false, true).mul(1 / Math.sqrt(hd));
-  const probs = tf.softmax(scores.add(causalMask(t, window)), -1);
-  return tf.matMul(tf.mul(probs, keep) as tf.Tensor4D, v as tf.Tensor4D);
 }
 
 async function expectParity(shape: [number, number, number, number], attrs: Attrs, reference: (q: Tensor, k: Tensor, v: Tensor) => Tensor): Promise<void> {
@@ -83,11 +63,11 @@ describe('flash attention on webgpu', () => {
   it('applies the counter-based dropout mask in forward and backward', async () => {
     const shape: [number, number, number, number] = [1, 2, 23, 8];
     const [rate, seed] = [0.3, 1234567];
-    const keep = keepMask(shape, rate, seed);
+    const keep = attentionKeepMask(shape, rate, seed);
     const kept = (await tf.greater(keep, 0).sum().data())[0] / keep.size;
     expect(kept).toBeGreaterThan(0.6);
     expect(kept).toBeLessThan(0.8);
-    await expectParity(shape, { dropoutRate: rate, seed, window: 11 }, (q, k, v) => maskedComposite(q, k, v, 11, keep));
+    await expectParity(shape, { dropoutRate: rate, seed, window: 11 }, (q, k, v) => maskedAttention(q, k, v, 11, keep));
     const other = fused(normal(shape, 1), normal(shape, 2), normal(shape, 3), { dropoutRate: rate, seed: seed + 1 });
     const first = fused(normal(shape, 1), normal(shape, 2), normal(shape, 3), { dropoutRate: rate, seed });
     expect((await tf.max(tf.abs(tf.sub(other, first))).data())[0]).toBeGreaterThan(1e-3);

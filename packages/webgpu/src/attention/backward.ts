@@ -1,7 +1,7 @@
 import { foldedDispatch, type ShiftmixProgram } from '../runtime.js';
 import { four, setupKey, sixteen, type AttentionSetup } from './forward.js';
 import { columnSlots } from './tiles.js';
-import { VISIBLE, dropoutSnippet, f32, rowReader, rowWrite, tileLoad, zeroFour } from './wgsl.js';
+import { VISIBLE, bindingsOf, componentsOf, dropoutSnippet, f32, rowReader, rowWrite, rowWriter, tileLoad, zeroFour } from './wgsl.js';
 
 const ROW_THREADS = 64;
 
@@ -10,16 +10,16 @@ export class AttentionRowDotProgram implements ShiftmixProgram {
   outputNames = ['D'];
   variableNames = ['dO', 'O'];
   components: number[];
-  uniformNames = ['rows'];
+  uniformNames = ['rows', 'T'];
   workgroupSize: [number, number, number] = [ROW_THREADS, 1, 1];
   dispatch: [number, number, number];
   shaderKey: string;
 
   constructor(private readonly setup: AttentionSetup) {
-    const w = setup.layout.vec ? 4 : 1;
-    this.components = [1, w, w];
+    this.components = componentsOf([...this.outputNames, ...this.variableNames], setup.layout);
     this.dispatch = foldedDispatch(Math.ceil((setup.heads * setup.length) / ROW_THREADS));
-    this.shaderKey = `shiftmixAttentionRowDot_${setup.layout.hd}`;
+    const { hd, packedHeads } = setup.layout;
+    this.shaderKey = `shiftmixAttentionRowDot_${hd}${packedHeads ? `_p${packedHeads}` : ''}`;
   }
 
   getUserCode(): string {
@@ -36,11 +36,12 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   }
 }
 
-/** Shared prologue of the two gradient kernels. */
-function gradHeader(setup: AttentionSetup, threads: number): string {
+/** Shared prologue of the two gradient kernels, which write the rows of `outputs`. */
+function gradHeader(setup: AttentionSetup, threads: number, outputs: string[]): string {
   const { layout, dropoutRate, dropoutThreshold } = setup;
   return `const NT: i32 = ${threads};
 ${['Q', 'K', 'V', 'dO'].map((b) => rowReader(b, layout)).join('\n')}
+${outputs.map((b) => rowWriter(b, layout)).join('\n')}
 ${VISIBLE}
 ${dropoutSnippet(dropoutThreshold, dropoutRate)}`;
 }
@@ -50,10 +51,12 @@ ${dropoutSnippet(dropoutThreshold, dropoutRate)}`;
  * that see them. Per step it recomputes S^T = K Q^T and P^T = exp(S^T - lse) from the
  * saved logsumexp, dP^T = V dO^T, dS = P (dP - D) in registers, then accumulates
  * dV += P~^T dO (P~: P after dropout) and dK += dS^T Q through workgroup memory.
+ * Packed, it writes the dK and dV channel ranges of dQKV, and the dQ program the rest:
+ * two dispatches writing disjoint parts of one buffer, each bound once.
  */
 export class AttentionKeyGradProgram implements ShiftmixProgram {
-  outputNames = ['dK', 'dV'];
-  variableNames = ['Q', 'K', 'V', 'dO', 'lse', 'D'];
+  outputNames: string[];
+  variableNames: string[];
   components: number[];
   uniformNames = ['T', 'window', 'seed'];
   workgroupSize: [number, number, number];
@@ -64,8 +67,9 @@ export class AttentionKeyGradProgram implements ShiftmixProgram {
     private readonly setup: AttentionSetup,
     private readonly tile: { bk: number; bq: number },
   ) {
-    const w = setup.layout.vec ? 4 : 1;
-    this.components = [w, w, w, w, w, w, 1, 1];
+    this.outputNames = bindingsOf(['dK', 'dV'], setup.layout);
+    this.variableNames = bindingsOf(['Q', 'K', 'V', 'dO', 'lse', 'D'], setup.layout);
+    this.components = componentsOf([...this.outputNames, ...this.variableNames], setup.layout);
     this.workgroupSize = [(tile.bk / 4) * (tile.bq / 4), 1, 1];
     this.dispatch = [Math.ceil(setup.length / tile.bk), setup.heads, 1];
     this.shaderKey = `shiftmixAttentionKeyGrad_${tile.bk}x${tile.bq}_${setupKey(setup)}`;
@@ -79,7 +83,7 @@ export class AttentionKeyGradProgram implements ShiftmixProgram {
     const { hd4, s4 } = layout;
     const pq = bq + 1;
     const cols = (line: (n: number) => string) => Array.from({ length: nc }, (_, n) => line(n)).join('\n');
-    return `${gradHeader(this.setup, tx * ty)}
+    return `${gradHeader(this.setup, tx * ty, ['dK', 'dV'])}
 var<workgroup> Ks: array<vec4<f32>, ${bk * s4}>;
 var<workgroup> Vs: array<vec4<f32>, ${bk * s4}>;
 var<workgroup> Qs: array<vec4<f32>, ${bq * s4 + nc * tx}>;
@@ -162,8 +166,8 @@ ${cols((n) => `      if (tx + ${n * tx} < ${hd4}) {
  * dQ += dS K through workgroup memory.
  */
 export class AttentionQueryGradProgram implements ShiftmixProgram {
-  outputNames = ['dQ'];
-  variableNames = ['Q', 'K', 'V', 'dO', 'lse', 'D'];
+  outputNames: string[];
+  variableNames: string[];
   components: number[];
   uniformNames = ['T', 'window', 'seed'];
   workgroupSize: [number, number, number];
@@ -174,8 +178,9 @@ export class AttentionQueryGradProgram implements ShiftmixProgram {
     private readonly setup: AttentionSetup,
     private readonly tile: { bq: number; bk: number },
   ) {
-    const w = setup.layout.vec ? 4 : 1;
-    this.components = [w, w, w, w, w, 1, 1];
+    this.outputNames = bindingsOf(['dQ'], setup.layout);
+    this.variableNames = bindingsOf(['Q', 'K', 'V', 'dO', 'lse', 'D'], setup.layout);
+    this.components = componentsOf([...this.outputNames, ...this.variableNames], setup.layout);
     this.workgroupSize = [(tile.bq / 4) * (tile.bk / 4), 1, 1];
     this.dispatch = [Math.ceil(setup.length / tile.bq), setup.heads, 1];
     this.shaderKey = `shiftmixAttentionQueryGrad_${tile.bq}x${tile.bk}_${setupKey(setup)}`;
@@ -189,7 +194,7 @@ export class AttentionQueryGradProgram implements ShiftmixProgram {
     const { hd4, s4 } = layout;
     const ps = bq + 1;
     const cols = (line: (n: number) => string) => Array.from({ length: nc }, (_, n) => line(n)).join('\n');
-    return `${gradHeader(this.setup, tx * ty)}
+    return `${gradHeader(this.setup, tx * ty, ['dQ'])}
 var<workgroup> Qs: array<vec4<f32>, ${bq * s4}>;
 var<workgroup> dOs: array<vec4<f32>, ${bq * s4}>;
 var<workgroup> Ks: array<vec4<f32>, ${bk * s4 + nc * tx}>;

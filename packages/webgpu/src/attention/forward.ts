@@ -1,6 +1,6 @@
 import type { ShiftmixProgram } from '../runtime.js';
 import { columnSlots } from './tiles.js';
-import { NEG, VISIBLE, dropoutSnippet, f32, rowReader, rowWrite, tileLoad, zeroFour, type HeadLayout } from './wgsl.js';
+import { NEG, VISIBLE, bindingsOf, componentsOf, dropoutSnippet, f32, rowReader, rowWrite, rowWriter, tileLoad, zeroFour, type HeadLayout } from './wgsl.js';
 
 /** What every attention program bakes into its shader besides its tile. */
 export interface AttentionSetup {
@@ -14,7 +14,8 @@ export interface AttentionSetup {
 }
 
 export function setupKey(setup: AttentionSetup): string {
-  return `${setup.layout.hd}_${f32(setup.scale)}_${setup.dropoutRate > 0 ? setup.dropoutThreshold : 0}`;
+  const { hd, packedHeads } = setup.layout;
+  return `${hd}_${f32(setup.scale)}_${setup.dropoutRate > 0 ? setup.dropoutThreshold : 0}${packedHeads ? `_p${packedHeads}` : ''}`;
 }
 
 /** Unrolls `line(i)` for i = 0..3. */
@@ -33,10 +34,11 @@ export function sixteen(line: (i: number, j: number) => string): string {
  * registers, the running max m and sum l per row give the online softmax, P goes
  * through workgroup memory into O += P V; nothing of size T x T reaches global memory.
  * Writes O and the per-row logsumexp (in units of scaled scores) for the backward.
+ * Reads q, k, v and writes O in the setup's row layout (contiguous or packed).
  */
 export class AttentionForwardProgram implements ShiftmixProgram {
   outputNames = ['O', 'lse'];
-  variableNames = ['Q', 'K', 'V'];
+  variableNames: string[];
   components: number[];
   uniformNames = ['T', 'window', 'seed'];
   workgroupSize: [number, number, number];
@@ -47,8 +49,8 @@ export class AttentionForwardProgram implements ShiftmixProgram {
     private readonly setup: AttentionSetup,
     private readonly tile: { bq: number; bk: number },
   ) {
-    const w = setup.layout.vec ? 4 : 1;
-    this.components = [w, 1, w, w, w];
+    this.variableNames = bindingsOf(['Q', 'K', 'V'], setup.layout);
+    this.components = componentsOf([...this.outputNames, ...this.variableNames], setup.layout);
     this.workgroupSize = [(tile.bq / 4) * (tile.bk / 4), 1, 1];
     this.dispatch = [Math.ceil(setup.length / tile.bq), setup.heads, 1];
     this.shaderKey = `shiftmixAttention_${tile.bq}x${tile.bk}_${setupKey(setup)}`;
@@ -71,6 +73,7 @@ var<workgroup> red: array<f32, ${bq * tx}>;
 ${rowReader('Q', layout)}
 ${rowReader('K', layout)}
 ${rowReader('V', layout)}
+${rowWriter('O', layout)}
 ${VISIBLE}
 ${dropoutSnippet(dropoutThreshold, dropoutRate)}
 fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {

@@ -1,9 +1,14 @@
 /**
- * WGSL pieces shared by the flash-attention kernels. Rows of q, k, v, o and their
- * gradients ([B, H, T, hd], row = bh * T + t) are moved as vec4 groups of the head
+ * WGSL pieces shared by the flash-attention kernels. The kernels address a row of q, k,
+ * v, o and their gradients as row = bh * T + t and move it as vec4 groups of the head
  * dimension: bound as vec4 arrays when hd % 4 == 0, else read element by element with
  * the tail group zero-filled. In workgroup memory a row takes HD4 + 1 vec4 slots, the
  * extra slot shifting consecutive rows across memory banks.
+ *
+ * Rows live in one of two layouts. Contiguous: each buffer is [B, H, T, hd]. Packed
+ * (token-major, `packedHeads` = H > 0): q, k and v are channel ranges [0, D), [D, 2D),
+ * [2D, 3D) of one binding QKV [B, T, 3D], their gradients the same ranges of dQKV, and o
+ * and dO are [B, T, D]; head h = bh % H starts at channel h * hd of its range.
  */
 export interface HeadLayout {
   hd: number;
@@ -13,11 +18,13 @@ export interface HeadLayout {
   s4: number;
   /** hd % 4 == 0: rows bound as vec4 arrays. */
   vec: boolean;
+  /** 0: contiguous [B, H, T, hd] buffers; H: token-major buffers of H heads (see above). */
+  packedHeads: number;
 }
 
-export function headLayout(hd: number): HeadLayout {
+export function headLayout(hd: number, packedHeads = 0): HeadLayout {
   const hd4 = Math.ceil(hd / 4);
-  return { hd, hd4, s4: hd4 + 1, vec: hd % 4 === 0 };
+  return { hd, hd4, s4: hd4 + 1, vec: hd % 4 === 0, packedHeads };
 }
 
 /** A WGSL f32 literal. */
@@ -26,21 +33,68 @@ export function f32(value: number): string {
   return /[.e]/.test(text) ? text : `${text}.0`;
 }
 
-/** `fn read_<buf>(row, d4) -> vec4<f32>`: one vec4 group of a row. */
+const PACKED: Record<string, [string, number]> = { Q: ['QKV', 0], K: ['QKV', 1], V: ['QKV', 2], dQ: ['dQKV', 0], dK: ['dQKV', 1], dV: ['dQKV', 2] };
+
+/** The binding that holds the rows of logical buffer `buf`. */
+export function bindingOf(buf: string, layout: HeadLayout): string {
+  return layout.packedHeads > 0 ? PACKED[buf]?.[0] ?? buf : buf;
+}
+
+/** Bindings of the logical buffers `bufs`, each once (packed q, k and v share QKV). */
+export function bindingsOf(bufs: string[], layout: HeadLayout): string[] {
+  return [...new Set(bufs.map((b) => bindingOf(b, layout)))];
+}
+
+/** Components of each binding: per-row scalars (lse, D) are f32, rows vec4 when hd % 4 == 0. */
+export function componentsOf(bindings: string[], layout: HeadLayout): number[] {
+  return bindings.map((b) => (b === 'lse' || b === 'D' || !layout.vec ? 1 : 4));
+}
+
+/**
+ * `fn at_<buf>(row) -> i32`: where row bh * T + t of `buf` starts in its binding, in the
+ * binding's units (vec4 or f32). Packed rows need uniforms.T.
+ */
+function rowAddress(buf: string, layout: HeadLayout): string {
+  const unit = layout.vec ? 4 : 1;
+  const per = layout.hd / unit;
+  const heads = layout.packedHeads;
+  if (heads === 0) return `fn at_${buf}(row: i32) -> i32 { return row * ${per}; }`;
+  const dim = heads * layout.hd;
+  const range = PACKED[buf];
+  const stride = (range ? 3 * dim : dim) / unit;
+  const offset = (range ? range[1] * dim : 0) / unit;
+  return `fn at_${buf}(row: i32) -> i32 {
+  let bh = row / uniforms.T;
+  let t = row - bh * uniforms.T;
+  return ((bh / ${heads}) * uniforms.T + t) * ${stride} + ${offset} + (bh % ${heads}) * ${per};
+}`;
+}
+
+/** `fn read_<buf>(row, d4) -> vec4<f32>`: one vec4 group of a row (with its address helper). */
 export function rowReader(buf: string, layout: HeadLayout): string {
-  if (layout.vec) return `fn read_${buf}(row: i32, d4: i32) -> vec4<f32> { return ${buf}[row * ${layout.hd4} + d4]; }`;
-  const element = (e: number) => `select(0.0, ${buf}[min(base + ${e}, last)], d4 * 4 + ${e} < ${layout.hd})`;
-  return `fn read_${buf}(row: i32, d4: i32) -> vec4<f32> {
-  let base = row * ${layout.hd} + d4 * 4;
-  let last = row * ${layout.hd} + ${layout.hd - 1};
+  const src = bindingOf(buf, layout);
+  const at = rowAddress(buf, layout);
+  if (layout.vec) return `${at}\nfn read_${buf}(row: i32, d4: i32) -> vec4<f32> { return ${src}[at_${buf}(row) + d4]; }`;
+  const element = (e: number) => `select(0.0, ${src}[min(base + ${e}, last)], d4 * 4 + ${e} < ${layout.hd})`;
+  return `${at}
+fn read_${buf}(row: i32, d4: i32) -> vec4<f32> {
+  let rowStart = at_${buf}(row);
+  let base = rowStart + d4 * 4;
+  let last = rowStart + ${layout.hd - 1};
   return vec4<f32>(${[0, 1, 2, 3].map(element).join(', ')});
 }`;
 }
 
-/** Statement writing vec4 `value` to group `d4` (< HD4) of `row` of output `buf`. */
+/** The address helper of output `buf`, which rowWrite() statements call. */
+export function rowWriter(buf: string, layout: HeadLayout): string {
+  return rowAddress(buf, layout);
+}
+
+/** Statement writing vec4 `value` to group `d4` (< HD4) of `row` of output `buf` (needs rowWriter(buf)). */
 export function rowWrite(buf: string, layout: HeadLayout, row: string, d4: string, value: string): string {
-  if (layout.vec) return `${buf}[(${row}) * ${layout.hd4} + ${d4}] = ${value};`;
-  return `{ let w = ${value}; for (var e = 0; e < 4; e++) { if ((${d4}) * 4 + e < ${layout.hd}) { ${buf}[(${row}) * ${layout.hd} + (${d4}) * 4 + e] = w[e]; } } }`;
+  const dst = bindingOf(buf, layout);
+  if (layout.vec) return `${dst}[at_${buf}(${row}) + ${d4}] = ${value};`;
+  return `{ let w = ${value}; let wbase = at_${buf}(${row}) + (${d4}) * 4; for (var e = 0; e < 4; e++) { if ((${d4}) * 4 + e < ${layout.hd}) { ${dst}[wbase + e] = w[e]; } } }`;
 }
 
 /**

@@ -1,0 +1,130 @@
+import {
+  SHIFTMIX_ATTENTION_KERNEL,
+  SHIFTMIX_ATTENTION_PACKED_KERNEL,
+  causalAttentionComposite,
+  hasPackedAttention,
+  packedCausalAttention,
+  selectBackend,
+  tf,
+  type Tensor,
+} from '@shiftmix/core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { attentionKeepMask, expectClose, maskedAttention, normal } from '../test-utils.js';
+import { PACKED_ATTENTION_GRAD_KERNEL, attentionTuning, registerAttentionKernels } from './index.js';
+
+// No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
+beforeAll(async () => {
+  const info = await selectBackend('webgpu');
+  expect(info.backend).toBe('webgpu');
+  registerAttentionKernels();
+});
+
+afterEach(() => {
+  attentionTuning.tiles = undefined;
+});
+
+interface Case {
+  batch: number;
+  heads: number;
+  length: number;
+  hd: number;
+  window?: number;
+  dropout?: number;
+  smallTiles?: boolean;
+  seed?: number;
+}
+
+const SEED = 987654;
+
+function attrsOf(c: Case): Record<string, number> {
+  return { window: c.window ?? 0, dropoutRate: c.dropout ?? 0, seed: c.dropout ? c.seed ?? SEED : 0, scale: 1 / Math.sqrt(c.hd), heads: c.heads };
+}
+
+// [B, T, 3D] -> q, k, v: [B, H, T, hd], the split the packed kernel saves.
+function split(qkv: Tensor, c: Case): Tensor[] {
+  return tf.split(qkv, 3, -1).map((x) => x.reshape([c.batch, c.length, c.heads, c.hd]).transpose([0, 2, 1, 3]));
+}
+
+// [B, H, T, hd] -> [B, T, D]
+function merge(x: Tensor, c: Case): Tensor {
+  return x.transpose([0, 2, 1, 3]).reshape([c.batch, c.length, c.heads * c.hd]);
+}
+
+const packed = (c: Case) => (qkv: Tensor) => tf.engine().runKernel(SHIFTMIX_ATTENTION_PACKED_KERNEL, { qkv }, attrsOf(c)) as Tensor;
+
+const unpacked = (c: Case) => (qkv: Tensor) => {
+  const [q, k, v] = split(qkv, c);
+  const { heads, ...attrs } = attrsOf(c);
+  return merge(tf.engine().runKernel(SHIFTMIX_ATTENTION_KERNEL, { q, k, v }, attrs) as Tensor, c);
+};
+
+const composite = (c: Case, keep: Tensor | undefined) => (qkv: Tensor) => {
+  const [q, k, v] = split(qkv, c);
+  const attended = keep ? maskedAttention(q, k, v, c.window, keep) : causalAttentionComposite(q, k, v, { window: c.window, training: false });
+  return merge(attended, c);
+};
+
+/** Output and dqkv of `f` for a loss that weighs every output element differently. */
+function run(f: (qkv: Tensor) => Tensor, qkv: Tensor, weights: Tensor): [Tensor, Tensor] {
+  return [f(qkv), tf.grad((x: Tensor) => tf.sum(tf.mul(f(x), weights)))(qkv)];
+}
+
+const cases: Case[] = [
+  { batch: 2, heads: 3, length: 7, hd: 8 },
+  { batch: 1, heads: 2, length: 33, hd: 5, window: 5 },
+  { batch: 2, heads: 2, length: 1, hd: 3 },
+  { batch: 1, heads: 1, length: 70, hd: 16, smallTiles: true },
+  { batch: 1, heads: 3, length: 33, hd: 16, window: 5, dropout: 0.3 },
+  { batch: 2, heads: 2, length: 7, hd: 3, dropout: 0.2 },
+  { batch: 1, heads: 2, length: 70, hd: 5, window: 5, smallTiles: true },
+];
+
+describe('flash attention over the packed projection on webgpu', () => {
+  it('is what core dispatches packedCausalAttention to', () => {
+    expect(hasPackedAttention()).toBe(true);
+  });
+
+  for (const c of cases) {
+    const name = `B ${c.batch}, H ${c.heads}, T ${c.length}, hd ${c.hd}, window ${c.window ?? 0}, dropout ${c.dropout ?? 0}${c.smallTiles ? ', 16 x 16 blocks' : ''}`;
+    it(`matches the unpacked kernel and the composite, forward and dqkv: ${name}`, async () => {
+      if (c.smallTiles) attentionTuning.tiles = { forward: { bq: 16, bk: 16 }, keyGrad: { bk: 16, bq: 16 }, queryGrad: { bq: 16, bk: 16 } };
+      const d = c.heads * c.hd;
+      const qkv = normal([c.batch, c.length, 3 * d], 1);
+      const weights = normal([c.batch, c.length, d], 2);
+      const keep = c.dropout ? attentionKeepMask([c.batch, c.heads, c.length], c.dropout, SEED) : undefined;
+      const [o, dqkv] = run(packed(c), qkv, weights);
+      const [oFused, dqkvFused] = run(unpacked(c), qkv, weights);
+      const [oRef, dqkvRef] = run(composite(c, keep), qkv, weights);
+      // The same arithmetic as the unpacked kernel (and its dropout mask), only addressed differently.
+      await expectClose(o, oFused, 1e-6, 'O vs unpacked');
+      await expectClose(dqkv, dqkvFused, 1e-6, 'dqkv vs unpacked');
+      await expectClose(o, oRef, 2e-5, 'O vs composite');
+      await expectClose(dqkv, dqkvRef, 5e-5, 'dqkv vs composite');
+      tf.dispose([qkv, weights, o, dqkv, oFused, dqkvFused, oRef, dqkvRef, ...(keep ? [keep] : [])]);
+    });
+  }
+
+  it('recomputes the logsumexp for a gradient of a run outside the tape', async () => {
+    const c: Case = { batch: 1, heads: 2, length: 19, hd: 8, window: 4, dropout: 0.25 };
+    const qkv = normal([1, 19, 48], 3);
+    const dy = normal([1, 19, 16], 4);
+    const o = packed(c)(qkv);
+    const dqkv = tf.engine().runKernel(PACKED_ATTENTION_GRAD_KERNEL, { dy, qkv, o }, attrsOf(c)) as Tensor;
+    const [, taped] = run(packed(c), qkv, dy);
+    await expectClose(dqkv, taped, 1e-6, 'dqkv');
+    tf.dispose([qkv, dy, o, dqkv, taped]);
+  });
+
+  it('keeps no tensors after a gradient step through packedCausalAttention', async () => {
+    const qkv = normal([2, 9, 24], 5);
+    const before = tf.memory().numTensors;
+    const options = { window: 3, dropout: 0.1, seed: 42, training: true };
+    const grad = tf.grad((x: Tensor) => tf.sum(packedCausalAttention(x, 2, options)))(qkv);
+    const y = packedCausalAttention(qkv, 2, options);
+    const reference = tf.tidy(() => unpacked({ batch: 2, heads: 2, length: 9, hd: 4, window: 3, dropout: 0.1, seed: 42 })(qkv));
+    await expectClose(y, reference, 1e-6, 'O');
+    tf.dispose([grad, y, reference]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => packedCausalAttention(normal([2, 9, 20], 6), 3, options)).toThrow(/heads/);
+  });
+});
