@@ -1,34 +1,10 @@
-import { createShiftRing, hsmAbMix, readShiftRing, registerMixer, selectBackend, ShiftmixModel, tf, writeShiftRing, type MixerSpec, type Tensor1D, type Tensor2D, type Tensor3D } from '@shiftmix/core';
+import { selectBackend, ShiftmixModel, tf } from '@shiftmix/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL } from './index.js';
+import { registerAbTestMixer } from './test-mixers.js';
 import { expectClose } from './test-utils.js';
 
-// A shift mixer through core's ops only (the mixer packages are not this package's dependencies).
-const abMixer: MixerSpec<Record<string, never>> = {
-  specificationVersion: 1,
-  name: 'cross-entropy-test-ab',
-  description: 'test mixer: a * u + b * S(u) through hsmAbMix',
-  shiftBased: true,
-  defaults: {},
-  validate: () => ({}),
-  paramCount: (ctx) => 2 * ctx.dim,
-  create(ctx) {
-    const a = tf.variable(tf.tidy(() => tf.add(1, ctx.init.normal([ctx.dim], 0.3))));
-    const b = tf.variable(tf.tidy(() => tf.add(1, ctx.init.normal([ctx.dim], 0.3))));
-    return {
-      weights: { a, b },
-      forward: (u: Tensor3D) => hsmAbMix(u, a as Tensor1D, b as Tensor1D, ctx.shifts),
-      initState: (batch) => ({ position: 0, tensors: { ring: createShiftRing(batch, ctx.dim, ctx.shifts) } }),
-      step(u: Tensor2D, state) {
-        const ring = state.tensors.ring as Tensor3D;
-        const y = tf.tidy(() => tf.add(tf.mul(u, a), tf.mul(readShiftRing(ring, ctx.shifts), b)) as Tensor2D);
-        return { y, state: { position: state.position + 1, tensors: { ring: writeShiftRing(ring, u) } } };
-      },
-      dispose: () => tf.dispose([a, b]),
-    };
-  },
-};
-registerMixer(abMixer);
+registerAbTestMixer('cross-entropy-test-ab');
 
 const [BATCH, TIME, VOCAB] = [3, 9, 37];
 const tokens = Array.from({ length: BATCH * TIME }, (_, i) => (i * 11 + (i % 4)) % VOCAB);

@@ -1,29 +1,9 @@
-import { hsmAbMix, registerMixer, selectBackend, ShiftmixModel, tf, type MixerSpec, type Tensor1D, type Tensor2D, type Tensor3D } from '@shiftmix/core';
+import { selectBackend, ShiftmixModel, tf } from '@shiftmix/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADD_LAYER_NORM_KERNEL, BIAS_GELU_GRAD_KERNEL, BIAS_GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from './index.js';
+import { registerAbTestMixer } from './test-mixers.js';
 
-// A shift mixer on core's ops only (the mixer packages are not this package's dependencies).
-const mixer: MixerSpec<Record<string, never>> = {
-  specificationVersion: 1,
-  name: 'webgpu-test-ln-ab',
-  description: 'test mixer: a * u + b * S(u) through hsmAbMix',
-  shiftBased: true,
-  defaults: {},
-  validate: () => ({}),
-  paramCount: (ctx) => 2 * ctx.dim,
-  create(ctx) {
-    const a = tf.variable(tf.tidy(() => tf.add(1, ctx.init.normal([ctx.dim], 0.3))));
-    const b = tf.variable(tf.tidy(() => tf.add(1, ctx.init.normal([ctx.dim], 0.3))));
-    return {
-      weights: { a, b },
-      forward: (u: Tensor3D) => hsmAbMix(u, a as Tensor1D, b as Tensor1D, ctx.shifts),
-      initState: () => ({ position: 0, tensors: {} }),
-      step: (u: Tensor2D, state) => ({ y: u, state }),
-      dispose: () => tf.dispose([a, b]),
-    };
-  },
-};
-registerMixer(mixer);
+registerAbTestMixer('webgpu-test-ln-ab');
 
 const [BATCH, TIME, VOCAB] = [2, 11, 13];
 const tokens = Array.from({ length: BATCH * TIME }, (_, i) => (i * 5 + (i % 3)) % VOCAB);

@@ -1,7 +1,6 @@
 import {
   createShiftRing,
   fusionBlend,
-  hsmAbMix,
   readShiftRing,
   registerMixer,
   selectBackend,
@@ -9,40 +8,16 @@ import {
   tf,
   writeShiftRing,
   type MixerSpec,
-  type Tensor1D,
   type Tensor2D,
   type Tensor3D,
 } from '@shiftmix/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL, HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL } from './index.js';
+import { abTestMixer } from './test-mixers.js';
 
-// Two shift mixers written against core's ops only (the mixer packages are not this
-// package's dependencies): core dispatches hsmAbMix / fusionBlend to the fused kernels on
-// webgpu and to the composite path on cpu, which is what this test compares.
-const abMixer: MixerSpec<Record<string, never>> = {
-  specificationVersion: 1,
-  name: 'webgpu-test-ab',
-  description: 'test mixer: a * u + b * S(u) through hsmAbMix',
-  shiftBased: true,
-  defaults: {},
-  validate: () => ({}),
-  paramCount: (ctx) => 2 * ctx.dim,
-  create(ctx) {
-    const a = tf.variable(tf.tidy(() => tf.add(1, ctx.init.normal([ctx.dim], 0.3))));
-    const b = tf.variable(tf.tidy(() => tf.add(1, ctx.init.normal([ctx.dim], 0.3))));
-    return {
-      weights: { a, b },
-      forward: (u: Tensor3D) => hsmAbMix(u, a as Tensor1D, b as Tensor1D, ctx.shifts),
-      initState: (batch) => ({ position: 0, tensors: { ring: createShiftRing(batch, ctx.dim, ctx.shifts) } }),
-      step(u: Tensor2D, state) {
-        const ring = state.tensors.ring as Tensor3D;
-        const y = tf.tidy(() => tf.add(tf.mul(u, a), tf.mul(readShiftRing(ring, ctx.shifts), b)) as Tensor2D);
-        return { y, state: { position: state.position + 1, tensors: { ring: writeShiftRing(ring, u) } } };
-      },
-      dispose: () => tf.dispose([a, b]),
-    };
-  },
-};
+// Two shift mixers written against core's ops only: core dispatches hsmAbMix / fusionBlend
+// to the fused kernels on webgpu and to the composite path on cpu, which is what this test compares.
+const abMixer = abTestMixer('webgpu-test-ab');
 
 const blendMixer: MixerSpec<Record<string, never>> = {
   specificationVersion: 1,
