@@ -3,12 +3,16 @@ import { selectBackend } from '../backend.js';
 import { tf, type Tensor } from '../tf.js';
 import {
   SHIFTMIX_ATTENTION_KERNEL,
+  SHIFTMIX_ATTENTION_PACKED_KERNEL,
   applyRope,
   cachedAttention,
   causalAttention,
   causalAttentionComposite,
   hasFusedAttention,
+  hasPackedAttention,
+  packedCausalAttention,
   type CausalAttentionKernelAttrs,
+  type PackedAttentionKernelAttrs,
 } from './attention.js';
 
 // Naive per-position loop: out[b, h, i] = sum_j softmax_j(q_i . k_j / sqrt(hd)) v_j over
@@ -112,6 +116,82 @@ describe('causal attention op', () => {
       tf.unregisterKernel(SHIFTMIX_ATTENTION_KERNEL, 'cpu');
     }
     expect(hasFusedAttention()).toBe(false);
+  });
+});
+
+describe('packed causal attention op', () => {
+  beforeAll(async () => {
+    await selectBackend('cpu');
+  });
+
+  const [B, T, H, HD] = [2, 5, 3, 2];
+  const D = H * HD;
+  const packed = (seed: number) => tf.randomNormal([B, T, 3 * D], 0, 1, 'float32', seed);
+  // Visits every (b, h, t, e) with its flat index in [B, H, T, hd] and in [B, T, D].
+  function eachElement(visit: (heads: number, tokens: number) => void): void {
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        for (let t = 0; t < T; t++) {
+          for (let e = 0; e < HD; e++) visit(((b * H + h) * T + t) * HD + e, (b * T + t) * D + h * HD + e);
+        }
+      }
+    }
+  }
+  // [B, T, 3D] -> part 0, 1 or 2 (q, k, v) as [B, H, T, hd], by index arithmetic rather than tensor ops.
+  function unpack(qkv: Float32Array, part: number): Float32Array {
+    const out = new Float32Array(B * H * T * HD);
+    eachElement((heads, tokens) => (out[heads] = qkv[tokens + Math.floor(tokens / D) * 2 * D + part * D]));
+    return out;
+  }
+
+  it.each([undefined, 2])('matches a naive loop over the heads read from [q | k | v] (window %s)', (window) => {
+    const qkv = packed(1);
+    const out = packedCausalAttention(qkv, H, { window, training: false });
+    expect(out.shape).toEqual([B, T, D]);
+    const values = qkv.dataSync() as Float32Array;
+    const heads = naiveAttention(unpack(values, 0), unpack(values, 1), unpack(values, 2), [B, H, T, HD], window); // [B, H, T, hd]
+    const got = out.dataSync();
+    let worst = 0;
+    eachElement((h, t) => (worst = Math.max(worst, Math.abs(got[t] - heads[h]))));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('gives exactly the split-and-transpose path, dropout included', () => {
+    const qkv = packed(2);
+    const options = { window: 3, dropout: 0.4, seed: 11, training: true };
+    const [q, k, v] = tf.split(qkv, 3, -1).map((x) => x.reshape([B, T, H, HD]).transpose([0, 2, 1, 3]));
+    const split = causalAttention(q, k, v, options).transpose([0, 2, 1, 3]).reshape([B, T, D]);
+    expect(maxAbsDiff(packedCausalAttention(qkv, H, options).dataSync(), split.dataSync())).toBe(0);
+  });
+
+  it('rejects a projection that is not [B, T, 3D] with D a multiple of heads', () => {
+    expect(() => packedCausalAttention(packed(1), 4, { training: false })).toThrow(/heads/);
+    expect(() => packedCausalAttention(tf.zeros([B, T, 3 * D, 1]), H, { training: false })).toThrow(/\[B, T, 3D\]/);
+    expect(() => packedCausalAttention(packed(1), H, { window: 0, training: false })).toThrow(/window/);
+  });
+
+  it('dispatches to a kernel registered under SHIFTMIX_ATTENTION_PACKED_KERNEL', () => {
+    const seen: PackedAttentionKernelAttrs[] = [];
+    expect(hasPackedAttention()).toBe(false);
+    tf.registerKernel({
+      kernelName: SHIFTMIX_ATTENTION_PACKED_KERNEL,
+      backendName: 'cpu',
+      kernelFunc: ({ inputs, attrs, backend }) => {
+        const cpu = backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo };
+        seen.push(attrs as unknown as PackedAttentionKernelAttrs);
+        const [b, t] = (inputs.qkv as tf.TensorInfo).shape;
+        return cpu.makeTensorInfo([b, t, D], 'float32', new Float32Array(b * t * D).fill(7));
+      },
+    });
+    try {
+      const out = packedCausalAttention(packed(3), H, { window: 4, dropout: 0.2, seed: 9, training: true });
+      expect(seen).toEqual([{ window: 4, dropoutRate: 0.2, seed: 9, scale: 1 / Math.sqrt(HD), heads: H }]);
+      expect(out.shape).toEqual([B, T, D]);
+      expect(out.dataSync().every((x) => x === 7)).toBe(true);
+    } finally {
+      tf.unregisterKernel(SHIFTMIX_ATTENTION_PACKED_KERNEL, 'cpu');
+    }
+    expect(hasPackedAttention()).toBe(false);
   });
 });
 
