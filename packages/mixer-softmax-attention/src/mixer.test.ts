@@ -1,4 +1,4 @@
-import { selectBackend, tf, type Tensor, type Tensor2D, type Tensor3D } from '@shiftmix/core';
+import { SHIFTMIX_ATTENTION_PACKED_KERNEL, linear, selectBackend, tf, type Tensor, type Tensor2D, type Tensor3D } from '@shiftmix/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SoftmaxAttentionConfig } from './index.js';
 import { context, makeMixer } from './test-fixtures.js';
@@ -61,6 +61,32 @@ describe('softmax-attention mixer', () => {
     const y = mixer.forward(u, { training: false });
     expect(tf.memory().numTensors - before).toBe(1);
     y.dispose();
+  });
+
+  it('hands the qkv projection to a packed attention kernel when the backend has one, unless RoPE is on', () => {
+    const seen: Array<{ shape: number[]; heads: number; window: number }> = [];
+    tf.registerKernel({
+      kernelName: SHIFTMIX_ATTENTION_PACKED_KERNEL,
+      backendName: 'cpu',
+      kernelFunc: ({ inputs, attrs, backend }) => {
+        const { shape } = inputs.qkv as tf.TensorInfo;
+        seen.push({ shape, heads: Number(attrs!.heads), window: Number(attrs!.window) });
+        const size = shape[0] * shape[1] * (shape[2] / 3);
+        return (backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo([shape[0], shape[1], shape[2] / 3], 'float32', new Float32Array(size).fill(0.5));
+      },
+    });
+    try {
+      const mixer = makeMixer({ window: 3 });
+      const y = mixer.forward(input(7), { training: false });
+      expect(seen).toEqual([{ shape: [B, T, 3 * D], heads: 2, window: 3 }]);
+      // The kernel's output is the merged heads: [B, T, D] straight into the output projection.
+      const expected = linear(tf.fill([B, T, D], 0.5), mixer.weights['out.weight'], mixer.weights['out.bias']);
+      expect(maxAbsDiff(y, expected)).toBe(0);
+      makeMixer({ rope: true }).forward(input(7), { training: false });
+      expect(seen).toHaveLength(1);
+    } finally {
+      tf.unregisterKernel(SHIFTMIX_ATTENTION_PACKED_KERNEL, 'cpu');
+    }
   });
 
   it('applies attention dropout only while training, with seeds from the model rng', () => {

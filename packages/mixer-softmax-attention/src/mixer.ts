@@ -4,6 +4,7 @@ import {
   cachedAttention,
   causalAttention,
   linear,
+  packedCausalAttention,
   tf,
   type ForwardOptions,
   type Mixer,
@@ -82,11 +83,19 @@ export class SoftmaxAttention implements Mixer {
     const rate = this.config.attentionDropout;
     // Draw a seed only when a mask is drawn, so evaluation leaves the model rng untouched.
     const seed = opts.training && rate > 0 ? this.rng.seed() : undefined;
+    const options = { window: this.config.window, dropout: rate, seed, training: opts.training };
     return tf.tidy(() => {
-      const [q, k, v] = this.project(u, b, t, 0);
-      const attended = causalAttention(q, k, v, { window: this.config.window, dropout: rate, seed, training: opts.training }); // [B, H, T, hd]
-      const merged = attended.transpose([0, 2, 1, 3]).reshape([b, t, d]);
-      return linear(merged, this.weights['out.weight'], this.weights['out.bias']) as Tensor3D;
+      const w = this.weights;
+      let merged: Tensor; // [B, T, D]
+      if (this.config.rope) {
+        // RoPE rotates q and k between the split and the attention.
+        const [q, k, v] = this.project(u, b, t, 0);
+        merged = causalAttention(q, k, v, options).transpose([0, 2, 1, 3]).reshape([b, t, d]);
+      } else {
+        // Without RoPE a fused backend reads the heads straight from the projection.
+        merged = packedCausalAttention(linear(u, w['qkv.weight'], w['qkv.bias']), this.heads, options);
+      }
+      return linear(merged, w['out.weight'], w['out.bias']) as Tensor3D;
     });
   }
 
