@@ -109,7 +109,7 @@ export function writeResultsIndex(root: string): string {
     }
   }
   found.sort((a, b) => a.summary.backend.localeCompare(b.summary.backend) || b.summary.finishedAt.localeCompare(a.summary.finishedAt));
-  const lines = ['# Benchmark results', '', 'Written by the benchmark runner (`npm start`, or `node apps/bench/dist/main.js --suite NAME --preset PRESET --backend BACKEND`). The newest result of each backend comes first and is marked latest.', ''];
+  const lines = ['# Benchmark results', '', 'Written by the benchmark runner (`node apps/bench/dist/main.js --suite NAME --preset PRESET --backend BACKEND`, or `shiftmix bench`). The newest result of each backend comes first and is marked latest.', ''];
   lines.push('| backend | suite | preset | finished | commit | headline | |', '| --- | --- | --- | --- | --- | --- | --- |');
   const seen = new Set<string>();
   for (const { dir, summary } of found) {
