@@ -75,6 +75,7 @@ export {
   readShiftRing,
   shiftRingSize,
   writeShiftRing,
+  checkStepInput,
 } from './ops/index.js';
 export { onnxGroupShift, onnxLinear, onnxReadShiftRing, onnxWriteShiftRing } from './onnx-graph.js';
 export {

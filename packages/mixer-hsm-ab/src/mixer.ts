@@ -1,9 +1,9 @@
 import {
+  checkStepInput,
   createShiftRing,
   hsmAbMix,
   linear,
   readShiftRing,
-  ShiftmixError,
   tf,
   writeShiftRing,
   type Mixer,
@@ -62,9 +62,7 @@ export class HsmAbMixer implements Mixer {
 
   /** u: [B, D] -> y: [B, D]; O(D) mixing plus the O(max(shifts) D) ring copy. */
   step(u: Tensor2D, state: MixerState): { y: Tensor2D; state: MixerState } {
-    if (u.shape.length !== 2 || u.shape[1] !== this.dim) {
-      throw new ShiftmixError(`hsm-ab step got an input of shape [${u.shape.join(', ')}]`, `Pass one token per sequence, [batch, ${this.dim}]`, 'E_SHAPE');
-    }
+    checkStepInput('hsm-ab', u, this.dim);
     const { a, b, w_in: wIn, w_out: wOut } = this.weights;
     const ring = state.tensors.ring as Tensor3D;
     const [y, next] = tf.tidy(() => {

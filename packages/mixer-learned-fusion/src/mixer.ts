@@ -1,10 +1,10 @@
 import {
+  checkStepInput,
   createShiftRing,
   fusionBlend,
   groupShift,
   linear,
   readShiftRing,
-  ShiftmixError,
   tf,
   writeShiftRing,
   type Mixer,
@@ -75,9 +75,7 @@ export class LearnedFusionMixer implements Mixer {
 
   /** u: [B, D] -> y: [B, D]; O(D^2) projections plus the O(max(shifts) D) ring copies. */
   step(u: Tensor2D, state: MixerState): { y: Tensor2D; state: MixerState } {
-    if (u.shape.length !== 2 || u.shape[1] !== this.dim) {
-      throw new ShiftmixError(`learned-fusion step got an input of shape [${u.shape.join(', ')}]`, `Pass one token per sequence, [batch, ${this.dim}]`, 'E_SHAPE');
-    }
+    checkStepInput('learned-fusion', u, this.dim);
     const ringU = state.tensors.ring_u as Tensor3D;
     const result = tf.tidy(() => {
       const joined = tf.concat([u, readShiftRing(ringU, this.shifts)], 1) as Tensor2D; // [B, 2D]

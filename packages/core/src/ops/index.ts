@@ -7,4 +7,4 @@ export {
   hsmAbMix,
   hsmAbMixReference,
 } from './mix.js';
-export { checkShifts, createShiftRing, groupShift, readShiftRing, shiftRingSize, writeShiftRing } from './shift.js';
+export { checkShifts, checkStepInput, createShiftRing, groupShift, readShiftRing, shiftRingSize, writeShiftRing } from './shift.js';

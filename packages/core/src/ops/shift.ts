@@ -82,3 +82,10 @@ export function writeShiftRing(ring: Tensor3D, u: Tensor2D): Tensor3D {
     return tf.concat([ring.slice([0, 1, 0], [b, m - 1, d]), newest], 1) as Tensor3D;
   });
 }
+
+/** Throws unless `u` is one token per sequence, [B, dim], as a mixer's step takes it. */
+export function checkStepInput(mixer: string, u: Tensor2D, dim: number): void {
+  if (u.shape.length !== 2 || u.shape[1] !== dim) {
+    throw new ShiftmixError(`${mixer} step got an input of shape [${u.shape.join(', ')}]`, `Pass one token per sequence, [batch, ${dim}]`, 'E_SHAPE');
+  }
+}
