@@ -25,20 +25,33 @@ export function rowWorkgroup(vocab: number): number {
 const NAN_FN = `fn runtimeNan(seed: i32) -> f32 { return bitcast<f32>(0x7fc00000u | u32(seed & 1)); }
 fn isNan(value: f32) -> bool { return (bitcast<u32>(value) & 0x7fffffffu) > 0x7f800000u; }`;
 
-/** Pass 1, one workgroup per row: online max and sum of exp, then the row's loss. */
-export class CrossEntropyRowsProgram implements ShiftmixProgram {
-  outputNames = ['stats'];
-  variableNames = ['logits', 'targets'];
-  components = [1, 1, 1];
+/** One workgroup of `threads` per row of the [rows, vocab] logits, the grid folded past the x limit. */
+abstract class PerRowProgram implements ShiftmixProgram {
+  abstract outputNames: string[];
+  abstract variableNames: string[];
+  abstract components: number[];
   uniformNames = ['rows', 'vocab'];
   workgroupSize: [number, number, number];
   dispatch: [number, number, number];
   shaderKey: string;
 
-  constructor(rows: number, private readonly threads: number) {
+  constructor(rows: number, protected readonly threads: number, name: string) {
     this.workgroupSize = [threads, 1, 1];
     this.dispatch = foldedDispatch(rows, crossEntropyTuning.maxGroupsX);
-    this.shaderKey = `crossEntropyRows_${threads}`;
+    this.shaderKey = `${name}_${threads}`;
+  }
+
+  abstract getUserCode(): string;
+}
+
+/** Pass 1, one workgroup per row: online max and sum of exp, then the row's loss. */
+export class CrossEntropyRowsProgram extends PerRowProgram {
+  outputNames = ['stats'];
+  variableNames = ['logits', 'targets'];
+  components = [1, 1, 1];
+
+  constructor(rows: number, threads: number) {
+    super(rows, threads, 'crossEntropyRows');
   }
 
   getUserCode(): string {
@@ -154,19 +167,13 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
  * Backward, one workgroup per row, one pass: dx[n, v] = dy * (softmax(x)[n, v] - [v == y_n]) / divisor
  * for valid rows, 0 for ignored ones, NaN everywhere when the divisor is NaN.
  */
-export class CrossEntropyGradProgram implements ShiftmixProgram {
+export class CrossEntropyGradProgram extends PerRowProgram {
   outputNames = ['dx'];
   variableNames = ['dy', 'logits', 'targets', 'stats'];
   components = [1, 1, 1, 1, 1];
-  uniformNames = ['rows', 'vocab'];
-  workgroupSize: [number, number, number];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
-  constructor(rows: number, private readonly threads: number) {
-    this.workgroupSize = [threads, 1, 1];
-    this.dispatch = foldedDispatch(rows, crossEntropyTuning.maxGroupsX);
-    this.shaderKey = `crossEntropyGrad_${threads}`;
+  constructor(rows: number, threads: number) {
+    super(rows, threads, 'crossEntropyGrad');
   }
 
   getUserCode(): string {
