@@ -1,6 +1,6 @@
 import { AdamW, clipScale, globalNorm, isShiftmixError, selectBackend, tf, type Tensor, type Variable } from '@shiftmix/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADAMW_KERNEL } from './index.js';
+import { ADAMW_KERNEL, adamwTuning } from './index.js';
 import { expectClose, normal } from './test-utils.js';
 
 beforeAll(async () => {
@@ -58,6 +58,28 @@ describe('ShiftmixAdamW on webgpu', () => {
       tf.dispose([...start.values(), ...fusedWeights.values(), ...compositeWeights.values()]);
       fused.dispose();
       composite.dispose();
+    });
+  }
+
+  for (const perDispatch of [1, 2, 3]) {
+    it(`sums the squares of gradients read ${perDispatch} per dispatch, with a group left over`, async () => {
+      const saved = adamwTuning.maxGradientsPerDispatch;
+      adamwTuning.maxGradientsPerDispatch = perDispatch;
+      try {
+        const [fusedWeights, compositeWeights] = [weights(3), weights(3)];
+        const [fused, composite] = [new AdamW(fusedWeights, OPTIONS), new AdamW(compositeWeights, OPTIONS)];
+        const grads = gradients(5, 2);
+        const loss = tf.scalar(0.5);
+        const result = await fused.clipAndApply(grads, loss, 1e-2, 1);
+        const norm = await compositeStep(composite, grads, 1e-2, 1);
+        expect(result.norm).toBeCloseTo(norm, 3);
+        for (const name of Object.keys(SHAPES)) await expectClose(fusedWeights.get(name)!, compositeWeights.get(name)!, 1e-5, `p ${name}`);
+        tf.dispose([loss, ...grads.values(), ...fusedWeights.values(), ...compositeWeights.values()]);
+        fused.dispose();
+        composite.dispose();
+      } finally {
+        adamwTuning.maxGradientsPerDispatch = saved;
+      }
     });
   }
 

@@ -9,6 +9,15 @@ const WORKGROUP = 256;
 /** Elements one sum-of-squares workgroup covers per grid stride; sets how many partials a weight gets. */
 const ELEMENTS_PER_PARTIAL = 16 * 1024;
 const MAX_PARTIALS_PER_WEIGHT = 64;
+/** Tuning of the fused AdamW; tests lower it to reach the grouping's edges on small models. */
+export const adamwTuning = {
+  /** Gradients one sum-of-squares dispatch reads at most (fewer where the stage binds fewer buffers). */
+  maxGradientsPerDispatch: 15,
+};
+
+function storageBuffersPerStage(backend: WebGPUBackend): number {
+  return (backend as unknown as { device: GPUDevice }).device.limits.maxStorageBuffersPerShaderStage;
+}
 
 /** A float uniform as the i32 bits runtime.ts's uniforms carry. */
 function f32Bits(value: number): number {
@@ -18,35 +27,60 @@ function f32Bits(value: number): number {
 // WGSL has no isinf/isnan, and a fast-math compiler may fold x != x away: test the exponent bits.
 const IS_FINITE = `fn isFinite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }`;
 
-/** Per workgroup: the sum of g^2 over a grid-strided share of one gradient, into partials[base + workgroup]. */
+/**
+ * Sums of g^2 for several gradients in one dispatch (as many as the stage binds beside
+ * the output): gradient k owns workgroups first_k .. first_k + groups_k - 1, each writing
+ * the sum over its grid-strided share to partials[base_k + its index among them].
+ */
 export class SumSquaresProgram implements ShiftmixProgram {
   outputNames = ['partials'];
-  variableNames = ['g'];
-  components = [1, 1];
-  uniformNames = ['count', 'base'];
+  variableNames: string[];
+  components: number[];
+  uniformNames: string[];
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
   dispatch: [number, number, number];
-  shaderKey = 'adamwSumSquares';
+  shaderKey: string;
 
-  constructor(partials: number) {
-    this.dispatch = [partials, 1, 1];
+  constructor(private readonly gradients: number, workgroups: number) {
+    const slots = Array.from({ length: gradients }, (_, k) => k);
+    this.variableNames = slots.map((k) => `g${k}`);
+    this.components = [1, ...slots.map(() => 1)];
+    this.uniformNames = slots.flatMap((k) => [`count${k}`, `base${k}`, `first${k}`, `groups${k}`]);
+    this.dispatch = [workgroups, 1, 1];
+    this.shaderKey = `adamwSumSquares_${gradients}`;
   }
 
   getUserCode(): string {
+    const slots = Array.from({ length: this.gradients }, (_, k) => k);
+    // Bindings cannot be indexed at run time: a switch picks the gradient (uniform per workgroup).
+    const cases = slots.map((k) => `    case ${k}: { return g${k}[i]; }`).join('\n');
+    // select() nests from the last slot down: slot k picks uniforms.<name>k.
+    const pick = (name: string) =>
+      slots.slice(1).reduce((acc, k) => `select(${acc}, uniforms.${name}${k}, slot == ${k})`, `uniforms.${name}0`);
     return `var<workgroup> sums: array<f32, ${WORKGROUP}>;
+fn load(slot: i32, i: i32) -> f32 {
+  switch slot {
+${cases}
+    default: { return 0.0; }
+  }
+}
 fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  var slot = 0;
+  ${slots.slice(1).map((k) => `if (wid.x >= uniforms.first${k}) { slot = ${k}; }`).join('\n  ')}
+  let count = ${pick('count')};
+  let local = wid.x - ${pick('first')};
+  let stride = ${pick('groups')} * ${WORKGROUP};
   var acc = 0.0;
-  var i = wid.x * ${WORKGROUP} + lid.x;
-  let stride = nwg.x * ${WORKGROUP};
+  var i = local * ${WORKGROUP} + lid.x;
   loop {
-    if (i >= uniforms.count) { break; }
-    let x = g[i];
+    if (i >= count) { break; }
+    let x = load(slot, i);
     acc = acc + x * x;
     i = i + stride;
   }
   sums[lid.x] = acc;
   ${workgroupSumSnippet('sums', WORKGROUP)}
-  if (lid.x == 0) { partials[uniforms.base + wid.x] = sums[0]; }
+  if (lid.x == 0) { partials[${pick('base')} + local] = sums[0]; }
 }`;
   }
 }
@@ -187,14 +221,20 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
   const partialsPer = sizes.map((n) => Math.min(MAX_PARTIALS_PER_WEIGHT, Math.max(1, Math.ceil(n / ELEMENTS_PER_PARTIAL))));
   const slots = partialsPer.reduce((s, n) => s + n, 0);
   const partials = be.makeTensorInfo([slots], 'float32');
+  // One sum-of-squares dispatch per group of gradients the stage can bind beside the output.
+  const perDispatch = Math.max(1, Math.min(adamwTuning.maxGradientsPerDispatch, storageBuffersPerStage(be) - 1));
+  const nonEmpty = sizes.flatMap((n, i) => (n > 0 ? [i] : []));
   let base = 0;
-  for (let i = 0; i < count; i++) {
-    if (sizes[i] === 0) {
-      partialsPer[i] = 0;
-      continue;
+  for (let start = 0; start < nonEmpty.length; start += perDispatch) {
+    const group = nonEmpty.slice(start, start + perDispatch);
+    let first = 0;
+    const uniforms: number[] = [];
+    for (const i of group) {
+      uniforms.push(sizes[i], base, first, partialsPer[i]);
+      base += partialsPer[i];
+      first += partialsPer[i];
     }
-    runProgram(be, new SumSquaresProgram(partialsPer[i]), [named[`g${i}`]], [partials], [sizes[i], base]);
-    base += partialsPer[i];
+    runProgram(be, new SumSquaresProgram(group.length, first), group.map((i) => named[`g${i}`]), [partials], uniforms);
   }
   const norm = be.makeTensorInfo([], 'float32');
   const stats = be.makeTensorInfo([2], 'float32');

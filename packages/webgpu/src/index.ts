@@ -35,7 +35,7 @@ export { ColumnSumProgram, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_MAX_DIM, LayerNorm
 export { BIAS_GELU_GRAD_KERNEL, BIAS_GELU_KERNEL, BiasGeluGradProgram, BiasGeluProgram, biasGeluTuning } from './bias-gelu.js';
 export { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL } from './cross-entropy.js';
 export { CrossEntropyGradProgram, CrossEntropyMeanProgram, CrossEntropyRowsProgram, crossEntropyTuning } from './cross-entropy-programs.js';
-export { ADAMW_KERNEL, AdamWUpdateProgram, ClipStatsProgram, SumSquaresProgram } from './adamw.js';
+export { ADAMW_KERNEL, AdamWUpdateProgram, ClipStatsProgram, SumSquaresProgram, adamwTuning } from './adamw.js';
 export { fusionBlendComposite, groupShiftComposite, hsmAbComposite } from './reference.js';
 export type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 export { foldedDispatch, makeShaderSource, runProgram, type ShiftmixProgram } from './runtime.js';
