@@ -62,9 +62,9 @@ describe('ShiftmixAdamW on webgpu', () => {
   }
 
   for (const perDispatch of [1, 2, 3]) {
-    it(`sums the squares of gradients read ${perDispatch} per dispatch, with a group left over`, async () => {
-      const saved = adamwTuning.maxGradientsPerDispatch;
-      adamwTuning.maxGradientsPerDispatch = perDispatch;
+    it(`reads gradients and updates weights ${perDispatch} per dispatch, with groups left over`, async () => {
+      const saved = { ...adamwTuning };
+      Object.assign(adamwTuning, { maxGradientsPerDispatch: perDispatch, maxWeightsPerUpdate: perDispatch });
       try {
         const [fusedWeights, compositeWeights] = [weights(3), weights(3)];
         const [fused, composite] = [new AdamW(fusedWeights, OPTIONS), new AdamW(compositeWeights, OPTIONS)];
@@ -73,12 +73,16 @@ describe('ShiftmixAdamW on webgpu', () => {
         const result = await fused.clipAndApply(grads, loss, 1e-2, 1);
         const norm = await compositeStep(composite, grads, 1e-2, 1);
         expect(result.norm).toBeCloseTo(norm, 3);
-        for (const name of Object.keys(SHAPES)) await expectClose(fusedWeights.get(name)!, compositeWeights.get(name)!, 1e-5, `p ${name}`);
+        const [fs, cs] = [fused.getState(), composite.getState()];
+        for (const name of Object.keys(SHAPES)) {
+          await expectClose(fusedWeights.get(name)!, compositeWeights.get(name)!, 1e-5, `p ${name}`);
+          await expectClose(fs.v.get(name)!, cs.v.get(name)!, 1e-5, `v ${name}`);
+        }
         tf.dispose([loss, ...grads.values(), ...fusedWeights.values(), ...compositeWeights.values()]);
         fused.dispose();
         composite.dispose();
       } finally {
-        adamwTuning.maxGradientsPerDispatch = saved;
+        Object.assign(adamwTuning, saved);
       }
     });
   }

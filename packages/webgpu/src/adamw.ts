@@ -13,6 +13,8 @@ const MAX_PARTIALS_PER_WEIGHT = 64;
 export const adamwTuning = {
   /** Gradients one sum-of-squares dispatch reads at most (fewer where the stage binds fewer buffers). */
   maxGradientsPerDispatch: 15,
+  /** Weights one update dispatch writes at most (fewer where the stage binds fewer buffers). */
+  maxWeightsPerUpdate: 4,
 };
 
 function storageBuffersPerStage(backend: WebGPUBackend): number {
@@ -124,37 +126,62 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
 }
 
 /**
- * AdamW on one weight, in place: p, m and v are read and written, g is scaled by the
- * clip factor. Nothing is written when stats[1] says the step is not finite.
+ * AdamW in place on several weights of one vector width: slot k updates p_k, m_k, v_k
+ * from g_k scaled by the clip factor over workgroups first_k .. first_k + groups_k - 1.
+ * Nothing is written when stats[1] says the step is not finite.
  */
 export class AdamWUpdateProgram implements ShiftmixProgram {
-  outputNames = ['p', 'm', 'v'];
-  variableNames = ['g', 'stats'];
+  outputNames: string[];
+  variableNames: string[];
   components: number[];
-  uniformNames = ['count', 'beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'eps', 'decay', 'stepSize', 'sqrtBc2'];
+  uniformNames: string[];
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
   dispatch: [number, number, number];
   shaderKey: string;
 
-  constructor(private readonly width: 1 | 4, count: number) {
-    this.components = [width, width, width, width, 1];
-    this.dispatch = foldedDispatch(Math.ceil(count / WORKGROUP));
-    this.shaderKey = `adamwUpdate_${width}`;
+  constructor(
+    private readonly width: 1 | 4,
+    private readonly weights: number,
+    workgroups: number,
+  ) {
+    const slots = Array.from({ length: weights }, (_, k) => k);
+    this.outputNames = slots.flatMap((k) => [`p${k}`, `m${k}`, `v${k}`]);
+    this.variableNames = [...slots.map((k) => `g${k}`), 'stats'];
+    this.components = [...slots.flatMap(() => [width, width, width]), ...slots.map(() => width), 1];
+    this.uniformNames = [
+      ...['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'eps', 'stepSize', 'sqrtBc2'],
+      ...slots.flatMap((k) => [`count${k}`, `first${k}`, `decay${k}`]),
+    ];
+    this.dispatch = foldedDispatch(workgroups);
+    this.shaderKey = `adamwUpdate_${width}_${weights}`;
   }
 
   getUserCode(): string {
     const t = this.width === 4 ? 'vec4<f32>' : 'f32';
+    const slots = Array.from({ length: this.weights }, (_, k) => k);
+    const f = (name: string) => `bitcast<f32>(uniforms.${name})`;
+    // The same products, in the same order, as core's composite AdamW.apply.
+    const update = (k: number) => `{
+      let i = (group - uniforms.first${k}) * ${WORKGROUP} + lid.x;
+      if (i >= uniforms.count${k}) { return; }
+      let grad = g${k}[i] * stats[0];
+      let mNext = m${k}[i] * ${f('beta1')} + grad * ${f('oneMinusBeta1')};
+      let vNext = v${k}[i] * ${f('beta2')} + (grad * grad) * ${f('oneMinusBeta2')};
+      let denom = sqrt(vNext) / ${f('sqrtBc2')} + ${t}(${f('eps')});
+      p${k}[i] = p${k}[i] * ${f(`decay${k}`)} - (mNext / denom) * ${f('stepSize')};
+      m${k}[i] = mNext;
+      v${k}[i] = vNext;
+    }`;
     return `fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
-  let i = (wid.y * nwg.x + wid.x) * ${WORKGROUP} + lid.x;
-  if (i >= uniforms.count || stats[1] == 0.0) { return; }
-  let grad = g[i] * stats[0];
-  // The same products, in the same order, as core's composite AdamW.apply.
-  let m1 = m[i] * bitcast<f32>(uniforms.beta1) + grad * bitcast<f32>(uniforms.oneMinusBeta1);
-  let v1 = v[i] * bitcast<f32>(uniforms.beta2) + (grad * grad) * bitcast<f32>(uniforms.oneMinusBeta2);
-  let denom = sqrt(v1) / bitcast<f32>(uniforms.sqrtBc2) + ${t}(bitcast<f32>(uniforms.eps));
-  p[i] = p[i] * bitcast<f32>(uniforms.decay) - (m1 / denom) * bitcast<f32>(uniforms.stepSize);
-  m[i] = m1;
-  v[i] = v1;
+  if (stats[1] == 0.0) { return; }
+  let group = wid.y * nwg.x + wid.x;
+  var slot = 0;
+  ${slots.slice(1).map((k) => `if (group >= uniforms.first${k}) { slot = ${k}; }`).join('\n  ')}
+  // Bindings cannot be indexed at run time: a switch picks the weight (uniform per workgroup).
+  switch slot {
+    ${slots.map((k) => `case ${k}: ${update(k)}`).join('\n    ')}
+    default: {}
+  }
 }`;
   }
 }
@@ -244,15 +271,26 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
   const stepSize = lr / (1 - beta1 ** step);
   const sqrtBc2 = Math.sqrt(1 - beta2 ** step);
   const decays = a.decays as number[];
-  for (let i = 0; i < count; i++) {
-    if (sizes[i] === 0) continue;
-    const [p, m, v] = updated.slice(3 * i, 3 * i + 3);
-    const width = sizes[i] % 4 === 0 ? 4 : 1;
-    const decay = weightDecay > 0 && decays[i] ? 1 - lr * weightDecay : 1;
-    const uniforms = [sizes[i] / width, ...[beta1, 1 - beta1, beta2, 1 - beta2, eps, decay, stepSize, sqrtBc2].map(f32Bits)];
-    runProgram(be, new AdamWUpdateProgram(width, sizes[i] / width), [named[`g${i}`], stats], [p, m, v], uniforms);
-    // A host copy cached by an earlier read would now be stale.
-    for (const info of [p, m, v]) internal.tensorMap.get(info.dataId).values = null;
+  const shared = [beta1, 1 - beta1, beta2, 1 - beta2, eps, stepSize, sqrtBc2].map(f32Bits);
+  // Weights that take vec4 loads and those that do not go in separate dispatches, each
+  // binding 4 buffers per weight next to stats.
+  const perUpdate = Math.max(1, Math.min(adamwTuning.maxWeightsPerUpdate, Math.floor((storageBuffersPerStage(be) - 1) / 4)));
+  for (const width of [4, 1] as const) {
+    const members = nonEmpty.filter((i) => (sizes[i] % 4 === 0 ? 4 : 1) === width);
+    for (let start = 0; start < members.length; start += perUpdate) {
+      const group = members.slice(start, start + perUpdate);
+      const uniforms = [...shared];
+      let first = 0;
+      for (const i of group) {
+        const decay = weightDecay > 0 && decays[i] ? 1 - lr * weightDecay : 1;
+        uniforms.push(sizes[i] / width, first, f32Bits(decay));
+        first += Math.ceil(sizes[i] / width / WORKGROUP);
+      }
+      const outputs = group.flatMap((i) => updated.slice(3 * i, 3 * i + 3));
+      runProgram(be, new AdamWUpdateProgram(width, group.length, first), [...group.map((i) => named[`g${i}`]), stats], outputs, uniforms);
+      // A host copy cached by an earlier read would now be stale.
+      for (const info of outputs) internal.tensorMap.get(info.dataId).values = null;
+    }
   }
   be.disposeData(partials.dataId);
   be.disposeData(stats.dataId);
