@@ -3,9 +3,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumMissing, launchChromium, serveDir } from './harness.mjs';
+import { chromiumMissing, launchChromium, startSite, type Site } from './harness.mjs';
 
 const app = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const models = join(app, 'public/models');
@@ -16,23 +15,19 @@ const MINUTE = 60_000;
 const missing = chromiumMissing();
 if (missing) throw new Error(missing);
 
-let server: { url: string; close(): Promise<void> };
-let browser: Browser;
+let site: Site;
 
 beforeAll(async () => {
   if (!['hsm', 'gpt'].every((id) => existsSync(join(models, id, 'decode.onnx')))) {
     // Trains and exports the two small models with the shiftmix CLI (a few minutes).
     execFileSync(process.execPath, [join(app, 'scripts/make-models.mjs')], { cwd: app, stdio: ['ignore', 'inherit', 'inherit'] });
   }
-  await build({ root: app, logLevel: 'warn', configFile: join(app, 'vite.config.ts') });
   mkdirSync(shots, { recursive: true });
-  server = await serveDir(join(app, 'dist'));
-  browser = await launchChromium();
+  site = await startSite(app);
 }, 20 * MINUTE);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await site?.close();
 });
 
 const panel = (page: Page, i: number): Locator => page.getByTestId(`panel-${i}`);
@@ -48,7 +43,7 @@ async function waitFor(page: Page, i: number, states: string[], timeout = 5 * MI
 
 async function open(b: Browser, query: string): Promise<Page> {
   const page = await b.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(`${server.url}?${query}`);
+  await page.goto(`${site.url}?${query}`);
   await page.waitForSelector('body[data-ready=true]');
   return page;
 }
@@ -65,7 +60,7 @@ function vocabulary(id: string): Set<string> {
 
 describe('the web demo in headless Chromium', () => {
   it('generates with an HSM and a GPT model side by side on WebGPU', async () => {
-    const page = await open(browser, 'mode=compare');
+    const page = await open(site.browser, 'mode=compare');
     const expectations = [
       { layers: 'hsm-ab', chars: vocabulary('hsm') },
       { layers: 'softmax-attention', chars: vocabulary('gpt') },
@@ -121,7 +116,7 @@ describe('the web demo in headless Chromium', () => {
   }, 10 * MINUTE);
 
   it('explains unknown prompt characters, a bad model file and a tokenizer that does not fit', async () => {
-    const page = await open(browser, 'a=hsm&provider=wasm');
+    const page = await open(site.browser, 'a=hsm&provider=wasm');
     const p = panel(page, 0);
     expect(await waitFor(page, 0, ['ready', 'error'])).toBe('ready');
     await generateWith(page, 'ROMEO: 5€ «hi»', 10);

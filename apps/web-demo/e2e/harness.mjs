@@ -1,10 +1,12 @@
-// Shared by the end-to-end test and the decode benchmark: a small static server for the
-// built demo, and headless Chromium with WebGPU (SwiftShader when there is no GPU).
+// Shared by the end-to-end tests and the decode benchmark: the Vite build, a small static
+// server for the built site, and headless Chromium with WebGPU (SwiftShader when there is
+// no GPU).
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium } from 'playwright-core';
+import { build } from 'vite';
 
 export const CHROMIUM = process.env.SHIFTMIX_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -75,4 +77,28 @@ export async function launchChromium({ webgpu = true } = {}) {
       '--disable-dev-shm-usage',
     ],
   });
+}
+
+/**
+ * Builds the site with Vite (the demo and kernels.html) into `app`/dist, serves it and
+ * starts headless Chromium (`webgpu` as in launchChromium). `close` stops both.
+ */
+export async function startSite(app, { webgpu = true } = {}) {
+  await build({ root: app, logLevel: 'warn', configFile: join(app, 'vite.config.ts') });
+  const server = await serveDir(join(app, 'dist'));
+  let browser;
+  try {
+    browser = await launchChromium({ webgpu });
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return {
+    url: server.url,
+    browser,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
 }

@@ -11,8 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
-import { launchChromium, serveDir } from '../e2e/harness.mjs';
+import { startSite } from '../e2e/harness.mjs';
 
 const app = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -51,9 +50,7 @@ for (const id of models) {
     break;
   }
 }
-await build({ root: app, logLevel: 'warn', configFile: join(app, 'vite.config.ts') });
-const server = await serveDir(join(app, 'dist'));
-const browser = await launchChromium();
+const { url, browser, close } = await startSite(app);
 const rows = [];
 try {
   for (const id of models) {
@@ -61,7 +58,7 @@ try {
     const end = (manifest.maxSequenceLength ?? manifest.config.contextLength) - 1;
     for (const provider of providers) {
       const page = await browser.newPage();
-      await page.goto(`${server.url}?a=${id}&provider=${provider}&timings=1`);
+      await page.goto(`${url}?a=${id}&provider=${provider}&timings=1`);
       const state = () => page.getByTestId('panel-0').getAttribute('data-state');
       await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('[data-testid=panel-0]')?.dataset.state ?? ''), null, { timeout: 600_000 });
       if ((await state()) !== 'ready') throw new Error(`${id} on ${provider}: ${await page.locator('[data-testid=panel-0] .message').textContent()}`);
@@ -85,8 +82,7 @@ try {
     }
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }
 console.log('| model | provider | position 32 | position 256 | last position | mean over all steps |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: |');

@@ -1,0 +1,130 @@
+import {
+  SHIFTMIX_ATTENTION_KERNEL,
+  SHIFTMIX_ATTENTION_PACKED_KERNEL,
+  causalAttention,
+  causalAttentionComposite,
+  causalMask,
+  packedCausalAttention,
+  packedCausalAttentionComposite,
+  tf,
+  type Tensor,
+} from '@shiftmix/core';
+import { ATTENTION_GRAD_KERNEL, PACKED_ATTENTION_GRAD_KERNEL, attentionDropoutKeep, attentionTuning } from '@shiftmix/webgpu';
+import { gradPairs, normal, type Compared, type ParityCheck } from './compare.js';
+
+interface Case {
+  batch: number;
+  heads: number;
+  length: number;
+  hd: number;
+  window?: number;
+  dropout?: number;
+  /** 16 x 16 blocks for every kernel, so T = 70 spans several blocks with a ragged last one. */
+  smallTiles?: boolean;
+}
+
+const SEED = 1234567;
+const SMALL_TILES = { forward: { bq: 16, bk: 16 }, keyGrad: { bk: 16, bq: 16 }, queryGrad: { bq: 16, bk: 16 } };
+
+function describe(c: Case): string {
+  const extra = [c.window ? `window ${c.window}` : 'full causal', c.dropout ? `dropout ${c.dropout}` : '', c.smallTiles ? '16 x 16 blocks' : ''];
+  return `B ${c.batch} H ${c.heads} T ${c.length} hd ${c.hd}, ${extra.filter(Boolean).join(', ')}`;
+}
+
+/** Runs fn with the case's blocks, then gives the kernels back their own choice. */
+function withTiles<T>(c: Case, fn: () => T): T {
+  if (c.smallTiles) attentionTuning.tiles = SMALL_TILES;
+  try {
+    return fn();
+  } finally {
+    attentionTuning.tiles = undefined;
+  }
+}
+
+/** The kernels' dropout mask (attentionDropoutKeep, their hash in JS) scaled by 1 / (1 - rate): [B, H, T, T]. */
+function keepMask(c: Case): Tensor {
+  const [t, rate] = [c.length, c.dropout!];
+  const values = new Float32Array(c.batch * c.heads * t * t);
+  for (let bh = 0; bh < c.batch * c.heads; bh++) {
+    for (let i = 0; i < t; i++) {
+      for (let j = 0; j < t; j++) values[(bh * t + i) * t + j] = attentionDropoutKeep(SEED, bh, i, j, t, rate) ? 1 / (1 - rate) : 0;
+    }
+  }
+  return tf.tensor4d(values, [c.batch, c.heads, t, t]);
+}
+
+/** Composite attention from tfjs ops, with the kernels' dropout mask when the case has dropout. q, k, v: [B, H, T, hd]. */
+function composite(c: Case, keep: Tensor | undefined) {
+  return (q: Tensor, k: Tensor, v: Tensor): Tensor => {
+    if (!keep) return causalAttentionComposite(q, k, v, { window: c.window, training: false });
+    const scores = tf.matMul(q as tf.Tensor4D, k as tf.Tensor4D, false, true).mul(1 / Math.sqrt(c.hd)); // [B, H, T, T]
+    const probs = tf.softmax(scores.add(causalMask(c.length, c.window)), -1);
+    return tf.matMul(tf.mul(probs, keep) as tf.Tensor4D, v as tf.Tensor4D);
+  };
+}
+
+const options = (c: Case) => ({ window: c.window, training: Boolean(c.dropout), dropout: c.dropout, seed: SEED });
+
+const unpackedCheck = (c: Case): ParityCheck => ({
+  name: `causalAttention ${describe(c)}`,
+  kernels: [SHIFTMIX_ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL],
+  run: () =>
+    withTiles(c, () => {
+      const shape = [c.batch, c.heads, c.length, c.hd];
+      const [q, k, v] = [1, 2, 3].map((seed) => normal(shape, seed));
+      const fused = (a: Tensor, b: Tensor, d: Tensor) => causalAttention(a, b, d, options(c));
+      const reference = composite(c, c.dropout ? keepMask(c) : undefined);
+      return [
+        { what: 'O', got: fused(q, k, v), want: reference(q, k, v), tol: 2e-5 },
+        ...gradPairs(['dQ', 'dK', 'dV'], [5e-5, 5e-5, 5e-5], fused, reference, [q, k, v], normal(shape, 4)),
+      ];
+    }),
+});
+
+/**
+ * The packed kernel against the composite, and (without dropout) against the unpacked
+ * kernel, which the packed composite runs: the same arithmetic, addressed differently.
+ * With dropout the unpacked kernel's own programs are left out (their compiles cost
+ * seconds on SwiftShader); its hash is the packed kernel's, checked against the JS mask.
+ */
+const packedCheck = (c: Case): ParityCheck => ({
+  name: `packedCausalAttention ${describe(c)}`,
+  kernels: [SHIFTMIX_ATTENTION_PACKED_KERNEL, PACKED_ATTENTION_GRAD_KERNEL, ...(c.dropout ? [] : [SHIFTMIX_ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL])],
+  run: () =>
+    withTiles(c, () => {
+      const d = c.heads * c.hd;
+      const qkv = normal([c.batch, c.length, 3 * d], 1);
+      const weights = normal([c.batch, c.length, d], 2);
+      const keep = c.dropout ? keepMask(c) : undefined;
+      // [B, T, 3D] -> [B, H, T, hd] each, composite attention, heads merged back to [B, T, D].
+      const pure = (x: Tensor) => {
+        const [q, k, v] = tf.split(x, 3, -1).map((p) => p.reshape([c.batch, c.length, c.heads, c.hd]).transpose([0, 2, 1, 3]));
+        return composite(c, keep)(q, k, v).transpose([0, 2, 1, 3]).reshape([c.batch, c.length, d]);
+      };
+      const fused = (x: Tensor) => packedCausalAttention(x, c.heads, options(c));
+      const unpacked = (x: Tensor) => packedCausalAttentionComposite(x, c.heads, options(c));
+      const vsUnpacked: Compared[] = c.dropout
+        ? []
+        : [{ what: 'O vs the unpacked kernel', got: fused(qkv), want: unpacked(qkv), tol: 1e-6 }, ...gradPairs(['dqkv vs the unpacked kernel'], [1e-6], fused, unpacked, [qkv], weights)];
+      return [
+        ...vsUnpacked,
+        { what: 'O vs composite', got: fused(qkv), want: pure(qkv), tol: 2e-5 },
+        ...gradPairs(['dqkv vs composite'], [5e-5], fused, pure, [qkv], weights),
+      ];
+    }),
+});
+
+// Kernels are compiled per head size, dropout and blocks (not per T or window), and the
+// packed composite runs the unpacked kernel: the packed cases reuse the unpacked cases'
+// programs where they can, which keeps SwiftShader's shader compiles (most of the time) few.
+export const attentionChecks: ParityCheck[] = [
+  ...[
+    { batch: 1, heads: 2, length: 37, hd: 8 },
+    { batch: 2, heads: 1, length: 21, hd: 5, window: 7 },
+  ].map(unpackedCheck),
+  ...[
+    { batch: 2, heads: 3, length: 21, hd: 8, window: 5 },
+    { batch: 1, heads: 2, length: 33, hd: 5 },
+    { batch: 1, heads: 2, length: 70, hd: 8, window: 19, dropout: 0.3, smallTiles: true },
+  ].map(packedCheck),
+];

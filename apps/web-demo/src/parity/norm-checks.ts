@@ -1,0 +1,130 @@
+import {
+  ADD_LAYER_NORM_KERNEL,
+  BIAS_GELU_KERNEL,
+  CROSS_ENTROPY_KERNEL,
+  LAYER_NORM_KERNEL,
+  addLayerNorm,
+  biasGelu,
+  biasGeluReference,
+  crossEntropy,
+  crossEntropyComposite,
+  layerNorm,
+  layerNormReference,
+  tf,
+  type Tensor,
+  type Tensor1D,
+  type Tensor2D,
+} from '@shiftmix/core';
+import { BIAS_GELU_GRAD_KERNEL, CROSS_ENTROPY_GRAD_KERNEL, LAYER_NORM_GRAD_KERNEL, biasGeluTuning, layerNormTuning } from '@shiftmix/webgpu';
+import { gradPairs, normal, type Compared, type ParityCheck } from './compare.js';
+
+/** Rows with their own offset and spread, so mean and variance both matter. */
+function rowsOf(shape: number[], seed: number): Tensor {
+  const rows = shape.slice(0, -1);
+  return tf.add(tf.mul(normal(shape, seed), tf.add(tf.abs(normal([...rows, 1], seed + 1)), 0.5)), normal([...rows, 1], seed + 2));
+}
+
+const lnChunk = layerNormTuning.rowsPerWorkgroup;
+const geluChunk = biasGeluTuning.rowsPerThread * biasGeluTuning.lanes;
+
+// D = 1, 3, 5: scalar paths; the others vec4; row counts off the backward's chunk.
+const layerNormShapes = [[2, 7, 1], [lnChunk + 3, 5], [2, 9, 384], [2, lnChunk, 12]];
+const addLayerNormShapes = [[2, 7, 1], [3, 5, 5], [lnChunk + 1, 100]];
+const biasGeluShapes = [[2, 7, 1], [geluChunk + 9, 5], [2, geluChunk, 4 * biasGeluTuning.columnsPerWorkgroup + 12]];
+
+const layerNormCheck = (shape: number[]): ParityCheck => ({
+  name: `layerNorm ${JSON.stringify(shape)}`,
+  kernels: [LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL],
+  run() {
+    const dim = shape[shape.length - 1];
+    const inputs = [rowsOf(shape, 1), tf.add(normal([dim], 4), 1), normal([dim], 5)];
+    const fused = (x: Tensor, g: Tensor, b: Tensor) => layerNorm(x, g, b);
+    const reference = (x: Tensor, g: Tensor, b: Tensor) => layerNormReference(x, g, b);
+    return [
+      { what: 'forward', got: fused(inputs[0], inputs[1], inputs[2]), want: reference(inputs[0], inputs[1], inputs[2]), tol: 1e-5 },
+      ...gradPairs(['dx', 'dgamma', 'dbeta'], [1e-5, 1e-5, 1e-5], fused, reference, inputs, normal(shape, 6)),
+    ];
+  },
+});
+
+const addLayerNormCheck = (shape: number[]): ParityCheck => ({
+  name: `addLayerNorm ${JSON.stringify(shape)}`,
+  kernels: [ADD_LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL],
+  run() {
+    const dim = shape[shape.length - 1];
+    const inputs = [rowsOf(shape, 12), normal(shape, 13), tf.add(normal([dim], 14), 1), normal([dim], 15)];
+    const composite = (x: Tensor, h: Tensor, g: Tensor, b: Tensor) => {
+      const sum = tf.add(x, h);
+      return { sum, normed: layerNormReference(sum, g, b) };
+    };
+    const [w1, w2] = [normal(shape, 16), normal(shape, 17)];
+    // Both outputs feed the loss, so the sum's gradient must reach dx and dh too.
+    const loss = (f: typeof addLayerNorm) => (x: Tensor, h: Tensor, g: Tensor, b: Tensor) => {
+      const { sum, normed } = f(x, h, g, b);
+      return tf.add(tf.sum(tf.mul(sum, w1)), tf.sum(tf.mul(normed, w2)));
+    };
+    const got = addLayerNorm(inputs[0], inputs[1], inputs[2], inputs[3]);
+    const want = composite(inputs[0], inputs[1], inputs[2], inputs[3]);
+    const gotGrads = tf.grads(loss(addLayerNorm))(inputs);
+    const wantGrads = tf.grads(loss(composite))(inputs);
+    return [
+      { what: 'sum', got: got.sum, want: want.sum, tol: 1e-6 },
+      { what: 'normed', got: got.normed, want: want.normed, tol: 1e-5 },
+      ...['dx', 'dh', 'dgamma', 'dbeta'].map((what, i): Compared => ({ what, got: gotGrads[i], want: wantGrads[i], tol: 1e-5 })),
+    ];
+  },
+});
+
+const biasGeluCheck = (shape: number[]): ParityCheck => ({
+  name: `biasGelu ${JSON.stringify(shape)}`,
+  kernels: [BIAS_GELU_KERNEL, BIAS_GELU_GRAD_KERNEL],
+  run() {
+    const [x, b] = [tf.mul(normal(shape, 1), 2), normal([shape[shape.length - 1]], 2)];
+    return [
+      { what: 'forward', got: biasGelu(x, b), want: biasGeluReference(x, b), tol: 1e-5 },
+      ...gradPairs(['dx', 'db'], [1e-5, 1e-5], biasGelu, biasGeluReference, [x, b], normal(shape, 3)),
+    ];
+  },
+});
+
+/** Deterministic logits in [-spread/2, spread/2) from an LCG, as the Node test makes them. */
+function logits(rows: number, vocab: number, spread: number, seed: number): Tensor2D {
+  let state = seed >>> 0;
+  const values = Float32Array.from({ length: rows * vocab }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state / 2 ** 32 - 0.5) * spread;
+  });
+  return tf.tensor2d(values, [rows, vocab]);
+}
+
+/** Every third target ignored (-1 or -100), the others spread over [0, V). */
+function targets(rows: number, vocab: number): Tensor1D {
+  return tf.tensor1d(Array.from({ length: rows }, (_, n) => (n % 3 === 1 ? (n % 2 ? -1 : -100) : (n * 7919 + 13) % vocab)), 'int32');
+}
+
+const crossEntropyCheck = (rows: number, vocab: number, spread: number): ParityCheck => ({
+  name: `crossEntropy N ${rows} V ${vocab} spread ${spread}, every third target ignored`,
+  kernels: [CROSS_ENTROPY_KERNEL, CROSS_ENTROPY_GRAD_KERNEL],
+  run() {
+    const [x, y] = [logits(rows, vocab, spread, rows * vocab), targets(rows, vocab)];
+    // dy = 2.5, so the gradient's scaling by dy is checked too.
+    const lossAndGrad = (f: typeof crossEntropy) => tf.valueAndGrads((l: Tensor) => tf.mul(f(l as Tensor2D, y), 2.5))([x]);
+    const got = lossAndGrad(crossEntropy);
+    const want = lossAndGrad(crossEntropyComposite);
+    return [
+      { what: 'loss', got: got.value, want: want.value, tol: 1e-5 },
+      { what: 'dlogits', got: got.grads[0], want: want.grads[0], tol: 1e-5 },
+    ];
+  },
+});
+
+export const normChecks: ParityCheck[] = [
+  ...layerNormShapes.map(layerNormCheck),
+  ...addLayerNormShapes.map(addLayerNormCheck),
+  ...biasGeluShapes.map(biasGeluCheck),
+  crossEntropyCheck(7, 65, 8),
+  crossEntropyCheck(300, 65, 8),
+  crossEntropyCheck(7, 1000, 8),
+  crossEntropyCheck(1, 5000, 8),
+  crossEntropyCheck(5, 300, 1e4),
+];
