@@ -1,31 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig } from 'vite';
 import { sharedTestConfig } from '../../vitest.shared.ts';
 
 const page = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 
-/**
- * Core's package.json says "sideEffects": false, so the bundler takes its tf.ts for a
- * pure re-export of @tensorflow/tfjs and drops what importing tfjs does: registering the
- * gradients, the chained ops (x.slice(...)) and the cpu backend. Marking tf.ts as having
- * side effects keeps them, as in Node, where nothing is tree-shaken.
- */
-function keepTfjsRegistrations(): Plugin {
-  return {
-    name: 'shiftmix:keep-tfjs-registrations',
-    enforce: 'pre',
-    async resolveId(source, importer, options) {
-      if (!/(^|\/)tf(\.js|\.ts)?$/.test(source)) return null;
-      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
-      return resolved && /packages[\\/]core[\\/]src[\\/]tf\.ts$/.test(resolved.id) ? { ...resolved, moduleSideEffects: true } : resolved;
-    },
-  };
-}
-
 export default defineConfig({
   // Relative asset paths: the built demo works from any folder of any static server.
   base: './',
-  plugins: [keepTfjsRegistrations()],
   // The kernel parity page imports the shiftmix packages from their sources, as the tests
   // do, so it checks the kernels of this checkout without a package build first.
   resolve: { alias: sharedTestConfig(import.meta.url).resolve!.alias },
