@@ -3,7 +3,7 @@ import { causalAttention, tf, type Tensor } from '@shiftmix/core';
 import { activateWebGpu, chooseAttentionTiles, chooseTile, formatProfile, profileStep, webGpuDevice, type DawnBackend } from '@shiftmix/webgpu';
 import { attentionParity, benchAttention, sweepAttentionTiles, type AttentionShape } from './attention-bench.js';
 import { MODEL_CASES, benchMatMul, squareCases, tileLabel } from './matmul-bench.js';
-import { runGpuEntry, writeJsonReport } from './entry.js';
+import { refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
 
 const USAGE = `GPU benchmark of the shiftmix matmul and flash-attention kernels on WebGPU (Dawn in Node).
 
@@ -64,6 +64,7 @@ async function main(): Promise<void> {
   const dawnOptions = values.dawn ? values.dawn.split(',') : [];
   const robustness = !values['disable-robustness'];
   const info = await activateWebGpu({ backend: values.backend as 'auto' | DawnBackend, dawnOptions, robustness });
+  refuseSoftwareAdapter(info.report, values.backend, '--backend');
   tf.env().set('WEBGPU_CPU_FORWARD', false);
   const limits = webGpuDevice()!.limits;
   console.log(`adapter: ${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''}${robustness ? '' : ', robustness off'})`);

@@ -1,11 +1,25 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { releaseWebGpu } from '@shiftmix/webgpu';
+import { isShiftmixError, ShiftmixError } from '@shiftmix/core';
+import { releaseWebGpu, type AdapterReport } from '@shiftmix/webgpu';
 
 /** Writes a benchmark report as indented JSON, creating its folder. */
 export function writeJsonReport(path: string, report: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/**
+ * A GPU benchmark that picked its adapter itself (`choice` auto) and found only a software
+ * one stops: its figures would describe a CPU rasterizer. Naming a Dawn backend runs anyway.
+ */
+export function refuseSoftwareAdapter(report: AdapterReport, choice: string, flag: string): void {
+  if (!report.software || choice !== 'auto') return;
+  throw new ShiftmixError(
+    `no GPU adapter: the only WebGPU adapter is ${report.name}, a software one, and these benchmarks measure GPUs`,
+    `Run on a machine with a GPU and its Vulkan driver, or pass ${flag} opengles (or null, which runs nothing) to run on it anyway`,
+    'E_BACKEND',
+  );
 }
 
 /**
@@ -19,7 +33,9 @@ export function runGpuEntry(main: () => Promise<void>): void {
       process.exit(0);
     })
     .catch((error: unknown) => {
-      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+      // The library's errors say what to do; anything else is a bug, and its stack helps.
+      if (isShiftmixError(error)) console.error(`error: ${error.message}`);
+      else console.error(error instanceof Error ? (error.stack ?? error.message) : error);
       process.exit(1);
     });
 }

@@ -3,7 +3,7 @@ import { computeShiftSchedule, tf } from '@shiftmix/core';
 import { activateWebGpu, HSM_AB_KERNEL, hsmAbTuning, type DawnBackend } from '@shiftmix/webgpu';
 import { benchFusionBlend, benchHsmAb, sweepHsmAbBackward, type OpResult, type Shape } from './cases.js';
 import { copyBandwidth, dispatchOverheadUs } from './measure.js';
-import { runGpuEntry, writeJsonReport } from './entry.js';
+import { refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
 
 const USAGE = `GPU benchmark of the fused HSM kernels on WebGPU (Dawn in Node).
 
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
   const budgetMs = values.quick ? 20 : Number(values['budget-ms']);
   // Dawn rounds timestamps unless told otherwise; the GPU times below need them exact.
   const info = await activateWebGpu({ backend: values.backend as 'auto' | DawnBackend, dawnOptions: ['disable-dawn-features=timestamp_quantization'] });
+  refuseSoftwareAdapter(info.report, values.backend, '--backend');
   tf.env().set('WEBGPU_CPU_FORWARD', false);
   if (values['submit-batch']) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
   console.log(`adapter: ${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''})`);

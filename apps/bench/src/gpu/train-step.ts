@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { selectBackend, tf } from '@shiftmix/core';
 import { activateWebGpu, formatProfile, type DawnBackend } from '@shiftmix/webgpu';
 import { LM_CHAR_MODELS, PYTORCH_H100_MS_PER_STEP, TrainStepRunner, profileTrainStep, timeTrainSteps, type TrainStepOptions } from './train-step-core.js';
-import { runGpuEntry, writeJsonReport } from './entry.js';
+import { refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
 
 const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Node), as core's trainer runs them.
 
@@ -58,6 +58,7 @@ async function startBackend(): Promise<string> {
     dawnOptions: ['disable-dawn-features=timestamp_quantization'],
     robustness: !values['disable-robustness'],
   });
+  refuseSoftwareAdapter(info.report, values.dawn, '--dawn');
   tf.env().set('WEBGPU_CPU_FORWARD', false);
   const robustness = values['disable-robustness'] ? ', robustness off' : '';
   return `${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''}${robustness})`;
