@@ -1,4 +1,4 @@
-// Bundles the GPU benchmarks into one folder that runs with Node alone: a GPU machine then
+// Bundles the GPU benchmarks and the kernel parity checks into one folder that runs with Node alone: a GPU machine then
 // needs neither npm nor network access, only Node 20+ and the GPU's Vulkan driver.
 //
 //   npm run build && node scripts/bundle-gpu.mjs [--out dist-gpu]
@@ -14,11 +14,16 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'dist-gpu' }, platform: { type: 'string', default: `${process.platform}-${process.arch}` } } });
 const out = resolve(root, values.out);
 
-const ENTRIES = ['train-step', 'attention-matmul-main', 'main', 'targets-main'];
-for (const name of ENTRIES) {
-  if (!existsSync(join(root, 'apps/bench/src/gpu', `${name}.ts`))) {
-    throw new Error(`apps/bench/src/gpu/${name}.ts is missing; this script and the GPU benchmarks disagree`);
-  }
+// Output name -> source: the GPU benchmarks, and the kernels' parity checks (kernels.html's, run on Dawn).
+const ENTRIES = {
+  'train-step': 'apps/bench/src/gpu/train-step.ts',
+  'attention-matmul-main': 'apps/bench/src/gpu/attention-matmul-main.ts',
+  main: 'apps/bench/src/gpu/main.ts',
+  'targets-main': 'apps/bench/src/gpu/targets-main.ts',
+  'kernel-parity': 'apps/web-demo/scripts/kernel-parity-node.ts',
+};
+for (const source of Object.values(ENTRIES)) {
+  if (!existsSync(join(root, source))) throw new Error(`${source} is missing; this script and the GPU benchmarks disagree`);
 }
 const dawn = join(root, 'node_modules/webgpu');
 const addon = join(dawn, 'dist', values.platform, 'dawn.node');
@@ -29,7 +34,7 @@ if (!existsSync(addon)) {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 await build({
-  entryPoints: Object.fromEntries(ENTRIES.map((name) => [name, join(root, 'apps/bench/src/gpu', `${name}.ts`)])),
+  entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, source]) => [name, join(root, source)])),
   outdir: out,
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -59,9 +64,10 @@ writeFileSync(
     '  node attention-matmul-main.mjs --out kernels.json                   matmul and attention kernels',
     '  node main.mjs                                                       the fused HSM kernels',
     '  node targets-main.mjs kernels.json steps.json                       the throughput targets',
+    '  node kernel-parity.mjs                                              every fused kernel against its reference',
     '',
     'Each takes --help.',
     '',
   ].join('\n'),
 );
-console.log(`bundled ${ENTRIES.length} GPU benchmarks for ${values.platform} into ${out}`);
+console.log(`bundled ${Object.keys(ENTRIES).length} GPU programs for ${values.platform} into ${out}`);

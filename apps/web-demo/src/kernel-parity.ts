@@ -1,11 +1,7 @@
 import { selectBackend, tf } from '@shiftmix/core';
 import { webGpuInfo } from '@shiftmix/webgpu';
-import { attentionChecks } from './parity/attention-checks.js';
-import { runCheck, type ParityCheck, type ParityResult } from './parity/compare.js';
-import { matmulChecks } from './parity/matmul-checks.js';
-import { mixChecks } from './parity/mix-checks.js';
-import { normChecks } from './parity/norm-checks.js';
-import { trainChecks } from './parity/train-checks.js';
+import { runChecks } from './parity/checks.js';
+import type { ParityResult } from './parity/compare.js';
 
 /** What the page reports on window.kernelParity and in #results once it is done. */
 export interface ParityReport {
@@ -69,14 +65,11 @@ async function main(): Promise<void> {
     const { name, vendor, architecture, description, software, featureLevel } = info.report;
     adapter = { name, vendor, architecture, description, software, isFallbackAdapter: await fallbackFlag(), featureLevel };
     $('#adapter').textContent = `WebGPU adapter: ${[name, vendor, architecture, description].filter(Boolean).join(', ')} (${featureLevel}${software ? ', software' : ''})`;
-    const checks: ParityCheck[] = [...mixChecks, ...normChecks, ...attentionChecks, ...matmulChecks(), ...trainChecks];
-    for (const check of checks.filter((c) => !only || c.name.includes(only))) {
-      const began = performance.now();
-      const done = await runCheck(check);
-      console.info(`${check.name}: ${(performance.now() - began).toFixed(0)} ms`);
+    await runChecks(only, (done, check, ms) => {
+      console.info(`${check.name}: ${ms.toFixed(0)} ms`);
       results.push(...done);
       $('#checks tbody').append(...done.map(row));
-    }
+    });
     finish(report('done', { adapter }));
   } catch (error) {
     finish(report('error', { adapter, error: (error as Error).message }));

@@ -1,0 +1,38 @@
+// The kernel parity checks of kernels.html, run in Node on Dawn: on a GPU machine this is
+// the check that the fused WGSL kernels compute what their references do on that driver.
+//   node dist-gpu/kernel-parity.mjs [--dawn auto|vulkan|opengles] [--only NAME] [--json out.json]
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { tf } from '@shiftmix/core';
+import { activateWebGpu, releaseWebGpu, type DawnBackend } from '@shiftmix/webgpu';
+import { runChecks } from '../src/parity/checks.js';
+
+const { values } = parseArgs({ options: { dawn: { type: 'string', default: 'auto' }, only: { type: 'string' }, json: { type: 'string' } } });
+
+async function main(): Promise<number> {
+  const info = await activateWebGpu({ backend: values.dawn as 'auto' | DawnBackend });
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
+  const { name, backend, featureLevel, software } = info.report;
+  console.log(`adapter: ${name} (${backend}, ${featureLevel}${software ? ', software' : ''})`);
+  const started = performance.now();
+  const results = await runChecks(values.only ?? null, (done, check, ms) => {
+    const bad = done.filter((r) => !r.ok);
+    const worst = Math.max(...done.map((r) => r.maxRelDiff ?? Infinity));
+    console.log(`${bad.length ? 'FAIL' : 'ok  '} ${check.name} (${done.length} compared, worst ${worst.toExponential(2)}, ${ms.toFixed(0)} ms)`);
+    for (const r of bad) console.log(`     ${r.name}: ${r.maxRelDiff ?? 'none'} > ${r.tol} ${r.detail ?? ''}`);
+  });
+  const failed = results.filter((r) => !r.ok).length;
+  console.log(`${results.length - failed} of ${results.length} comparisons passed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (values.json) writeFileSync(values.json, `${JSON.stringify({ adapter: info.report, results }, null, 1)}\n`);
+  return failed ? 1 : 0;
+}
+
+main()
+  .then((code) => {
+    releaseWebGpu();
+    process.exit(code);
+  })
+  .catch((error: unknown) => {
+    console.error(`error: ${(error as Error).message}`);
+    process.exit(2);
+  });
