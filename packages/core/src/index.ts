@@ -1,6 +1,7 @@
 export { tf } from './tf.js';
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from './tf.js';
 export { ShiftmixError, isShiftmixError } from './errors.js';
+export { tensorDifference, type TensorDifference } from './compare.js';
 export { Rng } from './rng.js';
 export {
   MIXER_SPECIFICATION_VERSION,

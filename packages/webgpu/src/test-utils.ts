@@ -1,24 +1,12 @@
-import { ShiftmixModel, causalMask, selectBackend, tf, type ModelConfig, type Tensor } from '@shiftmix/core';
+import { ShiftmixModel, causalMask, selectBackend, tensorDifference, tf, type ModelConfig, type Tensor } from '@shiftmix/core';
 import { expect } from 'vitest';
 import { attentionDropoutKeep } from './attention/dropout.js';
 
-/** Asserts max |actual - expected| <= tol * (1 + max |expected|), naming the worst index. */
+/** Asserts max |actual - expected| <= tol * (1 + max |expected|), naming the worst index (core's tensorDifference). */
 export async function expectClose(actual: Tensor, expected: Tensor, tol = 1e-5, label = ''): Promise<void> {
   expect(actual.shape, `${label} shape`).toEqual(expected.shape);
-  const [a, e] = await Promise.all([actual.data(), expected.data()]);
-  let worst = 0;
-  let at = -1;
-  let scale = 0;
-  for (let i = 0; i < e.length; i++) {
-    scale = Math.max(scale, Math.abs(e[i]));
-    const diff = Math.abs(a[i] - e[i]);
-    if (!(diff <= worst)) {
-      worst = diff;
-      at = i;
-    }
-  }
-  const limit = tol * (1 + scale);
-  expect(worst, `${label} differs most at flat index ${at}: ${a[at]} vs ${e[at]}`).toBeLessThanOrEqual(limit);
+  const d = await tensorDifference(actual, expected);
+  expect(d.worst, `${label} differs most at flat index ${d.at}: ${d.actualValue} vs ${d.expectedValue}`).toBeLessThanOrEqual(tol * (1 + d.scale));
 }
 
 /** A seeded normal tensor, the same numbers on every backend. */

@@ -1,4 +1,4 @@
-import { tf, type Tensor } from '@shiftmix/core';
+import { tensorDifference, tf, type Tensor } from '@shiftmix/core';
 
 /** One quantity of a check: the fused path's tensor, the reference's, and the tolerance. */
 export interface Compared {
@@ -34,27 +34,16 @@ export function normal(shape: number[], seed: number): Tensor {
 }
 
 /**
- * max |got - want| / (1 + max |want|), the measure of the Node tests' expectClose, with
- * the worst index. NaN or a shape mismatch gives Infinity.
+ * max |got - want| / (1 + max |want|) (core's tensorDifference, the measure of the Node
+ * tests' expectClose), with the worst index. NaN against a number or a shape mismatch
+ * gives Infinity.
  */
 export async function maxRelDiff(got: Tensor, want: Tensor): Promise<{ value: number; detail: string }> {
   if (!tf.util.arraysEqual(got.shape, want.shape)) {
     return { value: Infinity, detail: `shape ${JSON.stringify(got.shape)} vs ${JSON.stringify(want.shape)}` };
   }
-  const [a, e] = await Promise.all([got.data(), want.data()]);
-  let worst = 0;
-  let at = -1;
-  let scale = 0;
-  for (let i = 0; i < e.length; i++) {
-    scale = Math.max(scale, Math.abs(e[i]));
-    const diff = Math.abs(a[i] - e[i]);
-    if (!(diff <= worst)) {
-      worst = diff;
-      at = i;
-    }
-  }
-  const value = Number.isNaN(worst) ? Infinity : worst / (1 + scale);
-  return { value, detail: at < 0 ? 'identical' : `worst at flat index ${at}: ${a[at]} vs ${e[at]}` };
+  const d = await tensorDifference(got, want);
+  return { value: d.relative, detail: d.at < 0 ? 'identical' : `worst at flat index ${d.at}: ${d.actualValue} vs ${d.expectedValue}` };
 }
 
 function failed(name: string, tol: number, detail: string): ParityResult {
