@@ -235,7 +235,11 @@ function checkInPlace(be: InternalBackend, infos: tf.TensorInfo[]): void {
   });
 }
 
-/** Fused global-norm clip and AdamW for every weight: 2 dispatches per weight and 1 in all. */
+/**
+ * Fused global-norm clip and AdamW for every weight: sums of squares for up to 15 gradients
+ * per dispatch, one dispatch for the norm and clip scale, and updates for a few weights per
+ * dispatch (as many as the stage's storage-buffer limit binds).
+ */
 export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const named = inputs as Record<string, tf.TensorInfo>;
   const a = attrs ?? {};
