@@ -63,7 +63,16 @@ export class TrainStepRunner {
     this.tokensPerStep = this.recipe.batch * this.model.config.contextLength;
   }
 
-  /** One optimizer step; resolves once the loss and norm are read back (the update is enqueued). */
+  /** Whether a step may be started before the previous one resolved (see TrainStepper). */
+  get canPipeline(): boolean {
+    return this.stepper.canPipeline;
+  }
+
+  /**
+   * One optimizer step; resolves once the loss and norm are read back. All of its work is
+   * enqueued before the returned promise first waits, so with canPipeline the next step
+   * can be started right away.
+   */
   async step(): Promise<{ loss: number; norm: number; waitMs: number }> {
     const batch = this.data.sampleBatch('train', this.recipe.batch, this.model.config.contextLength, this.dataRng);
     this.stepCount += 1;
@@ -84,6 +93,8 @@ export async function settleBackend(): Promise<void> {
 
 export interface TrainStepTiming {
   steps: number;
+  /** Whether each step was enqueued before the previous one's readback was awaited. */
+  pipelined: boolean;
   /** Median interval between the loss readbacks of consecutive steps. */
   medianMs: number;
   /** Whole timed loop, GPU queue drained at the end, per step. */
@@ -94,7 +105,8 @@ export interface TrainStepTiming {
   /**
    * Median of each step's interval minus its wait for the loss readback: the host's own
    * work per step (recording tfjs ops and dispatches). Near medianMs: the step is bound
-   * by the host; far below: by the device.
+   * by the host; far below: by the device. Without pipelining only: pipelined waits
+   * overlap the next step's recording.
    */
   hostMs: number;
   /** Median wait for the loss readback. */
@@ -109,32 +121,40 @@ const median = (xs: number[]) => {
 
 /**
  * Times `steps` steps after `warmup` untimed ones. A step is measured from the previous
- * step's loss readback to its own, as training runs back to back: the update of step
- * k overlaps nothing but is enqueued before step k + 1 and waited for by its readback.
+ * step's loss readback to its own, as training runs back to back: by default the update
+ * of step k is enqueued before step k + 1 and waited for by its readback, as the trainer
+ * does; `pipeline` (where the runner can) starts step k + 1 before step k's readback.
  */
-export async function timeTrainSteps(runner: TrainStepRunner, warmup: number, steps: number): Promise<TrainStepTiming> {
+export async function timeTrainSteps(runner: TrainStepRunner, warmup: number, steps: number, options: { pipeline?: boolean } = {}): Promise<TrainStepTiming> {
   for (let i = 0; i < warmup; i++) await runner.step();
   await settleBackend();
+  // With pipelining the next step is enqueued before this one's readback is awaited, so
+  // the host records step k + 1 while the device still runs step k.
+  const pipelined = options.pipeline === true && runner.canPipeline;
   const intervals: number[] = [];
   const hostTimes: number[] = [];
   const waits: number[] = [];
   const losses: number[] = [];
   const start = performance.now();
   let last = start;
+  let pending = runner.step();
   for (let i = 0; i < steps; i++) {
-    const { loss, waitMs } = await runner.step();
+    const next = pipelined && i + 1 < steps ? runner.step() : undefined;
+    const { loss, waitMs } = await pending;
     const now = performance.now();
     intervals.push(now - last);
     hostTimes.push(now - last - waitMs);
     waits.push(waitMs);
     losses.push(loss);
     last = now;
+    if (i + 1 < steps) pending = next ?? runner.step();
   }
   await settleBackend();
   const meanMs = (performance.now() - start) / steps;
   const medianMs = median(intervals);
   return {
     steps,
+    pipelined,
     medianMs,
     meanMs,
     minMs: Math.min(...intervals),

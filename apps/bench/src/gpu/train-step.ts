@@ -10,7 +10,7 @@ const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Nod
   node apps/bench/dist/gpu/train-step.js [--models gpt,hsm-ab,hybrid,hsm-ab-last-attn] [--steps 20]
       [--warmup 5] [--batch 64] [--ctx 256] [--dim 384] [--heads 6] [--dropout 0.2]
       [--data benchmarks/data/tinyshakespeare.txt]
-      [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles|null] [--disable-robustness] [--json file]
+      [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles|null] [--disable-robustness] [--pipeline] [--json file]
 
 Standard lm-char recipe (6 layers, 6 heads, D 384, dropout 0.2, AdamW (0.9, 0.99), wd 0.1,
 clip 1.0) on real Tiny Shakespeare batches. Median ms per step (loss readback to loss
@@ -18,6 +18,8 @@ readback), tokens/s, and the ratio to PyTorch fp32 eager on one H100 where known
 --dawn null runs on Dawn's null device (no GPU work, losses meaningless): ms/step is then the
 host's cost alone, kernel launches and tfjs bookkeeping, measurable on any machine.
 --disable-robustness turns off Dawn's bounds clamps (faster kernels, no out-of-range safety).
+--pipeline enqueues each step before the previous step's loss is read back (webgpu only), so
+the host records one step while the GPU runs the last.
 --profile adds profileStep's top kernels of one step per model.`;
 
 const { values } = parseArgs({
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'webgpu' },
     dawn: { type: 'string', default: 'auto' },
     'disable-robustness': { type: 'boolean', default: false },
+    pipeline: { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
     const memoryBefore = tf.memory().numBytes;
     let timing;
     try {
-      timing = await timeTrainSteps(runner, warmup, steps);
+      timing = await timeTrainSteps(runner, warmup, steps, { pipeline: values.pipeline });
     } finally {
       runner.dispose();
     }
@@ -104,7 +107,7 @@ async function main(): Promise<void> {
     const vsTorch = torchMs === undefined ? undefined : timing.medianMs / torchMs;
     const ratio = vsTorch === undefined ? '' : `, ${fmt(vsTorch)}x PyTorch's ${torchMs} ms`;
     const losses = `loss ${fmt(timing.losses[0], 4)} -> ${fmt(timing.losses[timing.losses.length - 1], 4)}`;
-    console.log(`\n${name} (${LM_CHAR_MODELS[name]}), ${(params / 1e6).toFixed(2)}M params: median ${fmt(timing.medianMs)} ms/step (min ${fmt(timing.minMs)}, max ${fmt(timing.maxMs)}, loop mean ${fmt(timing.meanMs)}; host ${fmt(timing.hostMs)}, waiting ${fmt(timing.waitMs)}), ${fmt(timing.tokensPerSecond / 1e3)}k tok/s${ratio}; ${losses}`);
+    console.log(`\n${name} (${LM_CHAR_MODELS[name]}), ${(params / 1e6).toFixed(2)}M params: median ${fmt(timing.medianMs)} ms/step (min ${fmt(timing.minMs)}, max ${fmt(timing.maxMs)}, loop mean ${fmt(timing.meanMs)}; ${timing.pipelined ? 'pipelined' : `host ${fmt(timing.hostMs)}, waiting ${fmt(timing.waitMs)}`}), ${fmt(timing.tokensPerSecond / 1e3)}k tok/s${ratio}; ${losses}`);
     const result: Record<string, unknown> = { model: name, layers: LM_CHAR_MODELS[name], params, ...timing, pytorchMs: torchMs, vsPytorch: vsTorch, tensorBytesBefore: memoryBefore };
     if (values.profile) {
       const profile = await profileTrainStep(options);

@@ -133,7 +133,7 @@ export class AdamW {
    * norm is read first and `apply` runs with its clip scale.
    */
   async clipAndApply(grads: Map<string, Tensor>, loss: tf.Scalar, lr: number, maxNorm: number): Promise<ClipAndApplyResult> {
-    if (grads.size > 0 && tf.getKernel(ADAMW_KERNEL, tf.getBackend()) !== undefined) return this.fusedClipAndApply(grads, loss, lr, maxNorm);
+    if (grads.size > 0 && this.fusedOnDevice) return this.fusedClipAndApply(grads, loss, lr, maxNorm);
     const { values, waitMs } = await readBack(tf.tidy(() => tf.stack([loss, globalNorm(grads.values())])));
     const [lossValue, norm] = values;
     if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) return { loss: lossValue, norm, applied: false, waitMs };
@@ -155,6 +155,15 @@ export class AdamW {
     }
   }
 
+  /**
+   * Whether clipAndApply runs on the device (a backend's ADAMW_KERNEL): then a caller may
+   * enqueue the next step before this one's readback resolves, since the update is in the
+   * device's queue already; on other backends the update waits for the readback.
+   */
+  get fusedOnDevice(): boolean {
+    return tf.getKernel(ADAMW_KERNEL, tf.getBackend()) !== undefined;
+  }
+
   private async fusedClipAndApply(grads: Map<string, Tensor>, loss: tf.Scalar, lr: number, maxNorm: number): Promise<ClipAndApplyResult> {
     const names = [...grads.keys()];
     const inputs: Record<string, Tensor> = { loss };
@@ -168,12 +177,15 @@ export class AdamW {
     const { beta1, beta2, eps, weightDecay } = this.options;
     const attrs = { count: names.length, decays: names.map((n) => (AdamW.decays(this.params.get(n)!.shape) ? 1 : 0)), lr, beta1, beta2, eps, weightDecay, step: this.t + 1, maxNorm };
     const norm = tf.engine().runKernel(ADAMW_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Scalar;
+    // Counted before the wait, so that a next update enqueued meanwhile (see fusedOnDevice)
+    // takes the next step's bias correction; taken back if the device skipped this one.
+    this.t += 1;
     const packed = tf.tidy(() => tf.stack([loss, norm]));
     norm.dispose();
     const { values, waitMs } = await readBack(packed);
     const [lossValue, normValue] = values;
     const applied = Number.isFinite(lossValue) && Number.isFinite(normValue);
-    if (applied) this.t += 1;
+    if (!applied) this.t -= 1;
     return { loss: lossValue, norm: normValue, applied, waitMs };
   }
 

@@ -27,6 +27,14 @@ export class TrainStepper {
     this.optimizer = new AdamW(weights, { beta1, beta2, eps, weightDecay });
   }
 
+  /**
+   * Whether step() may be called again before the last one resolved: true where the
+   * clip and update run on the device (they are queued in order), false elsewhere.
+   */
+  get canPipeline(): boolean {
+    return this.optimizer.fusedOnDevice;
+  }
+
   /** Number of trainable parameters. */
   get paramCount(): number {
     return this.variables.reduce((sum, v) => sum + v.size, 0);
