@@ -1,14 +1,13 @@
 import { FUSION_BLEND_KERNEL as CORE_FUSION_BLEND_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
-import { checkShiftAttr, shiftOfSnippet, shiftedReadSnippet, shiftsAtSnippet, vectorWidth } from './wgsl.js';
+import { ELEMENTWISE_WORKGROUP, ElementwiseShiftProgram, checkShiftAttr, shiftOfSnippet, shiftedReadSnippet, shiftsAtSnippet, vectorWidth } from './wgsl.js';
 
 /** Fused learned-fusion blend: inputs {g, v} [B,T,D], attrs {shifts}, output G V + (1 - G) S(V); core's fusionBlend dispatches to it. */
 export const FUSION_BLEND_KERNEL: string = CORE_FUSION_BLEND_KERNEL;
 /** Its backward: inputs {dy, g, v}, attrs {shifts}, outputs [dG, dV]. */
 export const FUSION_BLEND_GRAD_KERNEL = 'ShiftmixFusionBlendGrad';
 
-const WORKGROUP = 256;
 
 function header(dim: number, shifts: number[]): string {
   const width = vectorWidth(dim);
@@ -18,7 +17,7 @@ ${shiftsAtSnippet(width)}
 ${shiftedReadSnippet('shiftedV', 'v', width, -1)}`;
 }
 
-const FLAT_INDEX = `let i = (wid.y * nwg.x + wid.x) * ${WORKGROUP} + lid.x;
+const FLAT_INDEX = `let i = (wid.y * nwg.x + wid.x) * ${ELEMENTWISE_WORKGROUP} + lid.x;
   if (i >= uniforms.count) { return; }
   let row = i / R;
   let q = i - row * R;
@@ -26,23 +25,13 @@ const FLAT_INDEX = `let i = (wid.y * nwg.x + wid.x) * ${WORKGROUP} + lid.x;
   let s = shiftsAt(q);`;
 
 /** Y = S(V) + G (V - S(V)), one thread per element. */
-export class FusionBlendProgram implements ShiftmixProgram {
+export class FusionBlendProgram extends ElementwiseShiftProgram {
   outputNames = ['y'];
   variableNames = ['g', 'v'];
-  components: number[];
   uniformNames = ['T', 'count'];
-  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
-  constructor(
-    private readonly dim: number,
-    private readonly shifts: number[],
-    count: number,
-  ) {
-    this.components = Array(3).fill(vectorWidth(dim));
-    this.dispatch = foldedDispatch(Math.ceil(count / WORKGROUP));
-    this.shaderKey = `fusionBlend_${dim}_${shifts.join(',')}`;
+  constructor(dim: number, shifts: number[], count: number) {
+    super(dim, shifts, count, 'fusionBlend', 3);
   }
 
   getUserCode(): string {
@@ -56,23 +45,13 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
 }
 
 /** dG = dY (V - S(V)); dV[t] = dY[t] G[t] + dY[t+s] (1 - G[t+s]), zero past the end. */
-export class FusionBlendGradProgram implements ShiftmixProgram {
+export class FusionBlendGradProgram extends ElementwiseShiftProgram {
   outputNames = ['dg', 'dv'];
   variableNames = ['dy', 'g', 'v'];
-  components: number[];
   uniformNames = ['T', 'count'];
-  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
-  constructor(
-    private readonly dim: number,
-    private readonly shifts: number[],
-    count: number,
-  ) {
-    this.components = Array(5).fill(vectorWidth(dim));
-    this.dispatch = foldedDispatch(Math.ceil(count / WORKGROUP));
-    this.shaderKey = `fusionBlendGrad_${dim}_${shifts.join(',')}`;
+  constructor(dim: number, shifts: number[], count: number) {
+    super(dim, shifts, count, 'fusionBlendGrad', 5);
   }
 
   getUserCode(): string {

@@ -1,7 +1,7 @@
 import { HSM_AB_KERNEL as CORE_HSM_AB_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
-import { checkShiftAttr, shiftOfSnippet, shiftedReadSnippet, shiftsAtSnippet, valueType, vectorWidth } from './wgsl.js';
+import { ELEMENTWISE_WORKGROUP, ElementwiseShiftProgram, checkShiftAttr, shiftOfSnippet, shiftedReadSnippet, shiftsAtSnippet, valueType, vectorWidth } from './wgsl.js';
 
 /** Fused (a,b) mix: inputs {u [B,T,D], a [D], b [D]}, attrs {shifts}, output Y [B,T,D]; core's hsmAbMix dispatches to it. */
 export const HSM_AB_KERNEL: string = CORE_HSM_AB_KERNEL;
@@ -15,7 +15,6 @@ export const HSM_AB_GRAD_KERNEL = 'ShiftmixHsmAbGrad';
  */
 export const hsmAbTuning = { rowsPerThread: 8, lanes: 8, columnsPerWorkgroup: 32 };
 
-const FLAT_WORKGROUP = 256;
 
 function common(dim: number, shifts: number[], width: number): string {
   return `const R: i32 = ${dim / width};
@@ -24,24 +23,13 @@ ${shiftsAtSnippet(width)}`;
 }
 
 /** Y = a * U + b * S(U), one thread per element (vec4 of channels when D % 4 == 0). */
-export class HsmAbProgram implements ShiftmixProgram {
+export class HsmAbProgram extends ElementwiseShiftProgram {
   outputNames = ['y'];
   variableNames = ['u', 'a', 'b'];
-  components: number[];
   uniformNames = ['rows', 'T', 'count'];
-  workgroupSize: [number, number, number] = [FLAT_WORKGROUP, 1, 1];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
-  constructor(
-    private readonly dim: number,
-    private readonly shifts: number[],
-    count: number,
-  ) {
-    const width = vectorWidth(dim);
-    this.components = [width, width, width, width];
-    this.dispatch = foldedDispatch(Math.ceil(count / FLAT_WORKGROUP));
-    this.shaderKey = `hsmAb_${dim}_${shifts.join(',')}`;
+  constructor(dim: number, shifts: number[], count: number) {
+    super(dim, shifts, count, 'hsmAb', 4);
   }
 
   getUserCode(): string {
@@ -49,7 +37,7 @@ export class HsmAbProgram implements ShiftmixProgram {
     return `${common(this.dim, this.shifts, width)}
 ${shiftedReadSnippet('shiftedU', 'u', width, -1)}
 fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
-  let i = (wid.y * nwg.x + wid.x) * ${FLAT_WORKGROUP} + lid.x;
+  let i = (wid.y * nwg.x + wid.x) * ${ELEMENTWISE_WORKGROUP} + lid.x;
   if (i >= uniforms.count) { return; }
   let row = i / R;
   let q = i - row * R;

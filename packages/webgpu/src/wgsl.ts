@@ -1,4 +1,5 @@
 import { ShiftmixError, channelGroups } from '@shiftmix/core';
+import { foldedDispatch, type ShiftmixProgram } from './runtime.js';
 
 /**
  * WGSL snippets shared by the fused shift kernels. Channels are split into
@@ -112,4 +113,36 @@ export function workgroupSumSnippet(name: string, size: number, lane = 'lid.x'):
     workgroupBarrier();
     width = width / 2;
   }`;
+}
+
+/** Threads per workgroup of the one-thread-per-element shift kernels. */
+export const ELEMENTWISE_WORKGROUP = 256;
+
+/**
+ * A shift kernel with one thread per element of a [rows, D] tensor (a vec4 of channels
+ * when D % 4 == 0): every binding has that width, and the grid folds past the x limit.
+ * One pipeline per (D, shifts), named `<name>_<D>_<shifts>`.
+ */
+export abstract class ElementwiseShiftProgram implements ShiftmixProgram {
+  abstract outputNames: string[];
+  abstract variableNames: string[];
+  abstract uniformNames: string[];
+  components: number[];
+  workgroupSize: [number, number, number] = [ELEMENTWISE_WORKGROUP, 1, 1];
+  dispatch: [number, number, number];
+  shaderKey: string;
+
+  constructor(
+    protected readonly dim: number,
+    protected readonly shifts: number[],
+    count: number,
+    name: string,
+    bindings: number,
+  ) {
+    this.components = Array(bindings).fill(vectorWidth(dim));
+    this.dispatch = foldedDispatch(Math.ceil(count / ELEMENTWISE_WORKGROUP));
+    this.shaderKey = `${name}_${dim}_${shifts.join(',')}`;
+  }
+
+  abstract getUserCode(): string;
 }
