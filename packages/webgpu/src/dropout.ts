@@ -1,6 +1,6 @@
 import { DROPOUT_KERNEL as CORE_DROPOUT_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { dropoutThreshold, mix32 } from './attention/dropout.js';
+import { MIX32_WGSL, dropoutThreshold, mix32 } from './attention/dropout.js';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 
 /**
@@ -60,15 +60,7 @@ export class DropoutProgram implements ShiftmixProgram {
   y[i] = x[i] * vec4<f32>(${keep('0u')}, ${keep('1u')}, ${keep('2u')}, ${keep('3u')});`
         : `let base = u32(i);
   y[i] = x[i] * ${keep('0u')};`;
-    return `fn mix32(value: u32) -> u32 {
-  var h = value;
-  h ^= h >> 16u;
-  h *= 0x7feb352du;
-  h ^= h >> 15u;
-  h *= 0x846ca68bu;
-  h ^= h >> 16u;
-  return h;
-}
+    return `${MIX32_WGSL}
 fn hashOf(index: u32) -> u32 {
   return mix32(mix32(index + bitcast<u32>(uniforms.key1)) ^ bitcast<u32>(uniforms.key2));
 }

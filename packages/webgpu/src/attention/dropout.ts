@@ -28,3 +28,14 @@ export function attentionDropoutKeep(seed: number, bh: number, q: number, k: num
   const h = mix32(mix32((Math.imul(q, length) + k) >>> 0) ^ seedBH);
   return h >= dropoutThreshold(rate);
 }
+
+/** mix32 in WGSL, the hash every dropout kernel draws its masks from. */
+export const MIX32_WGSL = `fn mix32(x: u32) -> u32 {
+  var h = x;
+  h ^= h >> 16u;
+  h *= 0x7feb352du;
+  h ^= h >> 15u;
+  h *= 0x846ca68bu;
+  h ^= h >> 16u;
+  return h;
+}`;

@@ -1,3 +1,5 @@
+import { MIX32_WGSL } from './dropout.js';
+
 /**
  * WGSL pieces shared by the flash-attention kernels. The kernels address a row of q, k,
  * v, o and their gradients as row = bh * T + t and move it as vec4 groups of the head
@@ -133,15 +135,7 @@ export function dropoutSnippet(threshold: number, rate: number): string {
   if (rate <= 0) return `fn initDropout(bh: i32) {}
 fn keepScale(q: i32, k: i32) -> f32 { return 1.0; }`;
   return `var<private> seedBH: u32;
-fn mix32(x: u32) -> u32 {
-  var h = x;
-  h ^= h >> 16u;
-  h *= 0x7feb352du;
-  h ^= h >> 15u;
-  h *= 0x846ca68bu;
-  h ^= h >> 16u;
-  return h;
-}
+${MIX32_WGSL}
 fn initDropout(bh: i32) { seedBH = mix32(mix32(bitcast<u32>(uniforms.seed)) ^ u32(bh)); }
 fn keepScale(q: i32, k: i32) -> f32 {
   let h = mix32(mix32(u32(q) * u32(uniforms.T) + u32(k)) ^ seedBH);
