@@ -1,6 +1,7 @@
 import { ShiftmixModel, causalMask, selectBackend, tensorDifference, tf, type ModelConfig, type Tensor } from '@shiftmix/core';
-import { expect } from 'vitest';
+import { afterEach, beforeAll, expect } from 'vitest';
 import { attentionDropoutKeep } from './attention/dropout.js';
+import { attentionTuning, registerAttentionKernels } from './attention/index.js';
 
 /** Asserts max |actual - expected| <= tol * (1 + max |expected|), naming the worst index (core's tensorDifference). */
 export async function expectClose(actual: Tensor, expected: Tensor, tol = 1e-5, label = ''): Promise<void> {
@@ -80,4 +81,20 @@ export async function expectSameModelRun(got: ModelRun, want: ModelRun, tol = 1e
     await expectClose(a, b, tol, name);
     tf.dispose([a, b]);
   }
+}
+
+/**
+ * A test file's webgpu backend with the attention kernels registered (no adapter is a
+ * failure, not a skip: CI installs Mesa so that they really run), and tiles forced by a
+ * test reset after it.
+ */
+export function useAttentionKernels(): void {
+  beforeAll(async () => {
+    const info = await selectBackend('webgpu');
+    expect(info.backend).toBe('webgpu');
+    registerAttentionKernels();
+  });
+  afterEach(() => {
+    attentionTuning.tiles = undefined;
+  });
 }

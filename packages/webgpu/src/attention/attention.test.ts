@@ -1,19 +1,10 @@
-import { SHIFTMIX_ATTENTION_KERNEL, causalAttention, causalAttentionComposite, hasFusedAttention, selectBackend, tf, type Tensor } from '@shiftmix/core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { attentionKeepMask, expectClose, maskedAttention, normal } from '../test-utils.js';
-import { attentionStorage, attentionTuning, chooseAttentionTiles, registerAttentionKernels } from './index.js';
+import { SHIFTMIX_ATTENTION_KERNEL, causalAttention, causalAttentionComposite, hasFusedAttention, tf, type Tensor } from '@shiftmix/core';
+import { describe, expect, it } from 'vitest';
+import { attentionKeepMask, expectClose, maskedAttention, normal, useAttentionKernels } from '../test-utils.js';
+import { attentionStorage, attentionTuning, chooseAttentionTiles } from './index.js';
 import { headLayout } from './wgsl.js';
 
-// No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
-beforeAll(async () => {
-  const info = await selectBackend('webgpu');
-  expect(info.backend).toBe('webgpu');
-  registerAttentionKernels();
-});
-
-afterEach(() => {
-  attentionTuning.tiles = undefined;
-});
+useAttentionKernels();
 
 interface Attrs {
   window?: number;

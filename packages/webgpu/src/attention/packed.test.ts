@@ -4,24 +4,14 @@ import {
   causalAttentionComposite,
   hasPackedAttention,
   packedCausalAttention,
-  selectBackend,
   tf,
   type Tensor,
 } from '@shiftmix/core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { attentionKeepMask, expectClose, maskedAttention, normal } from '../test-utils.js';
-import { PACKED_ATTENTION_GRAD_KERNEL, attentionTuning, registerAttentionKernels } from './index.js';
+import { describe, expect, it } from 'vitest';
+import { attentionKeepMask, expectClose, maskedAttention, normal, useAttentionKernels } from '../test-utils.js';
+import { PACKED_ATTENTION_GRAD_KERNEL, attentionTuning } from './index.js';
 
-// No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
-beforeAll(async () => {
-  const info = await selectBackend('webgpu');
-  expect(info.backend).toBe('webgpu');
-  registerAttentionKernels();
-});
-
-afterEach(() => {
-  attentionTuning.tiles = undefined;
-});
+useAttentionKernels();
 
 interface Case {
   batch: number;
