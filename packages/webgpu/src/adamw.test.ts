@@ -127,19 +127,68 @@ describe('ShiftmixAdamW on webgpu', () => {
     opt.dispose();
   });
 
+  it('halts the updates queued behind a step that is not finite, until clearHalt()', async () => {
+    const params = weights(9);
+    const before = await Promise.all([...params.values()].map((p) => p.data()));
+    const opt = new AdamW(params, OPTIONS);
+    const bad = gradients(1, 1);
+    const poisoned = tf.mul(bad.get('w')!, Number.NaN);
+    bad.get('w')!.dispose();
+    bad.set('w', poisoned);
+    const good = gradients(2, 1);
+    const loss = tf.scalar(1.5);
+    // Both are queued before either is read back, as a pipelined trainer queues them.
+    const first = opt.clipAndApply(bad, loss, 1e-2, 1);
+    const second = opt.clipAndApply(good, loss, 1e-2, 1);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.applied).toBe(false);
+    // The second step is finite on its own, yet it changed nothing.
+    expect(Number.isFinite(b.loss) && Number.isFinite(b.norm)).toBe(true);
+    expect(b.applied).toBe(false);
+    expect(opt.step).toBe(0);
+    expect(opt.halted).toBe(true);
+    // Read back or not, the halt holds until it is cleared.
+    expect((await opt.clipAndApply(good, loss, 1e-2, 1)).applied).toBe(false);
+    const after = await Promise.all([...params.values()].map((p) => p.data()));
+    after.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(before[i])));
+    opt.clearHalt();
+    const fourth = await opt.clipAndApply(good, loss, 1e-2, 1);
+    expect(fourth.applied).toBe(true);
+    expect(opt.step).toBe(1);
+    expect(Array.from(await params.get('w')!.data())).not.toEqual(Array.from(before[0]));
+    tf.dispose([loss, ...bad.values(), ...good.values(), ...params.values()]);
+    opt.dispose();
+  });
+
+  const attrs = { count: 1, decays: [0], lr: 0.1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, step: 1, maxNorm: 0 };
+  const runFused = (inputs: Record<string, Tensor>) => {
+    try {
+      tf.engine().runKernel(ADAMW_KERNEL, inputs as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  };
+
   it('refuses to update a buffer that another tensor shares', () => {
     const p = tf.zeros([4]);
     const alias = tf.clone(p);
-    const [m, v, g] = [tf.zeros([4]), tf.zeros([4]), tf.ones([4])];
+    const [m, v, g, halt] = [tf.zeros([4]), tf.zeros([4]), tf.ones([4]), tf.zeros([1])];
     const loss = tf.scalar(1);
-    const attrs = { count: 1, decays: [0], lr: 0.1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, step: 1, maxNorm: 0 };
-    let caught: unknown;
-    try {
-      tf.engine().runKernel(ADAMW_KERNEL, { loss, p0: p, m0: m, v0: v, g0: g }, attrs as unknown as tf.NamedAttrMap);
-    } catch (error) {
-      caught = error;
-    }
-    expect(isShiftmixError(caught) && /shared|share/.test((caught as Error).message)).toBe(true);
-    tf.dispose([p, alias, m, v, g, loss]);
+    const caught = runFused({ loss, halt, p0: p, m0: m, v0: v, g0: g });
+    expect(isShiftmixError(caught) && /weight 0 in place, but 1 other tensor\(s\) share/.test((caught as Error).message)).toBe(true);
+    const haltAlias = tf.clone(halt);
+    const own = tf.zeros([4]);
+    const caughtHalt = runFused({ loss, halt, p0: own, m0: m, v0: v, g0: g });
+    expect(isShiftmixError(caughtHalt) && /the halt flag in place/.test((caughtHalt as Error).message)).toBe(true);
+    tf.dispose([p, alias, m, v, g, loss, halt, haltAlias, own]);
+  });
+
+  it('names what is missing when the halt flag is not passed', () => {
+    const [p, m, v, g] = [tf.zeros([4]), tf.zeros([4]), tf.zeros([4]), tf.ones([4])];
+    const loss = tf.scalar(1);
+    const caught = runFused({ loss, p0: p, m0: m, v0: v, g0: g });
+    expect(isShiftmixError(caught) && /float32 halt input of one element/.test((caught as Error).message)).toBe(true);
+    tf.dispose([p, m, v, g, loss]);
   });
 });

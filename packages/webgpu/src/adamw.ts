@@ -88,13 +88,16 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
 }
 
 /**
- * One workgroup: norm = sqrt(sum of the partials); stats = (clip scale, 1 when the loss
- * and the norm are finite else 0). The update kernels read stats instead of the host.
+ * One workgroup: report = (norm, 1 when applied else 0) with norm = sqrt(sum of the
+ * partials); stats = (clip scale, the same applied flag) for the update kernels, which
+ * read it instead of the host. A step applies when the loss and the norm are finite and
+ * `halt` is 0; a step that does not sets `halt` to 1, so that the steps queued behind it
+ * change nothing either until the host, having read this one, clears it.
  */
 export class ClipStatsProgram implements ShiftmixProgram {
-  outputNames = ['norm', 'stats'];
+  outputNames = ['report', 'stats', 'halt'];
   variableNames = ['partials', 'loss'];
-  components = [1, 1, 1, 1];
+  components = [1, 1, 1, 1, 1];
   uniformNames = ['slots', 'maxNorm'];
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
   dispatch: [number, number, number] = [1, 1, 1];
@@ -116,10 +119,13 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   if (lid.x == 0) {
     let total = sqrt(sums[0]);
     let maxNorm = bitcast<f32>(uniforms.maxNorm);
-    norm[0] = total;
+    let applied = isFinite(total) && isFinite(loss[0]) && halt[0] == 0.0;
+    report[0] = total;
+    report[1] = select(0.0, 1.0, applied);
     // PyTorch's clip_grad_norm_: max_norm / (norm + 1e-6), never above 1.
     stats[0] = select(1.0, min(1.0, maxNorm / (total + 1e-6)), maxNorm > 0.0);
-    stats[1] = select(0.0, 1.0, isFinite(total) && isFinite(loss[0]));
+    stats[1] = report[1];
+    if (!applied) { halt[0] = 1.0; }
   }
 }`;
   }
@@ -199,9 +205,11 @@ function checkAttrs(attrs: tf.NamedAttrMap, inputs: Record<string, tf.TensorInfo
   const count = attrs.count as number;
   const decays = attrs.decays as number[];
   const step = attrs.step as number;
-  if (!Number.isInteger(count) || count < 1 || !Array.isArray(decays) || decays.length !== count || !(step >= 1) || !inputs.loss) {
+  const halt = inputs.halt;
+  const haltOk = halt && halt.dtype === 'float32' && tf.util.sizeFromShape(halt.shape) === 1;
+  if (!Number.isInteger(count) || count < 1 || !Array.isArray(decays) || decays.length !== count || !(step >= 1) || !inputs.loss || !haltOk) {
     throw new ShiftmixError(
-      `${ADAMW_KERNEL} needs attrs.count >= 1, one attrs.decays entry per weight, attrs.step >= 1 and a loss input`,
+      `${ADAMW_KERNEL} needs attrs.count >= 1, one attrs.decays entry per weight, attrs.step >= 1, a loss input and a float32 halt input of one element`,
       "Run it through core's AdamW.clipAndApply",
       'E_INPUT',
     );
@@ -217,17 +225,18 @@ function checkAttrs(attrs: tf.NamedAttrMap, inputs: Record<string, tf.TensorInfo
 }
 
 /**
- * The in-place update writes into the weights' and moments' own buffers. A buffer that
- * another tensor shares (refCount > 1) would change under that tensor too, so that is
- * refused before anything runs (core's AdamW gives each its own buffer first).
+ * The in-place update writes into the weights', the moments' and the halt flag's own
+ * buffers. A buffer that another tensor shares (refCount > 1) would change under that
+ * tensor too, so that is refused before anything runs (core's AdamW gives each its own
+ * buffer first). `infos` holds p, m, v per weight, then the halt flag.
  */
 function checkInPlace(be: InternalBackend, infos: tf.TensorInfo[]): void {
   infos.forEach((info, k) => {
     const shared = be.tensorMap.get(info.dataId).refCount - 1;
     if (shared > 0) {
-      const what = ['weight', 'first moment', 'second moment'][k % 3];
+      const what = k === infos.length - 1 ? 'the halt flag' : `${['weight', 'first moment', 'second moment'][k % 3]} ${Math.floor(k / 3)}`;
       throw new ShiftmixError(
-        `${ADAMW_KERNEL} would update ${what} ${Math.floor(k / 3)} in place, but ${shared} other tensor(s) share its buffer`,
+        `${ADAMW_KERNEL} would update ${what} in place, but ${shared} other tensor(s) share its buffer`,
         "Run it through core's AdamW.clipAndApply, which gives every weight and moment its own buffer",
         'E_INPUT',
       );
@@ -238,7 +247,7 @@ function checkInPlace(be: InternalBackend, infos: tf.TensorInfo[]): void {
 /**
  * Fused global-norm clip and AdamW for every weight: sums of squares for up to 15 gradients
  * per dispatch, one dispatch for the norm and clip scale, and updates for a few weights per
- * dispatch (as many as the stage's storage-buffer limit binds).
+ * dispatch (as many as the stage's storage-buffer limit binds). Returns (norm, applied).
  */
 export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const named = inputs as Record<string, tf.TensorInfo>;
@@ -247,7 +256,7 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
   const be = backend as WebGPUBackend;
   const internal = be as unknown as InternalBackend;
   const updated = Array.from({ length: count }, (_, i) => ['p', 'm', 'v'].map((k) => named[`${k}${i}`])).flat();
-  checkInPlace(internal, updated);
+  checkInPlace(internal, [...updated, named.halt]);
   const sizes = Array.from({ length: count }, (_, i) => tf.util.sizeFromShape(named[`p${i}`].shape));
   const partialsPer = sizes.map((n) => Math.min(MAX_PARTIALS_PER_WEIGHT, Math.max(1, Math.ceil(n / ELEMENTS_PER_PARTIAL))));
   const slots = partialsPer.reduce((s, n) => s + n, 0);
@@ -267,9 +276,9 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
     }
     runProgram(be, new SumSquaresProgram(group.length, first), group.map((i) => named[`g${i}`]), [partials], uniforms);
   }
-  const norm = be.makeTensorInfo([], 'float32');
+  const report = be.makeTensorInfo([2], 'float32');
   const stats = be.makeTensorInfo([2], 'float32');
-  runProgram(be, new ClipStatsProgram(), [partials, named.loss], [norm, stats], [base, f32Bits(a.maxNorm as number)]);
+  runProgram(be, new ClipStatsProgram(), [partials, named.loss], [report, stats, named.halt], [base, f32Bits(a.maxNorm as number)]);
 
   const { lr, beta1, beta2, eps, weightDecay, step } = a as Record<string, number>;
   const stepSize = lr / (1 - beta1 ** step);
@@ -296,7 +305,8 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
       for (const info of outputs) internal.tensorMap.get(info.dataId).values = null;
     }
   }
+  internal.tensorMap.get(named.halt.dataId).values = null;
   be.disposeData(partials.dataId);
   be.disposeData(stats.dataId);
-  return norm;
+  return report;
 }

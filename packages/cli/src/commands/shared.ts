@@ -62,6 +62,7 @@ export function printSummary(io: Io, summary: TrainSummary, json: boolean, backe
     seconds: summary.seconds,
     backend: summary.backend,
     stopped: summary.stopped,
+    pipelined: summary.pipelined,
     outDir: summary.outDir ?? null,
   };
   if (json) {

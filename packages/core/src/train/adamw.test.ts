@@ -153,4 +153,25 @@ describe('AdamW', () => {
       opt.dispose();
     });
   }
+
+  it('clipAndApply halts after a step that is not finite, until clearHalt()', async () => {
+    const params = new Map<string, Variable>([['w', tf.variable(tf.tensor1d([1, 2]))]]);
+    const opt = new AdamW(params);
+    const good = new Map<string, Tensor>([['w', tf.tensor1d([0.5, -0.5])]]);
+    const bad = new Map<string, Tensor>([['w', tf.tensor1d([0.5, Number.NaN])]]);
+    const loss = tf.scalar(1);
+    expect((await opt.clipAndApply(bad, loss, 1e-1, 1)).applied).toBe(false);
+    expect(opt.halted).toBe(true);
+    const skipped = await opt.clipAndApply(good, loss, 1e-1, 1);
+    expect(skipped).toMatchObject({ loss: 1, applied: false });
+    expect(skipped.norm).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(Array.from(params.get('w')!.dataSync())).toEqual([1, 2]);
+    opt.clearHalt();
+    expect(opt.halted).toBe(false);
+    expect((await opt.clipAndApply(good, loss, 1e-1, 1)).applied).toBe(true);
+    expect(opt.step).toBe(1);
+    expect(Array.from(params.get('w')!.dataSync())).not.toEqual([1, 2]);
+    tf.dispose([loss, ...good.values(), ...bad.values(), ...params.values()]);
+    opt.dispose();
+  });
 });

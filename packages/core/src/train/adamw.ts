@@ -21,11 +21,13 @@ export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-
 
 /**
  * tfjs kernel name of a backend's fused clip-and-update (e.g. @shiftmix/webgpu's). Inputs:
- * `loss` and, for each updated weight i, `p<i>`, `m<i>`, `v<i>` (updated in place) and
- * `g<i>`; attrs: `count`, `decays` (0/1 per weight), `lr`, `beta1`, `beta2`, `eps`,
- * `weightDecay`, `step` (after this update), `maxNorm` (0: no clipping). Output: the global
- * norm of the gradients before clipping, a scalar. The kernel changes nothing when the loss
- * or that norm is not finite.
+ * `loss`, `halt` (float32 [1], updated in place) and, for each updated weight i, `p<i>`,
+ * `m<i>`, `v<i>` (updated in place) and `g<i>`; attrs: `count`, `decays` (0/1 per weight),
+ * `lr`, `beta1`, `beta2`, `eps`, `weightDecay`, `step` (after this update), `maxNorm` (0: no
+ * clipping). Output: [2], the global norm of the gradients before clipping and 1 when the
+ * update was applied, else 0. The kernel changes nothing when the loss or that norm is not
+ * finite, or when `halt` is not 0; in the first case it sets `halt` to 1, so that updates
+ * already queued behind a diverged step change nothing either.
  */
 export const ADAMW_KERNEL = 'ShiftmixAdamW';
 
@@ -64,6 +66,9 @@ export class AdamW {
   private readonly params: Map<string, Variable>;
   private readonly m = new Map<string, Variable>();
   private readonly v = new Map<string, Variable>();
+  // The fused kernel's device-side halt flag; `haltSeen` is the host's knowledge of it.
+  private halt: Variable | undefined;
+  private haltSeen = false;
   private t = 0;
 
   constructor(params: Map<string, Variable>, options: Partial<AdamWOptions> = {}) {
@@ -85,6 +90,20 @@ export class AdamW {
   /** Number of updates applied so far. */
   get step(): number {
     return this.t;
+  }
+
+  /**
+   * True once clipAndApply has reported a step that was not finite: every later
+   * clipAndApply then changes nothing (and says `applied: false`) until clearHalt().
+   */
+  get halted(): boolean {
+    return this.haltSeen;
+  }
+
+  /** Lets clipAndApply update again after a step that was not finite (see `halted`). */
+  clearHalt(): void {
+    this.haltSeen = false;
+    if (this.halt) tf.tidy(() => this.halt!.assign(tf.zeros([1])));
   }
 
   /** Whether weight decay applies to a weight of this shape. */
@@ -128,15 +147,18 @@ export class AdamW {
   /**
    * Global-norm clipping to `maxNorm` (0: off) and one update, then the loss and the norm
    * read back together. Nothing changes when either is not finite, so a diverged step
-   * leaves the weights as they were. With a backend's ADAMW_KERNEL the norm, the clip and
-   * the update stay on the device and the one readback is the only wait; otherwise the
-   * norm is read first and `apply` runs with its clip scale.
+   * leaves the weights as they were, and the optimizer halts: later calls change nothing
+   * until clearHalt(). That makes pipelining safe: steps queued behind a diverged one (see
+   * fusedOnDevice) are skipped even when their own loss is finite. With a backend's
+   * ADAMW_KERNEL the norm, the clip and the update stay on the device and the one readback
+   * is the only wait; otherwise the norm is read first and `apply` runs with its clip scale.
    */
   async clipAndApply(grads: Map<string, Tensor>, loss: tf.Scalar, lr: number, maxNorm: number): Promise<ClipAndApplyResult> {
     if (grads.size > 0 && this.fusedOnDevice) return this.fusedClipAndApply(grads, loss, lr, maxNorm);
     const { values, waitMs } = await readBack(tf.tidy(() => tf.stack([loss, globalNorm(grads.values())])));
     const [lossValue, norm] = values;
-    if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) return { loss: lossValue, norm, applied: false, waitMs };
+    if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) this.haltSeen = true;
+    if (this.haltSeen) return { loss: lossValue, norm, applied: false, waitMs };
     this.apply(grads, lr, clipScale(norm, maxNorm));
     return { loss: lossValue, norm, applied: true, waitMs };
   }
@@ -158,7 +180,9 @@ export class AdamW {
   /**
    * Whether clipAndApply runs on the device (a backend's ADAMW_KERNEL): then a caller may
    * enqueue the next step before this one's readback resolves, since the update is in the
-   * device's queue already; on other backends the update waits for the readback.
+   * device's queue already; on other backends the update waits for the readback. The
+   * device keeps its own halt flag, so the steps queued behind one that is not finite
+   * change nothing, whenever the host reads that step back.
    */
   get fusedOnDevice(): boolean {
     return tf.getKernel(ADAMW_KERNEL, tf.getBackend()) !== undefined;
@@ -166,7 +190,9 @@ export class AdamW {
 
   private async fusedClipAndApply(grads: Map<string, Tensor>, loss: tf.Scalar, lr: number, maxNorm: number): Promise<ClipAndApplyResult> {
     const names = [...grads.keys()];
-    const inputs: Record<string, Tensor> = { loss };
+    this.halt ??= tf.tidy(() => tf.variable(tf.zeros([1]), false));
+    this.ownBuffers([this.halt]);
+    const inputs: Record<string, Tensor> = { loss, halt: this.halt };
     names.forEach((name, i) => {
       const p = this.params.get(name);
       if (!p) throw new ShiftmixError(`gradient for unknown weight "${name}"`, 'Pass the gradients of the weights the optimizer was created with', 'E_OPTIMIZER');
@@ -176,16 +202,19 @@ export class AdamW {
     });
     const { beta1, beta2, eps, weightDecay } = this.options;
     const attrs = { count: names.length, decays: names.map((n) => (AdamW.decays(this.params.get(n)!.shape) ? 1 : 0)), lr, beta1, beta2, eps, weightDecay, step: this.t + 1, maxNorm };
-    const norm = tf.engine().runKernel(ADAMW_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Scalar;
+    const report = tf.engine().runKernel(ADAMW_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D;
     // Counted before the wait, so that a next update enqueued meanwhile (see fusedOnDevice)
     // takes the next step's bias correction; taken back if the device skipped this one.
     this.t += 1;
-    const packed = tf.tidy(() => tf.stack([loss, norm]));
-    norm.dispose();
+    const packed = tf.tidy(() => tf.concat([tf.reshape(loss, [1]), report]));
+    report.dispose();
     const { values, waitMs } = await readBack(packed);
-    const [lossValue, normValue] = values;
-    const applied = Number.isFinite(lossValue) && Number.isFinite(normValue);
-    if (!applied) this.t -= 1;
+    const [lossValue, normValue, appliedFlag] = values;
+    const applied = appliedFlag === 1;
+    if (!applied) {
+      this.t -= 1;
+      this.haltSeen = true;
+    }
     return { loss: lossValue, norm: normValue, applied, waitMs };
   }
 
@@ -222,11 +251,15 @@ export class AdamW {
     for (const [name, target] of this.m) target.assign(state.m.get(name)!);
     for (const [name, target] of this.v) target.assign(state.v.get(name)!);
     this.t = state.step;
+    this.clearHalt();
   }
 
   dispose(): void {
     for (const x of this.m.values()) x.dispose();
     for (const x of this.v.values()) x.dispose();
+    this.halt?.dispose();
+    this.halt = undefined;
+    this.haltSeen = false;
     this.m.clear();
     this.v.clear();
   }

@@ -17,6 +17,7 @@ export interface ResumeOptions<M extends TrainableModel> {
   createModel?: (config: Record<string, unknown>) => M;
   onProgress?: TrainOptions['onProgress'];
   signal?: AbortSignal;
+  pipeline?: TrainOptions['pipeline'];
 }
 
 /**
@@ -38,7 +39,7 @@ export async function resume<M extends TrainableModel>(dir: string, options: Res
     const recipe = resolveRecipe({ ...loaded.recipe, ...(options.steps !== undefined ? { steps: options.steps } : {}) });
     const tokenizer: SerializableTokenizer | undefined = loaded.tokenizer === undefined ? undefined : { toJSON: () => loaded.tokenizer };
     const summary = await runTraining(
-      { model, data: options.data, recipe, tokenizer, outDir, onProgress: options.onProgress, signal: options.signal },
+      { model, data: options.data, recipe, tokenizer, outDir, onProgress: options.onProgress, signal: options.signal, pipeline: options.pipeline },
       { optimizer: optimizer!, state },
     );
     return { ...summary, model };

@@ -5,7 +5,7 @@ import type { TrainState } from '../checkpoint/format.js';
 import { ShiftmixError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { tf } from '../tf.js';
-import type { AdamWState } from './adamw.js';
+import type { AdamWState, ClipAndApplyResult } from './adamw.js';
 import { nonFiniteError } from './clip.js';
 import { MetricsLog } from './metrics.js';
 import { resolveRecipe, type TrainRecipe } from './recipe.js';
@@ -35,8 +35,17 @@ export interface TrainOptions {
   overwrite?: boolean;
   /** Called after every step. */
   onProgress?: (event: ProgressEvent) => void;
-  /** Stops after the current step and saves last/ there, so `resume` continues the run. */
+  /**
+   * Stops after the current step and saves last/ there, so `resume` continues the run.
+   * When steps are pipelined, the step already queued behind the current one completes too.
+   */
   signal?: AbortSignal;
+  /**
+   * Queue each step on the device before the previous one is read back, where the backend
+   * updates the weights on the device (webgpu), so the host records a step while the GPU
+   * runs the last. Results are identical either way; false turns it off. Default true.
+   */
+  pipeline?: boolean;
 }
 
 /** Where a resumed run starts; `resume` builds it from a checkpoint. */
@@ -121,14 +130,34 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
     }
   };
 
+  const pipelined = options.pipeline !== false && stepper.canPipeline;
+  const record = (stepNumber: number) => stepper.step(data.sampleBatch('train', r.batch, ctx, dataRng), stepNumber);
+  const evalDueAt = (stepNumber: number) => stepNumber % r.evalEvery === 0 || stepNumber === r.steps;
+  // The step after `step`, already recorded and queued on the device.
+  let queued: Promise<ClipAndApplyResult> | undefined;
+
   try {
-    while (step < r.steps && !signal?.aborted) {
+    while (step < r.steps && (queued || !signal?.aborted)) {
       const t0 = now();
-      const batch = data.sampleBatch('train', r.batch, ctx, dataRng);
-      const outcome = await stepper.step(batch, step + 1);
+      const current = queued ?? record(step + 1);
+      queued = undefined;
+      // Evaluation and checkpoints must see this step's weights and random state exactly,
+      // so nothing is queued behind a step that ends an evaluation interval.
+      if (pipelined && step + 2 <= r.steps && !evalDueAt(step + 1) && !signal?.aborted) queued = record(step + 2);
+      let outcome: ClipAndApplyResult;
+      try {
+        outcome = await current;
+      } catch (error) {
+        await queued?.catch(() => undefined);
+        throw error;
+      }
       const { loss, norm } = outcome;
       const lr = learningRate(step + 1, r);
-      if (!outcome.applied) throw nonFiniteError(step + 1, loss, norm, savedLast);
+      if (!outcome.applied) {
+        // The queued step found the device's halt flag set and changed nothing.
+        await queued?.catch(() => undefined);
+        throw nonFiniteError(step + 1, loss, norm, savedLast);
+      }
       step += 1;
       // A macrotask turn per step lets signal handlers (Ctrl-C) and timers run: on wasm and
       // cpu every await above resolves as a microtask and would starve them.
@@ -137,7 +166,7 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
       trainSeconds += stepSeconds;
       windowLosses.push(loss);
 
-      const evalDue = step % r.evalEvery === 0 || step === r.steps;
+      const evalDue = evalDueAt(step);
       let valLoss: number | undefined;
       let improved = false;
       if (evalDue) {
@@ -188,6 +217,7 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
     seconds: now() - started,
     backend: tf.getBackend(),
     stopped: step < r.steps,
+    pipelined,
     outDir,
   };
 }

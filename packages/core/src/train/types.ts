@@ -67,6 +67,8 @@ export interface TrainSummary {
   backend: string;
   /** True when `signal` stopped the run before `steps`. */
   stopped: boolean;
+  /** True when each step was queued on the device before the previous one was read back. */
+  pipelined: boolean;
   /** The run directory, when one was given. */
   outDir?: string;
 }

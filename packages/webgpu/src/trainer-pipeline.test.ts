@@ -1,0 +1,81 @@
+import { registerMixer, selectBackend, ShiftmixModel, TextDataset, tf, train, type ProgressEvent, type TrainableModel } from '@shiftmix/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { abTestMixer } from './test-mixers.js';
+
+registerMixer(abTestMixer('webgpu-pipeline-ab'));
+
+const VOCAB = 9;
+const ids = Int32Array.from({ length: 3000 }, (_, i) => (i * 5 + ((i * i) % 7)) % VOCAB);
+const data = new TextDataset(ids);
+const recipe = { steps: 7, batch: 3, evalEvery: 3, evalBatches: 1, warmup: 2, lr: 2e-2, minLr: 1e-3, clip: 1, seed: 4 };
+
+/** The model's training loss, made NaN on training call `poisonAt` (evaluation calls are not counted). */
+function poisoned(model: ShiftmixModel, poisonAt: number): TrainableModel {
+  let calls = 0;
+  return {
+    config: model.config,
+    rng: model.rng,
+    weights: () => model.weights(),
+    loss(tokens, targets, opts) {
+      const loss = model.loss(tokens, targets, opts);
+      if (!opts.training || ++calls !== poisonAt) return loss;
+      return tf.tidy(() => tf.mul(loss, Number.NaN) as tf.Scalar);
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+async function run(pipeline: boolean, poisonAt = -1) {
+  const model = ShiftmixModel.create({ vocabSize: VOCAB, dim: 12, heads: 2, contextLength: 8, layers: 'webgpu-pipeline-ab*2', dropout: 0.2, seed: 3 });
+  const events: ProgressEvent[] = [];
+  let summary: Awaited<ReturnType<typeof train>> | undefined;
+  let error: unknown;
+  try {
+    summary = await train({ model: poisoned(model, poisonAt), data, recipe, pipeline, onProgress: (e) => events.push(e) });
+  } catch (caught) {
+    error = caught;
+  }
+  const weights = new Map<string, number[]>();
+  for (const [name, w] of model.weights()) weights.set(name, Array.from(await w.data()));
+  model.dispose();
+  const metrics = events.map(({ step, trainLoss, valLoss, lr, gradNorm }) => ({ step, trainLoss, valLoss, lr, gradNorm }));
+  return { summary, error, weights, metrics };
+}
+
+// No adapter is a failure, not a skip: CI installs Mesa so that the fused update really runs.
+beforeAll(async () => {
+  expect((await selectBackend('webgpu')).backend).toBe('webgpu');
+});
+
+afterAll(async () => {
+  await selectBackend('cpu');
+});
+
+describe('train() with steps pipelined on webgpu', () => {
+  it('gives the losses, evaluations and weights of steps taken one at a time', async () => {
+    const sequential = await run(false);
+    const pipelined = await run(true);
+    expect(sequential.summary?.pipelined).toBe(false);
+    expect(pipelined.summary?.pipelined).toBe(true);
+    expect(pipelined.metrics).toEqual(sequential.metrics);
+    expect(pipelined.metrics.filter((m) => m.valLoss !== undefined).map((m) => m.step)).toEqual([3, 6, 7]);
+    for (const [name, want] of sequential.weights) expect(pipelined.weights.get(name), name).toEqual(want);
+    // The run trained: the comparison would prove nothing otherwise.
+    expect(new Set(sequential.metrics.map((m) => m.trainLoss)).size).toBeGreaterThan(1);
+  });
+
+  // Step 4 follows an evaluation, so its successor is queued only once step 4 is; step 5's
+  // successor is queued while step 4 is still being processed, which is when step 5's
+  // result may already have arrived.
+  for (const poisonAt of [4, 5]) {
+    it(`stops at a step that is not finite (step ${poisonAt}) without applying the step queued behind it`, async () => {
+      const sequential = await run(false, poisonAt);
+      const pipelined = await run(true, poisonAt);
+      for (const outcome of [sequential, pipelined]) {
+        expect((outcome.error as Error | undefined)?.message).toMatch(new RegExp(`training diverged at step ${poisonAt}: the loss is NaN`));
+        expect(outcome.metrics.map((m) => m.step)).toEqual(Array.from({ length: poisonAt - 1 }, (_, i) => i + 1));
+      }
+      for (const [name, want] of sequential.weights) expect(pipelined.weights.get(name), name).toEqual(want);
+    });
+  }
+});
