@@ -7,7 +7,27 @@ import { tf } from '@shiftmix/core';
 import { activateWebGpu, releaseWebGpu, type DawnBackend } from '@shiftmix/webgpu';
 import { runChecks } from '../src/parity/checks.js';
 
-const { values } = parseArgs({ options: { dawn: { type: 'string', default: 'auto' }, only: { type: 'string' }, json: { type: 'string' } } });
+const USAGE = `Every fused WGSL kernel against its reference, on this machine's WebGPU adapter (Dawn in Node).
+
+  node dist-gpu/kernel-parity.mjs [--dawn auto|vulkan|opengles] [--only NAME] [--json report.json]
+
+--only runs the checks whose name contains NAME; --json writes every comparison. Exit code 1
+when a check fails.`;
+
+function flags() {
+  const options = { dawn: { type: 'string', default: 'auto' }, only: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', default: false } } as const;
+  try {
+    return parseArgs({ options }).values;
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const values = flags();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 async function main(): Promise<number> {
   const info = await activateWebGpu({ backend: values.dawn as 'auto' | DawnBackend });

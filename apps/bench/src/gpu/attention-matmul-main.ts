@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { causalAttention, tf, type Tensor } from '@shiftmix/core';
 import { activateWebGpu, chooseAttentionTiles, chooseTile, formatProfile, profileStep, webGpuDevice, type DawnBackend } from '@shiftmix/webgpu';
 import { attentionParity, benchAttention, sweepAttentionTiles, type AttentionShape } from './attention-bench.js';
 import { MODEL_CASES, benchMatMul, squareCases, tileLabel } from './matmul-bench.js';
-import { refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
+import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
 
 const USAGE = `GPU benchmark of the shiftmix matmul and flash-attention kernels on WebGPU (Dawn in Node).
 
@@ -18,8 +17,8 @@ attention: fused forward, fused forward+backward and composite forward+backward 
 fused-vs-composite parity check on the GPU first. --profile prints profileStep of an attention step at the
 shortest and longest T. --disable-robustness drops Dawn's bounds clamps (both paths alike).`;
 
-const { values } = parseArgs({
-  options: {
+const values = parseEntryFlags(
+  {
     only: { type: 'string', default: '' },
     sizes: { type: 'string', default: '1024,2048,4096' },
     lengths: { type: 'string', default: '256,512,1024,2048,4096' },
@@ -35,7 +34,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'gpu-kernels.json' },
     help: { type: 'boolean', default: false },
   },
-});
+  USAGE,
+);
 
 const numbers = (text: string) => text.split(',').filter(Boolean).map(Number);
 

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { computeShiftSchedule, tf } from '@shiftmix/core';
 import { activateWebGpu, HSM_AB_KERNEL, hsmAbTuning, type DawnBackend } from '@shiftmix/webgpu';
 import { benchFusionBlend, benchHsmAb, sweepHsmAbBackward, type OpResult, type Shape } from './cases.js';
 import { copyBandwidth, dispatchOverheadUs } from './measure.js';
-import { refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
+import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
 
 const USAGE = `GPU benchmark of the fused HSM kernels on WebGPU (Dawn in Node).
 
@@ -15,8 +14,8 @@ Measures the device copy bandwidth, then per shape B x T x D the fused forward a
 kernels (time, GB/s, fraction of copy bandwidth) against tf.grads through the composite
 tfjs ops. Shifts are those of layer 3 of a 6-layer radix schedule at that T.`;
 
-const { values } = parseArgs({
-  options: {
+const values = parseEntryFlags(
+  {
     sizes: { type: 'string', default: '16x1024x1024,64x256x384,4x4096x1024' },
     'budget-ms': { type: 'string', default: '200' },
     sweep: { type: 'boolean', default: false },
@@ -26,7 +25,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'gpu-bench.json' },
     help: { type: 'boolean', default: false },
   },
-});
+  USAGE,
+);
 
 function parseShape(text: string): Shape {
   const parts = text.split('x').map(Number);

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { selectBackend, tf } from '@shiftmix/core';
 import { activateWebGpu, formatProfile, type DawnBackend } from '@shiftmix/webgpu';
 import { LM_CHAR_MODELS, PYTORCH_H100_MS_PER_STEP, TrainStepRunner, profileTrainStep, timeTrainSteps, type TrainStepOptions } from './train-step-core.js';
-import { refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
+import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
 
 const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Node), as core's trainer runs them.
 
@@ -22,8 +21,8 @@ host's cost alone, kernel launches and tfjs bookkeeping, measurable on any machi
 the host records one step while the GPU runs the last.
 --profile adds profileStep's top kernels of one step per model.`;
 
-const { values } = parseArgs({
-  options: {
+const values = parseEntryFlags(
+  {
     models: { type: 'string', default: Object.keys(LM_CHAR_MODELS).join(',') },
     steps: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '5' },
@@ -42,7 +41,8 @@ const { values } = parseArgs({
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
-});
+  USAGE,
+);
 
 function positive(name: string, text: string, min = 1): number {
   const n = Number(text);
