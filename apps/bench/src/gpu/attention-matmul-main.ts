@@ -1,18 +1,19 @@
 import { causalAttention, tf, type Tensor } from '@shiftmix/core';
-import { activateWebGpu, chooseAttentionTiles, chooseTile, formatProfile, profileStep, webGpuDevice, type DawnBackend } from '@shiftmix/webgpu';
+import { activateWebGpu, chooseAttentionTiles, chooseTile, formatProfile, preferredTiles, profileStep, webGpuDevice, type DawnBackend } from '@shiftmix/webgpu';
 import { attentionParity, benchAttention, sweepAttentionTiles, type AttentionShape } from './attention-bench.js';
-import { MODEL_CASES, benchMatMul, squareCases, tileLabel } from './matmul-bench.js';
+import { MODEL_CASES, benchMatMul, squareCases, tileLabel, tuneAndPrint } from './matmul-bench.js';
 import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
 
 const USAGE = `GPU benchmark of the shiftmix matmul and flash-attention kernels on WebGPU (Dawn in Node).
 
   node apps/bench/dist/gpu/attention-matmul-main.js [--only matmul|attention] [--sizes 1024,2048,4096]
-      [--lengths 256,512,1024,2048,4096] [--shape 4x6x64 (B x H x hd)] [--budget-ms 200] [--sweep]
+      [--lengths 256,512,1024,2048,4096] [--shape 4x6x64 (B x H x hd)] [--budget-ms 200] [--sweep] [--tune]
       [--model] [--profile] [--quick] [--backend auto|vulkan|opengles] [--dawn opt,opt] [--disable-robustness] [--out file.json]
 
 matmul: TFLOP/s of square fp32 products (and with --model the products of an lm-char step), shiftmix
 kernel vs tfjs-backend-webgpu's in the same run; --sweep times every candidate tile at the smallest and largest size,
-and the attention kernels' block choices at T 2048.
+and the attention kernels' block choices at T 2048; --tune runs tuneMatMulTiles at the largest size first, so
+the shiftmix rows use the tile order measured on this adapter.
 attention: fused forward, fused forward+backward and composite forward+backward time per T, with a
 fused-vs-composite parity check on the GPU first. --profile prints profileStep of an attention step at the
 shortest and longest T. --disable-robustness drops Dawn's bounds clamps (both paths alike).`;
@@ -25,6 +26,7 @@ const values = parseEntryFlags(
     shape: { type: 'string', default: '4x6x64' },
     'budget-ms': { type: 'string', default: '200' },
     sweep: { type: 'boolean', default: false },
+    tune: { type: 'boolean', default: false },
     model: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
@@ -75,7 +77,8 @@ async function main(): Promise<void> {
   if (values.only !== 'attention') {
     const sizes = quick ? [128, 256] : numbers(values.sizes);
     const largest = Math.max(...sizes);
-    const tile = chooseTile({ batch: 1, m: largest, n: largest, k: largest, transposeA: false, transposeB: false, broadcastA: false, broadcastB: false, outer: [] }, limits);
+    if (values.tune) report.matmulTuning = await tuneAndPrint(largest);
+    const tile = chooseTile({ batch: 1, m: largest, n: largest, k: largest, transposeA: false, transposeB: false, broadcastA: false, broadcastB: false, outer: [] }, limits, preferredTiles(webGpuDevice()!));
     console.log(`\nmatmul (fp32), tile at ${largest}: ${tile ? tileLabel(tile) : 'none'}`);
     const cases = [...squareCases(sizes), ...(values.model ? MODEL_CASES : [])];
     report.matmul = await benchMatMul(cases, budgetMs, values.sweep ? squareCases([Math.min(...sizes), largest]) : []);

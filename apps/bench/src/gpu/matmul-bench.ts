@@ -1,5 +1,5 @@
 import { tf, type Tensor } from '@shiftmix/core';
-import { MATMUL_TILES, matMulStats, matMulTuning, type MatMulTile } from '@shiftmix/webgpu';
+import { DEEP_K_TILES, MATMUL_TILES, matMulStats, matMulTuning, tuneMatMulTiles, type MatMulTile, type MatMulTuningResult } from '@shiftmix/webgpu';
 import { calibratedReps, settledPassGpuMs, timeLoop } from './measure.js';
 
 export interface MatMulCase {
@@ -67,13 +67,6 @@ async function timeProduct(c: MatMulCase, a: Tensor, b: Tensor, budgetMs: number
   return { ...wall, gpuMs: await settledPassGpuMs(body, Math.min(reps, 50)) };
 }
 
-/** Tiles the sweep adds to MATMUL_TILES: deeper k blocks (fewer barriers per multiply-add). */
-export const SWEEP_TILES: MatMulTile[] = [
-  { bm: 64, bn: 128, bk: 32, tm: 4, tn: 8 },
-  { bm: 128, bn: 128, bk: 32, tm: 8, tn: 8 },
-  { bm: 128, bn: 64, bk: 32, tm: 8, tn: 4 },
-];
-
 /**
  * Times each product with the shiftmix kernel and with tfjs-backend-webgpu's own
  * (same run, same operands), and with every candidate tile when `sweepTiles`.
@@ -102,7 +95,7 @@ export async function benchMatMul(cases: MatMulCase[], budgetMs: number, sweepTi
   }
   for (const c of sweepTiles) {
     const [a, b] = operands(c);
-    for (const tile of [...MATMUL_TILES, ...SWEEP_TILES]) {
+    for (const tile of [...MATMUL_TILES, ...DEEP_K_TILES]) {
       matMulTuning.forceTile = tile;
       record(c, tileLabel(tile), await timeProduct(c, a, b, budgetMs), { relativeDiff: await relativeDiff(c, a, b) });
     }
@@ -110,4 +103,13 @@ export async function benchMatMul(cases: MatMulCase[], budgetMs: number, sweepTi
     tf.dispose([a, b]);
   }
   return results;
+}
+
+/** tuneMatMulTiles at `size`, printing each tile's time; the fastest is then this device's first choice. */
+export async function tuneAndPrint(size?: number): Promise<MatMulTuningResult> {
+  const result = await tuneMatMulTiles({ size });
+  const flops = 2 * result.size ** 3;
+  console.log(`matmul tiles tuned at ${result.size}^3 (${result.clock} clock), fastest first:`);
+  for (const { tile, ms } of result.timings) console.log(`  ${tileLabel(tile).padEnd(16)} ${ms.toFixed(3)} ms  ${(flops / (ms * 1e-3) / 1e12).toFixed(2)} TFLOP/s`);
+  return result;
 }

@@ -3,13 +3,14 @@ import { selectBackend, tf } from '@shiftmix/core';
 import { activateWebGpu, formatProfile, type DawnBackend } from '@shiftmix/webgpu';
 import { LM_CHAR_MODELS, PYTORCH_H100_MS_PER_STEP, TrainStepRunner, profileTrainStep, timeTrainSteps, type TrainStepOptions } from './train-step-core.js';
 import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
+import { tuneAndPrint } from './matmul-bench.js';
 
 const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Node), as core's trainer runs them.
 
   node apps/bench/dist/gpu/train-step.js [--models gpt,hsm-ab,hybrid,hsm-ab-last-attn] [--steps 20]
       [--warmup 5] [--batch 64] [--ctx 256] [--dim 384] [--heads 6] [--dropout 0.2]
       [--data benchmarks/data/tinyshakespeare.txt]
-      [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles|null] [--disable-robustness] [--pipeline] [--json file]
+      [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles|null] [--disable-robustness] [--pipeline] [--tune-matmul] [--json file]
 
 Standard lm-char recipe (6 layers, 6 heads, D 384, dropout 0.2, AdamW (0.9, 0.99), wd 0.1,
 clip 1.0) on real Tiny Shakespeare batches. Median ms per step (loss readback to loss
@@ -19,6 +20,7 @@ host's cost alone, kernel launches and tfjs bookkeeping, measurable on any machi
 --disable-robustness turns off Dawn's bounds clamps (faster kernels, no out-of-range safety).
 --pipeline enqueues each step before the previous step's loss is read back (webgpu only), so
 the host records one step while the GPU runs the last.
+--tune-matmul times the matmul's tiles on this adapter first (tuneMatMulTiles) and uses the fastest.
 --profile adds profileStep's top kernels of one step per model.`;
 
 const values = parseEntryFlags(
@@ -38,6 +40,7 @@ const values = parseEntryFlags(
     dawn: { type: 'string', default: 'auto' },
     'disable-robustness': { type: 'boolean', default: false },
     pipeline: { type: 'boolean', default: false },
+    'tune-matmul': { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
   for (const name of names) if (!LM_CHAR_MODELS[name]) throw new Error(`unknown model "${name}"; choose from ${Object.keys(LM_CHAR_MODELS).join(', ')}`);
   const text = readFileSync(values.data, 'utf8');
   const adapter = await startBackend();
+  const matmulTuning = values['tune-matmul'] && values.backend === 'webgpu' ? await tuneAndPrint() : undefined;
   const standard = batch === 64 && ctx === 256 && dim === 384 && heads === 6 && dropout === 0.2;
   console.log(`backend: ${adapter}\nbatch ${batch}, context ${ctx}, D ${dim}, ${heads} heads, dropout ${dropout}, ${batch * ctx} tokens/step, ${warmup} warm-up + ${steps} timed steps${standard ? '' : ' (not the standard shape: no PyTorch ratio)'}`);
 
@@ -117,7 +121,7 @@ async function main(): Promise<void> {
     results.push(result);
     // Written after every model, so a run cut short keeps what it measured.
     if (values.json) {
-      writeJsonReport(values.json, { date: new Date().toISOString(), node: process.version, backend: adapter, batch, ctx, dim, heads, dropout, warmup, results });
+      writeJsonReport(values.json, { date: new Date().toISOString(), node: process.version, backend: adapter, batch, ctx, dim, heads, dropout, warmup, matmulTuning, results });
     }
   }
 

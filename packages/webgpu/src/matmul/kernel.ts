@@ -36,7 +36,10 @@ export const matMulTuning = {
   forceTile: undefined as MatMulTile | undefined,
 };
 
-/** Candidate tiles in order of preference (64 x 128 measured fastest at 2048-4096 on an H100). */
+/**
+ * Candidate tiles in their default order of preference (64 x 128 measured fastest at
+ * 2048-4096 on an H100); tuneMatMulTiles reorders them for the adapter it runs on.
+ */
 export const MATMUL_TILES: MatMulTile[] = [
   { bm: 64, bn: 128, bk: 16, tm: 4, tn: 8 },
   { bm: 128, bn: 128, bk: 16, tm: 8, tn: 8 },
@@ -45,9 +48,30 @@ export const MATMUL_TILES: MatMulTile[] = [
   { bm: 32, bn: 32, bk: 16, tm: 4, tn: 4 },
 ];
 
-/** Tiles this device can run: workgroup size and memory within its limits. */
-export function tilesFor(limits: GPUSupportedLimits): MatMulTile[] {
-  return MATMUL_TILES.filter(
+/** Tiles with deeper k blocks (fewer barriers per multiply-add), timed when tuning. */
+export const DEEP_K_TILES: MatMulTile[] = [
+  { bm: 64, bn: 128, bk: 32, tm: 4, tn: 8 },
+  { bm: 128, bn: 128, bk: 32, tm: 8, tn: 8 },
+  { bm: 128, bn: 64, bk: 32, tm: 8, tn: 4 },
+];
+
+// Per device: the order tuneMatMulTiles measured (fastest first), in place of MATMUL_TILES.
+const tunedOrder = new WeakMap<object, MatMulTile[]>();
+
+/** Makes `tiles` (fastest first) the preference order on `device`; undefined restores the default. */
+export function setPreferredTiles(device: object, tiles: MatMulTile[] | undefined): void {
+  if (tiles) tunedOrder.set(device, tiles);
+  else tunedOrder.delete(device);
+}
+
+/** The preference order on `device`: a tuned one, else MATMUL_TILES. */
+export function preferredTiles(device: object): MatMulTile[] {
+  return tunedOrder.get(device) ?? MATMUL_TILES;
+}
+
+/** Tiles of `candidates` this device can run: workgroup size and memory within its limits. */
+export function tilesFor(limits: GPUSupportedLimits, candidates: MatMulTile[] = MATMUL_TILES): MatMulTile[] {
+  return candidates.filter(
     (tile) =>
       tileIsValid(tile) &&
       tileThreads(tile) <= limits.maxComputeInvocationsPerWorkgroup &&
@@ -57,12 +81,16 @@ export function tilesFor(limits: GPUSupportedLimits): MatMulTile[] {
   );
 }
 
-/** The tile for one product: the largest that still gives minWorkgroups, else the smallest. */
-export function chooseTile(shape: MatMulShape, limits: GPUSupportedLimits): MatMulTile | undefined {
+/**
+ * The tile for one product: the first in `order` that still gives minWorkgroups, else
+ * the one that gives the most workgroups (the smallest), so mid-sized products fill the GPU.
+ */
+export function chooseTile(shape: MatMulShape, limits: GPUSupportedLimits, order: MatMulTile[] = MATMUL_TILES): MatMulTile | undefined {
   if (matMulTuning.forceTile) return matMulTuning.forceTile;
-  const tiles = tilesFor(limits);
+  const tiles = tilesFor(limits, order);
   const count = (t: MatMulTile) => shape.batch * Math.ceil(shape.m / t.bm) * Math.ceil(shape.n / t.bn);
-  return tiles.find((t) => count(t) >= matMulTuning.minWorkgroups) ?? tiles[tiles.length - 1];
+  const most = tiles.reduce<MatMulTile | undefined>((best, t) => (best && count(best) >= count(t) ? best : t), undefined);
+  return tiles.find((t) => count(t) >= matMulTuning.minWorkgroups) ?? most;
 }
 
 type TensorInfo = tf.TensorInfo;
@@ -107,7 +135,7 @@ export function runMatMul(
   bias?: TensorInfo,
 ): TensorInfo | undefined {
   const device = (backend as unknown as { device: GPUDevice }).device;
-  const tile = chooseTile(shape, device.limits);
+  const tile = chooseTile(shape, device.limits, preferredTiles(device));
   if (!tile) return undefined;
   const out = backend.makeTensorInfo([...shape.outer, shape.m, shape.n], 'float32');
   const program = new MatMulProgram(shape, tile, epilogue);
