@@ -1,7 +1,7 @@
 import { foldedDispatch, type ShiftmixProgram } from '../runtime.js';
-import { four, setupKey, sixteen, type AttentionSetup } from './forward.js';
+import { TiledAttentionProgram, blockDots, four, sixteen, type AttentionSetup } from './forward.js';
 import { columnSlots } from './tiles.js';
-import { VISIBLE, bindingsOf, componentsOf, dropoutSnippet, f32, rowReader, rowWrite, rowWriter, tileLoad, zeroFour } from './wgsl.js';
+import { VISIBLE, componentsOf, dropoutSnippet, f32, rowReader, rowWrite, rowWriter, tileLoad, zeroFour } from './wgsl.js';
 
 const ROW_THREADS = 64;
 
@@ -54,25 +54,12 @@ ${dropoutSnippet(dropoutThreshold, dropoutRate)}`;
  * Packed, it writes the dK and dV channel ranges of dQKV, and the dQ program the rest:
  * two dispatches writing disjoint parts of one buffer, each bound once.
  */
-export class AttentionKeyGradProgram implements ShiftmixProgram {
-  outputNames: string[];
-  variableNames: string[];
-  components: number[];
-  uniformNames = ['T', 'window', 'seed'];
-  workgroupSize: [number, number, number];
-  dispatch: [number, number, number];
-  shaderKey: string;
-
+export class AttentionKeyGradProgram extends TiledAttentionProgram {
   constructor(
-    private readonly setup: AttentionSetup,
+    setup: AttentionSetup,
     private readonly tile: { bk: number; bq: number },
   ) {
-    this.outputNames = bindingsOf(['dK', 'dV'], setup.layout);
-    this.variableNames = bindingsOf(['Q', 'K', 'V', 'dO', 'lse', 'D'], setup.layout);
-    this.components = componentsOf([...this.outputNames, ...this.variableNames], setup.layout);
-    this.workgroupSize = [(tile.bk / 4) * (tile.bq / 4), 1, 1];
-    this.dispatch = [Math.ceil(setup.length / tile.bk), setup.heads, 1];
-    this.shaderKey = `shiftmixAttentionKeyGrad_${tile.bk}x${tile.bq}_${setupKey(setup)}`;
+    super(setup, 'shiftmixAttentionKeyGrad', { outputs: ['dK', 'dV'], inputs: ['Q', 'K', 'V', 'dO', 'lse', 'D'] }, { rows: tile.bk, cols: tile.bq });
   }
 
   getUserCode(): string {
@@ -121,16 +108,8 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
     ${zeroFour('st')}
     ${zeroFour('dpt')}
     // Two passes over hd keep half as many operands live as one (fewer registers).
-    for (var d4 = 0; d4 < ${hd4}; d4++) {
-${four((i) => `      let kv${i} = Ks[(ty + ${i * ty}) * ${s4} + d4];`)}
-${four((j) => `      let qv${j} = Qs[(tx + ${j * tx}) * ${s4} + d4];`)}
-${four((i) => `      st[${i}] += vec4<f32>(dot(kv${i}, qv0), dot(kv${i}, qv1), dot(kv${i}, qv2), dot(kv${i}, qv3));`)}
-    }
-    for (var d4 = 0; d4 < ${hd4}; d4++) {
-${four((i) => `      let vv${i} = Vs[(ty + ${i * ty}) * ${s4} + d4];`)}
-${four((j) => `      let ov${j} = dOs[(tx + ${j * tx}) * ${s4} + d4];`)}
-${four((i) => `      dpt[${i}] += vec4<f32>(dot(vv${i}, ov0), dot(vv${i}, ov1), dot(vv${i}, ov2), dot(vv${i}, ov3));`)}
-    }
+${blockDots('st', { tile: 'Ks', name: 'kv' }, { tile: 'Qs', name: 'qv' }, layout, tx, ty)}
+${blockDots('dpt', { tile: 'Vs', name: 'vv' }, { tile: 'dOs', name: 'ov' }, layout, tx, ty)}
 ${sixteen((i, j) => `    { let key = k0 + ty + ${i * ty};
       let qi = q0 + tx + ${j * tx};
       let p = select(0.0, exp(st[${i}][${j}] * ${f32(scale)} - lseS[tx + ${j * tx}]), full || visible(qi, key));
@@ -165,25 +144,12 @@ ${cols((n) => `      if (tx + ${n * tx} < ${hd4}) {
  * blocks like the forward; recomputes P and dS the same way and accumulates
  * dQ += dS K through workgroup memory.
  */
-export class AttentionQueryGradProgram implements ShiftmixProgram {
-  outputNames: string[];
-  variableNames: string[];
-  components: number[];
-  uniformNames = ['T', 'window', 'seed'];
-  workgroupSize: [number, number, number];
-  dispatch: [number, number, number];
-  shaderKey: string;
-
+export class AttentionQueryGradProgram extends TiledAttentionProgram {
   constructor(
-    private readonly setup: AttentionSetup,
+    setup: AttentionSetup,
     private readonly tile: { bq: number; bk: number },
   ) {
-    this.outputNames = bindingsOf(['dQ'], setup.layout);
-    this.variableNames = bindingsOf(['Q', 'K', 'V', 'dO', 'lse', 'D'], setup.layout);
-    this.components = componentsOf([...this.outputNames, ...this.variableNames], setup.layout);
-    this.workgroupSize = [(tile.bq / 4) * (tile.bk / 4), 1, 1];
-    this.dispatch = [Math.ceil(setup.length / tile.bq), setup.heads, 1];
-    this.shaderKey = `shiftmixAttentionQueryGrad_${tile.bq}x${tile.bk}_${setupKey(setup)}`;
+    super(setup, 'shiftmixAttentionQueryGrad', { outputs: ['dQ'], inputs: ['Q', 'K', 'V', 'dO', 'lse', 'D'] }, { rows: tile.bq, cols: tile.bk });
   }
 
   getUserCode(): string {
@@ -225,16 +191,8 @@ ${four((i) => `  let lse${i} = lse[bh * uniforms.T + min(q0 + ty + ${i * ty}, un
     let full = fullTile(q0, ${bq}, k0, ${bk});
     ${zeroFour('s')}
     ${zeroFour('dp')}
-    for (var d4 = 0; d4 < ${hd4}; d4++) {
-${four((i) => `      let qv${i} = Qs[(ty + ${i * ty}) * ${s4} + d4];`)}
-${four((j) => `      let kv${j} = Ks[(tx + ${j * tx}) * ${s4} + d4];`)}
-${four((i) => `      s[${i}] += vec4<f32>(dot(qv${i}, kv0), dot(qv${i}, kv1), dot(qv${i}, kv2), dot(qv${i}, kv3));`)}
-    }
-    for (var d4 = 0; d4 < ${hd4}; d4++) {
-${four((i) => `      let ov${i} = dOs[(ty + ${i * ty}) * ${s4} + d4];`)}
-${four((j) => `      let vv${j} = Vs[(tx + ${j * tx}) * ${s4} + d4];`)}
-${four((i) => `      dp[${i}] += vec4<f32>(dot(ov${i}, vv0), dot(ov${i}, vv1), dot(ov${i}, vv2), dot(ov${i}, vv3));`)}
-    }
+${blockDots('s', { tile: 'Qs', name: 'qv' }, { tile: 'Ks', name: 'kv' }, layout, tx, ty)}
+${blockDots('dp', { tile: 'dOs', name: 'ov' }, { tile: 'Vs', name: 'vv' }, layout, tx, ty)}
 ${sixteen((i, j) => `    { let qi = q0 + ty + ${i * ty};
       let key = k0 + tx + ${j * tx};
       let p = select(0.0, exp(s[${i}][${j}] * ${f32(scale)} - lse${i}), full || visible(qi, key));

@@ -29,15 +29,27 @@ export function sixteen(line: (i: number, j: number) => string): string {
 }
 
 /**
- * Flash-attention forward: one workgroup per block of bq queries of one head, walking
- * the key blocks that the causal mask (and window) leave visible. Scores live in
- * registers, the running max m and sum l per row give the online softmax, P goes
- * through workgroup memory into O += P V; nothing of size T x T reaches global memory.
- * Writes O and the per-row logsumexp (in units of scaled scores) for the backward.
- * Reads q, k, v and writes O in the setup's row layout (contiguous or packed).
+ * The loop adding a thread's 4 x 4 block of row dot products over hd to `acc`:
+ * acc[i][j] += rows[ty + i ty] . cols[tx + j tx], the rows and columns read from the
+ * workgroup arrays `rows` and `cols` as `r<i>` and `c<j>` (named after what they hold).
  */
-export class AttentionForwardProgram implements ShiftmixProgram {
-  outputNames = ['O', 'lse'];
+export function blockDots(acc: string, rows: { tile: string; name: string }, cols: { tile: string; name: string }, layout: HeadLayout, tx: number, ty: number): string {
+  const { hd4, s4 } = layout;
+  const [r, c] = [rows.name, cols.name];
+  return `    for (var d4 = 0; d4 < ${hd4}; d4++) {
+${four((i) => `      let ${r}${i} = ${rows.tile}[(ty + ${i * ty}) * ${s4} + d4];`)}
+${four((j) => `      let ${c}${j} = ${cols.tile}[(tx + ${j * tx}) * ${s4} + d4];`)}
+${four((i) => `      ${acc}[${i}] += vec4<f32>(dot(${r}${i}, ${c}0), dot(${r}${i}, ${c}1), dot(${r}${i}, ${c}2), dot(${r}${i}, ${c}3));`)}
+    }`;
+}
+
+/**
+ * What the three tiled attention programs share: bindings from the logical buffers in
+ * the setup's layout, the uniforms, (rows / 4) x (cols / 4) threads and one workgroup per
+ * block of `rows` (queries, or keys for dK/dV) of each head.
+ */
+export abstract class TiledAttentionProgram implements ShiftmixProgram {
+  outputNames: string[];
   variableNames: string[];
   components: number[];
   uniformNames = ['T', 'window', 'seed'];
@@ -46,14 +58,36 @@ export class AttentionForwardProgram implements ShiftmixProgram {
   shaderKey: string;
 
   constructor(
-    private readonly setup: AttentionSetup,
+    protected readonly setup: AttentionSetup,
+    kind: string,
+    buffers: { outputs: string[]; inputs: string[] },
+    block: { rows: number; cols: number },
+  ) {
+    this.outputNames = bindingsOf(buffers.outputs, setup.layout);
+    this.variableNames = bindingsOf(buffers.inputs, setup.layout);
+    this.components = componentsOf([...this.outputNames, ...this.variableNames], setup.layout);
+    this.workgroupSize = [(block.rows / 4) * (block.cols / 4), 1, 1];
+    this.dispatch = [Math.ceil(setup.length / block.rows), setup.heads, 1];
+    this.shaderKey = `${kind}_${block.rows}x${block.cols}_${setupKey(setup)}`;
+  }
+
+  abstract getUserCode(): string;
+}
+
+/**
+ * Flash-attention forward: one workgroup per block of bq queries of one head, walking
+ * the key blocks that the causal mask (and window) leave visible. Scores live in
+ * registers, the running max m and sum l per row give the online softmax, P goes
+ * through workgroup memory into O += P V; nothing of size T x T reaches global memory.
+ * Writes O and the per-row logsumexp (in units of scaled scores) for the backward.
+ * Reads q, k, v and writes O in the setup's row layout (contiguous or packed).
+ */
+export class AttentionForwardProgram extends TiledAttentionProgram {
+  constructor(
+    setup: AttentionSetup,
     private readonly tile: { bq: number; bk: number },
   ) {
-    this.variableNames = bindingsOf(['Q', 'K', 'V'], setup.layout);
-    this.components = componentsOf([...this.outputNames, ...this.variableNames], setup.layout);
-    this.workgroupSize = [(tile.bq / 4) * (tile.bk / 4), 1, 1];
-    this.dispatch = [Math.ceil(setup.length / tile.bq), setup.heads, 1];
-    this.shaderKey = `shiftmixAttention_${tile.bq}x${tile.bk}_${setupKey(setup)}`;
+    super(setup, 'shiftmixAttention', { outputs: ['O', 'lse'], inputs: ['Q', 'K', 'V'] }, { rows: tile.bq, cols: tile.bk });
   }
 
   getUserCode(): string {
@@ -100,11 +134,7 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
     workgroupBarrier();
     let full = fullTile(q0, ${bq}, k0, ${bk});
     ${zeroFour('s')}
-    for (var d4 = 0; d4 < ${hd4}; d4++) {
-${four((i) => `      let qv${i} = Qs[(ty + ${i * ty}) * ${s4} + d4];`)}
-${four((j) => `      let kv${j} = Ks[(tx + ${j * tx}) * ${s4} + d4];`)}
-${four((i) => `      s[${i}] += vec4<f32>(dot(qv${i}, kv0), dot(qv${i}, kv1), dot(qv${i}, kv2), dot(qv${i}, kv3));`)}
-    }
+${blockDots('s', { tile: 'Qs', name: 'qv' }, { tile: 'Ks', name: 'kv' }, layout, tx, ty)}
 ${four((i) => `    { best = ${NEG};
 ${four((j) => `      if (full || visible(q0 + ty + ${i * ty}, k0 + tx + ${j * tx})) { s[${i}][${j}] *= ${f32(scale)}; best = max(best, s[${i}][${j}]); }`)}
       red[(ty + ${i * ty}) * ${tx} + tx] = best; }`)}
