@@ -58,6 +58,31 @@ const adamw = (maxNorm: number): ParityCheck => ({
   },
 });
 
+/**
+ * A step with a NaN gradient and a finite step queued behind it before either is read back:
+ * the device's halt flag must keep both from writing, so the weights stay as they were.
+ */
+const adamwHalt: ParityCheck = {
+  name: 'AdamW.clipAndApply halt: a NaN step and the step queued behind it',
+  kernels: [ADAMW_KERNEL],
+  async run() {
+    const [params, initial] = [weights(2), weights(2)];
+    const optimizer = new AdamW(params, OPTIONS);
+    const bad = gradients(1);
+    const poisoned = tf.mul(bad.get('e')!, Number.NaN);
+    bad.get('e')!.dispose();
+    bad.set('e', poisoned);
+    const good = gradients(2);
+    const loss = tf.scalar(1.5);
+    const results = await Promise.all([optimizer.clipAndApply(bad, loss, 1e-2, 1), optimizer.clipAndApply(good, loss, 1e-2, 1)]);
+    if (results.some((r) => r.applied)) throw new Error(`applied: ${results.map((r) => r.applied).join(', ')}; both steps should have been skipped`);
+    const out: Compared[] = [...params].map(([name, p]) => ({ what: `p ${name} unchanged`, got: tf.clone(p), want: tf.clone(initial.get(name)!), tol: 0 }));
+    optimizer.dispose();
+    tf.dispose([loss, ...bad.values(), ...good.values(), ...params.values(), ...initial.values()]);
+    return out;
+  },
+};
+
 type Grads = Map<string, { shape: number[]; values: Float32Array }>;
 
 const [BATCH, TIME, VOCAB] = [2, 13, 17];
@@ -117,4 +142,4 @@ const modelLevel: ParityCheck = {
   },
 };
 
-export const trainChecks: ParityCheck[] = [adamw(0), adamw(1), modelLevel];
+export const trainChecks: ParityCheck[] = [adamw(0), adamw(1), adamwHalt, modelLevel];
