@@ -33,6 +33,8 @@ describe('train, resume, generate, eval and export on one tiny run', () => {
     expect(Object.keys(summary)).toEqual(expect.arrayContaining(['params', 'steps', 'trainLoss', 'valLoss', 'bestValLoss', 'tokensPerSecond', 'seconds', 'backend']));
     expect(summary.steps).toBe(6);
     expect(summary.backend).toBe('cpu');
+    // cpu updates the weights on the host, so its steps cannot be queued ahead.
+    expect(summary.pipelined).toBe(false);
     // Embedding (tied head), per block two layer norms, (a, b) and the FFN, final layer norm.
     const block = 2 * 2 * D + 2 * D + (D * FFN + FFN + FFN * D + D);
     expect(summary.params).toBe(VOCAB * D + 2 * block + 2 * D);
@@ -136,5 +138,17 @@ describe('train input errors', () => {
   it('says when the context is longer than the data', async () => {
     const result = await runCli(['train', '--data', 'short.txt', '--layers', 'hsm-ab', '--out', 'r', ...TINY], cwd);
     expectOneLineError(result, 1, /--ctx 16 is longer than the data/);
+  });
+});
+
+describe('train on webgpu', () => {
+  it('queues each step behind the last, and says so', async () => {
+    const cwd = tempDir({ 'data.txt': TEXT });
+    const webgpu = TINY.map((arg) => (arg === 'cpu' ? 'webgpu' : arg));
+    const result = await runCli(['train', '--data', 'data.txt', '--layers', 'hsm-ab', '--out', 'run', '--steps', '4', ...webgpu], cwd);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/trained step 4 on webgpu .*, steps pipelined in /);
+    const summary = lastJson(await runCli(['resume', '--out', 'run', '--steps', '6', '--json', '--backend', 'webgpu'], cwd));
+    expect(summary).toMatchObject({ steps: 6, backend: 'webgpu', pipelined: true });
   });
 });

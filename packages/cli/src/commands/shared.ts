@@ -73,7 +73,7 @@ export function printSummary(io: Io, summary: TrainSummary, json: boolean, backe
   const device = backend.adapter ? `${summary.backend} (${backend.adapter})` : summary.backend;
   io.stdout(
     [
-      `${summary.stopped ? 'stopped at' : 'trained'} step ${summary.steps} on ${device} in ${summary.seconds.toFixed(1)}s`,
+      `${summary.stopped ? 'stopped at' : 'trained'} step ${summary.steps} on ${device}${summary.pipelined ? ', steps pipelined' : ''} in ${summary.seconds.toFixed(1)}s`,
       `params ${formatCount(summary.params)} | train loss ${loss(record.trainLoss)} | val loss ${loss(record.valLoss)} | best val ${loss(record.bestValLoss)} | ${formatCount(summary.tokensPerSecond)} tok/s`,
       summary.outDir ? `checkpoints in ${summary.outDir}/last and ${summary.outDir}/best` : '',
     ]
