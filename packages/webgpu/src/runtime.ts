@@ -23,6 +23,11 @@ export interface ShiftmixProgram {
   shaderKey: string;
   /** The kernel body: constants, helpers and `fn main(...)`, called by the `_start` entry point. */
   getUserCode(): string;
+  /**
+   * The body uses subgroup operations: the shader enables them and sets the private
+   * `sgLane` and `sgSize` (u32) before main runs. Only for a device with 'subgroups'.
+   */
+  subgroups?: boolean;
 }
 
 /** The members of tfjs-backend-webgpu 4.22's WebGPUBackend that recordAndSubmit uses. */
@@ -68,6 +73,9 @@ function wgslType(components: number): string {
 /** Binding declarations and the entry point around the program's body. */
 export function makeShaderSource(program: ShiftmixProgram): string {
   const lines: string[] = [];
+  // WGSL has no notion of subgroup-uniform control flow, so without the filter it rejects
+  // subgroup operations under any branch; the kernels keep them subgroup-uniform themselves.
+  if (program.subgroups) lines.push('enable subgroups;', 'diagnostic(off, subgroup_uniformity);');
   let binding = 0;
   program.outputNames.forEach((name, i) => {
     lines.push(`@group(0) @binding(${binding++}) var<storage, read_write> ${name}: array<${wgslType(program.components[i])}>;`);
@@ -81,11 +89,13 @@ export function makeShaderSource(program: ShiftmixProgram): string {
     lines.push(`@group(0) @binding(${binding}) var<uniform> uniforms: Uniforms;`);
   }
   const [x, y, z] = program.workgroupSize;
+  if (program.subgroups) lines.push('var<private> sgLane: u32;', 'var<private> sgSize: u32;');
   lines.push(program.getUserCode());
+  const subgroupArgs = program.subgroups ? `,\n          @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) size: u32` : '';
   lines.push(`@compute @workgroup_size(${x}, ${y}, ${z})
 fn _start(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
-          @builtin(num_workgroups) nwg: vec3<u32>) {
-  main(vec3<i32>(lid), vec3<i32>(wid), vec3<i32>(nwg));
+          @builtin(num_workgroups) nwg: vec3<u32>${subgroupArgs}) {
+${program.subgroups ? '  sgLane = lane;\n  sgSize = size;\n' : ''}  main(vec3<i32>(lid), vec3<i32>(wid), vec3<i32>(nwg));
 }`);
   return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 import { tf, type Tensor } from '@shiftmix/core';
-import { DEEP_K_TILES, MATMUL_TILES, matMulStats, matMulTuning, tuneMatMulTiles, type MatMulTile, type MatMulTuningResult } from '@shiftmix/webgpu';
+import { DEEP_K_TILES, MATMUL_TILES, SUBGROUP_TILES, matMulStats, matMulTuning, tilesFor, tuneMatMulTiles, webGpuDevice, type MatMulTile, type MatMulTuningResult } from '@shiftmix/webgpu';
 import { calibratedReps, settledPassGpuMs, timeLoop } from './measure.js';
 
 export interface MatMulCase {
@@ -39,7 +39,7 @@ export const MODEL_CASES: MatMulCase[] = [
   { label: 'lm head X E^T', m: 16384, n: 65, k: 384, transposeB: true },
 ];
 
-export const tileLabel = (t: MatMulTile) => `${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}`;
+export const tileLabel = (t: MatMulTile) => `${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}${t.subgroups ? '/sg' : ''}`;
 
 function operands(c: MatMulCase): [Tensor, Tensor] {
   const a = tf.randomNormal(c.transposeA ? [c.k, c.m] : [c.m, c.k], 0, 1, 'float32', 1);
@@ -95,7 +95,8 @@ export async function benchMatMul(cases: MatMulCase[], budgetMs: number, sweepTi
   }
   for (const c of sweepTiles) {
     const [a, b] = operands(c);
-    for (const tile of [...MATMUL_TILES, ...DEEP_K_TILES]) {
+    const device = webGpuDevice()!;
+    for (const tile of tilesFor(device.limits, [...MATMUL_TILES, ...DEEP_K_TILES, ...SUBGROUP_TILES], device.features)) {
       matMulTuning.forceTile = tile;
       record(c, tileLabel(tile), await timeProduct(c, a, b, budgetMs), { relativeDiff: await relativeDiff(c, a, b) });
     }

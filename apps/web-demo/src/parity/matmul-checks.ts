@@ -1,5 +1,18 @@
 import { tf, type Tensor } from '@shiftmix/core';
-import { MATMUL_TILES, matMulStats, matMulTuning, tilesFor, webGpuDevice, type MatMulTile } from '@shiftmix/webgpu';
+import {
+  MATMUL_TILES,
+  SUBGROUP_ROWS_STATE,
+  SUBGROUP_TILES,
+  matMulStats,
+  matMulTuning,
+  runProgram,
+  subgroupRowsCheck,
+  tilesFor,
+  webGpuBackend,
+  webGpuDevice,
+  type MatMulTile,
+  type ShiftmixProgram,
+} from '@shiftmix/webgpu';
 import { normal, type Compared, type ParityCheck } from './compare.js';
 
 const DEFAULTS = { ...matMulTuning };
@@ -68,7 +81,7 @@ const SMALL = { minRows: 1, minColumns: 1, minBlocks: 0 };
 
 /** Forward and both gradients of every transpose with one tile, vs tfjs's own programs. */
 const tileCheck = (tile: MatMulTile | undefined, transposes: readonly (readonly [boolean, boolean])[]): ParityCheck => ({
-  name: `matmul [2, 70, 37] x [2, 37, 45], ${tile ? `tile ${tile.bm}x${tile.bn}x${tile.bk} (${tile.tm}x${tile.tn})` : 'chosen tile'}, vs tfjs's program`,
+  name: `matmul [2, 70, 37] x [2, 37, 45], ${tile ? `tile ${tile.bm}x${tile.bn}x${tile.bk} (${tile.tm}x${tile.tn}${tile.subgroups ? ', subgroup shuffles' : ''})` : 'chosen tile'}, vs tfjs's program`,
   kernels: [],
   run() {
     const out: Compared[] = [];
@@ -97,14 +110,68 @@ const fusedEpilogue: ParityCheck = {
   },
 };
 
+// Rows of 4 threads: on 4-lane subgroups (SwiftShader) the shuffle path runs, not the fallback.
+const NARROW: MatMulTile = { bm: 32, bn: 16, bk: 16, tm: 4, tn: 4, subgroups: true };
+
+/** The kernel's subgroup layout check alone: (1 when rows of `rowThreads` may shuffle, subgroup size). */
+class SubgroupRowsProbe implements ShiftmixProgram {
+  outputNames = ['result'];
+  variableNames: string[] = [];
+  components = [1];
+  uniformNames: string[] = [];
+  dispatch: [number, number, number] = [1, 1, 1];
+  shaderKey: string;
+  subgroups = true;
+
+  constructor(
+    private readonly rowThreads: number,
+    public workgroupSize: [number, number, number],
+  ) {
+    this.shaderKey = `parityProbe_${rowThreads}_${workgroupSize.join('x')}`;
+  }
+
+  getUserCode(): string {
+    return `${SUBGROUP_ROWS_STATE}
+fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  let t = lid.y * ${this.workgroupSize[0]} + lid.x;
+${subgroupRowsCheck(this.rowThreads, 't')}
+  if (t == 0) { result[0] = select(0.0, 1.0, shuffle); result[1] = f32(sgSize); }
+}`;
+  }
+}
+
+/**
+ * The narrow subgroup tile on every transpose, after checking that this adapter's
+ * subgroups let its rows shuffle (else the check would only cover the fallback path).
+ */
+const subgroupShuffleCheck: ParityCheck = {
+  name: 'matmul subgroup tile with rows of 4 threads: the shuffle path is taken',
+  kernels: [],
+  run() {
+    const backend = webGpuBackend()!;
+    const result = backend.makeTensorInfo([2], 'float32');
+    runProgram(backend, new SubgroupRowsProbe(NARROW.bn / NARROW.tn, [NARROW.bn / NARROW.tn, NARROW.bm / NARROW.tm, 1]), [], [result]);
+    const probe = tf.engine().makeTensorFromTensorInfo(result);
+    const taken = tf.tidy(() => probe.slice([0], [1]));
+    const size = tf.tidy(() => probe.slice([1], [1]));
+    probe.dispose();
+    // Any subgroup size that is a multiple of 4 holds whole rows of this tile; 0 here means
+    // this adapter's subgroups are not laid out in thread order, and only the fallback ran.
+    return [{ what: 'shuffle path taken (1) where the subgroup size is a multiple of 4', got: taken, want: tf.tidy(() => tf.cast(tf.equal(tf.mod(size, 4), 0), 'float32')), tol: 0 }];
+  },
+};
+
 /**
  * Every transpose forward with the default thresholds (SwiftShader: the 64 x 64 tile);
  * A B and its gradients A^T dC, dC B^T with the tile chosen for small products (32 x 32);
  * then each tile with another per-thread block (4 x 8, 8 x 8, 8 x 4) that this device
- * runs, with both operands transposed.
+ * runs, with both operands transposed; where the device has subgroups, the subgroup
+ * tiles too (the narrow one on every transpose).
  */
 export function matmulChecks(): ParityCheck[] {
   const device = webGpuDevice();
   const tiles = (device ? tilesFor(device.limits) : MATMUL_TILES).filter((t) => t.tm !== 4 || t.tn !== 4);
-  return [defaultThresholds, tileCheck(undefined, [[false, false]]), ...tiles.map((t) => tileCheck(t, [[true, true]])), fusedEpilogue];
+  const subgroupTiles = device?.features.has('subgroups') ? tilesFor(device.limits, [NARROW, ...SUBGROUP_TILES.slice(0, 1)], device.features) : [];
+  const subgroupChecks = subgroupTiles.length ? [subgroupShuffleCheck, ...subgroupTiles.map((t) => tileCheck(t, t === NARROW ? TRANSPOSES : [[true, true]]))] : [];
+  return [defaultThresholds, tileCheck(undefined, [[false, false]]), ...tiles.map((t) => tileCheck(t, [[true, true]])), ...subgroupChecks, fusedEpilogue];
 }

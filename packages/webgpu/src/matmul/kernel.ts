@@ -1,5 +1,5 @@
 /// <reference types="@webgpu/types" />
-import { tf } from '@shiftmix/core';
+import { ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { runProgram } from '../runtime.js';
 import {
@@ -55,6 +55,13 @@ export const DEEP_K_TILES: MatMulTile[] = [
   { bm: 128, bn: 64, bk: 32, tm: 8, tn: 4 },
 ];
 
+/**
+ * The default tiles with A passed along each row of threads by subgroup shuffles (see
+ * MatMulTile.subgroups), timed when tuning on a device with 'subgroups'. They trade
+ * workgroup-memory reads for shuffles, which pays where workgroup memory is slow.
+ */
+export const SUBGROUP_TILES: MatMulTile[] = MATMUL_TILES.filter((t) => t.bk % (t.bn / t.tn) === 0).map((t) => ({ ...t, subgroups: true }));
+
 // Per device: the order tuneMatMulTiles measured (fastest first), in place of MATMUL_TILES.
 const tunedOrder = new WeakMap<object, MatMulTile[]>();
 
@@ -69,11 +76,15 @@ export function preferredTiles(device: object): MatMulTile[] {
   return tunedOrder.get(device) ?? MATMUL_TILES;
 }
 
-/** Tiles of `candidates` this device can run: workgroup size and memory within its limits. */
-export function tilesFor(limits: GPUSupportedLimits, candidates: MatMulTile[] = MATMUL_TILES): MatMulTile[] {
+/**
+ * Tiles of `candidates` this device can run: workgroup size and memory within its limits,
+ * and, where `features` is given, subgroup tiles only with 'subgroups' among them.
+ */
+export function tilesFor(limits: GPUSupportedLimits, candidates: MatMulTile[] = MATMUL_TILES, features?: ReadonlySet<string>): MatMulTile[] {
   return candidates.filter(
     (tile) =>
       tileIsValid(tile) &&
+      (!tile.subgroups || !features || features.has('subgroups')) &&
       tileThreads(tile) <= limits.maxComputeInvocationsPerWorkgroup &&
       tile.bn / tile.tn <= limits.maxComputeWorkgroupSizeX &&
       tile.bm / tile.tm <= limits.maxComputeWorkgroupSizeY &&
@@ -137,6 +148,9 @@ export function runMatMul(
   const device = (backend as unknown as { device: GPUDevice }).device;
   const tile = chooseTile(shape, device.limits, preferredTiles(device));
   if (!tile) return undefined;
+  if (tile.subgroups && !device.features.has('subgroups')) {
+    throw new ShiftmixError('a subgroup matmul tile was chosen, but this device has no subgroups', 'Drop subgroup tiles from matMulTuning.forceTile or the applied tuning', 'E_BACKEND');
+  }
   const out = backend.makeTensorInfo([...shape.outer, shape.m, shape.n], 'float32');
   const program = new MatMulProgram(shape, tile, epilogue);
   runProgram(backend, program, bias ? [a, b, bias] : [a, b], [out], program.uniforms());

@@ -12,6 +12,13 @@ export interface MatMulTile {
   bk: number;
   tm: number;
   tn: number;
+  /**
+   * The threads of a row of the tile (bn / tn of them, which need the same A values) read
+   * A from workgroup memory once between them, each a different k, and pass the values on
+   * with subgroupShuffle. Needs the 'subgroups' feature; a workgroup whose subgroups do not
+   * line up with its rows (checked in the shader) reads workgroup memory as usual.
+   */
+  subgroups?: boolean;
 }
 
 export interface MatMulShape {
@@ -58,13 +65,34 @@ function f32(value: number): string {
   return /[.e]/.test(text) ? text : `${text}.0`;
 }
 
+/** Workgroup state of subgroupRowsCheck. */
+export const SUBGROUP_ROWS_STATE = 'var<workgroup> sgMisaligned: atomic<u32>;';
+
+/**
+ * WGSL statements (in main, with every thread present) defining `shuffle`: true when this
+ * workgroup's subgroups are whole, aligned runs of its threads in local index order
+ * (`index`, an i32) and hold whole rows of `rowThreads` threads, so a row's threads are
+ * consecutive lanes of one subgroup. WGSL does not promise that layout, hence the check;
+ * it is the same for every thread of the workgroup.
+ */
+export function subgroupRowsCheck(rowThreads: number, index: string): string {
+  return `  let first = subgroupBroadcast(${index}, 0u);
+  let aligned = sgSize % ${rowThreads}u == 0u && u32(${index}) % sgSize == sgLane && first == ${index} - i32(sgLane);
+  if (!subgroupAll(aligned)) { atomicOr(&sgMisaligned, 1u); }
+  workgroupBarrier();
+  let shuffle = atomicLoad(&sgMisaligned) == 0u;`;
+}
+
 export function tileThreads(tile: MatMulTile): number {
   return (tile.bm / tile.tm) * (tile.bn / tile.tn);
 }
 
-/** Workgroup memory of a tile: A and B blocks stored k-major, one vec4 of padding per k row. */
+/**
+ * Workgroup memory of a tile: A and B blocks stored k-major, one vec4 of padding per k
+ * row, and for subgroup tiles the alignment flag (padded to 16 bytes).
+ */
 export function tileStorageBytes(tile: MatMulTile): number {
-  return tile.bk * (tile.bm / 4 + 1 + tile.bn / 4 + 1) * 16;
+  return tile.bk * (tile.bm / 4 + 1 + tile.bn / 4 + 1) * 16 + (tile.subgroups ? 16 : 0);
 }
 
 /** Whether the generator can build this tile (every thread loads whole vec4 groups). */
@@ -74,7 +102,9 @@ export function tileIsValid(tile: MatMulTile): boolean {
   return (
     [4, 8].includes(tm) && [4, 8].includes(tn) &&
     bm % tm === 0 && bn % tn === 0 && bm % 4 === 0 && bn % 4 === 0 &&
-    ((bm / 4) * bk) % threads === 0 && ((bn / 4) * bk) % threads === 0
+    ((bm / 4) * bk) % threads === 0 && ((bn / 4) * bk) % threads === 0 &&
+    // The subgroup path hands A along a row of threads in rounds of bn / tn values of k.
+    (!tile.subgroups || bk % (bn / tn) === 0)
   );
 }
 
@@ -92,6 +122,7 @@ export class MatMulProgram implements ShiftmixProgram {
   workgroupSize: [number, number, number];
   dispatch: [number, number, number];
   shaderKey: string;
+  subgroups: boolean;
   private readonly vecOut: boolean;
 
   constructor(
@@ -107,7 +138,8 @@ export class MatMulProgram implements ShiftmixProgram {
     this.dispatch = [Math.ceil(shape.n / bn), Math.ceil(shape.m / bm), shape.batch];
     const flags = `${shape.transposeA ? 't' : 'n'}${shape.transposeB ? 't' : 'n'}${this.vecOut ? 'v' : 's'}`;
     const post = `${epilogue.bias}_${epilogue.activation}${epilogue.activation === 'leakyrelu' ? f32(epilogue.leakyreluAlpha) : ''}`;
-    this.shaderKey = `shiftmixMatMul_${bm}x${bn}x${bk}_${tm}x${tn}_${flags}_${post}`;
+    this.subgroups = tile.subgroups === true;
+    this.shaderKey = `shiftmixMatMul_${bm}x${bn}x${bk}_${tm}x${tn}${this.subgroups ? 'sg' : ''}_${flags}_${post}`;
   }
 
   /** Uniform values in the order of uniformNames. */
@@ -145,14 +177,36 @@ export class MatMulProgram implements ShiftmixProgram {
     const stores = (name: 'A' | 'B', count: number, group: typeof groupA, stride: number) =>
       Array.from({ length: count }, (_, r) => `  { let e = t + ${r * threads}; ${name}s[(${group.k}) * ${stride} + ${group.q}] = reg${name}[${r}]; }`).join('\n');
 
-    const body: string[] = [];
-    for (let c = 0; c < rm; c++) body.push(`      let a${c} = As[k * ${as} + ${c * aq} + ty];`);
-    for (let d = 0; d < rn; d++) body.push(`      let b${d} = Bs[k * ${bs} + ${d * bq} + tx];`);
-    for (let c = 0; c < rm; c++) {
-      for (let i = 0; i < 4; i++) {
-        for (let d = 0; d < rn; d++) body.push(`      acc[${(c * 4 + i) * rn + d}] += a${c}[${i}] * b${d};`);
+    // One k step: A's vec4s for this thread's rows (`aAt(c)`), B's from workgroup row `k`.
+    const step = (aAt: (c: number) => string, k: string, indent: string) => {
+      const body: string[] = [];
+      for (let c = 0; c < rm; c++) body.push(`${indent}let a${c} = ${aAt(c)};`);
+      for (let d = 0; d < rn; d++) body.push(`${indent}let b${d} = Bs[${k} * ${bs} + ${d * bq} + tx];`);
+      for (let c = 0; c < rm; c++) {
+        for (let i = 0; i < 4; i++) {
+          for (let d = 0; d < rn; d++) body.push(`${indent}acc[${(c * 4 + i) * rn + d}] += a${c}[${i}] * b${d};`);
+        }
       }
-    }
+      return body.join('\n');
+    };
+    const sharedLoop = (indent: string) => `${indent}for (var k = 0; k < ${bk}; k++) {
+${step((c) => `As[k * ${as} + ${c * aq} + ty]`, 'k', `${indent}  `)}
+${indent}}`;
+    // Lane tx of a row reads A at k = kc + tx; round kk takes lane rowBase + kk's values.
+    const shuffleLoop = `      for (var kc = 0; kc < ${bk}; kc += ${ntx}) {
+${Array.from({ length: rm }, (_, c) => `        let held${c} = As[(kc + tx) * ${as} + ${c * aq} + ty];`).join('\n')}
+        for (var kk = 0; kk < ${ntx}; kk++) {
+${step((c) => `subgroupShuffle(held${c}, rowBase + u32(kk))`, '(kc + kk)', '          ')}
+        }
+      }`;
+    const inner = this.subgroups
+      ? `    if (shuffle) {
+${shuffleLoop}
+    } else {
+${sharedLoop('      ')}
+    }`
+      : sharedLoop('    ');
+    const subgroupCheck = this.subgroups ? `${subgroupRowsCheck(ntx, 't')}\n  let rowBase = sgLane - u32(tx);\n` : '';
 
     const writes: string[] = [];
     for (let c = 0; c < rm; c++) {
@@ -184,7 +238,7 @@ export class MatMulProgram implements ShiftmixProgram {
     return `${finish}
 var<workgroup> As: array<vec4<f32>, ${bk * as}>;
 var<workgroup> Bs: array<vec4<f32>, ${bk * bs}>;
-var<private> baseA: i32;
+${this.subgroups ? `${SUBGROUP_ROWS_STATE}\n` : ''}var<private> baseA: i32;
 var<private> baseB: i32;
 fn loadA(row: i32, k: i32, kEnd: i32) -> f32 {
   let ok = row < uniforms.M && k < kEnd;
@@ -207,7 +261,7 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   var regB: array<vec4<f32>, ${lb}>;
   var acc: array<vec4<f32>, ${tm * rn}>;
   var k0 = 0;
-${loads('A', la, groupA, 'm0', 'uniforms.K')}
+${subgroupCheck}${loads('A', la, groupA, 'm0', 'uniforms.K')}
 ${loads('B', lb, groupB, 'n0', 'uniforms.K')}
   for (; k0 < uniforms.K; ) {
     workgroupBarrier();
@@ -219,9 +273,7 @@ ${stores('B', lb, groupB, bs)}
 ${loads('A', la, groupA, 'm0', 'uniforms.K')}
 ${loads('B', lb, groupB, 'n0', 'uniforms.K')}
     }
-    for (var k = 0; k < ${bk}; k++) {
-${body.join('\n')}
-    }
+${inner}
   }
 ${writes.join('\n')}
 }`;

@@ -9,6 +9,7 @@ import {
   clearMatMulTuning,
   DEEP_K_TILES,
   MATMUL_TILES,
+  SUBGROUP_TILES,
   matMulStats,
   matMulTuning,
   preferredTiles,
@@ -44,7 +45,7 @@ describe('matmul tile tuning on webgpu', () => {
   it('times every candidate this device runs and makes the fastest first its preference', async () => {
     const device = webGpuDevice()!;
     const result = await tuneMatMulTiles({ size: 48, reps: 2 });
-    const candidates = tilesFor(device.limits, [...MATMUL_TILES, ...DEEP_K_TILES]);
+    const candidates = tilesFor(device.limits, [...MATMUL_TILES, ...DEEP_K_TILES, ...SUBGROUP_TILES], device.features);
     expect(result.timings.map((t) => label(t.tile)).sort()).toEqual(candidates.map(label).sort());
     const times = result.timings.map((t) => t.ms);
     expect(times.every((ms) => ms > 0)).toBe(true);

@@ -2,7 +2,7 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
 import { syncWebGpu, webGpuBackend, webGpuDevice, webGpuInfo } from '../backend.js';
 import type { AdapterReport } from '../device.js';
-import { DEEP_K_TILES, MATMUL_TILES, matMulTuning, runMatMul, setPreferredTiles, tilesFor } from './kernel.js';
+import { DEEP_K_TILES, MATMUL_TILES, SUBGROUP_TILES, matMulTuning, runMatMul, setPreferredTiles, tilesFor } from './kernel.js';
 import { tileIsValid, type MatMulShape, type MatMulTile } from './program.js';
 
 /** One tile's time per product in a tuning run. */
@@ -28,7 +28,7 @@ export interface TuneMatMulOptions {
   size?: number;
   /** Products timed per tile, after three that compile its pipeline. Default 10. */
   reps?: number;
-  /** Tiles to time. Default: MATMUL_TILES and DEEP_K_TILES, those this device can run. */
+  /** Tiles to time. Default: MATMUL_TILES, DEEP_K_TILES and SUBGROUP_TILES, those this device can run. */
   candidates?: MatMulTile[];
 }
 
@@ -83,7 +83,7 @@ export async function tuneMatMulTiles(options: TuneMatMulOptions = {}): Promise<
   const { device, report } = activeGpu('tuneMatMulTiles');
   const size = wholeNumber('size', options.size ?? (report.software ? 256 : 2048), 16);
   const reps = wholeNumber('reps', options.reps ?? 10, 1);
-  const tiles = tilesFor(device.limits, options.candidates ?? [...MATMUL_TILES, ...DEEP_K_TILES]);
+  const tiles = tilesFor(device.limits, options.candidates ?? [...MATMUL_TILES, ...DEEP_K_TILES, ...SUBGROUP_TILES], device.features);
   if (!tiles.length) {
     throw new ShiftmixError(`tuneMatMulTiles: none of the candidate tiles fits this adapter's limits`, 'Pass candidates with fewer threads or less workgroup memory', 'E_INPUT');
   }
@@ -120,7 +120,7 @@ export async function tuneMatMulTiles(options: TuneMatMulOptions = {}): Promise<
 export function applyMatMulTuning(result: MatMulTuningResult): void {
   const { device, report } = activeGpu('applyMatMulTuning');
   const tiles = Array.isArray(result?.timings) ? result.timings.map((t) => t?.tile) : [];
-  const valid = tiles.length > 0 && tiles.every((t) => t && [t.bm, t.bn, t.bk, t.tm, t.tn].every(Number.isInteger) && tileIsValid(t));
+  const valid = tiles.length > 0 && tiles.every((t) => t && [t.bm, t.bn, t.bk, t.tm, t.tn].every(Number.isInteger) && [undefined, true, false].includes(t.subgroups) && tileIsValid(t));
   if (!valid || typeof result.adapter !== 'string') {
     throw new ShiftmixError('the matmul tuning is not a tuneMatMulTiles result: it lacks the adapter or a list of valid tiles', 'Run tuneMatMulTiles again and save what it returns', 'E_INPUT');
   }
@@ -128,7 +128,7 @@ export function applyMatMulTuning(result: MatMulTuningResult): void {
   if (result.adapter !== here) {
     throw new ShiftmixError(`the matmul tuning was measured on "${result.adapter}", but this adapter is "${here}"`, 'Run tuneMatMulTiles on this adapter', 'E_INPUT');
   }
-  const usable = tilesFor(device.limits, tiles);
+  const usable = tilesFor(device.limits, tiles, device.features);
   if (!usable.length) {
     throw new ShiftmixError("none of the tuned tiles fits this device's limits", 'Run tuneMatMulTiles on this adapter', 'E_INPUT');
   }
