@@ -1,23 +1,9 @@
 import { parseLayerPattern, resolveRecipe, selectBackend, ShiftmixModel, tf, TrainStepper } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
-import { InputError } from '../errors.js';
 import { parseFfn } from '../options.js';
 import { loadAllPlugins } from '../plugins.js';
 import { BACKEND_FLAG } from './shared.js';
-
-interface Profiler {
-  profileStep(fn: () => Promise<void>, options?: { warmup?: number }): Promise<{ source: string }>;
-  formatProfile(profile: unknown, top?: number): string;
-}
-
-async function loadProfiler(): Promise<Profiler> {
-  try {
-    const specifier = '@shiftmix/webgpu';
-    return (await import(/* @vite-ignore */ specifier)) as Profiler;
-  } catch (error) {
-    throw new InputError(`the profiler lives in @shiftmix/webgpu, which does not load (${(error as Error).message.split('\n')[0]})`, 'Install it next to shiftmix: npm install @shiftmix/webgpu');
-  }
-}
+import { loadWebGpu } from './webgpu.js';
 
 export const profileCommand = defineCommand({
   name: 'profile',
@@ -47,7 +33,7 @@ export const profileCommand = defineCommand({
   async run(flags, { io }) {
     await loadAllPlugins(io.cwd, flags.plugin);
     parseLayerPattern(flags.layers);
-    const profiler = await loadProfiler();
+    const profiler = await loadWebGpu('the profiler');
     const info = await selectBackend(flags.backend);
     const model = ShiftmixModel.create({
       vocabSize: flags.vocab,

@@ -7,6 +7,7 @@ import { requireDirectory, requireTextFile } from '../options.js';
 import { loadAllPlugins } from '../plugins.js';
 import { checkContextFits, loadText, readRunInfo, writeRunInfo } from '../run-info.js';
 import { BACKEND_FLAG, printSummary, withProgress } from './shared.js';
+import { checkTuneMatMul, MATMUL_TUNING_FILE, reapplyMatMulTuning, tuneMatMulForRun } from './webgpu.js';
 
 export const resumeCommand = defineCommand({
   name: 'resume',
@@ -21,6 +22,7 @@ export const resumeCommand = defineCommand({
     steps: { type: 'number', integer: true, min: 1, placeholder: 'N', description: 'New total number of steps (default: the run\'s)' },
     data: { type: 'string', placeholder: 'FILE', description: 'Training text, when it moved since the run started' },
     json: { type: 'boolean', description: 'End stdout with one JSON line, as train --json' },
+    tuneMatmul: { type: 'boolean', description: `webgpu: time the matmul tiles again (else DIR/${MATMUL_TUNING_FILE} is reused when present)` },
     backend: { ...BACKEND_FLAG.backend, default: undefined, description: 'Compute backend (default: the run\'s)' },
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,
@@ -49,7 +51,10 @@ export const resumeCommand = defineCommand({
     checkContextFits(text, Number(config.model.contextLength), dataFlag);
     const backendName = flags.backend ?? info?.backend ?? 'auto';
     const backend = await selectBackend(backendName);
+    checkTuneMatMul(flags.tuneMatmul, backend);
     if (info && flags.data) writeRunInfo(outDir, { ...info, data: dataFile });
+    if (flags.tuneMatmul) await tuneMatMulForRun(io, outDir);
+    else await reapplyMatMulTuning(io, outDir, backend);
     let model: ShiftmixModel | undefined;
     try {
       const summary = await withProgress(io, (onProgress, signal) =>

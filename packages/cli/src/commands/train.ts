@@ -7,6 +7,7 @@ import { parseFfn, parseMixerOptions, parseSchedule, requireTextFile } from '../
 import { absolutePlugin, checkContextFits, loadText, writeRunInfo } from '../run-info.js';
 import { InputError } from '../errors.js';
 import { BACKEND_FLAG, printSummary, withProgress } from './shared.js';
+import { checkTuneMatMul, MATMUL_TUNING_FILE, tuneMatMulForRun } from './webgpu.js';
 
 export const trainCommand = defineCommand({
   name: 'train',
@@ -44,6 +45,7 @@ export const trainCommand = defineCommand({
     mixerOption: { type: 'list', placeholder: 'NAME.KEY=VALUE', description: 'A mixer option, e.g. softmax-attention.window=64; repeatable' },
     overwrite: { type: 'boolean', description: 'Replace a run that already lives in --out' },
     json: { type: 'boolean', description: 'End stdout with one JSON line: params, steps, losses, tokensPerSecond, seconds, backend' },
+    tuneMatmul: { type: 'boolean', description: `webgpu: time the matmul tiles on this GPU first and use the fastest (kept in DIR/${MATMUL_TUNING_FILE}; resume reuses it)` },
     ...BACKEND_FLAG,
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,
@@ -75,6 +77,7 @@ export const trainCommand = defineCommand({
       );
     }
     const backend = await selectBackend(flags.backend);
+    checkTuneMatMul(flags.tuneMatmul, backend);
     // Created after the backend is selected, so the weights live on it.
     const model = ShiftmixModel.create({
       vocabSize: text.tokenizer.vocabSize,
@@ -98,6 +101,7 @@ export const trainCommand = defineCommand({
         plugins: flags.plugin.map((p) => absolutePlugin(p, io.cwd)),
         backend: flags.backend,
       });
+      if (flags.tuneMatmul) await tuneMatMulForRun(io, outDir);
       const summary = await withProgress(io, (onProgress, signal) =>
         train({
           model,
