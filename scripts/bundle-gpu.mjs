@@ -60,7 +60,7 @@ writeFileSync(
   [
     'The shiftmix GPU benchmarks, bundled: Node 20+ and a Vulkan driver are all they need.',
     '',
-    '  node train-step.mjs --data tinyshakespeare.txt --tune-matmul --json steps.json   whole lm-char training steps',
+    '  node train-step.mjs --data tinyshakespeare.txt --tune --json steps.json          whole lm-char training steps',
     '  node attention-matmul-main.mjs --tune --out kernels.json                        matmul and attention kernels',
     '  node main.mjs                                                                     the fused HSM kernels',
     '  node targets-main.mjs kernels.json steps.json                                     the throughput targets',

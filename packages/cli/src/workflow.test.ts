@@ -144,28 +144,32 @@ describe('train input errors', () => {
 describe('train on webgpu', () => {
   const webgpu = TINY.map((arg) => (arg === 'cpu' ? 'webgpu' : arg));
 
-  it('queues each step behind the last, and says so; --tune-matmul keeps a tile order that resume reuses', async () => {
+  it('queues each step behind the last, and says so; --tune keeps kernel choices that resume reuses', async () => {
     const cwd = tempDir({ 'data.txt': TEXT });
-    const result = await runCli(['train', '--data', 'data.txt', '--layers', 'hsm-ab', '--out', 'run', '--steps', '4', '--tune-matmul', ...webgpu], cwd);
+    const layers = 'hsm-ab,softmax-attention';
+    const result = await runCli(['train', '--data', 'data.txt', '--layers', layers, '--out', 'run', '--steps', '4', '--tune', ...webgpu], cwd);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/trained step 4 on webgpu .*, steps pipelined in /);
     expect(result.stderr).toMatch(/matmul tiles tuned at \d+\^3 \((gpu|wall) clock\): fastest \d+x\d+x\d+/);
-    const tuning = JSON.parse(readFileSync(path.join(cwd, 'run', 'matmul-tuning.json'), 'utf8'));
-    expect(tuning.timings.length).toBeGreaterThan(1);
+    // The model's attention: heads of 16 / 2 = 8 channels over the context of 16.
+    expect(result.stderr).toMatch(/attention blocks tuned at T 16, hd 8: forward \d+x\d+, dK\/dV \d+x\d+, dQ \d+x\d+/);
+    const tuning = JSON.parse(readFileSync(path.join(cwd, 'run', 'kernel-tuning.json'), 'utf8'));
+    expect(tuning.matmul.timings.length).toBeGreaterThan(1);
+    expect(tuning.attention).toMatchObject({ headDim: 8, length: 16, heads: 8 });
     const resumed = await runCli(['resume', '--out', 'run', '--steps', '6', '--json', '--backend', 'webgpu'], cwd);
-    expect(resumed.stderr).toMatch(/matmul tile order from matmul-tuning.json/);
+    expect(resumed.stderr).toMatch(/kernel choices from kernel-tuning.json/);
     expect(lastJson(resumed)).toMatchObject({ steps: 6, backend: 'webgpu', pipelined: true });
     // A tuning from another GPU is set aside with a warning; the run goes on.
-    writeFileSync(path.join(cwd, 'run', 'matmul-tuning.json'), JSON.stringify({ ...tuning, adapter: 'another GPU' }));
+    writeFileSync(path.join(cwd, 'run', 'kernel-tuning.json'), JSON.stringify({ ...tuning, matmul: { ...tuning.matmul, adapter: 'another GPU' } }));
     const elsewhere = await runCli(['resume', '--out', 'run', '--steps', '7', '--backend', 'webgpu'], cwd);
     expect(elsewhere.code, elsewhere.stderr).toBe(0);
-    expect(elsewhere.stderr).toMatch(/warning: matmul-tuning.json not used \(the matmul tuning was measured on "another GPU".*pass --tune-matmul to tune again/);
+    expect(elsewhere.stderr).toMatch(/warning: kernel-tuning.json not used \(the matmul tuning was measured on "another GPU".*pass --tune to tune again/);
   });
 
-  it('refuses --tune-matmul off webgpu before training', async () => {
+  it('refuses --tune off webgpu before training', async () => {
     const cwd = tempDir({ 'data.txt': TEXT });
-    const result = await runCli(['train', '--data', 'data.txt', '--layers', 'hsm-ab', '--out', 'run', '--steps', '2', '--tune-matmul', ...TINY], cwd);
-    expectOneLineError(result, 1, /--tune-matmul tunes the webgpu matmul, but this run is on cpu/);
+    const result = await runCli(['train', '--data', 'data.txt', '--layers', 'hsm-ab', '--out', 'run', '--steps', '2', '--tune', ...TINY], cwd);
+    expectOneLineError(result, 1, /--tune tunes the webgpu kernels, but this run is on cpu/);
     expect(existsSync(path.join(cwd, 'run', 'last'))).toBe(false);
   });
 });

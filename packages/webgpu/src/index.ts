@@ -39,6 +39,7 @@ export { ADAMW_KERNEL, AdamWUpdateProgram, ClipStatsProgram, SumSquaresProgram, 
 export { fusionBlendComposite, groupShiftComposite, hsmAbComposite } from './reference.js';
 export type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 export { foldedDispatch, makeShaderSource, runProgram, type ShiftmixProgram } from './runtime.js';
+export { adapterIdentity } from './tuning.js';
 
 // Importing the package is what makes `selectBackend('webgpu')` work (core never imports it).
 registerBackendProvider('webgpu', webgpuBackendProvider);

@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
 import { causalAttention, causalAttentionComposite, tf, type Tensor } from '@shiftmix/core';
-import { attentionStorage, attentionTuning, headLayout, matMulTuning, type AttentionTiles } from '@shiftmix/webgpu';
+import { matMulTuning, tuneAttentionTiles, type AttentionTuningResult } from '@shiftmix/webgpu';
 import { calibratedReps, gpuTimeMs, timeLoop } from './measure.js';
 
 export interface AttentionShape {
@@ -122,52 +122,12 @@ export async function benchAttention(
   return results;
 }
 
-export interface AttentionTileResult {
-  tiles: AttentionTiles;
-  /** GPU time of one fused forward + backward step (timestamp queries). */
-  stepGpuMs?: number;
-}
-
-/** Candidate blocks for the sweep; those over the device's limits are skipped. */
-const SWEEP_BLOCKS = [
-  { bq: 64, bk: 32 },
-  { bq: 32, bk: 32 },
-  { bq: 64, bk: 16 },
-  { bq: 32, bk: 16 },
-  { bq: 16, bk: 16 },
-];
-
-/**
- * GPU time of a fused step at one length for each block choice of each kernel, one
- * kernel varied at a time around the default choice.
- */
-export async function sweepAttentionTiles(
-  shape: AttentionShape,
-  length: number,
-  defaults: AttentionTiles,
-  limits: GPUSupportedLimits,
-): Promise<AttentionTileResult[]> {
-  const tensors = inputs(shape, length);
-  const results: AttentionTileResult[] = [];
+/** tuneAttentionTiles for this shape at `length`, printing each kernel's blocks, fastest first. */
+export async function tuneAttentionAndPrint(shape: AttentionShape, length: number): Promise<AttentionTuningResult> {
+  const result = await tuneAttentionTiles({ headDim: shape.headDim, length, heads: shape.batch * shape.heads });
+  console.log(`attention blocks tuned at T ${result.length}, ${result.heads} heads of ${result.headDim} (${result.clock} clock), fastest first:`);
   for (const kind of ['forward', 'keyGrad', 'queryGrad'] as const) {
-    for (const block of SWEEP_BLOCKS) {
-      const tiles = { ...defaults, [kind]: kind === 'keyGrad' ? { bk: block.bq, bq: block.bk } : block } as AttentionTiles;
-      const bytes = attentionStorage(headLayout(shape.headDim), tiles)[kind];
-      if (bytes > limits.maxComputeWorkgroupStorageSize || (block.bq / 4) * (block.bk / 4) > limits.maxComputeInvocationsPerWorkgroup) {
-        console.log(`  ${kind} ${JSON.stringify(tiles[kind])}: over the device limits (${bytes} bytes)`);
-        continue;
-      }
-      attentionTuning.tiles = tiles;
-      try {
-        const stepGpuMs = await gpuTimeMs(step(fused, tensors), 2);
-        results.push({ tiles, stepGpuMs });
-        console.log(`  ${kind} ${JSON.stringify(tiles[kind])}: step GPU ${stepGpuMs?.toFixed(3) ?? '-'} ms`);
-      } catch (error) {
-        console.log(`  ${kind} ${JSON.stringify(tiles[kind])}: skipped (${(error as Error).message.split('\n')[0]})`);
-      }
-    }
+    console.log(`  ${kind.padEnd(9)} ${result.timings[kind].map(({ block, ms }) => `${block.bq}x${block.bk} ${ms.toFixed(3)} ms`).join(', ')}`);
   }
-  attentionTuning.tiles = undefined;
-  tf.dispose(tensors);
-  return results;
+  return result;
 }

@@ -1,6 +1,6 @@
 import { causalAttention, tf, type Tensor } from '@shiftmix/core';
 import { activateWebGpu, chooseAttentionTiles, chooseTile, formatProfile, preferredTiles, profileStep, webGpuDevice, type DawnBackend } from '@shiftmix/webgpu';
-import { attentionParity, benchAttention, sweepAttentionTiles, type AttentionShape } from './attention-bench.js';
+import { attentionParity, benchAttention, tuneAttentionAndPrint, type AttentionShape } from './attention-bench.js';
 import { MODEL_CASES, benchMatMul, squareCases, tileLabel, tuneAndPrint } from './matmul-bench.js';
 import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
 
@@ -11,9 +11,9 @@ const USAGE = `GPU benchmark of the shiftmix matmul and flash-attention kernels 
       [--model] [--profile] [--quick] [--backend auto|vulkan|opengles] [--dawn opt,opt] [--disable-robustness] [--out file.json]
 
 matmul: TFLOP/s of square fp32 products (and with --model the products of an lm-char step), shiftmix
-kernel vs tfjs-backend-webgpu's in the same run; --sweep times every candidate tile at the smallest and largest size,
-and the attention kernels' block choices at T 2048; --tune runs tuneMatMulTiles at the largest size first, so
-the shiftmix rows use the tile order measured on this adapter.
+kernel vs tfjs-backend-webgpu's in the same run; --sweep times every candidate tile at the smallest and largest size.
+--tune runs tuneMatMulTiles at the largest size and tuneAttentionTiles at T 2048 (or the longest T) first, so the
+shiftmix rows use the tiles and blocks measured fastest on this adapter.
 attention: fused forward, fused forward+backward and composite forward+backward time per T, with a
 fused-vs-composite parity check on the GPU first. --profile prints profileStep of an attention step at the
 shortest and longest T. --disable-robustness drops Dawn's bounds clamps (both paths alike).`;
@@ -87,16 +87,12 @@ async function main(): Promise<void> {
   if (values.only !== 'matmul') {
     const shape = quick ? { batch: 1, heads: 2, headDim: 16 } : attentionShape(values.shape);
     const lengths = quick ? [64, 128] : numbers(values.lengths);
-    console.log(`\nattention B ${shape.batch} H ${shape.heads} hd ${shape.headDim}, tiles ${JSON.stringify(chooseAttentionTiles(shape.headDim, limits))}`);
+    if (values.tune) report.attentionTuning = await tuneAttentionAndPrint(shape, lengths.includes(2048) ? 2048 : lengths[lengths.length - 1]);
+    console.log(`\nattention B ${shape.batch} H ${shape.heads} hd ${shape.headDim}, tiles ${JSON.stringify(chooseAttentionTiles(shape.headDim, limits, webGpuDevice()))}`);
     const parity = await attentionParity(shape, lengths[0]);
     console.log(`  parity at T ${parity.length}: O ${parity.output.toExponential(2)}, gradients ${parity.gradients.toExponential(2)} (max relative difference)`);
     report.attentionParity = parity;
     report.attention = await benchAttention(shape, lengths, budgetMs);
-    if (values.sweep) {
-      const length = lengths.includes(2048) ? 2048 : lengths[lengths.length - 1];
-      console.log(`\nattention block sweep at T ${length}:`);
-      report.attentionSweep = await sweepAttentionTiles(shape, length, chooseAttentionTiles(shape.headDim, limits), limits);
-    }
     if (values.profile) {
       for (const length of new Set([lengths[0], lengths[lengths.length - 1]])) {
         console.log(`\nprofileStep: attention forward + backward at T ${length}`);

@@ -3,6 +3,7 @@ import { selectBackend, tf } from '@shiftmix/core';
 import { activateWebGpu, formatProfile, type DawnBackend } from '@shiftmix/webgpu';
 import { LM_CHAR_MODELS, PYTORCH_H100_MS_PER_STEP, TrainStepRunner, profileTrainStep, timeTrainSteps, type TrainStepOptions } from './train-step-core.js';
 import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
+import { tuneAttentionAndPrint } from './attention-bench.js';
 import { tuneAndPrint } from './matmul-bench.js';
 
 const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Node), as core's trainer runs them.
@@ -10,7 +11,7 @@ const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Nod
   node apps/bench/dist/gpu/train-step.js [--models gpt,hsm-ab,hybrid,hsm-ab-last-attn] [--steps 20]
       [--warmup 5] [--batch 64] [--ctx 256] [--dim 384] [--heads 6] [--dropout 0.2]
       [--data benchmarks/data/tinyshakespeare.txt]
-      [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles|null] [--disable-robustness] [--pipeline] [--tune-matmul] [--json file]
+      [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles|null] [--disable-robustness] [--pipeline] [--tune] [--json file]
 
 Standard lm-char recipe (6 layers, 6 heads, D 384, dropout 0.2, AdamW (0.9, 0.99), wd 0.1,
 clip 1.0) on real Tiny Shakespeare batches. Median ms per step (loss readback to loss
@@ -20,7 +21,8 @@ host's cost alone, kernel launches and tfjs bookkeeping, measurable on any machi
 --disable-robustness turns off Dawn's bounds clamps (faster kernels, no out-of-range safety).
 --pipeline enqueues each step before the previous step's loss is read back (webgpu only), so
 the host records one step while the GPU runs the last.
---tune-matmul times the matmul's tiles on this adapter first (tuneMatMulTiles) and uses the fastest.
+--tune times the matmul's tiles and, for models with attention, the attention kernels' blocks at this
+shape on this adapter first (tuneMatMulTiles, tuneAttentionTiles) and uses the fastest.
 --profile adds profileStep's top kernels of one step per model.`;
 
 const values = parseEntryFlags(
@@ -40,7 +42,7 @@ const values = parseEntryFlags(
     dawn: { type: 'string', default: 'auto' },
     'disable-robustness': { type: 'boolean', default: false },
     pipeline: { type: 'boolean', default: false },
-    'tune-matmul': { type: 'boolean', default: false },
+    tune: { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -72,6 +74,16 @@ async function startBackend(): Promise<string> {
 
 const fmt = (x: number, digits = 3) => x.toPrecision(digits);
 
+/** The matmul's tiles, and the attention blocks at this shape when a model has attention, tuned on this adapter. */
+async function tuneKernels(names: string[], shape: { batch: number; ctx: number; dim: number; heads: number }) {
+  const matmul = await tuneAndPrint();
+  const withAttention = names.some((name) => LM_CHAR_MODELS[name].includes('softmax-attention'));
+  const attention = withAttention
+    ? await tuneAttentionAndPrint({ batch: shape.batch, heads: shape.heads, headDim: shape.dim / shape.heads }, shape.ctx)
+    : undefined;
+  return { matmul, attention };
+}
+
 async function main(): Promise<void> {
   if (values.help) {
     console.log(USAGE);
@@ -91,7 +103,7 @@ async function main(): Promise<void> {
   for (const name of names) if (!LM_CHAR_MODELS[name]) throw new Error(`unknown model "${name}"; choose from ${Object.keys(LM_CHAR_MODELS).join(', ')}`);
   const text = readFileSync(values.data, 'utf8');
   const adapter = await startBackend();
-  const matmulTuning = values['tune-matmul'] && values.backend === 'webgpu' ? await tuneAndPrint() : undefined;
+  const tuning = values.tune && values.backend === 'webgpu' ? await tuneKernels(names, { batch, ctx, dim, heads }) : undefined;
   const standard = batch === 64 && ctx === 256 && dim === 384 && heads === 6 && dropout === 0.2;
   console.log(`backend: ${adapter}\nbatch ${batch}, context ${ctx}, D ${dim}, ${heads} heads, dropout ${dropout}, ${batch * ctx} tokens/step, ${warmup} warm-up + ${steps} timed steps${standard ? '' : ' (not the standard shape: no PyTorch ratio)'}`);
 
@@ -121,7 +133,7 @@ async function main(): Promise<void> {
     results.push(result);
     // Written after every model, so a run cut short keeps what it measured.
     if (values.json) {
-      writeJsonReport(values.json, { date: new Date().toISOString(), node: process.version, backend: adapter, batch, ctx, dim, heads, dropout, warmup, matmulTuning, results });
+      writeJsonReport(values.json, { date: new Date().toISOString(), node: process.version, backend: adapter, batch, ctx, dim, heads, dropout, warmup, tuning, results });
     }
   }
 

@@ -9,7 +9,7 @@ import {
   tf,
   type Tensor,
 } from '@shiftmix/core';
-import { ATTENTION_GRAD_KERNEL, PACKED_ATTENTION_GRAD_KERNEL, attentionDropoutKeep, attentionTuning } from '@shiftmix/webgpu';
+import { ATTENTION_GRAD_KERNEL, EXTRA_ATTENTION_BLOCKS, PACKED_ATTENTION_GRAD_KERNEL, attentionDropoutKeep, attentionTuning, type AttentionTiles } from '@shiftmix/webgpu';
 import { gradPairs, normal, type Compared, type ParityCheck } from './compare.js';
 
 interface Case {
@@ -19,21 +19,26 @@ interface Case {
   hd: number;
   window?: number;
   dropout?: number;
-  /** 16 x 16 blocks for every kernel, so T = 70 spans several blocks with a ragged last one. */
-  smallTiles?: boolean;
+  /** Blocks other than the device's choice (see SMALL_TILES and EXTRA_TILES). */
+  tiles?: AttentionTiles;
 }
 
 const SEED = 1234567;
-const SMALL_TILES = { forward: { bq: 16, bk: 16 }, keyGrad: { bk: 16, bq: 16 }, queryGrad: { bq: 16, bk: 16 } };
+// 16 x 16 blocks for every kernel, so T = 70 spans several blocks with a ragged last one.
+const SMALL_TILES: AttentionTiles = { forward: { bq: 16, bk: 16 }, keyGrad: { bk: 16, bq: 16 }, queryGrad: { bq: 16, bk: 16 } };
+// The shapes only tuneAttentionTiles picks, which must hold on every driver too.
+const EXTRA_TILES: AttentionTiles = { forward: EXTRA_ATTENTION_BLOCKS.forward[0], keyGrad: EXTRA_ATTENTION_BLOCKS.keyGrad[0], queryGrad: EXTRA_ATTENTION_BLOCKS.queryGrad[0] };
+
+const blocks = ({ forward: f, keyGrad: g, queryGrad: q }: AttentionTiles) => `blocks ${f.bq}x${f.bk}, ${g.bk}x${g.bq}, ${q.bq}x${q.bk}`;
 
 function describe(c: Case): string {
-  const extra = [c.window ? `window ${c.window}` : 'full causal', c.dropout ? `dropout ${c.dropout}` : '', c.smallTiles ? '16 x 16 blocks' : ''];
+  const extra = [c.window ? `window ${c.window}` : 'full causal', c.dropout ? `dropout ${c.dropout}` : '', c.tiles ? blocks(c.tiles) : ''];
   return `B ${c.batch} H ${c.heads} T ${c.length} hd ${c.hd}, ${extra.filter(Boolean).join(', ')}`;
 }
 
 /** Runs fn with the case's blocks, then gives the kernels back their own choice. */
 function withTiles<T>(c: Case, fn: () => T): T {
-  if (c.smallTiles) attentionTuning.tiles = SMALL_TILES;
+  if (c.tiles) attentionTuning.tiles = c.tiles;
   try {
     return fn();
   } finally {
@@ -121,10 +126,11 @@ export const attentionChecks: ParityCheck[] = [
   ...[
     { batch: 1, heads: 2, length: 37, hd: 8 },
     { batch: 2, heads: 1, length: 21, hd: 5, window: 7 },
+    { batch: 1, heads: 2, length: 83, hd: 12, tiles: EXTRA_TILES },
   ].map(unpackedCheck),
   ...[
     { batch: 2, heads: 3, length: 21, hd: 8, window: 5 },
     { batch: 1, heads: 2, length: 33, hd: 5 },
-    { batch: 1, heads: 2, length: 70, hd: 8, window: 19, dropout: 0.3, smallTiles: true },
+    { batch: 1, heads: 2, length: 70, hd: 8, window: 19, dropout: 0.3, tiles: SMALL_TILES },
   ].map(packedCheck),
 ];

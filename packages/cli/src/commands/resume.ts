@@ -1,13 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CharTokenizer, readCheckpointInfo, resume, selectBackend, type ShiftmixModel } from '@shiftmix/core';
+import { CharTokenizer, parseLayerPattern, readCheckpointInfo, resume, selectBackend, type CheckpointConfig, type ShiftmixModel } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { InputError } from '../errors.js';
 import { requireDirectory, requireTextFile } from '../options.js';
 import { loadAllPlugins } from '../plugins.js';
 import { checkContextFits, loadText, readRunInfo, writeRunInfo } from '../run-info.js';
 import { BACKEND_FLAG, printSummary, withProgress } from './shared.js';
-import { checkTuneMatMul, MATMUL_TUNING_FILE, reapplyMatMulTuning, tuneMatMulForRun } from './webgpu.js';
+import { checkTune, KERNEL_TUNING_FILE, reapplyTuning, tuneForRun, type AttentionShape } from './webgpu.js';
+
+/** The attention problem of a checkpoint's model and recipe, when it has attention layers. */
+function attentionShape({ model, recipe }: CheckpointConfig): AttentionShape | undefined {
+  if (typeof model.layers !== 'string' || !parseLayerPattern(model.layers).includes('softmax-attention')) return undefined;
+  const [dim, heads] = [Number(model.dim), Number(model.heads)];
+  return { headDim: dim / heads, length: Number(model.contextLength), heads: (recipe?.batch ?? 1) * heads };
+}
 
 export const resumeCommand = defineCommand({
   name: 'resume',
@@ -22,7 +29,7 @@ export const resumeCommand = defineCommand({
     steps: { type: 'number', integer: true, min: 1, placeholder: 'N', description: 'New total number of steps (default: the run\'s)' },
     data: { type: 'string', placeholder: 'FILE', description: 'Training text, when it moved since the run started' },
     json: { type: 'boolean', description: 'End stdout with one JSON line, as train --json' },
-    tuneMatmul: { type: 'boolean', description: `webgpu: time the matmul tiles again (else DIR/${MATMUL_TUNING_FILE} is reused when present)` },
+    tune: { type: 'boolean', description: `webgpu: tune the kernels again (else DIR/${KERNEL_TUNING_FILE} is reused when present)` },
     backend: { ...BACKEND_FLAG.backend, default: undefined, description: 'Compute backend (default: the run\'s)' },
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,
@@ -51,10 +58,10 @@ export const resumeCommand = defineCommand({
     checkContextFits(text, Number(config.model.contextLength), dataFlag);
     const backendName = flags.backend ?? info?.backend ?? 'auto';
     const backend = await selectBackend(backendName);
-    checkTuneMatMul(flags.tuneMatmul, backend);
+    checkTune(flags.tune, backend);
     if (info && flags.data) writeRunInfo(outDir, { ...info, data: dataFile });
-    if (flags.tuneMatmul) await tuneMatMulForRun(io, outDir);
-    else await reapplyMatMulTuning(io, outDir, backend);
+    if (flags.tune) await tuneForRun(io, outDir, attentionShape(config));
+    else await reapplyTuning(io, outDir, backend);
     let model: ShiftmixModel | undefined;
     try {
       const summary = await withProgress(io, (onProgress, signal) =>

@@ -7,7 +7,7 @@ import { parseFfn, parseMixerOptions, parseSchedule, requireTextFile } from '../
 import { absolutePlugin, checkContextFits, loadText, writeRunInfo } from '../run-info.js';
 import { InputError } from '../errors.js';
 import { BACKEND_FLAG, printSummary, withProgress } from './shared.js';
-import { checkTuneMatMul, MATMUL_TUNING_FILE, tuneMatMulForRun } from './webgpu.js';
+import { checkTune, KERNEL_TUNING_FILE, tuneForRun } from './webgpu.js';
 
 export const trainCommand = defineCommand({
   name: 'train',
@@ -45,7 +45,7 @@ export const trainCommand = defineCommand({
     mixerOption: { type: 'list', placeholder: 'NAME.KEY=VALUE', description: 'A mixer option, e.g. softmax-attention.window=64; repeatable' },
     overwrite: { type: 'boolean', description: 'Replace a run that already lives in --out' },
     json: { type: 'boolean', description: 'End stdout with one JSON line: params, steps, losses, tokensPerSecond, seconds, backend' },
-    tuneMatmul: { type: 'boolean', description: `webgpu: time the matmul tiles on this GPU first and use the fastest (kept in DIR/${MATMUL_TUNING_FILE}; resume reuses it)` },
+    tune: { type: 'boolean', description: `webgpu: time the matmul tiles (and attention blocks) on this GPU first and use the fastest (kept in DIR/${KERNEL_TUNING_FILE}; resume reuses them)` },
     ...BACKEND_FLAG,
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,
@@ -58,7 +58,7 @@ export const trainCommand = defineCommand({
   async run(flags, { io }) {
     await loadAllPlugins(io.cwd, flags.plugin);
     // Everything that can be checked without a backend or the data is checked first.
-    parseLayerPattern(flags.layers);
+    const layerNames = parseLayerPattern(flags.layers);
     if (flags.dim % flags.heads !== 0) {
       throw new InputError(`--dim ${flags.dim} is not divisible by --heads ${flags.heads}`, `Pick a --dim that is a multiple of --heads, e.g. --dim ${flags.heads * Math.ceil(flags.dim / flags.heads)}`);
     }
@@ -77,7 +77,7 @@ export const trainCommand = defineCommand({
       );
     }
     const backend = await selectBackend(flags.backend);
-    checkTuneMatMul(flags.tuneMatmul, backend);
+    checkTune(flags.tune, backend);
     // Created after the backend is selected, so the weights live on it.
     const model = ShiftmixModel.create({
       vocabSize: text.tokenizer.vocabSize,
@@ -101,7 +101,10 @@ export const trainCommand = defineCommand({
         plugins: flags.plugin.map((p) => absolutePlugin(p, io.cwd)),
         backend: flags.backend,
       });
-      if (flags.tuneMatmul) await tuneMatMulForRun(io, outDir);
+      if (flags.tune) {
+        const attention = layerNames.includes('softmax-attention') ? { headDim: flags.dim / flags.heads, length: flags.ctx, heads: flags.batch * flags.heads } : undefined;
+        await tuneForRun(io, outDir, attention);
+      }
       const summary = await withProgress(io, (onProgress, signal) =>
         train({
           model,

@@ -4,18 +4,29 @@ import type { BackendInfo } from '@shiftmix/core';
 import type { Io } from '../command.js';
 import { InputError } from '../errors.js';
 
+type Block = { bq: number; bk: number };
+
+interface MatMulTuning {
+  size: number;
+  clock: string;
+  timings: { tile: { bm: number; bn: number; bk: number; tm: number; tn: number; subgroups?: boolean }; ms: number }[];
+}
+
+interface AttentionTuning {
+  headDim: number;
+  length: number;
+  clock: string;
+  tiles: { forward: Block; keyGrad: { bk: number; bq: number }; queryGrad: Block };
+}
+
 /** What the CLI uses of @shiftmix/webgpu, an optional dependency loaded on demand. */
 export interface WebGpuModule {
   profileStep(fn: () => Promise<void>, options?: { warmup?: number }): Promise<{ source: string }>;
   formatProfile(profile: unknown, top?: number): string;
   tuneMatMulTiles(): Promise<MatMulTuning>;
   applyMatMulTuning(result: MatMulTuning): void;
-}
-
-interface MatMulTuning {
-  size: number;
-  clock: string;
-  timings: { tile: { bm: number; bn: number; bk: number; tm: number; tn: number; subgroups?: boolean }; ms: number }[];
+  tuneAttentionTiles(options: { headDim: number; length: number; heads: number }): Promise<AttentionTuning>;
+  applyAttentionTuning(result: AttentionTuning): void;
 }
 
 /** @shiftmix/webgpu, or an error naming `what` needs it and how to install it. */
@@ -28,38 +39,59 @@ export async function loadWebGpu(what: string): Promise<WebGpuModule> {
   }
 }
 
-/** Where a run keeps the matmul tile order tuned for it. */
-export const MATMUL_TUNING_FILE = 'matmul-tuning.json';
+/** Where a run keeps the kernel choices tuned for it. */
+export const KERNEL_TUNING_FILE = 'kernel-tuning.json';
 
-/** Refuses --tune-matmul off webgpu, before anything is trained. */
-export function checkTuneMatMul(tune: boolean | undefined, backend: BackendInfo): void {
+/** The attention problem of a model: one fused call per attention layer of a training step. */
+export interface AttentionShape {
+  headDim: number;
+  length: number;
+  /** Batch times heads. */
+  heads: number;
+}
+
+/** Refuses --tune off webgpu, before anything is trained. */
+export function checkTune(tune: boolean | undefined, backend: BackendInfo): void {
   if (tune && backend.backend !== 'webgpu') {
-    throw new InputError(`--tune-matmul tunes the webgpu matmul, but this run is on ${backend.backend}`, 'Use --backend webgpu on a machine with a GPU, or leave --tune-matmul out');
+    throw new InputError(`--tune tunes the webgpu kernels, but this run is on ${backend.backend}`, 'Use --backend webgpu on a machine with a GPU, or leave --tune out');
   }
 }
 
-/** Times the matmul tiles on this GPU, keeps the fastest order, and saves it in the run. */
-export async function tuneMatMulForRun(io: Io, outDir: string): Promise<void> {
-  const webgpu = await loadWebGpu('--tune-matmul');
-  const result = await webgpu.tuneMatMulTiles();
-  writeFileSync(path.join(outDir, MATMUL_TUNING_FILE), `${JSON.stringify(result, null, 2)}\n`);
-  const [best] = result.timings;
+const block = (b: Block) => `${b.bq}x${b.bk}`;
+
+/**
+ * Times the matmul tiles, and the attention blocks when the model has attention, on
+ * this GPU; keeps the fastest and saves them in the run.
+ */
+export async function tuneForRun(io: Io, outDir: string, attention: AttentionShape | undefined): Promise<void> {
+  const webgpu = await loadWebGpu('--tune');
+  const matmul = await webgpu.tuneMatMulTiles();
+  const [best] = matmul.timings;
   const { bm, bn, bk, tm, tn, subgroups } = best.tile;
-  io.stderr(`shiftmix: matmul tiles tuned at ${result.size}^3 (${result.clock} clock): fastest ${bm}x${bn}x${bk} (${tm}x${tn}${subgroups ? ', subgroups' : ''}), ${best.ms.toFixed(3)} ms\n`);
+  io.stderr(`shiftmix: matmul tiles tuned at ${matmul.size}^3 (${matmul.clock} clock): fastest ${bm}x${bn}x${bk} (${tm}x${tn}${subgroups ? ', subgroups' : ''}), ${best.ms.toFixed(3)} ms\n`);
+  const tunedAttention = attention ? await webgpu.tuneAttentionTiles(attention) : undefined;
+  if (tunedAttention) {
+    const { forward, keyGrad, queryGrad } = tunedAttention.tiles;
+    io.stderr(`shiftmix: attention blocks tuned at T ${tunedAttention.length}, hd ${tunedAttention.headDim}: forward ${block(forward)}, dK/dV ${keyGrad.bk}x${keyGrad.bq}, dQ ${block(queryGrad)}\n`);
+  }
+  writeFileSync(path.join(outDir, KERNEL_TUNING_FILE), `${JSON.stringify({ matmul, attention: tunedAttention }, null, 2)}\n`);
 }
 
 /**
- * On webgpu, puts back the tile order a run was tuned with. One measured on another GPU,
- * or a damaged file, leaves the default order with a warning: the run itself is fine.
+ * On webgpu, puts back the kernel choices a run was tuned with. A tuning measured on
+ * another GPU, or a damaged file, leaves the defaults with a warning: the run is fine.
  */
-export async function reapplyMatMulTuning(io: Io, outDir: string, backend: BackendInfo): Promise<void> {
-  const file = path.join(outDir, MATMUL_TUNING_FILE);
+export async function reapplyTuning(io: Io, outDir: string, backend: BackendInfo): Promise<void> {
+  const file = path.join(outDir, KERNEL_TUNING_FILE);
   if (backend.backend !== 'webgpu' || !existsSync(file)) return;
-  const webgpu = await loadWebGpu('the saved matmul tuning');
+  const webgpu = await loadWebGpu('the saved kernel tuning');
   try {
-    webgpu.applyMatMulTuning(JSON.parse(readFileSync(file, 'utf8')) as MatMulTuning);
-    io.stderr(`shiftmix: matmul tile order from ${MATMUL_TUNING_FILE}\n`);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { matmul?: MatMulTuning; attention?: AttentionTuning };
+    if (!saved?.matmul) throw new Error('it holds no matmul tuning');
+    webgpu.applyMatMulTuning(saved.matmul);
+    if (saved.attention) webgpu.applyAttentionTuning(saved.attention);
+    io.stderr(`shiftmix: kernel choices from ${KERNEL_TUNING_FILE}\n`);
   } catch (error) {
-    io.stderr(`shiftmix: warning: ${MATMUL_TUNING_FILE} not used (${(error as Error).message.split('\n')[0]}); pass --tune-matmul to tune again\n`);
+    io.stderr(`shiftmix: warning: ${KERNEL_TUNING_FILE} not used (${(error as Error).message.split('\n')[0]}); pass --tune to tune again\n`);
   }
 }

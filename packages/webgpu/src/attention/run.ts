@@ -20,8 +20,8 @@ export interface AttentionLaunch {
   lseShape: number[];
 }
 
-function limitsOf(backend: WebGPUBackend): GPUSupportedLimits {
-  return (backend as unknown as { device: GPUDevice }).device.limits;
+function deviceOf(backend: WebGPUBackend): GPUDevice {
+  return (backend as unknown as { device: GPUDevice }).device;
 }
 
 /**
@@ -41,7 +41,8 @@ export function launchOf(be: WebGPUBackend, [batch, heads, length, hd]: number[]
   const scale = Number(attrs?.scale ?? 1 / Math.sqrt(hd));
   const layout = headLayout(hd, packed ? heads : 0);
   const setup: AttentionSetup = { layout, heads: batch * heads, length, scale, dropoutRate: rate, dropoutThreshold: dropoutThreshold(rate) };
-  const tiles = chooseAttentionTiles(hd, limitsOf(be));
+  const device = deviceOf(be);
+  const tiles = chooseAttentionTiles(hd, device.limits, device);
   return { setup, tiles, uniforms: [length, window, dropoutSeedBits(Number(attrs?.seed ?? 0))], lseShape: [batch, heads, length] };
 }
 
@@ -67,12 +68,25 @@ export function runBackward(
   lse: TensorInfo,
   outputs: { keyGrad: TensorInfo[]; queryGrad: TensorInfo[] },
 ): void {
-  const { setup, tiles, uniforms, lseShape } = launch;
+  const d = runRowDot(be, launch, dy, o);
+  runGradProgram(be, launch, 'keyGrad', [...rows, dy, lse, d], outputs.keyGrad);
+  runGradProgram(be, launch, 'queryGrad', [...rows, dy, lse, d], outputs.queryGrad);
+  be.disposeData(d.dataId);
+}
+
+/** D = rowsum(dO * O) [B, H, T], the correction both gradient programs read. */
+export function runRowDot(be: WebGPUBackend, launch: AttentionLaunch, dy: TensorInfo, o: TensorInfo): TensorInfo {
+  const { setup, lseShape } = launch;
   const d = be.makeTensorInfo(lseShape, 'float32');
   runProgram(be, new AttentionRowDotProgram(setup), [dy, o], [d], [setup.heads * setup.length, setup.length]);
-  runProgram(be, new AttentionKeyGradProgram(setup, tiles.keyGrad), [...rows, dy, lse, d], outputs.keyGrad, uniforms);
-  runProgram(be, new AttentionQueryGradProgram(setup, tiles.queryGrad), [...rows, dy, lse, d], outputs.queryGrad, uniforms);
-  be.disposeData(d.dataId);
+  return d;
+}
+
+/** One gradient program: inputs q, k, v (or qkv), dO, lse, D; outputs as runBackward's. */
+export function runGradProgram(be: WebGPUBackend, launch: AttentionLaunch, kind: 'keyGrad' | 'queryGrad', inputs: TensorInfo[], outputs: TensorInfo[]): void {
+  const { setup, tiles, uniforms } = launch;
+  const program = kind === 'keyGrad' ? new AttentionKeyGradProgram(setup, tiles.keyGrad) : new AttentionQueryGradProgram(setup, tiles.queryGrad);
+  runProgram(be, program, inputs, outputs, uniforms);
 }
 
 // The logsumexp of each forward run under a gradient tape, keyed by its output's dataId,

@@ -37,47 +37,77 @@ export function attentionStorage(layout: HeadLayout, tiles: AttentionTiles): { f
   };
 }
 
-const FORWARD = [
-  { bq: 64, bk: 32 },
-  { bq: 32, bk: 32 },
-  { bq: 32, bk: 16 },
-  { bq: 16, bk: 16 },
-  { bq: 16, bk: 8 },
-  { bq: 8, bk: 8 },
-];
-// The 8-wide blocks only serve wide heads (hd > 120) on devices with 32 KiB of workgroup memory.
-const KEY_GRAD = [
-  { bk: 32, bq: 32 },
-  { bk: 32, bq: 16 },
-  { bk: 16, bq: 16 },
-  { bk: 16, bq: 8 },
-  { bk: 8, bq: 8 },
-];
-const QUERY_GRAD = [
-  { bq: 64, bk: 16 },
-  { bq: 32, bk: 16 },
-  { bq: 16, bk: 16 },
-  { bq: 16, bk: 8 },
-  { bq: 8, bk: 8 },
-];
+/**
+ * Blocks per kernel, largest first: without a tuning the largest that fits is used. The
+ * 8-wide blocks only serve wide heads (hd > 120) on devices with 32 KiB of workgroup memory.
+ */
+export const ATTENTION_BLOCKS: { [K in keyof AttentionTiles]: AttentionTiles[K][] } = {
+  forward: [
+    { bq: 64, bk: 32 },
+    { bq: 32, bk: 32 },
+    { bq: 32, bk: 16 },
+    { bq: 16, bk: 16 },
+    { bq: 16, bk: 8 },
+    { bq: 8, bk: 8 },
+  ],
+  keyGrad: [
+    { bk: 32, bq: 32 },
+    { bk: 32, bq: 16 },
+    { bk: 16, bq: 16 },
+    { bk: 16, bq: 8 },
+    { bk: 8, bq: 8 },
+  ],
+  queryGrad: [
+    { bq: 64, bk: 16 },
+    { bq: 32, bk: 16 },
+    { bq: 16, bk: 16 },
+    { bq: 16, bk: 8 },
+    { bq: 8, bk: 8 },
+  ],
+};
 
-/** Overrides for benchmark sweeps; undefined fields are chosen from the limits. */
+/** Other shapes tuneAttentionTiles times besides ATTENTION_BLOCKS (never a default). */
+export const EXTRA_ATTENTION_BLOCKS: { [K in keyof AttentionTiles]: AttentionTiles[K][] } = {
+  forward: [{ bq: 64, bk: 16 }],
+  keyGrad: [{ bk: 64, bq: 16 }],
+  queryGrad: [{ bq: 32, bk: 32 }],
+};
+
+/** Overrides for benchmark sweeps and tests; undefined fields are chosen as below. */
 export const attentionTuning: { tiles?: Partial<AttentionTiles> } = {};
 
+// Per device and head width: the blocks tuneAttentionTiles measured fastest.
+const tuned = new WeakMap<object, Map<number, AttentionTiles>>();
+
+/** Makes `tiles` the choice for head width `hd` on `device`; undefined forgets it. */
+export function setTunedAttentionTiles(device: object, hd: number, tiles: AttentionTiles | undefined): void {
+  let byWidth = tuned.get(device);
+  if (!byWidth) tuned.set(device, (byWidth = new Map()));
+  if (tiles) byWidth.set(hd, tiles);
+  else byWidth.delete(hd);
+}
+
+/** Forgets every tuning of `device`. */
+export function clearTunedAttentionTiles(device: object): void {
+  tuned.delete(device);
+}
+
+/** Whether `tile` fits the limits as the `kind` kernel's block, for heads of width hd. */
+export function attentionBlockFits(kind: keyof AttentionTiles, tile: { bq: number; bk: number }, hd: number, limits: GPUSupportedLimits): boolean {
+  const full = { forward: tile, keyGrad: tile, queryGrad: tile, [kind]: tile } as AttentionTiles;
+  const threads = (tile.bq / 4) * (tile.bk / 4);
+  return attentionStorage(headLayout(hd), full)[kind] <= limits.maxComputeWorkgroupStorageSize && threads <= limits.maxComputeInvocationsPerWorkgroup;
+}
+
 /**
- * The largest blocks whose workgroup memory and thread count fit the device, per
- * kernel. Throws a ShiftmixError when even 8 x 8 blocks do not fit (a very wide head).
+ * The blocks of each kernel: attentionTuning's override, else the tuned choice for this
+ * device and head width, else the largest that fits the device's workgroup memory and
+ * thread count. Throws a ShiftmixError when even 8 x 8 blocks do not fit (a very wide head).
  */
-export function chooseAttentionTiles(hd: number, limits: GPUSupportedLimits): AttentionTiles {
-  const layout = headLayout(hd);
-  const fits = (kind: keyof AttentionTiles, tile: { bq: number; bk: number }) => {
-    const full = { forward: tile, keyGrad: tile, queryGrad: tile, [kind]: tile } as AttentionTiles;
-    const threads = (tile.bq / 4) * (tile.bk / 4);
-    return attentionStorage(layout, full)[kind] <= limits.maxComputeWorkgroupStorageSize && threads <= limits.maxComputeInvocationsPerWorkgroup;
-  };
-  const pick = <K extends keyof AttentionTiles>(kind: K, list: { bq: number; bk: number }[]) => {
-    const forced = attentionTuning.tiles?.[kind];
-    const found = forced ?? list.find((tile) => fits(kind, tile));
+export function chooseAttentionTiles(hd: number, limits: GPUSupportedLimits, device?: object): AttentionTiles {
+  const tunedTiles = device ? tuned.get(device)?.get(hd) : undefined;
+  const pick = <K extends keyof AttentionTiles>(kind: K): AttentionTiles[K] => {
+    const found = attentionTuning.tiles?.[kind] ?? tunedTiles?.[kind] ?? ATTENTION_BLOCKS[kind].find((tile) => attentionBlockFits(kind, tile, hd, limits));
     if (!found) {
       throw new ShiftmixError(
         `fused attention with head dim ${hd} needs more workgroup memory than this device's ${limits.maxComputeWorkgroupStorageSize} bytes`,
@@ -85,7 +115,7 @@ export function chooseAttentionTiles(hd: number, limits: GPUSupportedLimits): At
         'E_SHAPE',
       );
     }
-    return found as AttentionTiles[K];
+    return found;
   };
-  return { forward: pick('forward', FORWARD), keyGrad: pick('keyGrad', KEY_GRAD), queryGrad: pick('queryGrad', QUERY_GRAD) };
+  return { forward: pick('forward'), keyGrad: pick('keyGrad'), queryGrad: pick('queryGrad') };
 }

@@ -2,8 +2,8 @@ import { isShiftmixError, selectBackend, tf } from '@shiftmix/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { webGpuDevice, webGpuInfo } from '../backend.js';
 import { expectClose, normal } from '../test-utils.js';
+import { adapterIdentity } from '../tuning.js';
 import {
-  adapterIdentity,
   applyMatMulTuning,
   chooseTile,
   clearMatMulTuning,

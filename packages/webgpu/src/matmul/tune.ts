@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 import { ShiftmixError, tf } from '@shiftmix/core';
-import { syncWebGpu, webGpuBackend, webGpuDevice, webGpuInfo } from '../backend.js';
-import type { AdapterReport } from '../device.js';
+import { webGpuBackend, webGpuDevice } from '../backend.js';
+import { activeGpu, adapterIdentity, checkSameAdapter, timeRuns, wholeNumber } from '../tuning.js';
 import { DEEP_K_TILES, MATMUL_TILES, SUBGROUP_TILES, matMulTuning, runMatMul, setPreferredTiles, tilesFor } from './kernel.js';
 import { tileIsValid, type MatMulShape, type MatMulTile } from './program.js';
 
@@ -32,47 +32,6 @@ export interface TuneMatMulOptions {
   candidates?: MatMulTile[];
 }
 
-/** Names an adapter well enough that a tuning is only reused on the same kind of GPU and driver. */
-export function adapterIdentity(report: AdapterReport): string {
-  return [report.vendor, report.architecture, report.description || report.name, report.backend].join(' | ');
-}
-
-function activeGpu(what: string): { device: GPUDevice; report: AdapterReport } {
-  const device = webGpuDevice();
-  const info = webGpuInfo();
-  if (!device || !info || tf.getBackend() !== 'webgpu') {
-    throw new ShiftmixError(`${what} needs the webgpu backend`, "Call activateWebGpu() or selectBackend('webgpu') first", 'E_BACKEND');
-  }
-  return { device, report: info.report };
-}
-
-function wholeNumber(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) {
-    throw new ShiftmixError(`tuneMatMulTiles: ${name} ${value} is not a whole number >= ${min}`, `Pass ${name} >= ${min}, or leave it out for the default`, 'E_INPUT');
-  }
-  return value;
-}
-
-/**
- * Milliseconds per product of `run`, by GPU timestamps where the device has them. A few
- * products first compile the pipeline and let tfjs's buffer pool settle, which would
- * otherwise be charged to whichever tile ran first.
- */
-async function timeProducts(run: () => void, reps: number, timestamps: boolean): Promise<number> {
-  for (let i = 0; i < 3; i++) run();
-  await syncWebGpu();
-  if (timestamps) {
-    const info = await tf.time(() => {
-      for (let i = 0; i < reps; i++) run();
-    });
-    if (typeof info.kernelMs === 'number') return info.kernelMs / reps;
-  }
-  const start = performance.now();
-  for (let i = 0; i < reps; i++) run();
-  await syncWebGpu();
-  return (performance.now() - start) / reps;
-}
-
 /**
  * Times every candidate tile of the register-tiled matmul on the active adapter with one
  * square product, then makes the fastest-first order this device's preference (the
@@ -81,8 +40,8 @@ async function timeProducts(run: () => void, reps: number, timestamps: boolean):
  */
 export async function tuneMatMulTiles(options: TuneMatMulOptions = {}): Promise<MatMulTuningResult> {
   const { device, report } = activeGpu('tuneMatMulTiles');
-  const size = wholeNumber('size', options.size ?? (report.software ? 256 : 2048), 16);
-  const reps = wholeNumber('reps', options.reps ?? 10, 1);
+  const size = wholeNumber('tuneMatMulTiles', 'size', options.size ?? (report.software ? 256 : 2048), 16);
+  const reps = wholeNumber('tuneMatMulTiles', 'reps', options.reps ?? 10, 1);
   const tiles = tilesFor(device.limits, options.candidates ?? [...MATMUL_TILES, ...DEEP_K_TILES, ...SUBGROUP_TILES], device.features);
   if (!tiles.length) {
     throw new ShiftmixError(`tuneMatMulTiles: none of the candidate tiles fits this adapter's limits`, 'Pass candidates with fewer threads or less workgroup memory', 'E_INPUT');
@@ -101,7 +60,7 @@ export async function tuneMatMulTiles(options: TuneMatMulOptions = {}): Promise<
         const out = runMatMul(backend, a, b, shape);
         if (out) backend.disposeData(out.dataId);
       };
-      timings.push({ tile, ms: await timeProducts(run, reps, timestamps) });
+      timings.push({ tile, ms: await timeRuns(run, reps, timestamps) });
     }
   } finally {
     matMulTuning.forceTile = forced;
@@ -124,10 +83,7 @@ export function applyMatMulTuning(result: MatMulTuningResult): void {
   if (!valid || typeof result.adapter !== 'string') {
     throw new ShiftmixError('the matmul tuning is not a tuneMatMulTiles result: it lacks the adapter or a list of valid tiles', 'Run tuneMatMulTiles again and save what it returns', 'E_INPUT');
   }
-  const here = adapterIdentity(report);
-  if (result.adapter !== here) {
-    throw new ShiftmixError(`the matmul tuning was measured on "${result.adapter}", but this adapter is "${here}"`, 'Run tuneMatMulTiles on this adapter', 'E_INPUT');
-  }
+  checkSameAdapter('matmul tuning', result.adapter, report, 'tuneMatMulTiles');
   const usable = tilesFor(device.limits, tiles, device.features);
   if (!usable.length) {
     throw new ShiftmixError("none of the tuned tiles fits this device's limits", 'Run tuneMatMulTiles on this adapter', 'E_INPUT');
