@@ -127,7 +127,9 @@ export async function tuneAttentionAndPrint(shape: AttentionShape, length: numbe
   const result = await tuneAttentionTiles({ headDim: shape.headDim, length, heads: shape.batch * shape.heads });
   console.log(`attention blocks tuned at T ${result.length}, ${result.heads} heads of ${result.headDim} (${result.clock} clock), fastest first:`);
   for (const kind of ['forward', 'keyGrad', 'queryGrad'] as const) {
-    console.log(`  ${kind.padEnd(9)} ${result.timings[kind].map(({ block, ms }) => `${block.bq}x${block.bk} ${ms.toFixed(3)} ms`).join(', ')}`);
+    // Blocks read rows x columns of the kernel's workgroup: keys x queries for dK/dV.
+    const label = ({ bq, bk }: { bq: number; bk: number }) => (kind === 'keyGrad' ? `${bk}x${bq}` : `${bq}x${bk}`);
+    console.log(`  ${kind.padEnd(9)} ${result.timings[kind].map(({ block, ms }) => `${label(block)} ${ms.toFixed(3)} ms`).join(', ')}`);
   }
   return result;
 }
