@@ -40,6 +40,7 @@ export { fusionBlendComposite, groupShiftComposite, hsmAbComposite } from './ref
 export type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 export { foldedDispatch, makeShaderSource, runProgram, type ShiftmixProgram } from './runtime.js';
 export { adapterIdentity } from './tuning.js';
+export { applyModelKernelTuning, attentionProblem, tuneModelKernels, type ModelKernelTuning, type TunedModel } from './tune-model.js';
 
 // Importing the package is what makes `selectBackend('webgpu')` work (core never imports it).
 registerBackendProvider('webgpu', webgpuBackendProvider);

@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
 import { causalAttention, causalAttentionComposite, tf, type Tensor } from '@shiftmix/core';
-import { matMulTuning, tuneAttentionTiles, type AttentionTuningResult } from '@shiftmix/webgpu';
+import { matMulTuning, type AttentionTuningResult } from '@shiftmix/webgpu';
 import { calibratedReps, gpuTimeMs, timeLoop } from './measure.js';
 
 export interface AttentionShape {
@@ -122,14 +122,12 @@ export async function benchAttention(
   return results;
 }
 
-/** tuneAttentionTiles for this shape at `length`, printing each kernel's blocks, fastest first. */
-export async function tuneAttentionAndPrint(shape: AttentionShape, length: number): Promise<AttentionTuningResult> {
-  const result = await tuneAttentionTiles({ headDim: shape.headDim, length, heads: shape.batch * shape.heads });
+/** Prints a tuneAttentionTiles result: each kernel's blocks, fastest first. */
+export function printAttentionTuning(result: AttentionTuningResult): void {
   console.log(`attention blocks tuned at T ${result.length}, ${result.heads} heads of ${result.headDim} (${result.clock} clock), fastest first:`);
   for (const kind of ['forward', 'keyGrad', 'queryGrad'] as const) {
     // Blocks read rows x columns of the kernel's workgroup: keys x queries for dK/dV.
     const label = ({ bq, bk }: { bq: number; bk: number }) => (kind === 'keyGrad' ? `${bk}x${bq}` : `${bq}x${bk}`);
     console.log(`  ${kind.padEnd(9)} ${result.timings[kind].map(({ block, ms }) => `${label(block)} ${ms.toFixed(3)} ms`).join(', ')}`);
   }
-  return result;
 }

@@ -1,7 +1,7 @@
 import { causalAttention, tf, type Tensor } from '@shiftmix/core';
-import { activateWebGpu, chooseAttentionTiles, chooseTile, formatProfile, preferredTiles, profileStep, webGpuDevice, type DawnBackend } from '@shiftmix/webgpu';
-import { attentionParity, benchAttention, tuneAttentionAndPrint, type AttentionShape } from './attention-bench.js';
-import { MODEL_CASES, benchMatMul, squareCases, tileLabel, tuneAndPrint } from './matmul-bench.js';
+import { activateWebGpu, chooseAttentionTiles, chooseTile, formatProfile, preferredTiles, profileStep, tuneAttentionTiles, tuneMatMulTiles, webGpuDevice, type DawnBackend } from '@shiftmix/webgpu';
+import { attentionParity, benchAttention, printAttentionTuning, type AttentionShape } from './attention-bench.js';
+import { MODEL_CASES, benchMatMul, printMatMulTuning, squareCases, tileLabel } from './matmul-bench.js';
 import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
 
 const USAGE = `GPU benchmark of the shiftmix matmul and flash-attention kernels on WebGPU (Dawn in Node).
@@ -77,7 +77,11 @@ async function main(): Promise<void> {
   if (values.only !== 'attention') {
     const sizes = quick ? [128, 256] : numbers(values.sizes);
     const largest = Math.max(...sizes);
-    if (values.tune) report.matmulTuning = await tuneAndPrint(largest);
+    if (values.tune) {
+      const tuning = await tuneMatMulTiles({ size: largest });
+      printMatMulTuning(tuning);
+      report.matmulTuning = tuning;
+    }
     const tile = chooseTile({ batch: 1, m: largest, n: largest, k: largest, transposeA: false, transposeB: false, broadcastA: false, broadcastB: false, outer: [] }, limits, preferredTiles(webGpuDevice()!));
     console.log(`\nmatmul (fp32), tile at ${largest}: ${tile ? tileLabel(tile) : 'none'}`);
     const cases = [...squareCases(sizes), ...(values.model ? MODEL_CASES : [])];
@@ -87,7 +91,12 @@ async function main(): Promise<void> {
   if (values.only !== 'matmul') {
     const shape = quick ? { batch: 1, heads: 2, headDim: 16 } : attentionShape(values.shape);
     const lengths = quick ? [64, 128] : numbers(values.lengths);
-    if (values.tune) report.attentionTuning = await tuneAttentionAndPrint(shape, lengths.includes(2048) ? 2048 : lengths[lengths.length - 1]);
+    if (values.tune) {
+      const length = lengths.includes(2048) ? 2048 : lengths[lengths.length - 1];
+      const tuning = await tuneAttentionTiles({ headDim: shape.headDim, length, heads: shape.batch * shape.heads });
+      printAttentionTuning(tuning);
+      report.attentionTuning = tuning;
+    }
     console.log(`\nattention B ${shape.batch} H ${shape.heads} hd ${shape.headDim}, tiles ${JSON.stringify(chooseAttentionTiles(shape.headDim, limits, webGpuDevice()))}`);
     const parity = await attentionParity(shape, lengths[0]);
     console.log(`  parity at T ${parity.length}: O ${parity.output.toExponential(2)}, gradients ${parity.gradients.toExponential(2)} (max relative difference)`);

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { selectBackend, tf } from '@shiftmix/core';
-import { activateWebGpu, formatProfile, type DawnBackend } from '@shiftmix/webgpu';
+import { activateWebGpu, attentionProblem, formatProfile, tuneModelKernels, type DawnBackend, type ModelKernelTuning } from '@shiftmix/webgpu';
 import { LM_CHAR_MODELS, PYTORCH_H100_MS_PER_STEP, TrainStepRunner, profileTrainStep, timeTrainSteps, type TrainStepOptions } from './train-step-core.js';
 import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
-import { tuneAttentionAndPrint } from './attention-bench.js';
-import { tuneAndPrint } from './matmul-bench.js';
+import { printAttentionTuning } from './attention-bench.js';
+import { printMatMulTuning } from './matmul-bench.js';
 
 const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Node), as core's trainer runs them.
 
@@ -74,14 +74,13 @@ async function startBackend(): Promise<string> {
 
 const fmt = (x: number, digits = 3) => x.toPrecision(digits);
 
-/** The matmul's tiles, and the attention blocks at this shape when a model has attention, tuned on this adapter. */
-async function tuneKernels(names: string[], shape: { batch: number; ctx: number; dim: number; heads: number }) {
-  const matmul = await tuneAndPrint();
-  const withAttention = names.some((name) => LM_CHAR_MODELS[name].includes('softmax-attention'));
-  const attention = withAttention
-    ? await tuneAttentionAndPrint({ batch: shape.batch, heads: shape.heads, headDim: shape.dim / shape.heads }, shape.ctx)
-    : undefined;
-  return { matmul, attention };
+/** The kernels tuned for the first of `names` with attention (else the first), at this shape. */
+async function tuneKernels(names: string[], shape: { batch: number; ctx: number; dim: number; heads: number }): Promise<ModelKernelTuning> {
+  const models = names.map((name) => ({ layers: LM_CHAR_MODELS[name], dim: shape.dim, heads: shape.heads, contextLength: shape.ctx }));
+  const tuning = await tuneModelKernels(models.find((m) => attentionProblem(m, shape.batch)) ?? models[0], shape.batch);
+  printMatMulTuning(tuning.matmul);
+  if (tuning.attention) printAttentionTuning(tuning.attention);
+  return tuning;
 }
 
 async function main(): Promise<void> {

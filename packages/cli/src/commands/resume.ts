@@ -1,20 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CharTokenizer, parseLayerPattern, readCheckpointInfo, resume, selectBackend, type CheckpointConfig, type ShiftmixModel } from '@shiftmix/core';
+import { CharTokenizer, readCheckpointInfo, resume, selectBackend, type ShiftmixModel } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { InputError } from '../errors.js';
 import { requireDirectory, requireTextFile } from '../options.js';
 import { loadAllPlugins } from '../plugins.js';
 import { checkContextFits, loadText, readRunInfo, writeRunInfo } from '../run-info.js';
 import { BACKEND_FLAG, printSummary, withProgress } from './shared.js';
-import { checkTune, KERNEL_TUNING_FILE, reapplyTuning, tuneForRun, type AttentionShape } from './webgpu.js';
-
-/** The attention problem of a checkpoint's model and recipe, when it has attention layers. */
-function attentionShape({ model, recipe }: CheckpointConfig): AttentionShape | undefined {
-  if (typeof model.layers !== 'string' || !parseLayerPattern(model.layers).includes('softmax-attention')) return undefined;
-  const [dim, heads] = [Number(model.dim), Number(model.heads)];
-  return { headDim: dim / heads, length: Number(model.contextLength), heads: (recipe?.batch ?? 1) * heads };
-}
+import { checkTune, KERNEL_TUNING_FILE, reapplyTuning, tuneForRun, type TunedModel } from './webgpu.js';
 
 export const resumeCommand = defineCommand({
   name: 'resume',
@@ -60,7 +53,7 @@ export const resumeCommand = defineCommand({
     const backend = await selectBackend(backendName);
     checkTune(flags.tune, backend);
     if (info && flags.data) writeRunInfo(outDir, { ...info, data: dataFile });
-    if (flags.tune) await tuneForRun(io, outDir, attentionShape(config));
+    if (flags.tune) await tuneForRun(io, outDir, config.model as unknown as TunedModel, config.recipe?.batch ?? 1);
     else await reapplyTuning(io, outDir, backend);
     let model: ShiftmixModel | undefined;
     try {

@@ -58,7 +58,7 @@ export const trainCommand = defineCommand({
   async run(flags, { io }) {
     await loadAllPlugins(io.cwd, flags.plugin);
     // Everything that can be checked without a backend or the data is checked first.
-    const layerNames = parseLayerPattern(flags.layers);
+    parseLayerPattern(flags.layers);
     if (flags.dim % flags.heads !== 0) {
       throw new InputError(`--dim ${flags.dim} is not divisible by --heads ${flags.heads}`, `Pick a --dim that is a multiple of --heads, e.g. --dim ${flags.heads * Math.ceil(flags.dim / flags.heads)}`);
     }
@@ -101,10 +101,7 @@ export const trainCommand = defineCommand({
         plugins: flags.plugin.map((p) => absolutePlugin(p, io.cwd)),
         backend: flags.backend,
       });
-      if (flags.tune) {
-        const attention = layerNames.includes('softmax-attention') ? { headDim: flags.dim / flags.heads, length: flags.ctx, heads: flags.batch * flags.heads } : undefined;
-        await tuneForRun(io, outDir, attention);
-      }
+      if (flags.tune) await tuneForRun(io, outDir, { layers: flags.layers, dim: flags.dim, heads: flags.heads, contextLength: flags.ctx }, flags.batch);
       const summary = await withProgress(io, (onProgress, signal) =>
         train({
           model,

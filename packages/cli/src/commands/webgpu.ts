@@ -6,27 +6,26 @@ import { InputError } from '../errors.js';
 
 type Block = { bq: number; bk: number };
 
-interface MatMulTuning {
-  size: number;
-  clock: string;
-  timings: { tile: { bm: number; bn: number; bk: number; tm: number; tn: number; subgroups?: boolean }; ms: number }[];
+/** The part of @shiftmix/webgpu's ModelKernelTuning the CLI reports. */
+interface KernelTuning {
+  matmul: { size: number; clock: string; timings: { tile: { bm: number; bn: number; bk: number; tm: number; tn: number; subgroups?: boolean }; ms: number }[] };
+  attention?: { headDim: number; length: number; tiles: { forward: Block; keyGrad: { bk: number; bq: number }; queryGrad: Block } };
 }
 
-interface AttentionTuning {
-  headDim: number;
-  length: number;
-  clock: string;
-  tiles: { forward: Block; keyGrad: { bk: number; bq: number }; queryGrad: Block };
+/** The model shape the kernels are tuned for (a ShiftmixModel config has these fields). */
+export interface TunedModel {
+  layers: string;
+  dim: number;
+  heads: number;
+  contextLength: number;
 }
 
 /** What the CLI uses of @shiftmix/webgpu, an optional dependency loaded on demand. */
 export interface WebGpuModule {
   profileStep(fn: () => Promise<void>, options?: { warmup?: number }): Promise<{ source: string }>;
   formatProfile(profile: unknown, top?: number): string;
-  tuneMatMulTiles(): Promise<MatMulTuning>;
-  applyMatMulTuning(result: MatMulTuning): void;
-  tuneAttentionTiles(options: { headDim: number; length: number; heads: number }): Promise<AttentionTuning>;
-  applyAttentionTuning(result: AttentionTuning): void;
+  tuneModelKernels(model: TunedModel, batch: number): Promise<KernelTuning>;
+  applyModelKernelTuning(saved: KernelTuning): void;
 }
 
 /** @shiftmix/webgpu, or an error naming `what` needs it and how to install it. */
@@ -42,14 +41,6 @@ export async function loadWebGpu(what: string): Promise<WebGpuModule> {
 /** Where a run keeps the kernel choices tuned for it. */
 export const KERNEL_TUNING_FILE = 'kernel-tuning.json';
 
-/** The attention problem of a model: one fused call per attention layer of a training step. */
-export interface AttentionShape {
-  headDim: number;
-  length: number;
-  /** Batch times heads. */
-  heads: number;
-}
-
 /** Refuses --tune off webgpu, before anything is trained. */
 export function checkTune(tune: boolean | undefined, backend: BackendInfo): void {
   if (tune && backend.backend !== 'webgpu') {
@@ -61,20 +52,20 @@ const block = (b: Block) => `${b.bq}x${b.bk}`;
 
 /**
  * Times the matmul tiles, and the attention blocks when the model has attention, on
- * this GPU; keeps the fastest and saves them in the run.
+ * this GPU at the run's training shape; keeps the fastest and saves them in the run.
  */
-export async function tuneForRun(io: Io, outDir: string, attention: AttentionShape | undefined): Promise<void> {
+export async function tuneForRun(io: Io, outDir: string, model: TunedModel, batch: number): Promise<void> {
   const webgpu = await loadWebGpu('--tune');
-  const matmul = await webgpu.tuneMatMulTiles();
+  const tuning = await webgpu.tuneModelKernels(model, batch);
+  const { matmul, attention } = tuning;
   const [best] = matmul.timings;
   const { bm, bn, bk, tm, tn, subgroups } = best.tile;
   io.stderr(`shiftmix: matmul tiles tuned at ${matmul.size}^3 (${matmul.clock} clock): fastest ${bm}x${bn}x${bk} (${tm}x${tn}${subgroups ? ', subgroups' : ''}), ${best.ms.toFixed(3)} ms\n`);
-  const tunedAttention = attention ? await webgpu.tuneAttentionTiles(attention) : undefined;
-  if (tunedAttention) {
-    const { forward, keyGrad, queryGrad } = tunedAttention.tiles;
-    io.stderr(`shiftmix: attention blocks tuned at T ${tunedAttention.length}, hd ${tunedAttention.headDim}: forward ${block(forward)}, dK/dV ${keyGrad.bk}x${keyGrad.bq}, dQ ${block(queryGrad)}\n`);
+  if (attention) {
+    const { forward, keyGrad, queryGrad } = attention.tiles;
+    io.stderr(`shiftmix: attention blocks tuned at T ${attention.length}, hd ${attention.headDim}: forward ${block(forward)}, dK/dV ${keyGrad.bk}x${keyGrad.bq}, dQ ${block(queryGrad)}\n`);
   }
-  writeFileSync(path.join(outDir, KERNEL_TUNING_FILE), `${JSON.stringify({ matmul, attention: tunedAttention }, null, 2)}\n`);
+  writeFileSync(path.join(outDir, KERNEL_TUNING_FILE), `${JSON.stringify(tuning, null, 2)}\n`);
 }
 
 /**
@@ -86,10 +77,7 @@ export async function reapplyTuning(io: Io, outDir: string, backend: BackendInfo
   if (backend.backend !== 'webgpu' || !existsSync(file)) return;
   const webgpu = await loadWebGpu('the saved kernel tuning');
   try {
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { matmul?: MatMulTuning; attention?: AttentionTuning };
-    if (!saved?.matmul) throw new Error('it holds no matmul tuning');
-    webgpu.applyMatMulTuning(saved.matmul);
-    if (saved.attention) webgpu.applyAttentionTuning(saved.attention);
+    webgpu.applyModelKernelTuning(JSON.parse(readFileSync(file, 'utf8')) as KernelTuning);
     io.stderr(`shiftmix: kernel choices from ${KERNEL_TUNING_FILE}\n`);
   } catch (error) {
     io.stderr(`shiftmix: warning: ${KERNEL_TUNING_FILE} not used (${(error as Error).message.split('\n')[0]}); pass --tune to tune again\n`);

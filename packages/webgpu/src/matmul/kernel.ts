@@ -100,8 +100,7 @@ export function chooseTile(shape: MatMulShape, limits: GPUSupportedLimits, order
   if (matMulTuning.forceTile) return matMulTuning.forceTile;
   const tiles = tilesFor(limits, order);
   const count = (t: MatMulTile) => shape.batch * Math.ceil(shape.m / t.bm) * Math.ceil(shape.n / t.bn);
-  const most = tiles.reduce<MatMulTile | undefined>((best, t) => (best && count(best) >= count(t) ? best : t), undefined);
-  return tiles.find((t) => count(t) >= matMulTuning.minWorkgroups) ?? most;
+  return tiles.find((t) => count(t) >= matMulTuning.minWorkgroups) ?? tiles.reduce<MatMulTile | undefined>((best, t) => (best && count(best) >= count(t) ? best : t), undefined);
 }
 
 type TensorInfo = tf.TensorInfo;
