@@ -1,4 +1,6 @@
+import { loadNativeKernels, nativeKernels } from './backends/native.js';
 import { registerMissingWasmKernels } from './backends/wasm-kernels.js';
+import { registerNativeWasmKernels } from './backends/wasm-native.js';
 import { ShiftmixError } from './errors.js';
 import { tf } from './tf.js';
 
@@ -12,6 +14,11 @@ export interface BackendInfo {
   adapter?: string;
   /** True when the adapter is a software rasterizer (SwiftShader, llvmpipe). */
   software?: boolean;
+  /**
+   * wasm: the native kernels in use ("native, openblas"), or why tfjs's own kernels run
+   * ("no native kernels: ...").
+   */
+  kernels?: string;
 }
 
 /**
@@ -63,11 +70,14 @@ async function hardwareGpuPossible(): Promise<boolean> {
 async function activateWasm(): Promise<BackendInfo> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerMissingWasmKernels();
+  const native = await loadNativeKernels();
+  const kernels = nativeKernels();
+  if (kernels) registerNativeWasmKernels(kernels);
   if (!(await tf.setBackend('wasm'))) {
     throw new ShiftmixError('the wasm backend failed to initialize', 'Use --backend cpu, or reinstall @tensorflow/tfjs-backend-wasm', 'E_BACKEND');
   }
   await tf.ready();
-  return { backend: 'wasm' };
+  return { backend: 'wasm', kernels: native.available ? `native, ${native.blas}` : `no native kernels: ${native.reason}` };
 }
 
 async function activateTensorflow(): Promise<BackendInfo> {

@@ -46,6 +46,18 @@ export {
 } from './backend.js';
 export { registerMissingWasmKernels, unsortedSegmentSumReference } from './backends/wasm-kernels.js';
 export {
+  ATTENTION_GRAD_KERNEL,
+  BIAS_GELU_GRAD_KERNEL,
+  CROSS_ENTROPY_GRAD_KERNEL,
+  FUSION_BLEND_GRAD_KERNEL,
+  HSM_AB_GRAD_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
+  PACKED_ATTENTION_GRAD_KERNEL,
+  registerFusedGradients,
+} from './kernels/gradients.js';
+export { keepForGradient, takeForGradient } from './kernels/saved.js';
+export { attentionDropoutKeep, dropoutSeedBits, dropoutThreshold, mix32 } from './kernels/dropout-hash.js';
+export {
   SHIFTMIX_ATTENTION_KERNEL,
   SHIFTMIX_ATTENTION_PACKED_KERNEL,
   applyRope,

@@ -1,4 +1,4 @@
-import { BIAS_GELU_KERNEL as CORE_BIAS_GELU_KERNEL, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import { BIAS_GELU_GRAD_KERNEL, BIAS_GELU_KERNEL as CORE_BIAS_GELU_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { checkRows, sumColumns } from './layer-norm-grad.js';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
@@ -6,8 +6,7 @@ import { valueType, vectorWidth } from './wgsl.js';
 
 /** gelu(x + b), tanh form: inputs {x [..., H], b [H]}; core's biasGelu dispatches to it. */
 export const BIAS_GELU_KERNEL: string = CORE_BIAS_GELU_KERNEL;
-/** Its backward: inputs {dy, x, b}, outputs [dx, db]. */
-export const BIAS_GELU_GRAD_KERNEL = 'ShiftmixBiasGeluGrad';
+export { BIAS_GELU_GRAD_KERNEL };
 
 /** Launch shape of the backward: `lanes` threads of a column each walk `rowsPerThread` rows. */
 export const biasGeluTuning = { rowsPerThread: 8, lanes: 8, columnsPerWorkgroup: 32 };
@@ -151,13 +150,3 @@ export function biasGeluBackward({ inputs, backend }: KernelArgs): tf.TensorInfo
   runProgram(be, program, [dy, x, b], [dx, partial], [rows]);
   return [dx, ...sumColumns(be, partial, dim, 1)];
 }
-
-export const biasGeluGradConfig: tf.GradConfig = {
-  kernelName: BIAS_GELU_KERNEL,
-  inputsToSave: ['x', 'b'],
-  gradFunc: (dy, saved) => {
-    const [x, b] = saved;
-    const [dx, db] = tf.engine().runKernel(BIAS_GELU_GRAD_KERNEL, { dy: dy as Tensor, x, b }) as Tensor[];
-    return { x: () => dx, b: () => db };
-  },
-};

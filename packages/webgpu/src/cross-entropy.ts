@@ -1,4 +1,4 @@
-import { CROSS_ENTROPY_KERNEL as CORE_CROSS_ENTROPY_KERNEL, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL as CORE_CROSS_ENTROPY_KERNEL, ShiftmixError, keepForGradient, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { CrossEntropyGradProgram, CrossEntropyMeanProgram, CrossEntropyRowsProgram, rowWorkgroup } from './cross-entropy-programs.js';
 import { runProgram } from './runtime.js';
@@ -10,8 +10,8 @@ import { runProgram } from './runtime.js';
  * loss NaN (core's crossEntropy documents the contract and dispatches to it).
  */
 export const CROSS_ENTROPY_KERNEL: string = CORE_CROSS_ENTROPY_KERNEL;
-/** Its backward: inputs {dy [], logits, targets, stats? [3N + 1]}, output [dlogits]. */
-export const CROSS_ENTROPY_GRAD_KERNEL = 'ShiftmixCrossEntropyGrad';
+/** Its backward (core's name): inputs {dy [], logits, targets, stats? [3N + 1]}, output [dlogits]. */
+export { CROSS_ENTROPY_GRAD_KERNEL };
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -41,28 +41,13 @@ function forward(be: WebGPUBackend, logits: TensorInfo, targets: TensorInfo): [T
   return [loss, stats];
 }
 
-// The stats of each forward run under a gradient tape, keyed by its output's dataId,
-// until the gradient takes them (as the attention kernel keeps its logsumexp): the single
-// scalar output is the contract with core. An output never differentiated releases its
-// entry when the tensor is collected.
-const savedStats = new WeakMap<object, TensorInfo>();
-const release = new FinalizationRegistry<{ be: WebGPUBackend; stats: TensorInfo }>(({ be, stats }) => be.disposeData(stats.dataId));
-
-function recording(): boolean {
-  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
-}
-
 export function crossEntropyForward({ inputs, backend }: KernelArgs): TensorInfo {
   const { logits, targets } = inputs as Record<string, TensorInfo>;
   checkInputs(CROSS_ENTROPY_KERNEL, logits, targets);
   const be = backend as WebGPUBackend;
   const [loss, stats] = forward(be, logits, targets);
-  if (recording()) {
-    savedStats.set(loss.dataId, stats);
-    release.register(loss.dataId, { be, stats }, loss.dataId);
-  } else {
-    be.disposeData(stats.dataId);
-  }
+  // The stats travel beside the scalar output to the backward (core's gradient takes them).
+  keepForGradient(loss, stats, () => be.disposeData(stats.dataId));
   return loss;
 }
 
@@ -80,26 +65,3 @@ export function crossEntropyBackward({ inputs, backend }: KernelArgs): TensorInf
   if (recomputed) recomputed.forEach((t) => be.disposeData(t.dataId));
   return dx;
 }
-
-/** The saved stats of forward output `loss` as a tensor of the current scope, if any. */
-function takeStats(loss: Tensor): Tensor | undefined {
-  const info = savedStats.get(loss.dataId);
-  if (!info) return undefined;
-  savedStats.delete(loss.dataId);
-  release.unregister(loss.dataId);
-  return tf.engine().makeTensorFromTensorInfo(info);
-}
-
-export const crossEntropyGradConfig: tf.GradConfig = {
-  kernelName: CROSS_ENTROPY_KERNEL,
-  inputsToSave: ['logits', 'targets'],
-  outputsToSave: [true],
-  gradFunc: (dy, saved) => {
-    const [logits, targets, loss] = saved;
-    const stats = takeStats(loss);
-    const inputs: tf.NamedTensorMap = stats ? { dy: dy as Tensor, logits, targets, stats } : { dy: dy as Tensor, logits, targets };
-    const dlogits = tf.engine().runKernel(CROSS_ENTROPY_GRAD_KERNEL, inputs) as Tensor;
-    // Targets are integers: tfjs asks for their gradient only if a caller differentiates them.
-    return { logits: () => dlogits, targets: () => tf.zerosLike(targets) };
-  },
-};

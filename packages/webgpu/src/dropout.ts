@@ -101,12 +101,3 @@ export function dropoutForward({ inputs, backend, attrs }: { inputs: tf.NamedTen
   runProgram(be, new DropoutProgram(width, count), [x], [y], uniforms);
   return y;
 }
-
-/** The gradient of dropout is dropout of dy with the same seed: the same mask and scale. */
-export const dropoutGradConfig: tf.GradConfig = {
-  kernelName: DROPOUT_KERNEL,
-  inputsToSave: [],
-  gradFunc: (dy, _saved, attrs) => ({
-    x: () => tf.engine().runKernel(DROPOUT_KERNEL, { x: dy as tf.Tensor }, attrs as tf.NamedAttrMap) as tf.Tensor,
-  }),
-};

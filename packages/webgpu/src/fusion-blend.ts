@@ -1,12 +1,11 @@
-import { FUSION_BLEND_KERNEL as CORE_FUSION_BLEND_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
+import { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL as CORE_FUSION_BLEND_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 import { ELEMENTWISE_WORKGROUP, ElementwiseShiftProgram, checkShiftAttr, shiftOfSnippet, shiftedReadSnippet, shiftsAtSnippet, vectorWidth } from './wgsl.js';
 
 /** Fused learned-fusion blend: inputs {g, v} [B,T,D], attrs {shifts}, output G V + (1 - G) S(V); core's fusionBlend dispatches to it. */
 export const FUSION_BLEND_KERNEL: string = CORE_FUSION_BLEND_KERNEL;
-/** Its backward: inputs {dy, g, v}, attrs {shifts}, outputs [dG, dV]. */
-export const FUSION_BLEND_GRAD_KERNEL = 'ShiftmixFusionBlendGrad';
+export { FUSION_BLEND_GRAD_KERNEL };
 
 
 function header(dim: number, shifts: number[]): string {

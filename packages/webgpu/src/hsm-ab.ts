@@ -1,12 +1,11 @@
-import { HSM_AB_KERNEL as CORE_HSM_AB_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
+import { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL as CORE_HSM_AB_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 import { ELEMENTWISE_WORKGROUP, ElementwiseShiftProgram, checkShiftAttr, shiftOfSnippet, shiftedReadSnippet, shiftsAtSnippet, valueType, vectorWidth } from './wgsl.js';
 
 /** Fused (a,b) mix: inputs {u [B,T,D], a [D], b [D]}, attrs {shifts}, output Y [B,T,D]; core's hsmAbMix dispatches to it. */
 export const HSM_AB_KERNEL: string = CORE_HSM_AB_KERNEL;
-/** Its backward: inputs {dy, u, a, b}, attrs {shifts}, outputs [dU, da, db]. */
-export const HSM_AB_GRAD_KERNEL = 'ShiftmixHsmAbGrad';
+export { HSM_AB_GRAD_KERNEL };
 
 /**
  * Launch shape of the backward pass, exported for the GPU benchmark's sweep. A thread

@@ -1,13 +1,9 @@
-import { ShiftmixError, tf } from '@shiftmix/core';
+import { LAYER_NORM_GRAD_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 import { valueType, vectorWidth } from './wgsl.js';
 
-/**
- * Backward of the layer norm kernels: inputs {dy, x, gamma} and, for the fused add, dres
- * (the gradient of the sum, added to dx); attrs {eps}; outputs [dx, dgamma, dbeta].
- */
-export const LAYER_NORM_GRAD_KERNEL = 'ShiftmixLayerNormGrad';
+export { LAYER_NORM_GRAD_KERNEL };
 
 /** Rows one backward workgroup walks; its dgamma/dbeta partial sums cover them. */
 export const layerNormTuning = { rowsPerWorkgroup: 16 };

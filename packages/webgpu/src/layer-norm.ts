@@ -1,6 +1,6 @@
-import { ADD_LAYER_NORM_KERNEL as CORE_ADD_LAYER_NORM_KERNEL, LAYER_NORM_KERNEL as CORE_LAYER_NORM_KERNEL, tf, type Tensor } from '@shiftmix/core';
+import { ADD_LAYER_NORM_KERNEL as CORE_ADD_LAYER_NORM_KERNEL, LAYER_NORM_KERNEL as CORE_LAYER_NORM_KERNEL, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { checkRows, floatBits, LAYER_NORM_GRAD_KERNEL, rowLayout, rowReductionSnippet, workgroupSum } from './layer-norm-grad.js';
+import { checkRows, floatBits, rowLayout, rowReductionSnippet, workgroupSum } from './layer-norm-grad.js';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 import { valueType } from './wgsl.js';
 
@@ -90,31 +90,3 @@ export function addLayerNormForward({ inputs, backend, attrs }: KernelArgs): tf.
   run(be, [x, h, gamma, beta], [sum, normed], dim, rows, attrs);
   return [sum, normed];
 }
-
-/** dx, dgamma, dbeta from one backward kernel; x is the normalized input, recomputed into xhat there. */
-export const layerNormGradConfig: tf.GradConfig = {
-  kernelName: LAYER_NORM_KERNEL,
-  inputsToSave: ['x', 'gamma'],
-  gradFunc: (dy, saved, attrs) => {
-    const [x, gamma] = saved;
-    const [dx, dgamma, dbeta] = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy: dy as Tensor, x, gamma }, attrs) as Tensor[];
-    return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
-  },
-};
-
-/**
- * The sum's gradient (dys[0]) joins dx inside the backward kernel; x and h get the same
- * gradient, h as a clone so that accumulating into one never frees the other's.
- */
-export const addLayerNormGradConfig: tf.GradConfig = {
-  kernelName: ADD_LAYER_NORM_KERNEL,
-  inputsToSave: ['gamma'],
-  outputsToSave: [true, false],
-  gradFunc: (dys, saved, attrs) => {
-    const [dsum, dnormed] = dys as Tensor[];
-    const [gamma, sum] = saved;
-    const inputs = { dy: dnormed, x: sum, gamma, dres: dsum };
-    const [dx, dgamma, dbeta] = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, inputs, attrs) as Tensor[];
-    return { x: () => dx, h: () => tf.clone(dx), gamma: () => dgamma, beta: () => dbeta };
-  },
-};

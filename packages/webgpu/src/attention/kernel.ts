@@ -1,10 +1,18 @@
-import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import {
+  ATTENTION_GRAD_KERNEL,
+  PACKED_ATTENTION_GRAD_KERNEL,
+  SHIFTMIX_ATTENTION_KERNEL,
+  SHIFTMIX_ATTENTION_PACKED_KERNEL,
+  ShiftmixError,
+  keepForGradient,
+  registerFusedGradients,
+  tf,
+} from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { PACKED_ATTENTION_GRAD_KERNEL, attentionPackedBackward, attentionPackedForward, attentionPackedGradConfig } from './packed.js';
-import { keepLse, launchOf, runBackward, runForward, takeLse } from './run.js';
+import { attentionPackedBackward, attentionPackedForward } from './packed.js';
+import { launchOf, runBackward, runForward } from './run.js';
 
-/** Backward of SHIFTMIX_ATTENTION_KERNEL: inputs {dy, q, k, v, o, lse?}, outputs [dq, dk, dv]. */
-export const ATTENTION_GRAD_KERNEL = 'ShiftmixAttentionGrad';
+export { ATTENTION_GRAD_KERNEL };
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -28,7 +36,7 @@ export function attentionForward({ inputs, backend, attrs }: KernelArgs): Tensor
   const be = backend as WebGPUBackend;
   if (tf.util.sizeFromShape(shape) === 0) return be.makeTensorInfo(shape, 'float32', new Float32Array(0));
   const [o, lse] = runForward(be, launchOf(be, shape, false, attrs), [q, k, v], shape);
-  keepLse(be, o, lse);
+  keepForGradient(o, lse, () => be.disposeData(lse.dataId));
   return o;
 }
 
@@ -54,25 +62,10 @@ export const attentionKernelConfigs: tf.KernelConfig[] = [
   { kernelName: PACKED_ATTENTION_GRAD_KERNEL, backendName: 'webgpu', kernelFunc: attentionPackedBackward as unknown as tf.KernelFunc },
 ];
 
-export const attentionGradConfig: tf.GradConfig = {
-  kernelName: SHIFTMIX_ATTENTION_KERNEL,
-  inputsToSave: ['q', 'k', 'v'],
-  outputsToSave: [true],
-  gradFunc: (dy, saved, attrs) => {
-    const [q, k, v, o] = saved;
-    const lse = takeLse(o);
-    const inputs: tf.NamedTensorMap = lse ? { dy: dy as Tensor, q, k, v, o, lse } : { dy: dy as Tensor, q, k, v, o };
-    const [dq, dk, dv] = tf.engine().runKernel(ATTENTION_GRAD_KERNEL, inputs, attrs) as Tensor[];
-    return { q: () => dq, k: () => dk, v: () => dv };
-  },
-};
-
-/** Registers the fused attention kernels (contiguous and packed) for webgpu and their gradients (idempotent). */
+/** Registers the fused attention kernels (contiguous and packed) for webgpu and their gradients, which core owns (idempotent). */
 export function registerAttentionKernels(): void {
   for (const config of attentionKernelConfigs) {
     if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
   }
-  for (const config of [attentionGradConfig, attentionPackedGradConfig]) {
-    if (!tf.getGradient(config.kernelName)) tf.registerGradient(config);
-  }
+  registerFusedGradients();
 }

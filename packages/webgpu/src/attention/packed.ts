@@ -1,12 +1,8 @@
-import { SHIFTMIX_ATTENTION_PACKED_KERNEL, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import { PACKED_ATTENTION_GRAD_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, ShiftmixError, keepForGradient, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { keepLse, launchOf, runBackward, runForward, takeLse } from './run.js';
+import { launchOf, runBackward, runForward } from './run.js';
 
-/**
- * Backward of SHIFTMIX_ATTENTION_PACKED_KERNEL: inputs {dy [B, T, D], qkv [B, T, 3D],
- * o [B, T, D], lse?}, attrs as the forward's; one output dqkv [B, T, 3D].
- */
-export const PACKED_ATTENTION_GRAD_KERNEL = 'ShiftmixAttentionPackedGrad';
+export { PACKED_ATTENTION_GRAD_KERNEL };
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -40,7 +36,7 @@ export function attentionPackedForward({ inputs, backend, attrs }: KernelArgs): 
   const outShape = [shape[0], shape[2], shape[1] * shape[3]];
   if (tf.util.sizeFromShape(shape) === 0) return be.makeTensorInfo(outShape, 'float32', new Float32Array(0));
   const [o, lse] = runForward(be, launchOf(be, shape, true, attrs), [qkv], outShape);
-  keepLse(be, o, lse);
+  keepForGradient(o, lse, () => be.disposeData(lse.dataId));
   return o;
 }
 
@@ -59,16 +55,3 @@ export function attentionPackedBackward({ inputs, backend, attrs }: KernelArgs):
   if (recomputed) recomputed.forEach((t) => be.disposeData(t.dataId));
   return dqkv;
 }
-
-export const attentionPackedGradConfig: tf.GradConfig = {
-  kernelName: SHIFTMIX_ATTENTION_PACKED_KERNEL,
-  inputsToSave: ['qkv'],
-  outputsToSave: [true],
-  gradFunc: (dy, saved, attrs) => {
-    const [qkv, o] = saved;
-    const lse = takeLse(o);
-    const inputs: tf.NamedTensorMap = lse ? { dy: dy as Tensor, qkv, o, lse } : { dy: dy as Tensor, qkv, o };
-    const dqkv = tf.engine().runKernel(PACKED_ATTENTION_GRAD_KERNEL, inputs, attrs) as Tensor;
-    return { qkv: () => dqkv };
-  },
-};

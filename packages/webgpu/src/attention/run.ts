@@ -1,5 +1,5 @@
 /// <reference types="@webgpu/types" />
-import { ShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import { ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { runProgram } from '../runtime.js';
 import { AttentionKeyGradProgram, AttentionQueryGradProgram, AttentionRowDotProgram } from './backward.js';
@@ -87,33 +87,4 @@ export function runGradProgram(be: WebGPUBackend, launch: AttentionLaunch, kind:
   const { setup, tiles, uniforms } = launch;
   const program = kind === 'keyGrad' ? new AttentionKeyGradProgram(setup, tiles.keyGrad) : new AttentionQueryGradProgram(setup, tiles.queryGrad);
   runProgram(be, program, inputs, outputs, uniforms);
-}
-
-// The logsumexp of each forward run under a gradient tape, keyed by its output's dataId,
-// until the gradient takes it. A kernel's single output is the contract with core; an
-// output never differentiated releases its entry when the tensor is collected.
-const savedLse = new WeakMap<object, TensorInfo>();
-const release = new FinalizationRegistry<{ be: WebGPUBackend; lse: TensorInfo }>(({ be, lse }) => be.disposeData(lse.dataId));
-
-function recording(): boolean {
-  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
-}
-
-/** Keeps the logsumexp of forward output `o` for its gradient while a tape records, else frees it. */
-export function keepLse(be: WebGPUBackend, o: TensorInfo, lse: TensorInfo): void {
-  if (recording()) {
-    savedLse.set(o.dataId, lse);
-    release.register(o.dataId, { be, lse }, o.dataId);
-  } else {
-    be.disposeData(lse.dataId);
-  }
-}
-
-/** The saved logsumexp of forward output `o` as a tensor of the current scope, if any. */
-export function takeLse(o: Tensor): Tensor | undefined {
-  const info = savedLse.get(o.dataId);
-  if (!info) return undefined;
-  savedLse.delete(o.dataId);
-  release.unregister(o.dataId);
-  return tf.engine().makeTensorFromTensorInfo(info);
 }

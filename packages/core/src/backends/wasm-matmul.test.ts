@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend.js';
+import { Rng } from '../rng.js';
+import { tf } from '../tf.js';
+
+// BatchMatMul under wasm (the native GEMM when @shiftmix/native is built, else tfjs's
+// kernel behind the transpose wrapper) against the pure-JS cpu backend.
+
+interface Case {
+  a: number[];
+  b: number[];
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+const cases: Case[] = [
+  { a: [5, 7], b: [7, 3], transposeA: false, transposeB: false },
+  { a: [7, 5], b: [7, 3], transposeA: true, transposeB: false },
+  { a: [5, 7], b: [3, 7], transposeA: false, transposeB: true },
+  { a: [7, 5], b: [3, 7], transposeA: true, transposeB: true },
+  { a: [4, 6, 9], b: [4, 9, 2], transposeA: false, transposeB: false },
+  { a: [4, 9, 6], b: [4, 2, 9], transposeA: true, transposeB: true },
+  { a: [1, 6, 9], b: [4, 9, 2], transposeA: false, transposeB: false },
+  { a: [4, 6, 9], b: [9, 2], transposeA: false, transposeB: false },
+  { a: [2, 3, 5, 8], b: [2, 3, 8, 5], transposeA: false, transposeB: false },
+  { a: [0, 4], b: [4, 3], transposeA: false, transposeB: false },
+  { a: [3, 0], b: [0, 2], transposeA: false, transposeB: false },
+  { a: [96, 130], b: [130, 67], transposeA: false, transposeB: false },
+];
+
+function values(shape: number[], seed: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.next() * 2 - 1);
+}
+
+function product(c: Case): { shape: number[]; data: Float32Array } {
+  return tf.tidy(() => {
+    const y = tf.matMul(tf.tensor(values(c.a, 1), c.a), tf.tensor(values(c.b, 2), c.b), c.transposeA, c.transposeB);
+    return { shape: y.shape, data: y.dataSync() as Float32Array };
+  });
+}
+
+describe('BatchMatMul under wasm', () => {
+  it.each(cases)('matches cpu for %o', async (c) => {
+    await selectBackend('cpu');
+    const expected = product(c);
+    await selectBackend('wasm');
+    const actual = product(c);
+    expect(actual.shape).toEqual(expected.shape);
+    for (let i = 0; i < expected.data.length; i++) expect(actual.data[i]).toBeCloseTo(expected.data[i], 4);
+  });
+
+  it('overwrites the output even when the heap held NaN there before', async () => {
+    await selectBackend('wasm');
+    // Fill freed heap memory with NaN; a GEMM that accumulated into its output would keep it.
+    tf.tidy(() => tf.fill([64, 64], Number.NaN).dataSync());
+    const y = tf.tidy(() => tf.matMul(tf.ones([64, 8]), tf.ones([8, 64])).dataSync());
+    expect(Array.from(y).every((v) => v === 8)).toBe(true);
+  });
+
+  it('leaves batch shapes that broadcast on both sides to tfjs', async () => {
+    const c: Case = { a: [2, 1, 3, 4], b: [1, 3, 4, 2], transposeA: false, transposeB: false };
+    await selectBackend('cpu');
+    const expected = product(c);
+    await selectBackend('wasm');
+    const actual = product(c);
+    expect(actual.shape).toEqual(expected.shape);
+    for (let i = 0; i < expected.data.length; i++) expect(actual.data[i]).toBeCloseTo(expected.data[i], 4);
+  });
+});

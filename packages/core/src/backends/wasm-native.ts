@@ -1,0 +1,158 @@
+import { ATTENTION_GRAD_KERNEL, PACKED_ATTENTION_GRAD_KERNEL, registerFusedGradients } from '../kernels/gradients.js';
+import { keepForGradient } from '../kernels/saved.js';
+import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL } from '../ops/attention.js';
+import { ShiftmixError } from '../errors.js';
+import { tf } from '../tf.js';
+import type { NativeKernels } from '@shiftmix/native';
+import { heapViews, type KernelArgs, type WasmBackend } from './wasm-heap.js';
+
+type TensorInfo = tf.TensorInfo;
+
+/**
+ * BatchMatMul through the native GEMM (the system BLAS): transposes are strides, not
+ * copies, and a batch of one on either side is broadcast. Anything else (int32, batch
+ * shapes that broadcast otherwise) goes to `fallback`, tfjs's own kernel.
+ */
+function nativeMatMul(native: NativeKernels, fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+    const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+    const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    const sameBatch = batchA === batchB || batchA === 1 || batchB === 1;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || k !== kb || !sameBatch) return fallback(args);
+    const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const wasm = backend as WasmBackend;
+    const out = wasm.makeOutput([...outer, m, n], 'float32');
+    const [av, bv, cv] = heapViews(wasm, a, b, out);
+    const batch = Math.max(batchA, batchB);
+    native.gemm(av, bv, cv, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, batch, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, m * n, 1, 0);
+    return out;
+  };
+}
+
+interface AttentionAttrs {
+  window: number;
+  dropoutRate: number;
+  seed: number;
+  scale: number;
+  heads?: number;
+}
+
+// The 15 numbers of a native attention call: sizes, options, then the q/k/v and out strides.
+function attentionParams(shape: number[], attrs: AttentionAttrs, inStrides: number[], outStrides: number[], threads: number): number[] {
+  const [batch, heads, length, headDim] = shape;
+  const rate = Number(attrs.dropoutRate ?? 0);
+  const window = Number(attrs.window ?? 0);
+  if (!(rate >= 0 && rate < 1) || !(Number.isInteger(window) && window >= 0)) {
+    throw new ShiftmixError(`fused attention got dropoutRate ${rate}, window ${window}`, 'Use 0 <= dropoutRate < 1 and a whole window >= 0 (0: full)', 'E_CONFIG');
+  }
+  const seed = Math.floor(Number(attrs.seed ?? 0)) | 0;
+  return [batch, heads, length, headDim, Number(attrs.scale), window, rate, seed, ...inStrides, ...outStrides, threads];
+}
+
+/** [B, H, T, hd] of a packed call: qkv [B, T, 3D], heads from the attributes. */
+function packedShape(qkv: TensorInfo, attrs: AttentionAttrs): number[] {
+  const heads = Number(attrs.heads);
+  const [b, t, c] = qkv.shape;
+  if (qkv.shape.length !== 3 || !(Number.isInteger(heads) && heads >= 1) || c % (3 * heads) !== 0) {
+    throw new ShiftmixError(`${SHIFTMIX_ATTENTION_PACKED_KERNEL} needs qkv [B, T, 3D] with D a multiple of ${attrs.heads} heads, got ${JSON.stringify(qkv.shape)}`, 'Pass the fused projection [q | k | v] and a head count that divides D', 'E_SHAPE');
+  }
+  return [b, heads, t, c / 3 / heads];
+}
+
+/** Attention kernels on the wasm heap through the native code, both layouts, with their backward kernels. */
+function attentionKernels(native: NativeKernels, threads: () => number): tf.KernelConfig[] {
+  // Strides (batch, head, row) of the two layouts.
+  const split = ([, h, t, hd]: number[]): number[] => [h * t * hd, t * hd, hd];
+  const packed = ([, h, t, hd]: number[], width: number): number[] => [t * width, hd, width];
+  const lseOf = (wasm: WasmBackend, o: TensorInfo, lse: TensorInfo): void => keepForGradient(o, lse, () => wasm.disposeData(lse.dataId));
+
+  const forward: tf.KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const { q, k, v } = inputs as Record<string, TensorInfo>;
+    const wasm = backend as WasmBackend;
+    const shape = q.shape;
+    const params = attentionParams(shape, attrs as unknown as AttentionAttrs, split(shape), split(shape), threads());
+    const o = wasm.makeOutput(shape, 'float32');
+    const lse = wasm.makeOutput(shape.slice(0, 3), 'float32');
+    const [qv, kv, vv, ov, lv] = heapViews(wasm, q, k, v, o, lse);
+    native.attentionForward(qv, kv, vv, ov, lv, ...params);
+    lseOf(wasm, o, lse);
+    return o;
+  };
+  const backward: tf.KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const { dy, q, k, v, o, lse } = inputs as Record<string, TensorInfo>;
+    const wasm = backend as WasmBackend;
+    const shape = q.shape;
+    const params = attentionParams(shape, attrs as unknown as AttentionAttrs, split(shape), split(shape), threads());
+    const grads = [0, 1, 2].map(() => wasm.makeOutput(shape, 'float32'));
+    const [qv, kv, vv, ov, dyv, ...gv] = heapViews(wasm, q, k, v, o, dy, ...grads);
+    const lv = lse ? heapViews(wasm, lse)[0] : null;
+    native.attentionBackward(qv, kv, vv, ov, dyv, lv, gv[0], gv[1], gv[2], ...params);
+    return grads;
+  };
+  const packedForward: tf.KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const { qkv } = inputs as Record<string, TensorInfo>;
+    const wasm = backend as WasmBackend;
+    const shape = packedShape(qkv, attrs as unknown as AttentionAttrs);
+    const [b, h, t, hd] = shape;
+    const d = h * hd;
+    const params = attentionParams(shape, attrs as unknown as AttentionAttrs, packed(shape, 3 * d), packed(shape, d), threads());
+    const o = wasm.makeOutput([b, t, d], 'float32');
+    const lse = wasm.makeOutput([b, h, t], 'float32');
+    const [qkvv, ov, lv] = heapViews(wasm, qkv, o, lse);
+    native.attentionForward(qkvv, qkvv.subarray(d), qkvv.subarray(2 * d), ov, lv, ...params);
+    lseOf(wasm, o, lse);
+    return o;
+  };
+  const packedBackward: tf.KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const { dy, qkv, o, lse } = inputs as Record<string, TensorInfo>;
+    const wasm = backend as WasmBackend;
+    const shape = packedShape(qkv, attrs as unknown as AttentionAttrs);
+    const d = shape[1] * shape[3];
+    const params = attentionParams(shape, attrs as unknown as AttentionAttrs, packed(shape, 3 * d), packed(shape, d), threads());
+    const dqkv = wasm.makeOutput(qkv.shape, 'float32');
+    const [qkvv, ov, dyv, gv] = heapViews(wasm, qkv, o, dy, dqkv);
+    const lv = lse ? heapViews(wasm, lse)[0] : null;
+    native.attentionBackward(qkvv, qkvv.subarray(d), qkvv.subarray(2 * d), ov, dyv, lv, gv, gv.subarray(d), gv.subarray(2 * d), ...params);
+    return dqkv;
+  };
+  return [
+    { kernelName: SHIFTMIX_ATTENTION_KERNEL, backendName: 'wasm', kernelFunc: forward },
+    { kernelName: ATTENTION_GRAD_KERNEL, backendName: 'wasm', kernelFunc: backward },
+    { kernelName: SHIFTMIX_ATTENTION_PACKED_KERNEL, backendName: 'wasm', kernelFunc: packedForward },
+    { kernelName: PACKED_ATTENTION_GRAD_KERNEL, backendName: 'wasm', kernelFunc: packedBackward },
+  ];
+}
+
+let registered = false;
+
+/**
+ * Puts the native kernels under the wasm backend: BatchMatMul (replacing tfjs's, which
+ * stays the fallback) and fused attention with its gradients. Idempotent; call before
+ * the backend initializes.
+ */
+export function registerNativeWasmKernels(native: NativeKernels, options: { threads?: () => number } = {}): void {
+  if (registered) return;
+  registered = true;
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  if (original) {
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel({ ...original, kernelFunc: nativeMatMul(native, original.kernelFunc) });
+  }
+  for (const config of attentionKernels(native, options.threads ?? (() => 1))) {
+    if (!tf.getKernel(config.kernelName, 'wasm')) tf.registerKernel(config);
+  }
+  registerFusedGradients();
+}

@@ -1,0 +1,52 @@
+import { createRequire } from 'node:module';
+
+/**
+ * The addon's functions. Arrays are Float32Array views (of the wasm heap, in shiftmix);
+ * every extent is checked against the views before anything is written.
+ */
+export interface NativeKernels {
+  /** The BLAS in use ("openblas", "accelerate", "mkl", "blis", "blas", or "builtin") and its thread count. */
+  info(): { blas: string; threads: number };
+  /** Threads the BLAS may use (a no-op for a BLAS without that control). */
+  setBlasThreads(threads: number): void;
+  /**
+   * c[i] = alpha * op(a[i]) op(b[i]) + beta * c[i] for i < batch, row-major, op a transpose
+   * when its flag is 1; matrix i of a starts at i * strideA (0 broadcasts one matrix).
+   */
+  gemm(
+    a: Float32Array, b: Float32Array, c: Float32Array,
+    transA: number, transB: number, m: number, n: number, k: number,
+    batch: number, strideA: number, strideB: number, strideC: number, alpha: number, beta: number,
+  ): void;
+  /**
+   * Causal attention. The 15 numbers: batch, heads, length, headDim, scale, window (0: full),
+   * dropoutRate, seed, then the strides (batch, head, row) of q/k/v and of out, and threads.
+   */
+  attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, ...params: number[]): void;
+  /** Gradients of attentionForward; lse null recomputes it. Same 15 numbers. */
+  attentionBackward(
+    q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, dOut: Float32Array, lse: Float32Array | null,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array, ...params: number[]
+  ): void;
+}
+
+export type NativeLoad = { kernels: NativeKernels; reason?: undefined } | { kernels?: undefined; reason: string };
+
+let loaded: NativeLoad | undefined;
+
+/**
+ * Loads the compiled addon once. `SHIFTMIX_NATIVE=0` turns it off (to compare with the
+ * plain wasm path); a missing build says how to make one instead of throwing.
+ */
+export function loadNative(): NativeLoad {
+  if (loaded) return loaded;
+  if (process.env.SHIFTMIX_NATIVE === '0') return (loaded = { reason: 'turned off by SHIFTMIX_NATIVE=0' });
+  try {
+    const require = createRequire(import.meta.url);
+    loaded = { kernels: require('../build/Release/shiftmix_native.node') as NativeKernels };
+  } catch (error) {
+    const first = (error as Error).message.split('\n')[0];
+    loaded = { reason: `the addon is not built (${first}); build it with "npm rebuild @shiftmix/native" (needs a C++ compiler)` };
+  }
+  return loaded;
+}

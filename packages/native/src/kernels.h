@@ -1,0 +1,56 @@
+// Plain C++ kernels on float buffers the caller owns. Row-major everywhere.
+#pragma once
+#include <cstdint>
+#include <string>
+
+// Clones a hot loop for AVX2 + FMA next to the baseline build on x86-64 compilers that
+// can, so one binary runs everywhere and uses the wide units where they exist.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SHIFTMIX_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define SHIFTMIX_HOT
+#endif
+
+namespace shiftmix {
+
+// C[batch][M, N] = alpha * op(A) op(B) + beta * C, op = transpose when the flag is set.
+// Consecutive batch entries are strideA / strideB / strideC floats apart (0 broadcasts).
+struct GemmCall {
+  bool transA, transB;
+  int m, n, k, batch;
+  int64_t strideA, strideB, strideC;
+  float alpha, beta;
+};
+void gemm(const GemmCall& call, const float* a, const float* b, float* c);
+
+// The BLAS found at load time ("openblas", "accelerate", ...), or "builtin".
+std::string blasName();
+int blasThreads();
+void setBlasThreads(int threads);
+
+// Where the heads of q, k, v (and of out) live: element (b, h, t, c) of a tensor is at
+// base + b * batch + h * head + t * row + c. Packed qkv [B, T, 3D] and [B, H, T, hd]
+// are both such layouts.
+struct HeadLayout {
+  int64_t batch, head, row;
+};
+
+struct AttentionCall {
+  int batch, heads, length, headDim;
+  float scale;
+  int window;          // 0: every earlier position
+  float dropoutRate;   // on the probabilities, 0 when not training
+  uint32_t seed;
+  HeadLayout in, out;  // `in` for q, k, v and their gradients, `out` for out and dOut
+  int threads;         // heads are split over this many threads
+};
+
+// out (b, h, t, :) = softmax(q k^T * scale + causal mask) v; lse [B, H, T] gets the
+// log-sum-exp of each row of scaled scores, which the backward reuses.
+void attentionForward(const AttentionCall& call, const float* q, const float* k, const float* v, float* out, float* lse);
+// dq, dk, dv (the layout of q, k, v) from dOut, out and lse (null: recomputed). Every
+// element of the three is written.
+void attentionBackward(const AttentionCall& call, const float* q, const float* k, const float* v, const float* out,
+                       const float* dOut, const float* lse, float* dq, float* dk, float* dv);
+
+}  // namespace shiftmix

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { loadNative, type NativeKernels } from './index.js';
+
+function native(): NativeKernels {
+  const load = loadNative();
+  if (!load.kernels) throw new Error(load.reason);
+  return load.kernels;
+}
+
+function random(n: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 1073741824 - 1;
+  });
+}
+
+// Row-major op(a)[m, k] @ op(b)[k, n] in double precision.
+function naive(a: Float32Array, b: Float32Array, m: number, n: number, k: number, ta: boolean, tb: boolean): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+      c[i * n + j] = s;
+    }
+  return c;
+}
+
+describe('@shiftmix/native', () => {
+  it('names its BLAS', () => {
+    const { blas, threads } = native().info();
+    expect(['openblas', 'accelerate', 'mkl', 'blis', 'blas', 'builtin']).toContain(blas);
+    expect(threads).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each([
+    [3, 4, 5, false, false],
+    [3, 4, 5, true, false],
+    [3, 4, 5, false, true],
+    [3, 4, 5, true, true],
+    [33, 65, 129, false, true],
+  ])('gemm %i x %i (k %i, transA %s, transB %s) matches a naive product, with alpha and beta', (m, n, k, ta, tb) => {
+    const a = random(m * k, 1);
+    const b = random(k * n, 2);
+    const c = random(m * n, 3);
+    const before = c.slice();
+    native().gemm(a, b, c, ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, 0, 0, 0, 0.5, 2);
+    const expected = naive(a, b, m, n, k, ta, tb);
+    for (let i = 0; i < m * n; i++) expect(c[i]).toBeCloseTo(0.5 * expected[i] + 2 * before[i], 4);
+  });
+
+  it('gemm walks a batch with strides and broadcasts a stride of 0', () => {
+    const [m, n, k, batch] = [2, 3, 4, 3];
+    const a = random(batch * m * k, 4);
+    const b = random(k * n, 5);
+    const c = new Float32Array(batch * m * n).fill(Number.NaN);
+    native().gemm(a, b, c, 0, 0, m, n, k, batch, m * k, 0, m * n, 1, 0);
+    for (let i = 0; i < batch; i++) {
+      const expected = naive(a.subarray(i * m * k), b, m, n, k, false, false);
+      for (let j = 0; j < m * n; j++) expect(c[i * m * n + j]).toBeCloseTo(expected[j], 4);
+    }
+  });
+
+  it('refuses views too short for the call instead of writing past them', () => {
+    const kernels = native();
+    expect(() => kernels.gemm(new Float32Array(5), new Float32Array(6), new Float32Array(4), 0, 0, 2, 2, 3, 1, 0, 0, 0, 1, 0)).toThrow(
+      /a holds 5 floats, the call reaches 6/,
+    );
+    const small = new Float32Array(8);
+    expect(() => kernels.attentionForward(small, small, small, small, small, 1, 1, 4, 4, 0.5, 0, 0, 0, 16, 16, 4, 16, 16, 4, 1)).toThrow(
+      /q, k and v holds 8 floats, the call reaches 16/,
+    );
+  });
+
+  it('refuses arguments of the wrong kind with the argument named', () => {
+    const kernels = native();
+    const f = new Float32Array(4);
+    expect(() => kernels.gemm(new Float64Array(4) as unknown as Float32Array, f, f, 0, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0)).toThrow(/a must be a Float32Array/);
+    expect(() => (kernels.gemm as unknown as (...args: unknown[]) => void)(f, f, f)).toThrow(/expected 14 arguments, got 3/);
+    expect(() => kernels.attentionForward(f, f, f, f, f, 1, 1, 1, 4, 1, 0, 1.5, 0, 4, 4, 4, 4, 4, 4, 1)).toThrow(/dropoutRate/);
+  });
+
+  it('runs attention heads on several threads with the result of one', () => {
+    const [b, h, t, hd] = [2, 3, 9, 4];
+    const size = b * h * t * hd;
+    const [q, k, v] = [1, 2, 3].map((s) => random(size, s));
+    const strides = [h * t * hd, t * hd, hd];
+    const outputs = [1, 3].map((threads) => {
+      const out = new Float32Array(size);
+      native().attentionForward(q, k, v, out, new Float32Array(b * h * t), b, h, t, hd, 0.5, 0, 0, 0, ...strides, ...strides, threads);
+      return out;
+    });
+    expect(Array.from(outputs[1])).toEqual(Array.from(outputs[0]));
+  });
+});
+
+describe('@shiftmix/native without a BLAS', () => {
+  // A child process, since the BLAS is chosen once per process (from the built package).
+  it('multiplies with its builtin loop when SHIFTMIX_BLAS=none', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const script = `
+      import { loadNative } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const k = loadNative().kernels;
+      const a = Float32Array.from({ length: 6 }, (_, i) => i + 1), b = Float32Array.from({ length: 6 }, (_, i) => 6 - i);
+      const c = new Float32Array(4).fill(NaN);
+      k.gemm(a, b, c, 0, 1, 2, 2, 3, 1, 0, 0, 0, 1, 0);
+      console.log(JSON.stringify({ blas: k.info().blas, c: Array.from(c) }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, SHIFTMIX_BLAS: 'none' },
+      encoding: 'utf8',
+    });
+    // [[1,2,3],[4,5,6]] @ [[6,5,4],[3,2,1]]^T
+    expect(JSON.parse(out)).toEqual({ blas: 'builtin', c: [28, 10, 73, 28] });
+  });
+});
