@@ -2,6 +2,7 @@ import { loadNativeKernels, nativeKernels } from './backends/native.js';
 import { registerMissingWasmKernels } from './backends/wasm-kernels.js';
 import { registerNativeWasmKernels } from './backends/wasm-native.js';
 import { ShiftmixError } from './errors.js';
+import { withoutAddedErrorHandlers } from './process-handlers.js';
 import { tf } from './tf.js';
 
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
@@ -73,10 +74,14 @@ async function activateWasm(): Promise<BackendInfo> {
   const native = await loadNativeKernels();
   const kernels = nativeKernels();
   if (kernels) registerNativeWasmKernels(kernels);
-  if (!(await tf.setBackend('wasm'))) {
+  const started = await withoutAddedErrorHandlers(async () => {
+    if (!(await tf.setBackend('wasm'))) return false;
+    await tf.ready();
+    return true;
+  });
+  if (!started) {
     throw new ShiftmixError('the wasm backend failed to initialize', 'Use --backend cpu, or reinstall @tensorflow/tfjs-backend-wasm', 'E_BACKEND');
   }
-  await tf.ready();
   return { backend: 'wasm', kernels: native.available ? `native, ${native.blas}` : `no native kernels: ${native.reason}` };
 }
 
