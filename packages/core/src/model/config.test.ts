@@ -35,6 +35,8 @@ describe('parseLayerPattern', () => {
   it('rejects names that are not kebab-case and lists registered mixers for unknown ones', () => {
     expect(() => parseLayerPattern('Toy Shift')).toThrow(/not a mixer name/);
     expect(() => parseLayerPattern('toy-shift,nope*2')).toThrow(/unknown mixer "nope".*toy-mean, toy-shift/);
+    // Library users have no --plugin flag: the fix names the library's way to register.
+    expect(() => parseLayerPattern('nope')).toThrow(/register\(\) or registerMixer\(spec\)$/);
     expect(parseLayerPattern('nope*2', { checkRegistry: false })).toEqual(['nope', 'nope']);
   });
 });
@@ -50,8 +52,12 @@ describe('resolveModelConfig', () => {
     expect(c.mixers['toy-shift']).not.toBe(mixers['toy-shift']);
   });
 
+  it('leaves heads to the mixers that have them: a shift-only stack takes any dim', () => {
+    expect(resolveModelConfig({ ...base, dim: 10, heads: 4 })).toMatchObject({ dim: 10, heads: 4 });
+    expect(resolveModelConfig({ vocabSize: 10, dim: 128, layers: 'toy-shift*4' }).heads).toBe(6);
+  });
+
   it('names the problem and the fix', () => {
-    expect(() => resolveModelConfig({ ...base, dim: 10, heads: 4 })).toThrow(/dim 10 is not divisible by heads 4.*8 or 12/);
     expect(() => resolveModelConfig({ ...base, contextLength: 0 })).toThrow(/contextLength is 0.*>= 1/);
     expect(() => resolveModelConfig({ ...base, vocabSize: 1 })).toThrow(/vocabSize is 1.*>= 2/);
     expect(() => resolveModelConfig({ ...base, dim: 7.5 })).toThrow(/dim is 7.5/);

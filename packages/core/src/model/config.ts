@@ -11,6 +11,7 @@ export interface ModelConfig {
   vocabSize: number;
   /** Model width D. */
   dim: number;
+  /** Attention heads, for the mixers that have heads (they check that dim divides by it); others ignore it. */
   heads: number;
   /** T_max: the training context; learned positions and attention caches stop there. */
   contextLength: number;
@@ -98,14 +99,6 @@ export function resolveModelConfig(input: Partial<ModelConfig> & { vocabSize: nu
   checkInteger('heads', c.heads, 1, 'Set heads to the number of attention heads, e.g. 6');
   checkInteger('contextLength', c.contextLength, 1, 'Set contextLength to the training context, e.g. 256');
   checkInteger('seed', c.seed, 0, 'Use a whole number seed such as 1337');
-  if (c.dim % c.heads !== 0) {
-    const near = [c.heads * Math.max(1, Math.floor(c.dim / c.heads)), c.heads * Math.ceil(c.dim / c.heads)];
-    throw new ShiftmixError(
-      `dim ${c.dim} is not divisible by heads ${c.heads}`,
-      `Use a dim that is a multiple of heads (e.g. ${[...new Set(near)].join(' or ')}) or change heads`,
-      'E_CONFIG',
-    );
-  }
   if (c.ffn !== 'match') checkInteger('ffn', c.ffn, 1, 'Set ffn to "match" or to a hidden width such as 1536');
   if (!['auto', 'learned', 'none'].includes(c.positional)) {
     throw new ShiftmixError(`model option positional is ${JSON.stringify(c.positional)}`, 'Use "auto", "learned" or "none"', 'E_CONFIG');
