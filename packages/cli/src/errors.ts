@@ -43,6 +43,16 @@ function joinProblemFix(problem: string, fix: string): string {
   return f ? `${p}. ${f}` : p;
 }
 
+/**
+ * The core's fix for an unknown mixer speaks to library users (registerMixer); on the
+ * command line a mixer comes from a plugin instead.
+ */
+function cliMixerFix(fix: string): string {
+  const known = /^Registered mixers: ([^.]*)\./.exec(fix);
+  const load = 'Load other mixers with --plugin MODULE, a shiftmix.config.json, or an installed plugin package';
+  return known ? `Registered mixers: ${known[1]}. ${load}` : `No mixers are registered. ${load}`;
+}
+
 export interface FormattedError {
   /** Lines for stderr: one, or with --verbose the stack after it. */
   lines: string[];
@@ -60,7 +70,8 @@ export function formatError(error: unknown, verbose: boolean): FormattedError {
     return { lines: [`shiftmix: ${joinProblemFix(error.problem, error.fix)}`, ...stack], exitCode: EXIT_USAGE };
   }
   if (error instanceof InputError || isShiftmixError(error)) {
-    const { problem, fix } = error as InputError;
+    const { problem } = error as InputError;
+    const fix = isShiftmixError(error) && error.code === 'E_UNKNOWN_MIXER' ? cliMixerFix(error.fix) : error.fix;
     return { lines: [`shiftmix: ${joinProblemFix(problem, fix)}`, ...stack], exitCode: EXIT_ERROR };
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -104,7 +104,7 @@ describe('train input errors', () => {
     runCli(['train', '--data', 'data.txt', '--out', 'r', '--steps', '1', ...TINY, ...extra], cwd);
 
   it('gives one line for each kind of bad input', async () => {
-    expectOneLineError(await train(['--layers', 'hsm-abb*2']), 1, /unknown mixer "hsm-abb"\. Registered mixers: .*hsm-ab/);
+    expectOneLineError(await train(['--layers', 'hsm-abb*2']), 1, /unknown mixer "hsm-abb"\. Registered mixers: .*hsm-ab.*\. Load other mixers with --plugin MODULE/);
     expectOneLineError(await train(['--layers', 'hsm-ab**2']), 1, /NAME\*COUNT/);
     expectOneLineError(await train(['--layers', 'hsm-ab,,hsm-ab']), 1, /is empty/);
     expectOneLineError(await train(['--layers', 'hsm-ab', '--dim', '18', '--heads', '4']), 1, /--dim 18 is not divisible by --heads 4/);

@@ -72,8 +72,8 @@ export function getMixer(name: string): AnyMixerSpec {
     throw new ShiftmixError(
       `unknown mixer "${name}"`,
       known.length
-        ? `Registered mixers: ${known.join(', ')}. Load other mixers with --plugin MODULE`
-        : 'No mixers are registered: import a mixer package and call its register(), or pass --plugin MODULE',
+        ? `Registered mixers: ${known.join(', ')}. Register it first: call its package's register() or registerMixer(spec)`
+        : "No mixers are registered: import a mixer package and call its register(), or registerMixer(spec) for your own",
       'E_UNKNOWN_MIXER',
     );
   }
