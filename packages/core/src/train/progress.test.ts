@@ -13,9 +13,9 @@ const event = (step: number, extra: Partial<ProgressEvent> = {}): ProgressEvent 
   ...extra,
 });
 
-function recorder(isTTY: boolean) {
+function recorder(isTTY: boolean, columns = 120) {
   const chunks: string[] = [];
-  return { chunks, stream: { isTTY, columns: 120, write: (text: string) => chunks.push(text) } };
+  return { chunks, stream: { isTTY, columns, write: (text: string) => chunks.push(text) } };
 }
 
 describe('progress bar', () => {
@@ -39,6 +39,13 @@ describe('progress bar', () => {
     expect(chunks.join('')).not.toContain('\n');
     bar.done();
     expect(chunks.at(-1)).toBe('\n');
+  });
+
+  it('keeps the whole line on a terminal that reports 0 columns', () => {
+    const { chunks, stream } = recorder(true, 0);
+    const bar = createProgressBar({ stream, clock: () => 0 });
+    bar.update(event(1, { valLoss: 2.25 }));
+    expect(chunks[0]).toMatch(/^\rstep {3}1\/100 \[-+\] loss 2\.5000 \| val 2\.2500 \| 12\.35k tok\/s \| ETA \?\x1b\[K$/);
   });
 
   it('prints plain lines off a TTY: evaluations, the last step, and at most one per period', () => {

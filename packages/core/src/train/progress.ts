@@ -79,7 +79,8 @@ export function createProgressBar(options: ProgressBarOptions = {}): ProgressBar
       const rate = done > 0 && time > first.time ? done / (time - first.time) : Number.NaN;
       const eta = Number.isFinite(rate) ? (event.steps - event.step) / rate : Number.NaN;
       if (tty) {
-        const columns = stream.columns ?? 100;
+        // Some terminals (and pseudo-terminals in CI) report 0 columns: unknown, not narrow.
+        const columns = stream.columns && stream.columns > 0 ? stream.columns : 100;
         const line = formatProgress(event, eta, columns >= 100 ? 20 : 0).slice(0, Math.max(10, columns - 1));
         stream.write(`\r${line}\x1b[K`);
         open = true;
