@@ -135,10 +135,13 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
   const evalDueAt = (stepNumber: number) => stepNumber % r.evalEvery === 0 || stepNumber === r.steps;
   // The step after `step`, already recorded and queued on the device.
   let queued: Promise<ClipAndApplyResult> | undefined;
+  // When the previous step finished: a queued step ran on the device from then on.
+  let previousDone = now();
 
   try {
     while (step < r.steps && (queued || !signal?.aborted)) {
       const t0 = now();
+      const wasQueued = queued !== undefined;
       const current = queued ?? record(step + 1);
       queued = undefined;
       // Evaluation and checkpoints must see this step's weights and random state exactly,
@@ -162,7 +165,11 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
       // A macrotask turn per step lets signal handlers (Ctrl-C) and timers run: on wasm and
       // cpu every await above resolves as a microtask and would starve them.
       await yieldToEventLoop();
-      const stepSeconds = now() - t0;
+      const done = now();
+      // A queued step started when the one before it finished, not when this turn began
+      // (by then it may be done already): timing it from t0 made its tokens/s absurd.
+      const stepSeconds = done - (wasQueued ? previousDone : t0);
+      previousDone = done;
       trainSeconds += stepSeconds;
       windowLosses.push(loss);
 
