@@ -7,7 +7,7 @@ export type ShiftSchedule = ScheduleKind | number[][];
 export interface ScheduleResult {
   /** shifts[i] are the group shifts of the i-th shift-based layer. */
   shifts: number[][];
-  /** Shifts >= T_max feed only zeros: not an error, but worth saying. */
+  /** Shifts >= T_max feed only zeros: not an error, but worth saying, with what would use them. */
   warnings: string[];
 }
 
@@ -83,11 +83,37 @@ export function computeShiftSchedule(
   } else {
     throw new ShiftmixError(`unknown shift schedule ${JSON.stringify(schedule)}`, 'Use "radix", "doubling" or an array of shift lists', 'E_SCHEDULE');
   }
-  shifts.forEach((list, i) => {
-    const over = list.filter((s) => s >= contextLength);
-    if (over.length) {
-      warnings.push(`shift-based layer ${i}: shift(s) ${over.join(', ')} >= context ${contextLength} only feed zeros`);
-    }
-  });
-  return { shifts, warnings };
+  const warning = unusedShiftsWarning(schedule, shifts, contextLength);
+  return { shifts, warnings: warning ? [warning] : [] };
+}
+
+/** Whether every radix shift over `layers` layers stays below `contextLength`. */
+function radixFits(layers: number, contextLength: number): boolean {
+  const r = radixBase(layers, contextLength);
+  return (r - 1) * r ** (layers - 1) < contextLength;
+}
+
+/**
+ * Shifts >= T_max only ever read the zeros before the sequence: not an error (SPEC
+ * section 1), but the channels of those groups learn nothing, so the warning says which
+ * shifts and what would put them to use.
+ */
+function unusedShiftsWarning(schedule: ShiftSchedule, shifts: number[][], contextLength: number): string | undefined {
+  const over = shifts.map((list, i) => ({ layer: i, shifts: list.filter((s) => s >= contextLength) })).filter((o) => o.shifts.length);
+  if (!over.length) return undefined;
+  const where = over.map((o) => `${o.shifts.join(', ')} (shift-based layer ${o.layer})`).join('; ');
+  const problem = `shifts ${where} are >= the context length ${contextLength}, so their channels only ever see zeros`;
+  const needed = Math.max(...over.flatMap((o) => o.shifts)) + 1;
+  if (schedule !== 'radix') {
+    return `${problem}. Drop those shifts from the explicit schedule, or raise the context length (contextLength, --ctx) to ${needed} or more`;
+  }
+  // The radix base depends on the context length, so search for the first one that fits.
+  let context = contextLength + 1;
+  while (!radixFits(shifts.length, context)) context++;
+  const layers = Array.from({ length: 2 * shifts.length }, (_, i) => i + 2).filter((n) => radixFits(n, contextLength));
+  const closest = layers.sort((a, b) => Math.abs(a - shifts.length) - Math.abs(b - shifts.length))[0];
+  const options = [`a context length (contextLength, --ctx) of ${context} or more`];
+  if (closest !== undefined) options.push(`${closest} shift-based layers at this context`);
+  options.push('the doubling schedule');
+  return `${problem}. Harmless, but to use every channel take ${options.join(', or ')}`;
 }

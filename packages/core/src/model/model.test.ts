@@ -99,7 +99,7 @@ describe('ShiftmixModel', () => {
     expect(model.blocks.map((b) => b.ffnWidth)).toEqual([40, 40, 40, 40]);
     model.dispose();
     const warned = ShiftmixModel.create({ ...small, layers: 'toy-shift*2', schedule: [[1], [3, 20]] });
-    expect(warned.scheduleWarnings.join()).toMatch(/20 >= context 8/);
+    expect(warned.scheduleWarnings.join()).toMatch(/shifts 20 \(shift-based layer 1\) are >= the context length 8/);
     warned.dispose();
   });
 
