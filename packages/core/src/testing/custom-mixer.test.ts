@@ -76,3 +76,15 @@ describe('runMixerConformance on a registered plugin', () => {
     expect(report.checks[0].message).toMatch(/ShiftmixError: causal-mean option "gain" must be a number/);
   });
 });
+
+describe('describeMixerConformance outside a vitest run', () => {
+  it('says where to call it instead of failing inside vitest', () => {
+    const saved = process.env.VITEST;
+    delete process.env.VITEST;
+    try {
+      expect(() => describeMixerConformance(getMixer('causal-mean'))).toThrow(/called outside a vitest run\. Call it from a \*\.test\.ts file/);
+    } finally {
+      process.env.VITEST = saved;
+    }
+  });
+});

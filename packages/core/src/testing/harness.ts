@@ -46,6 +46,15 @@ export interface ConformanceOptions {
   backend?: BackendName;
   /** The checks to run (default all). */
   checks?: ConformanceCheckName[];
+  /** Checks to leave out of `checks`, e.g. ['receptive-field'] for a mixer that is not meant to reach far. */
+  skip?: ConformanceCheckName[];
+  /**
+   * How far back one layer of a mixer that is not shift-based sees: "full" (the default,
+   * like attention: the output at t depends on every input up to t) or a window of N
+   * positions (t - N + 1 .. t), for a local mixer such as sliding-window attention.
+   * Shift-based mixers reach far through the stack's schedule instead; for them it is unused.
+   */
+  receptiveField?: 'full' | number;
   /** Largest change allowed in earlier outputs when the future changes (default 0: exactly unchanged). */
   causalTolerance?: number;
   /** Largest |decode - forward| allowed (default 1e-4). */
@@ -71,7 +80,7 @@ export interface ConformanceReport {
   checks: ConformanceCheckResult[];
 }
 
-export type ResolvedOptions = Required<Omit<ConformanceOptions, 'config' | 'title' | 'gradient'>> & {
+export type ResolvedOptions = Required<Omit<ConformanceOptions, 'config' | 'title' | 'gradient' | 'skip'>> & {
   config: unknown;
   gradient: Required<GradientCheckOptions>;
 };
@@ -92,7 +101,8 @@ export function resolveOptions(options: ConformanceOptions = {}): ResolvedOption
     stackLayers: options.stackLayers ?? defaultDepth,
     seed: options.seed ?? 1,
     backend: options.backend ?? 'cpu',
-    checks: options.checks ?? [...CONFORMANCE_CHECKS],
+    checks: (options.checks ?? [...CONFORMANCE_CHECKS]).filter((name) => !options.skip?.includes(name)),
+    receptiveField: options.receptiveField ?? 'full',
     causalTolerance: options.causalTolerance ?? 0,
     decodeTolerance: options.decodeTolerance ?? 1e-4,
     gradient: { eps: 1e-2, atol: 2e-4, rtol: 2e-3, samples: 4, weightNoise: 0.1, ...options.gradient },

@@ -5,10 +5,31 @@ import { tf, type Tensor2D, type Tensor3D } from '../tf.js';
 import type { CheckOutcome } from './checks.js';
 import { createMixerUnderTest, randomInput, type ResolvedOptions } from './harness.js';
 
-/** Input positions whose gradient is exactly zero in every batch row and channel. */
-function unreachedPositions(grad: Tensor3D): number[] {
+/** Input positions whose gradient is not exactly zero in some batch row and channel. */
+function reachedPositions(grad: Tensor3D): Set<number> {
   const perPosition = tf.tidy(() => tf.max(tf.abs(grad), [0, 2]).dataSync()); // [T]
-  return Array.from(perPosition.keys()).filter((t) => !(perPosition[t] > 0));
+  return new Set(Array.from(perPosition.keys()).filter((t) => perPosition[t] > 0));
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+
+const HOW_TO_DECLARE =
+  'A mixer that sees a local window by design passes { receptiveField: WINDOW } to the kit; { skip: ["receptive-field"] } leaves this check out';
+
+/** Which positions one layer of a mixer that is not shift-based must reach, and which it must not. */
+interface Reach {
+  expected: number[];
+  beyond: number[];
+  what: string;
+}
+
+function expectedReach(o: ResolvedOptions): Reach | { invalid: string } {
+  const t = o.contextLength;
+  if (o.receptiveField === 'full') return { expected: range(0, t), beyond: [], what: 'one layer' };
+  const w = o.receptiveField;
+  if (!Number.isInteger(w) || w < 1) return { invalid: `receptiveField is ${JSON.stringify(w)}; give "full" or a window of N >= 1 positions` };
+  const start = Math.max(0, t - w);
+  return { expected: range(start, t), beyond: range(0, start), what: `one layer with a declared receptive field of ${w} position(s)` };
 }
 
 /**
@@ -19,10 +40,13 @@ function unreachedPositions(grad: Tensor3D): number[] {
  * stacks them: n layers with the schedule's shifts and residuals. Between layers a fixed
  * random D x D map stands in for the feed-forward network: the radix schedule moves a
  * channel group by one digit per layer, and only channel mixing lets a distance combine
- * digits of different groups. Other mixers (attention) must reach everything in one layer.
+ * digits of different groups. Other mixers must reach everything in one layer (attention),
+ * or exactly their declared window (`receptiveField: N`, a local mixer).
  */
 export function checkReceptiveField(spec: AnyMixerSpec, o: ResolvedOptions): CheckOutcome {
   const [b, t, d] = [o.batch, o.contextLength, o.dim];
+  const local = spec.shiftBased ? undefined : expectedReach(o);
+  if (local && 'invalid' in local) return { passed: false, message: local.invalid };
   const mixers: Mixer[] = [];
   try {
     let layerShifts: number[][] = [];
@@ -49,18 +73,30 @@ export function checkReceptiveField(spec: AnyMixerSpec, o: ResolvedOptions): Che
       return tf.sum(tf.mul(last, readout));
     };
     const grad = tf.grad(lastOutput)(input) as Tensor3D;
-    const missing = unreachedPositions(grad);
-    const what = spec.shiftBased
-      ? `a stack of ${mixers.length} layer(s) with ${Array.isArray(o.schedule) ? 'explicit' : o.schedule} shifts ${JSON.stringify(layerShifts)}`
-      : 'one layer';
+    const reached = reachedPositions(grad);
+    const reach = local ?? {
+      expected: range(0, t),
+      beyond: [],
+      what: `a stack of ${mixers.length} layer(s) with ${Array.isArray(o.schedule) ? 'explicit' : o.schedule} shifts ${JSON.stringify(layerShifts)}`,
+    };
+    const missing = reach.expected.filter((p) => !reached.has(p));
+    const hint = spec.shiftBased ? '' : `. ${HOW_TO_DECLARE}`;
     if (missing.length) {
       return {
         passed: false,
-        message: `in ${what}, the output at position ${t - 1} does not depend on input position(s) ${missing.join(', ')}`,
+        message: `in ${reach.what}, the output at position ${t - 1} does not depend on input position(s) ${missing.join(', ')}${hint}`,
         details: { unreached: missing },
       };
     }
-    return { passed: true, message: `in ${what}, the output at position ${t - 1} depends on all ${t} input positions` };
+    const outside = reach.beyond.filter((p) => reached.has(p));
+    if (outside.length) {
+      return {
+        passed: false,
+        message: `in ${reach.what}, the output at position ${t - 1} depends on input position(s) ${outside.join(', ')}, outside that window. Declare a larger receptiveField, or "full"`,
+        details: { outside },
+      };
+    }
+    return { passed: true, message: `in ${reach.what}, the output at position ${t - 1} depends on input positions ${reach.expected[0]}..${t - 1}` };
   } finally {
     mixers.forEach((mixer) => mixer.dispose());
   }
