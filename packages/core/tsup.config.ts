@@ -5,5 +5,6 @@ export default defineConfig(
   packageBuild({
     entry: ['src/index.ts', 'src/testing/index.ts'],
     external: ['vitest'],
+    noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
   }),
 );

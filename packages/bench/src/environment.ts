@@ -38,7 +38,7 @@ export function describeEnvironment(info: BackendInfo, cwd = process.cwd()): Env
     memoryBytes: totalmem(),
     os: `${platform()} ${release()}`,
     node: process.version,
-    tfjs: tf.version.tfjs ?? tf.version_core,
+    tfjs: tf.version_core,
     gitCommit: gitCommit(cwd),
   };
 }

@@ -1,7 +1,13 @@
-// The whole project runs on one tfjs engine instance. Node resolves the bundle's CommonJS
-// build, which also registers every gradient (tfjs-core's per-file ESM does not load in
-// Node), so mixers and plugins must take `tf` from here rather than import tfjs themselves.
-import * as tf from '@tensorflow/tfjs';
+// The whole project runs on one tfjs engine instance: mixers and plugins take `tf` from
+// here rather than import tfjs themselves.
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core's Node build registers neither the gradients nor the chained ops (x.add(y));
+// they ship only as per-file ES modules, which the build bundles into dist/ (as the
+// @tensorflow/tfjs union's own Node build does) and vitest inlines.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+// The pure-JS reference backend, always present (the wasm backend also builds on it).
+import '@tensorflow/tfjs-backend-cpu';
 
 // Production mode: skips tfjs's debug checks and its suggestion to install tfjs-node,
 // which shiftmix detects and explains itself (see selectBackend).
