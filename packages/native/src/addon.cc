@@ -1,69 +1,13 @@
-// The N-API face of the kernels: arguments are Float32Arrays (views of any memory,
-// the wasm heap included) and numbers. Every extent is checked against the views'
-// lengths before a kernel runs, so a wrong shape throws instead of writing past a view.
-#include <node_api.h>
+// The N-API face of the matrix and attention kernels: arguments are Float32Arrays (views
+// of any memory, the wasm heap included) and numbers.
 #include <cstdint>
 #include <string>
 #include "kernels.h"
+#include "napi-util.h"
+
+using namespace shiftmix::napi;
 
 namespace {
-
-struct Error {
-  std::string message;
-};
-
-struct View {
-  float* data = nullptr;
-  size_t length = 0;
-};
-
-napi_value* argsOf(napi_env env, napi_callback_info info, size_t expected, napi_value* storage) {
-  size_t count = expected;
-  napi_get_cb_info(env, info, &count, storage, nullptr, nullptr);
-  if (count < expected) throw Error{"expected " + std::to_string(expected) + " arguments, got " + std::to_string(count)};
-  return storage;
-}
-
-View viewOf(napi_env env, napi_value value, const char* name, bool nullable = false) {
-  napi_valuetype kind;
-  napi_typeof(env, value, &kind);
-  if (nullable && (kind == napi_null || kind == napi_undefined)) return {};
-  bool isTyped = false;
-  napi_is_typedarray(env, value, &isTyped);
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (isTyped) napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr);
-  if (!isTyped || type != napi_float32_array) throw Error{std::string(name) + " must be a Float32Array"};
-  return {static_cast<float*>(data), length};
-}
-
-double numberOf(napi_env env, napi_value value, const char* name) {
-  double out = 0;
-  if (napi_get_value_double(env, value, &out) != napi_ok) throw Error{std::string(name) + " must be a number"};
-  return out;
-}
-
-void needs(const View& v, int64_t extent, const char* name) {
-  if (extent < 0 || static_cast<size_t>(extent) > v.length)
-    throw Error{std::string(name) + " holds " + std::to_string(v.length) + " floats, the call reaches " + std::to_string(extent)};
-}
-
-template <typename Body>
-napi_value guarded(napi_env env, Body body) {
-  try {
-    return body();
-  } catch (const Error& e) {
-    napi_throw_range_error(env, "E_NATIVE", ("shiftmix native: " + e.message).c_str());
-    return nullptr;
-  }
-}
-
-napi_value undefinedOf(napi_env env) {
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
-}
 
 // info() -> { blas, threads }
 napi_value Info(napi_env env, napi_callback_info) {
@@ -169,5 +113,6 @@ NAPI_MODULE_INIT() {
       {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  defineTrainingKernels(env, exports);
   return exports;
 }

@@ -28,6 +28,30 @@ export interface NativeKernels {
     q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, dOut: Float32Array, lse: Float32Array | null,
     dq: Float32Array, dk: Float32Array, dv: Float32Array, ...params: number[]
   ): void;
+  /** Layer norm of `rows` rows of `dim`; with h (and sum) the row is x + h, written to sum first. */
+  layerNormForward(
+    x: Float32Array, h: Float32Array | null, gamma: Float32Array, beta: Float32Array, sum: Float32Array | null, normed: Float32Array,
+    rows: number, dim: number, eps: number,
+  ): void;
+  /** dx (+ dres), dgamma, dbeta of layer norm at input x. */
+  layerNormBackward(
+    dy: Float32Array, x: Float32Array, gamma: Float32Array, dres: Float32Array | null,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, dim: number, eps: number,
+  ): void;
+  /** y = gelu(x + b), tanh form, b one entry per column. */
+  biasGeluForward(x: Float32Array, b: Float32Array, y: Float32Array, rows: number, dim: number): void;
+  biasGeluBackward(dy: Float32Array, x: Float32Array, b: Float32Array, dx: Float32Array, db: Float32Array, rows: number, dim: number): void;
+  /** Mean cross-entropy over rows with 0 <= target < vocab (NaN if a target >= vocab); fills lse [rows]. */
+  crossEntropyForward(logits: Float32Array, targets: Int32Array, lse: Float32Array, rows: number, vocab: number): number;
+  crossEntropyBackward(dy: number, logits: Float32Array, targets: Int32Array, lse: Float32Array, dlogits: Float32Array, rows: number, vocab: number): void;
+  /**
+   * Global-norm clip and AdamW of every weight, in place; report gets [norm, applied].
+   * Nothing changes when loss or norm is not finite (which sets halt[0]) or halt[0] is set.
+   */
+  adamw(
+    p: Float32Array[], m: Float32Array[], v: Float32Array[], g: Float32Array[], decays: number[], halt: Float32Array, report: Float32Array,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, maxNorm: number, loss: number, step: number,
+  ): void;
 }
 
 export type NativeLoad = { kernels: NativeKernels; reason?: undefined } | { kernels?: undefined; reason: string };

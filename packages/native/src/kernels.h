@@ -53,4 +53,37 @@ void attentionForward(const AttentionCall& call, const float* q, const float* k,
 void attentionBackward(const AttentionCall& call, const float* q, const float* k, const float* v, const float* out,
                        const float* dOut, const float* lse, float* dq, float* dk, float* dv);
 
+// Layer norm over rows of `dim` (biased variance, as PyTorch). With h, the row is x + h,
+// written to sum on the way. Null h and sum: plain layer norm.
+void layerNormForward(int64_t rows, int dim, float eps, const float* x, const float* h, const float* gamma, const float* beta,
+                      float* sum, float* normed);
+// dx (+ dres when given), dgamma, dbeta of layerNormForward at input x (x + h for the fused add).
+void layerNormBackward(int64_t rows, int dim, float eps, const float* dy, const float* x, const float* gamma, const float* dres,
+                       float* dx, float* dgamma, float* dbeta);
+
+// y = gelu(x + b), tanh form; b has `dim` entries, one per column.
+void biasGeluForward(int64_t rows, int dim, const float* x, const float* b, float* y);
+void biasGeluBackward(int64_t rows, int dim, const float* dy, const float* x, const float* b, float* dx, float* db);
+
+// Mean cross-entropy over rows with 0 <= target < vocab (targets < 0 ignored, one >= vocab
+// makes everything NaN). lse [rows] keeps each row's log-sum-exp for the backward; the
+// return value is the loss.
+float crossEntropyForward(int64_t rows, int vocab, const float* logits, const int32_t* targets, float* lse);
+void crossEntropyBackward(int64_t rows, int vocab, float dy, const float* logits, const int32_t* targets, const float* lse, float* dlogits);
+
+struct AdamWCall {
+  float lr, beta1, beta2, eps, weightDecay, maxNorm, loss;
+  int step;  // after this update: bias corrections use it
+};
+struct AdamWTensor {
+  float *p, *m, *v;
+  const float* g;
+  int64_t size;
+  bool decays;
+};
+// Global-norm clip and AdamW update in place; returns the norm before clipping and
+// whether it applied (nothing changes when the loss or the norm is not finite, or halt is set;
+// the first case sets halt).
+void adamw(const AdamWCall& call, AdamWTensor* tensors, int count, float* halt, float* report);
+
 }  // namespace shiftmix

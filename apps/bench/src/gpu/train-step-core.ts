@@ -1,7 +1,8 @@
-import { CharTokenizer, Rng, ShiftmixModel, TextDataset, TrainStepper, hasMixer, resolveRecipe, tf, type TrainRecipe } from '@shiftmix/core';
-import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
-import { register as registerSoftmaxAttention } from '@shiftmix/mixer-softmax-attention';
+import { tf } from '@shiftmix/core';
 import { profileStep, syncWebGpu, type StepProfile } from '@shiftmix/webgpu';
+import { TrainStepRunner, timeTrainSteps as timeSteps, type TimeOptions, type TrainStepOptions, type TrainStepTiming } from '../steps/runner.js';
+
+export { TrainStepRunner, registerLmCharMixers, type TrainStepOptions, type TrainStepTiming } from '../steps/runner.js';
 
 /** The lm-char models of the default suite whose whole steps are timed. */
 export const LM_CHAR_MODELS: Record<string, string> = {
@@ -14,156 +15,14 @@ export const LM_CHAR_MODELS: Record<string, string> = {
 /** PyTorch 2.11, fp32 (no TF32), eager, one H100, standard lm-char recipe. */
 export const PYTORCH_H100_MS_PER_STEP: Record<string, number> = { gpt: 33.5, 'hsm-ab': 30.6 };
 
-export interface TrainStepOptions {
-  /** Layer pattern, e.g. "hsm-ab*6". */
-  layers: string;
-  /** The training text (Tiny Shakespeare); the tokenizer is built from it. */
-  text: string;
-  dim?: number;
-  heads?: number;
-  contextLength?: number;
-  batch?: number;
-  dropout?: number;
-  /** Recipe fields over the standard one (lr, betas, decay, clip). */
-  recipe?: Partial<TrainRecipe>;
-}
-
-/** Adds the mixers the lm-char models use, once. */
-export function registerLmCharMixers(): void {
-  if (!hasMixer('hsm-ab')) registerHsmAb();
-  if (!hasMixer('softmax-attention')) registerSoftmaxAttention();
-}
-
-/** One model, optimizer and data stream, stepped by core's TrainStepper as the trainer steps them. */
-export class TrainStepRunner {
-  readonly model: ShiftmixModel;
-  readonly recipe: TrainRecipe;
-  readonly tokensPerStep: number;
-  private readonly data: TextDataset;
-  private readonly dataRng: Rng;
-  private readonly stepper: TrainStepper;
-  private stepCount = 0;
-
-  constructor(options: TrainStepOptions) {
-    registerLmCharMixers();
-    const tokenizer = CharTokenizer.fromText(options.text);
-    this.data = new TextDataset(tokenizer.encode(options.text));
-    this.recipe = resolveRecipe({ ...options.recipe, batch: options.batch ?? 64 });
-    this.model = ShiftmixModel.create({
-      vocabSize: tokenizer.vocabSize,
-      layers: options.layers,
-      dim: options.dim ?? 384,
-      heads: options.heads ?? 6,
-      contextLength: options.contextLength ?? 256,
-      dropout: options.dropout ?? 0.2,
-      ffn: 'match',
-    });
-    this.dataRng = new Rng(this.recipe.seed);
-    this.stepper = new TrainStepper(this.model, this.recipe);
-    this.tokensPerStep = this.recipe.batch * this.model.config.contextLength;
-  }
-
-  /** Whether a step may be started before the previous one resolved (see TrainStepper). */
-  get canPipeline(): boolean {
-    return this.stepper.canPipeline;
-  }
-
-  /**
-   * One optimizer step; resolves once the loss and norm are read back. All of its work is
-   * enqueued before the returned promise first waits, so with canPipeline the next step
-   * can be started right away.
-   */
-  async step(): Promise<{ loss: number; norm: number; waitMs: number }> {
-    const batch = this.data.sampleBatch('train', this.recipe.batch, this.model.config.contextLength, this.dataRng);
-    this.stepCount += 1;
-    const { loss, norm, waitMs } = await this.stepper.step(batch, this.stepCount);
-    return { loss, norm, waitMs };
-  }
-
-  dispose(): void {
-    this.stepper.optimizer.dispose();
-    this.model.dispose();
-  }
-}
-
 /** Waits for the GPU queue to drain (no-op on other backends). */
 export async function settleBackend(): Promise<void> {
   if (tf.getBackend() === 'webgpu') await syncWebGpu();
 }
 
-export interface TrainStepTiming {
-  steps: number;
-  /** Whether each step was enqueued before the previous one's readback was awaited. */
-  pipelined: boolean;
-  /** Median interval between the loss readbacks of consecutive steps. */
-  medianMs: number;
-  /** Whole timed loop, GPU queue drained at the end, per step. */
-  meanMs: number;
-  minMs: number;
-  maxMs: number;
-  tokensPerSecond: number;
-  /**
-   * Median of each step's interval minus its wait for the loss readback: the host's own
-   * work per step (recording tfjs ops and dispatches). Near medianMs: the step is bound
-   * by the host; far below: by the device. Without pipelining only: pipelined waits
-   * overlap the next step's recording.
-   */
-  hostMs: number;
-  /** Median wait for the loss readback. */
-  waitMs: number;
-  losses: number[];
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-/**
- * Times `steps` steps after `warmup` untimed ones. A step is measured from the previous
- * step's loss readback to its own, as training runs back to back: by default the update
- * of step k is enqueued before step k + 1 and waited for by its readback, as the trainer
- * does; `pipeline` (where the runner can) starts step k + 1 before step k's readback.
- */
-export async function timeTrainSteps(runner: TrainStepRunner, warmup: number, steps: number, options: { pipeline?: boolean } = {}): Promise<TrainStepTiming> {
-  for (let i = 0; i < warmup; i++) await runner.step();
-  await settleBackend();
-  // With pipelining the next step is enqueued before this one's readback is awaited, so
-  // the host records step k + 1 while the device still runs step k.
-  const pipelined = options.pipeline === true && runner.canPipeline;
-  const intervals: number[] = [];
-  const hostTimes: number[] = [];
-  const waits: number[] = [];
-  const losses: number[] = [];
-  const start = performance.now();
-  let last = start;
-  let pending = runner.step();
-  for (let i = 0; i < steps; i++) {
-    const next = pipelined && i + 1 < steps ? runner.step() : undefined;
-    const { loss, waitMs } = await pending;
-    const now = performance.now();
-    intervals.push(now - last);
-    hostTimes.push(now - last - waitMs);
-    waits.push(waitMs);
-    losses.push(loss);
-    last = now;
-    if (i + 1 < steps) pending = next ?? runner.step();
-  }
-  await settleBackend();
-  const meanMs = (performance.now() - start) / steps;
-  const medianMs = median(intervals);
-  return {
-    steps,
-    pipelined,
-    medianMs,
-    meanMs,
-    minMs: Math.min(...intervals),
-    maxMs: Math.max(...intervals),
-    tokensPerSecond: runner.tokensPerStep / (medianMs / 1e3),
-    hostMs: median(hostTimes),
-    waitMs: median(waits),
-    losses,
-  };
+/** timeTrainSteps of ../steps/runner.js with the GPU queue drained around the timed loop. */
+export function timeTrainSteps(runner: TrainStepRunner, warmup: number, steps: number, options: TimeOptions = {}): Promise<TrainStepTiming> {
+  return timeSteps(runner, warmup, steps, { settle: settleBackend, ...options });
 }
 
 /**

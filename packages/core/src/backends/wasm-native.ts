@@ -4,6 +4,7 @@ import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL } from '../
 import { ShiftmixError } from '../errors.js';
 import { tf } from '../tf.js';
 import type { NativeKernels } from '@shiftmix/native';
+import { nativeTrainingKernels } from './wasm-native-train.js';
 import { heapViews, type KernelArgs, type WasmBackend } from './wasm-heap.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -140,7 +141,8 @@ let registered = false;
 
 /**
  * Puts the native kernels under the wasm backend: BatchMatMul (replacing tfjs's, which
- * stays the fallback) and fused attention with its gradients. Idempotent; call before
+ * stays the fallback), fused attention, layer norms, bias + GELU, the loss and AdamW, with
+ * their gradients. Idempotent; call before
  * the backend initializes.
  */
 export function registerNativeWasmKernels(native: NativeKernels, options: { threads?: () => number } = {}): void {
@@ -151,7 +153,7 @@ export function registerNativeWasmKernels(native: NativeKernels, options: { thre
     tf.unregisterKernel('BatchMatMul', 'wasm');
     tf.registerKernel({ ...original, kernelFunc: nativeMatMul(native, original.kernelFunc) });
   }
-  for (const config of attentionKernels(native, options.threads ?? (() => 1))) {
+  for (const config of [...attentionKernels(native, options.threads ?? (() => 1)), ...nativeTrainingKernels(native)]) {
     if (!tf.getKernel(config.kernelName, 'wasm')) tf.registerKernel(config);
   }
   registerFusedGradients();

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend.js';
+import { BIAS_GELU_GRAD_KERNEL, CROSS_ENTROPY_GRAD_KERNEL, LAYER_NORM_GRAD_KERNEL } from '../kernels/gradients.js';
+import { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, LAYER_NORM_KERNEL, addLayerNorm, biasGelu, layerNorm } from '../layers.js';
+import { CROSS_ENTROPY_KERNEL, crossEntropy } from '../loss.js';
+import { Rng } from '../rng.js';
+import { AdamW } from '../train/adamw.js';
+import { tf, type Tensor } from '../tf.js';
+
+// The native training kernels under wasm against the composites on the pure-JS cpu
+// backend (where no fused kernel is registered), forward and gradients.
+
+function values(size: number, seed: number, scale = 1): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: size }, () => (rng.next() * 2 - 1) * scale);
+}
+
+// Runs f on cpu (the reference) and on wasm (the kernels `kernels` must run there).
+async function onBoth(f: () => Float32Array[], kernels: string[]): Promise<[Float32Array[], Float32Array[]]> {
+  await selectBackend('cpu');
+  const expected = f();
+  await selectBackend('wasm');
+  const names = (await tf.profile(f)).kernels.map((k) => k.name);
+  for (const k of kernels) expect(names).toContain(k);
+  return [expected, f()];
+}
+
+function expectClose(actual: Float32Array[], expected: Float32Array[], tolerance = 1e-5): void {
+  expect(actual.length).toBe(expected.length);
+  actual.forEach((a, i) => {
+    expect(a.length).toBe(expected[i].length);
+    // Relative to the largest expected value, and absolute below 1.
+    let scale = 1;
+    for (const e of expected[i]) scale = Math.max(scale, Math.abs(e));
+    for (let j = 0; j < a.length; j++) {
+      if (Number.isNaN(expected[i][j])) expect(a[j]).toBeNaN();
+      else expect(Math.abs(a[j] - expected[i][j]) / scale).toBeLessThan(tolerance);
+    }
+  });
+}
+
+// Output and the gradients of sum(f(inputs) * weights) with respect to every input.
+function withGrads(shapes: number[][], f: (...xs: Tensor[]) => Tensor): () => Float32Array[] {
+  return () =>
+    tf.tidy(() => {
+      const inputs = shapes.map((s, i) => tf.tensor(values(tf.util.sizeFromShape(s), i + 1, 2), s));
+      const y = f(...inputs);
+      const w = tf.tensor(values(y.size, 99), y.shape);
+      const grads = tf.grads((...xs: Tensor[]) => tf.sum(tf.mul(f(...xs), w)))(inputs);
+      return [y, ...grads].map((t) => t.dataSync() as Float32Array);
+    });
+}
+
+const rowShapes = [[1, 1], [3, 5], [2, 7, 33], [64, 128]].map((shape) => ({ shape }));
+
+describe('native training kernels under wasm', () => {
+  it.each(rowShapes)('layer norm of $shape matches the composite', async ({ shape }) => {
+    const dim = shape[shape.length - 1];
+    const [expected, actual] = await onBoth(withGrads([shape, [dim], [dim]], (x, g, b) => layerNorm(x, g, b)), [LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL]);
+    expectClose(actual, expected, 2e-5);
+  });
+
+  it.each(rowShapes)('residual add + layer norm of $shape matches add then layer norm', async ({ shape }) => {
+    const dim = shape[shape.length - 1];
+    // Both outputs feed the loss, as in a block: the sum goes on down the residual stream.
+    const f = (x: Tensor, h: Tensor, g: Tensor, b: Tensor) => {
+      const { sum, normed } = addLayerNorm(x, h, g, b);
+      return tf.add(tf.mul(sum, 0.5), normed);
+    };
+    const [expected, actual] = await onBoth(withGrads([shape, shape, [dim], [dim]], f), [ADD_LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL]);
+    expectClose(actual, expected, 2e-5);
+  });
+
+  it.each(rowShapes)('bias + GELU of $shape matches the composite', async ({ shape }) => {
+    const dim = shape[shape.length - 1];
+    const [expected, actual] = await onBoth(withGrads([shape, [dim]], (x, b) => biasGelu(x, b)), [BIAS_GELU_KERNEL, BIAS_GELU_GRAD_KERNEL]);
+    expectClose(actual, expected);
+  });
+
+  it.each([
+    [[2, 0, 1, -1, 2], 3],
+    [[-1, -1], 4],
+    [Array.from({ length: 96 }, (_, i) => (i * 7) % 65), 65],
+  ])('cross-entropy of targets %o (vocab %i, negative ignored) matches the composite', async (targets, vocab) => {
+    const f = () =>
+      tf.tidy(() => {
+        const logits = tf.tensor(values(targets.length * vocab, 3, 4), [targets.length, vocab]);
+        const t = tf.tensor1d(targets, 'int32');
+        const { value, grads } = tf.valueAndGrads((l: Tensor) => crossEntropy(l as tf.Tensor2D, t))([logits]);
+        return [value, ...grads].map((x) => x.dataSync() as Float32Array);
+      });
+    const [expected, actual] = await onBoth(f, [CROSS_ENTROPY_KERNEL, CROSS_ENTROPY_GRAD_KERNEL]);
+    expectClose(actual, expected);
+  });
+
+  it('makes the loss NaN for a target beyond the vocabulary, as the composite does', async () => {
+    const f = () =>
+      tf.tidy(() => {
+        const logits = tf.tensor(values(6, 4), [2, 3]);
+        return [crossEntropy(logits, tf.tensor1d([1, 3], 'int32')).dataSync() as Float32Array];
+      });
+    const [expected, actual] = await onBoth(f, [CROSS_ENTROPY_KERNEL]);
+    expect(expected[0][0]).toBeNaN();
+    expect(actual[0][0]).toBeNaN();
+  });
+
+  // Three clipped updates of two weights (one decayed matrix, one vector) from the same gradients.
+  async function adamwRun(backend: 'cpu' | 'wasm', lossAt?: (step: number) => number) {
+    await selectBackend(backend);
+    const params = new Map([['w', tf.variable(tf.tensor(values(12, 1), [3, 4]))], ['b', tf.variable(tf.tensor(values(4, 2), [4]))]]);
+    const opt = new AdamW(params, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 });
+    const reports = [];
+    for (let step = 1; step <= 3; step++) {
+      const grads = new Map([['w', tf.tensor(values(12, 10 + step, 3), [3, 4])], ['b', tf.tensor(values(4, 20 + step, 3), [4])]]);
+      const loss = tf.scalar(lossAt ? lossAt(step) : 1);
+      reports.push(await opt.clipAndApply(grads, loss, 1e-2, 1));
+      tf.dispose([...grads.values(), loss]);
+    }
+    const out = { fused: opt.fusedOnDevice, reports, weights: [...params.values()].map((p) => p.dataSync() as Float32Array) };
+    opt.dispose();
+    params.forEach((p) => p.dispose());
+    return out;
+  }
+
+  it('AdamW with clipping updates as the unfused optimizer does', async () => {
+    const expected = await adamwRun('cpu');
+    const actual = await adamwRun('wasm');
+    expect([expected.fused, actual.fused]).toEqual([false, true]);
+    expectClose(actual.weights, expected.weights, 1e-5);
+    actual.reports.forEach((r, i) => {
+      expect(r.applied).toBe(true);
+      expect(r.norm).toBeCloseTo(expected.reports[i].norm, 4);
+    });
+  });
+
+  it('AdamW changes nothing on a step whose loss is not finite, and stays halted', async () => {
+    const expected = await adamwRun('cpu', (step) => (step === 2 ? Number.NaN : 1));
+    const actual = await adamwRun('wasm', (step) => (step === 2 ? Number.NaN : 1));
+    expect(actual.reports.map((r) => r.applied)).toEqual([true, false, false]);
+    expect(expected.reports.map((r) => r.applied)).toEqual([true, false, false]);
+    expectClose(actual.weights, expected.weights, 1e-5);
+  });
+});

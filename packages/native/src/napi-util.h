@@ -1,0 +1,45 @@
+// Argument handling shared by the bindings: every view is checked against the extent
+// a call reaches before a kernel runs, so a wrong shape throws instead of writing past it.
+#pragma once
+#include <node_api.h>
+#include <cstdint>
+#include <string>
+
+namespace shiftmix::napi {
+
+struct Error {
+  std::string message;
+};
+
+struct View {
+  float* data = nullptr;
+  size_t length = 0;
+};
+
+struct IntView {
+  int32_t* data = nullptr;
+  size_t length = 0;
+};
+
+void argsOf(napi_env env, napi_callback_info info, size_t expected, napi_value* storage);
+View viewOf(napi_env env, napi_value value, const char* name, bool nullable = false);
+IntView intViewOf(napi_env env, napi_value value, const char* name);
+double numberOf(napi_env env, napi_value value, const char* name);
+void needs(size_t length, int64_t extent, const char* name);
+inline void needs(const View& v, int64_t extent, const char* name) { needs(v.length, extent, name); }
+napi_value undefinedOf(napi_env env);
+
+template <typename Body>
+napi_value guarded(napi_env env, Body body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    napi_throw_range_error(env, "E_NATIVE", ("shiftmix native: " + e.message).c_str());
+    return nullptr;
+  }
+}
+
+// Adds the training kernels' functions (layer norm, bias + GELU, loss, AdamW) to exports.
+void defineTrainingKernels(napi_env env, napi_value exports);
+
+}  // namespace shiftmix::napi

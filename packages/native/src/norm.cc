@@ -1,0 +1,75 @@
+// Layer norm and its backward, one row at a time, with the two-pass mean and variance of
+// the composite (no E[x^2] - mean^2 cancellation). Row statistics are summed in double.
+#include <cmath>
+#include <vector>
+#include "kernels.h"
+
+namespace shiftmix {
+namespace {
+
+struct RowStats {
+  float mean, rstd;
+};
+
+SHIFTMIX_HOT RowStats statsOf(const float* __restrict x, int dim, float eps) {
+  double s = 0;
+  for (int c = 0; c < dim; c++) s += x[c];
+  const float mean = static_cast<float>(s / dim);
+  double ss = 0;
+  for (int c = 0; c < dim; c++) {
+    const float d = x[c] - mean;
+    ss += d * d;
+  }
+  return {mean, 1.0f / std::sqrt(static_cast<float>(ss / dim) + eps)};
+}
+
+}  // namespace
+
+SHIFTMIX_HOT void layerNormForward(int64_t rows, int dim, float eps, const float* x, const float* h, const float* gamma, const float* beta,
+                                   float* sum, float* normed) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * dim;
+    float* out = normed + r * dim;
+    if (h) {
+      float* sr = sum + r * dim;
+      const float* hr = h + r * dim;
+      for (int c = 0; c < dim; c++) sr[c] = xr[c] + hr[c];
+      xr = sr;
+    }
+    const RowStats st = statsOf(xr, dim, eps);
+    for (int c = 0; c < dim; c++) out[c] = (xr[c] - st.mean) * st.rstd * gamma[c] + beta[c];
+  }
+}
+
+SHIFTMIX_HOT void layerNormBackward(int64_t rows, int dim, float eps, const float* dy, const float* x, const float* gamma, const float* dres,
+                                    float* dx, float* dgamma, float* dbeta) {
+  std::vector<double> gammaSum(dim, 0.0), betaSum(dim, 0.0);
+  std::vector<float> xhat(dim);
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * dim;
+    const float* dyr = dy + r * dim;
+    const RowStats st = statsOf(xr, dim, eps);
+    // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma.
+    double gMean = 0, gxMean = 0;
+    for (int c = 0; c < dim; c++) {
+      xhat[c] = (xr[c] - st.mean) * st.rstd;
+      const float g = dyr[c] * gamma[c];
+      gMean += g;
+      gxMean += g * xhat[c];
+      gammaSum[c] += dyr[c] * xhat[c];
+      betaSum[c] += dyr[c];
+    }
+    const float a = static_cast<float>(gMean / dim), b = static_cast<float>(gxMean / dim);
+    float* dxr = dx + r * dim;
+    for (int c = 0; c < dim; c++) {
+      dxr[c] = st.rstd * (dyr[c] * gamma[c] - a - xhat[c] * b);
+      if (dres) dxr[c] += dres[r * dim + c];
+    }
+  }
+  for (int c = 0; c < dim; c++) {
+    dgamma[c] = static_cast<float>(gammaSum[c]);
+    dbeta[c] = static_cast<float>(betaSum[c]);
+  }
+}
+
+}  // namespace shiftmix
