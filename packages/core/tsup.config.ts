@@ -6,5 +6,10 @@ export default defineConfig(
     entry: ['src/index.ts', 'src/testing/index.ts'],
     external: ['vitest'],
     noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
+    dts: {
+      // Bundling the declarations drops side-effect imports, and this one types the chained
+      // ops (x.reshape()) on the Tensor of every package that takes `tf` from core.
+      banner: "import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';",
+    },
   }),
 );

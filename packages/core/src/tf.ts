@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's Node build registers neither the gradients nor the chained ops (x.add(y));
 // they ship only as per-file ES modules, which the build bundles into dist/ (as the
 // @tensorflow/tfjs union's own Node build does) and vitest inlines.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';
 // The pure-JS reference backend, always present (the wasm backend also builds on it).
 import '@tensorflow/tfjs-backend-cpu';
 
