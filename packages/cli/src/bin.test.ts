@@ -1,15 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './test-helpers.js';
 
-// The published entry point: built by `npm run build` (the test pipeline builds first).
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+// The command as package.json declares it: bin/shiftmix.js, which loads the build in
+// dist/ (the test pipeline builds first).
+const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
+const BIN = path.join(PACKAGE, (JSON.parse(readFileSync(path.join(PACKAGE, 'package.json'), 'utf8')) as { bin: { shiftmix: string } }).bin.shiftmix);
 
-function spawnBin(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  if (!existsSync(BIN)) throw new Error('dist/bin.js is missing: build the package first (npx turbo run build --filter=shiftmix...)');
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+function spawnBin(args: string[], cwd: string, bin = BIN): { status: number | null; stdout: string; stderr: string } {
+  if (!existsSync(path.join(PACKAGE, 'dist/bin.js'))) throw new Error('dist/bin.js is missing: build the package first (npx turbo run build --filter=shiftmix...)');
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -45,5 +48,12 @@ describe('the shiftmix executable', () => {
       expect(lines, result.stderr).toHaveLength(1);
       expect(lines[0]).toMatch(pattern);
     }
+  });
+
+  it('says to build first when the command is linked before the build (a fresh clone)', () => {
+    const unbuilt = tempDir({ 'package.json': '{"type": "module"}', 'bin/shiftmix.js': readFileSync(BIN, 'utf8') });
+    const result = spawnBin(['--help'], unbuilt, path.join(unbuilt, 'bin', 'shiftmix.js'));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^shiftmix: .*dist\/bin\.js is not built\. Run npm run build \(or npm start\)/);
   });
 });

@@ -4,7 +4,7 @@ import { CharTokenizer, loadCheckpoint, selectBackend, type BackendInfo, type Ba
 import type { Io } from './command.js';
 import { InputError } from './errors.js';
 import { requireDirectory } from './options.js';
-import { loadAllPlugins } from './plugins.js';
+import { loadAllPlugins, warnOn } from './plugins.js';
 import { readRunInfo } from './run-info.js';
 
 const CONFIG_FILE = 'config.json';
@@ -47,7 +47,7 @@ export async function openCheckpoint(
 ): Promise<OpenedCheckpoint> {
   const dir = resolveCheckpointDir(requireDirectory(flag, io.cwd, '--checkpoint'));
   const runPlugins = readRunInfo(runDirOf(dir))?.plugins ?? [];
-  await loadAllPlugins(io.cwd, [...runPlugins, ...options.plugins]);
+  await loadAllPlugins(io.cwd, [...runPlugins, ...options.plugins], warnOn(io));
   const backend = await selectBackend(options.backend);
   const loaded = await loadCheckpoint(dir);
   try {

@@ -1,3 +1,5 @@
+import { mkdirSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
 import { getMixer, listMixers, registerMixer, unregisterMixer, type AnyMixerSpec } from '@shiftmix/core';
 import { describe, expect, it } from 'vitest';
 import { collectSpecs, registerModule } from './plugins.js';
@@ -7,7 +9,8 @@ interface Row {
   name: string;
   package: string | null;
   shiftBased: boolean;
-  params: number;
+  params: number | null;
+  error?: string;
 }
 
 async function listed(argv: string[], cwd: string): Promise<Row[]> {
@@ -42,6 +45,22 @@ describe('shiftmix mixers', () => {
     expect(byName.get('hsm-ab')).toMatchObject({ package: '@shiftmix/mixer-hsm-ab', shiftBased: true, params: 2 * dim });
     expect(byName.get('learned-fusion')).toMatchObject({ package: '@shiftmix/mixer-learned-fusion', shiftBased: true, params: 4 * dim * dim + dim });
     expect(byName.get('softmax-attention')).toMatchObject({ package: '@shiftmix/mixer-softmax-attention', shiftBased: false, params: 4 * dim * dim + 4 * dim });
+  });
+
+  it('sizes what it can: a mixer that cannot be sized at --dim shows its error, not a failed command', async () => {
+    const result = await runCli(['mixers', '--json', '--dim', '10', '--heads', '4'], tempDir());
+    expect(result.code, result.stderr).toBe(0);
+    const rows = (JSON.parse(result.stdout) as { mixers: Row[] }).mixers;
+    expect(rows.find((r) => r.name === 'hsm-ab')?.params).toBe(20);
+    expect(rows.find((r) => r.name === 'softmax-attention')).toMatchObject({ params: null, error: expect.stringMatching(/dim 10 is not divisible by heads 4/) });
+    expect(result.stderr).toMatch(/^shiftmix: warning: mixer "softmax-attention" cannot be sized at --dim 10 --heads 4: softmax-attention: dim 10 is not divisible by heads 4\. Use a number of heads that divides 10/);
+    const table = await runCli(['mixers', '--dim', '10', '--heads', '4'], tempDir());
+    expect(table.stdout).toMatch(/softmax-attention\s+@shiftmix\/mixer-softmax-attention\s+no\s+-\s/);
+  });
+
+  it('sizes every built-in at --dim 128 with the default heads, as the README shows', async () => {
+    const rows = await listed(['--dim', '128'], tempDir());
+    expect(rows.filter((r) => r.params === null)).toEqual([]);
   });
 
   it('prints a table by default', async () => {
@@ -81,6 +100,26 @@ describe('shiftmix mixers', () => {
     expect(rows.find((r) => r.name === 'acme-mixer')?.package).toBe('@acme/mixer');
   });
 
+  it('loads a package subpath that its exports name, as Node would', async () => {
+    const cwd = tempDir({
+      'node_modules/@acme/mixers/package.json': JSON.stringify({
+        name: '@acme/mixers',
+        type: 'module',
+        exports: { '.': './main.js', './fast': { types: './fast.d.ts', import: './lib/fast.js' }, './extra/*': './lib/extra/*.js' },
+      }),
+      'node_modules/@acme/mixers/lib/fast.js': pluginSpecSource('acme-fast', (s) => `export default ${s};`),
+      'node_modules/@acme/mixers/lib/extra/slow.js': pluginSpecSource('acme-slow', (s) => `export default ${s};`),
+    });
+    const rows = await listed(['--plugin', '@acme/mixers/fast', '--plugin', '@acme/mixers/extra/slow'], cwd);
+    expect(rows.find((r) => r.name === 'acme-fast')?.package).toBe('@acme/mixers/fast');
+    expect(rows.find((r) => r.name === 'acme-slow')?.package).toBe('@acme/mixers/extra/slow');
+    expectOneLineError(
+      await runCli(['mixers', '--plugin', '@acme/mixers/lib/fast.js'], cwd),
+      1,
+      /package "@acme\/mixers\/lib\/fast\.js" does not export "\.\/lib\/fast\.js"\. Its package\.json "exports" lists @acme\/mixers, @acme\/mixers\/fast, @acme\/mixers\/extra\/\*/,
+    );
+  });
+
   it('says so in one line when a plugin is missing, throws, exports nothing or registers nothing', async () => {
     const cwd = tempDir({
       'throws.mjs': "throw new Error('boom at import');\n",
@@ -103,11 +142,36 @@ describe('shiftmix mixers', () => {
     expectOneLineError(await runCli(['mixers'], tempDir({ 'shiftmix.config.json': '{"plugins": "./x.js"}' })), 1, /must be a list/);
   });
 
-  it('rejects an installed package whose declared mixer file is missing', async () => {
+  it('warns about an installed package that fails to load, and goes on without it', async () => {
     const cwd = tempDir({
       'node_modules/broken-mixer/package.json': JSON.stringify({ name: 'broken-mixer', shiftmix: { mixer: './dist/index.js' } }),
+      'node_modules/throwing-mixer/package.json': JSON.stringify({ name: 'throwing-mixer', type: 'module', shiftmix: { mixer: './index.js' } }),
+      'node_modules/throwing-mixer/index.js': "throw new Error('boom at import');\n",
     });
-    expectOneLineError(await runCli(['mixers'], cwd), 1, /broken-mixer.*does not exist/);
+    const result = await runCli(['mixers', '--json'], cwd);
+    expect(result.code, result.stderr).toBe(0);
+    const warnings = result.stderr.trimEnd().split('\n');
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^shiftmix: warning: installed package "broken-mixer" declares .* which does not exist, so its mixers are not loaded\. Build or reinstall broken-mixer$/);
+    expect(warnings[1]).toMatch(/^shiftmix: warning: plugin "throwing-mixer" failed to load: boom at import, so its mixers are not loaded/);
+    expect((JSON.parse(result.stdout) as { mixers: Row[] }).mixers.map((r) => r.name)).toContain('hsm-ab');
+  });
+
+  it('names the cause when a linked plugin package cannot find @shiftmix/core from its real folder', async () => {
+    // npm installs a local folder (npm install ../my-mixer) as a link into node_modules.
+    const source = tempDir({
+      'package.json': JSON.stringify({ name: 'linked-mixer', type: 'module', shiftmix: { mixer: './index.js' } }),
+      'index.js': "import { tf } from '@shiftmix/core';\nexport const spec = { name: 'linked', tf };\n",
+    });
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, 'node_modules'));
+    symlinkSync(source, path.join(cwd, 'node_modules', 'linked-mixer'), 'dir');
+    const result = await runCli(['mixers'], cwd);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /^shiftmix: warning: plugin "linked-mixer" failed to load: Cannot find package '@shiftmix\/core' .*; .*node_modules\/linked-mixer is a link to .*, and Node resolves the plugin's imports from there, where @shiftmix\/core is not installed, so its mixers are not loaded\. Install the plugin from a tarball \(npm pack/,
+    );
+    expect(result.stdout).toMatch(/^NAME/);
   });
 
   it('warns on stderr when a --plugin replaces a mixer of the same name', async () => {

@@ -1,9 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isShiftmixError, listMixers, registerMixer, type AnyMixerSpec } from '@shiftmix/core';
+import type { Io } from './command.js';
 import { InputError } from './errors.js';
-import { readPackageJson, resolvePlugin } from './resolve.js';
+import { findInstalledPlugins, linkedPackageCause } from './installed.js';
+import { resolvePlugin } from './resolve.js';
 
 /** The built-in mixer packages, registered at startup through their register(). */
 export const BUILTIN_PACKAGES = {
@@ -115,6 +117,8 @@ async function importPlugin(file: string, source: string): Promise<Record<string
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
+    const linked = linkedPackageCause(file, error);
+    if (linked) throw new InputError(`plugin "${source}" failed to load: ${firstLine(error)}; ${linked.cause}`, linked.fix);
     throw new InputError(`plugin "${source}" failed to load: ${firstLine(error)}`, 'Fix the error in the module, or leave the plugin out');
   }
 }
@@ -170,42 +174,36 @@ export function readConfigPlugins(cwd: string): string[] {
   return plugins as string[];
 }
 
-/** Packages in `cwd`/node_modules whose package.json declares "shiftmix": { "mixer": FILE }. */
-export function findInstalledPlugins(cwd: string): { name: string; file: string }[] {
-  const root = path.join(cwd, 'node_modules');
-  if (!existsSync(root)) return [];
-  const dirs: string[] = [];
-  for (const entry of readdirSync(root)) {
-    if (entry.startsWith('.')) continue;
-    if (entry.startsWith('@')) {
-      for (const inner of readdirSync(path.join(root, entry))) dirs.push(path.join(root, entry, inner));
-    } else {
-      dirs.push(path.join(root, entry));
-    }
-  }
-  const found: { name: string; file: string }[] = [];
-  for (const dir of dirs) {
-    const pkg = readPackageJson(dir);
-    const mixer = (pkg?.shiftmix as { mixer?: unknown } | undefined)?.mixer;
-    const name = typeof pkg?.name === 'string' ? pkg.name : path.basename(dir);
-    if (typeof mixer !== 'string' || name in BUILTIN_PACKAGES) continue;
-    found.push({ name, file: path.resolve(dir, mixer) });
-  }
-  return found.sort((a, b) => a.name.localeCompare(b.name));
+/** Where warnings go; the CLI's commands pass their stderr. */
+export type WarningHandler = (message: string) => void;
+
+/** Warnings as the CLI prints them, on the command's stderr. */
+export function warnOn(io: Pick<Io, 'stderr'>): WarningHandler {
+  return (message) => io.stderr(`shiftmix: warning: ${message}\n`);
 }
+
+const toStderr = warnOn({ stderr: (text) => void process.stderr.write(text) });
 
 /**
  * Registers every mixer the CLI can see, in order: built-ins, installed packages,
  * shiftmix.config.json, then --plugin flags, so an explicit flag wins a name clash.
+ * A plugin the user named (flag, config) that fails is an error; an installed package
+ * found on its own is only a warning, so it cannot break commands that do not use it.
  */
-export async function loadAllPlugins(cwd: string, flagPlugins: readonly string[]): Promise<LoadedPlugin[]> {
+export async function loadAllPlugins(cwd: string, flagPlugins: readonly string[], onWarning: WarningHandler = toStderr): Promise<LoadedPlugin[]> {
   const loaded = [...(await registerBuiltins())];
   for (const { name, file } of findInstalledPlugins(cwd)) {
-    if (!existsSync(file)) {
-      throw new InputError(`installed package "${name}" declares the shiftmix mixer ${file}, which does not exist`, `Build or reinstall ${name}`);
+    if (name in BUILTIN_PACKAGES) continue;
+    try {
+      if (!existsSync(file)) {
+        throw new InputError(`installed package "${name}" declares the shiftmix mixer ${file}, which does not exist`, `Build or reinstall ${name}`);
+      }
+      const mod = await importPlugin(file, name);
+      loaded.push({ source: name, via: 'installed', mixers: await registerModule(mod, name) });
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      onWarning(`${error.problem}, so its mixers are not loaded. ${error.fix}`);
     }
-    const mod = await importPlugin(file, name);
-    loaded.push({ source: name, via: 'installed', mixers: await registerModule(mod, name) });
   }
   for (const specifier of readConfigPlugins(cwd)) loaded.push(await loadPlugin(specifier, cwd, 'config'));
   for (const specifier of flagPlugins) loaded.push(await loadPlugin(specifier, cwd, 'flag'));

@@ -14,25 +14,55 @@ export function readPackageJson(dir: string): Record<string, unknown> | undefine
   }
 }
 
-/** Picks the ESM entry from an `exports` value: a string, a condition object, or a subpath map. */
-function exportsEntry(exports: unknown): string | undefined {
-  if (typeof exports === 'string') return exports;
-  if (Array.isArray(exports)) return exports.map(exportsEntry).find((e) => e !== undefined);
-  if (typeof exports !== 'object' || exports === null) return undefined;
+// The conditions Node matches when it imports an ES module.
+const CONDITIONS = new Set(['import', 'node', 'default']);
+
+/** The target of one `exports` value: a path, a list of fallbacks, or conditions in key order; null excludes. */
+function exportsTarget(value: unknown, star?: string): string | undefined {
+  if (typeof value === 'string') return star === undefined ? value : value.replaceAll('*', star);
+  if (Array.isArray(value)) return value.map((v) => exportsTarget(v, star)).find((t) => t !== undefined);
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [condition, inner] of Object.entries(value)) {
+    if (!CONDITIONS.has(condition)) continue;
+    const target = exportsTarget(inner, star);
+    if (target !== undefined) return target;
+  }
+  return undefined;
+}
+
+/**
+ * What `import "pkg/SUBPATH"` loads according to the package's `exports` (`subpath` is
+ * "." or "./x"): exact keys first, then `*` patterns, the longest prefix winning.
+ */
+export function resolveExports(exports: unknown, subpath: string): string | undefined {
+  const isMap = typeof exports === 'object' && exports !== null && !Array.isArray(exports) && Object.keys(exports).some((k) => k.startsWith('.'));
+  if (!isMap) return subpath === '.' ? exportsTarget(exports) : undefined;
   const map = exports as Record<string, unknown>;
-  if ('.' in map) return exportsEntry(map['.']);
-  for (const condition of ['import', 'node', 'default']) {
-    if (condition in map) {
-      const entry = exportsEntry(map[condition]);
-      if (entry) return entry;
+  if (Object.hasOwn(map, subpath)) return exportsTarget(map[subpath]);
+  const patterns = Object.keys(map)
+    .filter((key) => key.includes('*'))
+    .sort((a, b) => b.indexOf('*') - a.indexOf('*') || b.length - a.length);
+  for (const key of patterns) {
+    const [prefix, suffix] = key.split('*');
+    if (subpath.length >= key.length - 1 && subpath.startsWith(prefix) && subpath.endsWith(suffix)) {
+      return exportsTarget(map[key], subpath.slice(prefix.length, subpath.length - suffix.length));
     }
   }
   return undefined;
 }
 
+/** The subpaths a package's `exports` lists, for error messages. */
+function exportedSubpaths(exports: unknown): string[] {
+  const isMap = typeof exports === 'object' && exports !== null && !Array.isArray(exports) && Object.keys(exports).some((k) => k.startsWith('.'));
+  return isMap ? Object.keys(exports as object) : ['.'];
+}
+
 /** The file a bare `import "pkg"` would load from `dir`, a package root. */
 export function packageEntry(dir: string, pkg: Record<string, unknown>): string {
-  const entry = exportsEntry(pkg.exports) ?? (typeof pkg.module === 'string' ? pkg.module : undefined) ?? (typeof pkg.main === 'string' ? pkg.main : 'index.js');
+  const entry =
+    (pkg.exports === undefined ? undefined : resolveExports(pkg.exports, '.')) ??
+    (typeof pkg.module === 'string' ? pkg.module : undefined) ??
+    (typeof pkg.main === 'string' ? pkg.main : 'index.js');
   return path.resolve(dir, entry);
 }
 
@@ -44,6 +74,23 @@ function splitPackageName(specifier: string): { name: string; subpath: string } 
 
 function isFile(file: string): boolean {
   return existsSync(file) && statSync(file).isFile();
+}
+
+/** The file `import "NAME/SUBPATH"` loads from the package at `root`, as Node finds it. */
+function packageFile(specifier: string, root: string, pkg: Record<string, unknown>, subpath: string): string {
+  let entry: string;
+  if (pkg.exports !== undefined) {
+    const target = resolveExports(pkg.exports, subpath ? `./${subpath}` : '.');
+    if (target === undefined) {
+      const listed = exportedSubpaths(pkg.exports).map((s) => (s === '.' ? String(pkg.name ?? specifier) : `${String(pkg.name ?? '')}${s.slice(1)}`));
+      throw new InputError(`plugin package "${specifier}" does not export "${subpath ? `./${subpath}` : '.'}"`, `Its package.json "exports" lists ${listed.join(', ')}`);
+    }
+    entry = path.resolve(root, target);
+  } else {
+    entry = subpath ? path.resolve(root, subpath) : packageEntry(root, pkg);
+  }
+  if (isFile(entry)) return entry;
+  throw new InputError(`plugin package "${specifier}" has no entry file at ${entry}`, 'Build the package, or check its package.json "exports"/"main"');
 }
 
 /**
@@ -67,11 +114,7 @@ export function resolvePlugin(specifier: string, cwd: string): string {
   for (let dir = cwd; ; dir = path.dirname(dir)) {
     const root = path.join(dir, 'node_modules', name);
     const pkg = readPackageJson(root);
-    if (pkg) {
-      const entry = subpath ? path.resolve(root, subpath) : packageEntry(root, pkg);
-      if (isFile(entry)) return entry;
-      throw new InputError(`plugin package "${specifier}" has no entry file at ${entry}`, `Build the package, or check its package.json "exports"/"main"`);
-    }
+    if (pkg) return packageFile(specifier, root, pkg, subpath);
     if (path.dirname(dir) === dir) break;
   }
   throw new InputError(

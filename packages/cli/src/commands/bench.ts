@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { consoleProgress, runSuite } from '@shiftmix/bench';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
-import { loadAllPlugins } from '../plugins.js';
+import { loadAllPlugins, warnOn } from '../plugins.js';
 import { BACKEND_FLAG } from './shared.js';
 
 const commaList = (values: string[]): string[] => values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
@@ -43,7 +43,7 @@ export const benchCommand = defineCommand({
     'shiftmix bench --suite ./my-suite.json --plugin ./my-mixer.js',
   ],
   async run(flags, { io }) {
-    await loadAllPlugins(io.cwd, flags.plugin);
+    await loadAllPlugins(io.cwd, flags.plugin, warnOn(io));
     const report = await runSuite({
       suite: flags.suite,
       preset: flags.preset,

@@ -1,7 +1,7 @@
 import { parseLayerPattern, resolveRecipe, selectBackend, ShiftmixModel, tf, TrainStepper } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { parseFfn } from '../options.js';
-import { loadAllPlugins } from '../plugins.js';
+import { loadAllPlugins, warnOn } from '../plugins.js';
 import { BACKEND_FLAG } from './shared.js';
 import { loadWebGpu } from './webgpu.js';
 
@@ -31,7 +31,7 @@ export const profileCommand = defineCommand({
   },
   examples: ['shiftmix profile --layers "hsm-ab*6" --backend webgpu', 'shiftmix profile --layers "softmax-attention*2" --dim 64 --ctx 64 --batch 4 --backend wasm'],
   async run(flags, { io }) {
-    await loadAllPlugins(io.cwd, flags.plugin);
+    await loadAllPlugins(io.cwd, flags.plugin, warnOn(io));
     parseLayerPattern(flags.layers);
     const profiler = await loadWebGpu('the profiler');
     const info = await selectBackend(flags.backend);

@@ -4,7 +4,7 @@ import { CharTokenizer, readCheckpointInfo, resume, selectBackend, type Shiftmix
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { InputError } from '../errors.js';
 import { requireDirectory, requireTextFile } from '../options.js';
-import { loadAllPlugins } from '../plugins.js';
+import { loadAllPlugins, warnOn } from '../plugins.js';
 import { checkContextFits, loadText, readRunInfo, writeRunInfo } from '../run-info.js';
 import { BACKEND_FLAG, printSummary, withProgress } from './shared.js';
 import { checkTune, KERNEL_TUNING_FILE, reapplyTuning, tuneForRun, type TunedModel } from './webgpu.js';
@@ -40,7 +40,7 @@ export const resumeCommand = defineCommand({
       throw new InputError(`--out ${flags.out} does not record its training data (no run.json)`, 'Pass the training text with --data FILE');
     }
     const dataFile = requireTextFile(dataFlag, io.cwd, '--data');
-    await loadAllPlugins(io.cwd, [...(info?.plugins ?? []), ...flags.plugin]);
+    await loadAllPlugins(io.cwd, [...(info?.plugins ?? []), ...flags.plugin], warnOn(io));
     const { config, state } = await readCheckpointInfo(lastDir);
     if (flags.steps !== undefined && flags.steps <= state.step) {
       throw new InputError(`--steps ${flags.steps} is not past the ${state.step} steps the run has taken`, `Pass a larger --steps, e.g. --steps ${state.step * 2}`);

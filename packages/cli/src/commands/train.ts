@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseLayerPattern, selectBackend, ShiftmixModel, train } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
-import { loadAllPlugins } from '../plugins.js';
+import { loadAllPlugins, warnOn } from '../plugins.js';
 import { parseFfn, parseMixerOptions, parseSchedule, requireTextFile } from '../options.js';
 import { absolutePlugin, checkContextFits, loadText, writeRunInfo } from '../run-info.js';
 import { InputError } from '../errors.js';
@@ -56,7 +56,7 @@ export const trainCommand = defineCommand({
     'shiftmix train --data input.txt --layers "my-mixer*4" --plugin ./my-mixer.js --out runs/mine',
   ],
   async run(flags, { io }) {
-    await loadAllPlugins(io.cwd, flags.plugin);
+    await loadAllPlugins(io.cwd, flags.plugin, warnOn(io));
     // Everything that can be checked without a backend or the data is checked first.
     parseLayerPattern(flags.layers);
     if (flags.dim % flags.heads !== 0) {
