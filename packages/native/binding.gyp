@@ -3,11 +3,11 @@
     {
       "target_name": "shiftmix_native",
       "sources": ["src/addon.cc", "src/addon-train.cc", "src/napi-util.cc", "src/gemm.cc", "src/attention.cc", "src/norm.cc", "src/pointwise.cc", "src/adamw.cc"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-fno-trapping-math"],
       "cflags_cc!": ["-fno-exceptions"],
       "libraries": ["-ldl", "-lpthread"],
       "xcode_settings": {
-        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-fno-math-errno"]
+        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-fno-math-errno", "-fno-trapping-math"]
       }
     }
   ]

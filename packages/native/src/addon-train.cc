@@ -52,6 +52,20 @@ napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
   });
 }
 
+// columnSums(x, out, rows, cols)
+napi_value ColumnSums(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value a[4];
+    argsOf(env, info, 4, a);
+    const View x = viewOf(env, a[0], "x"), out = viewOf(env, a[1], "out");
+    const Rows r = rowsOf(env, a[2], a[3]);
+    needs(x, r.size(), "x");
+    needs(out, r.dim, "out");
+    columnSums(r.rows, r.dim, x.data, out.data);
+    return undefinedOf(env);
+  });
+}
+
 // biasGeluForward(x, b, y, rows, dim)
 napi_value BiasGeluForward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -163,6 +177,7 @@ void defineTrainingKernels(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"layerNormForward", nullptr, LayerNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"layerNormBackward", nullptr, LayerNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"columnSums", nullptr, ColumnSums, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"biasGeluForward", nullptr, BiasGeluForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"biasGeluBackward", nullptr, BiasGeluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"crossEntropyForward", nullptr, CrossEntropyForward, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,15 +1,20 @@
-// Causal softmax attention for short and middle contexts on the CPU: one head at a time,
-// row by row, with the probabilities recomputed in the backward from the saved
-// log-sum-exp (flash attention's trick, so memory stays O(T) per head).
+// Causal softmax attention on the CPU, a head and a block of queries at a time: the
+// block's scores against the keys it may see come from one matrix product, as do its
+// outputs and, in the backward, every gradient. Only the block's scores are held, so
+// memory stays O(block x T) per thread whatever the context; the backward recomputes the
+// probabilities from the saved log-sum-exp (flash attention's trick).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <thread>
 #include <vector>
+#include "fastmath.h"
 #include "kernels.h"
 
 namespace shiftmix {
 namespace {
+
+const int kBlock = 64;
 
 // lowbias32, the hash behind every dropout mask of the project: the same mask on every backend.
 inline uint32_t mix32(uint32_t x) {
@@ -28,7 +33,6 @@ struct Dropout {
   uint32_t seedOf(uint32_t seed, uint32_t head) const { return mix32(mix32(seed) ^ head); }
   // 0 for a dropped probability, else 1 / (1 - rate).
   float scale(uint32_t headSeed, int q, int k, int length) const {
-    if (!on) return 1.0f;
     const uint32_t h = mix32(mix32(static_cast<uint32_t>(q) * static_cast<uint32_t>(length) + static_cast<uint32_t>(k)) ^ headSeed);
     return h >= threshold ? keepScale : 0.0f;
   }
@@ -44,129 +48,127 @@ Dropout dropoutOf(const AttentionCall& call) {
   return d;
 }
 
-SHIFTMIX_HOT float dot(const float* __restrict a, const float* __restrict b, int n) {
-  float s = 0.0f;
-  for (int c = 0; c < n; c++) s += a[c] * b[c];
-  return s;
-}
-
-SHIFTMIX_HOT void axpy(float* __restrict y, float alpha, const float* __restrict x, int n) {
-  for (int c = 0; c < n; c++) y[c] += alpha * x[c];
-}
-
-struct Head {
-  const float *q, *k, *v;
-  int64_t row;
+// One head's rows and the query block being worked on.
+struct Block {
+  int64_t head, outHead;  // offsets of the head in q/k/v and in out
+  int i0, i1;             // queries [i0, i1)
+  int k0;                 // first key any of them sees; keys [k0, i1)
+  int keys() const { return i1 - k0; }
 };
-
-Head headOf(const AttentionCall& call, int bh, const float* q, const float* k, const float* v) {
-  const int64_t off = (bh / call.heads) * call.in.batch + (bh % call.heads) * call.in.head;
-  return {q + off, k + off, v + off, call.in.row};
-}
-
-int64_t outOffset(const AttentionCall& call, int bh) { return (bh / call.heads) * call.out.batch + (bh % call.heads) * call.out.head; }
 
 inline int firstKey(const AttentionCall& call, int i) { return call.window > 0 ? std::max(0, i - call.window + 1) : 0; }
 
-// Scaled scores of row i into s[lo..i]; returns their log-sum-exp and leaves exp(s - max) in s.
-float rowScores(const AttentionCall& call, const Head& hd, int i, float* s) {
-  const int lo = firstKey(call, i);
-  const float* qi = hd.q + i * hd.row;
-  float m = -INFINITY;
-  for (int j = lo; j <= i; j++) {
-    s[j] = call.scale * dot(qi, hd.k + j * hd.row, call.headDim);
-    m = std::max(m, s[j]);
-  }
-  float l = 0.0f;
-  for (int j = lo; j <= i; j++) {
-    s[j] = std::exp(s[j] - m);
-    l += s[j];
-  }
-  return m + std::log(l);
-}
-
-// Runs body(bh) for every head, split over call.threads threads.
+// Runs body(block) over every head and query block, the heads split over call.threads threads.
 template <typename Body>
-void forEachHead(const AttentionCall& call, Body body) {
+void forEachBlock(const AttentionCall& call, Body body) {
   const int total = call.batch * call.heads;
   const int threads = std::max(1, std::min(call.threads, total));
-  if (threads == 1) {
-    for (int bh = 0; bh < total; bh++) body(bh);
-    return;
-  }
+  auto run = [&](int first) {
+    for (int bh = first; bh < total; bh += threads) {
+      const int b = bh / call.heads, h = bh % call.heads;
+      const int64_t head = b * call.in.batch + h * call.in.head, outHead = b * call.out.batch + h * call.out.head;
+      for (int i0 = 0; i0 < call.length; i0 += kBlock) {
+        const int i1 = std::min(call.length, i0 + kBlock);
+        body(bh, Block{head, outHead, i0, i1, firstKey(call, i0)});
+      }
+    }
+  };
+  if (threads == 1) return run(0);
   std::vector<std::thread> pool;
-  for (int t = 0; t < threads; t++)
-    pool.emplace_back([&, t] {
-      for (int bh = t; bh < total; bh += threads) body(bh);
-    });
+  for (int t = 0; t < threads; t++) pool.emplace_back(run, t);
   for (auto& th : pool) th.join();
+}
+
+// s [rows, keys] = scale * q_block k_block^T.
+void scores(const AttentionCall& call, const Block& bl, const float* q, const float* k, float* s) {
+  const int row = static_cast<int>(call.in.row);
+  gemmStrided(false, true, bl.i1 - bl.i0, bl.keys(), call.headDim, call.scale, q + bl.head + bl.i0 * call.in.row, row,
+              k + bl.head + bl.k0 * call.in.row, row, 0.0f, s, bl.keys());
+}
+
+// Turns row r of s into probabilities exp(s - lse) on the visible keys and 0 elsewhere.
+SHIFTMIX_HOT void probabilities(const AttentionCall& call, const Block& bl, int r, float* s, float rowLse) {
+  const int i = bl.i0 + r, lo = firstKey(call, i) - bl.k0, hi = i - bl.k0, n = bl.keys();
+  float* row = s + static_cast<int64_t>(r) * n;
+  for (int j = 0; j < n; j++) row[j] = j >= lo && j <= hi ? fastExp(row[j] - rowLse) : 0.0f;
+}
+
+// The log-sum-exp of row r's visible scores.
+float logSumExp(const AttentionCall& call, const Block& bl, int r, const float* s) {
+  const int i = bl.i0 + r, lo = firstKey(call, i) - bl.k0, hi = i - bl.k0;
+  const float* row = s + static_cast<int64_t>(r) * bl.keys();
+  float m = -INFINITY;
+  for (int j = lo; j <= hi; j++) m = std::max(m, row[j]);
+  float l = 0.0f;
+  for (int j = lo; j <= hi; j++) l += fastExp(row[j] - m);
+  return m + std::log(l);
 }
 
 }  // namespace
 
 void attentionForward(const AttentionCall& call, const float* q, const float* k, const float* v, float* out, float* lse) {
   const Dropout drop = dropoutOf(call);
-  const int n = call.headDim;
-  forEachHead(call, [&](int bh) {
-    std::vector<float> s(call.length);
-    const Head hd = headOf(call, bh, q, k, v);
-    float* o = out + outOffset(call, bh);
+  forEachBlock(call, [&](int bh, const Block& bl) {
+    thread_local std::vector<float> s;
+    const int rows = bl.i1 - bl.i0, n = bl.keys();
+    s.resize(static_cast<size_t>(rows) * n);
+    scores(call, bl, q, k, s.data());
     const uint32_t headSeed = drop.seedOf(call.seed, bh);
-    for (int i = 0; i < call.length; i++) {
-      const float rowLse = rowScores(call, hd, i, s.data());
-      lse[static_cast<int64_t>(bh) * call.length + i] = rowLse;
-      // exp(s - max) / l = exp(s - lse): one factor for the whole row.
-      float l = 0.0f;
-      const int lo = firstKey(call, i);
-      for (int j = lo; j <= i; j++) l += s[j];
-      const float inv = 1.0f / l;
-      float* oi = o + i * call.out.row;
-      std::memset(oi, 0, sizeof(float) * n);
-      for (int j = lo; j <= i; j++) {
-        const float p = s[j] * inv * drop.scale(headSeed, i, j, call.length);
-        if (p != 0.0f) axpy(oi, p, hd.v + j * hd.row, n);
-      }
+    for (int r = 0; r < rows; r++) {
+      const float rowLse = logSumExp(call, bl, r, s.data());
+      lse[static_cast<int64_t>(bh) * call.length + bl.i0 + r] = rowLse;
+      probabilities(call, bl, r, s.data(), rowLse);
+      if (drop.on)
+        for (int j = 0; j < n; j++) s[static_cast<size_t>(r) * n + j] *= drop.scale(headSeed, bl.i0 + r, bl.k0 + j, call.length);
     }
+    gemmStrided(false, false, rows, call.headDim, n, 1.0f, s.data(), n, v + bl.head + bl.k0 * call.in.row, static_cast<int>(call.in.row), 0.0f,
+                out + bl.outHead + bl.i0 * call.out.row, static_cast<int>(call.out.row));
   });
 }
 
 void attentionBackward(const AttentionCall& call, const float* q, const float* k, const float* v, const float* out,
                        const float* dOut, const float* lse, float* dq, float* dk, float* dv) {
   const Dropout drop = dropoutOf(call);
-  const int n = call.headDim;
-  forEachHead(call, [&](int bh) {
-    std::vector<float> s(call.length), dqRow(n);
-    const Head hd = headOf(call, bh, q, k, v);
-    const Head grad = headOf(call, bh, dq, dk, dv);
-    float* dqh = const_cast<float*>(grad.q);
-    float* dkh = const_cast<float*>(grad.k);
-    float* dvh = const_cast<float*>(grad.v);
-    const int64_t oOff = outOffset(call, bh);
-    const uint32_t headSeed = drop.seedOf(call.seed, bh);
-    for (int j = 0; j < call.length; j++) {
-      std::memset(dkh + j * hd.row, 0, sizeof(float) * n);
-      std::memset(dvh + j * hd.row, 0, sizeof(float) * n);
-    }
-    for (int i = 0; i < call.length; i++) {
-      const float* qi = hd.q + i * hd.row;
-      const float* doi = dOut + oOff + i * call.out.row;
-      // D_i = dO_i . O_i = sum_j P_ij dP_ij, the softmax's correction term.
-      const float di = dot(doi, out + oOff + i * call.out.row, n);
-      const float rowLse = lse ? lse[static_cast<int64_t>(bh) * call.length + i] : rowScores(call, hd, i, s.data());
-      std::fill(dqRow.begin(), dqRow.end(), 0.0f);
-      for (int j = firstKey(call, i); j <= i; j++) {
-        const float* kj = hd.k + j * hd.row;
-        const float p = std::exp(call.scale * dot(qi, kj, n) - rowLse);
-        const float keep = drop.scale(headSeed, i, j, call.length);
-        const float dp = dot(doi, hd.v + j * hd.row, n) * keep;
-        if (keep != 0.0f) axpy(dvh + j * hd.row, p * keep, doi, n);
-        const float ds = p * (dp - di);
-        axpy(dqRow.data(), ds, kj, n);
-        axpy(dkh + j * hd.row, ds * call.scale, qi, n);
+  const int hd = call.headDim, row = static_cast<int>(call.in.row), outRow = static_cast<int>(call.out.row);
+  forEachBlock(call, [&](int bh, const Block& bl) {
+    thread_local std::vector<float> p, dp, dpd;
+    const int rows = bl.i1 - bl.i0, n = bl.keys();
+    // dK and dV accumulate over the head's query blocks, so they start at 0 with its first.
+    if (bl.i0 == 0)
+      for (int j = 0; j < call.length; j++) {
+        std::memset(dk + bl.head + j * call.in.row, 0, sizeof(float) * hd);
+        std::memset(dv + bl.head + j * call.in.row, 0, sizeof(float) * hd);
       }
-      float* dqi = dqh + i * hd.row;
-      for (int c = 0; c < n; c++) dqi[c] = dqRow[c] * call.scale;
+    p.resize(static_cast<size_t>(rows) * n);
+    dp.resize(p.size());
+    scores(call, bl, q, k, p.data());
+    for (int r = 0; r < rows; r++) {
+      const float rowLse = lse ? lse[static_cast<int64_t>(bh) * call.length + bl.i0 + r] : logSumExp(call, bl, r, p.data());
+      probabilities(call, bl, r, p.data(), rowLse);
     }
+    const float* dOutBlock = dOut + bl.outHead + bl.i0 * call.out.row;
+    // dP (with dropout: of the dropped probabilities) = dO V^T.
+    gemmStrided(false, true, rows, n, hd, 1.0f, dOutBlock, outRow, v + bl.head + bl.k0 * call.in.row, row, 0.0f, dp.data(), n);
+    const uint32_t headSeed = drop.seedOf(call.seed, bh);
+    if (drop.on) dpd.resize(p.size());
+    for (int r = 0; r < rows; r++) {
+      // D_r = dO_r . O_r = sum_j P_rj dP_rj, the softmax's correction term.
+      const float* o = out + bl.outHead + (bl.i0 + r) * call.out.row;
+      const float* d = dOutBlock + r * call.out.row;
+      float dr = 0.0f;
+      for (int c = 0; c < hd; c++) dr += o[c] * d[c];
+      float* pr = p.data() + static_cast<size_t>(r) * n;
+      float* dpr = dp.data() + static_cast<size_t>(r) * n;
+      for (int j = 0; j < n; j++) {
+        const float keep = drop.on ? drop.scale(headSeed, bl.i0 + r, bl.k0 + j, call.length) : 1.0f;
+        if (drop.on) dpd[static_cast<size_t>(r) * n + j] = pr[j] * keep;
+        dpr[j] = pr[j] * (dpr[j] * keep - dr);  // dS
+      }
+    }
+    // dV += P_dropped^T dO, dQ = scale dS K, dK += scale dS^T Q.
+    gemmStrided(true, false, n, hd, rows, 1.0f, drop.on ? dpd.data() : p.data(), n, dOutBlock, outRow, 1.0f, dv + bl.head + bl.k0 * call.in.row, row);
+    gemmStrided(false, false, rows, hd, n, call.scale, dp.data(), n, k + bl.head + bl.k0 * call.in.row, row, 0.0f, dq + bl.head + bl.i0 * call.in.row, row);
+    gemmStrided(true, false, n, hd, rows, call.scale, dp.data(), n, q + bl.head + bl.i0 * call.in.row, row, 1.0f, dk + bl.head + bl.k0 * call.in.row, row);
   });
 }
 

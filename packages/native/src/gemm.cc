@@ -116,6 +116,27 @@ void setBlasThreads(int threads) {
   if (blas().setThreads && threads >= 1) blas().setThreads(threads);
 }
 
+void gemmStrided(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb, float beta,
+                 float* c, int ldc) {
+  if (m == 0 || n == 0) return;
+  const Blas& lib = blas();
+  if (lib.sgemm) {
+    lib.sgemm(101, transA ? 112 : 111, transB ? 112 : 111, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  // Without a BLAS: gather op(A), op(B) and C into contiguous rows, multiply, scatter C back.
+  std::vector<float> pa(static_cast<size_t>(m) * k), pb(static_cast<size_t>(k) * n), pc(static_cast<size_t>(m) * n);
+  for (int i = 0; i < m; i++)
+    for (int p = 0; p < k; p++) pa[static_cast<size_t>(i) * k + p] = transA ? a[static_cast<size_t>(p) * lda + i] : a[static_cast<size_t>(i) * lda + p];
+  for (int p = 0; p < k; p++)
+    for (int j = 0; j < n; j++) pb[static_cast<size_t>(p) * n + j] = transB ? b[static_cast<size_t>(j) * ldb + p] : b[static_cast<size_t>(p) * ldb + j];
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) pc[static_cast<size_t>(i) * n + j] = beta == 0.0f ? 0.0f : c[static_cast<size_t>(i) * ldc + j];
+  gemmPlain(m, n, k, alpha, pa.data(), pb.data(), beta == 0.0f ? 0.0f : beta, pc.data());
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) c[static_cast<size_t>(i) * ldc + j] = pc[static_cast<size_t>(i) * n + j];
+}
+
 void gemm(const GemmCall& call, const float* a, const float* b, float* c) {
   if (call.m == 0 || call.n == 0) return;
   const Blas& lib = blas();

@@ -38,6 +38,8 @@ export interface NativeKernels {
     dy: Float32Array, x: Float32Array, gamma: Float32Array, dres: Float32Array | null,
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, dim: number, eps: number,
   ): void;
+  /** out[c] = the sum of column c of x [rows, cols]. */
+  columnSums(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   /** y = gelu(x + b), tanh form, b one entry per column. */
   biasGeluForward(x: Float32Array, b: Float32Array, y: Float32Array, rows: number, dim: number): void;
   biasGeluBackward(dy: Float32Array, x: Float32Array, b: Float32Array, dx: Float32Array, db: Float32Array, rows: number, dim: number): void;

@@ -22,6 +22,9 @@ struct GemmCall {
   float alpha, beta;
 };
 void gemm(const GemmCall& call, const float* a, const float* b, float* c);
+// One product with leading dimensions (row strides) of its own, as cblas_sgemm takes them.
+void gemmStrided(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb, float beta,
+                 float* c, int ldc);
 
 // The BLAS found at load time ("openblas", "accelerate", ...), or "builtin".
 std::string blasName();
@@ -60,6 +63,9 @@ void layerNormForward(int64_t rows, int dim, float eps, const float* x, const fl
 // dx (+ dres when given), dgamma, dbeta of layerNormForward at input x (x + h for the fused add).
 void layerNormBackward(int64_t rows, int dim, float eps, const float* dy, const float* x, const float* gamma, const float* dres,
                        float* dx, float* dgamma, float* dbeta);
+
+// out[c] = sum over rows of x[r, c]: the reduction of a bias's gradient.
+void columnSums(int64_t rows, int cols, const float* x, float* out);
 
 // y = gelu(x + b), tanh form; b has `dim` entries, one per column.
 void biasGeluForward(int64_t rows, int dim, const float* x, const float* b, float* y);

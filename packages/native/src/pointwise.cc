@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <vector>
+#include "fastmath.h"
 #include "kernels.h"
 
 namespace shiftmix {
@@ -10,14 +11,18 @@ namespace {
 
 const float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi)
 
-// tanh written with exp(-2|u|), which cannot overflow.
-inline float tanhSafe(float u) {
-  const float e = std::exp(-2.0f * std::fabs(u));
-  const float t = (1.0f - e) / (1.0f + e);
-  return u < 0 ? -t : t;
-}
 
 }  // namespace
+
+SHIFTMIX_HOT void columnSums(int64_t rows, int cols, const float* x, float* out) {
+  std::vector<float> acc(cols, 0.0f);
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict row = x + r * cols;
+    float* __restrict a = acc.data();
+    for (int c = 0; c < cols; c++) a[c] += row[c];
+  }
+  for (int c = 0; c < cols; c++) out[c] = acc[c];
+}
 
 SHIFTMIX_HOT void biasGeluForward(int64_t rows, int dim, const float* x, const float* b, float* y) {
   for (int64_t r = 0; r < rows; r++) {
@@ -25,7 +30,7 @@ SHIFTMIX_HOT void biasGeluForward(int64_t rows, int dim, const float* x, const f
     float* yr = y + r * dim;
     for (int c = 0; c < dim; c++) {
       const float z = xr[c] + b[c];
-      yr[c] = 0.5f * z * (1.0f + tanhSafe(kGeluC * (z + 0.044715f * z * z * z)));
+      yr[c] = 0.5f * z * (1.0f + fastTanh(kGeluC * (z + 0.044715f * z * z * z)));
     }
   }
 }
@@ -38,7 +43,7 @@ SHIFTMIX_HOT void biasGeluBackward(int64_t rows, int dim, const float* dy, const
     float* dxr = dx + r * dim;
     for (int c = 0; c < dim; c++) {
       const float z = xr[c] + b[c];
-      const float t = tanhSafe(kGeluC * (z + 0.044715f * z * z * z));
+      const float t = fastTanh(kGeluC * (z + 0.044715f * z * z * z));
       const float grad = 0.5f * (1.0f + t) + 0.5f * z * (1.0f - t * t) * kGeluC * (1.0f + 3.0f * 0.044715f * z * z);
       dxr[c] = dyr[c] * grad;
       sums[c] += dxr[c];
@@ -56,7 +61,7 @@ float crossEntropyForward(int64_t rows, int vocab, const float* logits, const in
     float m = -INFINITY;
     for (int v = 0; v < vocab; v++) m = std::fmax(m, row[v]);
     double s = 0;
-    for (int v = 0; v < vocab; v++) s += std::exp(row[v] - m);
+    for (int v = 0; v < vocab; v++) s += fastExp(row[v] - m);
     lse[r] = m + static_cast<float>(std::log(s));
     const int32_t y = targets[r];
     if (y < 0) continue;
@@ -89,7 +94,7 @@ SHIFTMIX_HOT void crossEntropyBackward(int64_t rows, int vocab, float dy, const 
       continue;
     }
     const float* row = logits + r * vocab;
-    for (int v = 0; v < vocab; v++) out[v] = std::exp(row[v] - lse[r]) * scale;
+    for (int v = 0; v < vocab; v++) out[v] = fastExp(row[v] - lse[r]) * scale;
     out[y] -= scale;
   }
 }

@@ -97,7 +97,7 @@ describe('native training kernels under wasm', () => {
     const f = () =>
       tf.tidy(() => {
         const logits = tf.tensor(values(6, 4), [2, 3]);
-        return [crossEntropy(logits, tf.tensor1d([1, 3], 'int32')).dataSync() as Float32Array];
+        return [crossEntropy(logits as tf.Tensor2D, tf.tensor1d([1, 3], 'int32')).dataSync() as Float32Array];
       });
     const [expected, actual] = await onBoth(f, [CROSS_ENTROPY_KERNEL]);
     expect(expected[0][0]).toBeNaN();

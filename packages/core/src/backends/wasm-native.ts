@@ -5,39 +5,10 @@ import { ShiftmixError } from '../errors.js';
 import { tf } from '../tf.js';
 import type { NativeKernels } from '@shiftmix/native';
 import { nativeTrainingKernels } from './wasm-native-train.js';
+import { replaceWasmKernels } from './wasm-replaced.js';
 import { heapViews, type KernelArgs, type WasmBackend } from './wasm-heap.js';
 
 type TensorInfo = tf.TensorInfo;
-
-/**
- * BatchMatMul through the native GEMM (the system BLAS): transposes are strides, not
- * copies, and a batch of one on either side is broadcast. Anything else (int32, batch
- * shapes that broadcast otherwise) goes to `fallback`, tfjs's own kernel.
- */
-function nativeMatMul(native: NativeKernels, fallback: tf.KernelFunc): tf.KernelFunc {
-  return (args) => {
-    const { inputs, backend, attrs } = args as unknown as KernelArgs;
-    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
-    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-    const ra = a.shape.length;
-    const rb = b.shape.length;
-    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
-    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
-    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
-    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
-    const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-    const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
-    const sameBatch = batchA === batchB || batchA === 1 || batchB === 1;
-    if (a.dtype !== 'float32' || b.dtype !== 'float32' || k !== kb || !sameBatch) return fallback(args);
-    const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-    const wasm = backend as WasmBackend;
-    const out = wasm.makeOutput([...outer, m, n], 'float32');
-    const [av, bv, cv] = heapViews(wasm, a, b, out);
-    const batch = Math.max(batchA, batchB);
-    native.gemm(av, bv, cv, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, batch, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, m * n, 1, 0);
-    return out;
-  };
-}
 
 interface AttentionAttrs {
   window: number;
@@ -140,19 +111,15 @@ function attentionKernels(native: NativeKernels, threads: () => number): tf.Kern
 let registered = false;
 
 /**
- * Puts the native kernels under the wasm backend: BatchMatMul (replacing tfjs's, which
- * stays the fallback), fused attention, layer norms, bias + GELU, the loss and AdamW, with
+ * Puts the native kernels under the wasm backend: tfjs's BatchMatMul, Sum and GatherV2
+ * replaced (see wasm-replaced.ts), fused attention, layer norms, bias + GELU, the loss and AdamW, with
  * their gradients. Idempotent; call before
  * the backend initializes.
  */
 export function registerNativeWasmKernels(native: NativeKernels, options: { threads?: () => number } = {}): void {
   if (registered) return;
   registered = true;
-  const original = tf.getKernel('BatchMatMul', 'wasm');
-  if (original) {
-    tf.unregisterKernel('BatchMatMul', 'wasm');
-    tf.registerKernel({ ...original, kernelFunc: nativeMatMul(native, original.kernelFunc) });
-  }
+  replaceWasmKernels(native);
   for (const config of [...attentionKernels(native, options.threads ?? (() => 1)), ...nativeTrainingKernels(native)]) {
     if (!tf.getKernel(config.kernelName, 'wasm')) tf.registerKernel(config);
   }

@@ -3,8 +3,8 @@ import { selectBackend } from '../backend.js';
 import { Rng } from '../rng.js';
 import { tf } from '../tf.js';
 
-// BatchMatMul under wasm (the native GEMM when @shiftmix/native is built, else tfjs's
-// kernel behind the transpose wrapper) against the pure-JS cpu backend.
+// tfjs kernels the wasm backend replaces (BatchMatMul, Sum, GatherV2), against the
+// pure-JS cpu backend, on the cases they take and on those they leave to tfjs.
 
 interface Case {
   a: number[];
@@ -66,5 +66,51 @@ describe('BatchMatMul under wasm', () => {
     const actual = product(c);
     expect(actual.shape).toEqual(expected.shape);
     for (let i = 0; i < expected.data.length; i++) expect(actual.data[i]).toBeCloseTo(expected.data[i], 4);
+  });
+});
+
+async function bothWays(f: () => { shape: number[]; data: ArrayLike<number> }): Promise<void> {
+  await selectBackend('cpu');
+  const expected = f();
+  await selectBackend('wasm');
+  const actual = f();
+  expect(actual.shape).toEqual(expected.shape);
+  expect(actual.data.length).toBe(expected.data.length);
+  for (let i = 0; i < expected.data.length; i++) expect(actual.data[i]).toBeCloseTo(expected.data[i], 4);
+}
+
+describe('Sum and GatherV2 under wasm', () => {
+  it.each([
+    { shape: [6, 5], axis: 0, keepDims: false },
+    { shape: [2, 3, 4], axis: [0, 1], keepDims: false },
+    { shape: [2, 3, 4], axis: [1, 0], keepDims: true },
+    { shape: [2, 3, 4], axis: 1, keepDims: false },
+    { shape: [2, 3, 4], axis: -1, keepDims: true },
+    { shape: [2, 3], axis: [0, 1], keepDims: false },
+  ])('sums %o as cpu does', async ({ shape, axis, keepDims }) => {
+    await bothWays(() =>
+      tf.tidy(() => {
+        const y = tf.sum(tf.tensor(values(shape, 3), shape), axis, keepDims);
+        return { shape: y.shape, data: y.dataSync() };
+      }),
+    );
+  });
+
+  it.each([
+    { table: [5, 3], ids: [4, 0, 0, 2], axis: 0 },
+    { table: [5, 3], ids: [[1, 2], [3, 4]], axis: 0 },
+    { table: [5, 3], ids: [2, 0], axis: 1 },
+  ])('gathers $ids from $table on axis $axis as cpu does', async ({ table, ids, axis }) => {
+    await bothWays(() =>
+      tf.tidy(() => {
+        const y = tf.gather(tf.tensor(values(table, 4), table), tf.tensor(ids, undefined, 'int32'), axis);
+        return { shape: y.shape, data: y.dataSync() };
+      }),
+    );
+  });
+
+  it('refuses a token id outside the table with the id named', async () => {
+    await selectBackend('wasm');
+    expect(() => tf.tidy(() => tf.gather(tf.zeros([4, 2]), tf.tensor1d([1, 4], 'int32')).dataSync())).toThrow(/index 4 is outside the table of 4 rows/);
   });
 });
