@@ -28,7 +28,7 @@ function suite(maxSeqLen = 16): Suite {
         task: 'lm-char',
         data: 'text.txt',
         models: { p1: { layers }, p2: { layers, ffn: 32 } },
-        presets: { quick: { dim: 8, heads: 1, contextLength: 8, batchSize: 2, steps: 3, evalEvery: 3, evalBatches: 1, warmupSteps: 1, dropout: 0 } },
+        presets: { quick: { dim: 8, heads: 1, contextLength: 8, batch: 2, steps: 3, evalEvery: 3, evalBatches: 1, warmup: 1, dropout: 0 } },
       },
       {
         name: 'scale',

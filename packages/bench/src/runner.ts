@@ -7,7 +7,8 @@ import { loadPlugins, registerStandardMixers } from './plugins.js';
 import { consoleProgress, type BenchEvent } from './progress.js';
 import { writeReport, writeResultsIndex, type BenchmarkReport, type SuiteSummary } from './report/write.js';
 import { readFinishedRuns, writeRun } from './store.js';
-import { findUp, loadSuite } from './suite/load.js';
+import { findUp } from './shipped.js';
+import { loadSuite } from './suite/load.js';
 import type { Suite } from './suite/types.js';
 import { resolveRecipe, suitePresets, validateSuite } from './suite/validate.js';
 import { TASKS } from './tasks/index.js';
@@ -28,9 +29,9 @@ export interface RunSuiteOptions {
   plugins?: string[];
   /** Where run files and the report go. Default: RESULTS/BACKEND/SUITE-PRESET. */
   outDir?: string;
-  /** Root of all results. Default: benchmarks/results above the working directory, else ./bench-results. */
+  /** Root of all results. Default: benchmarks/results next to a benchmarks/suites folder above `cwd` (a shiftmix checkout), else ./bench-results. */
   resultsRoot?: string;
-  /** Extra folders searched for suite names. */
+  /** Folders searched for suite names first (then benchmarks/suites above `cwd`, then the suites this package ships). */
   suitesDirs?: string[];
   cwd?: string;
   /** Progress events; default: lines on stderr (none when `quiet`). */

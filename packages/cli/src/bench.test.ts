@@ -12,7 +12,7 @@ const tinySuite = {
       task: 'lm-char',
       data: 'text.txt',
       models: { shift: { layers: 'hsm-ab*2' }, attn: { layers: 'softmax-attention' } },
-      presets: { quick: { dim: 8, heads: 2, contextLength: 8, batchSize: 2, steps: 2, evalEvery: 2, evalBatches: 1, warmupSteps: 1, dropout: 0 } },
+      presets: { quick: { dim: 8, heads: 2, contextLength: 8, batch: 2, steps: 2, evalEvery: 2, evalBatches: 1, warmup: 1, dropout: 0 } },
     },
   ],
 };
@@ -42,5 +42,11 @@ describe('shiftmix bench', () => {
   it('names the missing suite and how to give one', async () => {
     const dir = tempDir();
     expectOneLineError(await runCli(['bench', '--suite', 'no-such-suite'], dir), 1, /no suite named "no-such-suite"/);
+  });
+
+  it('names in --help the results folder it uses outside a checkout', async () => {
+    const help = await runCli(['bench', '--help'], tempDir());
+    expect(help.code).toBe(0);
+    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(/--out DIR +Results folder \(default: \.\/bench-results\/BACKEND\/SUITE-PRESET, or benchmarks\/results\/\.\.\. in a shiftmix checkout\)/);
   });
 });

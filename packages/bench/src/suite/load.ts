@@ -1,25 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { ShiftmixError } from '@shiftmix/core';
+import { findUp, shippedDir } from '../shipped.js';
 import type { Suite } from './types.js';
 import { validateSuite } from './validate.js';
 
 export interface LoadSuiteOptions {
-  /** Folders searched for NAME.json, before benchmarks/suites above the working directory. */
+  /** Folders searched for NAME.json first, then benchmarks/suites above the working directory, then the suites this package ships. */
   suitesDirs?: string[];
   cwd?: string;
-}
-
-/** Walks up from `start` and returns the first `relative` path that exists. */
-export function findUp(start: string, relative: string): string | undefined {
-  let dir = resolve(start);
-  for (;;) {
-    const candidate = join(dir, relative);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
 }
 
 /** Parses and validates a suite file. */
@@ -42,22 +31,22 @@ export function readSuiteFile(path: string): Suite {
 /**
  * Finds a suite by file path (anything with a slash or ending in .json) or by name:
  * NAME.json in `suitesDirs`, then in benchmarks/suites of the working directory or a
- * folder above it.
+ * folder above it, then among the suites the package ships (`default`).
  */
 export function loadSuite(nameOrPath: string, options: LoadSuiteOptions = {}): Suite {
   const cwd = options.cwd ?? process.cwd();
   if (nameOrPath.includes('/') || nameOrPath.includes('\\') || nameOrPath.endsWith('.json')) {
     return readSuiteFile(isAbsolute(nameOrPath) ? nameOrPath : resolve(cwd, nameOrPath));
   }
-  const repoSuites = findUp(cwd, join('benchmarks', 'suites'));
-  const dirs = [...new Set([...(options.suitesDirs ?? []), ...(repoSuites ? [repoSuites] : [])].map((d) => resolve(d)))];
+  const found = [findUp(cwd, join('benchmarks', 'suites')), shippedDir('suites')].filter((d): d is string => d !== undefined);
+  const dirs = [...new Set([...(options.suitesDirs ?? []), ...found].map((d) => resolve(d)))];
   for (const dir of dirs) {
     const file = join(dir, `${nameOrPath}.json`);
     if (existsSync(file)) return readSuiteFile(file);
   }
   throw new ShiftmixError(
     `no suite named "${nameOrPath}"${dirs.length ? ` in ${dirs.join(', ')}` : ''}`,
-    'Give a suite file path (--suite ./my-suite.json), or run from a folder with benchmarks/suites/NAME.json above it',
+    'Give a suite file path (--suite ./my-suite.json), or put NAME.json in benchmarks/suites of this folder or one above it',
     'E_SUITE',
   );
 }

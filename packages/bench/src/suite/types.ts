@@ -33,16 +33,16 @@ export interface LmCharRecipe {
   dim: number;
   heads: number;
   contextLength: number;
-  batchSize: number;
+  batch: number;
   dropout: number;
   steps: number;
   lr: number;
   minLr: number;
-  warmupSteps: number;
+  warmup: number;
   weightDecay: number;
   beta1: number;
   beta2: number;
-  gradClip: number;
+  clip: number;
   /** Evaluate every this many steps (and at the last step). */
   evalEvery: number;
   /** Validation batches per evaluation. */
@@ -59,10 +59,10 @@ export interface MqarRecipe {
   trainExamples: number;
   testExamples: number;
   epochs: number;
-  batchSize: number;
+  batch: number;
   /** One rate, or several: the table then reports the best accuracy over them (as Zoology does). */
   lr: number | number[];
-  warmupSteps: number;
+  warmup: number;
   weightDecay: number;
   dropout: number;
   /** Exponent a of the power law p(gap = g) ~ a * g^(a - 1) over query gaps. */
@@ -73,7 +73,7 @@ export interface MqarRecipe {
 export interface ScalingRecipe {
   dim: number;
   heads: number;
-  batchSize: number;
+  batch: number;
   /** First sequence length; each next one doubles it. */
   minSeqLen: number;
   maxSeqLen: number;
@@ -83,6 +83,7 @@ export interface ScalingRecipe {
   memoryBudgetBytes: number;
   /** Shift-based layers of the notional stack the layer's shifts come from. */
   scheduleLayers: number;
+  /** Untimed passes before the timed ones. */
   warmup: number;
   repeats: number;
 }
@@ -93,7 +94,7 @@ export interface DecodeRecipe {
   heads: number;
   contextLength: number;
   vocabSize: number;
-  batchSize: number;
+  batch: number;
   /** Positions are grouped into buckets of this many tokens for the chart and table. */
   bucket: number;
 }

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isShiftmixError } from '@shiftmix/core';
+import { DEFAULT_MODEL_CONFIG, DEFAULT_RECIPE, isShiftmixError } from '@shiftmix/core';
 import { loadSuite, readSuiteFile } from './load.js';
-import { RECIPE_DEFAULTS } from './recipes.js';
+import { RECIPE_DEFAULTS, RECIPE_FIELDS } from './recipes.js';
 import { resolveRecipe, validateSuite } from './validate.js';
 
 const suitesDir = fileURLToPath(new URL('../../../../benchmarks/suites/', import.meta.url));
@@ -49,6 +49,16 @@ describe('validateSuite', () => {
     expect(errorOf(() => validateSuite(suite({}, { model: {} }))).message).toMatch(/unknown field "model"/);
     expect(errorOf(() => validateSuite(suite({}, { models: { gpt: { layers: 'x', ffn_width: 3 } } }))).message).toMatch(/models\.gpt: unknown field "ffn_width"/);
     expect(errorOf(() => validateSuite(suite({}, { presets: { quick: { step: 10 } } }))).message).toMatch(/presets\.quick: unknown field "step"/);
+  });
+
+  it('uses the field names of train() and the model config, and names the old ones with the new', () => {
+    const library = new Set([...Object.keys(DEFAULT_RECIPE), ...Object.keys(DEFAULT_MODEL_CONFIG)]);
+    expect(Object.keys(RECIPE_FIELDS['lm-char']).filter((field) => !library.has(field))).toEqual([]);
+    expect(errorOf(() => validateSuite(suite({}, { presets: { quick: { batchSize: 8 } } }))).message).toMatch(
+      /presets\.quick: field "batchSize" is now called "batch", as in the recipe of train\(\)\. Rename "batchSize" to "batch"/,
+    );
+    const mqar = { task: 'mqar', name: 'mq', presets: { quick: { warmupSteps: 3 } } };
+    expect(errorOf(() => validateSuite(suite({}, mqar))).message).toMatch(/field "warmupSteps" is now called "warmup"/);
   });
 
   it('checks recipe values and cross-field rules', () => {
@@ -97,8 +107,8 @@ describe('shipped suites', () => {
     const s = loadSuite('default', { suitesDirs: [suitesDir] });
     const lm = s.benchmarks.find((b) => b.task === 'lm-char')!;
     expect(resolveRecipe(lm, 'standard')).toMatchObject({
-      dim: 384, heads: 6, contextLength: 256, batchSize: 64, dropout: 0.2, lr: 1e-3, minLr: 1e-4, warmupSteps: 100,
-      weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1, evalBatches: 100,
+      dim: 384, heads: 6, contextLength: 256, batch: 64, dropout: 0.2, lr: 1e-3, minLr: 1e-4, warmup: 100,
+      weightDecay: 0.1, beta1: 0.9, beta2: 0.99, clip: 1, evalBatches: 100,
     });
     expect(Object.values(lm.models).map((m) => m.layers)).toContain('hsm-ab,softmax-attention,hsm-ab,hsm-ab,softmax-attention,hsm-ab');
   });

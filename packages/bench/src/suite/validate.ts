@@ -65,9 +65,16 @@ function checkKind(c: Checker, v: unknown, kind: FieldKind, where: string): void
   if (!ok[kind]()) c.fail(where, `${JSON.stringify(v)} is not ${expected[kind]}`, `Give ${expected[kind]}`);
 }
 
+// Recipe fields take the names train() uses; suites written before that get told the new name.
+const RENAMED: Record<string, string> = { batchSize: 'batch', warmupSteps: 'warmup', gradClip: 'clip' };
+
 function checkRecipe(c: Checker, task: TaskName, raw: unknown, where: string): Partial<AnyRecipe> {
   const o = c.object(raw, where);
   const fields = RECIPE_FIELDS[task];
+  for (const key of Object.keys(o)) {
+    const renamed = RENAMED[key];
+    if (renamed && renamed in fields) c.fail(where, `field "${key}" is now called "${renamed}", as in the recipe of train()`, `Rename "${key}" to "${renamed}"`);
+  }
   c.fields(o, Object.keys(fields), where);
   for (const [key, value] of Object.entries(o)) checkKind(c, value, fields[key], `${where}.${key}`);
   // Cross-field rules are checked on the recipe with its defaults filled in.

@@ -1,24 +1,22 @@
 import { resolve } from 'node:path';
 import { CharTokenizer, ShiftmixError, TextDataset, loadTextFile, train } from '@shiftmix/core';
-import { findUp } from '../suite/load.js';
+import { shippedTinyShakespeare } from '../shipped.js';
 import type { Benchmark, LmCharRecipe } from '../suite/types.js';
 import { buildModel } from './model.js';
 import type { RunOutcome, RunPlan, Task, TaskContext } from './types.js';
 
-export const EMBEDDED_DATA = 'benchmarks/data/tinyshakespeare.txt';
-
-/** The benchmark's text file: `data` relative to the suite file, else the embedded Tiny Shakespeare. */
+/** The benchmark's text file: `data` relative to the suite file, else the Tiny Shakespeare this package ships. */
 export function lmCharDataPath(benchmark: Benchmark, baseDir: string): string {
   if (benchmark.data) return resolve(baseDir, benchmark.data);
-  const found = findUp(baseDir, EMBEDDED_DATA) ?? findUp(process.cwd(), EMBEDDED_DATA);
-  if (!found) {
+  const shipped = shippedTinyShakespeare();
+  if (!shipped) {
     throw new ShiftmixError(
-      `benchmark "${benchmark.name}" names no data file and ${EMBEDDED_DATA} is not above ${baseDir}`,
-      'Set "data" in the suite to a text file (relative to the suite file), or run from the shiftmix repository',
+      `benchmark "${benchmark.name}" names no data file, and the Tiny Shakespeare @shiftmix/bench ships is missing`,
+      'Set "data" in the suite to a text file (relative to the suite file), or reinstall @shiftmix/bench',
       'E_DATA_MISSING',
     );
   }
-  return found;
+  return shipped;
 }
 
 let cached: { path: string; tokenizer: CharTokenizer; dataset: TextDataset } | undefined;
@@ -50,7 +48,7 @@ export const lmCharTask: Task = {
       definition,
       setting: {},
       recipe: r,
-      cost: r.steps * r.batchSize * r.contextLength * r.dim,
+      cost: r.steps * r.batch * r.contextLength * r.dim,
     }));
   },
 
@@ -74,14 +72,14 @@ export const lmCharTask: Task = {
         data: dataset,
         recipe: {
           steps: r.steps,
-          batch: r.batchSize,
+          batch: r.batch,
           lr: r.lr,
           minLr: r.minLr,
-          warmup: r.warmupSteps,
+          warmup: r.warmup,
           weightDecay: r.weightDecay,
           beta1: r.beta1,
           beta2: r.beta2,
-          clip: r.gradClip,
+          clip: r.clip,
           evalEvery: r.evalEvery,
           evalBatches: r.evalBatches,
           seed: ctx.seed,
@@ -97,7 +95,7 @@ export const lmCharTask: Task = {
           ctx.tick({ step: e.step, steps: e.steps, loss: e.trainLoss, valLoss: e.valLoss });
         },
       });
-      const tokensPerStep = r.batchSize * r.contextLength;
+      const tokensPerStep = r.batch * r.contextLength;
       return {
         paramCount: summary.params,
         metrics: {

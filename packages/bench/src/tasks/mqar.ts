@@ -34,7 +34,7 @@ export const mqarTask: Task = {
       for (const dim of r.dims) {
         for (const lr of lrs(r)) {
           for (const [model, definition] of Object.entries(benchmark.models)) {
-            const steps = Math.ceil((r.epochs * r.trainExamples) / r.batchSize);
+            const steps = Math.ceil((r.epochs * r.trainExamples) / r.batch);
             plans.push({
               id: `${benchmark.name}--${model}--T${seqLen}-P${pairs}-D${dim}-lr${lr}`,
               benchmark: benchmark.name,
@@ -43,7 +43,7 @@ export const mqarTask: Task = {
               definition,
               setting: { seqLen, pairs, dim, lr },
               recipe: r,
-              cost: steps * r.batchSize * seqLen * dim,
+              cost: steps * r.batch * seqLen * dim,
             });
           }
         }
@@ -58,23 +58,23 @@ export const mqarTask: Task = {
     const { train: trainSet, test } = dataFor(r, seqLen, pairs, ctx.seed);
     const model = buildModel(plan.definition, { vocabSize: r.vocabSize, dim, heads: r.heads, contextLength: seqLen, dropout: r.dropout, seed: ctx.seed });
     try {
-      const steps = Math.ceil((r.epochs * r.trainExamples) / r.batchSize);
+      const steps = Math.ceil((r.epochs * r.trainExamples) / r.batch);
       const lossByStep: [number, number][] = [];
       const summary = await train({
         model,
         data: new MqarDataset(trainSet, test),
         recipe: {
           steps,
-          batch: r.batchSize,
+          batch: r.batch,
           lr,
           minLr: lr / 10,
-          warmup: Math.min(r.warmupSteps, steps - 1),
+          warmup: Math.min(r.warmup, steps - 1),
           weightDecay: r.weightDecay,
           beta1: 0.9,
           beta2: 0.99,
           clip: 1,
           evalEvery: steps,
-          evalBatches: Math.min(8, Math.ceil(r.testExamples / r.batchSize)),
+          evalBatches: Math.min(8, Math.ceil(r.testExamples / r.batch)),
           seed: ctx.seed,
           evalSeed: ctx.seed + 1,
         },
@@ -84,7 +84,7 @@ export const mqarTask: Task = {
           ctx.tick({ step: e.step, steps: e.steps, loss: e.trainLoss, valLoss: e.valLoss });
         },
       });
-      const accuracy = await mqarAccuracy(model, test, r.batchSize);
+      const accuracy = await mqarAccuracy(model, test, r.batch);
       return {
         paramCount: summary.params,
         metrics: { accuracy, finalLoss: summary.valLoss, seconds: summary.seconds, tokensPerSecond: summary.tokensPerSecond },

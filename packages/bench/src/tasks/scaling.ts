@@ -115,7 +115,7 @@ export const scalingTask: Task = {
       try {
         layer = createLayer(name, options, r, t, ctx.seed);
         params = layer.params;
-        u = tf.variable(tf.randomNormal([r.batchSize, t, r.dim], 0, 1, 'float32', ctx.seed));
+        u = tf.variable(tf.randomNormal([r.batch, t, r.dim], 0, 1, 'float32', ctx.seed));
         const row = {
           seqLen: t,
           forwardMs: await timeMs(layer.mixer, u, false, r),
