@@ -114,5 +114,6 @@ NAPI_MODULE_INIT() {
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   defineTrainingKernels(env, exports);
+  defineShiftKernels(env, exports);
   return exports;
 }

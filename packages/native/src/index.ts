@@ -46,6 +46,17 @@ export interface NativeKernels {
   /** Mean cross-entropy over rows with 0 <= target < vocab (NaN if a target >= vocab); fills lse [rows]. */
   crossEntropyForward(logits: Float32Array, targets: Int32Array, lse: Float32Array, rows: number, vocab: number): number;
   crossEntropyBackward(dy: number, logits: Float32Array, targets: Int32Array, lse: Float32Array, dlogits: Float32Array, rows: number, vocab: number): void;
+  /** y = a * u + b * S(u) over u [batch, length, dim]; channel groups as core's channelGroups, one shift each. */
+  hsmAbForward(u: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array, shifts: Int32Array, batch: number, length: number, dim: number): void;
+  hsmAbBackward(
+    dy: Float32Array, u: Float32Array, a: Float32Array, b: Float32Array, du: Float32Array, da: Float32Array, db: Float32Array,
+    shifts: Int32Array, batch: number, length: number, dim: number,
+  ): void;
+  /** y = S(v) + g * (v - S(v)), the learned-fusion blend. */
+  fusionBlendForward(g: Float32Array, v: Float32Array, y: Float32Array, shifts: Int32Array, batch: number, length: number, dim: number): void;
+  fusionBlendBackward(
+    dy: Float32Array, g: Float32Array, v: Float32Array, dg: Float32Array, dv: Float32Array, shifts: Int32Array, batch: number, length: number, dim: number,
+  ): void;
   /**
    * Global-norm clip and AdamW of every weight, in place; report gets [norm, applied].
    * Nothing changes when loss or norm is not finite (which sets halt[0]) or halt[0] is set.

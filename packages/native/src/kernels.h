@@ -77,6 +77,20 @@ void biasGeluBackward(int64_t rows, int dim, const float* dy, const float* x, co
 float crossEntropyForward(int64_t rows, int vocab, const float* logits, const int32_t* targets, float* lse);
 void crossEntropyBackward(int64_t rows, int vocab, float dy, const float* logits, const int32_t* targets, const float* lse, float* dlogits);
 
+// Shift mixing over u [batch, length, dim] whose channels form shifts.size() contiguous
+// groups (sizes differ by at most one, the larger first); group g is delayed by shifts[g].
+struct ShiftCall {
+  int batch, length, dim;
+  const int32_t* shifts;
+  int groups;
+};
+// y = a * u + b * S(u), a and b per channel.
+void hsmAbForward(const ShiftCall& call, const float* u, const float* a, const float* b, float* y);
+void hsmAbBackward(const ShiftCall& call, const float* dy, const float* u, const float* a, const float* b, float* du, float* da, float* db);
+// y = S(v) + g * (v - S(v)), the learned-fusion blend.
+void fusionBlendForward(const ShiftCall& call, const float* g, const float* v, float* y);
+void fusionBlendBackward(const ShiftCall& call, const float* dy, const float* g, const float* v, float* dg, float* dv);
+
 struct AdamWCall {
   float lr, beta1, beta2, eps, weightDecay, maxNorm, loss;
   int step;  // after this update: bias corrections use it

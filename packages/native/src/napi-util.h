@@ -41,5 +41,7 @@ napi_value guarded(napi_env env, Body body) {
 
 // Adds the training kernels' functions (layer norm, bias + GELU, loss, AdamW) to exports.
 void defineTrainingKernels(napi_env env, napi_value exports);
+// Adds the shift mixers' functions (hsm-ab, learned-fusion blend) to exports.
+void defineShiftKernels(napi_env env, napi_value exports);
 
 }  // namespace shiftmix::napi

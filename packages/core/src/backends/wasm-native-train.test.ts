@@ -3,53 +3,12 @@ import { selectBackend } from '../backend.js';
 import { BIAS_GELU_GRAD_KERNEL, CROSS_ENTROPY_GRAD_KERNEL, LAYER_NORM_GRAD_KERNEL } from '../kernels/gradients.js';
 import { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, LAYER_NORM_KERNEL, addLayerNorm, biasGelu, layerNorm } from '../layers.js';
 import { CROSS_ENTROPY_KERNEL, crossEntropy } from '../loss.js';
-import { Rng } from '../rng.js';
 import { AdamW } from '../train/adamw.js';
 import { tf, type Tensor } from '../tf.js';
+import { expectClose, onBoth, values, withGrads } from './parity.test-util.js';
 
 // The native training kernels under wasm against the composites on the pure-JS cpu
 // backend (where no fused kernel is registered), forward and gradients.
-
-function values(size: number, seed: number, scale = 1): Float32Array {
-  const rng = new Rng(seed);
-  return Float32Array.from({ length: size }, () => (rng.next() * 2 - 1) * scale);
-}
-
-// Runs f on cpu (the reference) and on wasm (the kernels `kernels` must run there).
-async function onBoth(f: () => Float32Array[], kernels: string[]): Promise<[Float32Array[], Float32Array[]]> {
-  await selectBackend('cpu');
-  const expected = f();
-  await selectBackend('wasm');
-  const names = (await tf.profile(f)).kernels.map((k) => k.name);
-  for (const k of kernels) expect(names).toContain(k);
-  return [expected, f()];
-}
-
-function expectClose(actual: Float32Array[], expected: Float32Array[], tolerance = 1e-5): void {
-  expect(actual.length).toBe(expected.length);
-  actual.forEach((a, i) => {
-    expect(a.length).toBe(expected[i].length);
-    // Relative to the largest expected value, and absolute below 1.
-    let scale = 1;
-    for (const e of expected[i]) scale = Math.max(scale, Math.abs(e));
-    for (let j = 0; j < a.length; j++) {
-      if (Number.isNaN(expected[i][j])) expect(a[j]).toBeNaN();
-      else expect(Math.abs(a[j] - expected[i][j]) / scale).toBeLessThan(tolerance);
-    }
-  });
-}
-
-// Output and the gradients of sum(f(inputs) * weights) with respect to every input.
-function withGrads(shapes: number[][], f: (...xs: Tensor[]) => Tensor): () => Float32Array[] {
-  return () =>
-    tf.tidy(() => {
-      const inputs = shapes.map((s, i) => tf.tensor(values(tf.util.sizeFromShape(s), i + 1, 2), s));
-      const y = f(...inputs);
-      const w = tf.tensor(values(y.size, 99), y.shape);
-      const grads = tf.grads((...xs: Tensor[]) => tf.sum(tf.mul(f(...xs), w)))(inputs);
-      return [y, ...grads].map((t) => t.dataSync() as Float32Array);
-    });
-}
 
 const rowShapes = [[1, 1], [3, 5], [2, 7, 33], [64, 128]].map((shape) => ({ shape }));
 

@@ -4,6 +4,7 @@ import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL } from '../
 import { ShiftmixError } from '../errors.js';
 import { tf } from '../tf.js';
 import type { NativeKernels } from '@shiftmix/native';
+import { nativeShiftKernels } from './wasm-native-shift.js';
 import { nativeTrainingKernels } from './wasm-native-train.js';
 import { replaceWasmKernels } from './wasm-replaced.js';
 import { heapViews, type KernelArgs, type WasmBackend } from './wasm-heap.js';
@@ -112,15 +113,15 @@ let registered = false;
 
 /**
  * Puts the native kernels under the wasm backend: tfjs's BatchMatMul, Sum and GatherV2
- * replaced (see wasm-replaced.ts), fused attention, layer norms, bias + GELU, the loss and AdamW, with
- * their gradients. Idempotent; call before
+ * replaced (see wasm-replaced.ts), fused attention, layer norms, bias + GELU, the loss, AdamW and the shift
+ * mixers, with their gradients. Idempotent; call before
  * the backend initializes.
  */
 export function registerNativeWasmKernels(native: NativeKernels, options: { threads?: () => number } = {}): void {
   if (registered) return;
   registered = true;
   replaceWasmKernels(native);
-  for (const config of [...attentionKernels(native, options.threads ?? (() => 1)), ...nativeTrainingKernels(native)]) {
+  for (const config of [...attentionKernels(native, options.threads ?? (() => 1)), ...nativeTrainingKernels(native), ...nativeShiftKernels(native)]) {
     if (!tf.getKernel(config.kernelName, 'wasm')) tf.registerKernel(config);
   }
   registerFusedGradients();

@@ -114,3 +114,15 @@ describe('Sum and GatherV2 under wasm', () => {
     expect(() => tf.tidy(() => tf.gather(tf.zeros([4, 2]), tf.tensor1d([1, 4], 'int32')).dataSync())).toThrow(/index 4 is outside the table of 4 rows/);
   });
 });
+
+describe('Identity under wasm', () => {
+  it('shares the buffer of the tensor it copies, which outlives the original', async () => {
+    await selectBackend('wasm');
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    expect(y.dataId).toBe(x.dataId);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+  });
+});

@@ -3,8 +3,9 @@ import { ShiftmixError } from '../errors.js';
 import { tf } from '../tf.js';
 import { heapViews, type KernelArgs, type WasmBackend } from './wasm-heap.js';
 
-// tfjs's own wasm kernels that training leans on and that are slow where it uses them,
-// replaced for the cases training needs; every other case goes to the original kernel.
+// tfjs's own wasm kernels that training leans on and that are slow where it uses them
+// (or copy where sharing is enough), replaced for the cases training needs; every other
+// case goes to the original kernel.
 
 type TensorInfo = tf.TensorInfo;
 
@@ -91,12 +92,28 @@ function gatherRows(fallback: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
-/** Replaces tfjs's BatchMatMul, Sum and GatherV2 on wasm; each keeps the original for the cases it leaves. */
+/**
+ * The tape's copy of every tensor a gradient saves, shared instead of copied (as the cpu
+ * and webgpu backends do): tensors are immutable, and the one kernel that writes in place
+ * (AdamW) refuses a buffer with more than one reference.
+ */
+function sharedIdentity(fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend } = args as unknown as KernelArgs;
+    const { x } = inputs as { x: TensorInfo };
+    if (x.dtype === 'string') return fallback(args);
+    (backend as WasmBackend & { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
+/** Replaces tfjs's BatchMatMul, Sum, GatherV2 and Identity on wasm; each keeps the original for the cases it leaves. */
 export function replaceWasmKernels(native: NativeKernels): void {
   const replacements: [string, (fallback: tf.KernelFunc) => tf.KernelFunc][] = [
     ['BatchMatMul', (f) => nativeMatMul(native, f)],
     ['Sum', (f) => columnSum(native, f)],
     ['GatherV2', (f) => gatherRows(f)],
+    ['Identity', (f) => sharedIdentity(f)],
   ];
   for (const [name, replace] of replacements) {
     const original = tf.getKernel(name, 'wasm');

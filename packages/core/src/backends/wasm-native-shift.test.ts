@@ -1,0 +1,32 @@
+import { describe, it } from 'vitest';
+import { FUSION_BLEND_GRAD_KERNEL, HSM_AB_GRAD_KERNEL } from '../kernels/gradients.js';
+import { FUSION_BLEND_KERNEL, HSM_AB_KERNEL, fusionBlend, hsmAbMix } from '../ops/mix.js';
+import { tf, type Tensor } from '../tf.js';
+import { expectClose, onBoth, withGrads } from './parity.test-util.js';
+
+// The shift mixers' native kernels under wasm against their composites on cpu, over
+// uneven channel groups and shifts at and beyond the sequence length.
+
+const cases = [
+  { shape: [1, 1, 1], shifts: [1] },
+  { shape: [2, 5, 4], shifts: [0, 1] },
+  { shape: [2, 7, 10], shifts: [1, 3, 9] },
+  { shape: [3, 9, 13], shifts: [2, 4, 6, 7, 8] },
+  { shape: [12, 64, 128], shifts: [1, 2, 3, 4, 5, 6, 7] },
+];
+
+describe('native shift kernels under wasm', () => {
+  it.each(cases)('hsm-ab over $shape with shifts $shifts matches the composite', async ({ shape, shifts }) => {
+    const d = shape[2];
+    const f = withGrads([shape, [d], [d]], (u, a, b) => hsmAbMix(u as tf.Tensor3D, a as tf.Tensor1D, b as tf.Tensor1D, shifts));
+    const [expected, actual] = await onBoth(f, [HSM_AB_KERNEL, HSM_AB_GRAD_KERNEL]);
+    expectClose(actual, expected);
+  });
+
+  it.each(cases)('the fusion blend over $shape with shifts $shifts matches the composite', async ({ shape, shifts }) => {
+    // A gate in (0, 1), as the sigmoid gives it.
+    const f = withGrads([shape, shape], (g: Tensor, v) => fusionBlend(tf.sigmoid(g) as tf.Tensor3D, v as tf.Tensor3D, shifts));
+    const [expected, actual] = await onBoth(f, [FUSION_BLEND_KERNEL, FUSION_BLEND_GRAD_KERNEL]);
+    expectClose(actual, expected);
+  });
+});
