@@ -55,6 +55,8 @@ export interface TrainStart {
 }
 
 const now = () => performance.now() / 1000;
+/** Steps the tokens/s of the progress events and metrics.jsonl is measured over. */
+const RATE_WINDOW = 10;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 async function evaluate(model: TrainableModel, batches: Batch[]): Promise<number> {
@@ -137,6 +139,9 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
   let queued: Promise<ClipAndApplyResult> | undefined;
   // When the previous step finished: a queued step ran on the device from then on.
   let previousDone = now();
+  // Training seconds at the end of the last steps: the reported rate spans a few steps,
+  // because a step queued on a synchronous backend (wasm) did its work during the one before.
+  const recentSeconds: number[] = [0];
 
   try {
     while (step < r.steps && (queued || !signal?.aborted)) {
@@ -171,6 +176,8 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
       const stepSeconds = done - (wasQueued ? previousDone : t0);
       previousDone = done;
       trainSeconds += stepSeconds;
+      recentSeconds.push(trainSeconds);
+      if (recentSeconds.length > RATE_WINDOW + 1) recentSeconds.shift();
       windowLosses.push(loss);
 
       const evalDue = evalDueAt(step);
@@ -184,7 +191,7 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
           improved = true;
         }
       }
-      const tokensPerSecond = tokensPerStep / Math.max(stepSeconds, 1e-9);
+      const tokensPerSecond = ((recentSeconds.length - 1) * tokensPerStep) / Math.max(trainSeconds - recentSeconds[0], 1e-9);
       await metrics?.append({ step, trainLoss: loss, valLoss: valLoss ?? null, lr, gradNorm: norm, tokensPerSecond, elapsed: elapsed() });
       if (evalDue) {
         await save('last');

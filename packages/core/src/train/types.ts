@@ -38,6 +38,7 @@ export interface ProgressEvent {
   bestValLoss?: number;
   lr: number;
   gradNorm: number;
+  /** Training throughput over the last (up to) 10 steps. */
   tokensPerSecond: number;
   /** Seconds of training so far, summed over resumed sessions. */
   elapsed: number;
