@@ -9,7 +9,8 @@ export type FieldKind =
   | 'fraction'
   | 'positiveIntList'
   | 'positiveOrList'
-  | 'mqarSettings';
+  | 'mqarSettings'
+  | 'layerPatterns';
 
 /** Recipe fields of each task, with their kinds. */
 export const RECIPE_FIELDS: Record<TaskName, Record<string, FieldKind>> = {
@@ -29,6 +30,7 @@ export const RECIPE_FIELDS: Record<TaskName, Record<string, FieldKind>> = {
     clip: 'nonNegative',
     evalEvery: 'positiveInt',
     evalBatches: 'positiveInt',
+    layers: 'layerPatterns',
   },
   mqar: {
     vocabSize: 'positiveInt',

@@ -47,6 +47,11 @@ export interface LmCharRecipe {
   evalEvery: number;
   /** Validation batches per evaluation. */
   evalBatches: number;
+  /**
+   * Layer patterns that replace the models' own under this preset, by model name (e.g. a
+   * four-layer CPU preset of six-layer models); models not named keep theirs.
+   */
+  layers?: Record<string, string>;
 }
 
 /** Recipe of mqar, after Zoology's synthetic. */

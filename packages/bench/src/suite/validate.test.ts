@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL_CONFIG, DEFAULT_RECIPE, isShiftmixError } from '@shiftmix/core';
+import { DEFAULT_MODEL_CONFIG, DEFAULT_RECIPE, isShiftmixError, parseLayerPattern } from '@shiftmix/core';
 import { loadSuite, readSuiteFile } from './load.js';
 import { RECIPE_DEFAULTS, RECIPE_FIELDS } from './recipes.js';
 import { resolveRecipe, validateSuite } from './validate.js';
@@ -79,6 +79,14 @@ describe('validateSuite', () => {
     expect(errorOf(() => validateSuite(suite({}, { task: 'decode', data: 'x.txt', presets: { quick: {} } }))).message).toMatch(/task decode takes no data file/);
   });
 
+  it('lets a preset replace the layer patterns of named models, and only of models that exist', () => {
+    const layers = { gpt: 'softmax-attention*4' };
+    const s = validateSuite(suite({}, { presets: { quick: { steps: 10 }, small: { steps: 10, layers } } }));
+    expect(resolveRecipe(s.benchmarks[0], 'small')).toMatchObject({ layers });
+    expect(errorOf(() => validateSuite(suite({}, { presets: { quick: { layers: { bert: 'softmax-attention' } } } }))).message).toMatch(/presets\.quick\.layers: no model "bert"/);
+    expect(errorOf(() => validateSuite(suite({}, { presets: { quick: { layers: { gpt: '' } } } }))).message).toMatch(/an object of layer patterns by model name/);
+  });
+
   it('reports a missing preset with the ones that exist', () => {
     const s = validateSuite(suite());
     const e = errorOf(() => resolveRecipe(s.benchmarks[0], 'standard'));
@@ -111,5 +119,14 @@ describe('shipped suites', () => {
       weightDecay: 0.1, beta1: 0.9, beta2: 0.99, clip: 1, evalBatches: 100,
     });
     expect(Object.values(lm.models).map((m) => m.layers)).toContain('hsm-ab,softmax-attention,hsm-ab,hsm-ab,softmax-attention,hsm-ab');
+  });
+
+  it("give the default suite nanoGPT's CPU recipe under cpu, every model at four layers", () => {
+    const s = loadSuite('default', { suitesDirs: [suitesDir] });
+    const lm = s.benchmarks.find((b) => b.task === 'lm-char')!;
+    const r = resolveRecipe(lm, 'cpu') as { layers: Record<string, string> };
+    expect(r).toMatchObject({ dim: 128, heads: 4, contextLength: 64, batch: 12, dropout: 0, steps: 2000, lr: 1e-3, minLr: 1e-4, warmup: 100, clip: 1 });
+    expect(Object.keys(r.layers).sort()).toEqual(Object.keys(lm.models).sort());
+    for (const pattern of Object.values(r.layers)) expect(parseLayerPattern(pattern, { checkRegistry: false })).toHaveLength(4);
   });
 });

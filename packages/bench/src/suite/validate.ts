@@ -51,6 +51,7 @@ function checkKind(c: Checker, v: unknown, kind: FieldKind, where: string): void
       Array.isArray(v) &&
       v.length > 0 &&
       v.every((s) => isObject(s) && Object.keys(s).every((k) => k === 'seqLen' || k === 'pairs') && posInt(s.seqLen) && posInt(s.pairs)),
+    layerPatterns: () => isObject(v) && Object.values(v).every((p) => typeof p === 'string' && p.trim() !== ''),
   };
   const expected: Record<FieldKind, string> = {
     positiveInt: 'a positive integer',
@@ -61,6 +62,7 @@ function checkKind(c: Checker, v: unknown, kind: FieldKind, where: string): void
     positiveIntList: 'a non-empty list of positive integers',
     positiveOrList: 'a number > 0 or a non-empty list of them',
     mqarSettings: 'a non-empty list of { "seqLen": int, "pairs": int }',
+    layerPatterns: 'an object of layer patterns by model name, e.g. { "gpt": "softmax-attention*4" }',
   };
   if (!ok[kind]()) c.fail(where, `${JSON.stringify(v)} is not ${expected[kind]}`, `Give ${expected[kind]}`);
 }
@@ -152,6 +154,10 @@ function checkBenchmark(c: Checker, raw: unknown, where: string): Benchmark {
   for (const [key, recipe] of Object.entries(presets)) {
     c.name(key, `${at}.presets`);
     checkedPresets[key] = checkRecipe(c, task, recipe, `${at}.presets.${key}`);
+    const layers = (checkedPresets[key] as { layers?: Record<string, string> }).layers ?? {};
+    for (const model of Object.keys(layers)) {
+      if (!checkedModels[model]) c.fail(`${at}.presets.${key}.layers`, `no model "${model}"`, `Name models of this benchmark: ${Object.keys(checkedModels).join(', ')}`);
+    }
   }
   if (o.metrics !== undefined) {
     if (!Array.isArray(o.metrics) || o.metrics.length === 0) c.fail(`${at}.metrics`, 'expected a non-empty list', 'List metric names');

@@ -45,7 +45,7 @@ export const lmCharTask: Task = {
       benchmark: benchmark.name,
       task: 'lm-char',
       model,
-      definition,
+      definition: r.layers?.[model] ? { ...definition, layers: r.layers[model] } : definition,
       setting: {},
       recipe: r,
       cost: r.steps * r.batch * r.contextLength * r.dim,
