@@ -130,6 +130,7 @@ export { clipByGlobalNorm, clipScale, globalNorm } from './train/clip.js';
 export { DEFAULT_RECIPE, resolveRecipe, type TrainRecipe } from './train/recipe.js';
 export { runTraining, train, type TrainOptions, type TrainStart } from './train/trainer.js';
 export { TrainStepper } from './train/stepper.js';
+export { ParallelStepper, shardRows, type ParallelOptions } from './train/parallel/stepper.js';
 export { resume, type ResumeOptions } from './train/resume.js';
 export { MetricsLog, parseMetrics } from './train/metrics.js';
 export {

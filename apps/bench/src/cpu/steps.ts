@@ -6,7 +6,7 @@ import { CPU_MODELS, CPU_RECIPE } from './recipe.js';
 
 const USAGE = `Times training steps of one model at nanoGPT's CPU recipe and prints one JSON line.
 
-  node apps/bench/dist/cpu/steps.js --model gpt [--steps 40] [--warmup 5] [--backend wasm]
+  node apps/bench/dist/cpu/steps.js --model gpt [--steps 40] [--warmup 5] [--backend wasm] [--workers 1]
       [--data benchmarks/data/tinyshakespeare.txt]
 
 Models: ${Object.keys(CPU_MODELS).join(', ')}. cpu-vs-torch.js runs this beside a PyTorch anchor.`;
@@ -17,6 +17,7 @@ const values = parseEntryFlags(
     steps: { type: 'string', default: '40' },
     warmup: { type: 'string', default: '5' },
     backend: { type: 'string', default: 'wasm' },
+    workers: { type: 'string', default: '1' },
     data: { type: 'string', default: 'benchmarks/data/tinyshakespeare.txt' },
     help: { type: 'boolean', default: false },
   },
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(warmup) || warmup < 0) throw new Error('--steps needs a whole number >= 1 and --warmup one >= 0');
   const info = await selectBackend(values.backend as BackendName);
   const r = CPU_RECIPE;
-  const runner = new TrainStepRunner({
+  const runner = await TrainStepRunner.create({
     layers: model.layers,
     text: readFileSync(values.data, 'utf8'),
     dim: r.dim,
@@ -40,12 +41,13 @@ async function main(): Promise<void> {
     contextLength: r.contextLength,
     batch: r.batch,
     dropout: r.dropout,
+    workers: Number(values.workers),
   });
   const params = runner.model.paramCount();
   const timing = await timeTrainSteps(runner, warmup, steps);
-  runner.dispose();
+  await runner.dispose();
   const { losses, ...rest } = timing;
-  console.log(JSON.stringify({ model: values.model, layers: model.layers, params, backend: info.backend, kernels: info.kernels, ...rest, lastLoss: losses[losses.length - 1] }));
+  console.log(JSON.stringify({ model: values.model, layers: model.layers, params, backend: info.backend, kernels: info.kernels, workers: Number(values.workers), ...rest, lastLoss: losses[losses.length - 1] }));
 }
 
 main().catch((error: unknown) => {

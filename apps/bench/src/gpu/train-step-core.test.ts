@@ -34,7 +34,7 @@ describe('TrainStepRunner', () => {
     const fresh = ShiftmixModel.create({ vocabSize: tokenizer.vocabSize, layers, ...shape, ffn: 'match' });
     const before = await fresh.weights().get('wte')!.data();
     expect(Array.from(await model.weights().get('wte')!.data())).not.toEqual(Array.from(before));
-    runner.dispose();
+    await runner.dispose();
     model.dispose();
     fresh.dispose();
   });
@@ -53,6 +53,6 @@ describe('TrainStepRunner', () => {
     expect(timing.hostMs).toBeGreaterThan(0);
     expect(timing.hostMs).toBeLessThanOrEqual(timing.maxMs);
     expect(timing.tokensPerSecond).toBeCloseTo((2 * shape.contextLength) / (timing.medianMs / 1e3), 6);
-    runner.dispose();
+    await runner.dispose();
   });
 });

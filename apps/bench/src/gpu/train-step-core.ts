@@ -37,6 +37,6 @@ export async function profileTrainStep(options: TrainStepOptions): Promise<StepP
       await settleBackend();
     });
   } finally {
-    runner.dispose();
+    await runner.dispose();
   }
 }

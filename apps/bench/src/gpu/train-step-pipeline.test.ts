@@ -23,7 +23,7 @@ describe('pipelined training steps on webgpu', () => {
       const timing = await timeTrainSteps(runner, 1, 4, { pipeline });
       const weights = new Map<string, Float32Array>();
       for (const [name, w] of runner.model.weights()) weights.set(name, (await w.data()) as Float32Array);
-      runner.dispose();
+      await runner.dispose();
       return { timing, weights };
     };
     const sequential = await run(false);
@@ -41,7 +41,7 @@ describe('pipelined training steps on webgpu', () => {
     const runner = new TrainStepRunner(options);
     expect(runner.canPipeline).toBe(false);
     expect((await timeTrainSteps(runner, 0, 2, { pipeline: true })).pipelined).toBe(false);
-    runner.dispose();
+    await runner.dispose();
     expect(tf.getBackend()).toBe('cpu');
   });
 });

@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     try {
       timing = await timeTrainSteps(runner, warmup, steps, { pipeline: values.pipeline });
     } finally {
-      runner.dispose();
+      await runner.dispose();
     }
     const torchMs = standard ? PYTORCH_H100_MS_PER_STEP[name] : undefined;
     const vsTorch = torchMs === undefined ? undefined : timing.medianMs / torchMs;

@@ -1,4 +1,4 @@
-import { CharTokenizer, Rng, ShiftmixModel, TextDataset, TrainStepper, hasMixer, resolveRecipe, type TrainRecipe } from '@shiftmix/core';
+import { CharTokenizer, ParallelStepper, Rng, ShiftmixModel, TextDataset, TrainStepper, hasMixer, resolveRecipe, type TrainRecipe } from '@shiftmix/core';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
 import { register as registerLearnedFusion } from '@shiftmix/mixer-learned-fusion';
 import { register as registerSoftmaxAttention } from '@shiftmix/mixer-softmax-attention';
@@ -15,6 +15,8 @@ export interface TrainStepOptions {
   dropout?: number;
   /** Recipe fields over the standard one (lr, betas, decay, clip). */
   recipe?: Partial<TrainRecipe>;
+  /** Threads sharing each step (ParallelStepper; CPU backends); through TrainStepRunner.create only. */
+  workers?: number;
 }
 
 /** Adds the mixers the lm-char models use, once. */
@@ -31,7 +33,7 @@ export class TrainStepRunner {
   readonly tokensPerStep: number;
   private readonly data: TextDataset;
   private readonly dataRng: Rng;
-  private readonly stepper: TrainStepper;
+  private stepper: TrainStepper | ParallelStepper;
   private stepCount = 0;
 
   constructor(options: TrainStepOptions) {
@@ -53,6 +55,16 @@ export class TrainStepRunner {
     this.tokensPerStep = this.recipe.batch * this.model.config.contextLength;
   }
 
+  /** A runner whose steps are shared by `options.workers` threads (ParallelStepper) when that is above 1. */
+  static async create(options: TrainStepOptions): Promise<TrainStepRunner> {
+    const runner = new TrainStepRunner({ ...options, workers: 1 });
+    if ((options.workers ?? 1) > 1) {
+      runner.stepper.optimizer.dispose();
+      runner.stepper = await ParallelStepper.create(runner.model, runner.recipe, { workers: options.workers! });
+    }
+    return runner;
+  }
+
   /** Whether a step may be started before the previous one resolved (see TrainStepper). */
   get canPipeline(): boolean {
     return this.stepper.canPipeline;
@@ -70,7 +82,8 @@ export class TrainStepRunner {
     return { loss, norm, waitMs };
   }
 
-  dispose(): void {
+  async dispose(): Promise<void> {
+    if (this.stepper instanceof ParallelStepper) await this.stepper.close();
     this.stepper.optimizer.dispose();
     this.model.dispose();
   }

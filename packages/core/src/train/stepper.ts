@@ -46,19 +46,29 @@ export class TrainStepper {
    * updated and the result says `applied: false`.
    */
   async step(batch: Batch, step: number): Promise<ClipAndApplyResult> {
-    let value: tf.Scalar;
-    let grads: Record<string, Tensor | null>;
+    let gradients: { loss: tf.Scalar; grads: Map<string, Tensor> };
     try {
-      ({ value, grads } = tf.variableGrads(() => this.model.loss(batch.x, batch.y, { training: true }), this.variables));
+      gradients = this.gradients(batch.x, batch.y);
     } finally {
       tf.dispose([batch.x, batch.y]);
     }
-    const gradMap = new Map<string, Tensor>();
-    for (const [key, g] of Object.entries(grads)) if (g) gradMap.set(this.names.get(key)!, g);
+    return this.apply(gradients.grads, gradients.loss, step);
+  }
+
+  /** The loss on tokens x and targets y ([B, T] int32) and its gradient by weight name; the caller disposes them. */
+  gradients(x: tf.Tensor2D, y: tf.Tensor2D): { loss: tf.Scalar; grads: Map<string, Tensor> } {
+    const { value, grads } = tf.variableGrads(() => this.model.loss(x, y, { training: true }), this.variables);
+    const named = new Map<string, Tensor>();
+    for (const [key, g] of Object.entries(grads)) if (g) named.set(this.names.get(key)!, g);
+    return { loss: value, grads: named };
+  }
+
+  /** Clips and applies `grads` at step `step`'s learning rate, then disposes them and `loss`. */
+  async apply(grads: Map<string, Tensor>, loss: tf.Scalar, step: number): Promise<ClipAndApplyResult> {
     try {
-      return await this.optimizer.clipAndApply(gradMap, value, learningRate(step, this.recipe), this.recipe.clip);
+      return await this.optimizer.clipAndApply(grads, loss, learningRate(step, this.recipe), this.recipe.clip);
     } finally {
-      tf.dispose([value, ...gradMap.values()]);
+      tf.dispose([loss, ...grads.values()]);
     }
   }
 }

@@ -70,6 +70,8 @@ export interface TrainSummary {
   stopped: boolean;
   /** True when each step was queued on the device before the previous one was read back. */
   pipelined: boolean;
+  /** Threads that shared each step (the workers option). */
+  workers: number;
   /** The run directory, when one was given. */
   outDir?: string;
 }

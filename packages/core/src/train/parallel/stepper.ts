@@ -1,0 +1,216 @@
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { nativeKernels } from '../../backends/native.js';
+import type { Batch } from '../../data/dataset.js';
+import { ShiftmixError } from '../../errors.js';
+import { mix32 } from '../../kernels/dropout-hash.js';
+import type { ModelConfig } from '../../model/config.js';
+import { parseLayerPattern } from '../../model/pattern.js';
+import { getMixer, listMixers } from '../../registry.js';
+import { tf } from '../../tf.js';
+import type { AdamW, ClipAndApplyResult } from '../adamw.js';
+import type { TrainRecipe } from '../recipe.js';
+import { TrainStepper } from '../stepper.js';
+import type { TrainableModel } from '../types.js';
+import { flatLayout, readFlat, writeFlat, type FlatLayout } from './flat.js';
+import type { FromWorker, StepMessage, ToWorker } from './protocol.js';
+import { importable } from './register-modules.js';
+
+export interface ParallelOptions {
+  /** Participants, this thread included (2 on a 2-core machine). */
+  workers: number;
+  /**
+   * Modules the workers import to register mixers, beyond those the registry knows the
+   * source of (every shipped mixer, and plugins the CLI loaded).
+   */
+  modules?: string[];
+}
+
+// The built worker sits in dist/ beside the bundle; run from the sources, take the built one.
+function workerFile(): string {
+  const candidates = ['./train/parallel/worker.js', './worker.js', '../../../dist/train/parallel/worker.js'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const found = candidates.find((f) => existsSync(f) && !f.includes(`${'src'}/train/parallel/worker.js`));
+  if (!found) throw new ShiftmixError('the parallel training worker is not built', 'Build @shiftmix/core (npm run build), or train with workers: 1', 'E_PARALLEL');
+  return found;
+}
+
+/** Rows [start, start + rows) of a batch of `batch` for each of `parts` participants, the first ones one larger. */
+export function shardRows(batch: number, parts: number): [number, number][] {
+  const base = Math.floor(batch / parts);
+  const extra = batch % parts;
+  let start = 0;
+  return Array.from({ length: parts }, (_, i) => {
+    const rows = base + (i < extra ? 1 : 0);
+    const shard: [number, number] = [start, rows];
+    start += rows;
+    return shard;
+  });
+}
+
+/** The modules that register the model's mixers, from the registry's record of where each came from. */
+function mixerModules(config: ModelConfig, extra: string[]): string[] {
+  const modules = new Set(extra.map((m) => importable(m)));
+  for (const name of new Set(parseLayerPattern(config.layers))) {
+    getMixer(name);
+    const source = listMixers().find((m) => m.spec.name === name)?.source;
+    if (!source && extra.length === 0) {
+      throw new ShiftmixError(
+        `training on several workers needs to know which module registers mixer "${name}", and the registry does not say`,
+        'Register it with registerMixer(spec, { source: "<module>" }), or pass the module in the workers option\'s modules',
+        'E_PARALLEL',
+      );
+    }
+    if (source) modules.add(importable(source));
+  }
+  return [...modules];
+}
+
+/**
+ * Data-parallel training steps on one machine: every batch is split by rows between this
+ * thread and `workers - 1` worker threads, each holding a replica of the model on its own
+ * backend; their gradients meet in shared memory, weighted by the targets each scored,
+ * and this thread clips and applies the update, then shares the new weights. The losses
+ * are those of one thread up to float rounding (dropout masks differ per shard).
+ */
+export class ParallelStepper {
+  private readonly local: TrainStepper;
+  private readonly layout: FlatLayout;
+  private readonly weightsView: Float32Array;
+  private readonly slots: Float32Array[];
+  private readonly waiting = new Map<Worker, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
+
+  private constructor(
+    private readonly model: TrainableModel,
+    recipe: TrainRecipe,
+    private readonly workers: Worker[],
+    weights: SharedArrayBuffer,
+    grads: SharedArrayBuffer,
+  ) {
+    this.local = new TrainStepper(model, recipe);
+    this.layout = flatLayout(model.weights());
+    this.weightsView = new Float32Array(weights);
+    this.slots = Array.from({ length: workers.length + 1 }, (_, i) => new Float32Array(grads, i * this.layout.size * 4, this.layout.size));
+    for (const w of workers) {
+      w.on('message', (reply: FromWorker) => this.settle(w, reply));
+      w.on('error', (error) => this.fail(w, new ShiftmixError(`a training worker crashed: ${error.message}`, 'Run with workers: 1 to see the error in this thread', 'E_PARALLEL')));
+      w.on('exit', (code) => this.fail(w, new ShiftmixError(`a training worker exited (code ${code}) in the middle of a step`, 'Run with workers: 1 to see the error in this thread', 'E_PARALLEL')));
+    }
+  }
+
+  private settle(worker: Worker, reply: FromWorker): void {
+    const pending = this.waiting.get(worker);
+    if (!pending) return;
+    this.waiting.delete(worker);
+    if (reply.type === 'error') pending.reject(new ShiftmixError(`a training worker failed: ${reply.message}`, reply.fix ?? 'Run with workers: 1 to see the error in this thread', reply.code ?? 'E_PARALLEL'));
+    else pending.resolve(reply);
+  }
+
+  private fail(worker: Worker, error: Error): void {
+    const pending = this.waiting.get(worker);
+    this.waiting.delete(worker);
+    pending?.reject(error);
+  }
+
+  static async create(model: TrainableModel, recipe: TrainRecipe, options: ParallelOptions): Promise<ParallelStepper> {
+    const backend = tf.getBackend();
+    const config = model.config as ModelConfig;
+    if (backend !== 'wasm' && backend !== 'cpu') {
+      throw new ShiftmixError(`training on several workers runs on the CPU backends, and ${backend} is active`, 'Use workers: 1 on a GPU, or --backend wasm', 'E_PARALLEL');
+    }
+    if (typeof config.layers !== 'string') {
+      throw new ShiftmixError('training on several workers needs a ShiftmixModel (its config rebuilds each replica)', 'Train with workers: 1', 'E_PARALLEL');
+    }
+    if (!(Number.isInteger(options.workers) && options.workers >= 2) || options.workers > recipe.batch) {
+      throw new ShiftmixError(`workers ${options.workers} must be a whole number from 2 to the batch size ${recipe.batch}`, 'Use 2 on a 2-core machine, or 1 for no workers', 'E_PARALLEL');
+    }
+    const layout = flatLayout(model.weights());
+    const weights = new SharedArrayBuffer(layout.size * 4);
+    const grads = new SharedArrayBuffer(layout.size * 4 * options.workers);
+    const blasThreads = Math.max(1, Math.floor(cpus().length / options.workers));
+    const modules = mixerModules(config, options.modules ?? []);
+    const file = workerFile();
+    const workers = Array.from({ length: options.workers - 1 }, () => new Worker(file));
+    const stepper = new ParallelStepper(model, recipe, workers, weights, grads);
+    nativeKernels()?.setBlasThreads(blasThreads);
+    try {
+      await Promise.all(
+        workers.map(async (w, i) => {
+          const reply = await stepper.send(w, { type: 'init', config, modules, backend, weights, grads, slot: i + 1, blasThreads });
+          if (reply.type === 'ready' && reply.size !== layout.size) throw new ShiftmixError(`a worker's replica has ${reply.size} weights, this model ${layout.size}`, 'Register the same mixers in the workers (modules option)', 'E_PARALLEL');
+        }),
+      );
+    } catch (error) {
+      await stepper.close();
+      throw error;
+    }
+    return stepper;
+  }
+
+  get optimizer(): AdamW {
+    return this.local.optimizer;
+  }
+
+  get paramCount(): number {
+    return this.local.paramCount;
+  }
+
+  /** Steps are not pipelined: each one waits for every worker's gradient. */
+  get canPipeline(): boolean {
+    return false;
+  }
+
+  // Posts a message and waits for the worker's answer; an error answer rejects.
+  private send(worker: Worker, message: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
+    return new Promise((resolve, reject) => {
+      this.waiting.set(worker, { resolve, reject });
+      worker.postMessage(message, transfer);
+    });
+  }
+
+  async step(batch: Batch, step: number): Promise<ClipAndApplyResult> {
+    const [rows, length] = batch.x.shape;
+    const xs = batch.x.dataSync() as Int32Array;
+    const ys = batch.y.dataSync() as Int32Array;
+    tf.dispose([batch.x, batch.y]);
+    // The replicas start from this thread's weights as they are now.
+    writeFlat(this.layout, this.model.weights(), this.weightsView);
+    const shards = shardRows(rows, this.workers.length + 1);
+    const rngState = this.model.rng.state;
+    const replies = this.workers.map((w, i) => {
+      const [start, n] = shards[i + 1];
+      const x = xs.slice(start * length, (start + n) * length);
+      const y = ys.slice(start * length, (start + n) * length);
+      // Each shard draws its own dropout seeds; this thread's rng advances as in one thread.
+      const message: StepMessage = { type: 'step', x, y, rows: n, syncWeights: true, rngState: mix32(rngState ^ Math.imul(i + 1, 0x9e3779b9)) };
+      return this.send(w, message, [x.buffer, y.buffer]);
+    });
+    const [, n0] = shards[0];
+    const x0 = tf.tensor2d(xs.subarray(0, n0 * length), [n0, length], 'int32');
+    const y0 = tf.tensor2d(ys.subarray(0, n0 * length), [n0, length], 'int32');
+    const own = this.local.gradients(x0, y0);
+    writeFlat(this.layout, own.grads, this.slots[0]);
+    const parts = [{ loss: own.loss.dataSync()[0], count: ys.subarray(0, n0 * length).reduce((n, t) => n + (t >= 0 ? 1 : 0), 0) }];
+    tf.dispose([x0, y0, own.loss, ...own.grads.values()]);
+    for (const reply of await Promise.all(replies)) if (reply.type === 'grads') parts.push(reply);
+    // Each shard's mean loss and gradient, weighted by the targets it scored.
+    const total = parts.reduce((n, p) => n + p.count, 0);
+    const weightsOf = parts.map((p) => (total > 0 ? p.count / total : 1 / parts.length));
+    const combined = new Float32Array(this.layout.size);
+    this.slots.forEach((slot, s) => {
+      const w = weightsOf[s];
+      for (let i = 0; i < combined.length; i++) combined[i] += w * slot[i];
+    });
+    const loss = tf.scalar(parts.reduce((sum, p, s) => sum + weightsOf[s] * p.loss, 0));
+    return this.local.apply(readFlat(this.layout, combined), loss, step);
+  }
+
+  /** Stops the workers; the model and optimizer stay with the caller. */
+  async close(): Promise<void> {
+    const pending = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const p of pending) p.reject(new ShiftmixError('training stopped', '', 'E_PARALLEL'));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
