@@ -51,3 +51,15 @@ export function assignFlat(layout: FlatLayout, weights: Map<string, Variable>, f
     t.dispose();
   }
 }
+
+/** sum_s weights[s] * slots[s], slot by slot in a fixed order (every replica gets the same floats). */
+export function weightedSum(slots: Float32Array[], weights: number[], out: Float32Array): void {
+  const first = slots[0];
+  const w0 = weights[0];
+  for (let i = 0; i < out.length; i++) out[i] = w0 * first[i];
+  for (let s = 1; s < slots.length; s++) {
+    const slot = slots[s];
+    const w = weights[s];
+    for (let i = 0; i < out.length; i++) out[i] += w * slot[i];
+  }
+}

@@ -8,6 +8,8 @@ import { patternIds } from '../stand-ins.test-util.js';
 import { train } from '../trainer.js';
 import { ParallelStepper, shardRows } from './stepper.js';
 import { resolveRecipe } from '../recipe.js';
+import { Rng } from '../../rng.js';
+import { flatLayout, writeFlat } from './flat.js';
 
 // Data-parallel steps against one thread. The workers build their replicas from the
 // shipped mixer packages (core does not depend on them: they load by name, built).
@@ -58,6 +60,26 @@ describe('ParallelStepper', () => {
     expect(worst).toBeLessThan(1e-5);
     // The runs changed the weights: equal results are not two untouched models.
     expect(one.losses[5]).toBeLessThan(one.losses[0]);
+  });
+
+  it("keeps every replica's weights equal to this thread's, bit for bit, from moments it was given", async () => {
+    const model = ShiftmixModel.create(config);
+    const r = resolveRecipe(recipe);
+    const stepper = await ParallelStepper.create(model, r, { workers: 2 });
+    const rng = new Rng(4);
+    try {
+      for (let step = 1; step <= 4; step++) await stepper.step(data.sampleBatch('train', r.batch, config.contextLength, rng), step);
+      const layout = flatLayout(model.weights());
+      const mine = new Float32Array(layout.size);
+      writeFlat(layout, model.weights(), mine);
+      const [theirs] = await stepper.replicaWeights();
+      expect(Array.from(theirs)).toEqual(Array.from(mine));
+      expect(stepper.optimizer.step).toBe(4);
+    } finally {
+      await stepper.close();
+      stepper.optimizer.dispose();
+      model.dispose();
+    }
   });
 
   it('refuses more workers than rows, and a mixer no module is known to register', async () => {

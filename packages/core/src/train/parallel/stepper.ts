@@ -14,8 +14,8 @@ import type { AdamW, ClipAndApplyResult } from '../adamw.js';
 import type { TrainRecipe } from '../recipe.js';
 import { TrainStepper } from '../stepper.js';
 import type { TrainableModel } from '../types.js';
-import { flatLayout, readFlat, writeFlat, type FlatLayout } from './flat.js';
-import type { FromWorker, StepMessage, ToWorker } from './protocol.js';
+import { flatLayout, readFlat, weightedSum, writeFlat, type FlatLayout } from './flat.js';
+import type { FromWorker, SharedBuffers, StepMessage, ToWorker } from './protocol.js';
 import { importable } from './register-modules.js';
 
 export interface ParallelOptions {
@@ -69,48 +69,43 @@ function mixerModules(config: ModelConfig, extra: string[]): string[] {
 
 /**
  * Data-parallel training steps on one machine: every batch is split by rows between this
- * thread and `workers - 1` worker threads, each holding a replica of the model on its own
- * backend; their gradients meet in shared memory, weighted by the targets each scored,
- * and this thread clips and applies the update, then shares the new weights. The losses
- * are those of one thread up to float rounding (dropout masks differ per shard).
+ * thread and `workers - 1` worker threads, each holding a replica of the model and of its
+ * AdamW on its own backend. Their gradients meet in shared memory, weighted by the targets
+ * each scored, and every replica applies the same combined update, so the weights stay
+ * equal without being copied. The losses are those of one thread up to float rounding
+ * (with dropout, each shard draws its own masks).
  */
 export class ParallelStepper {
   private readonly local: TrainStepper;
   private readonly layout: FlatLayout;
-  private readonly weightsView: Float32Array;
-  private readonly slots: Float32Array[];
+  private readonly shared: { weights: Float32Array; m: Float32Array; v: Float32Array };
+  /** Gradient slots of each phase (steps alternate them). */
+  private readonly slots: Float32Array[][];
+  private phase: 0 | 1 = 0;
+  private readonly combined: Float32Array;
   private readonly waiting = new Map<Worker, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
+  // The replicas take this thread's weights and moments at the first step (after a resume's setState).
+  private synced = false;
+  // A worker's error that answered no request (its update failed): the next step throws it.
+  private unclaimed: Error | undefined;
 
   private constructor(
     private readonly model: TrainableModel,
     recipe: TrainRecipe,
     private readonly workers: Worker[],
-    weights: SharedArrayBuffer,
-    grads: SharedArrayBuffer,
+    buffers: SharedBuffers,
   ) {
     this.local = new TrainStepper(model, recipe);
     this.layout = flatLayout(model.weights());
-    this.weightsView = new Float32Array(weights);
-    this.slots = Array.from({ length: workers.length + 1 }, (_, i) => new Float32Array(grads, i * this.layout.size * 4, this.layout.size));
+    this.shared = { weights: new Float32Array(buffers.weights), m: new Float32Array(buffers.m), v: new Float32Array(buffers.v) };
+    const participants = workers.length + 1;
+    this.slots = [0, 1].map((phase) => Array.from({ length: participants }, (_, i) => new Float32Array(buffers.grads, (phase * participants + i) * this.layout.size * 4, this.layout.size)));
+    this.combined = new Float32Array(this.layout.size);
     for (const w of workers) {
       w.on('message', (reply: FromWorker) => this.settle(w, reply));
       w.on('error', (error) => this.fail(w, new ShiftmixError(`a training worker crashed: ${error.message}`, 'Run with workers: 1 to see the error in this thread', 'E_PARALLEL')));
       w.on('exit', (code) => this.fail(w, new ShiftmixError(`a training worker exited (code ${code}) in the middle of a step`, 'Run with workers: 1 to see the error in this thread', 'E_PARALLEL')));
     }
-  }
-
-  private settle(worker: Worker, reply: FromWorker): void {
-    const pending = this.waiting.get(worker);
-    if (!pending) return;
-    this.waiting.delete(worker);
-    if (reply.type === 'error') pending.reject(new ShiftmixError(`a training worker failed: ${reply.message}`, reply.fix ?? 'Run with workers: 1 to see the error in this thread', reply.code ?? 'E_PARALLEL'));
-    else pending.resolve(reply);
-  }
-
-  private fail(worker: Worker, error: Error): void {
-    const pending = this.waiting.get(worker);
-    this.waiting.delete(worker);
-    pending?.reject(error);
   }
 
   static async create(model: TrainableModel, recipe: TrainRecipe, options: ParallelOptions): Promise<ParallelStepper> {
@@ -126,19 +121,26 @@ export class ParallelStepper {
       throw new ShiftmixError(`workers ${options.workers} must be a whole number from 2 to the batch size ${recipe.batch}`, 'Use 2 on a 2-core machine, or 1 for no workers', 'E_PARALLEL');
     }
     const layout = flatLayout(model.weights());
-    const weights = new SharedArrayBuffer(layout.size * 4);
-    const grads = new SharedArrayBuffer(layout.size * 4 * options.workers);
+    const bytes = layout.size * 4;
+    const buffers: SharedBuffers = {
+      weights: new SharedArrayBuffer(bytes),
+      m: new SharedArrayBuffer(bytes),
+      v: new SharedArrayBuffer(bytes),
+      grads: new SharedArrayBuffer(2 * bytes * options.workers),
+    };
     const blasThreads = Math.max(1, Math.floor(cpus().length / options.workers));
     const modules = mixerModules(config, options.modules ?? []);
     const file = workerFile();
     const workers = Array.from({ length: options.workers - 1 }, () => new Worker(file));
-    const stepper = new ParallelStepper(model, recipe, workers, weights, grads);
+    const stepper = new ParallelStepper(model, recipe, workers, buffers);
     nativeKernels()?.setBlasThreads(blasThreads);
     try {
       await Promise.all(
         workers.map(async (w, i) => {
-          const reply = await stepper.send(w, { type: 'init', config, modules, backend, weights, grads, slot: i + 1, blasThreads });
-          if (reply.type === 'ready' && reply.size !== layout.size) throw new ShiftmixError(`a worker's replica has ${reply.size} weights, this model ${layout.size}`, 'Register the same mixers in the workers (modules option)', 'E_PARALLEL');
+          const reply = await stepper.send(w, { type: 'init', config, recipe, modules, backend, buffers, slot: i + 1, blasThreads });
+          if (reply.type === 'ready' && reply.size !== layout.size) {
+            throw new ShiftmixError(`a worker's replica has ${reply.size} weights, this model ${layout.size}`, 'Register the same mixers in the workers (modules option)', 'E_PARALLEL');
+          }
         }),
       );
     } catch (error) {
@@ -161,6 +163,21 @@ export class ParallelStepper {
     return false;
   }
 
+  private settle(worker: Worker, reply: FromWorker): void {
+    const pending = this.waiting.get(worker);
+    this.waiting.delete(worker);
+    if (reply.type !== 'error') return pending?.resolve(reply);
+    const error = new ShiftmixError(`a training worker failed: ${reply.message}`, reply.fix ?? 'Run with workers: 1 to see the error in this thread', reply.code ?? 'E_PARALLEL');
+    if (pending) pending.reject(error);
+    else this.unclaimed ??= error;
+  }
+
+  private fail(worker: Worker, error: Error): void {
+    const pending = this.waiting.get(worker);
+    this.waiting.delete(worker);
+    pending?.reject(error);
+  }
+
   // Posts a message and waits for the worker's answer; an error answer rejects.
   private send(worker: Worker, message: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
     return new Promise((resolve, reject) => {
@@ -170,12 +187,25 @@ export class ParallelStepper {
   }
 
   async step(batch: Batch, step: number): Promise<ClipAndApplyResult> {
+    if (this.unclaimed) {
+      tf.dispose([batch.x, batch.y]);
+      throw this.unclaimed;
+    }
     const [rows, length] = batch.x.shape;
     const xs = batch.x.dataSync() as Int32Array;
     const ys = batch.y.dataSync() as Int32Array;
     tf.dispose([batch.x, batch.y]);
-    // The replicas start from this thread's weights as they are now.
-    writeFlat(this.layout, this.model.weights(), this.weightsView);
+    let sync: StepMessage['sync'];
+    if (!this.synced) {
+      const state = this.local.optimizer.getState();
+      writeFlat(this.layout, this.model.weights(), this.shared.weights);
+      writeFlat(this.layout, state.m, this.shared.m);
+      writeFlat(this.layout, state.v, this.shared.v);
+      sync = { optimizerStep: state.step };
+      this.synced = true;
+    }
+    const phase = this.phase;
+    this.phase = phase === 0 ? 1 : 0;
     const shards = shardRows(rows, this.workers.length + 1);
     const rngState = this.model.rng.state;
     const replies = this.workers.map((w, i) => {
@@ -183,27 +213,34 @@ export class ParallelStepper {
       const x = xs.slice(start * length, (start + n) * length);
       const y = ys.slice(start * length, (start + n) * length);
       // Each shard draws its own dropout seeds; this thread's rng advances as in one thread.
-      const message: StepMessage = { type: 'step', x, y, rows: n, syncWeights: true, rngState: mix32(rngState ^ Math.imul(i + 1, 0x9e3779b9)) };
+      const message: StepMessage = { type: 'step', x, y, rows: n, phase, rngState: mix32(rngState ^ Math.imul(i + 1, 0x9e3779b9)), sync };
       return this.send(w, message, [x.buffer, y.buffer]);
     });
     const [, n0] = shards[0];
     const x0 = tf.tensor2d(xs.subarray(0, n0 * length), [n0, length], 'int32');
     const y0 = tf.tensor2d(ys.subarray(0, n0 * length), [n0, length], 'int32');
     const own = this.local.gradients(x0, y0);
-    writeFlat(this.layout, own.grads, this.slots[0]);
+    writeFlat(this.layout, own.grads, this.slots[phase][0]);
     const parts = [{ loss: own.loss.dataSync()[0], count: ys.subarray(0, n0 * length).reduce((n, t) => n + (t >= 0 ? 1 : 0), 0) }];
     tf.dispose([x0, y0, own.loss, ...own.grads.values()]);
     for (const reply of await Promise.all(replies)) if (reply.type === 'grads') parts.push(reply);
     // Each shard's mean loss and gradient, weighted by the targets it scored.
     const total = parts.reduce((n, p) => n + p.count, 0);
-    const weightsOf = parts.map((p) => (total > 0 ? p.count / total : 1 / parts.length));
-    const combined = new Float32Array(this.layout.size);
-    this.slots.forEach((slot, s) => {
-      const w = weightsOf[s];
-      for (let i = 0; i < combined.length; i++) combined[i] += w * slot[i];
-    });
-    const loss = tf.scalar(parts.reduce((sum, p, s) => sum + weightsOf[s] * p.loss, 0));
-    return this.local.apply(readFlat(this.layout, combined), loss, step);
+    const weights = parts.map((p) => (total > 0 ? p.count / total : 1 / parts.length));
+    const loss = parts.reduce((sum, p, s) => sum + weights[s] * p.loss, 0);
+    for (const w of this.workers) w.postMessage({ type: 'apply', phase, weights, loss, step } satisfies ToWorker);
+    weightedSum(this.slots[phase], weights, this.combined);
+    return this.local.apply(readFlat(this.layout, this.combined), tf.scalar(loss), step);
+  }
+
+  /** Each worker's replica weights, in the order of model.weights() (to check that they stay equal). */
+  async replicaWeights(): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (const w of this.workers) {
+      await this.send(w, { type: 'share' });
+      out.push(this.shared.weights.slice());
+    }
+    return out;
   }
 
   /** Stops the workers; the model and optimizer stay with the caller. */

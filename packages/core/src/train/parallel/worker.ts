@@ -3,21 +3,24 @@ import { selectBackend } from '../../backend.js';
 import { nativeKernels } from '../../backends/native.js';
 import { isShiftmixError } from '../../errors.js';
 import { ShiftmixModel } from '../../model/model.js';
-import { tf, type Tensor } from '../../tf.js';
-import { flatLayout, assignFlat, writeFlat, type FlatLayout } from './flat.js';
-import type { FromWorker, InitMessage, StepMessage, ToWorker } from './protocol.js';
+import { tf } from '../../tf.js';
+import { TrainStepper } from '../stepper.js';
+import { assignFlat, flatLayout, readFlat, weightedSum, writeFlat, type FlatLayout } from './flat.js';
+import type { ApplyMessage, FromWorker, InitMessage, StepMessage, ToWorker } from './protocol.js';
 import { registerFromModule } from './register-modules.js';
 
-// One replica of a ParallelStepper: it builds the same model, takes the weights the main
-// thread shares after each update, and returns the gradient of its rows of each batch.
+// One replica of a ParallelStepper: it builds the same model, computes the gradient of its
+// rows of each batch, and applies the same combined update as every other replica, so the
+// weights stay equal without being copied after each step.
 
 interface Replica {
   model: ShiftmixModel;
+  stepper: TrainStepper;
   layout: FlatLayout;
-  weights: Float32Array;
-  grads: Float32Array;
-  // tfjs variable name -> weight name
-  names: Map<string, string>;
+  shared: { weights: Float32Array; m: Float32Array; v: Float32Array };
+  /** Gradient slots of each phase. */
+  slots: Float32Array[][];
+  combined: Float32Array;
 }
 
 let replica: Replica | undefined;
@@ -29,45 +32,65 @@ async function init(msg: InitMessage): Promise<void> {
   await selectBackend(msg.backend);
   nativeKernels()?.setBlasThreads(msg.blasThreads);
   const model = ShiftmixModel.create(msg.config);
-  const weights = model.weights();
-  const layout = flatLayout(weights);
+  const layout = flatLayout(model.weights());
+  const { weights, m, v, grads } = msg.buffers;
+  const participants = grads.byteLength / (2 * layout.size * 4);
   replica = {
     model,
+    stepper: new TrainStepper(model, msg.recipe),
     layout,
-    weights: new Float32Array(msg.weights),
-    grads: new Float32Array(msg.grads, msg.slot * layout.size * 4, layout.size),
-    names: new Map([...weights].map(([name, v]) => [v.name, name])),
+    shared: { weights: new Float32Array(weights), m: new Float32Array(m), v: new Float32Array(v) },
+    slots: [0, 1].map((phase) => Array.from({ length: participants }, (_, i) => new Float32Array(grads, (phase * participants + i) * layout.size * 4, layout.size))),
+    combined: new Float32Array(layout.size),
   };
   post({ type: 'ready', size: layout.size });
 }
 
-function step(msg: StepMessage): void {
+function step(msg: StepMessage, slot: number): void {
   const r = replica!;
-  const weights = r.model.weights();
-  if (msg.syncWeights) assignFlat(r.layout, weights, r.weights);
+  if (msg.sync) {
+    assignFlat(r.layout, r.model.weights(), r.shared.weights);
+    r.stepper.optimizer.setState({ step: msg.sync.optimizerStep, m: readFlat(r.layout, r.shared.m), v: readFlat(r.layout, r.shared.v) });
+  }
   r.model.rng.state = msg.rngState;
   const length = msg.x.length / msg.rows;
   const x = tf.tensor2d(msg.x, [msg.rows, length], 'int32');
   const y = tf.tensor2d(msg.y, [msg.rows, length], 'int32');
-  const { value, grads } = tf.variableGrads(() => r.model.loss(x, y, { training: true }), [...weights.values()]);
-  const named = new Map<string, Tensor | null>(Object.entries(grads).map(([k, g]) => [r.names.get(k)!, g]));
-  writeFlat(r.layout, named, r.grads);
-  const loss = value.dataSync()[0];
-  tf.dispose([x, y, value, ...Object.values(grads)]);
-  post({ type: 'grads', loss, count: msg.y.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0) });
+  const { loss, grads } = r.stepper.gradients(x, y);
+  writeFlat(r.layout, grads, r.slots[msg.phase][slot]);
+  const value = loss.dataSync()[0];
+  tf.dispose([x, y, loss, ...grads.values()]);
+  post({ type: 'grads', loss: value, count: msg.y.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0) });
 }
 
+async function apply(msg: ApplyMessage): Promise<void> {
+  const r = replica!;
+  weightedSum(r.slots[msg.phase], msg.weights, r.combined);
+  await r.stepper.apply(readFlat(r.layout, r.combined), tf.scalar(msg.loss), msg.step);
+}
+
+let slot = 0;
+// Messages are handled one at a time, in order: an apply finishes before the next step.
+let queue = Promise.resolve();
 port.on('message', (msg: ToWorker) => {
-  const run = async () => {
-    if (msg.type === 'init') await init(msg);
-    else if (msg.type === 'step') step(msg);
-    else {
-      replica?.model.dispose();
-      port.close();
+  queue = queue.then(async () => {
+    try {
+      if (msg.type === 'init') {
+        slot = msg.slot;
+        await init(msg);
+      } else if (msg.type === 'step') step(msg, slot);
+      else if (msg.type === 'apply') await apply(msg);
+      else if (msg.type === 'share') {
+        writeFlat(replica!.layout, replica!.model.weights(), replica!.shared.weights);
+        post({ type: 'shared' });
+      } else {
+        replica?.stepper.optimizer.dispose();
+        replica?.model.dispose();
+        port.close();
+      }
+    } catch (error) {
+      const e = error as Error;
+      post(isShiftmixError(error) ? { type: 'error', message: error.problem, fix: error.fix, code: error.code } : { type: 'error', message: e.message ?? String(e) });
     }
-  };
-  run().catch((error: unknown) => {
-    const e = error as Error;
-    post(isShiftmixError(error) ? { type: 'error', message: error.problem, fix: error.fix, code: error.code } : { type: 'error', message: e.message ?? String(e) });
   });
 });
