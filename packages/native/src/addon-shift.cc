@@ -33,6 +33,18 @@ std::vector<View> viewsChecked(napi_env env, napi_value* a, std::initializer_lis
   return views;
 }
 
+// groupShift(x, y, back, shifts, batch, length, dim)
+napi_value GroupShift(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value a[7];
+    argsOf(env, info, 7, a);
+    const ShiftCall call = shiftCallOf(env, a + 3);
+    const auto v = viewsChecked(env, a, {"x", "y"}, [&](int) { return sizeOf(call); });
+    groupShift(call, v[0].data, v[1].data, numberOf(env, a[2], "back") != 0);
+    return undefinedOf(env);
+  });
+}
+
 // hsmAbForward(u, a, b, y, shifts, batch, length, dim)
 napi_value HsmAbForward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -85,6 +97,7 @@ napi_value FusionBlendBackward(napi_env env, napi_callback_info info) {
 
 void defineShiftKernels(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
+      {"groupShift", nullptr, GroupShift, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"hsmAbForward", nullptr, HsmAbForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"hsmAbBackward", nullptr, HsmAbBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fusionBlendForward", nullptr, FusionBlendForward, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -46,6 +46,8 @@ export interface NativeKernels {
   /** Mean cross-entropy over rows with 0 <= target < vocab (NaN if a target >= vocab); fills lse [rows]. */
   crossEntropyForward(logits: Float32Array, targets: Int32Array, lse: Float32Array, rows: number, vocab: number): number;
   crossEntropyBackward(dy: number, logits: Float32Array, targets: Int32Array, lse: Float32Array, dlogits: Float32Array, rows: number, vocab: number): void;
+  /** y = S(x) over x [batch, length, dim], or with back 1 the other way (y[t] = x[t + s]), S's gradient. */
+  groupShift(x: Float32Array, y: Float32Array, back: number, shifts: Int32Array, batch: number, length: number, dim: number): void;
   /** y = a * u + b * S(u) over u [batch, length, dim]; channel groups as core's channelGroups, one shift each. */
   hsmAbForward(u: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array, shifts: Int32Array, batch: number, length: number, dim: number): void;
   hsmAbBackward(

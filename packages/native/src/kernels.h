@@ -84,6 +84,8 @@ struct ShiftCall {
   const int32_t* shifts;
   int groups;
 };
+// y = S(x) (back = false), or x shifted the other way, y[t] = x[t + s], the gradient of S (back = true).
+void groupShift(const ShiftCall& call, const float* x, float* y, bool back);
 // y = a * u + b * S(u), a and b per channel.
 void hsmAbForward(const ShiftCall& call, const float* u, const float* a, const float* b, float* y);
 void hsmAbBackward(const ShiftCall& call, const float* dy, const float* u, const float* a, const float* b, float* du, float* da, float* db);

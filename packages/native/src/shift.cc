@@ -38,6 +38,21 @@ void forEachRow(const ShiftCall& call, Body body) {
 
 }  // namespace
 
+SHIFTMIX_HOT void groupShift(const ShiftCall& call, const float* x, float* y, bool back) {
+  forEachRow(call, [&](int64_t row, int64_t from, const Group& g) {
+    // Forward: y[t] = x[t - s] (0 before the start). Back: y[t - s] = x[t], the rows past the end 0.
+    if (!back) {
+      for (int c = g.start; c < g.start + g.size; c++) y[row + c] = from >= 0 ? x[from + c] : 0.0f;
+      return;
+    }
+    const int64_t t = (row / call.dim) % call.length;
+    if (t + g.shift >= call.length)
+      for (int c = g.start; c < g.start + g.size; c++) y[row + c] = 0.0f;
+    if (from >= 0)
+      for (int c = g.start; c < g.start + g.size; c++) y[from + c] = x[row + c];
+  });
+}
+
 SHIFTMIX_HOT void hsmAbForward(const ShiftCall& call, const float* u, const float* a, const float* b, float* y) {
   forEachRow(call, [&](int64_t row, int64_t from, const Group& g) {
     float* __restrict yr = y + row;

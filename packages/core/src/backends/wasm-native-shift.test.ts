@@ -1,6 +1,7 @@
 import { describe, it } from 'vitest';
-import { FUSION_BLEND_GRAD_KERNEL, HSM_AB_GRAD_KERNEL } from '../kernels/gradients.js';
+import { FUSION_BLEND_GRAD_KERNEL, GROUP_SHIFT_GRAD_KERNEL, HSM_AB_GRAD_KERNEL } from '../kernels/gradients.js';
 import { FUSION_BLEND_KERNEL, HSM_AB_KERNEL, fusionBlend, hsmAbMix } from '../ops/mix.js';
+import { GROUP_SHIFT_KERNEL, groupShift } from '../ops/shift.js';
 import { tf, type Tensor } from '../tf.js';
 import { expectClose, onBoth, withGrads } from './parity.test-util.js';
 
@@ -16,6 +17,14 @@ const cases = [
 ];
 
 describe('native shift kernels under wasm', () => {
+  // A shift past every position makes the composite a constant, whose gradient tfjs refuses to take.
+  const reaching = cases.filter(({ shape, shifts }) => Math.min(...shifts) < shape[1]);
+  it.each(reaching)('the group shift over $shape with shifts $shifts matches the composite', async ({ shape, shifts }) => {
+    const f = withGrads([shape], (x) => groupShift(x as tf.Tensor3D, shifts));
+    const [expected, actual] = await onBoth(f, [GROUP_SHIFT_KERNEL, GROUP_SHIFT_GRAD_KERNEL]);
+    expectClose(actual, expected);
+  });
+
   it.each(cases)('hsm-ab over $shape with shifts $shifts matches the composite', async ({ shape, shifts }) => {
     const d = shape[2];
     const f = withGrads([shape, [d], [d]], (u, a, b) => hsmAbMix(u as tf.Tensor3D, a as tf.Tensor1D, b as tf.Tensor1D, shifts));

@@ -1,7 +1,8 @@
 import type { NativeKernels } from '@shiftmix/native';
 import { ShiftmixError } from '../errors.js';
-import { FUSION_BLEND_GRAD_KERNEL, HSM_AB_GRAD_KERNEL } from '../kernels/gradients.js';
+import { FUSION_BLEND_GRAD_KERNEL, GROUP_SHIFT_GRAD_KERNEL, HSM_AB_GRAD_KERNEL } from '../kernels/gradients.js';
 import { FUSION_BLEND_KERNEL, HSM_AB_KERNEL } from '../ops/mix.js';
+import { GROUP_SHIFT_KERNEL } from '../ops/shift.js';
 import { tf } from '../tf.js';
 import { heapViews, type KernelArgs, type WasmBackend } from './wasm-heap.js';
 
@@ -18,8 +19,18 @@ function shiftArgs(kernel: string, x: TensorInfo, attrs: tf.NamedAttrMap | undef
   return [Int32Array.from(shifts), b, t, d];
 }
 
-/** The (a,b) mix and the learned-fusion blend with their backward kernels, as native loops. */
+/** The group shift, the (a,b) mix and the learned-fusion blend with their backward kernels, as native loops. */
 export function nativeShiftKernels(native: NativeKernels): tf.KernelConfig[] {
+  const shift = (kernel: string, back: number): tf.KernelFunc => (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const x = (inputs as Named).x ?? (inputs as Named).dy;
+    const wasm = backend as WasmBackend;
+    const tail = shiftArgs(kernel, x, attrs);
+    const y = wasm.makeOutput(x.shape, 'float32');
+    const [xv, yv] = heapViews(wasm, x, y);
+    native.groupShift(xv, yv, back, ...tail);
+    return y;
+  };
   const hsmAb: tf.KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { u, a, b } = inputs as Named;
@@ -62,6 +73,8 @@ export function nativeShiftKernels(native: NativeKernels): tf.KernelConfig[] {
     return [dg, dv];
   };
   return [
+    { kernelName: GROUP_SHIFT_KERNEL, backendName: 'wasm', kernelFunc: shift(GROUP_SHIFT_KERNEL, 0) },
+    { kernelName: GROUP_SHIFT_GRAD_KERNEL, backendName: 'wasm', kernelFunc: shift(GROUP_SHIFT_GRAD_KERNEL, 1) },
     { kernelName: HSM_AB_KERNEL, backendName: 'wasm', kernelFunc: hsmAb },
     { kernelName: HSM_AB_GRAD_KERNEL, backendName: 'wasm', kernelFunc: hsmAbGrad },
     { kernelName: FUSION_BLEND_KERNEL, backendName: 'wasm', kernelFunc: blend },

@@ -2,6 +2,7 @@ import { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, DROPOUT_KERNEL, LAYER_NORM_KER
 import { CROSS_ENTROPY_KERNEL } from '../loss.js';
 import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL } from '../ops/attention.js';
 import { FUSION_BLEND_KERNEL, HSM_AB_KERNEL } from '../ops/mix.js';
+import { GROUP_SHIFT_KERNEL } from '../ops/shift.js';
 import { tf, type Tensor } from '../tf.js';
 import { takeForGradient } from './saved.js';
 
@@ -17,6 +18,8 @@ export const BIAS_GELU_GRAD_KERNEL = 'ShiftmixBiasGeluGrad';
 export const CROSS_ENTROPY_GRAD_KERNEL = 'ShiftmixCrossEntropyGrad';
 /** Backward of HSM_AB_KERNEL: inputs {dy, u, a, b}, attrs {shifts}, outputs [du, da, db]. */
 export const HSM_AB_GRAD_KERNEL = 'ShiftmixHsmAbGrad';
+/** Backward of GROUP_SHIFT_KERNEL: inputs {dy}, attrs {shifts}, output dx (dy shifted back). */
+export const GROUP_SHIFT_GRAD_KERNEL = 'ShiftmixGroupShiftGrad';
 /** Backward of FUSION_BLEND_KERNEL: inputs {dy, g, v}, attrs {shifts}, outputs [dg, dv]. */
 export const FUSION_BLEND_GRAD_KERNEL = 'ShiftmixFusionBlendGrad';
 
@@ -102,6 +105,11 @@ const gradients: tf.GradConfig[] = [
       const [du, da, db] = run(HSM_AB_GRAD_KERNEL, { dy: dy as Tensor, u, a, b }, attrs);
       return { u: () => du, a: () => da, b: () => db };
     },
+  },
+  {
+    kernelName: GROUP_SHIFT_KERNEL,
+    inputsToSave: [],
+    gradFunc: (dy, _saved, attrs) => ({ x: () => run(GROUP_SHIFT_GRAD_KERNEL, { dy: dy as Tensor }, attrs)[0] }),
   },
   {
     kernelName: FUSION_BLEND_KERNEL,

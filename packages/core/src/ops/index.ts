@@ -7,4 +7,14 @@ export {
   hsmAbMix,
   hsmAbMixReference,
 } from './mix.js';
-export { checkShifts, checkStepInput, createShiftRing, groupShift, readShiftRing, shiftRingSize, writeShiftRing } from './shift.js';
+export {
+  GROUP_SHIFT_KERNEL,
+  checkShifts,
+  checkStepInput,
+  createShiftRing,
+  groupShift,
+  groupShiftReference,
+  readShiftRing,
+  shiftRingSize,
+  writeShiftRing,
+} from './shift.js';

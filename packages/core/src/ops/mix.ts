@@ -1,5 +1,5 @@
 import { tf, type Tensor, type Tensor1D, type Tensor3D } from '../tf.js';
-import { groupShift } from './shift.js';
+import { groupShiftReference } from './shift.js';
 
 /** tfjs kernel name of the fused (a,b) mix; inputs {u, a, b}, attrs {shifts}. */
 export const HSM_AB_KERNEL = 'ShiftmixHsmAb';
@@ -21,7 +21,7 @@ function runFused(name: string, inputs: Record<string, Tensor>, shifts: readonly
 
 /** Composite reference of `hsmAbMix`, never dispatched to a fused kernel. */
 export function hsmAbMixReference(u: Tensor3D, a: Tensor1D, b: Tensor1D, shifts: readonly number[]): Tensor3D {
-  return tf.tidy(() => tf.add(tf.mul(u, a), tf.mul(groupShift(u, shifts), b)) as Tensor3D);
+  return tf.tidy(() => tf.add(tf.mul(u, a), tf.mul(groupShiftReference(u, shifts), b)) as Tensor3D);
 }
 
 /**
@@ -36,7 +36,7 @@ export function hsmAbMix(u: Tensor3D, a: Tensor1D, b: Tensor1D, shifts: readonly
 /** Composite reference of `fusionBlend`, never dispatched to a fused kernel. */
 export function fusionBlendReference(g: Tensor3D, v: Tensor3D, shifts: readonly number[]): Tensor3D {
   return tf.tidy(() => {
-    const shifted = groupShift(v, shifts); // [B, T, D]
+    const shifted = groupShiftReference(v, shifts); // [B, T, D]
     // G * V + (1 - G) * S(V) = S(V) + G * (V - S(V)): one multiply fewer.
     return tf.add(shifted, tf.mul(g, tf.sub(v, shifted))) as Tensor3D;
   });

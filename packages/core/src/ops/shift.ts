@@ -22,12 +22,24 @@ export function checkShifts(shifts: readonly number[], dim: number, who = 'a shi
   }
 }
 
+/** tfjs kernel name of a backend's fused groupShift: inputs {x [B, T, D]}, attrs {shifts}, output S(x). */
+export const GROUP_SHIFT_KERNEL = 'ShiftmixGroupShift';
+
 /**
  * The per-group shift S of SPEC section 1: the D channels are split into
  * `shifts.length` contiguous groups (`channelGroups`) and group g is delayed by
  * shifts[g] positions, zeros flowing in at the start. x: [B, T, D] -> [B, T, D].
+ * One kernel where the backend registers GROUP_SHIFT_KERNEL, else groupShiftReference.
  */
 export function groupShift(x: Tensor3D, shifts: readonly number[]): Tensor3D {
+  if (x.dtype === 'float32' && tf.getKernel(GROUP_SHIFT_KERNEL, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(GROUP_SHIFT_KERNEL, { x }, { shifts: [...shifts] }) as Tensor3D;
+  }
+  return groupShiftReference(x, shifts);
+}
+
+/** Composite reference of groupShift (slices, pads and a concat), never dispatched to a kernel. */
+export function groupShiftReference(x: Tensor3D, shifts: readonly number[]): Tensor3D {
   const [b, t, d] = x.shape;
   if (shifts.length === 1) return shiftTime(x, shifts[0]);
   return tf.tidy(() => {
