@@ -14,6 +14,10 @@ export interface Environment {
   os: string;
   node: string;
   tfjs: string;
+  /** The wasm backend's kernels ("native, openblas", or why tfjs's own run). */
+  kernels?: string;
+  /** Threads that shared each training step. */
+  workers: number;
   gitCommit?: string;
 }
 
@@ -27,7 +31,7 @@ function gitCommit(cwd: string): string | undefined {
   }
 }
 
-export function describeEnvironment(info: BackendInfo, cwd = process.cwd()): Environment {
+export function describeEnvironment(info: BackendInfo, cwd = process.cwd(), workers = 1): Environment {
   const cpu = cpus();
   return {
     backend: info.backend,
@@ -39,6 +43,8 @@ export function describeEnvironment(info: BackendInfo, cwd = process.cwd()): Env
     os: `${platform()} ${release()}`,
     node: process.version,
     tfjs: tf.version_core,
+    kernels: info.kernels,
+    workers,
     gitCommit: gitCommit(cwd),
   };
 }

@@ -40,6 +40,12 @@ export interface RunSuiteOptions {
   json?: boolean;
   /** Print nothing. */
   quiet?: boolean;
+  /**
+   * Threads that share each training step on the CPU backends (core's train workers
+   * option). The results are those of one thread up to float rounding, so the runs' config
+   * hashes do not include it. Default 1.
+   */
+  workers?: number;
   /** Redo runs even when a finished run with the same config exists. */
   force?: boolean;
   /** Stops after the current run; finished runs stay on disk and a later call resumes. */
@@ -130,7 +136,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteRunReport
   const emit = options.onProgress ?? (options.quiet ? () => {} : consoleProgress());
   if (options.plugins?.length) await loadPlugins(options.plugins, cwd);
   const info = await selectBackend(options.backend ?? 'auto');
-  const environment = describeEnvironment(info, cwd);
+  const environment = describeEnvironment(info, cwd, options.workers ?? 1);
   const backendLabel = `${info.backend}${info.software ? '-software' : ''}`;
   const all = planSuite(suite, preset, backendLabel);
   const selected = select(suite, all, preset, options.only, options.models);
@@ -172,6 +178,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteRunReport
         seed: suite.seed,
         baseDir,
         signal: options.signal,
+        workers: options.workers ?? 1,
         tick: (tick) => {
           const fraction = tick.steps > 0 ? tick.step / tick.steps : 0;
           const seconds = (performance.now() - runStart) / 1000;

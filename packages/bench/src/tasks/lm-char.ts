@@ -86,6 +86,7 @@ export const lmCharTask: Task = {
           evalSeed: ctx.seed + 1,
         },
         signal: ctx.signal,
+        workers: ctx.workers,
         onProgress: (e) => {
           trainLossByStep.push([e.step, e.trainLoss]);
           if (e.valLoss !== undefined) {

@@ -62,6 +62,7 @@ export const mqarTask: Task = {
       const lossByStep: [number, number][] = [];
       const summary = await train({
         model,
+        workers: ctx.workers,
         data: new MqarDataset(trainSet, test),
         recipe: {
           steps,

@@ -34,6 +34,8 @@ export interface TaskContext {
   baseDir: string;
   tick(t: RunTick): void;
   signal?: AbortSignal;
+  /** Threads that share each training step (core's train workers option). */
+  workers: number;
 }
 
 /** A finished run's measurements. */

@@ -1,7 +1,7 @@
 import { consoleProgress, runSuite } from '@shiftmix/bench';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
-import { BACKEND_FLAG } from './shared.js';
+import { BACKEND_FLAG, WORKERS_FLAG } from './shared.js';
 
 const commaList = (values: string[]): string[] => values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
 
@@ -29,6 +29,7 @@ export const benchCommand = defineCommand({
     force: { type: 'boolean', description: 'Redo runs that already finished' },
     json: { type: 'boolean', description: 'Print the summary as JSON instead of the tables' },
     ...BACKEND_FLAG,
+    ...WORKERS_FLAG,
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,
   },
@@ -49,6 +50,7 @@ export const benchCommand = defineCommand({
       cwd: io.cwd,
       json: flags.json,
       force: flags.force,
+      workers: flags.workers,
       onProgress: consoleProgress(),
     });
     return report.failed.length ? 1 : 0;

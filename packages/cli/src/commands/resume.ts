@@ -6,7 +6,7 @@ import { InputError } from '../errors.js';
 import { requireDirectory, requireTextFile } from '../options.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
 import { checkContextFits, loadText, readRunInfo, writeRunInfo } from '../run-info.js';
-import { BACKEND_FLAG, printSummary, withProgress } from './shared.js';
+import { BACKEND_FLAG, WORKERS_FLAG, printSummary, withProgress } from './shared.js';
 import { checkTune, KERNEL_TUNING_FILE, reapplyTuning, tuneForRun, type TunedModel } from './webgpu.js';
 
 export const resumeCommand = defineCommand({
@@ -24,6 +24,7 @@ export const resumeCommand = defineCommand({
     json: { type: 'boolean', description: 'End stdout with one JSON line, as train --json' },
     tune: { type: 'boolean', description: `webgpu: tune the kernels again (else DIR/${KERNEL_TUNING_FILE} is reused when present)` },
     backend: { ...BACKEND_FLAG.backend, default: undefined, description: 'Compute backend (default: the run\'s)' },
+    ...WORKERS_FLAG,
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,
   },
@@ -58,7 +59,7 @@ export const resumeCommand = defineCommand({
     let model: ShiftmixModel | undefined;
     try {
       const summary = await withProgress(io, (onProgress, signal) =>
-        resume<ShiftmixModel>(outDir, { data: text.dataset, steps: flags.steps, onProgress, signal }),
+        resume<ShiftmixModel>(outDir, { data: text.dataset, steps: flags.steps, onProgress, signal, workers: flags.workers }),
       );
       model = summary.model;
       printSummary(io, summary, flags.json, backend);

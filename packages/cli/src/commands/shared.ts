@@ -11,6 +11,16 @@ export const BACKEND_FLAG = {
   },
 } as const satisfies FlagSpecs;
 
+export const WORKERS_FLAG = {
+  workers: {
+    type: 'number',
+    integer: true,
+    min: 1,
+    default: 1,
+    description: 'wasm and cpu: threads that share each training step (the batch split between them; 2 on a 2-core machine)',
+  },
+} as const satisfies FlagSpecs;
+
 /**
  * Runs a training call with a progress bar on stderr. Ctrl-C stops it after the current
  * step (the trainer then saves last/, so `shiftmix resume` continues); a second Ctrl-C
@@ -63,6 +73,8 @@ export function printSummary(io: Io, summary: TrainSummary, json: boolean, backe
     backend: summary.backend,
     stopped: summary.stopped,
     pipelined: summary.pipelined,
+    workers: summary.workers,
+    kernels: backend.kernels ?? null,
     outDir: summary.outDir ?? null,
   };
   if (json) {
@@ -70,7 +82,8 @@ export function printSummary(io: Io, summary: TrainSummary, json: boolean, backe
     return;
   }
   const loss = (v: number | null): string => (v === null ? '-' : v.toFixed(4));
-  const device = backend.adapter ? `${summary.backend} (${backend.adapter})` : summary.backend;
+  const detail = [backend.adapter, backend.kernels, summary.workers > 1 ? `${summary.workers} workers` : undefined].filter(Boolean).join(', ');
+  const device = detail ? `${summary.backend} (${detail})` : summary.backend;
   io.stdout(
     [
       `${summary.stopped ? 'stopped at' : 'trained'} step ${summary.steps} on ${device}${summary.pipelined ? ', steps pipelined' : ''} in ${summary.seconds.toFixed(1)}s`,

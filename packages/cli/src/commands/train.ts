@@ -6,7 +6,7 @@ import { loadAllPlugins, warnOn } from '../plugins.js';
 import { parseFfn, parseMixerOptions, parseSchedule, requireTextFile } from '../options.js';
 import { absolutePlugin, checkContextFits, loadText, writeRunInfo } from '../run-info.js';
 import { InputError } from '../errors.js';
-import { BACKEND_FLAG, printSummary, withProgress } from './shared.js';
+import { BACKEND_FLAG, WORKERS_FLAG, printSummary, withProgress } from './shared.js';
 import { checkTune, KERNEL_TUNING_FILE, tuneForRun } from './webgpu.js';
 
 export const trainCommand = defineCommand({
@@ -47,6 +47,7 @@ export const trainCommand = defineCommand({
     json: { type: 'boolean', description: 'End stdout with one JSON line: params, steps, losses, tokensPerSecond, seconds, backend' },
     tune: { type: 'boolean', description: `webgpu: time the matmul tiles (and attention blocks) on this GPU first and use the fastest (kept in DIR/${KERNEL_TUNING_FILE}; resume reuses them)` },
     ...BACKEND_FLAG,
+    ...WORKERS_FLAG,
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,
   },
@@ -111,6 +112,7 @@ export const trainCommand = defineCommand({
           overwrite: flags.overwrite,
           onProgress,
           signal,
+          workers: flags.workers,
           recipe: {
             steps: flags.steps,
             batch: flags.batch,

@@ -18,6 +18,8 @@ export interface ResumeOptions<M extends TrainableModel> {
   onProgress?: TrainOptions['onProgress'];
   signal?: AbortSignal;
   pipeline?: TrainOptions['pipeline'];
+  workers?: TrainOptions['workers'];
+  workerModules?: TrainOptions['workerModules'];
 }
 
 /**
@@ -39,7 +41,7 @@ export async function resume<M extends TrainableModel>(dir: string, options: Res
     const recipe = resolveRecipe({ ...loaded.recipe, ...(options.steps !== undefined ? { steps: options.steps } : {}) });
     const tokenizer: SerializableTokenizer | undefined = loaded.tokenizer === undefined ? undefined : { toJSON: () => loaded.tokenizer };
     const summary = await runTraining(
-      { model, data: options.data, recipe, tokenizer, outDir, onProgress: options.onProgress, signal: options.signal, pipeline: options.pipeline },
+      { model, data: options.data, recipe, tokenizer, outDir, onProgress: options.onProgress, signal: options.signal, pipeline: options.pipeline, workers: options.workers, workerModules: options.workerModules },
       { optimizer: optimizer!, state },
     );
     return { ...summary, model };
