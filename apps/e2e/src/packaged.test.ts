@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixture, readmeMixerFiles, textFiles } from './fixtures.js';
-import { packAll } from './pack.js';
+import { packAll, type Tarball } from './pack.js';
 import { binPath, createProject, installDevTools, workdir } from './project.js';
 import { firstBlock } from './readme.js';
 import { explain, run, runShell, type RunResult } from './run.js';
@@ -12,8 +12,30 @@ import { explain, run, runShell, type RunResult } from './run.js';
 // then used there as a user would: a script, the command line, a plugin and its test, and
 // a TypeScript program. Nothing of the repository is visible from the project.
 let project = '';
+let tarballs: Tarball[] = [];
 beforeAll(() => {
-  project = createProject(packAll());
+  tarballs = packAll();
+  project = createProject(tarballs);
+});
+
+/** Bytes of the files under `dir`, links not followed (what `du` counts). */
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += folderBytes(file);
+    else if (entry.isFile()) total += lstatSync(file).size;
+  }
+  return total;
+}
+
+describe('installing core and one mixer', () => {
+  it('takes at most half of the 308 MB the whole tfjs bundle took', () => {
+    const small = createProject(tarballs.filter((t) => ['@shiftmix/core', '@shiftmix/native', '@shiftmix/mixer-hsm-ab'].includes(t.name)));
+    const megabytes = folderBytes(path.join(small, 'node_modules')) / 2 ** 20;
+    expect(megabytes).toBeLessThan(154);
+    expect(existsSync(path.join(small, 'node_modules', '@tensorflow', 'tfjs'))).toBe(false);
+  });
 });
 
 function ok(result: RunResult): RunResult {
