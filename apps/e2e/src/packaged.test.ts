@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixture, readmeMixerFiles, textFiles } from './fixtures.js';
 import { packAll, type Tarball } from './pack.js';
@@ -68,6 +69,25 @@ describe('a user script that follows the core README, with no vitest installed',
     const result = run('node', ['throws.mjs'], { cwd: dir });
     expect(result.code, explain(result)).toBe(1);
     expect(result.stderr).toMatch(/^Error: a mistake in my own script$/m);
+  });
+});
+
+describe('an application that bundles core for Node', () => {
+  it('keeps the cpu backend, the gradients and the chained ops', async () => {
+    const entry = "import { selectBackend, tf } from '@shiftmix/core';\nawait selectBackend('cpu');\nconsole.log(tf.getBackend(), tf.grad((x) => x.square().sum())(tf.tensor([3])).dataSync()[0]);\n";
+    const dir = workdir(project, 'bundled', { 'entry.mjs': entry });
+    await build({
+      entryPoints: [path.join(dir, 'entry.mjs')],
+      outfile: path.join(dir, 'bundle.mjs'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      external: ['@tensorflow/tfjs-backend-wasm', '@shiftmix/native'],
+      // tfjs's CommonJS parts call require(), which an ES module bundle lacks.
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      logLevel: 'silent',
+    });
+    expect(ok(run('node', ['bundle.mjs'], { cwd: dir })).stdout.trim()).toBe('cpu 6');
   });
 });
 
