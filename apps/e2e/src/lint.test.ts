@@ -3,15 +3,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packAll, type Tarball } from './pack.js';
-import { publishedPackages, ROOT } from './repo.js';
+import { publishedPackages, removeTemporaries, ROOT } from './repo.js';
 import { explain, run } from './run.js';
 
 let tarballs: Tarball[] = [];
 beforeAll(() => {
   tarballs = packAll();
 });
+afterAll(removeTemporaries);
 
 const names = publishedPackages().map((p) => [p.name]);
 const tarballOf = (name: string): Tarball => tarballs.find((t) => t.name === name)!;

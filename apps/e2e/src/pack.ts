@@ -1,7 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { publishedPackages, ROOT } from './repo.js';
+import { publishedPackages, ROOT, temporaryDir } from './repo.js';
 import { explain, run } from './run.js';
 
 export interface Tarball {
@@ -16,7 +14,7 @@ export interface Tarball {
  * new temporary folder. The packages must be built first (`npm test` does).
  */
 export function packAll(): Tarball[] {
-  const dest = mkdtempSync(path.join(tmpdir(), 'shiftmix-tarballs-'));
+  const dest = temporaryDir('tarballs');
   const packages = publishedPackages();
   const result = run('npm', ['pack', '--json', '--pack-destination', dest, ...packages.map((p) => `--workspace=${p.name}`)], { cwd: ROOT, timeoutMs: 120_000 });
   if (result.code !== 0) throw new Error(`npm pack failed:\n${explain(result)}`);

@@ -1,12 +1,12 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, readmeMixerFiles, textFiles } from './fixtures.js';
 import { packAll, type Tarball } from './pack.js';
 import { binPath, createProject, installDevTools, workdir } from './project.js';
 import { firstBlock } from './readme.js';
+import { removeTemporaries, temporaryDir } from './repo.js';
 import { explain, run, runShell, type RunResult } from './run.js';
 
 // Every published package packed and installed into a new project outside the repository,
@@ -18,6 +18,7 @@ beforeAll(() => {
   tarballs = packAll();
   project = createProject(tarballs);
 });
+afterAll(removeTemporaries);
 
 /** Bytes of the files under `dir`, links not followed (what `du` counts). */
 function folderBytes(dir: string): number {
@@ -131,7 +132,7 @@ describe('the shiftmix command in the project', () => {
   });
 
   it('warns about a plugin package linked from a folder outside the project, and goes on', () => {
-    const source = mkdtempSync(path.join(tmpdir(), 'shiftmix-plugin-src-'));
+    const source = temporaryDir('plugin-src');
     const pkg = { name: 'my-mixer-package', type: 'module', exports: { '.': './my-mixer.js', './mixer': './my-mixer.js' }, shiftmix: { mixer: './my-mixer.js' } };
     writeFileSync(path.join(source, 'package.json'), JSON.stringify(pkg));
     writeFileSync(path.join(source, 'my-mixer.js'), readmeMixerFiles()['my-mixer.js']);

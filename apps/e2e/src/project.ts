@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { installedVersion } from './repo.js';
+import { installedVersion, temporaryDir } from './repo.js';
 import { explain, run, type RunResult } from './run.js';
 import type { Tarball } from './pack.js';
 
@@ -18,7 +17,7 @@ function mustSucceed(result: RunResult, what: string): RunResult {
  * that ran `npm install` on the published packages. Returns its folder.
  */
 export function createProject(tarballs: Tarball[]): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'shiftmix-user-'));
+  const dir = temporaryDir('user');
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'shiftmix-user-project', private: true, type: 'module' }, null, 2)}\n`);
   mustSucceed(run('npm', [...NPM_INSTALL, ...tarballs.map((t) => t.file)], { cwd: dir, timeoutMs: 300_000 }), 'npm install of the tarballs');
   return dir;

@@ -1,19 +1,19 @@
-import { existsSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, readmeMixerFiles, textFiles } from './fixtures.js';
 import { packAll } from './pack.js';
 import { binPath, createProject, workdir } from './project.js';
 import { PLANS, type CommandPlan } from './readme-plan.js';
 import { firstBlock, readmeCommands, type ReadmeCommand } from './readme.js';
-import { publishedPackages, ROOT } from './repo.js';
+import { publishedPackages, removeTemporaries, ROOT, temporaryDir } from './repo.js';
 import { explain, run, runShell } from './run.js';
 
 const READMES = ['README.md', ...publishedPackages().map((p) => `${p.dir}/README.md`)];
 const PROGRAMS = ['packages/mixer-hsm-ab/README.md', 'packages/mixer-learned-fusion/README.md', 'packages/mixer-softmax-attention/README.md', 'packages/bench/README.md'];
 const commands = READMES.flatMap((readme) => readmeCommands(readme));
 const planOf = (c: ReadmeCommand): CommandPlan => PLANS[c.readme]?.[c.command];
+afterAll(removeTemporaries);
 
 /** Runs one README command where its plan says; `cwd` holds the folder of each place. */
 function runCommand(c: ReadmeCommand, cwd: Record<CommandPlan['where'], string>, extraPath: string[] = []): void {
@@ -46,7 +46,7 @@ describe('the repository README on this checkout', () => {
   beforeAll(() => {
     // A folder with the checkout's node_modules and benchmarks/, so that the README's paths
     // resolve as in the checkout while runs/ and exported/ are written outside it.
-    clone = mkdtempSync(path.join(tmpdir(), 'shiftmix-clone-'));
+    clone = temporaryDir('clone');
     for (const name of ['node_modules', 'benchmarks']) symlinkSync(path.join(ROOT, name), path.join(clone, name), 'dir');
   });
 

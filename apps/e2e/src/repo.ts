@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,4 +37,18 @@ export function publishedPackages(): Workspace[] {
 /** The version of a tool the repository has installed, to install the same one elsewhere (from the npm cache). */
 export function installedVersion(name: string): string {
   return (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+const temporaries: string[] = [];
+
+/** A new folder in the system's temporary folder, removed by removeTemporaries(). */
+export function temporaryDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), `shiftmix-${prefix}-`));
+  temporaries.push(dir);
+  return dir;
+}
+
+/** Removes the folders temporaryDir() made (a project with its node_modules is a few hundred MB). */
+export function removeTemporaries(): void {
+  for (const dir of temporaries.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
