@@ -8,11 +8,11 @@ import { CPU_MODELS, anchorArgs } from './recipe.js';
 
 const USAGE = `shiftmix against a PyTorch anchor on nanoGPT's CPU recipe, side by side on this machine.
 
-  node apps/bench/dist/cpu/vs-torch.js [--models gpt,hsm-ab] [--steps 40] [--rounds 3]
+  node apps/bench/dist/cpu/vs-torch.js [--models gpt,hsm-ab] [--workers 1,2] [--steps 40] [--rounds 3]
       [--anchor torch_ref.py] [--python python3] [--backend wasm] [--json runs/cpu/vs-torch.json]
 
-Each round times every model in a fresh shiftmix process (cpu/steps.js: median ms per step
-after --warmup steps), then, with --anchor, the same model in PyTorch (a script with
+Each round times every model in a fresh shiftmix process for each --workers count (cpu/steps.js:
+median ms per step after --warmup steps), then, with --anchor, the same model in PyTorch (a script with
 torch_ref.py's flags, timing all but its first 20 steps). Rounds alternate the two, so a
 machine that slows down slows both. Prints the medians over rounds and PyTorch's ms/step
 over ours: the share of PyTorch's speed shiftmix reaches (1 = as fast).`;
@@ -20,6 +20,7 @@ over ours: the share of PyTorch's speed shiftmix reaches (1 = as fast).`;
 const values = parseEntryFlags(
   {
     models: { type: 'string', default: 'gpt,hsm-ab' },
+    workers: { type: 'string', default: '1' },
     steps: { type: 'string', default: '40' },
     warmup: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
@@ -35,9 +36,9 @@ const values = parseEntryFlags(
 
 const lastJsonLine = (out: string): Record<string, unknown> => JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}');
 
-function runShiftmix(model: string, steps: number, warmup: number): Record<string, unknown> {
+function runShiftmix(model: string, steps: number, warmup: number, workers: number): Record<string, unknown> {
   const script = fileURLToPath(new URL('./steps.js', import.meta.url));
-  const args = [script, '--model', model, '--steps', String(steps), '--warmup', String(warmup), '--backend', values.backend, '--data', values.data];
+  const args = [script, '--model', model, '--steps', String(steps), '--warmup', String(warmup), '--backend', values.backend, '--data', values.data, '--workers', String(workers)];
   return lastJsonLine(execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
 }
 
@@ -62,35 +63,43 @@ function main(): void {
   const models = values.models.split(',').filter(Boolean);
   for (const m of models) if (!CPU_MODELS[m]) throw new Error(`unknown model "${m}"; choose from ${Object.keys(CPU_MODELS).join(', ')}`);
   const [steps, warmup, rounds] = [values.steps, values.warmup, values.rounds].map(Number);
+  const workerCounts = values.workers.split(',').map(Number);
+  if (workerCounts.some((w) => !(Number.isInteger(w) && w >= 1))) throw new Error(`--workers ${values.workers} is not a list of whole numbers >= 1`);
   const problem = anchorProblem();
   if (problem) console.log(`PyTorch anchor skipped: ${problem}`);
+  // Keyed by model and worker count, e.g. "gpt x2".
   const ours: Record<string, number[]> = {};
   const theirs: Record<string, number[]> = {};
   let info: Record<string, unknown> = {};
   for (let round = 1; round <= rounds; round++) {
     for (const m of models) {
-      const run = runShiftmix(m, steps, warmup);
-      info = { backend: run.backend, kernels: run.kernels };
-      (ours[m] ??= []).push(Number(run.medianMs));
-      let line = `round ${round}/${rounds} ${m}: shiftmix ${Number(run.medianMs).toFixed(1)} ms/step`;
+      let line = `round ${round}/${rounds} ${m}:`;
+      for (const w of workerCounts) {
+        const run = runShiftmix(m, steps, warmup, w);
+        info = { backend: run.backend, kernels: run.kernels };
+        (ours[`${m} x${w}`] ??= []).push(Number(run.medianMs));
+        line += ` shiftmix ${w} worker${w > 1 ? 's' : ''} ${Number(run.medianMs).toFixed(1)} ms/step,`;
+      }
       if (!problem) {
         const anchor = runAnchor(m, steps);
         (theirs[m] ??= []).push(Number(anchor.ms_per_iter));
-        line += `, PyTorch ${Number(anchor.ms_per_iter).toFixed(1)} ms/step`;
+        line += ` PyTorch ${Number(anchor.ms_per_iter).toFixed(1)} ms/step`;
       }
       console.log(line);
     }
   }
-  const rows = models.map((m) => {
-    const a = median(ours[m]);
-    const b = theirs[m] ? median(theirs[m]) : undefined;
-    return { model: m, shiftmixMs: a, pytorchMs: b, shareOfPytorch: b === undefined ? undefined : b / a, shiftmixRuns: ours[m], pytorchRuns: theirs[m] };
-  });
+  const rows = models.flatMap((m) =>
+    workerCounts.map((w) => {
+      const a = median(ours[`${m} x${w}`]);
+      const b = theirs[m] ? median(theirs[m]) : undefined;
+      return { model: m, workers: w, shiftmixMs: a, pytorchMs: b, shareOfPytorch: b === undefined ? undefined : b / a, shiftmixRuns: ours[`${m} x${w}`], pytorchRuns: theirs[m] };
+    }),
+  );
   console.log(`\n${info.backend} (${info.kernels}), ${cpus().length} cores, ${cpus()[0]?.model}; medians of ${rounds} rounds of ${steps} steps`);
-  console.log('model              shiftmix ms  PyTorch ms  share of PyTorch speed');
+  console.log('model              workers  shiftmix ms  PyTorch ms  share of PyTorch speed');
   for (const r of rows) {
     const share = r.shareOfPytorch === undefined ? '-' : `${r.shareOfPytorch.toFixed(3)}x`;
-    console.log(`${r.model.padEnd(18)} ${r.shiftmixMs.toFixed(1).padStart(11)}  ${(r.pytorchMs?.toFixed(1) ?? '-').padStart(10)}  ${share}`);
+    console.log(`${r.model.padEnd(18)} ${String(r.workers).padStart(7)}  ${r.shiftmixMs.toFixed(1).padStart(11)}  ${(r.pytorchMs?.toFixed(1) ?? '-').padStart(10)}  ${share}`);
   }
   if (values.json) writeJsonReport(values.json, { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, ...info, steps, rounds, rows });
 }
