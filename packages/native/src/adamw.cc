@@ -3,6 +3,7 @@
 // into the step size).
 #include <cmath>
 #include "kernels.h"
+#include "pool.h"
 
 namespace shiftmix {
 
@@ -12,9 +13,9 @@ SHIFTMIX_HOT static double sumSquares(const float* __restrict g, int64_t n) {
   return s;
 }
 
-SHIFTMIX_HOT static void update(const AdamWCall& c, const AdamWTensor& t, float scale, float stepSize, float sqrtBc2) {
+SHIFTMIX_HOT static void update(const AdamWCall& c, const AdamWTensor& t, int64_t first, int64_t last, float scale, float stepSize, float sqrtBc2) {
   const float decay = t.decays && c.weightDecay > 0 ? 1.0f - c.lr * c.weightDecay : 1.0f;
-  for (int64_t i = 0; i < t.size; i++) {
+  for (int64_t i = first; i < last; i++) {
     const float g = t.g[i] * scale;
     const float m = c.beta1 * t.m[i] + (1.0f - c.beta1) * g;
     const float v = c.beta2 * t.v[i] + (1.0f - c.beta2) * (g * g);
@@ -26,8 +27,15 @@ SHIFTMIX_HOT static void update(const AdamWCall& c, const AdamWTensor& t, float 
 }
 
 void adamw(const AdamWCall& call, AdamWTensor* tensors, int count, float* halt, float* report) {
+  // Elements split over the pool's threads, weight by weight; grains keep small weights on one.
+  const int64_t grain = 1 << 15;
   double squares = 0;
-  for (int i = 0; i < count; i++) squares += sumSquares(tensors[i].g, tensors[i].size);
+  for (int i = 0; i < count; i++) {
+    const AdamWTensor& t = tensors[i];
+    double s = 0;
+    parallelSums(t.size, grain, 1, [&](int64_t a, int64_t b, double* acc) { *acc += sumSquares(t.g + a, b - a); }, &s);
+    squares += s;
+  }
   const float norm = static_cast<float>(std::sqrt(squares));
   report[0] = norm;
   report[1] = 0;
@@ -39,7 +47,10 @@ void adamw(const AdamWCall& call, AdamWTensor* tensors, int count, float* halt, 
   const float scale = call.maxNorm > 0 ? std::fmin(1.0f, call.maxNorm / (norm + 1e-6f)) : 1.0f;
   const float stepSize = static_cast<float>(call.lr / (1.0 - std::pow(static_cast<double>(call.beta1), call.step)));
   const float sqrtBc2 = static_cast<float>(std::sqrt(1.0 - std::pow(static_cast<double>(call.beta2), call.step)));
-  for (int i = 0; i < count; i++) update(call, tensors[i], scale, stepSize, sqrtBc2);
+  for (int i = 0; i < count; i++) {
+    const AdamWTensor& t = tensors[i];
+    parallelFor(t.size, grain, [&](int64_t a, int64_t b) { update(call, t, a, b, scale, stepSize, sqrtBc2); });
+  }
   report[1] = 1;
 }
 

@@ -4,21 +4,34 @@
 #include <string>
 #include "kernels.h"
 #include "napi-util.h"
+#include "pool.h"
 
 using namespace shiftmix::napi;
 
 namespace {
 
-// info() -> { blas, threads }
+// info() -> { blas, threads, poolThreads }
 napi_value Info(napi_env env, napi_callback_info) {
-  napi_value out, blas, threads;
+  napi_value out, blas, threads, pool;
   napi_create_object(env, &out);
   const std::string name = shiftmix::blasName();
   napi_create_string_utf8(env, name.c_str(), name.size(), &blas);
   napi_create_int32(env, shiftmix::blasThreads(), &threads);
+  napi_create_int32(env, shiftmix::poolThreads(), &pool);
   napi_set_named_property(env, out, "blas", blas);
   napi_set_named_property(env, out, "threads", threads);
+  napi_set_named_property(env, out, "poolThreads", pool);
   return out;
+}
+
+// setPoolThreads(n)
+napi_value SetPoolThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value argv[1];
+    argsOf(env, info, 1, argv);
+    shiftmix::setPoolThreads(static_cast<int>(numberOf(env, argv[0], "threads")));
+    return undefinedOf(env);
+  });
 }
 
 // setBlasThreads(n)
@@ -107,6 +120,7 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   const napi_property_descriptor props[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setPoolThreads", nullptr, SetPoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setBlasThreads", nullptr, SetBlasThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},

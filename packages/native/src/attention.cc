@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <thread>
 #include <vector>
 #include "fastmath.h"
 #include "kernels.h"
+#include "pool.h"
 
 namespace shiftmix {
 namespace {
@@ -58,25 +58,23 @@ struct Block {
 
 inline int firstKey(const AttentionCall& call, int i) { return call.window > 0 ? std::max(0, i - call.window + 1) : 0; }
 
-// Runs body(block) over every head and query block, the heads split over call.threads threads.
+// Runs body(block) over every head and query block; heads go to the pool's threads unless
+// call.threads is 1.
 template <typename Body>
 void forEachBlock(const AttentionCall& call, Body body) {
-  const int total = call.batch * call.heads;
-  const int threads = std::max(1, std::min(call.threads, total));
-  auto run = [&](int first) {
-    for (int bh = first; bh < total; bh += threads) {
-      const int b = bh / call.heads, h = bh % call.heads;
+  auto run = [&](int64_t first, int64_t last) {
+    for (int64_t bh = first; bh < last; bh++) {
+      const int b = static_cast<int>(bh / call.heads), h = static_cast<int>(bh % call.heads);
       const int64_t head = b * call.in.batch + h * call.in.head, outHead = b * call.out.batch + h * call.out.head;
       for (int i0 = 0; i0 < call.length; i0 += kBlock) {
         const int i1 = std::min(call.length, i0 + kBlock);
-        body(bh, Block{head, outHead, i0, i1, firstKey(call, i0)});
+        body(static_cast<int>(bh), Block{head, outHead, i0, i1, firstKey(call, i0)});
       }
     }
   };
-  if (threads == 1) return run(0);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; t++) pool.emplace_back(run, t);
-  for (auto& th : pool) th.join();
+  const int64_t total = static_cast<int64_t>(call.batch) * call.heads;
+  if (call.threads == 1) return run(0, total);
+  parallelFor(total, 1, run);
 }
 
 // s [rows, keys] = scale * q_block k_block^T.
@@ -104,6 +102,21 @@ float logSumExp(const AttentionCall& call, const Block& bl, int r, const float* 
   return m + std::log(l);
 }
 
+// Row r of s becomes its softmax over the visible keys (0 elsewhere), with one exp per
+// score; returns the row's log-sum-exp.
+SHIFTMIX_HOT float softmaxRow(const AttentionCall& call, const Block& bl, int r, float* s) {
+  const int i = bl.i0 + r, lo = firstKey(call, i) - bl.k0, hi = i - bl.k0, n = bl.keys();
+  float* row = s + static_cast<int64_t>(r) * n;
+  float m = -INFINITY;
+  for (int j = lo; j <= hi; j++) m = std::max(m, row[j]);
+  for (int j = 0; j < n; j++) row[j] = j >= lo && j <= hi ? fastExp(row[j] - m) : 0.0f;
+  float l = 0.0f;
+  for (int j = lo; j <= hi; j++) l += row[j];
+  const float inv = 1.0f / l;
+  for (int j = 0; j < n; j++) row[j] *= inv;
+  return m + std::log(l);
+}
+
 }  // namespace
 
 void attentionForward(const AttentionCall& call, const float* q, const float* k, const float* v, float* out, float* lse) {
@@ -115,9 +128,7 @@ void attentionForward(const AttentionCall& call, const float* q, const float* k,
     scores(call, bl, q, k, s.data());
     const uint32_t headSeed = drop.seedOf(call.seed, bh);
     for (int r = 0; r < rows; r++) {
-      const float rowLse = logSumExp(call, bl, r, s.data());
-      lse[static_cast<int64_t>(bh) * call.length + bl.i0 + r] = rowLse;
-      probabilities(call, bl, r, s.data(), rowLse);
+      lse[static_cast<int64_t>(bh) * call.length + bl.i0 + r] = softmaxRow(call, bl, r, s.data());
       if (drop.on)
         for (int j = 0; j < n; j++) s[static_cast<size_t>(r) * n + j] *= drop.scale(headSeed, bl.i0 + r, bl.k0 + j, call.length);
     }

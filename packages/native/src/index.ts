@@ -5,10 +5,15 @@ import { createRequire } from 'node:module';
  * every extent is checked against the views before anything is written.
  */
 export interface NativeKernels {
-  /** The BLAS in use ("openblas", "accelerate", "mkl", "blis", "blas", or "builtin") and its thread count. */
-  info(): { blas: string; threads: number };
+  /**
+   * The BLAS in use ("openblas", "accelerate", "mkl", "blis", "blas", or "builtin"), its
+   * thread count, and the threads of the pool the other kernels share.
+   */
+  info(): { blas: string; threads: number; poolThreads: number };
   /** Threads the BLAS may use (a no-op for a BLAS without that control). */
   setBlasThreads(threads: number): void;
+  /** Threads of the other kernels (attention heads, rows of layer norm, GELU, the loss; AdamW), the caller's included. */
+  setPoolThreads(threads: number): void;
   /**
    * c[i] = alpha * op(a[i]) op(b[i]) + beta * c[i] for i < batch, row-major, op a transpose
    * when its flag is 1; matrix i of a starts at i * strideA (0 broadcasts one matrix).
@@ -20,7 +25,8 @@ export interface NativeKernels {
   ): void;
   /**
    * Causal attention. The 15 numbers: batch, heads, length, headDim, scale, window (0: full),
-   * dropoutRate, seed, then the strides (batch, head, row) of q/k/v and of out, and threads.
+   * dropoutRate, seed, then the strides (batch, head, row) of q/k/v and of out, and threads
+   * (1: this thread only; else the pool's).
    */
   attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, ...params: number[]): void;
   /** Gradients of attentionForward; lse null recomputes it. Same 15 numbers. */

@@ -45,7 +45,7 @@ struct AttentionCall {
   float dropoutRate;   // on the probabilities, 0 when not training
   uint32_t seed;
   HeadLayout in, out;  // `in` for q, k, v and their gradients, `out` for out and dOut
-  int threads;         // heads are split over this many threads
+  int threads;         // 1: one thread; else the heads are split over the pool's threads
 };
 
 // out (b, h, t, :) = softmax(q k^T * scale + causal mask) v; lse [B, H, T] gets the

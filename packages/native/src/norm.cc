@@ -1,8 +1,10 @@
 // Layer norm and its backward, one row at a time, with the two-pass mean and variance of
 // the composite (no E[x^2] - mean^2 cancellation). Row statistics are summed in double.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 #include "kernels.h"
+#include "pool.h"
 
 namespace shiftmix {
 namespace {
@@ -25,9 +27,9 @@ SHIFTMIX_HOT RowStats statsOf(const float* __restrict x, int dim, float eps) {
 
 }  // namespace
 
-SHIFTMIX_HOT void layerNormForward(int64_t rows, int dim, float eps, const float* x, const float* h, const float* gamma, const float* beta,
-                                   float* sum, float* normed) {
-  for (int64_t r = 0; r < rows; r++) {
+SHIFTMIX_HOT static void layerNormRows(int64_t first, int64_t last, int dim, float eps, const float* x, const float* h, const float* gamma,
+                                       const float* beta, float* sum, float* normed) {
+  for (int64_t r = first; r < last; r++) {
     const float* xr = x + r * dim;
     float* out = normed + r * dim;
     if (h) {
@@ -41,11 +43,19 @@ SHIFTMIX_HOT void layerNormForward(int64_t rows, int dim, float eps, const float
   }
 }
 
-SHIFTMIX_HOT void layerNormBackward(int64_t rows, int dim, float eps, const float* dy, const float* x, const float* gamma, const float* dres,
-                                    float* dx, float* dgamma, float* dbeta) {
-  std::vector<double> gammaSum(dim, 0.0), betaSum(dim, 0.0);
+// Rows per chunk of work: enough that waking a thread pays for itself.
+static int64_t rowGrain(int dim) { return std::max<int64_t>(1, 16384 / std::max(1, dim)); }
+
+void layerNormForward(int64_t rows, int dim, float eps, const float* x, const float* h, const float* gamma, const float* beta, float* sum,
+                      float* normed) {
+  parallelFor(rows, rowGrain(dim), [&](int64_t a, int64_t b) { layerNormRows(a, b, dim, eps, x, h, gamma, beta, sum, normed); });
+}
+
+// Rows [first, last) of the backward; their dgamma and dbeta terms go to gammaSum, betaSum.
+SHIFTMIX_HOT static void layerNormBackRows(int64_t first, int64_t last, int dim, float eps, const float* dy, const float* x, const float* gamma,
+                                           const float* dres, float* dx, double* gammaSum, double* betaSum) {
   std::vector<float> xhat(dim);
-  for (int64_t r = 0; r < rows; r++) {
+  for (int64_t r = first; r < last; r++) {
     const float* xr = x + r * dim;
     const float* dyr = dy + r * dim;
     const RowStats st = statsOf(xr, dim, eps);
@@ -66,9 +76,18 @@ SHIFTMIX_HOT void layerNormBackward(int64_t rows, int dim, float eps, const floa
       if (dres) dxr[c] += dres[r * dim + c];
     }
   }
+}
+
+void layerNormBackward(int64_t rows, int dim, float eps, const float* dy, const float* x, const float* gamma, const float* dres, float* dx,
+                       float* dgamma, float* dbeta) {
+  // [dgamma | dbeta] terms summed per chunk, the chunks in order.
+  std::vector<double> sums(2 * static_cast<size_t>(dim));
+  parallelSums(
+      rows, rowGrain(dim), 2 * dim, [&](int64_t a, int64_t b, double* acc) { layerNormBackRows(a, b, dim, eps, dy, x, gamma, dres, dx, acc, acc + dim); },
+      sums.data());
   for (int c = 0; c < dim; c++) {
-    dgamma[c] = static_cast<float>(gammaSum[c]);
-    dbeta[c] = static_cast<float>(betaSum[c]);
+    dgamma[c] = static_cast<float>(sums[c]);
+    dbeta[c] = static_cast<float>(sums[dim + c]);
   }
 }
 

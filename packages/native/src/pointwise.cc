@@ -1,31 +1,34 @@
 // Bias + GELU and the language-model loss: elementwise work whose composites take a
 // dozen tfjs kernels (and their saved intermediates) each.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 #include "fastmath.h"
 #include "kernels.h"
+#include "pool.h"
 
 namespace shiftmix {
 namespace {
 
 const float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi)
 
+// Rows per chunk of work: enough that waking a thread pays for itself.
+int64_t rowGrain(int dim) { return std::max<int64_t>(1, 16384 / std::max(1, dim)); }
 
-}  // namespace
-
-SHIFTMIX_HOT void columnSums(int64_t rows, int cols, const float* x, float* out) {
-  std::vector<float> acc(cols, 0.0f);
+// Columns [c0, c1) of the sums, rows in order (the same floats whatever the split).
+SHIFTMIX_HOT void columnSumsOf(int64_t rows, int cols, int c0, int c1, const float* x, float* out) {
+  std::vector<float> acc(c1 - c0, 0.0f);
   for (int64_t r = 0; r < rows; r++) {
-    const float* __restrict row = x + r * cols;
+    const float* __restrict row = x + r * cols + c0;
     float* __restrict a = acc.data();
-    for (int c = 0; c < cols; c++) a[c] += row[c];
+    for (int c = 0; c < c1 - c0; c++) a[c] += row[c];
   }
-  for (int c = 0; c < cols; c++) out[c] = acc[c];
+  for (int c = c0; c < c1; c++) out[c] = acc[c - c0];
 }
 
-SHIFTMIX_HOT void biasGeluForward(int64_t rows, int dim, const float* x, const float* b, float* y) {
-  for (int64_t r = 0; r < rows; r++) {
+SHIFTMIX_HOT void biasGeluRows(int64_t first, int64_t last, int dim, const float* x, const float* b, float* y) {
+  for (int64_t r = first; r < last; r++) {
     const float* xr = x + r * dim;
     float* yr = y + r * dim;
     for (int c = 0; c < dim; c++) {
@@ -35,9 +38,8 @@ SHIFTMIX_HOT void biasGeluForward(int64_t rows, int dim, const float* x, const f
   }
 }
 
-SHIFTMIX_HOT void biasGeluBackward(int64_t rows, int dim, const float* dy, const float* x, const float* b, float* dx, float* db) {
-  std::vector<double> sums(dim, 0.0);
-  for (int64_t r = 0; r < rows; r++) {
+SHIFTMIX_HOT void biasGeluBackRows(int64_t first, int64_t last, int dim, const float* dy, const float* x, const float* b, float* dx, double* sums) {
+  for (int64_t r = first; r < last; r++) {
     const float* xr = x + r * dim;
     const float* dyr = dy + r * dim;
     float* dxr = dx + r * dim;
@@ -49,6 +51,21 @@ SHIFTMIX_HOT void biasGeluBackward(int64_t rows, int dim, const float* dy, const
       sums[c] += dxr[c];
     }
   }
+}
+
+}  // namespace
+
+void columnSums(int64_t rows, int cols, const float* x, float* out) {
+  parallelFor(cols, std::max<int64_t>(8, 16384 / std::max<int64_t>(1, rows)), [&](int64_t a, int64_t b) { columnSumsOf(rows, cols, int(a), int(b), x, out); });
+}
+
+void biasGeluForward(int64_t rows, int dim, const float* x, const float* b, float* y) {
+  parallelFor(rows, rowGrain(dim), [&](int64_t first, int64_t last) { biasGeluRows(first, last, dim, x, b, y); });
+}
+
+void biasGeluBackward(int64_t rows, int dim, const float* dy, const float* x, const float* b, float* dx, float* db) {
+  std::vector<double> sums(dim);
+  parallelSums(rows, rowGrain(dim), dim, [&](int64_t first, int64_t last, double* acc) { biasGeluBackRows(first, last, dim, dy, x, b, dx, acc); }, sums.data());
   for (int c = 0; c < dim; c++) db[c] = static_cast<float>(sums[c]);
 }
 
@@ -56,13 +73,18 @@ float crossEntropyForward(int64_t rows, int vocab, const float* logits, const in
   double total = 0;
   int64_t count = 0;
   bool outOfRange = false;
+  parallelFor(rows, rowGrain(vocab), [&](int64_t first, int64_t last) {
+    for (int64_t r = first; r < last; r++) {
+      const float* row = logits + r * vocab;
+      float m = -INFINITY;
+      for (int v = 0; v < vocab; v++) m = std::fmax(m, row[v]);
+      double s = 0;
+      for (int v = 0; v < vocab; v++) s += fastExp(row[v] - m);
+      lse[r] = m + static_cast<float>(std::log(s));
+    }
+  });
   for (int64_t r = 0; r < rows; r++) {
     const float* row = logits + r * vocab;
-    float m = -INFINITY;
-    for (int v = 0; v < vocab; v++) m = std::fmax(m, row[v]);
-    double s = 0;
-    for (int v = 0; v < vocab; v++) s += fastExp(row[v] - m);
-    lse[r] = m + static_cast<float>(std::log(s));
     const int32_t y = targets[r];
     if (y < 0) continue;
     if (y >= vocab) {
@@ -76,17 +98,10 @@ float crossEntropyForward(int64_t rows, int vocab, const float* logits, const in
   return static_cast<float>(total / static_cast<double>(count > 0 ? count : 1));
 }
 
-SHIFTMIX_HOT void crossEntropyBackward(int64_t rows, int vocab, float dy, const float* logits, const int32_t* targets, const float* lse,
-                                       float* dlogits) {
-  int64_t count = 0;
-  bool outOfRange = false;
-  for (int64_t r = 0; r < rows; r++) {
-    if (targets[r] >= vocab) outOfRange = true;
-    if (targets[r] >= 0) count++;
-  }
+SHIFTMIX_HOT static void crossEntropyBackRows(int64_t first, int64_t last, int vocab, float scale, bool outOfRange, const float* logits,
+                                              const int32_t* targets, const float* lse, float* dlogits) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  const float scale = dy / static_cast<float>(count > 0 ? count : 1);
-  for (int64_t r = 0; r < rows; r++) {
+  for (int64_t r = first; r < last; r++) {
     float* out = dlogits + r * vocab;
     const int32_t y = targets[r];
     if (outOfRange || y < 0) {
@@ -97,6 +112,18 @@ SHIFTMIX_HOT void crossEntropyBackward(int64_t rows, int vocab, float dy, const 
     for (int v = 0; v < vocab; v++) out[v] = fastExp(row[v] - lse[r]) * scale;
     out[y] -= scale;
   }
+}
+
+void crossEntropyBackward(int64_t rows, int vocab, float dy, const float* logits, const int32_t* targets, const float* lse,
+                                       float* dlogits) {
+  int64_t count = 0;
+  bool outOfRange = false;
+  for (int64_t r = 0; r < rows; r++) {
+    if (targets[r] >= vocab) outOfRange = true;
+    if (targets[r] >= 0) count++;
+  }
+  const float scale = dy / static_cast<float>(count > 0 ? count : 1);
+  parallelFor(rows, rowGrain(vocab), [&](int64_t first, int64_t last) { crossEntropyBackRows(first, last, vocab, scale, outOfRange, logits, targets, lse, dlogits); });
 }
 
 }  // namespace shiftmix

@@ -121,7 +121,7 @@ export function registerNativeWasmKernels(native: NativeKernels, options: { thre
   if (registered) return;
   registered = true;
   replaceWasmKernels(native);
-  for (const config of [...attentionKernels(native, options.threads ?? (() => 1)), ...nativeTrainingKernels(native), ...nativeShiftKernels(native)]) {
+  for (const config of [...attentionKernels(native, options.threads ?? (() => 0)), ...nativeTrainingKernels(native), ...nativeShiftKernels(native)]) {
     if (!tf.getKernel(config.kernelName, 'wasm')) tf.registerKernel(config);
   }
   registerFusedGradients();

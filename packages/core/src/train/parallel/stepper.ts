@@ -134,6 +134,7 @@ export class ParallelStepper {
     const workers = Array.from({ length: options.workers - 1 }, () => new Worker(file));
     const stepper = new ParallelStepper(model, recipe, workers, buffers);
     nativeKernels()?.setBlasThreads(blasThreads);
+    nativeKernels()?.setPoolThreads(blasThreads);
     try {
       await Promise.all(
         workers.map(async (w, i) => {

@@ -31,6 +31,7 @@ async function init(msg: InitMessage): Promise<void> {
   for (const m of msg.modules) await registerFromModule(m);
   await selectBackend(msg.backend);
   nativeKernels()?.setBlasThreads(msg.blasThreads);
+  nativeKernels()?.setPoolThreads(msg.blasThreads);
   const model = ShiftmixModel.create(msg.config);
   const layout = flatLayout(model.weights());
   const { weights, m, v, grads } = msg.buffers;
