@@ -100,4 +100,12 @@ describe('runSuite', () => {
     await expect(run({ preset: 'standard' })).rejects.toThrow(/has no preset "standard"/);
     expect(existsSync(join(dir, 'out', 'summary.json'))).toBe(true);
   });
+
+  it("leads the report with the folder's hand-written FINDINGS.md, which reruns keep", async () => {
+    writeFileSync(join(dir, 'out', 'FINDINGS.md'), 'p2 beats p1 here.\n');
+    const { report } = await run();
+    const readme = readFileSync(report.readme, 'utf8');
+    expect(readme).toMatch(/## What these results show\n\np2 beats p1 here\.\n\n## lm \(lm-char\)/);
+    expect(readFileSync(join(dir, 'out', 'FINDINGS.md'), 'utf8')).toBe('p2 beats p1 here.\n');
+  });
 });

@@ -32,6 +32,8 @@ export interface SuiteSummary {
 }
 
 const SUMMARY = 'summary.json';
+/** A hand-written account of a result folder, included in its README by writeReport. */
+export const FINDINGS = 'FINDINGS.md';
 
 /** Writes README.md (tables, charts, environment), summary.json and charts/*.svg into `outDir`. */
 export function writeReport(options: {
@@ -62,9 +64,14 @@ export function writeReport(options: {
     '',
     ...(suite.description ? [suite.description, ''] : []),
     `Backend ${env.backend}${env.adapter ? ` (${env.adapter})` : ''}${env.software ? ', a software adapter: its timings say nothing about GPU speed' : ''}; ` +
-      `${env.cpu} (${env.cores} cores), Node ${env.node}, tfjs ${env.tfjs}, ${env.os}${env.gitCommit ? `, commit ${env.gitCommit}` : ''}. ` +
+      `${env.cpu} (${env.cores} cores), Node ${env.node}, tfjs ${env.tfjs}, ${env.os}${env.gitCommit ? `, commit ${env.gitCommit}` : ''}` +
+      `${env.kernels ? `; kernels: ${env.kernels}` : ''}${(env.workers ?? 1) > 1 ? `; ${env.workers} workers per step` : ''}. ` +
       `Seed ${suite.seed}: every model of a benchmark trains on the same data in the same order for the same number of tokens.`,
   ];
+  // What the numbers show is written by people, in FINDINGS.md beside the report; the
+  // runner never writes it, so it survives every rerun, and it leads the report.
+  const findings = join(outDir, FINDINGS);
+  if (existsSync(findings)) lines.push('', '## What these results show', '', readFileSync(findings, 'utf8').trim());
   for (const r of reports) {
     lines.push('', `## ${r.name} (${r.task})`, '');
     if (r.description) lines.push(r.description, '');
