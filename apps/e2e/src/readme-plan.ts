@@ -38,6 +38,8 @@ export const PLANS: Record<string, Record<string, CommandPlan>> = {
     'npx shiftmix generate --checkpoint runs/hsm --prompt "ROMEO:" --tokens 200 --temperature 0.8 --top-k 20': { where: 'clone', stdout: /^ROMEO:/ },
     'npx shiftmix export --checkpoint runs/hsm --out exported/hsm': { where: 'clone', stdout: /model\.onnx/ },
     'npx shiftmix mixers': { where: 'clone', stdout: /^hsm-ab +@shiftmix\/mixer-hsm-ab/m },
+    'npx shiftmix bench --only lm-char --preset cpu': { where: 'clone', append: ' --preset smoke --out runs/readme-cpu', stdout: /\| gpt \|[\s\S]*\| hsm-ab-last-attn \|/ },
+    'node apps/bench/dist/cpu/vs-torch.js --models gpt,hsm-ab': { where: 'repository', append: ' --steps 2 --warmup 1 --rounds 1', stdout: /hsm-ab +1 +[\d.]+ +- +-/ },
   },
   'packages/bench/README.md': {
     'npx shiftmix bench --preset smoke': { where: 'project', stdout: /## lm-char[\s\S]*## decode/ },
