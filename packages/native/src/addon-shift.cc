@@ -96,14 +96,13 @@ napi_value FusionBlendBackward(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void defineShiftKernels(napi_env env, napi_value exports) {
-  const napi_property_descriptor props[] = {
-      {"groupShift", nullptr, GroupShift, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"hsmAbForward", nullptr, HsmAbForward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"hsmAbBackward", nullptr, HsmAbBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"fusionBlendForward", nullptr, FusionBlendForward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"fusionBlendBackward", nullptr, FusionBlendBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
-  };
-  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  defineFunctions(env, exports, {
+      {"groupShift", GroupShift},
+      {"hsmAbForward", HsmAbForward},
+      {"hsmAbBackward", HsmAbBackward},
+      {"fusionBlendForward", FusionBlendForward},
+      {"fusionBlendBackward", FusionBlendBackward},
+  });
 }
 
 }  // namespace shiftmix::napi

@@ -174,17 +174,16 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void defineTrainingKernels(napi_env env, napi_value exports) {
-  const napi_property_descriptor props[] = {
-      {"layerNormForward", nullptr, LayerNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"layerNormBackward", nullptr, LayerNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"columnSums", nullptr, ColumnSums, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"biasGeluForward", nullptr, BiasGeluForward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"biasGeluBackward", nullptr, BiasGeluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"crossEntropyForward", nullptr, CrossEntropyForward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"crossEntropyBackward", nullptr, CrossEntropyBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
-  };
-  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  defineFunctions(env, exports, {
+      {"layerNormForward", LayerNormForward},
+      {"layerNormBackward", LayerNormBackward},
+      {"columnSums", ColumnSums},
+      {"biasGeluForward", BiasGeluForward},
+      {"biasGeluBackward", BiasGeluBackward},
+      {"crossEntropyForward", CrossEntropyForward},
+      {"crossEntropyBackward", CrossEntropyBackward},
+      {"adamw", AdamW},
+  });
 }
 
 }  // namespace shiftmix::napi

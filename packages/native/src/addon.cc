@@ -118,15 +118,14 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  const napi_property_descriptor props[] = {
-      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"setPoolThreads", nullptr, SetPoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"setBlasThreads", nullptr, SetBlasThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"attentionForward", nullptr, AttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"attentionBackward", nullptr, AttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
-  };
-  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  defineFunctions(env, exports, {
+      {"info", Info},
+      {"setPoolThreads", SetPoolThreads},
+      {"setBlasThreads", SetBlasThreads},
+      {"gemm", Gemm},
+      {"attentionForward", AttentionForward},
+      {"attentionBackward", AttentionBackward},
+  });
   defineTrainingKernels(env, exports);
   defineShiftKernels(env, exports);
   return exports;

@@ -1,4 +1,5 @@
 #include "napi-util.h"
+#include <vector>
 
 namespace shiftmix::napi {
 
@@ -8,29 +9,30 @@ void argsOf(napi_env env, napi_callback_info info, size_t expected, napi_value* 
   if (count < expected) throw Error{"expected " + std::to_string(expected) + " arguments, got " + std::to_string(count)};
 }
 
+// The data and length of a typed array of the given type, or an error naming the argument.
+static void* typedDataOf(napi_env env, napi_value value, napi_typedarray_type want, const char* name, const char* what, size_t* length) {
+  bool isTyped = false;
+  napi_is_typedarray(env, value, &isTyped);
+  napi_typedarray_type type;
+  void* data = nullptr;
+  if (isTyped) napi_get_typedarray_info(env, value, &type, length, &data, nullptr, nullptr);
+  if (!isTyped || type != want) throw Error{std::string(name) + " must be " + what};
+  return data;
+}
+
 View viewOf(napi_env env, napi_value value, const char* name, bool nullable) {
   napi_valuetype kind;
   napi_typeof(env, value, &kind);
   if (nullable && (kind == napi_null || kind == napi_undefined)) return {};
-  bool isTyped = false;
-  napi_is_typedarray(env, value, &isTyped);
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (isTyped) napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr);
-  if (!isTyped || type != napi_float32_array) throw Error{std::string(name) + " must be a Float32Array"};
-  return {static_cast<float*>(data), length};
+  View v;
+  v.data = static_cast<float*>(typedDataOf(env, value, napi_float32_array, name, "a Float32Array", &v.length));
+  return v;
 }
 
 IntView intViewOf(napi_env env, napi_value value, const char* name) {
-  bool isTyped = false;
-  napi_is_typedarray(env, value, &isTyped);
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (isTyped) napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr);
-  if (!isTyped || type != napi_int32_array) throw Error{std::string(name) + " must be an Int32Array"};
-  return {static_cast<int32_t*>(data), length};
+  IntView v;
+  v.data = static_cast<int32_t*>(typedDataOf(env, value, napi_int32_array, name, "an Int32Array", &v.length));
+  return v;
 }
 
 double numberOf(napi_env env, napi_value value, const char* name) {
@@ -42,6 +44,12 @@ double numberOf(napi_env env, napi_value value, const char* name) {
 void needs(size_t length, int64_t extent, const char* name) {
   if (extent < 0 || static_cast<size_t>(extent) > length)
     throw Error{std::string(name) + " holds " + std::to_string(length) + " floats, the call reaches " + std::to_string(extent)};
+}
+
+void defineFunctions(napi_env env, napi_value exports, std::initializer_list<std::pair<const char*, napi_callback>> functions) {
+  std::vector<napi_property_descriptor> props;
+  for (const auto& [name, fn] : functions) props.push_back({name, nullptr, fn, nullptr, nullptr, nullptr, napi_default, nullptr});
+  napi_define_properties(env, exports, props.size(), props.data());
 }
 
 napi_value undefinedOf(napi_env env) {

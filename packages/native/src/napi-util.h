@@ -3,7 +3,9 @@
 #pragma once
 #include <node_api.h>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 namespace shiftmix::napi {
 
@@ -28,6 +30,8 @@ double numberOf(napi_env env, napi_value value, const char* name);
 void needs(size_t length, int64_t extent, const char* name);
 inline void needs(const View& v, int64_t extent, const char* name) { needs(v.length, extent, name); }
 napi_value undefinedOf(napi_env env);
+// Adds each (name, function) to exports.
+void defineFunctions(napi_env env, napi_value exports, std::initializer_list<std::pair<const char*, napi_callback>> functions);
 
 template <typename Body>
 napi_value guarded(napi_env env, Body body) {

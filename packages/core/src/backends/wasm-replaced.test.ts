@@ -40,14 +40,20 @@ function product(c: Case): { shape: number[]; data: Float32Array } {
   });
 }
 
+// f on cpu (the reference), then on wasm: the same shape and values.
+async function bothWays(f: () => { shape: number[]; data: ArrayLike<number> }): Promise<void> {
+  await selectBackend('cpu');
+  const expected = f();
+  await selectBackend('wasm');
+  const actual = f();
+  expect(actual.shape).toEqual(expected.shape);
+  expect(actual.data.length).toBe(expected.data.length);
+  for (let i = 0; i < expected.data.length; i++) expect(actual.data[i]).toBeCloseTo(expected.data[i], 4);
+}
+
 describe('BatchMatMul under wasm', () => {
   it.each(cases)('matches cpu for %o', async (c) => {
-    await selectBackend('cpu');
-    const expected = product(c);
-    await selectBackend('wasm');
-    const actual = product(c);
-    expect(actual.shape).toEqual(expected.shape);
-    for (let i = 0; i < expected.data.length; i++) expect(actual.data[i]).toBeCloseTo(expected.data[i], 4);
+    await bothWays(() => product(c));
   });
 
   it('overwrites the output even when the heap held NaN there before', async () => {
@@ -59,25 +65,10 @@ describe('BatchMatMul under wasm', () => {
   });
 
   it('leaves batch shapes that broadcast on both sides to tfjs', async () => {
-    const c: Case = { a: [2, 1, 3, 4], b: [1, 3, 4, 2], transposeA: false, transposeB: false };
-    await selectBackend('cpu');
-    const expected = product(c);
-    await selectBackend('wasm');
-    const actual = product(c);
-    expect(actual.shape).toEqual(expected.shape);
-    for (let i = 0; i < expected.data.length; i++) expect(actual.data[i]).toBeCloseTo(expected.data[i], 4);
+    await bothWays(() => product({ a: [2, 1, 3, 4], b: [1, 3, 4, 2], transposeA: false, transposeB: false }));
   });
 });
 
-async function bothWays(f: () => { shape: number[]; data: ArrayLike<number> }): Promise<void> {
-  await selectBackend('cpu');
-  const expected = f();
-  await selectBackend('wasm');
-  const actual = f();
-  expect(actual.shape).toEqual(expected.shape);
-  expect(actual.data.length).toBe(expected.data.length);
-  for (let i = 0; i < expected.data.length; i++) expect(actual.data[i]).toBeCloseTo(expected.data[i], 4);
-}
 
 describe('Sum and GatherV2 under wasm', () => {
   it.each([
