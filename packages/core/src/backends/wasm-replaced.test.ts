@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
 import { Rng } from '../rng.js';
 import { tf } from '../tf.js';
+import { nativeStatus } from './native.js';
 
 // tfjs kernels the wasm backend replaces (BatchMatMul, Sum, GatherV2), against the
 // pure-JS cpu backend, on the cases they take and on those they leave to tfjs.
@@ -39,6 +40,12 @@ function product(c: Case): { shape: number[]; data: Float32Array } {
     return { shape: y.shape, data: y.dataSync() as Float32Array };
   });
 }
+
+// The replacements come with the native kernels; without the built addon, say why first.
+beforeAll(async () => {
+  await selectBackend('wasm');
+  expect(nativeStatus().reason).toBeUndefined();
+});
 
 // f on cpu (the reference), then on wasm: the same shape and values.
 async function bothWays(f: () => { shape: number[]; data: ArrayLike<number> }): Promise<void> {
