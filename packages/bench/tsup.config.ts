@@ -4,6 +4,8 @@ import { packageBuild } from '../../tsup.shared';
 
 export default defineConfig(
   packageBuild({
+    // A queue worker runs each job in a child process that loads this file on its own.
+    entry: { index: 'src/index.ts', 'job-process': 'src/queue/process.ts' },
     // The repository's suites and Tiny Shakespeare ship with the package, so the default
     // suite and its lm-char data work outside the repository (see src/shipped.ts).
     onSuccess: async () => {

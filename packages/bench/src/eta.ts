@@ -59,4 +59,30 @@ export class SuiteEta {
     }
     return left;
   }
+
+  /**
+   * For runs that proceed side by side (queue workers): the fraction of the suite done,
+   * counting each running run's fraction, and the seconds left, from the rates of the
+   * finished runs, with the work left spread over the runs now running.
+   */
+  parallel(running: { plan: RunPlan; fraction: number }[]): { fraction: number; eta?: number } {
+    const inFlight = new Map<string, number>();
+    for (const r of running) inFlight.set(r.plan.task, (inFlight.get(r.plan.task) ?? 0) + r.plan.cost * r.fraction);
+    const doneCost = this.done + [...inFlight.values()].reduce((a, c) => a + c, 0);
+    const fraction = this.total > 0 ? Math.min(1, doneCost / this.total) : 1;
+    let allCost = 0;
+    let allSeconds = 0;
+    for (const s of this.spent.values()) {
+      allCost += s.cost;
+      allSeconds += s.seconds;
+    }
+    if (allCost <= 0) return { fraction };
+    let left = 0;
+    for (const [task, cost] of this.remaining) {
+      const s = this.spent.get(task);
+      const rate = s && s.cost > 0 ? s.seconds / s.cost : allSeconds / allCost;
+      left += Math.max(0, cost - (inFlight.get(task) ?? 0)) * rate;
+    }
+    return { fraction, eta: left / Math.max(1, running.length) };
+  }
 }

@@ -1,4 +1,12 @@
 export { runSuite, defaultResultsRoot, type RunSuiteOptions, type SuiteRunReport } from './runner.js';
+export { openSuite, prepareSuite, type PreparedSuite, type SuiteTarget } from './prepare.js';
+export { parseShard, planSuite, selectRuns, type PlannedRun, type RunConfig, type Selection, type Shard } from './plan.js';
+export { executeRun, type ExecuteContext } from './execute.js';
+export { mergeResults, type MergeOptions } from './merge.js';
+export { runSuiteOnQueue, type QueueSuiteOptions } from './queue/submit.js';
+export { startWorker, type RunningWorker, type StartWorkerOptions } from './queue/worker.js';
+export { parseQueueUrl, maskCredentials, PASSWORD_ENV, type QueueAddress } from './queue/address.js';
+export { jobIdOf, queueName, QUEUE_PREFIX, type BenchJobData, type BenchJobProgress, type BenchJobResult, type DataRef } from './queue/jobs.js';
 export { consoleProgress, formatDuration, formatEvent, type BenchEvent } from './progress.js';
 export { loadSuite, readSuiteFile, type LoadSuiteOptions } from './suite/load.js';
 export { resolveRecipe, suitePresets, validateSuite } from './suite/validate.js';

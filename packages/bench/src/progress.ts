@@ -3,7 +3,8 @@ import type { RunPlan, RunResult, RunTick } from './tasks/types.js';
 export type BenchEvent =
   | { type: 'suite-start'; suite: string; preset: string; backend: string; outDir: string; total: number; toRun: number }
   | { type: 'run-skip'; plan: RunPlan; index: number; total: number }
-  | { type: 'run-start'; plan: RunPlan; index: number; total: number }
+  /** `where`: the queue worker that took the run (host#pid); local runs have none. */
+  | { type: 'run-start'; plan: RunPlan; index: number; total: number; where?: string }
   | {
       type: 'run-progress';
       plan: RunPlan;
@@ -17,6 +18,18 @@ export type BenchEvent =
       suiteEta?: number;
     }
   | { type: 'run-end'; plan: RunPlan; index: number; total: number; result: RunResult }
+  | { type: 'run-fail'; plan: RunPlan; index: number; total: number; error: string }
+  | {
+      type: 'queue-progress';
+      /** Runs with a result (collected now or earlier), failed runs, runs still waiting for a worker. */
+      done: number;
+      failed: number;
+      waiting: number;
+      total: number;
+      running: { plan: RunPlan; index: number; where: string; tick?: RunTick; runEta?: number }[];
+      suiteFraction: number;
+      suiteEta?: number;
+    }
   | { type: 'suite-end'; outDir: string; seconds: number; ran: number; skipped: number };
 
 /** m:ss or h:mm:ss. */
@@ -48,6 +61,17 @@ export function formatProgress(e: Extract<BenchEvent, { type: 'run-progress' }>)
   return `${parts.join('  ')}  | ${suite}`;
 }
 
+/** One line for a queued suite: counts, each running run with its worker and step, then the suite's ETA. */
+function formatQueueProgress(e: Extract<BenchEvent, { type: 'queue-progress' }>): string {
+  const counts = [`${e.done}/${e.total} done`, ...(e.failed ? [`${e.failed} failed`] : []), `${e.waiting} waiting`];
+  const running = e.running.map((r) => {
+    const step = r.tick ? ` step ${r.tick.step}/${r.tick.steps}${r.tick.loss !== undefined ? ` loss ${num(r.tick.loss)}` : ''}` : '';
+    return `${label(r.plan)} on ${r.where}${step}${r.runEta !== undefined ? ` ETA ${formatDuration(r.runEta)}` : ''}`;
+  });
+  const suite = `suite ${Math.round(e.suiteFraction * 100)}%${e.suiteEta !== undefined ? ` ETA ${formatDuration(e.suiteEta)}` : ''}`;
+  return `queue: ${counts.join(', ')}${running.length ? `; running ${running.join('; ')}` : ''}  | ${suite}`;
+}
+
 export function formatEvent(e: BenchEvent): string | undefined {
   switch (e.type) {
     case 'suite-start':
@@ -55,7 +79,7 @@ export function formatEvent(e: BenchEvent): string | undefined {
     case 'run-skip':
       return `[${e.index + 1}/${e.total}] ${label(e.plan)}  finished earlier, skipped`;
     case 'run-start':
-      return undefined;
+      return e.where ? `[${e.index + 1}/${e.total}] ${label(e.plan)}  started on ${e.where}` : undefined;
     case 'run-progress':
       return formatProgress(e);
     case 'run-end': {
@@ -63,6 +87,10 @@ export function formatEvent(e: BenchEvent): string | undefined {
       const metric = first ? `  ${first[0]} ${first[1] === null ? '-' : num(first[1])}` : '';
       return `[${e.index + 1}/${e.total}] ${label(e.plan)}  done in ${formatDuration(e.result.seconds)}${metric}  params ${e.result.paramCount}`;
     }
+    case 'run-fail':
+      return `[${e.index + 1}/${e.total}] ${e.plan.id} failed: ${e.error}`;
+    case 'queue-progress':
+      return formatQueueProgress(e);
     case 'suite-end':
       return `suite done in ${formatDuration(e.seconds)}: ${e.ran} run(s), ${e.skipped} skipped`;
   }
@@ -82,7 +110,7 @@ export function consoleProgress(options: { stream?: NodeJS.WriteStream; interval
   return (e) => {
     const line = formatEvent(e);
     if (line === undefined) return;
-    if (e.type === 'run-progress') {
+    if (e.type === 'run-progress' || e.type === 'queue-progress') {
       const t = Date.now();
       if (t - last < interval) return;
       last = t;

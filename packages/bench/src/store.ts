@@ -5,7 +5,7 @@ import type { RunResult } from './tasks/types.js';
 export const RUNS_DIR = 'runs';
 
 /** Writes through a temporary file and a rename, so an interrupted write never leaves half a file. */
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);

@@ -22,6 +22,8 @@ export interface LoadedPlugin {
   /** Where it came from. */
   via: 'builtin' | 'flag' | 'config' | 'installed';
   mixers: string[];
+  /** The module file imported (none for built-ins), so that other processes can load the same plugin. */
+  file?: string;
 }
 
 function firstLine(error: unknown): string {
@@ -126,7 +128,7 @@ async function importPlugin(file: string, source: string): Promise<Record<string
 export async function loadPlugin(specifier: string, cwd: string, via: LoadedPlugin['via']): Promise<LoadedPlugin> {
   const file = resolvePlugin(specifier, cwd);
   const mod = await importPlugin(file, specifier);
-  return { source: specifier, via, mixers: await registerModule(mod, specifier) };
+  return { source: specifier, via, mixers: await registerModule(mod, specifier), file };
 }
 
 let builtinsLoaded: LoadedPlugin[] | undefined;
@@ -199,7 +201,7 @@ export async function loadAllPlugins(cwd: string, flagPlugins: readonly string[]
         throw new InputError(`installed package "${name}" declares the shiftmix mixer ${file}, which does not exist`, `Build or reinstall ${name}`);
       }
       const mod = await importPlugin(file, name);
-      loaded.push({ source: name, via: 'installed', mixers: await registerModule(mod, name) });
+      loaded.push({ source: name, via: 'installed', mixers: await registerModule(mod, name), file });
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       onWarning(`${error.problem}, so its mixers are not loaded. ${error.fix}`);

@@ -7,6 +7,7 @@ import { mixersCommand } from './mixers.js';
 import { profileCommand } from './profile.js';
 import { resumeCommand } from './resume.js';
 import { trainCommand } from './train.js';
+import { workerCommand } from './worker.js';
 
 /** Every command, in the order `shiftmix --help` lists them. */
-export const COMMANDS: readonly Command[] = [mixersCommand, trainCommand, resumeCommand, generateCommand, evalCommand, exportCommand, benchCommand, profileCommand];
+export const COMMANDS: readonly Command[] = [mixersCommand, trainCommand, resumeCommand, generateCommand, evalCommand, exportCommand, benchCommand, workerCommand, profileCommand];

@@ -1,0 +1,83 @@
+import { relative } from 'node:path';
+import type { BackendInfo } from '@shiftmix/core';
+import { describeEnvironment, type Environment } from './environment.js';
+import type { PlannedRun } from './plan.js';
+import { writeReport, writeResultsIndex, type BenchmarkReport, type SuiteSummary } from './report/write.js';
+import type { Suite } from './suite/types.js';
+import type { RunResult } from './tasks/types.js';
+
+/** What a suite run (local, queued or merged) wrote and did. */
+export interface SuiteRunReport {
+  outDir: string;
+  /** The report's Markdown file. */
+  readme: string;
+  backend: string;
+  environment: Environment;
+  benchmarks: BenchmarkReport[];
+  summary: SuiteSummary;
+  ran: string[];
+  skipped: string[];
+  failed: { id: string; error: string }[];
+  /** Selected runs with no result yet: queued or running elsewhere, or in another shard. */
+  pending: string[];
+}
+
+export interface FinishOptions {
+  suite: Suite;
+  preset: string;
+  backendLabel: string;
+  /** The report's environment; by default that of the first finished run (queued runs ran elsewhere). */
+  environment?: Environment;
+  /** Every planned run of the suite: the report covers all that have a finished result. */
+  all: PlannedRun[];
+  finished: Map<string, RunResult>;
+  outDir: string;
+  resultsRoot: string;
+  ran: string[];
+  skipped: string[];
+  failed: { id: string; error: string }[];
+  pending?: string[];
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * Writes the report of every finished run (README.md, summary.json, charts), the results
+ * index above it, and prints the tables (or the JSON summary) on stdout unless quiet.
+ */
+export function finishSuite(o: FinishOptions): SuiteRunReport {
+  const results = new Map<string, RunResult[]>();
+  for (const p of o.all) {
+    const r = o.finished.get(p.id);
+    if (r && r.configHash === p.hash) results.set(p.benchmark, [...(results.get(p.benchmark) ?? []), r]);
+  }
+  const first = [...results.values()][0]?.[0];
+  const label = o.backendLabel.replace(/-software$/, '') as BackendInfo['backend'];
+  const environment = o.environment ?? first?.environment ?? describeEnvironment({ backend: label, software: label !== o.backendLabel });
+  const report = writeReport({ outDir: o.outDir, suite: o.suite, preset: o.preset, backendLabel: o.backendLabel, environment, results });
+  if (!relative(o.resultsRoot, o.outDir).startsWith('..')) writeResultsIndex(o.resultsRoot);
+  const pending = o.pending ?? [];
+  if (!o.quiet) {
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify({ ...report.summary, outDir: o.outDir, ran: o.ran, skipped: o.skipped, failed: o.failed, pending }, null, 2)}\n`);
+    } else {
+      const parts = report.benchmarks.map((b) => `## ${b.name} (${b.task})\n\n${b.table}\n\ncharts:\n${b.charts.map((c) => `  ${c}`).join('\n')}`);
+      if (o.failed.length) parts.push(`failed runs:\n${o.failed.map((f) => `  ${f.id}: ${f.error}`).join('\n')}`);
+      if (pending.length) parts.push(`runs without a result yet (${pending.length}):\n${pending.map((id) => `  ${id}`).join('\n')}`);
+      parts.push(`report: ${report.readme}`);
+      process.stdout.write(`\n${parts.join('\n\n')}\n`);
+    }
+  }
+  return {
+    outDir: o.outDir,
+    readme: report.readme,
+    backend: o.backendLabel,
+    environment,
+    benchmarks: report.benchmarks,
+    summary: report.summary,
+    ran: o.ran,
+    skipped: o.skipped,
+    failed: o.failed,
+    pending,
+  };
+}

@@ -1,0 +1,131 @@
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { listMixers, selectBackend, ShiftmixError, type BackendName } from '@shiftmix/core';
+import { Worker } from 'bullmq';
+import { loadPlugins, registerStandardMixers, STANDARD_MIXERS } from '../plugins.js';
+import { formatDuration } from '../progress.js';
+import { parseQueueUrl, redisOptions } from './address.js';
+import { probeRedis } from './connect.js';
+import { isJobProgress, QUEUE_PREFIX, queueName, type BenchJobData, type BenchJobResult } from './jobs.js';
+import { WORKER_CONFIG_ENV, type WorkerProcessConfig } from './process.js';
+
+export interface StartWorkerOptions {
+  /** The queue's Redis: redis://[USER:PASSWORD@]HOST:PORT[/DB], or rediss:// for TLS. */
+  queue: string;
+  /** Default "auto": webgpu on a GPU, else wasm. The worker takes the runs queued for this backend. */
+  backend?: BackendName;
+  /** Runs at once, each in its own process. Default 1. */
+  concurrency?: number;
+  /** Threads that share each training step (wasm and cpu). Default 1. */
+  workers?: number;
+  /** Plugin modules for the mixers of the runs: file paths (relative to `cwd`) or package names. */
+  plugins?: string[];
+  cwd?: string;
+  /**
+   * Seconds a job stays with a worker that stopped answering (killed, machine gone) before
+   * another worker takes it over. Default 30.
+   */
+  lockSeconds?: number;
+  /** Where the worker reports what it does, one line at a time. Default: stdout. */
+  log?: (line: string) => void;
+  /** Seconds between progress lines of a running job. Default 10. */
+  progressEverySeconds?: number;
+}
+
+export interface RunningWorker {
+  /** host#pid, as progress lines name this worker. */
+  where: string;
+  backendLabel: string;
+  queueName: string;
+  /** The mixers this worker can run. */
+  mixers: string[];
+  /** Stops taking jobs; waits for running jobs to finish unless `force` (they then go back to the queue). */
+  close(force?: boolean): Promise<void>;
+}
+
+/** The sandboxed job processor, built next to this package's entry point. */
+function processorFile(): URL {
+  const url = new URL('./job-process.js', import.meta.url);
+  if (!existsSync(fileURLToPath(url))) {
+    throw new ShiftmixError(`the worker's job processor ${fileURLToPath(url)} is missing`, 'Build @shiftmix/bench (npm run build) or reinstall it', 'E_QUEUE_WORKER');
+  }
+  return url;
+}
+
+const clock = () => new Date().toISOString().slice(11, 19);
+
+/**
+ * Starts a queue worker: it takes the runs queued for its backend, runs each in a child
+ * process through the same code path as a local suite, reports progress into the job and
+ * stores the run's result with it. Resolves once the worker is connected and waiting.
+ */
+export async function startWorker(options: StartWorkerOptions): Promise<RunningWorker> {
+  const address = parseQueueUrl(options.queue);
+  const cwd = options.cwd ?? process.cwd();
+  const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const say = (line: string) => log(`${clock()} ${line}`);
+  const plugins = options.plugins ?? [];
+  if (plugins.length) await loadPlugins(plugins, cwd);
+  const file = processorFile();
+  await probeRedis(address);
+  const info = await selectBackend(options.backend ?? 'auto');
+  const backendLabel = `${info.backend}${info.software ? '-software' : ''}`;
+  const where = `${hostname()}#${process.pid}`;
+  const config: WorkerProcessConfig = { queue: options.queue, backend: info.backend, backendLabel, workers: options.workers ?? 1, plugins, cwd };
+  const lockMs = Math.round((options.lockSeconds ?? 30) * 1000);
+  const worker = new Worker<BenchJobData, BenchJobResult>(queueName(backendLabel), file, {
+    connection: redisOptions(address),
+    prefix: QUEUE_PREFIX,
+    name: where,
+    concurrency: options.concurrency ?? 1,
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+    // Preemptible machines may lose the same run more than once before it finishes.
+    maxStalledCount: 5,
+    workerForkOptions: { env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) } },
+  });
+
+  // BullMQ repeats a connection error while Redis is away; one line per outage is enough.
+  let outage: string | undefined;
+  const back = () => {
+    if (outage !== undefined) say(`Redis at ${address.display} is back`);
+    outage = undefined;
+  };
+  const lastProgress = new Map<string, number>();
+  worker.on('active', (job) => {
+    back();
+    say(`took ${job.name} (job ${job.id})${job.attemptsStarted > 1 ? `, start ${job.attemptsStarted}` : ''}`);
+  });
+  worker.on('progress', (job, progress) => {
+    back();
+    if (!isJobProgress(progress) || !progress.tick) return;
+    const now = Date.now();
+    if (now - (lastProgress.get(job.id!) ?? 0) < (options.progressEverySeconds ?? 10) * 1000) return;
+    lastProgress.set(job.id!, now);
+    const t = progress.tick;
+    say(`${job.name} step ${t.step}/${t.steps}${t.loss !== undefined ? ` loss ${t.loss.toFixed(3)}` : ''}${progress.runEta !== undefined ? ` ETA ${formatDuration(progress.runEta)}` : ''}`);
+  });
+  worker.on('completed', (job, result) => {
+    back();
+    lastProgress.delete(job.id!);
+    const [metric] = Object.entries(result?.metrics ?? {});
+    say(`finished ${job.name} in ${formatDuration(result?.seconds ?? NaN)}${metric ? `: ${metric[0]} ${metric[1]}` : ''}`);
+  });
+  worker.on('failed', (job, error) => {
+    if (job) lastProgress.delete(job.id!);
+    say(`failed ${job?.name ?? 'a job'}: ${error.message.split('\n')[0]}`);
+  });
+  worker.on('stalled', (id) => say(`job ${id} was left by a worker that stopped answering: back in the queue`));
+  worker.on('error', (error) => {
+    const reason = (error as { code?: string }).code ?? error.message.split('\n')[0];
+    if (outage === reason) return;
+    outage = reason;
+    say(`Redis at ${address.display}: ${reason}; retrying`);
+  });
+  await worker.waitUntilReady();
+  await registerStandardMixers(Object.keys(STANDARD_MIXERS));
+  const mixers = listMixers().map((m) => m.spec.name);
+  say(`worker ${where} on ${backendLabel}${info.adapter ? ` (${info.adapter})` : ''}: taking runs of queue ${queueName(backendLabel)} at ${address.display}, ${options.concurrency ?? 1} at a time`);
+  return { where, backendLabel, queueName: queueName(backendLabel), mixers, close: (force = false) => worker.close(force) };
+}
