@@ -54,10 +54,12 @@ export {
   HSM_AB_GRAD_KERNEL,
   LAYER_NORM_GRAD_KERNEL,
   PACKED_ATTENTION_GRAD_KERNEL,
-  registerFusedGradients,
-} from './kernels/gradients.js';
+} from './kernels/names.js';
+export { registerFusedGradients } from './kernels/gradients.js';
+export { hasKernel, runFused } from './kernels/dispatch.js';
+export { FUSED_KERNELS, fusedKernel, type FusedKernel } from './kernels/table.js';
 export { keepForGradient, takeForGradient } from './kernels/saved.js';
-export { attentionDropoutKeep, dropoutSeedBits, dropoutThreshold, mix32 } from './kernels/dropout-hash.js';
+export { attentionDropoutKeep, dropoutHash, dropoutScale, dropoutSeedBits, dropoutSeedKeys, dropoutThreshold, mix32 } from './kernels/dropout-hash.js';
 export {
   SHIFTMIX_ATTENTION_KERNEL,
   SHIFTMIX_ATTENTION_PACKED_KERNEL,

@@ -1,4 +1,9 @@
+import { runFused } from './kernels/dispatch.js';
+import { dropoutHash, dropoutScale, dropoutThreshold } from './kernels/dropout-hash.js';
+import { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, DROPOUT_KERNEL, LAYER_NORM_KERNEL } from './kernels/names.js';
 import { tf, type Tensor, type Tensor3D, type Variable } from './tf.js';
+
+export { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, DROPOUT_KERNEL, LAYER_NORM_KERNEL };
 
 /** A variable holding `initial`; the initial tensor is freed (tf.variable keeps its own copy). */
 export function variableFrom(initial: Tensor): Variable {
@@ -48,22 +53,10 @@ export function sumAll(x: Tensor): tf.Scalar {
   }))(x) as tf.Scalar;
 }
 
-/** tfjs kernel name of a backend's fused layer norm; inputs {x, gamma, beta}, attrs {eps}. */
-export const LAYER_NORM_KERNEL = 'ShiftmixLayerNorm';
-/** Fused residual add and layer norm; inputs {x, h, gamma, beta}, attrs {eps}, outputs [x + h, LN(x + h)]. */
-export const ADD_LAYER_NORM_KERNEL = 'ShiftmixAddLayerNorm';
-/** Fused bias and GELU; inputs {x, b}, output gelu(x + b). */
-export const BIAS_GELU_KERNEL = 'ShiftmixBiasGelu';
-
-/** Whether the active backend registers `kernel` and it fits x (float32) with per-channel [D] vectors. */
-function fusable(kernel: string, x: Tensor, ...vectors: Tensor[]): boolean {
+/** Whether x (float32) comes with per-channel [D] vectors: what the row kernels take. */
+function rowsFit(x: Tensor, ...vectors: Tensor[]): boolean {
   const dim = (x.shape as number[])[x.rank - 1];
-  return (
-    x.rank >= 1 &&
-    x.dtype === 'float32' &&
-    vectors.every((v) => v.rank === 1 && v.shape[0] === dim && v.dtype === 'float32') &&
-    tf.getKernel(kernel, tf.getBackend()) !== undefined
-  );
+  return x.rank >= 1 && x.dtype === 'float32' && vectors.every((v) => v.rank === 1 && v.shape[0] === dim && v.dtype === 'float32');
 }
 
 /** Composite layer norm over the last axis, never dispatched to a fused kernel. */
@@ -79,10 +72,7 @@ export function layerNormReference(x: Tensor, gamma: Tensor, beta: Tensor, eps =
  * else the composite (layerNormReference).
  */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
-  if (fusable(LAYER_NORM_KERNEL, x, gamma, beta)) {
-    return tf.engine().runKernel(LAYER_NORM_KERNEL, { x, gamma, beta }, { eps }) as Tensor;
-  }
-  return layerNormReference(x, gamma, beta, eps);
+  return runFused(LAYER_NORM_KERNEL, { x, gamma, beta }, { eps }, () => layerNormReference(x, gamma, beta, eps), rowsFit(x, gamma, beta));
 }
 
 /**
@@ -91,12 +81,20 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
  * ADD_LAYER_NORM_KERNEL; elsewhere tf.add then layerNorm, the same values as before.
  */
 export function addLayerNorm(x: Tensor, h: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): { sum: Tensor; normed: Tensor } {
-  if (fusable(ADD_LAYER_NORM_KERNEL, x, gamma, beta) && h.dtype === 'float32' && tf.util.arraysEqual(x.shape, h.shape)) {
-    const [sum, normed] = tf.engine().runKernel(ADD_LAYER_NORM_KERNEL, { x, h, gamma, beta }, { eps }) as Tensor[];
-    return { sum, normed };
-  }
+  const fits = rowsFit(x, gamma, beta) && h.dtype === 'float32' && tf.util.arraysEqual(x.shape, h.shape);
+  // Without the fused kernel: the add, then layerNorm (which may still run fused).
+  const unfused = (): Tensor[] => {
+    const sum = tf.add(x, h);
+    return [sum, layerNorm(sum, gamma, beta, eps)];
+  };
+  const [sum, normed] = runFused(ADD_LAYER_NORM_KERNEL, { x, h, gamma, beta }, { eps }, unfused, fits);
+  return { sum, normed };
+}
+
+/** Composite of addLayerNorm, never dispatched to a fused kernel: tf.add then layerNormReference. */
+export function addLayerNormReference(x: Tensor, h: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): [Tensor, Tensor] {
   const sum = tf.add(x, h);
-  return { sum, normed: layerNorm(sum, gamma, beta, eps) };
+  return [sum, layerNormReference(sum, gamma, beta, eps)];
 }
 
 // Backends on which a one-hot matmul beats gather's UnsortedSegmentSum gradient.
@@ -150,25 +148,26 @@ export function biasGeluReference(x: Tensor, b: Tensor): Tensor {
  * BIAS_GELU_KERNEL, else tf.add then gelu (the values of linear(x, w, b) then gelu).
  */
 export function biasGelu(x: Tensor, b: Tensor): Tensor {
-  if (fusable(BIAS_GELU_KERNEL, x, b)) return tf.engine().runKernel(BIAS_GELU_KERNEL, { x, b }) as Tensor;
-  return biasGeluReference(x, b);
+  return runFused(BIAS_GELU_KERNEL, { x, b }, {}, () => biasGeluReference(x, b), rowsFit(x, b));
 }
-
-/** tfjs kernel name of a backend's own dropout; inputs {x}, attrs {rate, seed}. */
-export const DROPOUT_KERNEL = 'ShiftmixDropout';
 
 /**
  * Inverted dropout with an explicit seed: the same seed gives the same mask. When the
- * backend registers DROPOUT_KERNEL (e.g. @shiftmix/webgpu) the mask is made on the device
- * from a hash of (seed, index), a different mask than tf.dropout's for the same seed;
- * elsewhere it is tf.dropout, whose mask is drawn on the host.
+ * backend registers DROPOUT_KERNEL (webgpu, and wasm with @shiftmix/native) the mask is a
+ * hash of (seed, index), the same on both (dropoutReference); elsewhere it is tf.dropout,
+ * whose mask is drawn on the host and differs for the same seed.
  */
 export function dropout<T extends Tensor>(x: T, rate: number, training: boolean, seed: number): T {
   if (!training || rate <= 0) return x;
-  if (rate < 1 && x.dtype === 'float32' && tf.getKernel(DROPOUT_KERNEL, tf.getBackend()) !== undefined) {
-    return tf.engine().runKernel(DROPOUT_KERNEL, { x }, { rate, seed }) as T;
-  }
-  return tf.dropout(x, rate, undefined, seed) as T;
+  return runFused(DROPOUT_KERNEL, { x }, { rate, seed }, () => tf.dropout(x, rate, undefined, seed) as T, rate < 1 && x.dtype === 'float32');
+}
+
+/** DROPOUT_KERNEL's values from tfjs ops: the hash mask (dropoutHash) made on the host. */
+export function dropoutReference(x: Tensor, rate: number, seed: number): Tensor {
+  const threshold = dropoutThreshold(rate);
+  const scale = dropoutScale(rate);
+  const mask = Float32Array.from({ length: x.size }, (_, i) => (dropoutHash(seed, i) >= threshold ? scale : 0));
+  return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape)));
 }
 
 /** (S_s x)[:, t] = x[:, t - s] for t >= s, else 0. x: [B, T, C]. */

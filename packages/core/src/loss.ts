@@ -1,13 +1,11 @@
 import { ShiftmixError } from './errors.js';
 import { sumAll } from './layers.js';
+import { runFused } from './kernels/dispatch.js';
+import { CROSS_ENTROPY_KERNEL } from './kernels/names.js';
 import { tf, type Tensor1D, type Tensor2D } from './tf.js';
 
-/**
- * tfjs kernel name of a backend's fused language-model loss: inputs {logits [N, V]
- * float32, targets [N] int32}, no attrs, output the scalar crossEntropy returns. A backend
- * that registers it (e.g. @shiftmix/webgpu) registers its gradient with it.
- */
-export const CROSS_ENTROPY_KERNEL = 'ShiftmixCrossEntropy';
+export { CROSS_ENTROPY_KERNEL };
+
 
 function checkLossInputs(logits: Tensor2D, targets: Tensor1D): void {
   const ok =
@@ -37,10 +35,7 @@ function checkLossInputs(logits: Tensor2D, targets: Tensor1D): void {
  */
 export function crossEntropy(logits: Tensor2D, targets: Tensor1D): tf.Scalar {
   checkLossInputs(logits, targets);
-  if (tf.getKernel(CROSS_ENTROPY_KERNEL, tf.getBackend()) !== undefined) {
-    return tf.engine().runKernel(CROSS_ENTROPY_KERNEL, { logits, targets }, {}) as tf.Scalar;
-  }
-  return crossEntropyComposite(logits, targets);
+  return runFused(CROSS_ENTROPY_KERNEL, { logits, targets }, {}, () => crossEntropyComposite(logits, targets));
 }
 
 /** crossEntropy from tfjs ops on any backend: the reference the fused kernels are tested against. */

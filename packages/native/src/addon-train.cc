@@ -66,6 +66,19 @@ napi_value ColumnSums(napi_env env, napi_callback_info info) {
   });
 }
 
+// dropout(x, y, key1, key2, threshold, scale)
+napi_value Dropout(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value a[6];
+    argsOf(env, info, 6, a);
+    const View x = viewOf(env, a[0], "x"), y = viewOf(env, a[1], "y");
+    needs(y, static_cast<int64_t>(x.length), "y");
+    const auto u32 = [&](napi_value v, const char* name) { return static_cast<uint32_t>(static_cast<int64_t>(numberOf(env, v, name))); };
+    dropout(static_cast<int64_t>(x.length), x.data, y.data, u32(a[2], "key1"), u32(a[3], "key2"), u32(a[4], "threshold"), float(numberOf(env, a[5], "scale")));
+    return undefinedOf(env);
+  });
+}
+
 // biasGeluForward(x, b, y, rows, dim)
 napi_value BiasGeluForward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -178,6 +191,7 @@ void defineTrainingKernels(napi_env env, napi_value exports) {
       {"layerNormForward", LayerNormForward},
       {"layerNormBackward", LayerNormBackward},
       {"columnSums", ColumnSums},
+      {"dropout", Dropout},
       {"biasGeluForward", BiasGeluForward},
       {"biasGeluBackward", BiasGeluBackward},
       {"crossEntropyForward", CrossEntropyForward},

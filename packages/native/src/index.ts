@@ -44,6 +44,8 @@ export interface NativeKernels {
     dy: Float32Array, x: Float32Array, gamma: Float32Array, dres: Float32Array | null,
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, dim: number, eps: number,
   ): void;
+  /** y = x * scale where the project's dropout hash of (keys, index) >= threshold, else 0 (see core's dropoutHash). */
+  dropout(x: Float32Array, y: Float32Array, key1: number, key2: number, threshold: number, scale: number): void;
   /** out[c] = the sum of column c of x [rows, cols]. */
   columnSums(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   /** y = gelu(x + b), tanh form, b one entry per column. */

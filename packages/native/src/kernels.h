@@ -67,6 +67,10 @@ void layerNormBackward(int64_t rows, int dim, float eps, const float* dy, const 
 // out[c] = sum over rows of x[r, c]: the reduction of a bias's gradient.
 void columnSums(int64_t rows, int cols, const float* x, float* out);
 
+// Inverted dropout by the project's hash: y[i] = x[i] * scale where
+// mix32(mix32(i + key1) ^ key2) >= threshold, else 0 (keys and threshold from the seed and rate).
+void dropout(int64_t n, const float* x, float* y, uint32_t key1, uint32_t key2, uint32_t threshold, float scale);
+
 // y = gelu(x + b), tanh form; b has `dim` entries, one per column.
 void biasGeluForward(int64_t rows, int dim, const float* x, const float* b, float* y);
 void biasGeluBackward(int64_t rows, int dim, const float* dy, const float* x, const float* b, float* dx, float* db);

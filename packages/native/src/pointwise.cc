@@ -55,6 +55,26 @@ SHIFTMIX_HOT void biasGeluBackRows(int64_t first, int64_t last, int dim, const f
 
 }  // namespace
 
+void dropout(int64_t n, const float* x, float* y, uint32_t key1, uint32_t key2, uint32_t threshold, float scale) {
+  parallelFor(n, 1 << 15, [&](int64_t a, int64_t b) {
+    for (int64_t i = a; i < b; i++) {
+      uint32_t h = static_cast<uint32_t>(i) + key1;
+      h ^= h >> 16;
+      h *= 0x7feb352du;
+      h ^= h >> 15;
+      h *= 0x846ca68bu;
+      h ^= h >> 16;
+      h ^= key2;
+      h ^= h >> 16;
+      h *= 0x7feb352du;
+      h ^= h >> 15;
+      h *= 0x846ca68bu;
+      h ^= h >> 16;
+      y[i] = h >= threshold ? x[i] * scale : 0.0f;
+    }
+  });
+}
+
 void columnSums(int64_t rows, int cols, const float* x, float* out) {
   parallelFor(cols, std::max<int64_t>(8, 16384 / std::max<int64_t>(1, rows)), [&](int64_t a, int64_t b) { columnSumsOf(rows, cols, int(a), int(b), x, out); });
 }

@@ -1,6 +1,6 @@
-import { DROPOUT_KERNEL as CORE_DROPOUT_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
+import { DROPOUT_KERNEL as CORE_DROPOUT_KERNEL, ShiftmixError, dropoutHash, dropoutScale, dropoutSeedKeys, dropoutThreshold, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { MIX32_WGSL, dropoutThreshold, mix32 } from './attention/dropout.js';
+import { MIX32_WGSL } from './attention/dropout.js';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 
 /**
@@ -14,22 +14,8 @@ export const DROPOUT_KERNEL: string = CORE_DROPOUT_KERNEL;
 
 const WORKGROUP = 256;
 
-/** The two per-seed keys the shader combines with each index. */
-function seedKeys(seed: number): [number, number] {
-  return [mix32(seed), mix32((seed ^ 0x5bd1e995) >>> 0)];
-}
-
-/** The 32-bit hash of element `index` under `seed`, as the shader computes it. */
-export function dropoutHash(seed: number, index: number): number {
-  const [k1, k2] = seedKeys(seed >>> 0);
-  return mix32(mix32((index + k1) >>> 0) ^ k2);
-}
-
-
-/** The multiplier of kept elements, as the f32 the shader uses. */
-export function dropoutScale(rate: number): number {
-  return Math.fround(1 / (1 - rate));
-}
+// The hash and its keys are core's (kernels/dropout-hash.ts), shared with the other backends.
+export { dropoutHash, dropoutScale };
 
 /** The reinterpretation of a u32 or f32 as the i32 a uniform carries. */
 function asI32(value: number, float = false): number {
@@ -95,7 +81,7 @@ export function dropoutForward({ inputs, backend, attrs }: { inputs: tf.NamedTen
   if (size === 0) return be.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
   const width = size % 4 === 0 ? 4 : 1;
   const count = size / width;
-  const [key1, key2] = seedKeys(seed);
+  const [key1, key2] = dropoutSeedKeys(seed);
   const y = be.makeTensorInfo(x.shape, 'float32');
   const uniforms = [count, asI32(key1), asI32(key2), asI32(dropoutThreshold(rate)), asI32(dropoutScale(rate), true)];
   runProgram(be, new DropoutProgram(width, count), [x], [y], uniforms);

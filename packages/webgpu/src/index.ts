@@ -1,9 +1,6 @@
 import { registerBackendProvider } from '@shiftmix/core';
 import { webgpuBackendProvider } from './backend.js';
 import { registerShiftmixKernels } from './kernels.js';
-import { registerMatMulKernels } from './matmul/index.js';
-import { registerAttentionKernels } from './attention/index.js';
-import { registerAddNKernel } from './add-n.js';
 
 export {
   activateWebGpu,
@@ -46,9 +43,6 @@ export { applyModelKernelTuning, attentionProblem, tuneModelKernels, type ModelK
 registerBackendProvider('webgpu', webgpuBackendProvider);
 registerShiftmixKernels();
 export * from './matmul/index.js';
-registerMatMulKernels();
 export * from './attention/index.js';
-registerAttentionKernels();
 export * from './profile/index.js';
 export { registerAddNKernel } from './add-n.js';
-registerAddNKernel();

@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { FUSION_BLEND_GRAD_KERNEL, GROUP_SHIFT_GRAD_KERNEL, HSM_AB_GRAD_KERNEL } from '../kernels/gradients.js';
+import { FUSION_BLEND_GRAD_KERNEL, GROUP_SHIFT_GRAD_KERNEL, HSM_AB_GRAD_KERNEL } from '../kernels/names.js';
 import { FUSION_BLEND_KERNEL, HSM_AB_KERNEL, fusionBlend, hsmAbMix } from '../ops/mix.js';
 import { GROUP_SHIFT_KERNEL, groupShift } from '../ops/shift.js';
 import { tf, type Tensor } from '../tf.js';

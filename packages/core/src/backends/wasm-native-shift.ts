@@ -1,6 +1,6 @@
 import type { NativeKernels } from '@shiftmix/native';
 import { ShiftmixError } from '../errors.js';
-import { FUSION_BLEND_GRAD_KERNEL, GROUP_SHIFT_GRAD_KERNEL, HSM_AB_GRAD_KERNEL } from '../kernels/gradients.js';
+import { FUSION_BLEND_GRAD_KERNEL, GROUP_SHIFT_GRAD_KERNEL, HSM_AB_GRAD_KERNEL } from '../kernels/names.js';
 import { FUSION_BLEND_KERNEL, HSM_AB_KERNEL } from '../ops/mix.js';
 import { GROUP_SHIFT_KERNEL } from '../ops/shift.js';
 import { tf } from '../tf.js';

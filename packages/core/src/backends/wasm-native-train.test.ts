@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
-import { BIAS_GELU_GRAD_KERNEL, CROSS_ENTROPY_GRAD_KERNEL, LAYER_NORM_GRAD_KERNEL } from '../kernels/gradients.js';
-import { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, LAYER_NORM_KERNEL, addLayerNorm, biasGelu, layerNorm } from '../layers.js';
+import { BIAS_GELU_GRAD_KERNEL, CROSS_ENTROPY_GRAD_KERNEL, LAYER_NORM_GRAD_KERNEL } from '../kernels/names.js';
+import { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, DROPOUT_KERNEL, LAYER_NORM_KERNEL, addLayerNorm, biasGelu, dropout, dropoutReference, layerNorm } from '../layers.js';
 import { CROSS_ENTROPY_KERNEL, crossEntropy } from '../loss.js';
 import { AdamW } from '../train/adamw.js';
 import { tf, type Tensor } from '../tf.js';
@@ -99,4 +99,26 @@ describe('native training kernels under wasm', () => {
     expect(expected.reports.map((r) => r.applied)).toEqual([true, false, false]);
     expectClose(actual.weights, expected.weights, 1e-5);
   });
+});
+
+describe('native dropout under wasm', () => {
+  it.each([{ shape: [7], rate: 0.5 }, { shape: [3, 41], rate: 0.2 }, { shape: [2, 64, 128], rate: 0.1 }])(
+    'keeps the hash mask of dropoutReference for $shape at rate $rate, forward and gradient',
+    async ({ shape, rate }) => {
+      const f = (fused: boolean) => () =>
+        tf.tidy(() => {
+          const x = tf.tensor(values(tf.util.sizeFromShape(shape), 3), shape);
+          const apply = (t: Tensor) => (fused ? dropout(t, rate, true, 99) : dropoutReference(t, rate, 99));
+          const { value, grads } = tf.valueAndGrads((t: Tensor) => tf.sum(tf.mul(apply(t), t)))([x]);
+          return [apply(x), value, ...grads].map((t) => t.dataSync() as Float32Array);
+        });
+      await selectBackend('cpu');
+      const expected = f(false)();
+      const [, actual] = await onBoth(f(true), [DROPOUT_KERNEL]);
+      expectClose(actual, expected);
+      // About `rate` of the elements are dropped, and none kept is changed but by the scale.
+      const dropped = actual[0].filter((v) => v === 0).length / actual[0].length;
+      expect(Math.abs(dropped - rate)).toBeLessThan(shape.length > 1 ? 0.05 : 0.5);
+    },
+  );
 });

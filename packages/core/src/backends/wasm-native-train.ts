@@ -1,10 +1,18 @@
 import type { NativeKernels } from '@shiftmix/native';
 import { ShiftmixError } from '../errors.js';
-import { BIAS_GELU_GRAD_KERNEL, CROSS_ENTROPY_GRAD_KERNEL, LAYER_NORM_GRAD_KERNEL } from '../kernels/gradients.js';
+import { dropoutScale, dropoutSeedKeys, dropoutThreshold } from '../kernels/dropout-hash.js';
+import {
+  ADAMW_KERNEL,
+  ADD_LAYER_NORM_KERNEL,
+  BIAS_GELU_GRAD_KERNEL,
+  BIAS_GELU_KERNEL,
+  CROSS_ENTROPY_GRAD_KERNEL,
+  CROSS_ENTROPY_KERNEL,
+  DROPOUT_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
+  LAYER_NORM_KERNEL,
+} from '../kernels/names.js';
 import { keepForGradient } from '../kernels/saved.js';
-import { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, LAYER_NORM_KERNEL } from '../layers.js';
-import { CROSS_ENTROPY_KERNEL } from '../loss.js';
-import { ADAMW_KERNEL } from '../train/adamw.js';
 import { tf } from '../tf.js';
 import { heapViews, type KernelArgs, type WasmBackend } from './wasm-heap.js';
 
@@ -86,6 +94,22 @@ function biasGeluKernels(native: NativeKernels): tf.KernelConfig[] {
   ];
 }
 
+/** Dropout by the project's hash of (seed, index): the webgpu kernel's mask; its own gradient (same mask on dy). */
+function dropoutKernel(native: NativeKernels): tf.KernelConfig {
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const { x } = inputs as Named;
+    const { rate, seed } = attrs as unknown as { rate: number; seed: number };
+    const wasm = backend as WasmBackend;
+    const y = wasm.makeOutput(x.shape, 'float32');
+    const [xv, yv] = heapViews(wasm, x, y);
+    const [key1, key2] = dropoutSeedKeys(seed);
+    native.dropout(xv, yv, key1, key2, dropoutThreshold(rate), dropoutScale(rate));
+    return y;
+  };
+  return { kernelName: DROPOUT_KERNEL, backendName: 'wasm', kernelFunc };
+}
+
 /** The loss; each row's log-sum-exp travels to the backward beside the scalar. */
 function crossEntropyKernels(native: NativeKernels): tf.KernelConfig[] {
   const lseOf = (wasm: WasmBackend, logits: TensorInfo, targets: TensorInfo): [TensorInfo, number] => {
@@ -155,7 +179,7 @@ function adamwKernel(native: NativeKernels): tf.KernelConfig {
   return { kernelName: ADAMW_KERNEL, backendName: 'wasm', kernelFunc };
 }
 
-/** The training kernels of @shiftmix/native for the wasm backend: layer norms, bias + GELU, the loss, AdamW. */
+/** The training kernels of @shiftmix/native for the wasm backend: layer norms, bias + GELU, dropout, the loss, AdamW. */
 export function nativeTrainingKernels(native: NativeKernels): tf.KernelConfig[] {
-  return [...layerNormKernels(native), ...biasGeluKernels(native), ...crossEntropyKernels(native), adamwKernel(native)];
+  return [...layerNormKernels(native), ...biasGeluKernels(native), ...crossEntropyKernels(native), dropoutKernel(native), adamwKernel(native)];
 }

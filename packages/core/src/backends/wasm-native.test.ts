@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
 import { attentionDropoutKeep } from '../kernels/dropout-hash.js';
-import { ATTENTION_GRAD_KERNEL, PACKED_ATTENTION_GRAD_KERNEL } from '../kernels/gradients.js';
+import { ATTENTION_GRAD_KERNEL, PACKED_ATTENTION_GRAD_KERNEL } from '../kernels/names.js';
 import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, causalAttention, causalMask, packedCausalAttention } from '../ops/attention.js';
 import { Rng } from '../rng.js';
 import { tf, type Tensor } from '../tf.js';

@@ -1,4 +1,5 @@
-import { ATTENTION_GRAD_KERNEL, PACKED_ATTENTION_GRAD_KERNEL, registerFusedGradients } from '../kernels/gradients.js';
+import { ATTENTION_GRAD_KERNEL, PACKED_ATTENTION_GRAD_KERNEL } from '../kernels/names.js';
+import { registerFusedGradients } from '../kernels/gradients.js';
 import { keepForGradient } from '../kernels/saved.js';
 import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL } from '../ops/attention.js';
 import { ShiftmixError } from '../errors.js';

@@ -34,3 +34,19 @@ export function attentionDropoutKeep(seed: number, bh: number, q: number, k: num
   const h = mix32(mix32((Math.imul(q, length) + k) >>> 0) ^ seedBH);
   return h >= dropoutThreshold(rate);
 }
+
+/** The two per-seed keys the elementwise dropout combines with each index. */
+export function dropoutSeedKeys(seed: number): [number, number] {
+  return [mix32(seed), mix32((seed ^ 0x5bd1e995) >>> 0)];
+}
+
+/** The 32-bit hash of element `index` under `seed` that DROPOUT_KERNEL keeps when >= dropoutThreshold(rate). */
+export function dropoutHash(seed: number, index: number): number {
+  const [k1, k2] = dropoutSeedKeys(seed >>> 0);
+  return mix32(mix32((index + k1) >>> 0) ^ k2);
+}
+
+/** The multiplier of kept elements, as the float32 the kernels use. */
+export function dropoutScale(rate: number): number {
+  return Math.fround(1 / (1 - rate));
+}

@@ -1,27 +1,25 @@
-import { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, DROPOUT_KERNEL, LAYER_NORM_KERNEL } from '../layers.js';
-import { CROSS_ENTROPY_KERNEL } from '../loss.js';
-import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL } from '../ops/attention.js';
-import { FUSION_BLEND_KERNEL, HSM_AB_KERNEL } from '../ops/mix.js';
-import { GROUP_SHIFT_KERNEL } from '../ops/shift.js';
 import { tf, type Tensor } from '../tf.js';
+import {
+  ADD_LAYER_NORM_KERNEL,
+  ATTENTION_GRAD_KERNEL,
+  BIAS_GELU_GRAD_KERNEL,
+  BIAS_GELU_KERNEL,
+  CROSS_ENTROPY_GRAD_KERNEL,
+  CROSS_ENTROPY_KERNEL,
+  DROPOUT_KERNEL,
+  FUSION_BLEND_GRAD_KERNEL,
+  FUSION_BLEND_KERNEL,
+  GROUP_SHIFT_GRAD_KERNEL,
+  GROUP_SHIFT_KERNEL,
+  HSM_AB_GRAD_KERNEL,
+  HSM_AB_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
+  LAYER_NORM_KERNEL,
+  PACKED_ATTENTION_GRAD_KERNEL,
+  SHIFTMIX_ATTENTION_KERNEL,
+  SHIFTMIX_ATTENTION_PACKED_KERNEL,
+} from './names.js';
 import { takeForGradient } from './saved.js';
-
-/** Backward of SHIFTMIX_ATTENTION_KERNEL: inputs {dy, q, k, v, o, lse?}, outputs [dq, dk, dv]. */
-export const ATTENTION_GRAD_KERNEL = 'ShiftmixAttentionGrad';
-/** Backward of SHIFTMIX_ATTENTION_PACKED_KERNEL: inputs {dy [B, T, D], qkv [B, T, 3D], o [B, T, D], lse?}, output dqkv [B, T, 3D]. */
-export const PACKED_ATTENTION_GRAD_KERNEL = 'ShiftmixAttentionPackedGrad';
-/** Backward of both layer norms: inputs {dy, x, gamma} and, for the fused add, dres (added to dx); attrs {eps}; outputs [dx, dgamma, dbeta]. */
-export const LAYER_NORM_GRAD_KERNEL = 'ShiftmixLayerNormGrad';
-/** Backward of BIAS_GELU_KERNEL: inputs {dy, x, b}, outputs [dx, db]. */
-export const BIAS_GELU_GRAD_KERNEL = 'ShiftmixBiasGeluGrad';
-/** Backward of CROSS_ENTROPY_KERNEL: inputs {dy [], logits, targets, stats?}, output dlogits; stats are the backend's own. */
-export const CROSS_ENTROPY_GRAD_KERNEL = 'ShiftmixCrossEntropyGrad';
-/** Backward of HSM_AB_KERNEL: inputs {dy, u, a, b}, attrs {shifts}, outputs [du, da, db]. */
-export const HSM_AB_GRAD_KERNEL = 'ShiftmixHsmAbGrad';
-/** Backward of GROUP_SHIFT_KERNEL: inputs {dy}, attrs {shifts}, output dx (dy shifted back). */
-export const GROUP_SHIFT_GRAD_KERNEL = 'ShiftmixGroupShiftGrad';
-/** Backward of FUSION_BLEND_KERNEL: inputs {dy, g, v}, attrs {shifts}, outputs [dg, dv]. */
-export const FUSION_BLEND_GRAD_KERNEL = 'ShiftmixFusionBlendGrad';
 
 type Saved = Tensor[];
 const run = (kernel: string, inputs: tf.NamedTensorMap, attrs?: tf.NamedAttrMap): Tensor[] => {

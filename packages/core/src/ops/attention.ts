@@ -1,15 +1,10 @@
 import { ShiftmixError } from '../errors.js';
 import { dropout } from '../layers.js';
+import { hasKernel, runFused } from '../kernels/dispatch.js';
+import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL } from '../kernels/names.js';
 import { tf, type Tensor } from '../tf.js';
 
-/**
- * Name under which a backend may register a fused causal attention kernel (the WebGPU
- * package registers a flash kernel with its gradient). Contract of the kernel:
- * inputs `{ q, k, v }`, each [B, H, T, hd] float32; attrs `CausalAttentionKernelAttrs`;
- * one output [B, H, T, hd] equal to `causalAttentionComposite` (up to the dropout mask,
- * which the kernel derives from `seed` itself).
- */
-export const SHIFTMIX_ATTENTION_KERNEL = 'ShiftmixAttention';
+export { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL };
 
 export interface CausalAttentionKernelAttrs {
   /** Sliding window size; 0 means full causal attention. */
@@ -89,7 +84,7 @@ export function causalAttentionComposite(q: Tensor, k: Tensor, v: Tensor, option
 
 /** True when the active backend has a fused attention kernel registered. */
 export function hasFusedAttention(): boolean {
-  return tf.getKernel(SHIFTMIX_ATTENTION_KERNEL, tf.getBackend()) !== undefined;
+  return hasKernel(SHIFTMIX_ATTENTION_KERNEL);
 }
 
 /**
@@ -98,7 +93,6 @@ export function hasFusedAttention(): boolean {
  * one, else the composite reference.
  */
 export function causalAttention(q: Tensor, k: Tensor, v: Tensor, options: CausalAttentionOptions): Tensor {
-  if (!hasFusedAttention()) return causalAttentionComposite(q, k, v, options);
   checkInputs(q, k, v, options);
   const rate = options.training ? options.dropout ?? 0 : 0;
   const attrs: CausalAttentionKernelAttrs = {
@@ -107,17 +101,9 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, options: Causal
     seed: rate > 0 ? options.seed ?? 0 : 0,
     scale: 1 / Math.sqrt((q.shape as number[])[3]),
   };
-  return tf.engine().runKernel(SHIFTMIX_ATTENTION_KERNEL, { q, k, v }, attrs as unknown as tf.NamedAttrMap) as Tensor;
+  return runFused(SHIFTMIX_ATTENTION_KERNEL, { q, k, v }, { ...attrs }, () => causalAttentionComposite(q, k, v, options));
 }
 
-/**
- * Name under which a backend may register causal attention over a packed projection.
- * Contract: input `{ qkv }` [B, T, 3D] float32 (q, k, v in channels [0, D), [D, 2D),
- * [2D, 3D); head h in channels h*hd .. (h+1)*hd of each); attrs
- * `PackedAttentionKernelAttrs`; one output [B, T, D] (heads merged, token-major) equal to
- * `packedCausalAttentionComposite`, with the dropout mask of SHIFTMIX_ATTENTION_KERNEL.
- */
-export const SHIFTMIX_ATTENTION_PACKED_KERNEL = 'ShiftmixAttentionPacked';
 
 export interface PackedAttentionKernelAttrs extends CausalAttentionKernelAttrs {
   /** Number of heads H; hd = D / H. */
@@ -151,7 +137,7 @@ export function packedCausalAttentionComposite(qkv: Tensor, heads: number, optio
 
 /** True when the active backend has a fused packed-attention kernel registered. */
 export function hasPackedAttention(): boolean {
-  return tf.getKernel(SHIFTMIX_ATTENTION_PACKED_KERNEL, tf.getBackend()) !== undefined;
+  return hasKernel(SHIFTMIX_ATTENTION_PACKED_KERNEL);
 }
 
 /**
@@ -161,7 +147,6 @@ export function hasPackedAttention(): boolean {
  * backend's SHIFTMIX_ATTENTION_KERNEL when there is one).
  */
 export function packedCausalAttention(qkv: Tensor, heads: number, options: CausalAttentionOptions): Tensor {
-  if (!hasPackedAttention()) return packedCausalAttentionComposite(qkv, heads, options);
   const [, , d] = checkPacked(qkv, heads);
   checkOptions(options);
   const rate = options.training ? options.dropout ?? 0 : 0;
@@ -172,7 +157,7 @@ export function packedCausalAttention(qkv: Tensor, heads: number, options: Causa
     scale: 1 / Math.sqrt(d / heads),
     heads,
   };
-  return tf.engine().runKernel(SHIFTMIX_ATTENTION_PACKED_KERNEL, { qkv }, attrs as unknown as tf.NamedAttrMap) as Tensor;
+  return runFused(SHIFTMIX_ATTENTION_PACKED_KERNEL, { qkv }, { ...attrs }, () => packedCausalAttentionComposite(qkv, heads, options));
 }
 
 /**

@@ -1,23 +1,12 @@
-import { tf, type Tensor, type Tensor1D, type Tensor3D } from '../tf.js';
+import { hasKernel, runFused } from '../kernels/dispatch.js';
+import { FUSION_BLEND_KERNEL, HSM_AB_KERNEL } from '../kernels/names.js';
+import { tf, type Tensor1D, type Tensor3D } from '../tf.js';
 import { groupShiftReference } from './shift.js';
 
-/** tfjs kernel name of the fused (a,b) mix; inputs {u, a, b}, attrs {shifts}. */
-export const HSM_AB_KERNEL = 'ShiftmixHsmAb';
-/** tfjs kernel name of the fused learned-fusion blend; inputs {g, v}, attrs {shifts}. */
-export const FUSION_BLEND_KERNEL = 'ShiftmixFusionBlend';
+export { FUSION_BLEND_KERNEL, HSM_AB_KERNEL };
 
-/**
- * True when the active backend has a kernel registered under `name`. Fused kernels (and
- * their gradients) are registered by backend packages such as @shiftmix/webgpu; core only
- * ships the composite reference, so every backend works without them.
- */
-export function hasFusedKernel(name: string): boolean {
-  return tf.getKernel(name, tf.getBackend()) !== undefined;
-}
-
-function runFused(name: string, inputs: Record<string, Tensor>, shifts: readonly number[]): Tensor3D {
-  return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, { shifts: [...shifts] }) as Tensor3D;
-}
+/** True when the active backend registers the fused kernel `name` (see kernels/table.ts). */
+export const hasFusedKernel = hasKernel;
 
 /** Composite reference of `hsmAbMix`, never dispatched to a fused kernel. */
 export function hsmAbMixReference(u: Tensor3D, a: Tensor1D, b: Tensor1D, shifts: readonly number[]): Tensor3D {
@@ -29,8 +18,7 @@ export function hsmAbMixReference(u: Tensor3D, a: Tensor1D, b: Tensor1D, shifts:
  * Runs the fused kernel when the backend has one, else the composite (autodiffed by tfjs).
  */
 export function hsmAbMix(u: Tensor3D, a: Tensor1D, b: Tensor1D, shifts: readonly number[]): Tensor3D {
-  if (hasFusedKernel(HSM_AB_KERNEL)) return runFused(HSM_AB_KERNEL, { u, a, b }, shifts);
-  return hsmAbMixReference(u, a, b, shifts);
+  return runFused(HSM_AB_KERNEL, { u, a, b }, { shifts: [...shifts] }, () => hsmAbMixReference(u, a, b, shifts));
 }
 
 /** Composite reference of `fusionBlend`, never dispatched to a fused kernel. */
@@ -47,6 +35,5 @@ export function fusionBlendReference(g: Tensor3D, v: Tensor3D, shifts: readonly 
  * Runs the fused kernel when the backend has one, else the composite.
  */
 export function fusionBlend(g: Tensor3D, v: Tensor3D, shifts: readonly number[]): Tensor3D {
-  if (hasFusedKernel(FUSION_BLEND_KERNEL)) return runFused(FUSION_BLEND_KERNEL, { g, v }, shifts);
-  return fusionBlendReference(g, v, shifts);
+  return runFused(FUSION_BLEND_KERNEL, { g, v }, { shifts: [...shifts] }, () => fusionBlendReference(g, v, shifts));
 }

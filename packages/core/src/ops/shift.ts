@@ -1,7 +1,11 @@
+import { runFused } from '../kernels/dispatch.js';
+import { GROUP_SHIFT_KERNEL } from '../kernels/names.js';
 import { ShiftmixError } from '../errors.js';
 import { shiftTime } from '../layers.js';
 import { channelGroups } from '../schedule.js';
 import { tf, type Tensor2D, type Tensor3D } from '../tf.js';
+
+export { GROUP_SHIFT_KERNEL };
 
 /** Throws unless `shifts` is a non-empty list of positive integers with at most `dim` entries. */
 export function checkShifts(shifts: readonly number[], dim: number, who = 'a shift-based mixer'): void {
@@ -22,8 +26,6 @@ export function checkShifts(shifts: readonly number[], dim: number, who = 'a shi
   }
 }
 
-/** tfjs kernel name of a backend's fused groupShift: inputs {x [B, T, D]}, attrs {shifts}, output S(x). */
-export const GROUP_SHIFT_KERNEL = 'ShiftmixGroupShift';
 
 /**
  * The per-group shift S of SPEC section 1: the D channels are split into
@@ -32,10 +34,7 @@ export const GROUP_SHIFT_KERNEL = 'ShiftmixGroupShift';
  * One kernel where the backend registers GROUP_SHIFT_KERNEL, else groupShiftReference.
  */
 export function groupShift(x: Tensor3D, shifts: readonly number[]): Tensor3D {
-  if (x.dtype === 'float32' && tf.getKernel(GROUP_SHIFT_KERNEL, tf.getBackend()) !== undefined) {
-    return tf.engine().runKernel(GROUP_SHIFT_KERNEL, { x }, { shifts: [...shifts] }) as Tensor3D;
-  }
-  return groupShiftReference(x, shifts);
+  return runFused(GROUP_SHIFT_KERNEL, { x }, { shifts: [...shifts] }, () => groupShiftReference(x, shifts), x.dtype === 'float32');
 }
 
 /** Composite reference of groupShift (slices, pads and a concat), never dispatched to a kernel. */

@@ -1,4 +1,6 @@
 import { ShiftmixError } from '../errors.js';
+import { hasKernel } from '../kernels/dispatch.js';
+import { ADAMW_KERNEL } from '../kernels/names.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import { clipScale, globalNorm } from './clip.js';
 
@@ -29,7 +31,7 @@ export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-
  * finite, or when `halt` is not 0; in the first case it sets `halt` to 1, so that updates
  * already queued behind a diverged step change nothing either.
  */
-export const ADAMW_KERNEL = 'ShiftmixAdamW';
+export { ADAMW_KERNEL };
 
 /** What one clipped update reports: the loss and norm read back, and whether weights changed. */
 export interface ClipAndApplyResult {
@@ -185,7 +187,7 @@ export class AdamW {
    * change nothing, whenever the host reads that step back.
    */
   get fusedOnDevice(): boolean {
-    return tf.getKernel(ADAMW_KERNEL, tf.getBackend()) !== undefined;
+    return hasKernel(ADAMW_KERNEL);
   }
 
   private async fusedClipAndApply(grads: Map<string, Tensor>, loss: tf.Scalar, lr: number, maxNorm: number): Promise<ClipAndApplyResult> {

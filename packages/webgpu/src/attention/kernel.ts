@@ -62,7 +62,7 @@ export const attentionKernelConfigs: tf.KernelConfig[] = [
   { kernelName: PACKED_ATTENTION_GRAD_KERNEL, backendName: 'webgpu', kernelFunc: attentionPackedBackward as unknown as tf.KernelFunc },
 ];
 
-/** Registers the fused attention kernels (contiguous and packed) for webgpu and their gradients, which core owns (idempotent). */
+/** Registers the fused attention kernels alone (the package's registerShiftmixKernels registers them with the rest). */
 export function registerAttentionKernels(): void {
   for (const config of attentionKernelConfigs) {
     if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
