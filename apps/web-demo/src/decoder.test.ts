@@ -4,7 +4,7 @@ import { Decoder } from './decoder.js';
 import { generate } from './generate.js';
 import { parseManifest } from './manifest.js';
 import { DemoError } from './protocol.js';
-import { Rng, sampleToken } from './sampler.js';
+import { Rng, sampleToken } from '@shiftmix/core/text';
 import { openSession } from './session.js';
 import { TEXT, fullLogits, setup, tinyExport, type TinyExport } from './test-models.js';
 
@@ -50,7 +50,7 @@ describe.each(stacks)('decoding %s', (_label, layers, context) => {
   it('samples past the context like a naive loop over the full graph', async () => {
     const decoder = await decoderFor(model);
     const max = decoder.manifest.maxSequenceLength;
-    const prompt = decoder.manifest.tokenizer.encode('To be');
+    const prompt = Array.from(decoder.manifest.tokenizer.encode('To be'));
     const steps = 3 * context + 1;
     const sampling = { temperature: 1, topK: 0, seed: 9 };
     const result = await generate(decoder, prompt, { maxTokens: steps, ...sampling });

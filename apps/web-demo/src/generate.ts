@@ -1,9 +1,13 @@
 import type { Decoder } from './decoder.js';
 import type { GenerationStats } from './protocol.js';
 import { DemoError } from './protocol.js';
-import { Rng, checkSampling, sampleToken, type SamplingOptions } from './sampler.js';
+import { Rng, checkSamplingOptions, sampleToken } from '@shiftmix/core/text';
 
-export interface GenerateOptions extends SamplingOptions {
+export interface GenerateOptions {
+  /** Divides the logits; 0 takes the most likely character. */
+  temperature: number;
+  /** Keep only the k most likely characters; 0 keeps all. */
+  topK: number;
   maxTokens: number;
   seed: number;
   /** Record each step's time in `stats.stepMs`, indexed by position. */
@@ -25,7 +29,7 @@ export interface Generation {
  * on the last half of the text, so generation can go on past the context length.
  */
 export async function generate(decoder: Decoder, prompt: readonly number[], options: GenerateOptions): Promise<Generation> {
-  checkSampling(options);
+  checkSamplingOptions(options);
   if (prompt.length === 0) throw new DemoError('the prompt is empty', 'Type at least one character', 'E_EMPTY_PROMPT');
   if (!Number.isInteger(options.maxTokens) || options.maxTokens < 0) {
     throw new DemoError(`max tokens ${options.maxTokens} is not a whole number >= 0`, 'Use e.g. 200', 'E_SAMPLING');

@@ -1,15 +1,8 @@
+import { CharTokenizer, type StateEntry } from '@shiftmix/core/text';
 import { DemoError } from './protocol.js';
-import { CharTokenizer } from './tokenizer.js';
 
-/** One decode-state tensor as model.json describes it. */
-export interface StateSpec {
-  name: string;
-  input: string;
-  output: string;
-  dtype: 'float32' | 'int32' | 'bool';
-  initialShape: number[];
-  batchAxis: number;
-}
+/** The fields of a decode-state tensor of model.json (core's StateEntry) that decoding reads. */
+export type StateSpec = Pick<StateEntry, 'name' | 'input' | 'output' | 'initialShape' | 'batchAxis'> & { dtype: 'float32' | 'int32' | 'bool' };
 
 /** The parts of an exported model's model.json that decoding needs. */
 export interface Manifest {

@@ -1,3 +1,5 @@
+import { isShiftmixError } from '@shiftmix/core/text';
+
 /**
  * Messages between the page and a model worker. The page sends `load` once per model,
  * then `generate` (or `stop`); the worker answers `loaded`, streams `token`s and ends
@@ -75,7 +77,8 @@ export class DemoError extends Error {
 }
 
 export function errorResponse(id: number, error: unknown): WorkerResponse {
-  if (error instanceof DemoError) return { type: 'error', id, code: error.code, problem: error.problem, fix: error.fix };
+  // The demo's own errors and core's (the tokenizer, sampling) say what is wrong and what to do.
+  if (error instanceof DemoError || isShiftmixError(error)) return { type: 'error', id, code: error.code, problem: error.problem, fix: error.fix };
   const message = error instanceof Error ? error.message : String(error);
   return { type: 'error', id, code: 'E_INTERNAL', problem: message, fix: 'Reload the page; if it happens again, report it with the model you used' };
 }

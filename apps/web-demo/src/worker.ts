@@ -56,7 +56,7 @@ async function run(id: number, request: Extract<WorkerRequest, { type: 'generate
   if (!decoder) throw new DemoError('no model is loaded yet', 'Load a model first', 'E_NO_MODEL');
   const d = decoder;
   const tokenizer = d.manifest.tokenizer;
-  const prompt = tokenizer.encode(request.prompt);
+  const prompt = Array.from(tokenizer.encode(request.prompt));
   running = id;
   stopAsked = false;
   let text = '';
@@ -65,7 +65,7 @@ async function run(id: number, request: Extract<WorkerRequest, { type: 'generate
       ...request,
       shouldStop: () => stopAsked,
       onToken: (token, position, tokensPerSecond) => {
-        const piece = tokenizer.decode(token);
+        const piece = tokenizer.decode([token]);
         text += piece;
         post({ type: 'token', id, text: piece, position, tokensPerSecond });
       },

@@ -165,3 +165,4 @@ export {
   type FileRecord,
   type TrainState,
 } from './checkpoint/format.js';
+export { MANIFEST_FORMAT, MANIFEST_VERSION, type OnnxManifest, type StateDim, type StateEntry } from './export/manifest.js';

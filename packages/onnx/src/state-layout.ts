@@ -1,26 +1,7 @@
-import { ShiftmixError, tf, type Mixer, type MixerState, type Tensor } from '@shiftmix/core';
-import type { Dim, ElemType } from './onnx-proto.js';
+import { ShiftmixError, tf, type Mixer, type MixerState, type StateEntry, type Tensor } from '@shiftmix/core';
+import type { ElemType } from './onnx-proto.js';
 
-/** One state tensor of the decode graph: an input, and the output that replaces it. */
-export interface StateEntry {
-  /** "blocks.<i>.<tensor>", unique in the model. */
-  name: string;
-  layer: number;
-  mixer: string;
-  /** The key in the mixer's `MixerState.tensors`. */
-  tensor: string;
-  /** Graph input and output names in decode.onnx. */
-  input: string;
-  output: string;
-  dtype: ElemType;
-  /** Shape of the input: "batch" for the batch axis, a symbol for axes that grow while decoding. */
-  shape: Dim[];
-  /** Shape of the output (growing axes get their own symbol). */
-  outputShape: Dim[];
-  /** The initial state for one sequence is zeros of this shape; set `batchAxis` to the batch size. */
-  initialShape: number[];
-  batchAxis: number;
-}
+export type { StateEntry };
 
 const ELEM_OF_DTYPE: Record<string, ElemType> = { float32: 'float32', int32: 'int32', bool: 'bool' };
 
