@@ -1,5 +1,11 @@
 export { tf } from './tf.js';
-export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from './tf.js';
+export type {
+  Tensor,
+  Tensor1D,
+  Tensor2D,
+  Tensor3D,
+  Variable,
+} from './tf.js';
 export { ShiftmixError, isShiftmixError } from './errors.js';
 export { tensorDifference, type TensorDifference } from './compare.js';
 export { Rng } from './rng.js';
@@ -32,64 +38,41 @@ export {
   type ShiftSchedule,
 } from './schedule.js';
 export { createWeightInit } from './init.js';
-export { dropout, gelu, layerNorm, linear, shiftTime, variableFrom } from './layers.js';
-export { DROPOUT_KERNEL, ONE_HOT_GRAD_MAX_VOCAB, embed, embedOneHotGrad, meanLastAxis, sumAll } from './layers.js';
-export { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, LAYER_NORM_KERNEL, addLayerNorm, biasGelu, biasGeluReference, layerNormReference } from './layers.js';
-export { CROSS_ENTROPY_KERNEL, crossEntropy, crossEntropyComposite } from './loss.js';
 export {
-  BACKEND_NAMES,
-  registerBackendProvider,
-  selectBackend,
-  type BackendInfo,
-  type BackendName,
-  type BackendProvider,
-} from './backend.js';
-export { registerMissingWasmKernels, unsortedSegmentSumReference } from './backends/wasm-kernels.js';
+  dropout,
+  gelu,
+  layerNorm,
+  linear,
+  shiftTime,
+  variableFrom,
+} from './layers.js';
 export {
-  ATTENTION_GRAD_KERNEL,
-  BIAS_GELU_GRAD_KERNEL,
-  CROSS_ENTROPY_GRAD_KERNEL,
-  FUSION_BLEND_GRAD_KERNEL,
-  GROUP_SHIFT_GRAD_KERNEL,
-  HSM_AB_GRAD_KERNEL,
-  LAYER_NORM_GRAD_KERNEL,
-  PACKED_ATTENTION_GRAD_KERNEL,
-} from './kernels/names.js';
-export { registerFusedGradients } from './kernels/gradients.js';
-export { hasKernel, runFused } from './kernels/dispatch.js';
-export { FUSED_KERNELS, fusedKernel, type FusedKernel } from './kernels/table.js';
-export { keepForGradient, takeForGradient } from './kernels/saved.js';
-export { attentionDropoutKeep, dropoutHash, dropoutScale, dropoutSeedBits, dropoutSeedKeys, dropoutThreshold, mix32 } from './kernels/dropout-hash.js';
+  ONE_HOT_GRAD_MAX_VOCAB,
+  embed,
+  embedOneHotGrad,
+  meanLastAxis,
+  sumAll,
+} from './layers.js';
+export { addLayerNorm, biasGelu } from './layers.js';
+export { crossEntropy } from './loss.js';
+export { BACKEND_NAMES, selectBackend, type BackendInfo, type BackendName } from './backend.js';
 export {
-  SHIFTMIX_ATTENTION_KERNEL,
-  SHIFTMIX_ATTENTION_PACKED_KERNEL,
   applyRope,
   cachedAttention,
   causalAttention,
-  causalAttentionComposite,
   causalMask,
-  hasFusedAttention,
-  hasPackedAttention,
   packedCausalAttention,
-  packedCausalAttentionComposite,
   ropeTables,
   type CausalAttentionKernelAttrs,
   type CausalAttentionOptions,
   type PackedAttentionKernelAttrs,
 } from './ops/attention.js';
 export {
-  FUSION_BLEND_KERNEL,
-  HSM_AB_KERNEL,
   checkShifts,
   createShiftRing,
   fusionBlend,
-  fusionBlendReference,
-  GROUP_SHIFT_KERNEL,
   groupShift,
-  groupShiftReference,
-  hasFusedKernel,
   hsmAbMix,
-  hsmAbMixReference,
   readShiftRing,
   shiftRingSize,
   writeShiftRing,
@@ -125,11 +108,23 @@ export { ShiftmixModel } from './model/model.js';
 export { disposeModelState, type ModelState } from './model/state.js';
 export type { ModelBlock } from './model/block.js';
 export { CharTokenizer, type CharTokenizerJSON } from './data/tokenizer.js';
-export { TextDataset, type Batch, type BatchArrays, type Split, type TextDatasetOptions } from './data/dataset.js';
+export {
+  TextDataset,
+  type Batch,
+  type BatchArrays,
+  type Split,
+  type TextDatasetOptions,
+} from './data/dataset.js';
 export { decodeTextBytes, loadTextFile } from './data/load.js';
 export { generate, type GenerateOptions, type TextTokenizer } from './generate/generate.js';
 export { checkSamplingOptions, sampleToken, type SamplingOptions } from './generate/sample.js';
-export { AdamW, ADAMW_DEFAULTS, ADAMW_KERNEL, type AdamWOptions, type AdamWState, type ClipAndApplyResult } from './train/adamw.js';
+export {
+  AdamW,
+  ADAMW_DEFAULTS,
+  type AdamWOptions,
+  type AdamWState,
+  type ClipAndApplyResult,
+} from './train/adamw.js';
 export { learningRate, validateSchedule, type LrSchedule } from './train/schedule.js';
 export { clipByGlobalNorm, clipScale, globalNorm } from './train/clip.js';
 export { DEFAULT_RECIPE, resolveRecipe, type TrainRecipe } from './train/recipe.js';
@@ -165,4 +160,10 @@ export {
   type FileRecord,
   type TrainState,
 } from './checkpoint/format.js';
-export { MANIFEST_FORMAT, MANIFEST_VERSION, type OnnxManifest, type StateDim, type StateEntry } from './export/manifest.js';
+export {
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  type OnnxManifest,
+  type StateDim,
+  type StateEntry,
+} from './export/manifest.js';

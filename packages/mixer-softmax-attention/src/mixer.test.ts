@@ -1,4 +1,5 @@
-import { SHIFTMIX_ATTENTION_PACKED_KERNEL, linear, selectBackend, tf, type Tensor, type Tensor2D, type Tensor3D } from '@shiftmix/core';
+import { linear, selectBackend, tf, type Tensor, type Tensor2D, type Tensor3D } from '@shiftmix/core';
+import { SHIFTMIX_ATTENTION_PACKED_KERNEL } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SoftmaxAttentionConfig } from './index.js';
 import { context, makeMixer } from './test-fixtures.js';

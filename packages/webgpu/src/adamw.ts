@@ -1,4 +1,5 @@
-import { ADAMW_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
+import { ShiftmixError, tf } from '@shiftmix/core';
+import { ADAMW_KERNEL } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 import { workgroupSumSnippet } from './wgsl.js';

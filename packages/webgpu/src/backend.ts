@@ -1,5 +1,6 @@
 /// <reference types="@webgpu/types" />
-import { ShiftmixError, tf, type BackendInfo, type BackendProvider } from '@shiftmix/core';
+import { ShiftmixError, tf, type BackendInfo } from '@shiftmix/core';
+import { type BackendProvider } from '@shiftmix/core/kernels';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { adapterInfo, requestGpuAdapter, requestGpuDevice, type AdapterReport, type GpuAdapterHandle, type WebGpuOptions } from './device.js';
 import { registerShiftmixKernels, WEBGPU_BACKEND } from './kernels.js';

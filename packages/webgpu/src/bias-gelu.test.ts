@@ -1,4 +1,5 @@
-import { biasGelu, biasGeluReference, gelu, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { biasGelu, gelu, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { biasGeluReference } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIAS_GELU_KERNEL, biasGeluTuning } from './index.js';
 import { expectClose, normal } from './test-utils.js';

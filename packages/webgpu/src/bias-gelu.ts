@@ -1,4 +1,5 @@
-import { BIAS_GELU_GRAD_KERNEL, BIAS_GELU_KERNEL as CORE_BIAS_GELU_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
+import { ShiftmixError, tf } from '@shiftmix/core';
+import { BIAS_GELU_GRAD_KERNEL, BIAS_GELU_KERNEL as CORE_BIAS_GELU_KERNEL } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { checkRows, sumColumns } from './layer-norm-grad.js';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';

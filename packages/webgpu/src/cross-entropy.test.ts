@@ -1,4 +1,5 @@
-import { crossEntropy, crossEntropyComposite, selectBackend, ShiftmixError, tf, type Tensor, type Tensor1D, type Tensor2D } from '@shiftmix/core';
+import { crossEntropy, selectBackend, ShiftmixError, tf, type Tensor, type Tensor1D, type Tensor2D } from '@shiftmix/core';
+import { crossEntropyComposite } from '@shiftmix/core/kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL, crossEntropyTuning } from './index.js';
 import { expectClose } from './test-utils.js';

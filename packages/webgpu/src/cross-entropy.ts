@@ -1,4 +1,5 @@
-import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL as CORE_CROSS_ENTROPY_KERNEL, ShiftmixError, keepForGradient, tf } from '@shiftmix/core';
+import { ShiftmixError, tf } from '@shiftmix/core';
+import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL as CORE_CROSS_ENTROPY_KERNEL, keepForGradient } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { CrossEntropyGradProgram, CrossEntropyMeanProgram, CrossEntropyRowsProgram, rowWorkgroup } from './cross-entropy-programs.js';
 import { runProgram } from './runtime.js';

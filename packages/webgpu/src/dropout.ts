@@ -1,4 +1,5 @@
-import { DROPOUT_KERNEL as CORE_DROPOUT_KERNEL, ShiftmixError, dropoutHash, dropoutScale, dropoutSeedKeys, dropoutThreshold, tf } from '@shiftmix/core';
+import { ShiftmixError, tf } from '@shiftmix/core';
+import { DROPOUT_KERNEL as CORE_DROPOUT_KERNEL, dropoutHash, dropoutScale, dropoutSeedKeys, dropoutThreshold } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { MIX32_WGSL } from './attention/dropout.js';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';

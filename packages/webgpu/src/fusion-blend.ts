@@ -1,4 +1,5 @@
-import { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL as CORE_FUSION_BLEND_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
+import { ShiftmixError, tf } from '@shiftmix/core';
+import { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL as CORE_FUSION_BLEND_KERNEL } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 import { ELEMENTWISE_WORKGROUP, ElementwiseShiftProgram, checkShiftAttr, shiftOfSnippet, shiftedReadSnippet, shiftsAtSnippet, vectorWidth } from './wgsl.js';

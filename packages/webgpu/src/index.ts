@@ -1,4 +1,4 @@
-import { registerBackendProvider } from '@shiftmix/core';
+import { registerBackendProvider } from '@shiftmix/core/kernels';
 import { webgpuBackendProvider } from './backend.js';
 import { registerShiftmixKernels } from './kernels.js';
 

@@ -1,4 +1,5 @@
-import { FUSED_KERNELS, GROUP_SHIFT_KERNEL, tf } from '@shiftmix/core';
+import { tf } from '@shiftmix/core';
+import { FUSED_KERNELS, GROUP_SHIFT_KERNEL } from '@shiftmix/core/kernels';
 import { describe, expect, it } from 'vitest';
 import './index.js';
 

@@ -1,4 +1,5 @@
-import { registerFusedGradients, tf } from '@shiftmix/core';
+import { tf } from '@shiftmix/core';
+import { registerFusedGradients } from '@shiftmix/core/kernels';
 import { registerAddNKernel } from './add-n.js';
 import { ADAMW_KERNEL, adamwKernel } from './adamw.js';
 import { attentionKernelConfigs } from './attention/kernel.js';

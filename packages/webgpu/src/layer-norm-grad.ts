@@ -1,4 +1,5 @@
-import { LAYER_NORM_GRAD_KERNEL, ShiftmixError, tf } from '@shiftmix/core';
+import { ShiftmixError, tf } from '@shiftmix/core';
+import { LAYER_NORM_GRAD_KERNEL } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 import { valueType, vectorWidth } from './wgsl.js';

@@ -1,4 +1,5 @@
-import { addLayerNorm, layerNorm, layerNormReference, selectBackend, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import { addLayerNorm, layerNorm, selectBackend, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import { layerNormReference } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADD_LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, layerNormTuning } from './index.js';
 import { expectClose, normal } from './test-utils.js';

@@ -1,4 +1,5 @@
-import { ADD_LAYER_NORM_KERNEL as CORE_ADD_LAYER_NORM_KERNEL, LAYER_NORM_KERNEL as CORE_LAYER_NORM_KERNEL, tf } from '@shiftmix/core';
+import { tf } from '@shiftmix/core';
+import { ADD_LAYER_NORM_KERNEL as CORE_ADD_LAYER_NORM_KERNEL, LAYER_NORM_KERNEL as CORE_LAYER_NORM_KERNEL } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { checkRows, floatBits, rowLayout, rowReductionSnippet, workgroupSum } from './layer-norm-grad.js';
 import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';

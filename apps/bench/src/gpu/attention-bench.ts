@@ -1,5 +1,6 @@
 /// <reference types="@webgpu/types" />
-import { causalAttention, causalAttentionComposite, tf, type Tensor } from '@shiftmix/core';
+import { causalAttention, tf, type Tensor } from '@shiftmix/core';
+import { causalAttentionComposite } from '@shiftmix/core/kernels';
 import { matMulTuning, type AttentionTuningResult } from '@shiftmix/webgpu';
 import { calibratedReps, gpuTimeMs, timeLoop } from './measure.js';
 

@@ -1,14 +1,10 @@
+import { causalAttention, causalMask, packedCausalAttention, tf, type Tensor } from '@shiftmix/core';
 import {
   SHIFTMIX_ATTENTION_KERNEL,
   SHIFTMIX_ATTENTION_PACKED_KERNEL,
-  causalAttention,
   causalAttentionComposite,
-  causalMask,
-  packedCausalAttention,
   packedCausalAttentionComposite,
-  tf,
-  type Tensor,
-} from '@shiftmix/core';
+} from '@shiftmix/core/kernels';
 import { ATTENTION_GRAD_KERNEL, EXTRA_ATTENTION_BLOCKS, PACKED_ATTENTION_GRAD_KERNEL, attentionDropoutKeep, attentionTuning, type AttentionTiles } from '@shiftmix/webgpu';
 import { gradPairs, normal, type Compared, type ParityCheck } from './compare.js';
 

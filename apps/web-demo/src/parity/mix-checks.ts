@@ -1,4 +1,5 @@
-import { dropout, fusionBlend, fusionBlendReference, hsmAbMix, hsmAbMixReference, tf, type Tensor, type Tensor1D, type Tensor3D } from '@shiftmix/core';
+import { dropout, fusionBlend, hsmAbMix, tf, type Tensor, type Tensor1D, type Tensor3D } from '@shiftmix/core';
+import { fusionBlendReference, hsmAbMixReference } from '@shiftmix/core/kernels';
 import {
   DROPOUT_KERNEL,
   FUSION_BLEND_GRAD_KERNEL,

@@ -1,20 +1,13 @@
+import { addLayerNorm, biasGelu, crossEntropy, layerNorm, tf, type Tensor, type Tensor1D, type Tensor2D } from '@shiftmix/core';
 import {
   ADD_LAYER_NORM_KERNEL,
   BIAS_GELU_KERNEL,
   CROSS_ENTROPY_KERNEL,
   LAYER_NORM_KERNEL,
-  addLayerNorm,
-  biasGelu,
   biasGeluReference,
-  crossEntropy,
   crossEntropyComposite,
-  layerNorm,
   layerNormReference,
-  tf,
-  type Tensor,
-  type Tensor1D,
-  type Tensor2D,
-} from '@shiftmix/core';
+} from '@shiftmix/core/kernels';
 import { BIAS_GELU_GRAD_KERNEL, CROSS_ENTROPY_GRAD_KERNEL, LAYER_NORM_GRAD_KERNEL, biasGeluTuning, layerNormTuning } from '@shiftmix/webgpu';
 import { gradPairs, normal, type Compared, type ParityCheck } from './compare.js';
 

@@ -1,20 +1,13 @@
+import { AdamW, ShiftmixModel, clipScale, globalNorm, selectBackend, tf, type Tensor, type Variable } from '@shiftmix/core';
 import {
   ADAMW_KERNEL,
   ADD_LAYER_NORM_KERNEL,
-  AdamW,
   BIAS_GELU_KERNEL,
   CROSS_ENTROPY_KERNEL,
   HSM_AB_KERNEL,
   LAYER_NORM_KERNEL,
   SHIFTMIX_ATTENTION_PACKED_KERNEL,
-  ShiftmixModel,
-  clipScale,
-  globalNorm,
-  selectBackend,
-  tf,
-  type Tensor,
-  type Variable,
-} from '@shiftmix/core';
+} from '@shiftmix/core/kernels';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
 import { register as registerAttention } from '@shiftmix/mixer-softmax-attention';
 import { BIAS_GELU_GRAD_KERNEL, CROSS_ENTROPY_GRAD_KERNEL, HSM_AB_GRAD_KERNEL, LAYER_NORM_GRAD_KERNEL, PACKED_ATTENTION_GRAD_KERNEL } from '@shiftmix/webgpu';

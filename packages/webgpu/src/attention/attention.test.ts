@@ -1,4 +1,5 @@
-import { SHIFTMIX_ATTENTION_KERNEL, causalAttention, causalAttentionComposite, hasFusedAttention, tf, type Tensor } from '@shiftmix/core';
+import { causalAttention, tf, type Tensor } from '@shiftmix/core';
+import { SHIFTMIX_ATTENTION_KERNEL, causalAttentionComposite, hasFusedAttention } from '@shiftmix/core/kernels';
 import { describe, expect, it } from 'vitest';
 import { attentionKeepMask, expectClose, maskedAttention, normal, useAttentionKernels } from '../test-utils.js';
 import { attentionStorage, attentionTuning, chooseAttentionTiles } from './index.js';

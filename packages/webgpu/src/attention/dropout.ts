@@ -1,5 +1,5 @@
 // The hash and its thresholds live in core, shared with the wasm backend's native kernels.
-export { attentionDropoutKeep, dropoutSeedBits, dropoutThreshold, mix32 } from '@shiftmix/core';
+export { attentionDropoutKeep, dropoutSeedBits, dropoutThreshold, mix32 } from '@shiftmix/core/kernels';
 
 /** mix32 in WGSL, the hash every dropout kernel draws its masks from. */
 export const MIX32_WGSL = `fn mix32(x: u32) -> u32 {

@@ -1,13 +1,12 @@
+import { ShiftmixError, tf } from '@shiftmix/core';
 import {
   ATTENTION_GRAD_KERNEL,
   PACKED_ATTENTION_GRAD_KERNEL,
   SHIFTMIX_ATTENTION_KERNEL,
   SHIFTMIX_ATTENTION_PACKED_KERNEL,
-  ShiftmixError,
   keepForGradient,
   registerFusedGradients,
-  tf,
-} from '@shiftmix/core';
+} from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { attentionPackedBackward, attentionPackedForward } from './packed.js';
 import { launchOf, runBackward, runForward } from './run.js';

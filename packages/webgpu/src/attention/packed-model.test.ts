@@ -1,4 +1,5 @@
-import { SHIFTMIX_ATTENTION_PACKED_KERNEL, linear, packedCausalAttention, registerMixer, selectBackend, tf, type MixerSpec, type Tensor3D } from '@shiftmix/core';
+import { linear, packedCausalAttention, registerMixer, selectBackend, tf, type MixerSpec, type Tensor3D } from '@shiftmix/core';
+import { SHIFTMIX_ATTENTION_PACKED_KERNEL } from '@shiftmix/core/kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectSameModelRun, modelLossAndGrads } from '../test-utils.js';
 import { PACKED_ATTENTION_GRAD_KERNEL } from './index.js';

@@ -1,12 +1,5 @@
-import {
-  SHIFTMIX_ATTENTION_KERNEL,
-  SHIFTMIX_ATTENTION_PACKED_KERNEL,
-  causalAttentionComposite,
-  hasPackedAttention,
-  packedCausalAttention,
-  tf,
-  type Tensor,
-} from '@shiftmix/core';
+import { packedCausalAttention, tf, type Tensor } from '@shiftmix/core';
+import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, causalAttentionComposite, hasPackedAttention } from '@shiftmix/core/kernels';
 import { describe, expect, it } from 'vitest';
 import { attentionKeepMask, expectClose, maskedAttention, normal, useAttentionKernels } from '../test-utils.js';
 import { PACKED_ATTENTION_GRAD_KERNEL, attentionTuning } from './index.js';

@@ -1,4 +1,5 @@
-import { PACKED_ATTENTION_GRAD_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, ShiftmixError, keepForGradient, tf } from '@shiftmix/core';
+import { ShiftmixError, tf } from '@shiftmix/core';
+import { PACKED_ATTENTION_GRAD_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, keepForGradient } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { launchOf, runBackward, runForward } from './run.js';
 

@@ -1,4 +1,5 @@
-import { causalAttention, causalAttentionComposite, isShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import { causalAttention, isShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import { causalAttentionComposite } from '@shiftmix/core/kernels';
 import { afterEach, describe, expect, it } from 'vitest';
 import { webGpuDevice, webGpuInfo } from '../backend.js';
 import { expectClose, normal, useAttentionKernels } from '../test-utils.js';

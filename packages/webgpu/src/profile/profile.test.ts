@@ -1,4 +1,5 @@
-import { SHIFTMIX_ATTENTION_KERNEL, causalAttention, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { causalAttention, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { SHIFTMIX_ATTENTION_KERNEL } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { webGpuInfo } from '../backend.js';
 import { registerAttentionKernels } from '../attention/index.js';
