@@ -28,7 +28,7 @@ export interface MixerContext {
   /** Number of blocks L. */
   numLayers: number;
   /**
-   * Shifts assigned by the core (SPEC section 1), one per channel group; the D channels
+   * Shifts assigned by the core's schedule (schedule.ts), one per channel group; the D channels
    * are split into `shifts.length` contiguous groups whose sizes differ by at most one
    * (see `channelGroups`). Empty for mixers that are not shift-based.
    */

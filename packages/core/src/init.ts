@@ -3,7 +3,7 @@ import type { Rng } from './rng.js';
 import { tf, type Tensor } from './tf.js';
 
 /**
- * GPT-2 style initialization (SPEC section 2): weights N(0, 0.02), biases 0, projections
+ * GPT-2 style initialization: weights N(0, 0.02), biases 0, projections
  * into the residual stream N(0, 0.02 / sqrt(2L)). Seeds come from `rng` so the same model
  * seed gives the same weights on every backend.
  */

@@ -33,7 +33,7 @@ export function radixBase(numShiftLayers: number, contextLength: number): number
 }
 
 /**
- * Assigns shifts to the shift-based layers of a stack (SPEC section 1).
+ * Assigns shifts to the shift-based layers of a stack (the core README's "Shifts").
  * `radix`: r - 1 channel groups, group g shifted by g * r^i, so every distance below
  * T_max is a sum of one digit-shift per layer. `doubling`: one group, shift 2^(i mod log2 T).
  */
@@ -94,8 +94,8 @@ function radixFits(layers: number, contextLength: number): boolean {
 }
 
 /**
- * Shifts >= T_max only ever read the zeros before the sequence: not an error (SPEC
- * section 1), but the channels of those groups learn nothing, so the warning says which
+ * Shifts >= T_max only ever read the zeros before the sequence: not an error (an
+ * explicit schedule may mean it), but the channels of those groups learn nothing, so the warning says which
  * shifts and what would put them to use.
  */
 function unusedShiftsWarning(schedule: ShiftSchedule, shifts: number[][], contextLength: number): string | undefined {

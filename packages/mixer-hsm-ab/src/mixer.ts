@@ -23,7 +23,7 @@ import type { HsmAbConfig } from './config.js';
 import { lowerHsmAb } from './onnx.js';
 
 /**
- * The (a,b) mixer, Y = a * U + b * S(U) (SPEC section 1), optionally between W_in and
+ * The (a,b) mixer, Y = a * U + b * S(U) (S: core's per-group shift), optionally between W_in and
  * W_out. Weights: a, b [D] (init 1), w_in [D, D] (N(0, 0.02)), w_out [D, D] (output
  * projection). Decode state `ring` [B, max(shifts), D] holds the last inputs of the
  * shift: U, or V = U W_in with projections.

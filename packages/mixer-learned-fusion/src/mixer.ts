@@ -23,7 +23,7 @@ import type { LearnedFusionConfig, LearnedFusionMode } from './config.js';
 import { lowerLearnedFusion } from './onnx.js';
 
 /**
- * The learned-fusion mixer (SPEC section 1). Weights, gate mode: w_v [D, D], w_g [2D, D]
+ * The learned-fusion mixer (its README has the formulas). Weights, gate mode: w_v [D, D], w_g [2D, D]
  * (both N(0, 0.02)), c [D] (zeros), w_o [D, D] (output projection); linear mode: w_f
  * [2D, D] (output projection: it writes into the residual stream).
  *

@@ -29,7 +29,7 @@ function validateLayer(spec: AnyMixerSpec, options: Record<string, unknown>, ctx
 }
 
 /**
- * A pre-norm Transformer stack (SPEC section 2): token embedding (plus learned positions
+ * A pre-norm Transformer stack: token embedding (plus learned positions
  * when configured), one mixer + FFN block per entry of the layer pattern, final layer
  * norm, and an LM head tied to the token embedding.
  */

@@ -4,7 +4,7 @@ import { channelGroups } from '../schedule.js';
 import { tf, type Tensor2D, type Tensor3D } from '../tf.js';
 import { checkShifts, createShiftRing, groupShift, readShiftRing, writeShiftRing } from './shift.js';
 
-/** Naive per-group shift over nested arrays: the definition in SPEC section 1. */
+/** Naive per-group shift over nested arrays: channel group g delayed by shifts[g], zeros before the start. */
 function naiveGroupShift(x: number[][][], shifts: number[]): number[][][] {
   const d = x[0][0].length;
   const groupOf: number[] = [];

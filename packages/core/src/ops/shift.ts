@@ -28,7 +28,7 @@ export function checkShifts(shifts: readonly number[], dim: number, who = 'a shi
 
 
 /**
- * The per-group shift S of SPEC section 1: the D channels are split into
+ * The per-group shift S of HSM (the core README's "Shifts"): the D channels are split into
  * `shifts.length` contiguous groups (`channelGroups`) and group g is delayed by
  * shifts[g] positions, zeros flowing in at the start. x: [B, T, D] -> [B, T, D].
  * One kernel where the backend registers GROUP_SHIFT_KERNEL, else groupShiftReference.

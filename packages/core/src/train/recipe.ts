@@ -26,7 +26,7 @@ export interface TrainRecipe {
   evalSeed: number;
 }
 
-/** nanoGPT's shakespeare-char recipe (SPEC section 6), minus the model shape. */
+/** nanoGPT's shakespeare-char recipe, minus the model shape. */
 export const DEFAULT_RECIPE: TrainRecipe = {
   steps: 2000,
   batch: 64,

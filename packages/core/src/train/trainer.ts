@@ -77,7 +77,7 @@ async function evaluate(model: TrainableModel, batches: Batch[]): Promise<number
 }
 
 /**
- * Trains `model` with AdamW on batches sampled from `data` (SPEC section 6): linear
+ * Trains `model` with AdamW on batches sampled from `data`, as nanoGPT does: linear
  * warm-up then cosine decay, global-norm clipping, evaluation on fixed validation
  * batches every `evalEvery` steps and at the end. With `outDir`, each evaluation saves
  * last/ (resumable) and, when the validation loss improves, best/ (weights only).
