@@ -10,7 +10,7 @@ type Matrix = number[][];
 const times = (x: number[], w: Matrix): number[] => w[0].map((_, j) => x.reduce((s, xi, i) => s + xi * w[i][j], 0));
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
-/** The SPEC formulas with plain loops: S per channel group, then gate or linear fusion. */
+/** The README formulas with plain loops: S per channel group, then gate or linear fusion. */
 function naive(u: number[][][], shifts: number[], w: Record<string, Matrix & number[]>, mode: string): number[][][] {
   const d = u[0][0].length;
   const group = new Array<number>(d).fill(-1);
