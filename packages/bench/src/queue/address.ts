@@ -17,9 +17,12 @@ export const PASSWORD_ENV = 'SHIFTMIX_REDIS_PASSWORD';
 
 const FORMS = 'Write redis://HOST:PORT, redis://:PASSWORD@HOST:PORT (or redis://USER:PASSWORD@HOST:PORT/DB), or rediss:// for TLS';
 
-/** A URL-like text with anything between "//" and "@" masked, for messages about a URL that did not parse. */
+/**
+ * A URL-like text with anything between "//" and the last "@" masked, for messages about a
+ * URL that did not parse: an unescaped password may itself hold "@" or "/".
+ */
 export function maskCredentials(text: string): string {
-  return text.replace(/\/\/[^/@]*@/, '//***@');
+  return text.replace(/\/\/.*@/s, '//***@');
 }
 
 function fail(text: string, problem: string, fix = FORMS): never {

@@ -29,6 +29,8 @@ export interface QueueSuiteOptions extends SuiteTarget {
   quiet?: boolean;
   /** Stops following: the queued runs go on, and a later call (or `collect`) writes their results. */
   signal?: AbortSignal;
+  /** Where notes go (mixers only the workers know, runs not in the queue). Default: stderr, none when quiet. */
+  log?: (line: string) => void;
   /** Milliseconds between looks at the queue. Default 1000. */
   pollMs?: number;
 }
@@ -90,13 +92,13 @@ export async function runSuiteOnQueue(options: QueueSuiteOptions): Promise<Suite
   const cwd = options.cwd ?? process.cwd();
   const opened = openSuite(options);
   const emit = options.onProgress ?? (options.quiet ? () => {} : consoleProgress());
-  const say = (line: string) => void (options.quiet || process.stderr.write(`${line}\n`));
+  const say = options.log ?? ((line: string) => void (options.quiet || process.stderr.write(`${line}\n`)));
   if (options.plugins?.length) await loadPlugins(options.plugins, cwd);
   const prepared = prepareSuite(options, options.backend, opened);
   const { suite, preset, selected, outDir } = prepared;
   for (const p of selected) parseLayerPattern(p.definition.layers, { checkRegistry: false });
-  for (const name of await unknownMixers(selected)) say(`mixer "${name}" is not registered here: the workers must load it (shiftmix worker --plugin MODULE)`);
   await probeRedis(address);
+  for (const name of await unknownMixers(selected)) say(`mixer "${name}" is not registered here: the workers must load it (shiftmix worker --plugin MODULE)`);
 
   const queue = new Queue<BenchJobData, BenchJobResult>(queueName(options.backend), { connection: redisOptions(address), prefix: QUEUE_PREFIX });
   queue.on('error', () => {});

@@ -35,7 +35,7 @@ export function onInterrupt(first: () => void): () => void {
   };
 }
 
-type QueueRun = Omit<QueueSuiteOptions, 'backend' | 'onProgress' | 'signal' | 'plugins'> & { backend: BackendName };
+type QueueRun = Omit<QueueSuiteOptions, 'backend' | 'onProgress' | 'signal' | 'plugins' | 'log'> & { backend: BackendName };
 
 /** The command that writes a queued suite's results later; the password shows as ***. */
 function collectCommand(o: QueueRun): string {
@@ -54,7 +54,13 @@ export async function runOnQueue(o: QueueRun, io: Io): Promise<number> {
     controller.abort();
   });
   try {
-    const report = await runSuiteOnQueue({ ...o, backend: o.backend as QueueSuiteOptions['backend'], onProgress: consoleProgress(), signal: controller.signal });
+    const report = await runSuiteOnQueue({
+      ...o,
+      backend: o.backend as QueueSuiteOptions['backend'],
+      onProgress: consoleProgress(),
+      signal: controller.signal,
+      log: (line) => io.stderr(`shiftmix: ${line}\n`),
+    });
     if (report.pending.length) {
       const left = `${report.pending.length} run(s) are still queued or running`;
       io.stderr(`shiftmix: ${left}; this writes their results once they finish:\n  ${collectCommand(o)}\n`);

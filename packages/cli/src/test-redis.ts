@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** A real redis-server on a free localhost port, for the queue tests. */
+export interface TestRedis {
+  port: number;
+  /** redis://:PASSWORD@127.0.0.1:PORT with the password percent-encoded. */
+  url: string;
+  /** Kills the server outright (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data folder. */
+  restart(): Promise<void>;
+  /** Stops it and removes its data. */
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Starts redis-server and resolves once it accepts connections. */
+function launch(port: number, dir: string, password: string): Promise<ChildProcess> {
+  // Every write is on disk before Redis answers it (append-only file, fsync always), so a
+  // killed server comes back with every finished job.
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--requirepass', password, '--logfile', ''];
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let log = '';
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'ENOENT' ? new Error('redis-server is not installed: apt-get install redis-server (.ci/apt-packages.txt lists it for CI)') : error),
+    );
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${log}`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      if (/Ready to accept connections/.test(log)) resolve(child);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => void (log += chunk.toString()));
+  });
+}
+
+export async function startRedis(password: string): Promise<TestRedis> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shiftmix-redis-'));
+  const port = await freePort();
+  let child = await launch(port, dir, password);
+  return {
+    port,
+    url: `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`,
+    async kill() {
+      child.kill('SIGKILL');
+      await exited(child);
+    },
+    async restart() {
+      child = await launch(port, dir, password);
+    },
+    async stop() {
+      child.kill('SIGKILL');
+      await exited(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
