@@ -1,5 +1,5 @@
 import { ShiftmixError } from '../errors.js';
-import type { TrainRecipe } from '../train/recipe.js';
+import type { TrainRecipe } from '../training-types.js';
 
 export const CHECKPOINT_FORMAT = 'shiftmix-checkpoint';
 export const CHECKPOINT_FORMAT_VERSION = 1;

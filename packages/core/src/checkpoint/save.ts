@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Tensor, Variable } from '../tf.js';
-import type { AdamWState } from '../train/adamw.js';
-import type { TrainRecipe } from '../train/recipe.js';
-import type { SerializableTokenizer } from '../train/types.js';
+import type { AdamWState, SerializableTokenizer, TrainRecipe } from '../training-types.js';
 import { writeDirectoryAtomically, type PendingFile } from './atomic.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, FILES, type CheckpointConfig, type FileRecord, type TrainState } from './format.js';
 import { encodeSafetensors, type SafetensorsEntry } from './safetensors.js';

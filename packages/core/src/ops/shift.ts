@@ -1,7 +1,6 @@
 import { runFused } from '../kernels/dispatch.js';
 import { GROUP_SHIFT_KERNEL } from '../kernels/names.js';
 import { ShiftmixError } from '../errors.js';
-import { shiftTime } from '../layers.js';
 import { channelGroups } from '../schedule.js';
 import { tf, type Tensor2D, type Tensor3D } from '../tf.js';
 
@@ -99,4 +98,12 @@ export function checkStepInput(mixer: string, u: Tensor2D, dim: number): void {
   if (u.shape.length !== 2 || u.shape[1] !== dim) {
     throw new ShiftmixError(`${mixer} step got an input of shape [${u.shape.join(', ')}]`, `Pass one token per sequence, [batch, ${dim}]`, 'E_SHAPE');
   }
+}
+
+/** (S_s x)[:, t] = x[:, t - s] for t >= s, else 0. x: [B, T, C]. */
+export function shiftTime(x: Tensor3D, shift: number): Tensor3D {
+  const [b, t, c] = x.shape;
+  if (shift === 0) return x;
+  if (shift >= t) return tf.zeros([b, t, c]);
+  return tf.pad(x, [[0, 0], [shift, 0], [0, 0]]).slice([0, 0, 0], [b, t, c]) as Tensor3D;
 }

@@ -12,12 +12,10 @@ export interface AdamWOptions {
   weightDecay: number;
 }
 
-/** Optimizer state as a checkpoint stores it: moments by weight name and the step count. */
-export interface AdamWState {
-  step: number;
-  m: Map<string, Tensor>;
-  v: Map<string, Tensor>;
-}
+
+import type { AdamWState } from '../training-types.js';
+
+export type { AdamWState };
 
 export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
 

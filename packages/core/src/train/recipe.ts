@@ -1,30 +1,10 @@
 import { ShiftmixError } from '../errors.js';
 import { validateSchedule } from './schedule.js';
 
-/** How a model is trained; stored in every checkpoint so a resumed run trains the same way. */
-export interface TrainRecipe {
-  /** Total optimizer steps. */
-  steps: number;
-  /** Sequences per batch. */
-  batch: number;
-  lr: number;
-  minLr: number;
-  warmup: number;
-  weightDecay: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** Maximum global gradient norm; 0 turns clipping off. */
-  clip: number;
-  /** Evaluate (and save the last checkpoint) every this many steps, and at the end. */
-  evalEvery: number;
-  /** Number of fixed validation batches per evaluation. */
-  evalBatches: number;
-  /** Seed of the batch sampler. */
-  seed: number;
-  /** Seed of the fixed validation batches, shared by runs so their losses compare. */
-  evalSeed: number;
-}
+
+import type { TrainRecipe } from '../training-types.js';
+
+export type { TrainRecipe };
 
 /** nanoGPT's shakespeare-char recipe, minus the model shape. */
 export const DEFAULT_RECIPE: TrainRecipe = {

@@ -1,32 +1,11 @@
 import type { Batch } from '../data/dataset.js';
+import type { TrainableModel } from '../training-types.js';
 import type { Rng } from '../rng.js';
-import type { tf, Tensor2D, Variable } from '../tf.js';
-
-/**
- * What the trainer needs from a model. `ShiftmixModel` implements it; so can any model
- * a user brings, as long as its config is plain JSON that `createModel` can rebuild.
- */
-export interface TrainableModel {
-  /** Plain JSON; stored in config.json. `contextLength` sets the training sequence length. */
-  readonly config: { contextLength: number };
-  /** Draws the dropout seeds; its state goes into the checkpoint. */
-  readonly rng: Rng;
-  /** Trainable weights by stable name (the checkpoint keys). */
-  weights(): Map<string, Variable>;
-  /** Mean cross-entropy of predicting `targets` from `tokens`, both [B, T] int32. */
-  loss(tokens: Tensor2D, targets: Tensor2D, opts: { training: boolean }): tf.Scalar;
-  dispose(): void;
-}
 
 /** What the trainer needs from a dataset; `TextDataset` implements it. */
 export interface TrainingData {
   sampleBatch(split: 'train' | 'val', batch: number, contextLength: number, rng: Rng): Batch;
   fixedBatches(split: 'train' | 'val', count: number, batch: number, contextLength: number, seed: number): Batch[];
-}
-
-/** A tokenizer as the checkpoint stores it (tokenizer.json holds `toJSON()`). */
-export interface SerializableTokenizer {
-  toJSON(): unknown;
 }
 
 /** Sent to `onProgress` after every step; `valLoss` is set on evaluation steps. */
@@ -75,3 +54,5 @@ export interface TrainSummary {
   /** The run directory, when one was given. */
   outDir?: string;
 }
+
+export type { SerializableTokenizer, TrainableModel } from '../training-types.js';
