@@ -10,6 +10,8 @@ import { startRedis, type TestRedis } from './test-redis.js';
 // A password with characters a URL must escape: it works, and it shows up nowhere.
 const PASSWORD = 'q@ueue:pw/7';
 
+const LM_QUICK = { dim: 8, heads: 2, contextLength: 8, batch: 2, steps: 120, evalEvery: 40, evalBatches: 1, warmup: 1, dropout: 0 };
+
 // Two benchmarks; in lm-char, "nan" diverges (a plugin mixer that outputs NaN) and "ghost"
 // names a mixer no worker has. hsm-ab*2 trains long enough to be caught in the middle.
 const suite = {
@@ -21,7 +23,7 @@ const suite = {
       task: 'lm-char',
       data: 'text.txt',
       models: { shift: { layers: 'hsm-ab*2' }, attn: { layers: 'softmax-attention' }, nan: { layers: 'qtest-nan' }, ghost: { layers: 'qtest-ghost' } },
-      presets: { quick: { dim: 8, heads: 2, contextLength: 8, batch: 2, steps: 120, evalEvery: 40, evalBatches: 1, warmup: 1, dropout: 0 } },
+      presets: { quick: LM_QUICK },
     },
     {
       name: 'recall',
@@ -138,7 +140,7 @@ describe('shiftmix bench --queue', () => {
     // Later, --collect writes everything into the first submitter's folder.
     const collect = spawnCli([...submit, '--collect'], dir);
     expect(await collect.done, collect.stderr()).toBe(1);
-    expect(collect.stderr()).not.toMatch(/still queued/);
+    expect(collect.stderr()).not.toMatch(/no result yet/);
 
     for (const out of [defaultOut, path.join(dir, 'followed')]) {
       const got = runFiles(out);
@@ -170,5 +172,53 @@ describe('shiftmix bench --queue', () => {
       expect(printed).not.toContain(secret);
       expect(written).not.toContain(secret);
     }
+  });
+
+  it('queues again the jobs Redis lost, retries failed runs when the suite is submitted again, and redoes finished ones with --force', { timeout: 300_000 }, async () => {
+    const identity = NAN_PLUGIN.replace('nanSpec', 'identitySpec').replace("'qtest-nan'", "'qtest-identity'").replaceAll('u.mul(Number.NaN)', 'u.clone()');
+    const models = { plain: { layers: 'hsm-ab' }, ident: { layers: 'qtest-identity' } };
+    const small = { name: 'requeue', seed: 11, benchmarks: [{ ...suite.benchmarks[0], models, presets: { quick: { ...LM_QUICK, steps: 8, evalEvery: 4 } } }] };
+    const dir = tempDir({ ...files(), 'requeue.json': JSON.stringify(small), 'identity.mjs': identity });
+    const submit = ['bench', '--suite', './requeue.json', '--backend', 'cpu', '--queue', redis.url, '--out', 'out'];
+    const queue = new Queue(queueName('cpu'), { connection: { host: '127.0.0.1', port: redis.port, password: PASSWORD }, prefix: QUEUE_PREFIX });
+    queue.on('error', () => {});
+    const waiting = async () => (await queue.getJobCounts('wait')).wait;
+
+    const early = await runCli([...submit, '--collect'], dir);
+    expect(early.code, early.stderr).toBe(0);
+    expect(early.stderr).toMatch(/2 run\(s\) have no job in the queue: run the command without --collect to queue them/);
+    expect(early.stderr).toMatch(/2 run\(s\) have no result yet; once they finish, this writes their results:\n {2}shiftmix bench --suite \.\/requeue\.json --preset quick --backend cpu --queue redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ --out out --collect/);
+
+    // Redis loses everything (no persistence) while the submitter waits for a worker: it queues the runs again.
+    const submitter = spawnCli(submit, dir);
+    await waitFor('the runs queued', async () => (await waiting()) === 2, [submitter]);
+    redis.flush();
+    await waitFor('the runs queued again', async () => (await waiting()) === 2, [submitter]);
+    const without = spawnCli(['worker', '--queue', redis.url, '--backend', 'cpu'], dir);
+    expect(await submitter.done, submitter.stderr()).toBe(1);
+    expect(submitter.stderr()).toMatch(/lm--ident failed: worker \S+ cannot resolve the layers "qtest-identity": unknown mixer "qtest-identity"/);
+    expect(Object.keys(runFiles(path.join(dir, 'out')))).toEqual(['lm--plain']);
+    without.child.kill('SIGTERM');
+    expect(await without.done, without.stderr()).toBe(0);
+
+    // Submitted again where a worker has the plugin, the failed run is retried; the finished one stays.
+    const withPlugin = spawnCli(['worker', '--queue', redis.url, '--backend', 'cpu', '--plugin', './identity.mjs'], dir);
+    const plainBefore = readFileSync(path.join(dir, 'out', 'runs', 'lm--plain.json'), 'utf8');
+    const again = await runCli(submit, dir);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/queued 1 run\(s\)/);
+    expect(Object.keys(runFiles(path.join(dir, 'out'))).sort()).toEqual(['lm--ident', 'lm--plain']);
+    expect(readFileSync(path.join(dir, 'out', 'runs', 'lm--plain.json'), 'utf8')).toBe(plainBefore);
+
+    // --force runs both again, and the new results replace the old ones.
+    const forced = await runCli([...submit, '--force'], dir);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stderr).toMatch(/queued 2 run\(s\)/);
+    expect(readFileSync(path.join(dir, 'out', 'runs', 'lm--plain.json'), 'utf8')).not.toBe(plainBefore);
+    const took = [without, withPlugin].map((w) => w.stdout()).join('\n');
+    expect([...took.matchAll(/finished (\S+) in/g)].map((m) => m[1]).sort()).toEqual(['lm--ident', 'lm--ident', 'lm--plain', 'lm--plain']);
+    withPlugin.child.kill('SIGTERM');
+    expect(await withPlugin.done, withPlugin.stderr()).toBe(0);
+    await queue.close();
   });
 });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port and data folder. */
   restart(): Promise<void>;
+  /** Deletes every key, as a restart of a Redis that keeps nothing on disk would. */
+  flush(): void;
   /** Stops it and removes its data. */
   stop(): Promise<void>;
 }
@@ -65,6 +67,10 @@ export async function startRedis(password: string): Promise<TestRedis> {
     },
     async restart() {
       child = await launch(port, dir, password);
+    },
+    flush() {
+      const result = spawnSync('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', password, 'FLUSHALL'], { encoding: 'utf8' });
+      if (result.status !== 0 || !/OK/.test(result.stdout)) throw new Error(`redis-cli FLUSHALL failed: ${result.stdout}${result.stderr}${result.error ?? ''}`);
     },
     async stop() {
       child.kill('SIGKILL');

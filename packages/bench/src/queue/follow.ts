@@ -140,7 +140,7 @@ export async function followJobs(o: FollowOptions): Promise<FollowOutcome> {
     }
     const fractions = running.map((r) => ({ plan: r.plan, fraction: r.tick && r.tick.steps > 0 ? r.tick.step / r.tick.steps : 0 }));
     const { fraction, eta: suiteEta } = eta.parallel(fractions);
-    const done = o.selected.filter((p) => o.finished.get(p.id)?.configHash === p.hash).length;
+    const done = total - o.runs.length + outcome.ran.length;
     o.emit({ type: 'queue-progress', done, failed: outcome.failed.length, waiting, total, running, suiteFraction: fraction, suiteEta });
     if (!o.wait || byJob.size === 0 || o.signal?.aborted) break;
     await pause(o.pollMs, o.signal);

@@ -5,6 +5,7 @@ import { listMixers, selectBackend, ShiftmixError, type BackendName } from '@shi
 import { Worker } from 'bullmq';
 import { loadPlugins, registerStandardMixers, STANDARD_MIXERS } from '../plugins.js';
 import { formatDuration } from '../progress.js';
+import { formatMetric } from '../report/format.js';
 import { parseQueueUrl, redisOptions } from './address.js';
 import { probeRedis } from './connect.js';
 import { isJobProgress, QUEUE_PREFIX, queueName, type BenchJobData, type BenchJobResult } from './jobs.js';
@@ -110,7 +111,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     back();
     lastProgress.delete(job.id!);
     const [metric] = Object.entries(result?.metrics ?? {});
-    say(`finished ${job.name} in ${formatDuration(result?.seconds ?? NaN)}${metric ? `: ${metric[0]} ${metric[1]}` : ''}`);
+    say(`finished ${job.name} in ${formatDuration(result?.seconds ?? NaN)}${metric ? `: ${metric[0]} ${formatMetric(metric[0], metric[1])}` : ''}`);
   });
   worker.on('failed', (job, error) => {
     if (job) lastProgress.delete(job.id!);

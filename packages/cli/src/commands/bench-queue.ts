@@ -62,8 +62,7 @@ export async function runOnQueue(o: QueueRun, io: Io): Promise<number> {
       log: (line) => io.stderr(`shiftmix: ${line}\n`),
     });
     if (report.pending.length) {
-      const left = `${report.pending.length} run(s) are still queued or running`;
-      io.stderr(`shiftmix: ${left}; this writes their results once they finish:\n  ${collectCommand(o)}\n`);
+      io.stderr(`shiftmix: ${report.pending.length} run(s) have no result yet; once they finish, this writes their results:\n  ${collectCommand(o)}\n`);
     }
     if (controller.signal.aborted) return 130;
     return report.failed.length ? 1 : 0;
