@@ -39,15 +39,16 @@ export function mergeResults(options: MergeOptions): SuiteRunReport {
   }
   const prepared = prepareSuite(options, labels[0], opened);
   const finished = readFinishedRuns(prepared.outDir);
+  // A run that two folders both hold (overlapping shards) is taken from the first.
+  const byId = new Map<string, RunResult>();
+  for (const result of found) if (!byId.has(result.id)) byId.set(result.id, result);
   const merged: string[] = [];
-  for (const result of found) {
-    const plan = prepared.all.find((p) => p.id === result.id);
-    if (!plan || plan.hash !== result.configHash) continue;
-    // A run two folders both hold (overlapping shards) is taken once: the first one found.
-    if (finished.get(result.id)?.configHash === plan.hash) continue;
+  for (const plan of prepared.all) {
+    const result = byId.get(plan.id);
+    if (result?.configHash !== plan.hash || finished.get(plan.id)?.configHash === plan.hash) continue;
     writeRun(prepared.outDir, result);
-    finished.set(result.id, result);
-    merged.push(result.id);
+    finished.set(plan.id, result);
+    merged.push(plan.id);
   }
   const pending = prepared.selected.filter((p) => finished.get(p.id)?.configHash !== p.hash).map((p) => p.id);
   const skipped = prepared.selected.filter((p) => !merged.includes(p.id) && !pending.includes(p.id)).map((p) => p.id);

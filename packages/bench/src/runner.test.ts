@@ -1,45 +1,22 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { unregisterMixer } from '@shiftmix/core';
+import { registerMixer, unregisterMixer } from '@shiftmix/core';
 import type { BenchEvent } from './progress.js';
 import { runSuite, type RunSuiteOptions } from './runner.js';
-import type { Suite } from './suite/types.js';
+import { prevTokenSpec } from './test-fixtures/prev-token-plugin.js';
+import { PREV_TOKEN_PLUGIN, tinySuite, writeTinyText } from './test-fixtures/tiny-suite.js';
 import type { RunResult } from './tasks/types.js';
 
-const plugin = fileURLToPath(new URL('./test-fixtures/prev-token-plugin.ts', import.meta.url));
+const plugin = PREV_TOKEN_PLUGIN;
+const suite = tinySuite;
 const dir = mkdtempSync(join(tmpdir(), 'bench-runner-'));
-writeFileSync(join(dir, 'text.txt'), 'to be or not to be, that is the question. '.repeat(20));
+writeTinyText(dir);
 afterAll(() => {
   unregisterMixer('bench-prev-token');
   rmSync(dir, { recursive: true, force: true });
 });
-
-function suite(maxSeqLen = 16): Suite {
-  const layers = 'bench-prev-token*2';
-  return {
-    name: 'tiny',
-    seed: 5,
-    benchmarks: [
-      {
-        name: 'lm',
-        task: 'lm-char',
-        data: 'text.txt',
-        models: { p1: { layers }, p2: { layers, ffn: 32 } },
-        presets: { quick: { dim: 8, heads: 1, contextLength: 8, batch: 2, steps: 3, evalEvery: 3, evalBatches: 1, warmup: 1, dropout: 0 } },
-      },
-      {
-        name: 'scale',
-        task: 'scaling',
-        models: { p1: { layers: 'bench-prev-token' } },
-        presets: { quick: { dim: 8, heads: 1, minSeqLen: 8, maxSeqLen, warmup: 0, repeats: 1 } },
-      },
-      { name: 'dec', task: 'decode', models: { p1: { layers } }, presets: { quick: { dim: 8, heads: 1, contextLength: 6, vocabSize: 11, bucket: 3 } } },
-    ],
-  };
-}
 
 async function run(extra: Partial<RunSuiteOptions> = {}) {
   const events: BenchEvent[] = [];
@@ -107,5 +84,16 @@ describe('runSuite', () => {
     const readme = readFileSync(report.readme, 'utf8');
     expect(readme).toMatch(/## What these results show\n\np2 beats p1 here\.\n\n## lm \(lm-char\)/);
     expect(readFileSync(join(dir, 'out', 'FINDINGS.md'), 'utf8')).toBe('p2 beats p1 here.\n');
+  });
+
+  it('reports a failing run with its error, as an event too, and runs the rest', async () => {
+    registerMixer({ ...prevTokenSpec, name: 'bench-broken', create: () => { throw new Error('cannot build this mixer'); } });
+    const broken = suite();
+    broken.benchmarks[0].models.p2 = { layers: 'bench-broken' };
+    const { report, events } = await run({ suite: broken, outDir: join(dir, 'broken') });
+    unregisterMixer('bench-broken');
+    expect(report.failed).toEqual([{ id: 'lm--p2', error: expect.stringContaining('cannot build this mixer') }]);
+    expect(report.ran).toEqual(['lm--p1', 'scale--p1', 'dec--p1']);
+    expect(events.filter((e) => e.type === 'run-fail').map((e) => e.type === 'run-fail' && [e.plan.id, e.index, e.error])).toEqual([['lm--p2', 1, report.failed[0].error]]);
   });
 });

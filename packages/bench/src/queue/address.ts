@@ -34,6 +34,7 @@ function fail(text: string, problem: string, fix = FORMS): never {
  * decoded; the password may instead come from SHIFTMIX_REDIS_PASSWORD.
  */
 export function parseQueueUrl(text: string, env: NodeJS.ProcessEnv = process.env): QueueAddress {
+  if (!text.includes('://')) fail(text, 'has no scheme', `Write redis://${text.trim()} if that is the host and port. ${FORMS}`);
   let url: URL;
   try {
     url = new URL(text.trim());
