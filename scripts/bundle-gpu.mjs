@@ -20,7 +20,7 @@ const ENTRIES = {
   'attention-matmul-main': 'apps/bench/src/gpu/attention-matmul-main.ts',
   main: 'apps/bench/src/gpu/main.ts',
   'targets-main': 'apps/bench/src/gpu/targets-main.ts',
-  'kernel-parity': 'apps/web-demo/scripts/kernel-parity-node.ts',
+  'kernel-parity': 'apps/bench/src/gpu/kernel-parity.ts',
 };
 for (const source of Object.values(ENTRIES)) {
   if (!existsSync(join(root, source))) throw new Error(`${source} is missing; this script and the GPU benchmarks disagree`);

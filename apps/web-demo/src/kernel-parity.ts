@@ -1,7 +1,8 @@
 import { selectBackend, tf } from '@shiftmix/core';
+import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
+import { register as registerAttention } from '@shiftmix/mixer-softmax-attention';
 import { webGpuInfo } from '@shiftmix/webgpu';
-import { runChecks } from './parity/checks.js';
-import type { ParityResult } from './parity/compare.js';
+import { runChecks, type ParityResult } from '@shiftmix/webgpu/parity';
 
 /** What the page reports on window.kernelParity and in #results once it is done. */
 export interface ParityReport {
@@ -65,6 +66,9 @@ async function main(): Promise<void> {
     const { name, vendor, architecture, description, software, featureLevel } = info.report;
     adapter = { name, vendor, architecture, description, software, isFallbackAdapter: await fallbackFlag(), featureLevel };
     $('#adapter').textContent = `WebGPU adapter: ${[name, vendor, architecture, description].filter(Boolean).join(', ')} (${featureLevel}${software ? ', software' : ''})`;
+    // The model check builds a stack of these two mixers.
+    registerHsmAb();
+    registerAttention();
     await runChecks(only, (done, check, ms) => {
       console.info(`${check.name}: ${ms.toFixed(0)} ms`);
       results.push(...done);

@@ -1,11 +1,12 @@
-// The kernel parity checks of kernels.html, run in Node on Dawn: on a GPU machine this is
-// the check that the fused WGSL kernels compute what their references do on that driver.
+// @shiftmix/webgpu/parity's checks (kernels.html runs the same list), run in Node on Dawn: on a
+// GPU machine this is the check that the fused WGSL kernels compute what their references do on that driver.
 //   node dist-gpu/kernel-parity.mjs [--dawn auto|vulkan|opengles] [--only NAME] [--json out.json]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { tf } from '@shiftmix/core';
 import { activateWebGpu, releaseWebGpu, type DawnBackend } from '@shiftmix/webgpu';
-import { runChecks } from '../src/parity/checks.js';
+import { runChecks } from '@shiftmix/webgpu/parity';
+import { registerLmCharMixers } from '../steps/runner.js';
 
 const USAGE = `Every fused WGSL kernel against its reference, on this machine's WebGPU adapter (Dawn in Node).
 
@@ -35,6 +36,7 @@ async function main(): Promise<number> {
   const { name, backend, featureLevel, software } = info.report;
   console.log(`adapter: ${name} (${backend}, ${featureLevel}${software ? ', software' : ''})`);
   const started = performance.now();
+  registerLmCharMixers();
   const results = await runChecks(values.only ?? null, (done, check, ms) => {
     const bad = done.filter((r) => !r.ok);
     const worst = Math.max(...done.map((r) => r.maxRelDiff ?? Infinity));

@@ -1,11 +1,14 @@
 import { causalAttention, causalMask, packedCausalAttention, tf, type Tensor } from '@shiftmix/core';
 import {
+  ATTENTION_GRAD_KERNEL,
+  PACKED_ATTENTION_GRAD_KERNEL,
   SHIFTMIX_ATTENTION_KERNEL,
   SHIFTMIX_ATTENTION_PACKED_KERNEL,
+  attentionDropoutKeep,
   causalAttentionComposite,
   packedCausalAttentionComposite,
 } from '@shiftmix/core/kernels';
-import { ATTENTION_GRAD_KERNEL, EXTRA_ATTENTION_BLOCKS, PACKED_ATTENTION_GRAD_KERNEL, attentionDropoutKeep, attentionTuning, type AttentionTiles } from '@shiftmix/webgpu';
+import { EXTRA_ATTENTION_BLOCKS, attentionTuning, type AttentionTiles } from '../attention/tiles.js';
 import { gradPairs, normal, type Compared, type ParityCheck } from './compare.js';
 
 interface Case {

@@ -1,18 +1,9 @@
 import { tf, type Tensor } from '@shiftmix/core';
-import {
-  MATMUL_TILES,
-  SUBGROUP_ROWS_STATE,
-  SUBGROUP_TILES,
-  matMulStats,
-  matMulTuning,
-  runProgram,
-  subgroupRowsCheck,
-  tilesFor,
-  webGpuBackend,
-  webGpuDevice,
-  type MatMulTile,
-  type ShiftmixProgram,
-} from '@shiftmix/webgpu';
+import { MATMUL_TILES, SUBGROUP_TILES, matMulTuning, tilesFor } from '../matmul/kernel.js';
+import { SUBGROUP_ROWS_STATE, subgroupRowsCheck, type MatMulTile } from '../matmul/program.js';
+import { matMulStats } from '../matmul/register.js';
+import { runProgram, type ShiftmixProgram } from '../runtime.js';
+import { webGpuBackend, webGpuDevice } from '../backend.js';
 import { normal, type Compared, type ParityCheck } from './compare.js';
 
 const DEFAULTS = { ...matMulTuning };

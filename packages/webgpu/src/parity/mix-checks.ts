@@ -1,5 +1,4 @@
 import { dropout, fusionBlend, hsmAbMix, tf, type Tensor, type Tensor1D, type Tensor3D } from '@shiftmix/core';
-import { fusionBlendReference, hsmAbMixReference } from '@shiftmix/core/kernels';
 import {
   DROPOUT_KERNEL,
   FUSION_BLEND_GRAD_KERNEL,
@@ -9,8 +8,10 @@ import {
   dropoutHash,
   dropoutScale,
   dropoutThreshold,
-  hsmAbTuning,
-} from '@shiftmix/webgpu';
+  fusionBlendReference,
+  hsmAbMixReference,
+} from '@shiftmix/core/kernels';
+import { hsmAbTuning } from '../hsm-ab.js';
 import { gradPairs, normal, type ParityCheck } from './compare.js';
 
 type Shape3 = [number, number, number];

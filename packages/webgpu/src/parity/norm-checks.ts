@@ -1,14 +1,18 @@
 import { addLayerNorm, biasGelu, crossEntropy, layerNorm, tf, type Tensor, type Tensor1D, type Tensor2D } from '@shiftmix/core';
 import {
   ADD_LAYER_NORM_KERNEL,
+  BIAS_GELU_GRAD_KERNEL,
   BIAS_GELU_KERNEL,
+  CROSS_ENTROPY_GRAD_KERNEL,
   CROSS_ENTROPY_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
   LAYER_NORM_KERNEL,
   biasGeluReference,
   crossEntropyComposite,
   layerNormReference,
 } from '@shiftmix/core/kernels';
-import { BIAS_GELU_GRAD_KERNEL, CROSS_ENTROPY_GRAD_KERNEL, LAYER_NORM_GRAD_KERNEL, biasGeluTuning, layerNormTuning } from '@shiftmix/webgpu';
+import { biasGeluTuning } from '../bias-gelu.js';
+import { layerNormTuning } from '../layer-norm-grad.js';
 import { gradPairs, normal, type Compared, type ParityCheck } from './compare.js';
 
 /** Rows with their own offset and spread, so mean and variance both matter. */
