@@ -43,7 +43,7 @@ export interface FinishOptions {
 
 /**
  * Writes the report of every finished run (README.md, summary.json, charts), the results
- * index above it, and prints the tables (or the JSON summary) on stdout unless quiet.
+ * index above it, and prints `formatSummary` on stdout unless quiet.
  */
 export function finishSuite(o: FinishOptions): SuiteRunReport {
   const results = new Map<string, RunResult[]>();
@@ -57,18 +57,7 @@ export function finishSuite(o: FinishOptions): SuiteRunReport {
   const report = writeReport({ outDir: o.outDir, suite: o.suite, preset: o.preset, backendLabel: o.backendLabel, environment, results });
   if (!relative(o.resultsRoot, o.outDir).startsWith('..')) writeResultsIndex(o.resultsRoot);
   const pending = o.pending ?? [];
-  if (!o.quiet) {
-    if (o.json) {
-      process.stdout.write(`${JSON.stringify({ ...report.summary, outDir: o.outDir, ran: o.ran, skipped: o.skipped, failed: o.failed, pending }, null, 2)}\n`);
-    } else {
-      const parts = report.benchmarks.map((b) => `## ${b.name} (${b.task})\n\n${b.table}\n\ncharts:\n${b.charts.map((c) => `  ${c}`).join('\n')}`);
-      if (o.failed.length) parts.push(`failed runs:\n${o.failed.map((f) => `  ${f.id}: ${f.error}`).join('\n')}`);
-      if (pending.length) parts.push(`runs without a result yet (${pending.length}):\n${pending.map((id) => `  ${id}`).join('\n')}`);
-      parts.push(`report: ${report.readme}`);
-      process.stdout.write(`\n${parts.join('\n\n')}\n`);
-    }
-  }
-  return {
+  const done: SuiteRunReport = {
     outDir: o.outDir,
     readme: report.readme,
     backend: o.backendLabel,
@@ -80,4 +69,17 @@ export function finishSuite(o: FinishOptions): SuiteRunReport {
     failed: o.failed,
     pending,
   };
+  if (!o.quiet) process.stdout.write(formatSummary(done, o.json ?? false));
+  return done;
+}
+
+/** What a suite run prints at its end: the Markdown tables with failed and pending runs, or the summary as JSON. */
+export function formatSummary(report: SuiteRunReport, json: boolean): string {
+  const { outDir, ran, skipped, failed, pending } = report;
+  if (json) return `${JSON.stringify({ ...report.summary, outDir, ran, skipped, failed, pending }, null, 2)}\n`;
+  const parts = report.benchmarks.map((b) => `## ${b.name} (${b.task})\n\n${b.table}\n\ncharts:\n${b.charts.map((c) => `  ${c}`).join('\n')}`);
+  if (failed.length) parts.push(`failed runs:\n${failed.map((f) => `  ${f.id}: ${f.error}`).join('\n')}`);
+  if (pending.length) parts.push(`runs without a result yet (${pending.length}):\n${pending.map((id) => `  ${id}`).join('\n')}`);
+  parts.push(`report: ${report.readme}`);
+  return `\n${parts.join('\n\n')}\n`;
 }

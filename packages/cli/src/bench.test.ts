@@ -49,4 +49,32 @@ describe('shiftmix bench', () => {
     expect(help.code).toBe(0);
     expect(help.stdout.replace(/\s+/g, ' ')).toMatch(/--out DIR +Results folder \(default: \.\/bench-results\/BACKEND\/SUITE-PRESET, or benchmarks\/results\/\.\.\. in a shiftmix checkout\)/);
   });
+
+  it('runs every N-th run with --shard K/N and merges the shards\' folders with --merge', async () => {
+    const dir = tempDir({ 'text.txt': 'all the world is a stage and all the men and women merely players. '.repeat(10), 'tiny.json': JSON.stringify(tinySuite) });
+    const runIds = (out: string) => readdirSync(path.join(dir, out, 'runs')).sort();
+    for (const shard of ['1/2', '2/2']) {
+      const result = await runCli(['bench', '--suite', './tiny.json', '--backend', 'cpu', '--shard', shard, '--out', `shard-${shard[0]}`, '--json'], dir);
+      expect(result.code, result.stderr).toBe(0);
+    }
+    expect(runIds('shard-1')).toEqual(['lm--shift.json']);
+    expect(runIds('shard-2')).toEqual(['lm--attn.json']);
+    const merged = await runCli(['bench', '--suite', './tiny.json', '--merge', 'shard-1', '--merge', 'shard-2', '--out', 'all', '--json'], dir);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(JSON.parse(merged.stdout)).toMatchObject({ backend: 'cpu', ran: ['lm--shift', 'lm--attn'], pending: [] });
+    expect(runIds('all')).toEqual(['lm--attn.json', 'lm--shift.json']);
+    expect(readFileSync(path.join(dir, 'all', 'runs', 'lm--attn.json'), 'utf8')).toBe(readFileSync(path.join(dir, 'shard-2', 'runs', 'lm--attn.json'), 'utf8'));
+    expectOneLineError(await runCli(['bench', '--suite', './tiny.json', '--shard', '3/2'], dir), 1, /shard "3\/2" is not of the form K\/N with 1 <= K <= N/);
+    expectOneLineError(await runCli(['bench', '--merge', 'shard-1', '--shard', '1/2'], dir), 2, /--merge only merges finished results/);
+  });
+});
+
+describe('shiftmix worker', () => {
+  it('needs a queue, and names a Redis it cannot reach', async () => {
+    const dir = tempDir();
+    expectOneLineError(await runCli(['worker'], dir), 2, /"shiftmix worker" needs --queue/);
+    expectOneLineError(await runCli(['worker', '--queue', 'redis://127.0.0.1:1', '--backend', 'cpu'], dir), 1, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
+    const help = await runCli(['worker', '--help'], dir);
+    expect(help.stdout).toMatch(/--lock-seconds S +Seconds before a run held by a worker that stopped answering goes to another worker \(default: 30\)/);
+  });
 });

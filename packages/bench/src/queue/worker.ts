@@ -66,10 +66,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const cwd = options.cwd ?? process.cwd();
   const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const say = (line: string) => log(`${clock()} ${line}`);
+  await probeRedis(address);
   const plugins = options.plugins ?? [];
   if (plugins.length) await loadPlugins(plugins, cwd);
   const file = processorFile();
-  await probeRedis(address);
   const info = await selectBackend(options.backend ?? 'auto');
   const backendLabel = `${info.backend}${info.software ? '-software' : ''}`;
   const where = `${hostname()}#${process.pid}`;

@@ -1,4 +1,4 @@
-import { consoleProgress, parseQueueUrl, runSuiteOnQueue, type QueueSuiteOptions } from '@shiftmix/bench';
+import { consoleProgress, formatSummary, parseQueueUrl, runSuiteOnQueue, type QueueSuiteOptions } from '@shiftmix/bench';
 import type { BackendName } from '@shiftmix/core';
 import type { Io } from '../command.js';
 import type { FlagSpecs } from '../flags.js';
@@ -35,7 +35,7 @@ export function onInterrupt(first: () => void): () => void {
   };
 }
 
-type QueueRun = Omit<QueueSuiteOptions, 'backend' | 'onProgress' | 'signal' | 'plugins' | 'log'> & { backend: BackendName };
+type QueueRun = Omit<QueueSuiteOptions, 'backend' | 'onProgress' | 'signal' | 'plugins' | 'log' | 'json' | 'quiet'> & { backend: BackendName };
 
 /** The command that writes a queued suite's results later; the password shows as ***. */
 function collectCommand(o: QueueRun): string {
@@ -47,7 +47,7 @@ function collectCommand(o: QueueRun): string {
 }
 
 /** `shiftmix bench --queue`: submits and follows a suite, or collects it; Ctrl-C stops following only. */
-export async function runOnQueue(o: QueueRun, io: Io): Promise<number> {
+export async function runOnQueue(o: QueueRun, json: boolean, io: Io): Promise<number> {
   const controller = new AbortController();
   const release = onInterrupt(() => {
     io.stderr('\nshiftmix: no longer following; the queued runs go on (Ctrl-C again to quit now)\n');
@@ -60,7 +60,9 @@ export async function runOnQueue(o: QueueRun, io: Io): Promise<number> {
       onProgress: consoleProgress(),
       signal: controller.signal,
       log: (line) => io.stderr(`shiftmix: ${line}\n`),
+      quiet: true,
     });
+    io.stdout(formatSummary(report, json));
     if (report.pending.length) {
       io.stderr(`shiftmix: ${report.pending.length} run(s) have no result yet; once they finish, this writes their results:\n  ${collectCommand(o)}\n`);
     }

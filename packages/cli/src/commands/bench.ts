@@ -1,4 +1,4 @@
-import { consoleProgress, mergeResults, parseShard, runSuite, type SuiteRunReport } from '@shiftmix/bench';
+import { consoleProgress, formatSummary, mergeResults, parseShard, runSuite, type SuiteRunReport } from '@shiftmix/bench';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { UsageError } from '../errors.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
@@ -66,22 +66,23 @@ export const benchCommand = defineCommand({
     const target = { suite: flags.suite, preset: flags.preset, only: commaList(flags.only), models: commaList(flags.models), outDir: flags.out, cwd: io.cwd };
     let report: SuiteRunReport;
     if (flags.merge.length) {
-      report = mergeResults({ ...target, from: flags.merge, json: flags.json });
+      report = mergeResults({ ...target, from: flags.merge, quiet: true });
     } else if (flags.queue) {
       await loadAllPlugins(io.cwd, flags.plugin, warnOn(io));
-      return runOnQueue({ ...target, queue: flags.queue, collect: flags.collect, backend: flags.backend, force: flags.force, json: flags.json }, io);
+      return runOnQueue({ ...target, queue: flags.queue, collect: flags.collect, backend: flags.backend, force: flags.force }, flags.json, io);
     } else {
       await loadAllPlugins(io.cwd, flags.plugin, warnOn(io));
       report = await runSuite({
         ...target,
         shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
         backend: flags.backend,
-        json: flags.json,
+        quiet: true,
         force: flags.force,
         workers: flags.workers,
         onProgress: consoleProgress(),
       });
     }
+    io.stdout(formatSummary(report, flags.json));
     return report.failed.length ? 1 : 0;
   },
 });
