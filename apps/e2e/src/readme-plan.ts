@@ -25,6 +25,10 @@ export interface CommandPlan {
 
 const STEPS = ' --steps 2 --eval-every 2 --eval-batches 1';
 
+// The queue's commands name a Redis on another machine; the queue tests run the same
+// commands as processes against a redis-server they start on a free localhost port.
+const QUEUE_TEST = 'packages/cli/src/queue.test.ts: shiftmix bench --queue (following, Ctrl-C, --collect) and shiftmix worker processes, one killed mid-run, on a password-protected redis-server that is killed and restarted';
+
 export const PLANS: Record<string, Record<string, CommandPlan>> = {
   'README.md': {
     'npm start': { where: 'repository', append: ' -- --only decode', stdout: /## decode \(decode\)/ },
@@ -46,6 +50,21 @@ export const PLANS: Record<string, Record<string, CommandPlan>> = {
     'npx shiftmix bench': { where: 'project', append: ' --only decode', stdout: /## decode \(decode\)/ },
     'npx shiftmix bench --only lm-char --models gpt,hsm-ab': { where: 'project', append: ' --preset smoke', stdout: /\| gpt \|[\s\S]*\| hsm-ab \|/ },
     'npx shiftmix bench --suite ./my-suite.json --plugin ./my-mixer.js --only lm-char': { where: 'project', stdout: /\| my-mixer \| my-mixer,hsm-ab\*2 \|/ },
+    'redis-server --port 6379 --bind 0.0.0.0 --requirepass "$SHIFTMIX_REDIS_PASSWORD" --appendonly yes': {
+      where: 'project',
+      coveredBy: 'packages/cli/src/test-redis.ts starts redis-server so (a password, an append-only file) for the queue tests',
+    },
+    'npx shiftmix bench --preset standard --backend webgpu --queue redis://:PASSWORD@queue-host:6379': { where: 'project', coveredBy: QUEUE_TEST },
+    'npx shiftmix worker --queue redis://:PASSWORD@queue-host:6379 --backend webgpu': { where: 'project', coveredBy: QUEUE_TEST },
+    'npx shiftmix bench --preset standard --backend webgpu --queue redis://:PASSWORD@queue-host:6379 --collect': { where: 'project', coveredBy: QUEUE_TEST },
+    'npx shiftmix bench --preset standard --shard 1/2 --out shard-1': { where: 'project', append: ' --preset smoke', stdout: /report: \S*shard-1\/README\.md/ },
+    'npx shiftmix bench --preset standard --shard 2/2 --out shard-2': { where: 'project', append: ' --preset smoke', stdout: /report: \S*shard-2\/README\.md/ },
+    // Every run of the suite is in one of the two shards: the merged report has all four benchmarks and nothing missing.
+    'npx shiftmix bench --preset standard --merge shard-1 --merge shard-2 --out merged': {
+      where: 'project',
+      append: ' --preset smoke',
+      stdout: /^(?![\s\S]*without a result)[\s\S]*## lm-char[\s\S]*## mqar[\s\S]*## scaling[\s\S]*## decode[\s\S]*report: \S*merged\/README\.md/,
+    },
   },
   'packages/cli/README.md': {
     'npm install -g shiftmix': {
@@ -73,5 +92,7 @@ export const PLANS: Record<string, Record<string, CommandPlan>> = {
     'shiftmix bench --preset smoke': { where: 'project', stdout: /## lm-char[\s\S]*## decode/ },
     'shiftmix bench --only lm-char --models gpt,hsm-ab': { where: 'project', append: ' --preset smoke' },
     'shiftmix bench --only scaling --json': { where: 'project', append: ' --preset smoke', stdout: /"scaling"/ },
+    'shiftmix bench --preset standard --backend webgpu --queue redis://:PASSWORD@queue-host:6379': { where: 'project', coveredBy: QUEUE_TEST },
+    'shiftmix worker --queue redis://:PASSWORD@queue-host:6379 --backend webgpu': { where: 'project', coveredBy: QUEUE_TEST },
   },
 };
