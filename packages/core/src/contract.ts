@@ -74,6 +74,12 @@ export interface MixerSpec<C = Record<string, unknown>> {
   description: string;
   /** When true the core assigns this layer shifts from the model's schedule. */
   shiftBased: boolean;
+  /**
+   * The fused kernels its forward may run (names from `@shiftmix/core/kernels`, e.g.
+   * SHIFTMIX_ATTENTION_PACKED_KERNEL). Optional; a backend reads it from a built model's
+   * blocks, e.g. to tune those kernels for the model's shape.
+   */
+  kernels?: readonly string[];
   defaults: C;
   /** Returns a complete config (defaults filled in) or throws a ShiftmixError. */
   validate(config: unknown, ctx: MixerContext): C;

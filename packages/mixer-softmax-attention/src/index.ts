@@ -1,4 +1,5 @@
 import { MIXER_SPECIFICATION_VERSION, registerMixer, type MixerSpec } from '@shiftmix/core';
+import { SHIFTMIX_ATTENTION_PACKED_KERNEL, SHIFTMIX_ATTENTION_KERNEL } from '@shiftmix/core/kernels';
 import {
   softmaxAttentionDefaults,
   softmaxAttentionParamCount,
@@ -12,6 +13,7 @@ export const softmaxAttentionSpec: MixerSpec<SoftmaxAttentionConfig> = {
   name: 'softmax-attention',
   description: 'Causal multi-head softmax attention (fused qkv, output projection, attention dropout), with optional sliding window and RoPE',
   shiftBased: false,
+  kernels: [SHIFTMIX_ATTENTION_PACKED_KERNEL, SHIFTMIX_ATTENTION_KERNEL],
   defaults: softmaxAttentionDefaults,
   validate: validateSoftmaxAttention,
   paramCount: (ctx) => softmaxAttentionParamCount(ctx),

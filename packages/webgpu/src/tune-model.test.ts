@@ -1,4 +1,7 @@
-import { isShiftmixError, selectBackend } from '@shiftmix/core';
+import { ShiftmixModel, hasMixer, isShiftmixError, selectBackend } from '@shiftmix/core';
+import { HSM_AB_KERNEL, SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL } from '@shiftmix/core/kernels';
+import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
+import { register as registerAttention } from '@shiftmix/mixer-softmax-attention';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { webGpuDevice } from './backend.js';
 import { chooseAttentionTiles, clearAttentionTuning } from './attention/index.js';
@@ -14,12 +17,26 @@ afterEach(() => {
   clearAttentionTuning();
 });
 
-const hybrid = { layers: 'hsm-ab,softmax-attention(window=4)*2', dim: 16, heads: 2, contextLength: 24 };
+// What tuning reads of a model: its shape and the kernels each block's spec declares.
+const config = { dim: 16, heads: 2, contextLength: 24 };
+const block = (...kernels: string[]) => ({ spec: { kernels } });
+const hybrid = { config, blocks: [block(HSM_AB_KERNEL), block(SHIFTMIX_ATTENTION_PACKED_KERNEL), block(SHIFTMIX_ATTENTION_PACKED_KERNEL)] };
+const shiftsOnly = { config, blocks: [block(HSM_AB_KERNEL), { spec: {} }] };
 
 describe('kernel tuning of a model', () => {
-  it("finds the attention call of a training step, and none in a model without attention", () => {
+  it('finds the attention call of a training step from what the blocks declare, and none without attention', () => {
     expect(attentionProblem(hybrid, 3)).toEqual({ headDim: 8, length: 24, heads: 6 });
-    expect(attentionProblem({ ...hybrid, layers: 'hsm-ab*4' }, 3)).toBeUndefined();
+    expect(attentionProblem(shiftsOnly, 3)).toBeUndefined();
+    // A plugin's attention mixer that runs core's attention kernel is tuned too.
+    expect(attentionProblem({ config, blocks: [block(SHIFTMIX_ATTENTION_KERNEL)] }, 1)).toEqual({ headDim: 8, length: 24, heads: 2 });
+  });
+
+  it('reads a built model: the shipped attention mixer declares its kernels', () => {
+    if (!hasMixer('hsm-ab')) registerHsmAb();
+    if (!hasMixer('softmax-attention')) registerAttention();
+    const model = ShiftmixModel.create({ vocabSize: 11, layers: 'hsm-ab*2,softmax-attention(window=4)', ...config });
+    expect(attentionProblem(model, 2)).toEqual({ headDim: 8, length: 24, heads: 4 });
+    model.dispose();
   });
 
   it('tunes the matmul and the attention at that shape, and a saved result applies again', async () => {
@@ -31,7 +48,7 @@ describe('kernel tuning of a model', () => {
     applyModelKernelTuning(tuning);
     expect(preferredTiles(device)).toEqual(tuning.matmul.timings.map((t) => t.tile));
     expect(chooseAttentionTiles(8, device.limits, device)).toEqual(tuning.attention!.tiles);
-    const withoutAttention = await tuneModelKernels({ ...hybrid, layers: 'hsm-ab' }, 1);
+    const withoutAttention = await tuneModelKernels(shiftsOnly, 1);
     expect(withoutAttention.attention).toBeUndefined();
   });
 

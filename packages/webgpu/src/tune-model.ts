@@ -1,15 +1,19 @@
-import { parseLayerPattern, ShiftmixError } from '@shiftmix/core';
+import { ShiftmixError } from '@shiftmix/core';
+import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL } from '@shiftmix/core/kernels';
 import { applyAttentionTuning, tuneAttentionTiles, type AttentionTuningResult, type TuneAttentionOptions } from './attention/tune.js';
 import { applyMatMulTuning, tuneMatMulTiles, type MatMulTuningResult } from './matmul/tune.js';
 
-/** What a model's training shape needs to know of its kernels' tuning. */
+/**
+ * What tuning reads of a built model (a ShiftmixModel is one): its shape, and the fused
+ * kernels each block's mixer spec says it runs, so a plugin's attention mixer that runs
+ * core's attention kernels is tuned as the shipped one is.
+ */
 export interface TunedModel {
-  /** Layer pattern, e.g. "hsm-ab*2,softmax-attention". */
-  layers: string;
-  dim: number;
-  heads: number;
-  contextLength: number;
+  config: { dim: number; heads: number; contextLength: number };
+  blocks: readonly { spec: { kernels?: readonly string[] } }[];
 }
+
+const ATTENTION_KERNELS = [SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL];
 
 /** Both tunings of a model: plain JSON, for applyModelKernelTuning in a later run. */
 export interface ModelKernelTuning {
@@ -18,10 +22,12 @@ export interface ModelKernelTuning {
   attention?: AttentionTuningResult;
 }
 
-/** The fused attention call of one training step of `model` at `batch`, if a layer is softmax attention. */
+/** The fused attention call of one training step of `model` at `batch`, if a block runs fused attention. */
 export function attentionProblem(model: TunedModel, batch: number): TuneAttentionOptions | undefined {
-  if (!parseLayerPattern(model.layers, { checkRegistry: false }).includes('softmax-attention')) return undefined;
-  return { headDim: model.dim / model.heads, length: model.contextLength, heads: batch * model.heads };
+  const attends = model.blocks.some((b) => b.spec.kernels?.some((k) => ATTENTION_KERNELS.includes(k)));
+  if (!attends) return undefined;
+  const { dim, heads, contextLength } = model.config;
+  return { headDim: dim / heads, length: contextLength, heads: batch * heads };
 }
 
 /** Tunes the matmul's tiles and, for a model with attention, its attention blocks at the training shape. */

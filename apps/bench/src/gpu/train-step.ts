@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { selectBackend, tf } from '@shiftmix/core';
+import { selectBackend, ShiftmixModel, tf } from '@shiftmix/core';
 import { activateWebGpu, attentionProblem, formatProfile, tuneModelKernels, type DawnBackend, type ModelKernelTuning } from '@shiftmix/webgpu';
-import { LM_CHAR_MODELS, PYTORCH_H100_MS_PER_STEP, TrainStepRunner, profileTrainStep, timeTrainSteps, type TrainStepOptions } from './train-step-core.js';
+import { LM_CHAR_MODELS, PYTORCH_H100_MS_PER_STEP, TrainStepRunner, profileTrainStep, registerLmCharMixers, timeTrainSteps, type TrainStepOptions } from './train-step-core.js';
 import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
 import { printAttentionTuning } from './attention-bench.js';
 import { printMatMulTuning } from './matmul-bench.js';
@@ -76,11 +76,17 @@ const fmt = (x: number, digits = 3) => x.toPrecision(digits);
 
 /** The kernels tuned for the first of `names` with attention (else the first), at this shape. */
 async function tuneKernels(names: string[], shape: { batch: number; ctx: number; dim: number; heads: number }): Promise<ModelKernelTuning> {
-  const models = names.map((name) => ({ layers: LM_CHAR_MODELS[name], dim: shape.dim, heads: shape.heads, contextLength: shape.ctx }));
-  const tuning = await tuneModelKernels(models.find((m) => attentionProblem(m, shape.batch)) ?? models[0], shape.batch);
-  printMatMulTuning(tuning.matmul);
-  if (tuning.attention) printAttentionTuning(tuning.attention);
-  return tuning;
+  registerLmCharMixers();
+  // Built only for what tuning reads of them: their shape and their blocks' kernels.
+  const models = names.map((name) => ShiftmixModel.create({ vocabSize: 65, layers: LM_CHAR_MODELS[name], dim: shape.dim, heads: shape.heads, contextLength: shape.ctx }));
+  try {
+    const tuning = await tuneModelKernels(models.find((m) => attentionProblem(m, shape.batch)) ?? models[0], shape.batch);
+    printMatMulTuning(tuning.matmul);
+    if (tuning.attention) printAttentionTuning(tuning.attention);
+    return tuning;
+  } finally {
+    for (const m of models) m.dispose();
+  }
 }
 
 async function main(): Promise<void> {

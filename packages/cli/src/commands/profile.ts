@@ -34,7 +34,7 @@ export const profileCommand = defineCommand({
     await loadAllPlugins(io.cwd, flags.plugin, warnOn(io));
     parseLayerPattern(flags.layers);
     const profiler = await loadWebGpu('the profiler');
-    const info = await selectBackend(flags.backend);
+    await selectBackend(flags.backend);
     const model = ShiftmixModel.create({
       vocabSize: flags.vocab,
       dim: flags.dim,
@@ -54,7 +54,7 @@ export const profileCommand = defineCommand({
     };
     try {
       const profile = await profiler.profileStep(step, { warmup: 2 });
-      if (flags.json) io.stdout(`${JSON.stringify({ backend: info, layers: flags.layers, params: model.paramCount(), ...profile })}\n`);
+      if (flags.json) io.stdout(`${JSON.stringify({ layers: flags.layers, params: model.paramCount(), ...profile })}\n`);
       else io.stdout(`${flags.layers}: ${model.paramCount().toLocaleString('en-US')} parameters, batch ${flags.batch} x ${flags.ctx}\n${profiler.formatProfile(profile, flags.top)}\n`);
     } finally {
       tf.dispose([x, y]);

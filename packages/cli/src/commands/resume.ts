@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CharTokenizer, readCheckpointInfo, resume, selectBackend, type ShiftmixModel } from '@shiftmix/core';
+import { CharTokenizer, readCheckpointInfo, resume, selectBackend, ShiftmixModel } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { InputError } from '../errors.js';
 import { requireDirectory, requireTextFile } from '../options.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
 import { checkContextFits, loadText, readRunInfo, writeRunInfo } from '../run-info.js';
 import { BACKEND_FLAG, WORKERS_FLAG, printSummary, withProgress } from './shared.js';
-import { checkTune, KERNEL_TUNING_FILE, reapplyTuning, tuneForRun, type TunedModel } from './webgpu.js';
+import { checkTune, KERNEL_TUNING_FILE, reapplyTuning, tuneForRun } from './webgpu.js';
 
 export const resumeCommand = defineCommand({
   name: 'resume',
@@ -54,8 +54,15 @@ export const resumeCommand = defineCommand({
     const backend = await selectBackend(backendName);
     checkTune(flags.tune, backend);
     if (info && flags.data) writeRunInfo(outDir, { ...info, data: dataFile });
-    if (flags.tune) await tuneForRun(io, outDir, config.model as unknown as TunedModel, config.recipe?.batch ?? 1);
-    else await reapplyTuning(io, outDir, backend);
+    if (flags.tune) {
+      // The run's model as resume() will build it, only to tune its kernels.
+      const shape = ShiftmixModel.create(config.model as unknown as Parameters<typeof ShiftmixModel.create>[0]);
+      try {
+        await tuneForRun(io, outDir, shape, config.recipe?.batch ?? 1);
+      } finally {
+        shape.dispose();
+      }
+    } else await reapplyTuning(io, outDir, backend);
     let model: ShiftmixModel | undefined;
     try {
       const summary = await withProgress(io, (onProgress, signal) =>

@@ -102,7 +102,7 @@ export const trainCommand = defineCommand({
         plugins: flags.plugin.map((p) => absolutePlugin(p, io.cwd)),
         backend: flags.backend,
       });
-      if (flags.tune) await tuneForRun(io, outDir, { layers: flags.layers, dim: flags.dim, heads: flags.heads, contextLength: flags.ctx }, flags.batch);
+      if (flags.tune) await tuneForRun(io, outDir, model, flags.batch);
       const summary = await withProgress(io, (onProgress, signal) =>
         train({
           model,

@@ -1,32 +1,15 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendInfo } from '@shiftmix/core';
+// Types only: the package itself is an optional dependency, loaded on demand below.
+import type { ModelKernelTuning, TunedModel } from '@shiftmix/webgpu';
 import type { Io } from '../command.js';
 import { InputError } from '../errors.js';
 
+/** @shiftmix/webgpu as the CLI uses it. */
+export type WebGpuModule = typeof import('@shiftmix/webgpu');
+
 type Block = { bq: number; bk: number };
-
-/** The part of @shiftmix/webgpu's ModelKernelTuning the CLI reports. */
-interface KernelTuning {
-  matmul: { size: number; clock: string; timings: { tile: { bm: number; bn: number; bk: number; tm: number; tn: number; subgroups?: boolean }; ms: number }[] };
-  attention?: { headDim: number; length: number; tiles: { forward: Block; keyGrad: { bk: number; bq: number }; queryGrad: Block } };
-}
-
-/** The model shape the kernels are tuned for (a ShiftmixModel config has these fields). */
-export interface TunedModel {
-  layers: string;
-  dim: number;
-  heads: number;
-  contextLength: number;
-}
-
-/** What the CLI uses of @shiftmix/webgpu, an optional dependency loaded on demand. */
-export interface WebGpuModule {
-  profileStep(fn: () => Promise<void>, options?: { warmup?: number }): Promise<{ source: string }>;
-  formatProfile(profile: unknown, top?: number): string;
-  tuneModelKernels(model: TunedModel, batch: number): Promise<KernelTuning>;
-  applyModelKernelTuning(saved: KernelTuning): void;
-}
 
 /** @shiftmix/webgpu, or an error naming `what` needs it and how to install it. */
 export async function loadWebGpu(what: string): Promise<WebGpuModule> {
@@ -55,6 +38,7 @@ const block = (b: Block) => `${b.bq}x${b.bk}`;
  * this GPU at the run's training shape; keeps the fastest and saves them in the run.
  */
 export async function tuneForRun(io: Io, outDir: string, model: TunedModel, batch: number): Promise<void> {
+  // A built model: tuning reads its shape and the kernels its blocks' mixers run.
   const webgpu = await loadWebGpu('--tune');
   const tuning = await webgpu.tuneModelKernels(model, batch);
   const { matmul, attention } = tuning;
@@ -77,7 +61,7 @@ export async function reapplyTuning(io: Io, outDir: string, backend: BackendInfo
   if (backend.backend !== 'webgpu' || !existsSync(file)) return;
   const webgpu = await loadWebGpu('the saved kernel tuning');
   try {
-    webgpu.applyModelKernelTuning(JSON.parse(readFileSync(file, 'utf8')) as KernelTuning);
+    webgpu.applyModelKernelTuning(JSON.parse(readFileSync(file, 'utf8')) as ModelKernelTuning);
     io.stderr(`shiftmix: kernel choices from ${KERNEL_TUNING_FILE}\n`);
   } catch (error) {
     io.stderr(`shiftmix: warning: ${KERNEL_TUNING_FILE} not used (${(error as Error).message.split('\n')[0]}); pass --tune to tune again\n`);
