@@ -23,6 +23,8 @@ export interface FollowOptions {
   wait: boolean;
   pollMs: number;
   signal?: AbortSignal;
+  /** Called after each look at the queue that got an answer. */
+  onLook?: () => void;
   /** A run's job is not in the queue: return true when it was queued again (Redis lost it), false to report it missing. */
   onMissing?: (runs: PlannedRun[]) => Promise<boolean>;
 }
@@ -96,6 +98,7 @@ export async function followJobs(o: FollowOptions): Promise<FollowOutcome> {
     const entries = [...byJob.entries()];
     const looks = await unlessAborted(Promise.all(entries.map(([id, runs]) => look(id, runs))), o.signal);
     if (!looks) break;
+    o.onLook?.();
     const running: Extract<BenchEvent, { type: 'queue-progress' }>['running'] = [];
     let waiting = 0;
     for (const [i, { state, job }] of looks.entries()) {

@@ -101,7 +101,13 @@ export async function runSuiteOnQueue(options: QueueSuiteOptions): Promise<Suite
   for (const name of await unknownMixers(selected)) say(`mixer "${name}" is not registered here: the workers must load it (shiftmix worker --plugin MODULE)`);
 
   const queue = new Queue<BenchJobData, BenchJobResult>(queueName(options.backend), { connection: redisOptions(address), prefix: QUEUE_PREFIX });
-  queue.on('error', () => {});
+  // BullMQ repeats a connection error while Redis is away; one line per outage is enough.
+  let outage: string | undefined;
+  queue.on('error', (error: Error & { code?: string }) => {
+    const reason = error.code ?? error.message.split('\n')[0];
+    if (reason !== outage) say(`Redis at ${address.display}: ${reason}; waiting for it`);
+    outage = reason;
+  });
   const redis = openRedis(address);
   try {
     const finished = readFinishedRuns(outDir);
@@ -109,7 +115,7 @@ export async function runSuiteOnQueue(options: QueueSuiteOptions): Promise<Suite
     const runs = selected.filter((p) => !isDone(p));
     const skipped = selected.filter(isDone).map((p) => p.id);
     emit({ type: 'suite-start', suite: suite.name, preset, backend: options.backend, outDir, total: selected.length, toRun: runs.length });
-    selected.forEach((plan, index) => void (isDone(plan) && emit({ type: 'run-skip', plan, index, total: selected.length })));
+    for (const [index, plan] of selected.entries()) if (isDone(plan)) emit({ type: 'run-skip', plan, index, total: selected.length });
     if (!options.collect) {
       const queued = await enqueue(queue, redis, prepared, runs, options.force ?? false);
       say(`queued ${queued} run(s) on ${address.display} (queue ${queueName(options.backend)}); ${runs.length - queued} were queued already`);
@@ -127,16 +133,27 @@ export async function runSuiteOnQueue(options: QueueSuiteOptions): Promise<Suite
       wait: !options.collect,
       pollMs: options.pollMs ?? 1000,
       signal: options.signal,
+      onLook: () => {
+        if (outage !== undefined) say(`Redis at ${address.display} is back`);
+        outage = undefined;
+      },
       // Jobs that Redis lost (a restart without persistence) are queued again.
-      onMissing: options.collect ? undefined : async (lost) => (await enqueue(queue, redis, prepared, lost, false)) > 0,
+      onMissing: options.collect
+        ? undefined
+        : async (lost) => {
+            const queued = await enqueue(queue, redis, prepared, lost, false);
+            if (queued) say(`queued ${lost.map((r) => r.id).join(', ')} again: Redis had lost the job`);
+            return queued > 0;
+          },
     });
     if (followed.missing.length) say(`${followed.missing.length} run(s) have no job in the queue: run the command without --collect to queue them`);
     const pending = [...followed.pending, ...followed.missing];
     const report = finishSuite({ ...prepared, finished, ran: followed.ran, skipped, failed: followed.failed, pending, json: options.json, quiet: options.quiet });
-    emit({ type: 'suite-end', outDir, seconds: (performance.now() - started) / 1000, ran: followed.ran.length, skipped: skipped.length });
+    if (!pending.length) emit({ type: 'suite-end', outDir, seconds: (performance.now() - started) / 1000, ran: followed.ran.length, skipped: skipped.length });
     return report;
   } finally {
     redis.disconnect();
-    await queue.close();
+    // Closing waits for Redis; after Ctrl-C it may be away, and nothing is left to send.
+    await (options.signal?.aborted ? queue.disconnect() : queue.close());
   }
 }
