@@ -194,6 +194,13 @@ describe('shiftmix bench --queue', () => {
     await waitFor('the runs queued', async () => (await waiting()) === 2, [submitter]);
     redis.flush();
     await waitFor('the runs queued again', async () => (await waiting()) === 2, [submitter]);
+    // A worker of another backend leaves them, and says why.
+    const elsewhere = spawnCli(['worker', '--queue', redis.url, '--backend', 'wasm'], dir);
+    await waitFor('the wasm worker started', () => /mixers: /.test(elsewhere.stdout()), [elsewhere]);
+    expect(elsewhere.stdout()).toMatch(/2 run\(s\) wait in queue bench-cpu, which this worker does not take: it runs wasm \(start workers with --backend cpu for them\)/);
+    elsewhere.child.kill('SIGTERM');
+    expect(await elsewhere.done, elsewhere.stderr()).toBe(0);
+    expect(await waiting()).toBe(2);
     const without = spawnCli(['worker', '--queue', redis.url, '--backend', 'cpu'], dir);
     expect(await submitter.done, submitter.stderr()).toBe(1);
     expect(submitter.stderr()).toMatch(/lm--ident failed: worker \S+ cannot resolve the layers "qtest-identity": unknown mixer "qtest-identity"/);

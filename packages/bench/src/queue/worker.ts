@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { listMixers, selectBackend, ShiftmixError, type BackendName } from '@shiftmix/core';
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { loadPlugins, registerStandardMixers, STANDARD_MIXERS } from '../plugins.js';
 import { formatDuration } from '../progress.js';
 import { formatMetric } from '../report/format.js';
-import { parseQueueUrl, redisOptions } from './address.js';
+import { parseQueueUrl, redisOptions, type QueueAddress } from './address.js';
 import { probeRedis } from './connect.js';
 import { isJobProgress, QUEUE_PREFIX, queueName, type BenchJobData, type BenchJobResult } from './jobs.js';
 import { WORKER_CONFIG_ENV, type WorkerProcessConfig } from './process.js';
@@ -43,6 +43,25 @@ export interface RunningWorker {
   mixers: string[];
   /** Stops taking jobs; waits for running jobs to finish unless `force` (they then go back to the queue). */
   close(force?: boolean): Promise<void>;
+}
+
+// Every backend label a run can have, and so every queue a suite may have been submitted to.
+const LABELS = ['webgpu', 'webgpu-software', 'wasm', 'cpu', 'tensorflow'];
+
+/** Runs waiting in the queues of other backends: a worker idle next to them is likely on the wrong backend. */
+async function waitingElsewhere(address: QueueAddress, own: string): Promise<[string, number][]> {
+  const found: [string, number][] = [];
+  for (const label of LABELS.filter((l) => l !== own)) {
+    const queue = new Queue(queueName(label), { connection: redisOptions(address), prefix: QUEUE_PREFIX });
+    queue.on('error', () => {});
+    try {
+      const { wait } = await queue.getJobCounts('wait');
+      if (wait) found.push([label, wait]);
+    } finally {
+      await queue.close();
+    }
+  }
+  return found;
 }
 
 /** The sandboxed job processor, built next to this package's entry point. */
@@ -128,5 +147,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   await registerStandardMixers(Object.keys(STANDARD_MIXERS));
   const mixers = listMixers().map((m) => m.spec.name);
   say(`worker ${where} on ${backendLabel}${info.adapter ? ` (${info.adapter})` : ''}: taking runs of queue ${queueName(backendLabel)} at ${address.display}, ${options.concurrency ?? 1} at a time`);
+  for (const [label, waiting] of await waitingElsewhere(address, backendLabel)) {
+    say(`${waiting} run(s) wait in queue ${queueName(label)}, which this worker does not take: it runs ${backendLabel} (start workers with --backend ${label.replace(/-software$/, '')} for them)`);
+  }
   return { where, backendLabel, queueName: queueName(backendLabel), mixers, close: (force = false) => worker.close(force) };
 }
