@@ -13,12 +13,15 @@ export const STANDARD_MIXERS: Record<string, string> = {
 const isSpec = (v: unknown): v is AnyMixerSpec => typeof v === 'object' && v !== null && 'specificationVersion' in v && 'create' in v;
 
 /** Registers what a module provides: its exported specs (default, spec, specs, *Spec), else its register(). */
-async function registerModule(mod: Record<string, unknown>, source: string): Promise<string[]> {
+export async function registerModule(mod: Record<string, unknown>, source: string): Promise<string[]> {
   const specs: AnyMixerSpec[] = [];
   for (const [key, value] of Object.entries(mod)) {
     if (key !== 'default' && key !== 'spec' && key !== 'specs' && !key.endsWith('Spec')) continue;
     for (const item of Array.isArray(value) ? value : [value]) if (isSpec(item) && !specs.includes(item)) specs.push(item);
   }
+  // A CommonJS module's exports arrive as one default object.
+  const inner = mod.default;
+  if (!specs.length && typeof inner === 'object' && inner !== null && !Array.isArray(inner) && !isSpec(inner)) return registerModule(inner as Record<string, unknown>, source);
   if (specs.length) {
     for (const spec of specs) registerMixer(spec, { source });
     return specs.map((s) => s.name);

@@ -114,8 +114,8 @@ describe('shiftmix bench --queue', () => {
     }, [first, second, ...workers]);
     const victim = workers.find((w) => caught.where.endsWith(`#${w.child.pid}`))!;
     victim.child.kill('SIGKILL');
-    // A worker added while the sweep runs takes its share.
-    workers.push(spawnCli(worker, dir));
+    // A worker added while the sweep runs takes its share, two runs at a time.
+    workers.push(spawnCli([...worker, '--concurrency', '2'], dir));
 
     // Ctrl-C on one submitter once it has written a result: the queue goes on.
     const defaultOut = path.join(dir, 'bench-results', 'cpu', 'qtest-quick');

@@ -50,8 +50,9 @@ async function enqueue(queue: Queue<BenchJobData, BenchJobResult>, redis: Redis,
     const id = jobIdOf(run.hash);
     const state = await queue.getJobState(id);
     if (state === 'failed' || (force && state === 'completed')) {
+      const job = await queue.getJob(id);
       // Another submitter may have moved it on already; then there is nothing to do.
-      await queue.getJob(id).then((job) => job?.retry(state), () => undefined).catch(() => undefined);
+      await job?.retry(state).catch(() => {});
       queued++;
       continue;
     }
