@@ -125,7 +125,7 @@ export async function followJobs(o: FollowOptions): Promise<FollowOutcome> {
         for (const run of runs) {
           const error = (job.failedReason || 'failed without a reason').split('\n')[0];
           outcome.failed.push({ id: run.id, error });
-          eta.finish(run, 0);
+          eta.finish(run, job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0);
           o.emit({ type: 'run-fail', ...at(run), error });
         }
       } else if (state === 'active' && job) {

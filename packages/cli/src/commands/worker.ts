@@ -13,9 +13,9 @@ export const workerCommand = defineCommand({
     'code as a local `shiftmix bench`, reports its progress into the job and stores its result there.',
     'Start one on every machine, at any time: workers added while a sweep runs take their share.',
     'A run whose mixer the worker cannot resolve fails with that reason; load it with --plugin.',
-    'Ctrl-C (or SIGTERM) lets the running runs finish first; a second Ctrl-C stops at once, and the',
-    'runs go back to the queue. A worker that dies without stopping (killed, machine lost) holds its',
-    'run for --lock-seconds, then another worker takes it over.',
+    'Ctrl-C (or SIGTERM) lets the running runs finish first; a second Ctrl-C stops at once. A worker',
+    'that stops that way or dies (killed, machine lost) holds its runs for --lock-seconds, then other',
+    'workers take them over.',
   ].join('\n'),
   flags: {
     queue: { ...QUEUE_FLAG.queue, required: true },
