@@ -108,6 +108,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
 
   // BullMQ repeats a connection error while Redis is away; one line per outage is enough.
   let outage: string | undefined;
+  let lastError: string | undefined;
   const back = () => {
     if (outage !== undefined) say(`Redis at ${address.display} is back`);
     outage = undefined;
@@ -138,10 +139,16 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   });
   worker.on('stalled', (id) => say(`job ${id} was left by a worker that stopped answering: back in the queue`));
   worker.on('error', (error) => {
-    const reason = (error as { code?: string }).code ?? error.message.split('\n')[0];
-    if (outage === reason) return;
-    outage = reason;
-    say(`Redis at ${address.display}: ${reason}; retrying`);
+    const code = (error as { code?: string }).code;
+    // Errors with a system code are the connection's; others (a lost lock) concern one job.
+    if (!code) {
+      const message = error.message.split('\n')[0];
+      if (message !== lastError) say(`error: ${message}`);
+      lastError = message;
+    } else if (outage !== code) {
+      outage = code;
+      say(`Redis at ${address.display}: ${code}; retrying`);
+    }
   });
   await worker.waitUntilReady();
   await registerStandardMixers(Object.keys(STANDARD_MIXERS));
