@@ -4,7 +4,7 @@ import { SuiteEta } from './eta.js';
 import { executeRun } from './execute.js';
 import { finishSuite, type SuiteRunReport } from './finish.js';
 import type { PlannedRun } from './plan.js';
-import { loadPlugins, registerStandardMixers } from './plugins.js';
+import { loadMixerPlugins, registerShippedMixers } from '@shiftmix/core/plugins';
 import { openSuite, prepareSuite, type SuiteTarget } from './prepare.js';
 import { consoleProgress, type BenchEvent } from './progress.js';
 import { readFinishedRuns, writeRun } from './store.js';
@@ -44,12 +44,12 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteRunReport
   const cwd = options.cwd ?? process.cwd();
   const opened = openSuite(options);
   const emit = options.onProgress ?? (options.quiet ? () => {} : consoleProgress());
-  if (options.plugins?.length) await loadPlugins(options.plugins, cwd);
+  if (options.plugins?.length) await loadMixerPlugins(options.plugins, cwd);
   const info = await selectBackend(options.backend ?? 'auto');
   const environment = describeEnvironment(info, cwd, options.workers ?? 1);
   const prepared = prepareSuite(options, `${info.backend}${info.software ? '-software' : ''}`, opened);
   const { suite, preset, backendLabel, all, selected, outDir } = prepared;
-  await registerStandardMixers(selected.flatMap((p) => parseLayerPattern(p.definition.layers, { checkRegistry: false })));
+  await registerShippedMixers(selected.flatMap((p) => parseLayerPattern(p.definition.layers, { checkRegistry: false })));
   for (const p of selected) parseLayerPattern(p.definition.layers);
 
   const finished = readFinishedRuns(outDir);

@@ -39,6 +39,14 @@ describe('shiftmix bench', () => {
     expect(readFileSync(path.join(out, 'runs', runs[0]), 'utf8')).not.toBe(before);
   });
 
+  it('writes under --results DIR/BACKEND/SUITE-PRESET with an index of the folders', async () => {
+    const dir = tempDir({ 'text.txt': 'all the world is a stage and all the men and women merely players. '.repeat(10), 'tiny.json': JSON.stringify(tinySuite) });
+    const result = await runCli(['bench', '--suite', './tiny.json', '--backend', 'cpu', '--results', 'res', '--only', 'lm', '--models', 'shift'], dir);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readdirSync(path.join(dir, 'res', 'cpu', 'tiny-quick', 'runs'))).toEqual(['lm--shift.json']);
+    expect(readFileSync(path.join(dir, 'res', 'README.md'), 'utf8')).toMatch(/tiny-quick/);
+  });
+
   it('names the missing suite and how to give one', async () => {
     const dir = tempDir();
     expectOneLineError(await runCli(['bench', '--suite', 'no-such-suite'], dir), 1, /no suite named "no-such-suite"/);

@@ -1,8 +1,6 @@
 import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { getMixer, listMixers, registerMixer, unregisterMixer, type AnyMixerSpec } from '@shiftmix/core';
 import { describe, expect, it } from 'vitest';
-import { collectSpecs, registerModule } from './plugins.js';
 import { expectOneLineError, pluginSpecSource, runCli, tempDir } from './test-helpers.js';
 
 interface Row {
@@ -18,21 +16,6 @@ async function listed(argv: string[], cwd: string): Promise<Row[]> {
   expect(result.code, result.stderr).toBe(0);
   const lines = result.stdout.trim().split('\n');
   return (JSON.parse(lines[lines.length - 1]) as { mixers: Row[] }).mixers;
-}
-
-function fakeSpec(name: string): AnyMixerSpec {
-  return {
-    specificationVersion: 1,
-    name,
-    description: name,
-    shiftBased: false,
-    defaults: {},
-    validate: () => ({}),
-    paramCount: () => 1,
-    create: () => {
-      throw new Error('unused');
-    },
-  };
 }
 
 describe('shiftmix mixers', () => {
@@ -184,25 +167,5 @@ describe('shiftmix mixers', () => {
     expect(result.stderr).toMatch(/"twice-named" is already registered by \.\/one\.mjs/);
     const rows = (JSON.parse(result.stdout) as { mixers: Row[] }).mixers;
     expect(rows.filter((r) => r.name === 'twice-named').map((r) => r.package)).toEqual(['./two.mjs']);
-  });
-});
-
-describe('registerModule', () => {
-  it('collects default, spec, specs and *Spec exports once each', () => {
-    const a = fakeSpec('collect-a');
-    const b = fakeSpec('collect-b');
-    const c = fakeSpec('collect-c');
-    expect(collectSpecs({ default: a, aSpec: a, specs: [b], cSpec: c, other: fakeSpec('ignored') })).toEqual([a, b, c]);
-    expect(collectSpecs({ default: { spec: a } })).toEqual([a]);
-    expect(collectSpecs({ register: () => undefined })).toEqual([]);
-  });
-
-  it('calls a register() export and records the module as the source', async () => {
-    const spec = fakeSpec('registered-by-function');
-    const names = await registerModule({ register: () => registerMixer(spec) }, 'my-plugin');
-    expect(names).toEqual(['registered-by-function']);
-    expect(getMixer('registered-by-function')).toBe(spec);
-    expect(listMixers().find((m) => m.spec === spec)?.source).toBe('my-plugin');
-    unregisterMixer('registered-by-function');
   });
 });

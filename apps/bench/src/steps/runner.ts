@@ -19,7 +19,10 @@ export interface TrainStepOptions {
   workers?: number;
 }
 
-/** Adds the mixers the lm-char models use, once. */
+/**
+ * Adds the mixers the lm-char models use, once. Imported statically rather than through
+ * registerShippedMixers: the GPU bundle carries no node_modules to import them from.
+ */
 export function registerLmCharMixers(): void {
   if (!hasMixer('hsm-ab')) registerHsmAb();
   if (!hasMixer('learned-fusion')) registerLearnedFusion();

@@ -5,7 +5,7 @@ import type { SandboxedJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { describeEnvironment, type Environment } from '../environment.js';
 import { executeRun } from '../execute.js';
-import { loadPlugins, registerStandardMixers } from '../plugins.js';
+import { loadMixerPlugins, registerShippedMixers } from '@shiftmix/core/plugins';
 import { parseQueueUrl } from './address.js';
 import { fetchData, openRedis } from './connect.js';
 import { JOB_FORMAT, type BenchJobData, type BenchJobProgress, type BenchJobResult } from './jobs.js';
@@ -38,7 +38,7 @@ let setup: Promise<Setup> | undefined;
 async function init(): Promise<Setup> {
   const config = JSON.parse(process.env[WORKER_CONFIG_ENV] ?? 'null') as WorkerProcessConfig | null;
   if (!config) throw new Error(`${WORKER_CONFIG_ENV} is not set: this module runs inside a shiftmix worker`);
-  if (config.plugins.length) await loadPlugins(config.plugins, config.cwd);
+  if (config.plugins.length) await loadMixerPlugins(config.plugins, config.cwd);
   const info = await selectBackend(config.backend);
   const label = `${info.backend}${info.software ? '-software' : ''}`;
   if (label !== config.backendLabel) {
@@ -56,7 +56,7 @@ async function check(data: BenchJobData, label: string): Promise<void> {
     throw new ShiftmixError(`the run is for backend ${data.run.config.backend}, and this worker runs ${label}`, `Start a worker with --backend ${data.run.config.backend}`, 'E_QUEUE_BACKEND');
   }
   const names = parseLayerPattern(data.run.definition.layers, { checkRegistry: false });
-  await registerStandardMixers(names);
+  await registerShippedMixers(names);
   try {
     parseLayerPattern(data.run.definition.layers);
   } catch (error) {

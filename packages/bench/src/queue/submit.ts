@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { finishSuite, type SuiteRunReport } from '../finish.js';
 import type { PlannedRun } from '../plan.js';
-import { loadPlugins, registerStandardMixers } from '../plugins.js';
+import { loadMixerPlugins, registerShippedMixers } from '@shiftmix/core/plugins';
 import { prepareSuite, openSuite, type PreparedSuite, type SuiteTarget } from '../prepare.js';
 import { consoleProgress, type BenchEvent } from '../progress.js';
 import { readFinishedRuns } from '../store.js';
@@ -38,7 +38,7 @@ export interface QueueSuiteOptions extends SuiteTarget {
 /** Mixers the runs name that this process cannot resolve: the workers must load them. */
 async function unknownMixers(runs: PlannedRun[]): Promise<string[]> {
   const names = runs.flatMap((p) => parseLayerPattern(p.definition.layers, { checkRegistry: false }));
-  await registerStandardMixers(names);
+  await registerShippedMixers(names);
   return [...new Set(names)].filter((name) => !hasMixer(name));
 }
 
@@ -94,7 +94,7 @@ export async function runSuiteOnQueue(options: QueueSuiteOptions): Promise<Suite
   const opened = openSuite(options);
   const emit = options.onProgress ?? (options.quiet ? () => {} : consoleProgress());
   const say = options.log ?? ((line: string) => void (options.quiet || process.stderr.write(`${line}\n`)));
-  if (options.plugins?.length) await loadPlugins(options.plugins, cwd);
+  if (options.plugins?.length) await loadMixerPlugins(options.plugins, cwd);
   const prepared = prepareSuite(options, options.backend, opened);
   const { suite, preset, selected, outDir } = prepared;
   for (const p of selected) parseLayerPattern(p.definition.layers, { checkRegistry: false });

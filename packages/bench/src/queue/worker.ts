@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { listMixers, selectBackend, ShiftmixError, type BackendName } from '@shiftmix/core';
 import { Queue, Worker } from 'bullmq';
-import { loadPlugins, registerStandardMixers, STANDARD_MIXERS } from '../plugins.js';
+import { loadMixerPlugins, registerShippedMixers, SHIPPED_MIXERS } from '@shiftmix/core/plugins';
 import { formatDuration } from '../progress.js';
 import { formatMetric } from '../report/format.js';
 import { parseQueueUrl, redisOptions, type QueueAddress } from './address.js';
@@ -87,7 +87,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const say = (line: string) => log(`${clock()} ${line}`);
   await probeRedis(address);
   const plugins = options.plugins ?? [];
-  if (plugins.length) await loadPlugins(plugins, cwd);
+  if (plugins.length) await loadMixerPlugins(plugins, cwd);
   const file = processorFile();
   const info = await selectBackend(options.backend ?? 'auto');
   const backendLabel = `${info.backend}${info.software ? '-software' : ''}`;
@@ -151,7 +151,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     }
   });
   await worker.waitUntilReady();
-  await registerStandardMixers(Object.keys(STANDARD_MIXERS));
+  await registerShippedMixers(Object.keys(SHIPPED_MIXERS));
   const mixers = listMixers().map((m) => m.spec.name);
   say(`worker ${where} on ${backendLabel}${info.adapter ? ` (${info.adapter})` : ''}: taking runs of queue ${queueName(backendLabel)} at ${address.display}, ${options.concurrency ?? 1} at a time`);
   for (const [label, waiting] of await waitingElsewhere(address, backendLabel)) {

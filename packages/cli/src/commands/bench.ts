@@ -43,6 +43,11 @@ export const benchCommand = defineCommand({
       placeholder: 'DIR',
       description: 'Results folder (default: ./bench-results/BACKEND/SUITE-PRESET, or benchmarks/results/... in a shiftmix checkout)',
     },
+    results: {
+      type: 'string',
+      placeholder: 'DIR',
+      description: 'Root of the results folders, with an index of them: runs go to DIR/BACKEND/SUITE-PRESET unless --out is given',
+    },
     force: { type: 'boolean', description: 'Redo runs that already finished' },
     json: { type: 'boolean', description: 'Print the summary as JSON instead of the tables' },
     ...QUEUE_FLAGS,
@@ -63,7 +68,7 @@ export const benchCommand = defineCommand({
   ],
   async run(flags, { io }) {
     checkModes(flags);
-    const target = { suite: flags.suite, preset: flags.preset, only: commaList(flags.only), models: commaList(flags.models), outDir: flags.out, cwd: io.cwd };
+    const target = { suite: flags.suite, preset: flags.preset, only: commaList(flags.only), models: commaList(flags.models), outDir: flags.out, resultsRoot: flags.results, cwd: io.cwd };
     let report: SuiteRunReport;
     if (flags.merge.length) {
       report = mergeResults({ ...target, from: flags.merge, quiet: true });

@@ -16,7 +16,7 @@ import { TrainStepper } from '../stepper.js';
 import type { TrainableModel } from '../types.js';
 import { flatLayout, readFlat, weightedSum, writeFlat, type FlatLayout } from './flat.js';
 import type { FromWorker, SharedBuffers, StepMessage, ToWorker } from './protocol.js';
-import { importable } from './register-modules.js';
+import { importable } from '../../plugins/load.js';
 
 export interface ParallelOptions {
   /** Participants, this thread included (2 on a 2-core machine). */

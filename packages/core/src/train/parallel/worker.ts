@@ -2,12 +2,12 @@ import { parentPort } from 'node:worker_threads';
 import { selectBackend } from '../../backend.js';
 import { nativeKernels } from '../../backends/native.js';
 import { isShiftmixError } from '../../errors.js';
+import { registerMixerModule } from '../../plugins/module.js';
 import { ShiftmixModel } from '../../model/model.js';
 import { tf } from '../../tf.js';
 import { TrainStepper } from '../stepper.js';
 import { assignFlat, flatLayout, readFlat, weightedSum, writeFlat, type FlatLayout } from './flat.js';
 import type { ApplyMessage, FromWorker, InitMessage, StepMessage, ToWorker } from './protocol.js';
-import { registerFromModule } from './register-modules.js';
 
 // One replica of a ParallelStepper: it builds the same model, computes the gradient of its
 // rows of each batch, and applies the same combined update as every other replica, so the
@@ -28,7 +28,7 @@ const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
 
 async function init(msg: InitMessage): Promise<void> {
-  for (const m of msg.modules) await registerFromModule(m);
+  for (const m of msg.modules) await registerMixerModule((await import(/* @vite-ignore */ m)) as Record<string, unknown>, m);
   await selectBackend(msg.backend);
   nativeKernels()?.setBlasThreads(msg.blasThreads);
   nativeKernels()?.setPoolThreads(msg.blasThreads);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { InputError } from './errors.js';
+import { ShiftmixError } from '../errors.js';
 
 /** Returns the parsed package.json in `dir`, or undefined when there is none or it is not JSON. */
 export function readPackageJson(dir: string): Record<string, unknown> | undefined {
@@ -83,14 +83,14 @@ function packageFile(specifier: string, root: string, pkg: Record<string, unknow
     const target = resolveExports(pkg.exports, subpath ? `./${subpath}` : '.');
     if (target === undefined) {
       const listed = exportedSubpaths(pkg.exports).map((s) => (s === '.' ? String(pkg.name ?? specifier) : `${String(pkg.name ?? '')}${s.slice(1)}`));
-      throw new InputError(`plugin package "${specifier}" does not export "${subpath ? `./${subpath}` : '.'}"`, `Its package.json "exports" lists ${listed.join(', ')}`);
+      throw new ShiftmixError(`plugin package "${specifier}" does not export "${subpath ? `./${subpath}` : '.'}"`, `Its package.json "exports" lists ${listed.join(', ')}`, 'E_PLUGIN');
     }
     entry = path.resolve(root, target);
   } else {
     entry = subpath ? path.resolve(root, subpath) : packageEntry(root, pkg);
   }
   if (isFile(entry)) return entry;
-  throw new InputError(`plugin package "${specifier}" has no entry file at ${entry}`, 'Build the package, or check its package.json "exports"/"main"');
+  throw new ShiftmixError(`plugin package "${specifier}" has no entry file at ${entry}`, 'Build the package, or check its package.json "exports"/"main"', 'E_PLUGIN');
 }
 
 /**
@@ -108,7 +108,7 @@ export function resolvePlugin(specifier: string, cwd: string): string {
       const entry = pkg ? packageEntry(asPath, pkg) : path.join(asPath, 'index.js');
       if (isFile(entry)) return entry;
     }
-    throw new InputError(`plugin "${specifier}" not found (looked for ${asPath})`, 'Pass a path relative to the current directory, e.g. --plugin ./my-mixer.js');
+    throw new ShiftmixError(`plugin "${specifier}" not found (looked for ${asPath})`, 'Pass a path relative to the current directory, e.g. ./my-mixer.js', 'E_PLUGIN');
   }
   const { name, subpath } = splitPackageName(specifier);
   for (let dir = cwd; ; dir = path.dirname(dir)) {
@@ -117,8 +117,9 @@ export function resolvePlugin(specifier: string, cwd: string): string {
     if (pkg) return packageFile(specifier, root, pkg, subpath);
     if (path.dirname(dir) === dir) break;
   }
-  throw new InputError(
+  throw new ShiftmixError(
     `plugin "${specifier}" is neither a file in the current directory nor an installed package`,
     `Install it (npm install ${name}), or pass a path such as ./${specifier}.js`,
+    'E_PLUGIN',
   );
 }

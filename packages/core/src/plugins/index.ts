@@ -1,0 +1,14 @@
+export { findInstalledPlugins, linkedPackageCause } from './installed.js';
+export {
+  importable,
+  importMixerFile,
+  loadMixerPlugin,
+  loadMixerPlugins,
+  registerShippedMixers,
+  SHIPPED_MIXERS,
+  type LoadedMixerModule,
+  type PackageImporter,
+  type ShippedMixerName,
+} from './load.js';
+export { mixerSpecsOf, registerMixerModule } from './module.js';
+export { packageEntry, readPackageJson, resolveExports, resolvePlugin } from './resolve.js';
