@@ -10,6 +10,8 @@ beforeAll(async () => {
   fusion = await tinyExport('learned-fusion*2', 8);
 });
 
+// The manifest as loose JSON, so that each case can break any field of it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function edited(text: string, edit: (json: Record<string, any>) => void): string {
   const json = JSON.parse(text);
   edit(json);

@@ -48,7 +48,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteRunReport
   const info = await selectBackend(options.backend ?? 'auto');
   const environment = describeEnvironment(info, cwd, options.workers ?? 1);
   const prepared = prepareSuite(options, `${info.backend}${info.software ? '-software' : ''}`, opened);
-  const { suite, preset, backendLabel, all, selected, outDir } = prepared;
+  const { suite, preset, backendLabel, selected, outDir } = prepared;
   await registerShippedMixers(selected.flatMap((p) => parseLayerPattern(p.definition.layers, { checkRegistry: false })));
   for (const p of selected) parseLayerPattern(p.definition.layers);
 

@@ -12,7 +12,6 @@ import {
   type OnnxGraph,
   type OnnxLowered,
   type OnnxLowering,
-  type Tensor,
   type Tensor1D,
   type Tensor2D,
   type Tensor3D,

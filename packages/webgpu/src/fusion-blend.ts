@@ -1,7 +1,7 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
 import { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL as CORE_FUSION_BLEND_KERNEL } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { runProgram } from './runtime.js';
 import { ELEMENTWISE_WORKGROUP, ElementwiseShiftProgram, checkShiftAttr, shiftOfSnippet, shiftedReadSnippet, shiftsAtSnippet, vectorWidth } from './wgsl.js';
 
 /** Fused learned-fusion blend: inputs {g, v} [B,T,D], attrs {shifts}, output G V + (1 - G) S(V); core's fusionBlend dispatches to it. */

@@ -1,7 +1,7 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
 import { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL as CORE_HSM_AB_KERNEL } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { runProgram, type ShiftmixProgram } from './runtime.js';
 import { ELEMENTWISE_WORKGROUP, ElementwiseShiftProgram, checkShiftAttr, shiftOfSnippet, shiftedReadSnippet, shiftsAtSnippet, valueType, vectorWidth } from './wgsl.js';
 
 /** Fused (a,b) mix: inputs {u [B,T,D], a [D], b [D]}, attrs {shifts}, output Y [B,T,D]; core's hsmAbMix dispatches to it. */

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Environment } from '../environment.js';
 import { formatJson, writeFileAtomic } from '../store.js';
-import type { Benchmark, Suite } from '../suite/types.js';
+import type { Suite } from '../suite/types.js';
 import type { RunResult } from '../tasks/types.js';
 import { benchmarkCharts } from './charts.js';
 import { formatMetric } from './format.js';

@@ -46,7 +46,7 @@ function packedShape(qkv: TensorInfo, attrs: AttentionAttrs): number[] {
 function attentionKernels(native: NativeKernels, threads: () => number): tf.KernelConfig[] {
   // Strides (batch, head, row) of the two layouts.
   const split = ([, h, t, hd]: number[]): number[] => [h * t * hd, t * hd, hd];
-  const packed = ([, h, t, hd]: number[], width: number): number[] => [t * width, hd, width];
+  const packed = ([, , t, hd]: number[], width: number): number[] => [t * width, hd, width];
   const lseOf = (wasm: WasmBackend, o: TensorInfo, lse: TensorInfo): void => keepForGradient(o, lse, () => wasm.disposeData(lse.dataId));
 
   const forward: tf.KernelFunc = (args) => {

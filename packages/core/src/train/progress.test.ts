@@ -18,6 +18,9 @@ function recorder(isTTY: boolean, columns = 120) {
   return { chunks, stream: { isTTY, columns, write: (text: string) => chunks.push(text) } };
 }
 
+// The terminal's erase-to-end-of-line sequence, which ends each redrawn line.
+const CLEAR_TO_END = '\x1b[K';
+
 describe('progress bar', () => {
   it('formats rates, durations and one status line', () => {
     expect(formatRate(12_345)).toBe('12.35k');
@@ -35,7 +38,8 @@ describe('progress bar', () => {
     bar.update(event(1));
     now = 2;
     bar.update(event(3)); // 2 steps in 2 s: 97 steps left take 97 s
-    expect(chunks[1]).toMatch(/^\rstep {3}3\/100 .* ETA 1m37s\x1b\[K$/);
+    expect(chunks[1]).toMatch(/^\rstep {3}3\/100 .* ETA 1m37s.\[K$/);
+    expect(chunks[1].endsWith(CLEAR_TO_END)).toBe(true);
     expect(chunks.join('')).not.toContain('\n');
     bar.done();
     expect(chunks.at(-1)).toBe('\n');
@@ -45,7 +49,8 @@ describe('progress bar', () => {
     const { chunks, stream } = recorder(true, 0);
     const bar = createProgressBar({ stream, clock: () => 0 });
     bar.update(event(1, { valLoss: 2.25 }));
-    expect(chunks[0]).toMatch(/^\rstep {3}1\/100 \[-+\] loss 2\.5000 \| val 2\.2500 \| 12\.35k tok\/s \| ETA \?\x1b\[K$/);
+    expect(chunks[0]).toMatch(/^\rstep {3}1\/100 \[-+\] loss 2\.5000 \| val 2\.2500 \| 12\.35k tok\/s \| ETA \?.\[K$/);
+    expect(chunks[0].endsWith(CLEAR_TO_END)).toBe(true);
   });
 
   it('prints plain lines off a TTY: evaluations, the last step, and at most one per period', () => {

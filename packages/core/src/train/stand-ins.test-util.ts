@@ -33,7 +33,7 @@ export class TinyModel implements TrainableModel {
     this.calls += 1;
     const poison = this.calls === this.poisonAtCall;
     return tf.tidy(() => {
-      const { vocabSize: v, dim: d, dropout } = this.config;
+      const { vocabSize: v, dropout } = this.config;
       let h = tf.gather(this.vars.get('emb')!, tokens.flatten()) as tf.Tensor2D; // [B*T, D]
       if (opts.training && dropout > 0) h = tf.dropout(h, dropout, undefined, this.rng.seed()) as tf.Tensor2D;
       const logits = tf.add(tf.matMul(h, this.vars.get('head.w')!), this.vars.get('head.b')!); // [B*T, V]

@@ -87,9 +87,8 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
 }
 
 export async function runTraining(options: TrainOptions, start?: TrainStart): Promise<TrainSummary> {
-  const { model, data, tokenizer, outDir, onProgress, signal } = options;
+  const { model, outDir } = options;
   const r = resolveRecipe(options.recipe);
-  const ctx = model.config.contextLength;
   const started = now();
   if (outDir && !start && !options.overwrite && existsSync(join(outDir, 'last'))) {
     throw new ShiftmixError(`${outDir} already holds a training run`, 'Resume it, choose another output directory, or pass overwrite to replace it', 'E_RUN_EXISTS');

@@ -1,5 +1,4 @@
 import type { Batch } from '../data/dataset.js';
-import type { TrainableModel } from '../training-types.js';
 import type { Rng } from '../rng.js';
 
 /** What the trainer needs from a dataset; `TextDataset` implements it. */

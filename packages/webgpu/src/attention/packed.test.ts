@@ -37,7 +37,7 @@ const packed = (c: Case) => (qkv: Tensor) => tf.engine().runKernel(SHIFTMIX_ATTE
 
 const unpacked = (c: Case) => (qkv: Tensor) => {
   const [q, k, v] = split(qkv, c);
-  const { heads, ...attrs } = attrsOf(c);
+  const { heads: _heads, ...attrs } = attrsOf(c);
   return merge(tf.engine().runKernel(SHIFTMIX_ATTENTION_KERNEL, { q, k, v }, attrs) as Tensor, c);
 };
 
