@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { out: { type: 'string', default: 'dist-gpu' }, platform: { type: 'string', default: `${process.platform}-${process.arch}` } } });
+const { values } = parseArgs({
+  options: { out: { type: 'string', default: 'dist-gpu' }, platform: { type: 'string', default: `${process.platform}-${process.arch}` } },
+});
 const out = resolve(root, values.out);
 
 // Output name -> source: the GPU benchmarks, and the kernels' parity checks (kernels.html's, run on Dawn).

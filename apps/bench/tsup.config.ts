@@ -3,6 +3,14 @@ import { packageBuild } from '../../tsup.shared';
 
 export default defineConfig(
   packageBuild({
-    entry: ['src/index.ts', 'src/gpu/main.ts', 'src/gpu/attention-matmul-main.ts', 'src/gpu/train-step.ts', 'src/gpu/targets-main.ts', 'src/cpu/steps.ts', 'src/cpu/vs-torch.ts'],
+    entry: [
+      'src/index.ts',
+      'src/gpu/main.ts',
+      'src/gpu/attention-matmul-main.ts',
+      'src/gpu/train-step.ts',
+      'src/gpu/targets-main.ts',
+      'src/cpu/steps.ts',
+      'src/cpu/vs-torch.ts',
+    ],
   }),
 );

@@ -11,10 +11,7 @@ export default defineConfig(
       // ops (x.reshape()) on the Tensor of every package that takes `tf` from core. tfjs-core's
       // declarations use the global Long of @types/long (its dependency), which a project
       // whose tsconfig lists its own "types" would otherwise not load.
-      banner: [
-        '/// <reference types="long" />',
-        "import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';",
-      ].join('\n'),
+      banner: ['/// <reference types="long" />', "import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';"].join('\n'),
     },
   }),
 );

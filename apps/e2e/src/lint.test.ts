@@ -28,13 +28,19 @@ describe.each(names)('the tarball of %s', (name) => {
   it('resolves with types under node10, node16 (ESM and CJS) and bundler (arethetypeswrong)', () => {
     // ESM only by design: a require() of it from CommonJS is not a problem to report.
     const attw = path.join(ROOT, 'node_modules', '.bin', 'attw');
-    const result = run(attw, [tarballOf(name).file, '--no-definitely-typed', '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii', '--no-color'], { cwd: ROOT });
+    const result = run(attw, [tarballOf(name).file, '--no-definitely-typed', '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii', '--no-color'], {
+      cwd: ROOT,
+    });
     expect(result.code, explain(result)).toBe(0);
   });
 
   it('holds the license, the readme and the built entry, and no tests or sources', () => {
-    const files = execFileSync('tar', ['-tzf', tarballOf(name).file], { encoding: 'utf8' }).trim().split('\n');
-    expect(files).toEqual(expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts']));
+    const files = execFileSync('tar', ['-tzf', tarballOf(name).file], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    expect(files).toEqual(
+      expect.arrayContaining(['package/LICENSE', 'package/README.md', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts']),
+    );
     expect(files.filter((f) => /\.test\.|\/src\/.*\.ts$/.test(f))).toEqual([]);
   });
 });

@@ -75,7 +75,8 @@ describe('a user script that follows the core README, with no vitest installed',
 
 describe('an application that bundles core for Node', () => {
   it('keeps the cpu backend, the gradients and the chained ops', async () => {
-    const entry = "import { selectBackend, tf } from '@shiftmix/core';\nawait selectBackend('cpu');\nconsole.log(tf.getBackend(), tf.grad((x) => x.square().sum())(tf.tensor([3])).dataSync()[0]);\n";
+    const entry =
+      "import { selectBackend, tf } from '@shiftmix/core';\nawait selectBackend('cpu');\nconsole.log(tf.getBackend(), tf.grad((x) => x.square().sum())(tf.tensor([3])).dataSync()[0]);\n";
     const dir = workdir(project, 'bundled', { 'entry.mjs': entry });
     await build({
       entryPoints: [path.join(dir, 'entry.mjs')],
@@ -110,7 +111,26 @@ describe('the shiftmix command in the project', () => {
   });
 
   it('trains, generates and exports', () => {
-    const trained = ok(shiftmix(['train', '--data', 'input.txt', '--layers', 'hsm-ab*4', '--ctx', '64', '--steps', '4', '--eval-every', '2', '--eval-batches', '1', '--out', 'runs/hsm', '--json']));
+    const trained = ok(
+      shiftmix([
+        'train',
+        '--data',
+        'input.txt',
+        '--layers',
+        'hsm-ab*4',
+        '--ctx',
+        '64',
+        '--steps',
+        '4',
+        '--eval-every',
+        '2',
+        '--eval-batches',
+        '1',
+        '--out',
+        'runs/hsm',
+        '--json',
+      ]),
+    );
     expect(trained.stderr).not.toMatch(/warning/);
     expect(JSON.parse(trained.stdout.trim().split('\n').at(-1)!)).toMatchObject({ steps: 4, backend: 'wasm' });
     expect(ok(shiftmix(['generate', '--checkpoint', 'runs/hsm', '--prompt', 'ROMEO:', '--tokens', '20'])).stdout).toMatch(/^ROMEO:/);
@@ -118,7 +138,10 @@ describe('the shiftmix command in the project', () => {
     expect(readdirSync(path.join(dir, 'exported')).sort()).toEqual(['decode.onnx', 'model.json', 'model.onnx']);
   });
 
-  it.each([['lm-char', 5], ['scaling', 3]])('benchmarks %s of the shipped default suite on its shipped data', (only, runs) => {
+  it.each([
+    ['lm-char', 5],
+    ['scaling', 3],
+  ])('benchmarks %s of the shipped default suite on its shipped data', (only, runs) => {
     const result = ok(shiftmix(['bench', '--only', String(only), '--preset', 'smoke', '--backend', 'wasm']));
     expect(result.stdout).toContain(`## ${only} (${only})`);
     const out = path.join(dir, 'bench-results', 'wasm', 'default-smoke', 'runs');
@@ -128,12 +151,37 @@ describe('the shiftmix command in the project', () => {
   it('loads the README mixer with --plugin and trains with it', () => {
     const listed = JSON.parse(ok(shiftmix(['mixers', '--plugin', './my-mixer.js', '--json'])).stdout) as { mixers: { name: string; package: string }[] };
     expect(listed.mixers.find((m) => m.name === 'my-mixer')?.package).toBe('./my-mixer.js');
-    ok(shiftmix(['train', '--plugin', './my-mixer.js', '--data', 'input.txt', '--layers', 'my-mixer,hsm-ab*2', '--ctx', '64', '--steps', '2', '--eval-every', '2', '--eval-batches', '1', '--out', 'runs/mine']));
+    ok(
+      shiftmix([
+        'train',
+        '--plugin',
+        './my-mixer.js',
+        '--data',
+        'input.txt',
+        '--layers',
+        'my-mixer,hsm-ab*2',
+        '--ctx',
+        '64',
+        '--steps',
+        '2',
+        '--eval-every',
+        '2',
+        '--eval-batches',
+        '1',
+        '--out',
+        'runs/mine',
+      ]),
+    );
   });
 
   it('warns about a plugin package linked from a folder outside the project, and goes on', () => {
     const source = temporaryDir('plugin-src');
-    const pkg = { name: 'my-mixer-package', type: 'module', exports: { '.': './my-mixer.js', './mixer': './my-mixer.js' }, shiftmix: { mixer: './my-mixer.js' } };
+    const pkg = {
+      name: 'my-mixer-package',
+      type: 'module',
+      exports: { '.': './my-mixer.js', './mixer': './my-mixer.js' },
+      shiftmix: { mixer: './my-mixer.js' },
+    };
     writeFileSync(path.join(source, 'package.json'), JSON.stringify(pkg));
     writeFileSync(path.join(source, 'my-mixer.js'), readmeMixerFiles()['my-mixer.js']);
     // What `npm install ../my-mixer-package` makes: a link in node_modules.
@@ -141,7 +189,9 @@ describe('the shiftmix command in the project', () => {
     mkdirSync(path.join(linked, 'node_modules'));
     symlinkSync(source, path.join(linked, 'node_modules', 'my-mixer-package'), 'dir');
     const result = ok(shiftmix(['mixers'], linked));
-    expect(result.stderr).toMatch(/warning: plugin "my-mixer-package" failed to load: Cannot find package '@shiftmix\/core'.*is a link to .*, and Node resolves/);
+    expect(result.stderr).toMatch(
+      /warning: plugin "my-mixer-package" failed to load: Cannot find package '@shiftmix\/core'.*is a link to .*, and Node resolves/,
+    );
     expect(result.stdout).toMatch(/^hsm-ab/m);
     // Installed as a copy (from a tarball), it resolves the project's core, by its name or an exported subpath.
     const copied = workdir(project, 'copied');

@@ -10,7 +10,12 @@ import { publishedPackages, removeTemporaries, ROOT, temporaryDir } from './repo
 import { explain, run, runShell } from './run.js';
 
 const READMES = ['README.md', ...publishedPackages().map((p) => `${p.dir}/README.md`)];
-const PROGRAMS = ['packages/mixer-hsm-ab/README.md', 'packages/mixer-learned-fusion/README.md', 'packages/mixer-softmax-attention/README.md', 'packages/bench/README.md'];
+const PROGRAMS = [
+  'packages/mixer-hsm-ab/README.md',
+  'packages/mixer-learned-fusion/README.md',
+  'packages/mixer-softmax-attention/README.md',
+  'packages/bench/README.md',
+];
 const commands = READMES.flatMap((readme) => readmeCommands(readme));
 const planOf = (c: ReadmeCommand): CommandPlan => PLANS[c.readme]?.[c.command];
 afterAll(removeTemporaries);

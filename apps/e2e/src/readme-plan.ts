@@ -27,7 +27,8 @@ const STEPS = ' --steps 2 --eval-every 2 --eval-batches 1';
 
 // The queue's commands name a Redis on another machine; the queue tests run the same
 // commands as processes against a redis-server they start on a free localhost port.
-const QUEUE_TEST = 'packages/cli/src/queue.test.ts: shiftmix bench --queue (following, Ctrl-C, --collect) and shiftmix worker processes, one killed mid-run, on a password-protected redis-server that is killed and restarted';
+const QUEUE_TEST =
+  'packages/cli/src/queue.test.ts: shiftmix bench --queue (following, Ctrl-C, --collect) and shiftmix worker processes, one killed mid-run, on a password-protected redis-server that is killed and restarted';
 
 export const PLANS: Record<string, Record<string, CommandPlan>> = {
   'README.md': {
@@ -42,8 +43,16 @@ export const PLANS: Record<string, Record<string, CommandPlan>> = {
     'npx shiftmix generate --checkpoint runs/hsm --prompt "ROMEO:" --tokens 200 --temperature 0.8 --top-k 20': { where: 'clone', stdout: /^ROMEO:/ },
     'npx shiftmix export --checkpoint runs/hsm --out exported/hsm': { where: 'clone', stdout: /model\.onnx/ },
     'npx shiftmix mixers': { where: 'clone', stdout: /^hsm-ab +@shiftmix\/mixer-hsm-ab/m },
-    'npx shiftmix bench --only lm-char --preset cpu': { where: 'clone', append: ' --preset smoke --out runs/readme-cpu', stdout: /\| gpt \|[\s\S]*\| hsm-ab-last-attn \|/ },
-    'node apps/bench/dist/cpu/vs-torch.js --models gpt,hsm-ab': { where: 'repository', append: ' --steps 2 --warmup 1 --rounds 1', stdout: /hsm-ab +1 +[\d.]+ +- +-/ },
+    'npx shiftmix bench --only lm-char --preset cpu': {
+      where: 'clone',
+      append: ' --preset smoke --out runs/readme-cpu',
+      stdout: /\| gpt \|[\s\S]*\| hsm-ab-last-attn \|/,
+    },
+    'node apps/bench/dist/cpu/vs-torch.js --models gpt,hsm-ab': {
+      where: 'repository',
+      append: ' --steps 2 --warmup 1 --rounds 1',
+      stdout: /hsm-ab +1 +[\d.]+ +- +-/,
+    },
   },
   'packages/bench/README.md': {
     'npx shiftmix bench --preset smoke': { where: 'project', stdout: /## lm-char[\s\S]*## decode/ },
@@ -75,14 +84,16 @@ export const PLANS: Record<string, Record<string, CommandPlan>> = {
     'shiftmix mixers': { where: 'project', stdout: /^NAME +PACKAGE +SHIFT +PARAMS@D=384/ },
     'shiftmix mixers --dim 128 --json': { where: 'project', stdout: /^\{"dim":128,"heads":4,"contextLength":256,"mixers":\[/ },
     'shiftmix train --data input.txt --layers "hsm-ab*4" --ctx 64 --out runs/hsm': { where: 'project', append: STEPS },
-    'shiftmix train --data input.txt --layers "hsm-ab*2,softmax-attention,hsm-ab*2" --out runs/hybrid --dim 256 --heads 4 --ctx 256 --batch 32 --steps 2000 --dropout 0.1': {
-      where: 'project',
-      append: STEPS,
-    },
-    'shiftmix train --data input.txt --layers "softmax-attention*4" --out runs/gpt --mixer-option softmax-attention.window=64 --mixer-option softmax-attention.rope=true': {
-      where: 'project',
-      append: STEPS,
-    },
+    'shiftmix train --data input.txt --layers "hsm-ab*2,softmax-attention,hsm-ab*2" --out runs/hybrid --dim 256 --heads 4 --ctx 256 --batch 32 --steps 2000 --dropout 0.1':
+      {
+        where: 'project',
+        append: STEPS,
+      },
+    'shiftmix train --data input.txt --layers "softmax-attention*4" --out runs/gpt --mixer-option softmax-attention.window=64 --mixer-option softmax-attention.rope=true':
+      {
+        where: 'project',
+        append: STEPS,
+      },
     'shiftmix resume --out runs/hsm --steps 5000': { where: 'project', append: ' --steps 4', stdout: /trained step 4 / },
     'shiftmix generate --checkpoint runs/hsm --prompt "ROMEO:" --tokens 500 --temperature 0.8 --top-k 40': { where: 'project', stdout: /^ROMEO:/ },
     'shiftmix eval --checkpoint runs/hsm --data valid.txt --json': { where: 'project', stdout: /"bitsPerToken":/ },

@@ -39,13 +39,25 @@ function finish(command: string, result: ReturnType<typeof spawnSync>): RunResul
 
 /** Runs a program with arguments (no shell). */
 export function run(file: string, args: string[], options: RunOptions): RunResult {
-  const result = spawnSync(file, args, { cwd: options.cwd, env: cleanEnv(options), encoding: 'utf8', timeout: options.timeoutMs ?? 300_000, maxBuffer: 64 << 20 });
+  const result = spawnSync(file, args, {
+    cwd: options.cwd,
+    env: cleanEnv(options),
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 300_000,
+    maxBuffer: 64 << 20,
+  });
   return finish([file, ...args].join(' '), result);
 }
 
 /** Runs one shell command line, as a user types it. */
 export function runShell(line: string, options: RunOptions): RunResult {
-  const result = spawnSync('sh', ['-c', line], { cwd: options.cwd, env: cleanEnv(options), encoding: 'utf8', timeout: options.timeoutMs ?? 300_000, maxBuffer: 64 << 20 });
+  const result = spawnSync('sh', ['-c', line], {
+    cwd: options.cwd,
+    env: cleanEnv(options),
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 300_000,
+    maxBuffer: 64 << 20,
+  });
   return finish(line, result);
 }
 

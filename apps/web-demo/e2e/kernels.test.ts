@@ -48,10 +48,31 @@ describe("the WGSL kernels on Chromium's WebGPU (SwiftShader: Dawn's Vulkan back
 
   it('cover every fused kernel with its forward and gradients', () => {
     const names = report.results.map((r) => r.name);
-    const prefixes = ['hsm-ab', 'fusion-blend', 'dropout', 'layerNorm', 'addLayerNorm', 'biasGelu', 'crossEntropy', 'causalAttention', 'packedCausalAttention', 'matmul', 'fused matmul', 'AdamW.clipAndApply', 'model'];
-    for (const prefix of prefixes) expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
+    const prefixes = [
+      'hsm-ab',
+      'fusion-blend',
+      'dropout',
+      'layerNorm',
+      'addLayerNorm',
+      'biasGelu',
+      'crossEntropy',
+      'causalAttention',
+      'packedCausalAttention',
+      'matmul',
+      'fused matmul',
+      'AdamW.clipAndApply',
+      'model',
+    ];
+    for (const prefix of prefixes)
+      expect(
+        names.some((n) => n.startsWith(prefix)),
+        prefix,
+      ).toBe(true);
     for (const grad of ['dU', 'dG', 'dx vs the JS hash', 'dgamma', 'dh', 'db', 'dlogits', 'dQ', 'dqkv vs composite', 'dA', 'p e', 'd wte']) {
-      expect(names.some((n) => n.endsWith(`: ${grad}`) || n.includes(`: ${grad},`)), grad).toBe(true);
+      expect(
+        names.some((n) => n.endsWith(`: ${grad}`) || n.includes(`: ${grad},`)),
+        grad,
+      ).toBe(true);
     }
     expect(new Set(names).size, 'check names are unique').toBe(names.length);
   });

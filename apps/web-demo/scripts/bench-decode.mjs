@@ -60,7 +60,9 @@ try {
       const page = await browser.newPage();
       await page.goto(`${url}?a=${id}&provider=${provider}&timings=1`);
       const state = () => page.getByTestId('panel-0').getAttribute('data-state');
-      await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('[data-testid=panel-0]')?.dataset.state ?? ''), null, { timeout: 600_000 });
+      await page.waitForFunction(() => ['ready', 'error'].includes(document.querySelector('[data-testid=panel-0]')?.dataset.state ?? ''), null, {
+        timeout: 600_000,
+      });
       if ((await state()) !== 'ready') throw new Error(`${id} on ${provider}: ${await page.locator('[data-testid=panel-0] .message').textContent()}`);
       await page.fill('#prompt', '\n');
       await page.fill('#max-tokens', String(end));

@@ -17,7 +17,11 @@ export function checkSessionAgainstManifest(session: ort.InferenceSession, manif
   const missingOut = ['logits', ...manifest.state.map((s) => s.output)].filter((n) => !session.outputNames.includes(n));
   if (missingIn.length + missingOut.length > 0) {
     const listed = [...missingIn, ...missingOut].slice(0, 4).join(', ');
-    throw new DemoError(`${manifest.decodeFile} lacks ${missingIn.length + missingOut.length} of the tensors model.json names (${listed})`, MISMATCH_FIX, 'E_MODEL_MISMATCH');
+    throw new DemoError(
+      `${manifest.decodeFile} lacks ${missingIn.length + missingOut.length} of the tensors model.json names (${listed})`,
+      MISMATCH_FIX,
+      'E_MODEL_MISMATCH',
+    );
   }
 }
 

@@ -9,7 +9,15 @@ export interface ParityReport {
   state: 'done' | 'error';
   /** The tfjs backend the checks ran on and the WebGPU adapter under it. */
   backend: string;
-  adapter?: { name: string; vendor: string; architecture: string; description: string; software: boolean; isFallbackAdapter: boolean | null; featureLevel: string };
+  adapter?: {
+    name: string;
+    vendor: string;
+    architecture: string;
+    description: string;
+    software: boolean;
+    isFallbackAdapter: boolean | null;
+    featureLevel: string;
+  };
   results: ParityResult[];
   error?: string;
   seconds: number;
@@ -26,7 +34,12 @@ const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>
 function row(result: ParityResult): HTMLTableRowElement {
   const tr = document.createElement('tr');
   tr.dataset.ok = String(result.ok);
-  const cells = [result.name, result.maxRelDiff === null ? '—' : result.maxRelDiff.toExponential(2), result.tol.toExponential(0), result.ok ? 'ok' : `FAIL ${result.detail ?? ''}`];
+  const cells = [
+    result.name,
+    result.maxRelDiff === null ? '—' : result.maxRelDiff.toExponential(2),
+    result.tol.toExponential(0),
+    result.ok ? 'ok' : `FAIL ${result.detail ?? ''}`,
+  ];
   for (const text of cells) tr.append(Object.assign(document.createElement('td'), { textContent: text }));
   return tr;
 }
@@ -43,7 +56,9 @@ function finish(report: ParityReport): void {
   $('#results').textContent = JSON.stringify(report, null, 1);
   const failed = report.results.filter((r) => !r.ok).length;
   $('#summary').textContent =
-    report.state === 'error' ? `Stopped: ${report.error}` : `${report.results.length - failed} of ${report.results.length} checks passed in ${report.seconds.toFixed(1)} s.`;
+    report.state === 'error'
+      ? `Stopped: ${report.error}`
+      : `${report.results.length - failed} of ${report.results.length} checks passed in ${report.seconds.toFixed(1)} s.`;
   document.body.dataset.state = report.state;
 }
 
@@ -65,7 +80,8 @@ async function main(): Promise<void> {
     if (!info || tf.getBackend() !== 'webgpu') throw new Error(`the tfjs backend is ${tf.getBackend()}, not webgpu`);
     const { name, vendor, architecture, description, software, featureLevel } = info.report;
     adapter = { name, vendor, architecture, description, software, isFallbackAdapter: await fallbackFlag(), featureLevel };
-    $('#adapter').textContent = `WebGPU adapter: ${[name, vendor, architecture, description].filter(Boolean).join(', ')} (${featureLevel}${software ? ', software' : ''})`;
+    $('#adapter').textContent =
+      `WebGPU adapter: ${[name, vendor, architecture, description].filter(Boolean).join(', ')} (${featureLevel}${software ? ', software' : ''})`;
     // The model check builds a stack of these two mixers.
     registerHsmAb();
     registerAttention();

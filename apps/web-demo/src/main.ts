@@ -13,7 +13,8 @@ const generateButton = $<HTMLButtonElement>('generate');
 async function bundledModels(): Promise<BundledModel[]> {
   try {
     const response = await fetch(`${base}models/index.json`);
-    if (response.ok && !(response.headers.get('content-type') ?? '').includes('text/html')) return ((await response.json()) as { models: BundledModel[] }).models;
+    if (response.ok && !(response.headers.get('content-type') ?? '').includes('text/html'))
+      return ((await response.json()) as { models: BundledModel[] }).models;
   } catch {
     // Shown below: the demo still runs with the user's own exported files.
   }

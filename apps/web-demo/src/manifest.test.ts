@@ -36,7 +36,12 @@ describe('parseManifest', () => {
     ['another format', () => edited(gpt.manifestText, (j) => (j.format = 'other')), 'E_BAD_MANIFEST', /"other"/],
     ['a newer version', () => edited(gpt.manifestText, (j) => (j.formatVersion = 2)), 'E_BAD_MANIFEST', /formatVersion 2/],
     ['a broken state entry', () => edited(gpt.manifestText, (j) => (j.state[1].batchAxis = 9)), 'E_BAD_MANIFEST', /state\[1\]/],
-    ['a tokenizer of another size', () => edited(gpt.manifestText, (j) => j.tokenizer.chars.pop()), 'E_VOCAB_MISMATCH', /characters but the model has a vocabulary of/],
+    [
+      'a tokenizer of another size',
+      () => edited(gpt.manifestText, (j) => j.tokenizer.chars.pop()),
+      'E_VOCAB_MISMATCH',
+      /characters but the model has a vocabulary of/,
+    ],
   ])('explains %s', (_label, text, code, message) => {
     let error: unknown;
     try {

@@ -7,9 +7,7 @@ import { isShiftmixError } from '@shiftmix/core/text';
  */
 
 /** Where a model comes from: a folder on the server, or files the user picked. */
-export type ModelSource =
-  | { kind: 'url'; base: string }
-  | { kind: 'files'; files: File[] };
+export type ModelSource = { kind: 'url'; base: string } | { kind: 'files'; files: File[] };
 
 export type ProviderChoice = 'auto' | 'webgpu' | 'wasm';
 export type Provider = 'webgpu' | 'wasm';

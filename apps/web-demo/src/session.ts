@@ -62,7 +62,11 @@ export async function openSession(bytes: Uint8Array, manifest: Manifest, choice:
       fallbackReason = probe.reason;
     }
     if (choice === 'webgpu') {
-      throw new DemoError(`WebGPU was asked for but cannot run: ${fallbackReason}`, 'Choose "auto" or "wasm" as the provider, or use a browser with WebGPU', 'E_NO_WEBGPU');
+      throw new DemoError(
+        `WebGPU was asked for but cannot run: ${fallbackReason}`,
+        'Choose "auto" or "wasm" as the provider, or use a browser with WebGPU',
+        'E_NO_WEBGPU',
+      );
     }
   }
   try {

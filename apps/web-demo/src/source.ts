@@ -53,7 +53,11 @@ async function fromFiles(files: File[]): Promise<LoadedFiles> {
   const manifest = parseManifest(await manifestFile.text(), folder || 'your model');
   const decodeFile = files.find((f) => baseName(f) === manifest.decodeFile);
   if (!decodeFile) {
-    throw new DemoError(`no ${manifest.decodeFile} among the chosen files (${names.join(', ')})`, `Choose ${manifest.decodeFile} together with model.json`, 'E_MODEL_NOT_FOUND');
+    throw new DemoError(
+      `no ${manifest.decodeFile} among the chosen files (${names.join(', ')})`,
+      `Choose ${manifest.decodeFile} together with model.json`,
+      'E_MODEL_NOT_FOUND',
+    );
   }
   return { manifest, decode: new Uint8Array(await decodeFile.arrayBuffer()) };
 }

@@ -17,9 +17,12 @@ afterAll(() => {
 
 const run = (outDir: string, extra: Partial<RunSuiteOptions> = {}) =>
   runSuite({ suite: tinySuite(), preset: 'quick', backend: 'cpu', plugins: [PREV_TOKEN_PLUGIN], outDir: join(dir, outDir), cwd: dir, quiet: true, ...extra });
-const merge = (outDir: string, from: string[]) => mergeResults({ suite: tinySuite(), preset: 'quick', from: from.map((f) => join(dir, f)), outDir: join(dir, outDir), cwd: dir, quiet: true });
+const merge = (outDir: string, from: string[]) =>
+  mergeResults({ suite: tinySuite(), preset: 'quick', from: from.map((f) => join(dir, f)), outDir: join(dir, outDir), cwd: dir, quiet: true });
 const losses = (outDir: string) =>
-  Object.fromEntries([...readFinishedRuns(join(dir, outDir)).values()].map((r) => [r.id, { hash: r.configHash, params: r.paramCount, loss: r.metrics.bestValLoss ?? null }]));
+  Object.fromEntries(
+    [...readFinishedRuns(join(dir, outDir)).values()].map((r) => [r.id, { hash: r.configHash, params: r.paramCount, loss: r.metrics.bestValLoss ?? null }]),
+  );
 
 describe('shards and mergeResults', () => {
   it('runs every N-th run per shard, and merges the shards into the results of one whole run', async () => {
@@ -49,7 +52,9 @@ describe('shards and mergeResults', () => {
     const file = join(dir, 'other-backend', 'runs', 'lm--p1.json');
     const result = JSON.parse(readFileSync(file, 'utf8'));
     writeFileSync(file, JSON.stringify({ ...result, config: { ...result.config, backend: 'wasm' } }));
-    expect(() => merge('m2', ['shard-2', 'other-backend'])).toThrow(/the folders hold runs of several backends \(cpu, wasm\)\. Merge the folders of one backend at a time/);
+    expect(() => merge('m2', ['shard-2', 'other-backend'])).toThrow(
+      /the folders hold runs of several backends \(cpu, wasm\)\. Merge the folders of one backend at a time/,
+    );
     // Runs of another suite are left out; with none of this suite left, there is nothing to merge.
     writeFileSync(file, JSON.stringify({ ...result, suite: 'another' }));
     expect(merge('m2', ['other-backend']).ran).toEqual(['scale--p1']);

@@ -25,14 +25,20 @@ export function mergeResults(options: MergeOptions): SuiteRunReport {
   const found: RunResult[] = [];
   for (const dir of options.from.map((d) => resolve(cwd, d))) {
     if (!existsSync(join(dir, RUNS_DIR))) {
-      throw new ShiftmixError(`${dir} has no ${RUNS_DIR}/ folder`, 'Give the results folders that the shards wrote (their --out), each holding runs/*.json', 'E_MERGE');
+      throw new ShiftmixError(
+        `${dir} has no ${RUNS_DIR}/ folder`,
+        'Give the results folders that the shards wrote (their --out), each holding runs/*.json',
+        'E_MERGE',
+      );
     }
     found.push(...[...readFinishedRuns(dir).values()].filter((r) => r.suite === suite.name && r.preset === preset));
   }
   const labels = [...new Set(found.map((r) => String(r.config.backend)))];
   if (labels.length !== 1) {
     throw new ShiftmixError(
-      labels.length ? `the folders hold runs of several backends (${labels.join(', ')})` : `the folders hold no runs of suite "${suite.name}", preset "${preset}"`,
+      labels.length
+        ? `the folders hold runs of several backends (${labels.join(', ')})`
+        : `the folders hold no runs of suite "${suite.name}", preset "${preset}"`,
       labels.length ? 'Merge the folders of one backend at a time' : 'Check --suite, --preset and the folders given',
       'E_MERGE',
     );

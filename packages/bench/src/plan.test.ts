@@ -8,7 +8,9 @@ describe('shards', () => {
     expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
     expect(parseShard(' 1 / 1 ')).toEqual({ index: 1, count: 1 });
     for (const bad of ['0/2', '3/2', '1/0', '1', 'a/b', '1/2/3', '-1/2']) {
-      expect(() => parseShard(bad), bad).toThrow(new RegExp(`shard "${bad.replace(/[/]/g, '\\/')}" is not of the form K/N with 1 <= K <= N\\. Write e\\.g\\. --shard 1/3`));
+      expect(() => parseShard(bad), bad).toThrow(
+        new RegExp(`shard "${bad.replace(/[/]/g, '\\/')}" is not of the form K/N with 1 <= K <= N\\. Write e\\.g\\. --shard 1/3`),
+      );
     }
   });
 

@@ -63,7 +63,11 @@ export function selectRuns(suite: Suite, plans: PlannedRun[], preset: string, { 
   const benchmarks = suite.benchmarks.filter((b) => !only?.length || only.includes(b.name) || only.includes(b.task));
   for (const name of only ?? []) {
     if (!suite.benchmarks.some((b) => b.name === name || b.task === name)) {
-      throw new ShiftmixError(`suite "${suite.name}" has no benchmark or task "${name}"`, `Its benchmarks: ${suite.benchmarks.map((b) => b.name).join(', ')}`, 'E_SELECT');
+      throw new ShiftmixError(
+        `suite "${suite.name}" has no benchmark or task "${name}"`,
+        `Its benchmarks: ${suite.benchmarks.map((b) => b.name).join(', ')}`,
+        'E_SELECT',
+      );
     }
   }
   const known = new Set(benchmarks.flatMap((b) => Object.keys(b.models)));
@@ -84,7 +88,11 @@ export function parseShard(text: string): Shard {
   const index = match ? Number(match[1]) : NaN;
   const count = match ? Number(match[2]) : NaN;
   if (!match || count < 1 || index < 1 || index > count) {
-    throw new ShiftmixError(`shard "${text}" is not of the form K/N with 1 <= K <= N`, 'Write e.g. --shard 1/3 on the first of three machines, --shard 2/3 on the second', 'E_SHARD');
+    throw new ShiftmixError(
+      `shard "${text}" is not of the form K/N with 1 <= K <= N`,
+      'Write e.g. --shard 1/3 on the first of three machines, --shard 2/3 on the second',
+      'E_SHARD',
+    );
   }
   return { index, count };
 }

@@ -45,7 +45,9 @@ export function formatDuration(seconds: number): string {
 const num = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3));
 
 function label(plan: RunPlan): string {
-  const setting = Object.entries(plan.setting).map(([k, v]) => `${k}=${v}`).join(' ');
+  const setting = Object.entries(plan.setting)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   return `${plan.benchmark} ${plan.model}${setting ? ` ${setting}` : ''}`;
 }
 

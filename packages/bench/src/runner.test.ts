@@ -20,7 +20,17 @@ afterAll(() => {
 
 async function run(extra: Partial<RunSuiteOptions> = {}) {
   const events: BenchEvent[] = [];
-  const report = await runSuite({ suite: suite(), preset: 'quick', backend: 'cpu', plugins: [plugin], outDir: join(dir, 'out'), cwd: dir, quiet: true, onProgress: (e) => events.push(e), ...extra });
+  const report = await runSuite({
+    suite: suite(),
+    preset: 'quick',
+    backend: 'cpu',
+    plugins: [plugin],
+    outDir: join(dir, 'out'),
+    cwd: dir,
+    quiet: true,
+    onProgress: (e) => events.push(e),
+    ...extra,
+  });
   return { report, events };
 }
 
@@ -49,7 +59,12 @@ describe('runSuite', () => {
     expect(readme).toContain('| p1 |');
     for (const chart of report.benchmarks.flatMap((b) => b.charts)) expect(readFileSync(chart, 'utf8')).toContain('data-name="p1');
     expect(report.benchmarks.flatMap((b) => b.charts).map((c) => c.split('/').pop())).toEqual([
-      'lm-val-loss-vs-step.svg', 'lm-val-loss-vs-time.svg', 'scale-time.svg', 'scale-memory.svg', 'dec-latency.svg', 'dec-state.svg',
+      'lm-val-loss-vs-step.svg',
+      'lm-val-loss-vs-time.svg',
+      'scale-time.svg',
+      'scale-memory.svg',
+      'dec-latency.svg',
+      'dec-state.svg',
     ]);
     expect(events.filter((e) => e.type === 'run-progress').length).toBeGreaterThan(0);
   });
@@ -87,13 +102,21 @@ describe('runSuite', () => {
   });
 
   it('reports a failing run with its error, as an event too, and runs the rest', async () => {
-    registerMixer({ ...prevTokenSpec, name: 'bench-broken', create: () => { throw new Error('cannot build this mixer'); } });
+    registerMixer({
+      ...prevTokenSpec,
+      name: 'bench-broken',
+      create: () => {
+        throw new Error('cannot build this mixer');
+      },
+    });
     const broken = suite();
     broken.benchmarks[0].models.p2 = { layers: 'bench-broken' };
     const { report, events } = await run({ suite: broken, outDir: join(dir, 'broken') });
     unregisterMixer('bench-broken');
     expect(report.failed).toEqual([{ id: 'lm--p2', error: expect.stringContaining('cannot build this mixer') }]);
     expect(report.ran).toEqual(['lm--p1', 'scale--p1', 'dec--p1']);
-    expect(events.filter((e) => e.type === 'run-fail').map((e) => e.type === 'run-fail' && [e.plan.id, e.index, e.error])).toEqual([['lm--p2', 1, report.failed[0].error]]);
+    expect(events.filter((e) => e.type === 'run-fail').map((e) => e.type === 'run-fail' && [e.plan.id, e.index, e.error])).toEqual([
+      ['lm--p2', 1, report.failed[0].error],
+    ]);
   });
 });

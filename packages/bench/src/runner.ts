@@ -86,7 +86,16 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteRunReport
         signal: options.signal,
         onTick: (tick, runEta, fraction) => {
           const seconds = (performance.now() - runStart) / 1000;
-          emit({ type: 'run-progress', plan, index, total, tick, runEta, suiteFraction: eta.fraction(plan, fraction), suiteEta: eta.eta(plan, fraction, seconds) });
+          emit({
+            type: 'run-progress',
+            plan,
+            index,
+            total,
+            tick,
+            runEta,
+            suiteFraction: eta.fraction(plan, fraction),
+            suiteEta: eta.eta(plan, fraction, seconds),
+          });
         },
       });
       // A run cut short by the signal is not finished: the next call redoes it.

@@ -19,7 +19,10 @@ const tinySuite = {
 
 describe('shiftmix bench', () => {
   it('runs a suite file, writes one JSON per run and a report, and skips finished runs when run again', async () => {
-    const dir = tempDir({ 'text.txt': 'all the world is a stage and all the men and women merely players. '.repeat(10), 'tiny.json': JSON.stringify(tinySuite) });
+    const dir = tempDir({
+      'text.txt': 'all the world is a stage and all the men and women merely players. '.repeat(10),
+      'tiny.json': JSON.stringify(tinySuite),
+    });
     const out = path.join(dir, 'out');
     const args = ['bench', '--suite', './tiny.json', '--backend', 'cpu', '--out', out, '--json'];
     const first = await runCli(args, dir);
@@ -40,7 +43,10 @@ describe('shiftmix bench', () => {
   });
 
   it('writes under --results DIR/BACKEND/SUITE-PRESET with an index of the folders', async () => {
-    const dir = tempDir({ 'text.txt': 'all the world is a stage and all the men and women merely players. '.repeat(10), 'tiny.json': JSON.stringify(tinySuite) });
+    const dir = tempDir({
+      'text.txt': 'all the world is a stage and all the men and women merely players. '.repeat(10),
+      'tiny.json': JSON.stringify(tinySuite),
+    });
     const result = await runCli(['bench', '--suite', './tiny.json', '--backend', 'cpu', '--results', 'res', '--only', 'lm', '--models', 'shift'], dir);
     expect(result.code, result.stderr).toBe(0);
     expect(readdirSync(path.join(dir, 'res', 'cpu', 'tiny-quick', 'runs'))).toEqual(['lm--shift.json']);
@@ -55,11 +61,16 @@ describe('shiftmix bench', () => {
   it('names in --help the results folder it uses outside a checkout', async () => {
     const help = await runCli(['bench', '--help'], tempDir());
     expect(help.code).toBe(0);
-    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(/--out DIR +Results folder \(default: \.\/bench-results\/BACKEND\/SUITE-PRESET, or benchmarks\/results\/\.\.\. in a shiftmix checkout\)/);
+    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(
+      /--out DIR +Results folder \(default: \.\/bench-results\/BACKEND\/SUITE-PRESET, or benchmarks\/results\/\.\.\. in a shiftmix checkout\)/,
+    );
   });
 
-  it('runs every N-th run with --shard K/N and merges the shards\' folders with --merge', async () => {
-    const dir = tempDir({ 'text.txt': 'all the world is a stage and all the men and women merely players. '.repeat(10), 'tiny.json': JSON.stringify(tinySuite) });
+  it("runs every N-th run with --shard K/N and merges the shards' folders with --merge", async () => {
+    const dir = tempDir({
+      'text.txt': 'all the world is a stage and all the men and women merely players. '.repeat(10),
+      'tiny.json': JSON.stringify(tinySuite),
+    });
     const runIds = (out: string) => readdirSync(path.join(dir, out, 'runs')).sort();
     for (const shard of ['1/2', '2/2']) {
       const result = await runCli(['bench', '--suite', './tiny.json', '--backend', 'cpu', '--shard', shard, '--out', `shard-${shard[0]}`, '--json'], dir);
@@ -81,7 +92,11 @@ describe('shiftmix worker', () => {
   it('needs a queue, and names a Redis it cannot reach', async () => {
     const dir = tempDir();
     expectOneLineError(await runCli(['worker'], dir), 2, /"shiftmix worker" needs --queue/);
-    expectOneLineError(await runCli(['worker', '--queue', 'redis://127.0.0.1:1', '--backend', 'cpu'], dir), 1, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
+    expectOneLineError(
+      await runCli(['worker', '--queue', 'redis://127.0.0.1:1', '--backend', 'cpu'], dir),
+      1,
+      /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/,
+    );
     const help = await runCli(['worker', '--help'], dir);
     expect(help.stdout).toMatch(/--lock-seconds S +Seconds before a run held by a worker that stopped answering goes to another worker \(default: 30\)/);
   });

@@ -11,7 +11,8 @@ const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const BIN = path.join(PACKAGE, (JSON.parse(readFileSync(path.join(PACKAGE, 'package.json'), 'utf8')) as { bin: { shiftmix: string } }).bin.shiftmix);
 
 function spawnBin(args: string[], cwd: string, bin = BIN): { status: number | null; stdout: string; stderr: string } {
-  if (!existsSync(path.join(PACKAGE, 'dist/bin.js'))) throw new Error('dist/bin.js is missing: build the package first (npx turbo run build --filter=shiftmix...)');
+  if (!existsSync(path.join(PACKAGE, 'dist/bin.js')))
+    throw new Error('dist/bin.js is missing: build the package first (npx turbo run build --filter=shiftmix...)');
   const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

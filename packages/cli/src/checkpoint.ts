@@ -40,11 +40,7 @@ export interface OpenedCheckpoint {
  * Loads plugins (those the run was trained with, then --plugin), selects the backend and
  * loads the checkpoint with its tokenizer. The caller disposes the model.
  */
-export async function openCheckpoint(
-  flag: string,
-  io: Io,
-  options: { plugins: readonly string[]; backend: BackendName },
-): Promise<OpenedCheckpoint> {
+export async function openCheckpoint(flag: string, io: Io, options: { plugins: readonly string[]; backend: BackendName }): Promise<OpenedCheckpoint> {
   const dir = resolveCheckpointDir(requireDirectory(flag, io.cwd, '--checkpoint'));
   const runPlugins = readRunInfo(runDirOf(dir))?.plugins ?? [];
   await loadAllPlugins(io.cwd, [...runPlugins, ...options.plugins], warnOn(io));

@@ -199,7 +199,10 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
     else if (spec.type === 'list') values[key] = [];
     else if (spec.default !== undefined) values[key] = spec.default;
     else if ('required' in spec && spec.required) {
-      throw new UsageError(`"shiftmix ${command}" needs --${kebab(key)}`, `Write --${kebab(key)} ${spec.placeholder ?? 'VALUE'}; see shiftmix ${command} --help`);
+      throw new UsageError(
+        `"shiftmix ${command}" needs --${kebab(key)}`,
+        `Write --${kebab(key)} ${spec.placeholder ?? 'VALUE'}; see shiftmix ${command} --help`,
+      );
     }
   }
   return { flags: values as FlagValues<S>, positionals };

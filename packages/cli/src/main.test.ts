@@ -20,7 +20,11 @@ describe('help and version', () => {
 
   it('prints the help of every command, with each of its flags', async () => {
     for (const command of COMMANDS) {
-      for (const argv of [[command.name, '--help'], ['help', command.name], [command.name, '--dim', 'x', '-h']]) {
+      for (const argv of [
+        [command.name, '--help'],
+        ['help', command.name],
+        [command.name, '--dim', 'x', '-h'],
+      ]) {
         const result = await runCli(argv);
         expect(result.code, `${argv.join(' ')}: ${result.stderr}`).toBe(0);
         expect(result.stdout).toContain(`Usage: shiftmix ${command.name}`);

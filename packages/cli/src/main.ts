@@ -64,7 +64,10 @@ async function dispatch(argv: readonly string[], io: Io, verbose: boolean): Prom
   }
   const { flags, positionals } = parseFlags(args, command.flags, command.name);
   if (positionals.length) {
-    throw new UsageError(`unexpected argument "${positionals[0]}" for "shiftmix ${command.name}"`, `Every input is a flag; see shiftmix ${command.name} --help`);
+    throw new UsageError(
+      `unexpected argument "${positionals[0]}" for "shiftmix ${command.name}"`,
+      `Every input is a flag; see shiftmix ${command.name} --help`,
+    );
   }
   const code = await command.run(flags, { io, verbose });
   return code ?? 0;

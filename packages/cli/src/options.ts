@@ -23,9 +23,7 @@ export function parseSchedule(raw: string): ShiftSchedule {
     } catch {
       value = undefined;
     }
-    const valid =
-      Array.isArray(value) &&
-      value.every((layer) => Array.isArray(layer) && layer.length > 0 && layer.every((s) => Number.isInteger(s) && s >= 0));
+    const valid = Array.isArray(value) && value.every((layer) => Array.isArray(layer) && layer.length > 0 && layer.every((s) => Number.isInteger(s) && s >= 0));
     if (valid) return value as number[][];
   }
   throw new UsageError(

@@ -35,8 +35,13 @@ describe('shiftmix mixers', () => {
     expect(result.code, result.stderr).toBe(0);
     const rows = (JSON.parse(result.stdout) as { mixers: Row[] }).mixers;
     expect(rows.find((r) => r.name === 'hsm-ab')?.params).toBe(20);
-    expect(rows.find((r) => r.name === 'softmax-attention')).toMatchObject({ params: null, error: expect.stringMatching(/dim 10 is not divisible by heads 4/) });
-    expect(result.stderr).toMatch(/^shiftmix: warning: mixer "softmax-attention" cannot be sized at --dim 10 --heads 4: softmax-attention: dim 10 is not divisible by heads 4\. Use a number of heads that divides 10/);
+    expect(rows.find((r) => r.name === 'softmax-attention')).toMatchObject({
+      params: null,
+      error: expect.stringMatching(/dim 10 is not divisible by heads 4/),
+    });
+    expect(result.stderr).toMatch(
+      /^shiftmix: warning: mixer "softmax-attention" cannot be sized at --dim 10 --heads 4: softmax-attention: dim 10 is not divisible by heads 4\. Use a number of heads that divides 10/,
+    );
     const table = await runCli(['mixers', '--dim', '10', '--heads', '4'], tempDir());
     expect(table.stdout).toMatch(/softmax-attention\s+@shiftmix\/mixer-softmax-attention\s+no\s+-\s/);
   });
@@ -135,7 +140,9 @@ describe('shiftmix mixers', () => {
     expect(result.code, result.stderr).toBe(0);
     const warnings = result.stderr.trimEnd().split('\n');
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/^shiftmix: warning: installed package "broken-mixer" declares .* which does not exist, so its mixers are not loaded\. Build or reinstall broken-mixer$/);
+    expect(warnings[0]).toMatch(
+      /^shiftmix: warning: installed package "broken-mixer" declares .* which does not exist, so its mixers are not loaded\. Build or reinstall broken-mixer$/,
+    );
     expect(warnings[1]).toMatch(/^shiftmix: warning: plugin "throwing-mixer" failed to load: boom at import, so its mixers are not loaded/);
     expect((JSON.parse(result.stdout) as { mixers: Row[] }).mixers.map((r) => r.name)).toContain('hsm-ab');
   });

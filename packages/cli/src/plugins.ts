@@ -37,12 +37,18 @@ export function readConfigPlugins(cwd: string): string[] {
   try {
     config = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new InputError(`${CONFIG_FILE} is not valid JSON (${(error as Error).message.split('\n')[0]})`, `Fix the file, e.g. { "plugins": ["./my-mixer.js"] }`);
+    throw new InputError(
+      `${CONFIG_FILE} is not valid JSON (${(error as Error).message.split('\n')[0]})`,
+      `Fix the file, e.g. { "plugins": ["./my-mixer.js"] }`,
+    );
   }
   const plugins = (config as { plugins?: unknown } | null)?.plugins;
   if (plugins === undefined) return [];
   if (!Array.isArray(plugins) || plugins.some((p) => typeof p !== 'string')) {
-    throw new InputError(`"plugins" in ${CONFIG_FILE} must be a list of module paths or package names`, 'Write e.g. { "plugins": ["./my-mixer.js", "shiftmix-mixer-foo"] }');
+    throw new InputError(
+      `"plugins" in ${CONFIG_FILE} must be a list of module paths or package names`,
+      'Write e.g. { "plugins": ["./my-mixer.js", "shiftmix-mixer-foo"] }',
+    );
   }
   return plugins as string[];
 }

@@ -3,7 +3,10 @@ import { expectOneLineError, runCli, tempDir } from './test-helpers.js';
 
 describe('shiftmix profile', () => {
   it('times one training step per kernel on wasm, shares summing to one', async () => {
-    const result = await runCli(['profile', '--layers', 'hsm-ab*2', '--dim', '16', '--heads', '2', '--ctx', '8', '--batch', '2', '--backend', 'wasm', '--json'], tempDir());
+    const result = await runCli(
+      ['profile', '--layers', 'hsm-ab*2', '--dim', '16', '--heads', '2', '--ctx', '8', '--batch', '2', '--backend', 'wasm', '--json'],
+      tempDir(),
+    );
     expect(result.code, result.stderr).toBe(0);
     const profile = JSON.parse(result.stdout.trim().split('\n').pop()!);
     expect(profile.source).toBe('cpu-wall');
@@ -14,7 +17,24 @@ describe('shiftmix profile', () => {
   });
 
   it('profiles the trainer step on webgpu: one fused AdamW call updates every weight', async () => {
-    const args = ['profile', '--layers', 'hsm-ab,softmax-attention', '--dim', '16', '--heads', '2', '--ctx', '8', '--batch', '2', '--dropout', '0.2', '--backend', 'webgpu', '--json'];
+    const args = [
+      'profile',
+      '--layers',
+      'hsm-ab,softmax-attention',
+      '--dim',
+      '16',
+      '--heads',
+      '2',
+      '--ctx',
+      '8',
+      '--batch',
+      '2',
+      '--dropout',
+      '0.2',
+      '--backend',
+      'webgpu',
+      '--json',
+    ];
     const result = await runCli(args, tempDir());
     expect(result.code, result.stderr).toBe(0);
     const profile = JSON.parse(result.stdout.trim().split('\n').pop()!);

@@ -45,7 +45,12 @@ export function killAll(): void {
  * when one of the `watched` processes exits. The deadline only keeps a broken run from
  * hanging the suite; nothing is asserted about speed.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, watched: CliProcess[] = [], limitMs = 240_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  watched: CliProcess[] = [],
+  limitMs = 240_000,
+): Promise<T> {
   const end = Date.now() + limitMs;
   const output = () => watched.map((p) => `${p.stdout()}\n${p.stderr()}`).join('\n---\n');
   for (;;) {

@@ -38,7 +38,24 @@ function exited(child: ChildProcess): Promise<void> {
 function launch(port: number, dir: string, password: string): Promise<ChildProcess> {
   // Every write is on disk before Redis answers it (append-only file, fsync always), so a
   // killed server comes back with every finished job.
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--requirepass', password, '--logfile', ''];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'always',
+    '--save',
+    '',
+    '--requirepass',
+    password,
+    '--logfile',
+    '',
+  ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let log = '';

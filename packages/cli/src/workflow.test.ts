@@ -11,7 +11,26 @@ const D = 16;
 const FFN = 32;
 const CTX = 16;
 
-const TINY = ['--dim', String(D), '--heads', '2', '--ctx', String(CTX), '--batch', '4', '--ffn', String(FFN), '--eval-every', '3', '--eval-batches', '2', '--warmup', '2', '--backend', 'cpu'];
+const TINY = [
+  '--dim',
+  String(D),
+  '--heads',
+  '2',
+  '--ctx',
+  String(CTX),
+  '--batch',
+  '4',
+  '--ffn',
+  String(FFN),
+  '--eval-every',
+  '3',
+  '--eval-batches',
+  '2',
+  '--warmup',
+  '2',
+  '--backend',
+  'cpu',
+];
 
 function lastJson(result: RunResult): Record<string, unknown> {
   expect(result.code, result.stderr).toBe(0);
@@ -30,7 +49,9 @@ describe('train, resume, generate, eval and export on one tiny run', () => {
   });
 
   it('trains and ends stdout with the JSON summary', () => {
-    expect(Object.keys(summary)).toEqual(expect.arrayContaining(['params', 'steps', 'trainLoss', 'valLoss', 'bestValLoss', 'tokensPerSecond', 'seconds', 'backend']));
+    expect(Object.keys(summary)).toEqual(
+      expect.arrayContaining(['params', 'steps', 'trainLoss', 'valLoss', 'bestValLoss', 'tokensPerSecond', 'seconds', 'backend']),
+    );
     expect(summary.steps).toBe(6);
     expect(summary.backend).toBe('cpu');
     // cpu updates the weights on the host, so its steps cannot be queued ahead.
@@ -81,7 +102,7 @@ describe('train, resume, generate, eval and export on one tiny run', () => {
 
   it('exports the checkpoint to ONNX', async () => {
     const result = await runCli(['export', '--checkpoint', 'run', '--out', 'onnx', '--opset', '18', '--json'], cwd);
-    const files = (lastJson(result).files as Record<string, string>);
+    const files = lastJson(result).files as Record<string, string>;
     for (const file of Object.values(files)) expect(readFileSync(file).length).toBeGreaterThan(0);
     expect(JSON.parse(readFileSync(path.join(cwd, 'onnx', 'model.json'), 'utf8'))).toBeTruthy();
     expectOneLineError(await runCli(['export', '--checkpoint', 'run', '--out', 'onnx2', '--opset', '3'], cwd), 1, /opset 3/);
@@ -100,11 +121,14 @@ describe('train, resume, generate, eval and export on one tiny run', () => {
 
 describe('train input errors', () => {
   const cwd = tempDir({ 'data.txt': TEXT, 'short.txt': 'abcdefghij' });
-  const train = (extra: string[]): Promise<RunResult> =>
-    runCli(['train', '--data', 'data.txt', '--out', 'r', '--steps', '1', ...TINY, ...extra], cwd);
+  const train = (extra: string[]): Promise<RunResult> => runCli(['train', '--data', 'data.txt', '--out', 'r', '--steps', '1', ...TINY, ...extra], cwd);
 
   it('gives one line for each kind of bad input', async () => {
-    expectOneLineError(await train(['--layers', 'hsm-abb*2']), 1, /unknown mixer "hsm-abb"\. Registered mixers: .*hsm-ab.*\. Load other mixers with --plugin MODULE/);
+    expectOneLineError(
+      await train(['--layers', 'hsm-abb*2']),
+      1,
+      /unknown mixer "hsm-abb"\. Registered mixers: .*hsm-ab.*\. Load other mixers with --plugin MODULE/,
+    );
     expectOneLineError(await train(['--layers', 'hsm-ab**2']), 1, /NAME\*COUNT/);
     expectOneLineError(await train(['--layers', 'hsm-ab,,hsm-ab']), 1, /is empty/);
     expectOneLineError(await train(['--layers', 'hsm-ab', '--dim', '18', '--heads', '4']), 1, /--dim 18 is not divisible by --heads 4/);
@@ -127,7 +151,10 @@ describe('train input errors', () => {
 
   it('takes options for single layers in --layers and stores the pattern with the run', async () => {
     const layers = 'softmax-attention(window=2),softmax-attention';
-    const result = await runCli(['train', '--data', 'data.txt', '--steps', '1', ...TINY, '--layers', layers, '--out', 'local', '--mixer-option', 'softmax-attention.window=4'], cwd);
+    const result = await runCli(
+      ['train', '--data', 'data.txt', '--steps', '1', ...TINY, '--layers', layers, '--out', 'local', '--mixer-option', 'softmax-attention.window=4'],
+      cwd,
+    );
     expect(result.code, result.stderr).toBe(0);
     const config = JSON.parse(readFileSync(path.join(cwd, 'local', 'last', 'config.json'), 'utf8')) as { model: { layers: string; mixers: unknown } };
     expect(config.model).toMatchObject({ layers, mixers: { 'softmax-attention': { window: 4 } } });

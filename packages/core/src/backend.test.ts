@@ -6,9 +6,19 @@ import { tf } from './tf.js';
 describe('backends', () => {
   it('runs the gather gradient on wasm through the added UnsortedSegmentSum kernel, matching cpu', async () => {
     const run = () => {
-      const table = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
+      const table = tf.tensor2d([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 8],
+      ]);
       const ids = tf.tensor1d([1, 3, 1, 0, 1], 'int32');
-      const grad = tf.grad((t: tf.Tensor) => tf.gather(t, ids).mul(tf.range(0, 10).reshape([5, 2])).sum())(table);
+      const grad = tf.grad((t: tf.Tensor) =>
+        tf
+          .gather(t, ids)
+          .mul(tf.range(0, 10).reshape([5, 2]))
+          .sum(),
+      )(table);
       return grad.arraySync() as number[][];
     };
     await selectBackend('cpu');

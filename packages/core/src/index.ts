@@ -1,11 +1,5 @@
 export { tf } from './tf.js';
-export type {
-  Tensor,
-  Tensor1D,
-  Tensor2D,
-  Tensor3D,
-  Variable,
-} from './tf.js';
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from './tf.js';
 export { ShiftmixError, isShiftmixError } from './errors.js';
 export { tensorDifference, type TensorDifference } from './compare.js';
 export { Rng } from './rng.js';
@@ -20,39 +14,11 @@ export {
   type WeightInit,
 } from './contract.js';
 export type { OnnxAttribute, OnnxGraph, OnnxLowered, OnnxLowering } from './onnx-graph.js';
-export {
-  getMixer,
-  hasMixer,
-  listMixers,
-  registerMixer,
-  setRegistryWarningHandler,
-  unregisterMixer,
-  type RegisteredMixer,
-} from './registry.js';
-export {
-  channelGroups,
-  computeShiftSchedule,
-  radixBase,
-  type ScheduleKind,
-  type ScheduleResult,
-  type ShiftSchedule,
-} from './schedule.js';
+export { getMixer, hasMixer, listMixers, registerMixer, setRegistryWarningHandler, unregisterMixer, type RegisteredMixer } from './registry.js';
+export { channelGroups, computeShiftSchedule, radixBase, type ScheduleKind, type ScheduleResult, type ShiftSchedule } from './schedule.js';
 export { createWeightInit } from './init.js';
-export {
-  dropout,
-  gelu,
-  layerNorm,
-  linear,
-  shiftTime,
-  variableFrom,
-} from './layers.js';
-export {
-  ONE_HOT_GRAD_MAX_VOCAB,
-  embed,
-  embedOneHotGrad,
-  meanLastAxis,
-  sumAll,
-} from './layers.js';
+export { dropout, gelu, layerNorm, linear, shiftTime, variableFrom } from './layers.js';
+export { ONE_HOT_GRAD_MAX_VOCAB, embed, embedOneHotGrad, meanLastAxis, sumAll } from './layers.js';
 export { addLayerNorm, biasGelu } from './layers.js';
 export { crossEntropy } from './loss.js';
 export { BACKEND_NAMES, selectBackend, type BackendInfo, type BackendName } from './backend.js';
@@ -67,17 +33,7 @@ export {
   type CausalAttentionOptions,
   type PackedAttentionKernelAttrs,
 } from './ops/attention.js';
-export {
-  checkShifts,
-  createShiftRing,
-  fusionBlend,
-  groupShift,
-  hsmAbMix,
-  readShiftRing,
-  shiftRingSize,
-  writeShiftRing,
-  checkStepInput,
-} from './ops/index.js';
+export { checkShifts, createShiftRing, fusionBlend, groupShift, hsmAbMix, readShiftRing, shiftRingSize, writeShiftRing, checkStepInput } from './ops/index.js';
 export { onnxGroupShift, onnxLinear, onnxReadShiftRing, onnxWriteShiftRing } from './onnx-graph.js';
 export {
   assignSafetensors,
@@ -108,23 +64,11 @@ export { ShiftmixModel } from './model/model.js';
 export { disposeModelState, type ModelState } from './model/state.js';
 export type { ModelBlock } from './model/block.js';
 export { CharTokenizer, type CharTokenizerJSON } from './data/tokenizer.js';
-export {
-  TextDataset,
-  type Batch,
-  type BatchArrays,
-  type Split,
-  type TextDatasetOptions,
-} from './data/dataset.js';
+export { TextDataset, type Batch, type BatchArrays, type Split, type TextDatasetOptions } from './data/dataset.js';
 export { decodeTextBytes, loadTextFile } from './data/load.js';
 export { generate, type GenerateOptions, type TextTokenizer } from './generate/generate.js';
 export { checkSamplingOptions, sampleToken, type SamplingOptions } from './generate/sample.js';
-export {
-  AdamW,
-  ADAMW_DEFAULTS,
-  type AdamWOptions,
-  type AdamWState,
-  type ClipAndApplyResult,
-} from './train/adamw.js';
+export { AdamW, ADAMW_DEFAULTS, type AdamWOptions, type AdamWState, type ClipAndApplyResult } from './train/adamw.js';
 export { learningRate, validateSchedule, type LrSchedule } from './train/schedule.js';
 export { clipByGlobalNorm, clipScale, globalNorm } from './train/clip.js';
 export { DEFAULT_RECIPE, resolveRecipe, type TrainRecipe } from './train/recipe.js';
@@ -142,14 +86,7 @@ export {
   type ProgressBarOptions,
   type ProgressStream,
 } from './train/progress.js';
-export type {
-  MetricsRecord,
-  ProgressEvent,
-  SerializableTokenizer,
-  TrainableModel,
-  TrainingData,
-  TrainSummary,
-} from './train/types.js';
+export type { MetricsRecord, ProgressEvent, SerializableTokenizer, TrainableModel, TrainingData, TrainSummary } from './train/types.js';
 export { saveCheckpoint, type CheckpointContents } from './checkpoint/save.js';
 export { loadCheckpoint, readCheckpointInfo, type LoadCheckpointOptions, type LoadedCheckpoint } from './checkpoint/load.js';
 export {
@@ -160,10 +97,4 @@ export {
   type FileRecord,
   type TrainState,
 } from './checkpoint/format.js';
-export {
-  MANIFEST_FORMAT,
-  MANIFEST_VERSION,
-  type OnnxManifest,
-  type StateDim,
-  type StateEntry,
-} from './export/manifest.js';
+export { MANIFEST_FORMAT, MANIFEST_VERSION, type OnnxManifest, type StateDim, type StateEntry } from './export/manifest.js';

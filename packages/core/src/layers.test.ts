@@ -50,7 +50,14 @@ describe('device-side reductions', () => {
 describe('embedding with a one-hot gradient', () => {
   it('has gather values and the gradient of gather, repeated tokens included', () => {
     const table = tf.randomNormal([11, 6], 0, 1, 'float32', 8);
-    const tokens = tf.tensor2d([[1, 4, 4, 0], [10, 1, 1, 1]], [2, 4], 'int32');
+    const tokens = tf.tensor2d(
+      [
+        [1, 4, 4, 0],
+        [10, 1, 1, 1],
+      ],
+      [2, 4],
+      'int32',
+    );
     const w = tf.randomNormal([2, 4, 6], 0, 1, 'float32', 9);
     expect(maxAbsDiff(embedOneHotGrad(table, tokens), tf.gather(table, tokens))).toBe(0);
     const [got] = tf.grads((t: Tensor) => tf.sum(tf.mul(embedOneHotGrad(t, tokens), w)))([table]);

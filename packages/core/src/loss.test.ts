@@ -52,7 +52,14 @@ describe('crossEntropy', () => {
   });
 
   it('has loss 0 and zero gradients when every target is ignored', () => {
-    const got = lossAndGrad(crossEntropy, logits, tf.tensor1d(ids.map(() => -1), 'int32'));
+    const got = lossAndGrad(
+      crossEntropy,
+      logits,
+      tf.tensor1d(
+        ids.map(() => -1),
+        'int32',
+      ),
+    );
     expect(Math.abs(got.loss)).toBe(0);
     expect(got.grad.flat().every((g) => g === 0)).toBe(true);
   });

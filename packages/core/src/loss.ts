@@ -6,11 +6,14 @@ import { tf, type Tensor1D, type Tensor2D } from './tf.js';
 
 export { CROSS_ENTROPY_KERNEL };
 
-
 function checkLossInputs(logits: Tensor2D, targets: Tensor1D): void {
   const ok =
-    logits?.rank === 2 && logits.dtype === 'float32' &&
-    logits.shape[1] >= 1 && targets?.rank === 1 && targets.dtype === 'int32' && targets.shape[0] === logits.shape[0];
+    logits?.rank === 2 &&
+    logits.dtype === 'float32' &&
+    logits.shape[1] >= 1 &&
+    targets?.rank === 1 &&
+    targets.dtype === 'int32' &&
+    targets.shape[0] === logits.shape[0];
   if (!ok) {
     const describe = (t: tf.Tensor | undefined) => (t ? `${t.dtype} [${t.shape.join(', ')}]` : 'nothing');
     throw new ShiftmixError(

@@ -7,12 +7,7 @@ import type { Tensor } from './tf.js';
  * `{ kind: 'float', value }`.
  */
 export type OnnxAttribute =
-  | number
-  | string
-  | number[]
-  | { kind: 'float'; value: number }
-  | { kind: 'floats'; value: number[] }
-  | { kind: 'ints'; value: number[] };
+  number | string | number[] | { kind: 'float'; value: number } | { kind: 'floats'; value: number[] } | { kind: 'ints'; value: number[] };
 
 /**
  * The graph builder `@shiftmix/onnx` hands to each mixer's `toOnnx`. Mixers only add
@@ -38,9 +33,7 @@ export interface OnnxGraph {
  * tensor names (as in `initState`) to graph value names, and `position` names an int64
  * scalar holding the index of the token being decoded.
  */
-export type OnnxLowering =
-  | { mode: 'full' }
-  | { mode: 'step'; state: Record<string, string>; position: string };
+export type OnnxLowering = { mode: 'full' } | { mode: 'step'; state: Record<string, string>; position: string };
 
 /** The output value name, and for `step` the names of the next state's tensors. */
 export interface OnnxLowered {
@@ -68,8 +61,8 @@ export function onnxGroupShift(graph: OnnxGraph, x: string, shifts: readonly num
   const parts = channelGroups(dim, shifts.length)
     .map((group, g) => ({ ...group, shift: shifts[g] }))
     .filter((group) => group.size > 0)
-    .map(({ start, size, shift }) =>
-      graph.add('Slice', [padded, graph.int64([m - shift, start]), graph.int64([-shift, start + size]), graph.int64([1, 2])])[0],
+    .map(
+      ({ start, size, shift }) => graph.add('Slice', [padded, graph.int64([m - shift, start]), graph.int64([-shift, start + size]), graph.int64([1, 2])])[0],
     );
   return parts.length === 1 ? parts[0] : graph.add('Concat', parts, { axis: 2 })[0];
 }
@@ -80,8 +73,9 @@ export function onnxReadShiftRing(graph: OnnxGraph, ring: string, shifts: readon
   const parts = channelGroups(dim, shifts.length)
     .map((group, g) => ({ ...group, shift: shifts[g] }))
     .filter((group) => group.size > 0)
-    .map(({ start, size, shift }) =>
-      graph.add('Slice', [ring, graph.int64([m - shift, start]), graph.int64([m - shift + 1, start + size]), graph.int64([1, 2])])[0],
+    .map(
+      ({ start, size, shift }) =>
+        graph.add('Slice', [ring, graph.int64([m - shift, start]), graph.int64([m - shift + 1, start + size]), graph.int64([1, 2])])[0],
     );
   return parts.length === 1 ? parts[0] : graph.add('Concat', parts, { axis: 2 })[0];
 }

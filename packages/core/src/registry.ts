@@ -50,7 +50,9 @@ export function registerMixer(spec: AnyMixerSpec, options: { source?: string } =
   checkSpec(spec);
   const existing = registry.get(spec.name);
   if (existing && existing.spec !== spec) {
-    warn(`shiftmix: mixer "${spec.name}" is already registered${existing.source ? ` by ${existing.source}` : ''}; the new registration${options.source ? ` from ${options.source}` : ''} replaces it`);
+    warn(
+      `shiftmix: mixer "${spec.name}" is already registered${existing.source ? ` by ${existing.source}` : ''}; the new registration${options.source ? ` from ${options.source}` : ''} replaces it`,
+    );
   }
   registry.set(spec.name, { spec, source: options.source ?? existing?.source });
 }
@@ -73,7 +75,7 @@ export function getMixer(name: string): AnyMixerSpec {
       `unknown mixer "${name}"`,
       known.length
         ? `Registered mixers: ${known.join(', ')}. Register it first: call its package's register() or registerMixer(spec)`
-        : "No mixers are registered: import a mixer package and call its register(), or registerMixer(spec) for your own",
+        : 'No mixers are registered: import a mixer package and call its register(), or registerMixer(spec) for your own',
       'E_UNKNOWN_MIXER',
     );
   }

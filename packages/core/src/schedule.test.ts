@@ -5,7 +5,12 @@ describe('computeShiftSchedule', () => {
   it('gives radix digit shifts g * r^i that reach every distance below the context', () => {
     expect(radixBase(4, 256)).toBe(4);
     const { shifts, warnings } = computeShiftSchedule('radix', 4, 256, 64);
-    expect(shifts).toEqual([[1, 2, 3], [4, 8, 12], [16, 32, 48], [64, 128, 192]]);
+    expect(shifts).toEqual([
+      [1, 2, 3],
+      [4, 8, 12],
+      [16, 32, 48],
+      [64, 128, 192],
+    ]);
     expect(warnings).toEqual([]);
   });
 

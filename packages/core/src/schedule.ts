@@ -37,12 +37,7 @@ export function radixBase(numShiftLayers: number, contextLength: number): number
  * `radix`: r - 1 channel groups, group g shifted by g * r^i, so every distance below
  * T_max is a sum of one digit-shift per layer. `doubling`: one group, shift 2^(i mod log2 T).
  */
-export function computeShiftSchedule(
-  schedule: ShiftSchedule,
-  numShiftLayers: number,
-  contextLength: number,
-  dim: number,
-): ScheduleResult {
+export function computeShiftSchedule(schedule: ShiftSchedule, numShiftLayers: number, contextLength: number, dim: number): ScheduleResult {
   const warnings: string[] = [];
   let shifts: number[][];
   if (numShiftLayers === 0) return { shifts: [], warnings };
@@ -55,9 +50,7 @@ export function computeShiftSchedule(
         'E_SCHEDULE',
       );
     }
-    shifts = Array.from({ length: numShiftLayers }, (_, i) =>
-      Array.from({ length: r - 1 }, (_, g) => (g + 1) * r ** i),
-    );
+    shifts = Array.from({ length: numShiftLayers }, (_, i) => Array.from({ length: r - 1 }, (_, g) => (g + 1) * r ** i));
   } else if (schedule === 'doubling') {
     const period = Math.max(1, Math.ceil(Math.log2(contextLength)));
     shifts = Array.from({ length: numShiftLayers }, (_, i) => [2 ** (i % period)]);
@@ -71,11 +64,19 @@ export function computeShiftSchedule(
     }
     schedule.forEach((list, i) => {
       if (!Array.isArray(list) || list.length === 0 || list.length > dim) {
-        throw new ShiftmixError(`shift list ${i} of the explicit schedule must hold 1 to D=${dim} shifts`, 'Give each layer a non-empty list such as [1, 2]', 'E_SCHEDULE');
+        throw new ShiftmixError(
+          `shift list ${i} of the explicit schedule must hold 1 to D=${dim} shifts`,
+          'Give each layer a non-empty list such as [1, 2]',
+          'E_SCHEDULE',
+        );
       }
       for (const s of list) {
         if (!Number.isInteger(s) || s < 1) {
-          throw new ShiftmixError(`shift ${String(s)} in list ${i} of the explicit schedule is not a positive integer`, 'Shifts are whole numbers >= 1', 'E_SCHEDULE');
+          throw new ShiftmixError(
+            `shift ${String(s)} in list ${i} of the explicit schedule is not a positive integer`,
+            'Shifts are whole numbers >= 1',
+            'E_SCHEDULE',
+          );
         }
       }
     });

@@ -1,4 +1,15 @@
-import { channelGroups, createWeightInit, getMixer, isShiftmixError, Rng, selectBackend, tf, unregisterMixer, type MixerContext, type Tensor3D } from '@shiftmix/core';
+import {
+  channelGroups,
+  createWeightInit,
+  getMixer,
+  isShiftmixError,
+  Rng,
+  selectBackend,
+  tf,
+  unregisterMixer,
+  type MixerContext,
+  type Tensor3D,
+} from '@shiftmix/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hsmAbSpec, register } from './index.js';
 
@@ -14,7 +25,12 @@ function naive(u: number[][][], a: number[], b: number[], shifts: number[], wIn?
   const times = (x: number[], w?: number[][]) => (w ? Array.from({ length: d }, (_, j) => x.reduce((s, xi, i) => s + xi * w[i][j], 0)) : x);
   return u.map((seq) => {
     const v = seq.map((x) => times(x, wIn));
-    return v.map((x, t) => times(x.map((xc, c) => a[c] * xc + b[c] * (t >= shifts[group[c]] ? v[t - shifts[group[c]]][c] : 0)), wOut));
+    return v.map((x, t) =>
+      times(
+        x.map((xc, c) => a[c] * xc + b[c] * (t >= shifts[group[c]] ? v[t - shifts[group[c]]][c] : 0)),
+        wOut,
+      ),
+    );
   });
 }
 

@@ -1,4 +1,15 @@
-import { channelGroups, createWeightInit, getMixer, isShiftmixError, Rng, selectBackend, tf, unregisterMixer, type MixerContext, type Tensor3D } from '@shiftmix/core';
+import {
+  channelGroups,
+  createWeightInit,
+  getMixer,
+  isShiftmixError,
+  Rng,
+  selectBackend,
+  tf,
+  unregisterMixer,
+  type MixerContext,
+  type Tensor3D,
+} from '@shiftmix/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { learnedFusionSpec, register } from './index.js';
 
@@ -23,7 +34,10 @@ function naive(u: number[][][], shifts: number[], w: Record<string, Matrix & num
     const sv = shift(v);
     return seq.map((x, t) => {
       const gate = times([...x, ...su[t]], w.w_g).map((z, j) => sigmoid(z + (w.c as unknown as number[])[j]));
-      return times(v[t].map((vj, j) => gate[j] * vj + (1 - gate[j]) * sv[t][j]), w.w_o);
+      return times(
+        v[t].map((vj, j) => gate[j] * vj + (1 - gate[j]) * sv[t][j]),
+        w.w_o,
+      );
     });
   });
 }

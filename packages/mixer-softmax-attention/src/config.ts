@@ -62,7 +62,10 @@ export function validateSoftmaxAttention(config: unknown, ctx: MixerContext): Re
   const headDim = checkHeads(ctx);
 
   if (window !== null && (typeof window !== 'number' || !Number.isInteger(window) || window < 1)) {
-    fail(`window must be an integer >= 1, got ${JSON.stringify(window)}`, 'Give the number of positions each token sees (itself included), or null for full causal attention');
+    fail(
+      `window must be an integer >= 1, got ${JSON.stringify(window)}`,
+      'Give the number of positions each token sees (itself included), or null for full causal attention',
+    );
   }
   if (typeof rope !== 'boolean') fail(`rope must be true or false, got ${JSON.stringify(rope)}`, 'Set rope: true to rotate queries and keys by position');
   if (typeof ropeBase !== 'number' || !Number.isFinite(ropeBase) || ropeBase <= 1) {

@@ -1,11 +1,6 @@
 import { MIXER_SPECIFICATION_VERSION, registerMixer, type MixerSpec } from '@shiftmix/core';
 import { SHIFTMIX_ATTENTION_PACKED_KERNEL, SHIFTMIX_ATTENTION_KERNEL } from '@shiftmix/core/kernels';
-import {
-  softmaxAttentionDefaults,
-  softmaxAttentionParamCount,
-  validateSoftmaxAttention,
-  type SoftmaxAttentionConfig,
-} from './config.js';
+import { softmaxAttentionDefaults, softmaxAttentionParamCount, validateSoftmaxAttention, type SoftmaxAttentionConfig } from './config.js';
 import { SoftmaxAttention } from './mixer.js';
 
 export const softmaxAttentionSpec: MixerSpec<SoftmaxAttentionConfig> = {

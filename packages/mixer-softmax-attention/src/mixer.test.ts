@@ -41,7 +41,12 @@ describe('softmax-attention mixer', () => {
     const mixer = makeMixer({ window });
     const u = input(3);
     const t = 5;
-    const grad = tf.grad((x: Tensor) => mixer.forward(x as Tensor3D, { training: false }).slice([0, t, 0], [B, 1, D]).sum())(u);
+    const grad = tf.grad((x: Tensor) =>
+      mixer
+        .forward(x as Tensor3D, { training: false })
+        .slice([0, t, 0], [B, 1, D])
+        .sum(),
+    )(u);
     const perPosition = grad.abs().sum([0, 2]).arraySync() as number[]; // [T]
     const first = window === null ? 0 : t - window + 1;
     perPosition.forEach((g, j) => {
@@ -73,7 +78,11 @@ describe('softmax-attention mixer', () => {
         const { shape } = inputs.qkv as tf.TensorInfo;
         seen.push({ shape, heads: Number(attrs!.heads), window: Number(attrs!.window) });
         const size = shape[0] * shape[1] * (shape[2] / 3);
-        return (backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo([shape[0], shape[1], shape[2] / 3], 'float32', new Float32Array(size).fill(0.5));
+        return (backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo(
+          [shape[0], shape[1], shape[2] / 3],
+          'float32',
+          new Float32Array(size).fill(0.5),
+        );
       },
     });
     try {

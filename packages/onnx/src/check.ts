@@ -69,7 +69,11 @@ export function checkModel(bytes: Uint8Array): ModelData {
   if (problems.length) {
     const shown = problems.slice(0, 10).join('; ');
     const more = problems.length > 10 ? ` (and ${problems.length - 10} more)` : '';
-    throw new ShiftmixError(`the ONNX graph "${model.graph.name}" is malformed: ${shown}${more}`, 'This is an exporter or mixer lowering bug; report it with the model config', 'E_ONNX_INVALID');
+    throw new ShiftmixError(
+      `the ONNX graph "${model.graph.name}" is malformed: ${shown}${more}`,
+      'This is an exporter or mixer lowering bug; report it with the model config',
+      'E_ONNX_INVALID',
+    );
   }
   return model;
 }

@@ -47,7 +47,11 @@ export interface ModelExport {
 
 function checkOpset(opset: number): void {
   if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
-    throw new ShiftmixError(`ONNX opset ${opset} is not supported`, `Use an opset from ${MIN_OPSET} to ${MAX_OPSET} (default ${DEFAULT_OPSET})`, 'E_ONNX_OPSET');
+    throw new ShiftmixError(
+      `ONNX opset ${opset} is not supported`,
+      `Use an opset from ${MIN_OPSET} to ${MAX_OPSET} (default ${DEFAULT_OPSET})`,
+      'E_ONNX_OPSET',
+    );
   }
 }
 

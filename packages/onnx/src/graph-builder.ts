@@ -41,7 +41,11 @@ function toAttribute(opType: string, name: string, a: OnnxAttribute): AttributeV
   if (typeof a === 'string') return { type: 'string', value: a };
   if (typeof a === 'number') {
     if (!Number.isInteger(a)) {
-      throw new ShiftmixError(`${where} is ${a}, but a plain number is an int attribute`, `Write { kind: 'float', value: ${a} } for a float attribute`, 'E_ONNX_LOWERING');
+      throw new ShiftmixError(
+        `${where} is ${a}, but a plain number is an int attribute`,
+        `Write { kind: 'float', value: ${a} } for a float attribute`,
+        'E_ONNX_LOWERING',
+      );
     }
     return { type: 'int', value: a };
   }
@@ -68,7 +72,10 @@ export class GraphBuilder implements OnnxGraph {
   private readonly constants = new Map<string, string>();
   private scope = '';
 
-  constructor(opset: number, readonly name: string) {
+  constructor(
+    opset: number,
+    readonly name: string,
+  ) {
     this.opset = opset;
   }
 

@@ -1,15 +1,4 @@
-import {
-  ProtoWriter,
-  firstInt,
-  firstText,
-  readFields,
-  repeatedInts,
-  toFloat,
-  toInt,
-  toText,
-  type ProtoFields,
-  type ProtoValue,
-} from './protobuf.js';
+import { ProtoWriter, firstInt, firstText, readFields, repeatedInts, toFloat, toInt, toText, type ProtoFields, type ProtoValue } from './protobuf.js';
 
 /**
  * Plain-data mirrors of the ONNX messages the exporter writes (field numbers from

@@ -21,7 +21,10 @@ describe('hsm-ab in ONNX', () => {
     it(`matches tfjs in the full graph and decodes with its ring (projections: ${projections})`, async () => {
       const model = ShiftmixModel.create({ ...small, layers: 'hsm-ab*2', mixers: { 'hsm-ab': { projections } } });
       try {
-        expect(model.blocks.map((b) => b.shifts)).toEqual([[1, 2], [3, 6]]);
+        expect(model.blocks.map((b) => b.shifts)).toEqual([
+          [1, 2],
+          [3, 6],
+        ]);
         scrambleWeights(model, 17);
         const parity = await measureParity(model, { batch: 2, lengths: [2, 9] });
         for (const diff of parity.full) expect(diff).toBeLessThan(1e-4);
@@ -51,13 +54,7 @@ describe('a hybrid stack in ONNX', () => {
       const parity = await measureParity(model, { batch: 3, lengths: [6, 9] });
       for (const diff of parity.full) expect(diff).toBeLessThan(1e-4);
       expect(parity.decode).toBeLessThan(1e-4);
-      expect(parity.exported.manifest.state.map((s) => s.name)).toEqual([
-        'blocks.0.ring',
-        'blocks.1.k',
-        'blocks.1.v',
-        'blocks.2.ring_u',
-        'blocks.2.ring_v',
-      ]);
+      expect(parity.exported.manifest.state.map((s) => s.name)).toEqual(['blocks.0.ring', 'blocks.1.k', 'blocks.1.v', 'blocks.2.ring_u', 'blocks.2.ring_v']);
     } finally {
       model.dispose();
     }
@@ -69,15 +66,16 @@ describe('learned-fusion in ONNX', () => {
     it(`matches tfjs in the full graph and decodes with its rings (${mode})`, async () => {
       const model = ShiftmixModel.create({ ...small, layers: 'learned-fusion*2', mixers: { 'learned-fusion': { mode } } });
       try {
-        expect(model.blocks.map((b) => b.shifts)).toEqual([[1, 2], [3, 6]]);
+        expect(model.blocks.map((b) => b.shifts)).toEqual([
+          [1, 2],
+          [3, 6],
+        ]);
         scrambleWeights(model, 21);
         const parity = await measureParity(model, { batch: 2, lengths: [4, 9] });
         for (const diff of parity.full) expect(diff).toBeLessThan(1e-4);
         expect(parity.decode).toBeLessThan(1e-4);
         const rings = parity.exported.manifest.state.filter((s) => s.layer === 1);
-        expect(rings.map((s) => [s.tensor, s.shape])).toEqual(
-          (mode === 'gate' ? ['ring_u', 'ring_v'] : ['ring_u']).map((name) => [name, ['batch', 6, 10]]),
-        );
+        expect(rings.map((s) => [s.tensor, s.shape])).toEqual((mode === 'gate' ? ['ring_u', 'ring_v'] : ['ring_u']).map((name) => [name, ['batch', 6, 10]]));
       } finally {
         model.dispose();
       }

@@ -42,7 +42,11 @@ function describeTensor(key: string, one: Tensor, two: Tensor | undefined, next:
   const name = `blocks.${layer}.${key}`;
   const where = `mixer "${mixer}" (block ${layer}), state tensor "${key}"`;
   if (!two || !next) {
-    throw new ShiftmixError(`${where} is missing from initState(2) or from the state step() returns`, 'A mixer must keep the same state tensor names in every state', 'E_ONNX_STATE');
+    throw new ShiftmixError(
+      `${where} is missing from initState(2) or from the state step() returns`,
+      'A mixer must keep the same state tensor names in every state',
+      'E_ONNX_STATE',
+    );
   }
   const dtype = ELEM_OF_DTYPE[one.dtype];
   if (!dtype) throw new ShiftmixError(`${where} has dtype ${one.dtype}`, 'Keep decode state in float32, int32 or bool tensors', 'E_ONNX_STATE');

@@ -45,7 +45,8 @@ export const testShift: MixerSpec<Record<string, never>> = {
       toOnnx(graph, input, lowering) {
         const wa = graph.weight('a', a);
         const wb = graph.weight('b', b);
-        const shifted = lowering.mode === 'full' ? onnxGroupShift(graph, input, shifts, ctx.dim) : onnxReadShiftRing(graph, lowering.state.ring, shifts, ctx.dim);
+        const shifted =
+          lowering.mode === 'full' ? onnxGroupShift(graph, input, shifts, ctx.dim) : onnxReadShiftRing(graph, lowering.state.ring, shifts, ctx.dim);
         const [au] = graph.add('Mul', [input, wa]);
         const [bs] = graph.add('Mul', [shifted, wb]);
         const [output] = graph.add('Add', [au, bs]);

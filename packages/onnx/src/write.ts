@@ -33,11 +33,6 @@ export async function writeExport(dir: string, exported: ModelExport): Promise<W
  * Exports a model and its tokenizer into `outDir`: model.onnx (full sequence),
  * decode.onnx (one step with state) and model.json (manifest with the tokenizer).
  */
-export async function exportCheckpoint(
-  model: ExportableModel,
-  tokenizer: unknown,
-  outDir: string,
-  options: { opset?: number } = {},
-): Promise<WrittenExport> {
+export async function exportCheckpoint(model: ExportableModel, tokenizer: unknown, outDir: string, options: { opset?: number } = {}): Promise<WrittenExport> {
   return writeExport(outDir, exportModel(model, { opset: options.opset, tokenizer }));
 }

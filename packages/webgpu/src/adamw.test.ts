@@ -36,7 +36,11 @@ describe('ShiftmixAdamW on webgpu', () => {
       expect(tf.getKernel(ADAMW_KERNEL, 'webgpu')).toBeDefined();
       const [fusedWeights, compositeWeights] = [weights(1), weights(1)];
       const [fused, composite] = [new AdamW(fusedWeights, OPTIONS), new AdamW(compositeWeights, OPTIONS)];
-      for (const [step, lr] of [[1, 1e-2], [2, 5e-3], [3, 2e-2]]) {
+      for (const [step, lr] of [
+        [1, 1e-2],
+        [2, 5e-3],
+        [3, 2e-2],
+      ]) {
         const grads = gradients(step, 0.5);
         const loss = tf.scalar(1.5);
         const result = await fused.clipAndApply(grads, loss, lr, maxNorm);
@@ -91,7 +95,10 @@ describe('ShiftmixAdamW on webgpu', () => {
     const params = weights(7);
     const before = await Promise.all([...params.values()].map((p) => p.data()));
     const opt = new AdamW(params, OPTIONS);
-    for (const [loss, poison] of [[2, Number.NaN], [Number.POSITIVE_INFINITY, 0]]) {
+    for (const [loss, poison] of [
+      [2, Number.NaN],
+      [Number.POSITIVE_INFINITY, 0],
+    ]) {
       const grads = gradients(1, 1);
       const poisoned = tf.add(grads.get('e')!, tf.fill([...SHAPES.e], poison));
       grads.get('e')!.dispose();

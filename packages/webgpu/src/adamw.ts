@@ -44,7 +44,10 @@ export class SumSquaresProgram implements ShiftmixProgram {
   dispatch: [number, number, number];
   shaderKey: string;
 
-  constructor(private readonly gradients: number, workgroups: number) {
+  constructor(
+    private readonly gradients: number,
+    workgroups: number,
+  ) {
     const slots = Array.from({ length: gradients }, (_, k) => k);
     this.variableNames = slots.map((k) => `g${k}`);
     this.components = [1, ...slots.map(() => 1)];
@@ -58,8 +61,7 @@ export class SumSquaresProgram implements ShiftmixProgram {
     // Bindings cannot be indexed at run time: a switch picks the gradient (uniform per workgroup).
     const cases = slots.map((k) => `    case ${k}: { return g${k}[i]; }`).join('\n');
     // select() nests from the last slot down: slot k picks uniforms.<name>k.
-    const pick = (name: string) =>
-      slots.slice(1).reduce((acc, k) => `select(${acc}, uniforms.${name}${k}, slot == ${k})`, `uniforms.${name}0`);
+    const pick = (name: string) => slots.slice(1).reduce((acc, k) => `select(${acc}, uniforms.${name}${k}, slot == ${k})`, `uniforms.${name}0`);
     return `var<workgroup> sums: array<f32, ${WORKGROUP}>;
 fn load(slot: i32, i: i32) -> f32 {
   switch slot {
@@ -69,7 +71,10 @@ ${cases}
 }
 fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   var slot = 0;
-  ${slots.slice(1).map((k) => `if (wid.x >= uniforms.first${k}) { slot = ${k}; }`).join('\n  ')}
+  ${slots
+    .slice(1)
+    .map((k) => `if (wid.x >= uniforms.first${k}) { slot = ${k}; }`)
+    .join('\n  ')}
   let count = ${pick('count')};
   let local = wid.x - ${pick('first')};
   let stride = ${pick('groups')} * ${WORKGROUP};
@@ -183,7 +188,10 @@ export class AdamWUpdateProgram implements ShiftmixProgram {
   if (stats[1] == 0.0) { return; }
   let group = wid.y * nwg.x + wid.x;
   var slot = 0;
-  ${slots.slice(1).map((k) => `if (group >= uniforms.first${k}) { slot = ${k}; }`).join('\n  ')}
+  ${slots
+    .slice(1)
+    .map((k) => `if (group >= uniforms.first${k}) { slot = ${k}; }`)
+    .join('\n  ')}
   // Bindings cannot be indexed at run time: a switch picks the weight (uniform per workgroup).
   switch slot {
     ${slots.map((k) => `case ${k}: ${update(k)}`).join('\n    ')}
@@ -275,7 +283,13 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
       base += partialsPer[i];
       first += partialsPer[i];
     }
-    runProgram(be, new SumSquaresProgram(group.length, first), group.map((i) => named[`g${i}`]), [partials], uniforms);
+    runProgram(
+      be,
+      new SumSquaresProgram(group.length, first),
+      group.map((i) => named[`g${i}`]),
+      [partials],
+      uniforms,
+    );
   }
   const report = be.makeTensorInfo([2], 'float32');
   const stats = be.makeTensorInfo([2], 'float32');

@@ -54,7 +54,7 @@ describe('ShiftmixBiasGelu on webgpu', () => {
     expect(Array.from(await dx.data())).toEqual([0, 0, 1, 1].map((v) => expect.closeTo(v, 5)));
   });
 
-  it('is what core\'s biasGelu runs on webgpu, with core\'s gelu values', async () => {
+  it("is what core's biasGelu runs on webgpu, with core's gelu values", async () => {
     const x = normal([3, 8], 4);
     const b = normal([8], 5);
     const profile = await tf.profile(() => biasGelu(x, b));

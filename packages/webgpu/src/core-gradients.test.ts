@@ -25,9 +25,16 @@ describe('core gradients on webgpu', () => {
     for (let i = 0; i < 3; i++) await expectClose(got[i], want[i], 1e-5, `gradient ${i}`);
   });
 
-  it('embed takes the one-hot gradient path and matches gather\'s gradient', async () => {
+  it("embed takes the one-hot gradient path and matches gather's gradient", async () => {
     const table = normal([9, 8], 5);
-    const tokens = tf.tensor2d([[0, 3, 3, 8], [8, 8, 1, 0]], [2, 4], 'int32');
+    const tokens = tf.tensor2d(
+      [
+        [0, 3, 3, 8],
+        [8, 8, 1, 0],
+      ],
+      [2, 4],
+      'int32',
+    );
     const w = normal([2, 4, 8], 6);
     await expectClose(embed(table, tokens), tf.gather(table, tokens), 0, 'forward');
     const [got] = tf.grads((t: Tensor) => tf.sum(tf.mul(embed(t, tokens), w)))([table]);

@@ -35,7 +35,11 @@ abstract class PerRowProgram implements ShiftmixProgram {
   dispatch: [number, number, number];
   shaderKey: string;
 
-  constructor(rows: number, protected readonly threads: number, name: string) {
+  constructor(
+    rows: number,
+    protected readonly threads: number,
+    name: string,
+  ) {
     this.workgroupSize = [threads, 1, 1];
     this.dispatch = foldedDispatch(rows, crossEntropyTuning.maxGroupsX);
     this.shaderKey = `${name}_${threads}`;

@@ -19,13 +19,16 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.
 
 function checkInputs(kernel: string, logits: TensorInfo, targets: TensorInfo, dy?: TensorInfo): [number, number] {
   const bad =
-    logits?.shape.length !== 2 || logits.dtype !== 'float32' ||
-    targets?.shape.length !== 1 || targets.dtype !== 'int32' || targets.shape[0] !== logits.shape[0] ||
+    logits?.shape.length !== 2 ||
+    logits.dtype !== 'float32' ||
+    targets?.shape.length !== 1 ||
+    targets.dtype !== 'int32' ||
+    targets.shape[0] !== logits.shape[0] ||
     (dy !== undefined && (dy.shape.length !== 0 || dy.dtype !== 'float32'));
   if (bad) {
     throw new ShiftmixError(
       `${kernel} needs float32 logits [N, V] and int32 targets [N]${dy ? ' and a scalar dy' : ''}, got logits ${JSON.stringify(logits?.shape)} ${logits?.dtype}, targets ${JSON.stringify(targets?.shape)} ${targets?.dtype}`,
-      'Call core\'s crossEntropy(logits.reshape([-1, V]), targets.reshape([-1]))',
+      "Call core's crossEntropy(logits.reshape([-1, V]), targets.reshape([-1]))",
       'E_SHAPE',
     );
   }

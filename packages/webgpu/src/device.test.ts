@@ -21,7 +21,9 @@ describe('Dawn candidates', () => {
 
 describe('adapter description', () => {
   it('tells software rasterizers from hardware', () => {
-    expect(describeAdapter(fakeAdapter({ device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'OpenGL ES 3.2 Mesa' }), 'opengles', 'compatibility').software).toBe(true);
+    expect(
+      describeAdapter(fakeAdapter({ device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'OpenGL ES 3.2 Mesa' }), 'opengles', 'compatibility').software,
+    ).toBe(true);
     expect(describeAdapter(fakeAdapter({ vendor: 'google', device: 'SwiftShader Device (Subzero)' }), 'vulkan', 'core').software).toBe(true);
     expect(describeAdapter(fakeAdapter({ vendor: 'nvidia', device: 'NVIDIA H100 80GB HBM3' }), 'vulkan', 'core').software).toBe(false);
     expect(describeAdapter(fakeAdapter({ vendor: 'x', device: 'y', isFallbackAdapter: true }), 'vulkan', 'core').software).toBe(true);

@@ -167,7 +167,10 @@ export async function requestGpuAdapter(options: WebGpuOptions = {}): Promise<Gp
     }
   }
   if (found.length) return found[0];
-  throw noAdapterError(candidates.map((c) => c.backend), failures);
+  throw noAdapterError(
+    candidates.map((c) => c.backend),
+    failures,
+  );
 }
 
 /** Requests a device with the adapter's full limits: tfjs sizes its buffers and workgroups by them. */

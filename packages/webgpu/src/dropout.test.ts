@@ -21,7 +21,10 @@ function referenceMask(size: number, rate: number, seed: number): Uint8Array {
 
 describe('ShiftmixDropout on webgpu', () => {
   // [2, 8, 12]: the vec4 path; [3, 5, 7]: the scalar path (size not a multiple of 4).
-  for (const shape of [[2, 8, 12], [3, 5, 7]]) {
+  for (const shape of [
+    [2, 8, 12],
+    [3, 5, 7],
+  ]) {
     it(`keeps exactly the reference hash's elements, scaled by 1/(1-rate): ${JSON.stringify(shape)}`, async () => {
       const rate = 0.3;
       const x = tf.add(tf.abs(normal(shape, 1)), 0.5); // no zeros, so y == 0 means dropped
@@ -48,7 +51,7 @@ describe('ShiftmixDropout on webgpu', () => {
     expect(Math.abs(differ - 0.5)).toBeLessThan(0.02); // independent masks disagree half the time
   });
 
-  it('has gradient mask * scale * dy, through core\'s dropout', async () => {
+  it("has gradient mask * scale * dy, through core's dropout", async () => {
     const shape = [2, 6, 8];
     const rate = 0.25;
     const x = normal(shape, 2);
@@ -61,7 +64,7 @@ describe('ShiftmixDropout on webgpu', () => {
     for (let i = 0; i < ws.length; i++) expect(got[i] + 0, `element ${i}`).toBe(mask[i] ? Math.fround(ws[i] * scale) : 0);
   });
 
-  it('is what core\'s dropout runs on webgpu', async () => {
+  it("is what core's dropout runs on webgpu", async () => {
     const x = normal([4, 4, 4], 4);
     expect(Array.from(await dropout(x, 0.4, true, 5).data())).toEqual(Array.from(await run(x, 0.4, 5).data()));
   });

@@ -33,7 +33,10 @@ export class DropoutProgram implements ShiftmixProgram {
   dispatch: [number, number, number];
   shaderKey: string;
 
-  constructor(private readonly width: 1 | 4, count: number) {
+  constructor(
+    private readonly width: 1 | 4,
+    count: number,
+  ) {
     this.components = [width, width];
     this.dispatch = foldedDispatch(Math.ceil(count / WORKGROUP));
     this.shaderKey = `dropout_${width}`;
@@ -67,7 +70,7 @@ function checkDropout(x: tf.TensorInfo, attrs: tf.NamedAttrMap | undefined): { r
   if (x.dtype !== 'float32' || !(rate >= 0 && rate < 1) || !Number.isFinite(seed)) {
     throw new ShiftmixError(
       `${DROPOUT_KERNEL} needs float32 x, attrs.rate in [0, 1) and a finite attrs.seed, got ${x.dtype}, rate ${rate}, seed ${seed}`,
-      'Call core\'s dropout(x, rate, training, seed) with 0 <= rate < 1',
+      "Call core's dropout(x, rate, training, seed) with 0 <= rate < 1",
       'E_INPUT',
     );
   }

@@ -8,7 +8,6 @@ import { ELEMENTWISE_WORKGROUP, ElementwiseShiftProgram, checkShiftAttr, shiftOf
 export const FUSION_BLEND_KERNEL: string = CORE_FUSION_BLEND_KERNEL;
 export { FUSION_BLEND_GRAD_KERNEL };
 
-
 function header(dim: number, shifts: number[]): string {
   const width = vectorWidth(dim);
   return `const R: i32 = ${dim / width};

@@ -47,8 +47,8 @@ describe('ShiftmixHsmAb on webgpu', () => {
     // Independent of the composite: a = 0, b = 1 gives S(U); check it by indexing.
     const [batch, time, dim] = [2, 5, 6];
     const u = normal([batch, time, dim], 5);
-    const y = await fused(u, tf.zeros([dim]), tf.ones([dim]), [1, 3]).array() as number[][][];
-    const x = await u.array() as number[][][];
+    const y = (await fused(u, tf.zeros([dim]), tf.ones([dim]), [1, 3]).array()) as number[][][];
+    const x = (await u.array()) as number[][][];
     for (let b = 0; b < batch; b++) {
       for (let t = 0; t < time; t++) {
         for (let c = 0; c < dim; c++) {

@@ -2,7 +2,16 @@ import { ShiftmixError, tf } from '@shiftmix/core';
 import { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL as CORE_HSM_AB_KERNEL } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { runProgram, type ShiftmixProgram } from './runtime.js';
-import { ELEMENTWISE_WORKGROUP, ElementwiseShiftProgram, checkShiftAttr, shiftOfSnippet, shiftedReadSnippet, shiftsAtSnippet, valueType, vectorWidth } from './wgsl.js';
+import {
+  ELEMENTWISE_WORKGROUP,
+  ElementwiseShiftProgram,
+  checkShiftAttr,
+  shiftOfSnippet,
+  shiftedReadSnippet,
+  shiftsAtSnippet,
+  valueType,
+  vectorWidth,
+} from './wgsl.js';
 
 /** Fused (a,b) mix: inputs {u [B,T,D], a [D], b [D]}, attrs {shifts}, output Y [B,T,D]; core's hsmAbMix dispatches to it. */
 export const HSM_AB_KERNEL: string = CORE_HSM_AB_KERNEL;
@@ -14,7 +23,6 @@ export { HSM_AB_GRAD_KERNEL };
  * workgroup and fold their da/db partial sums in workgroup memory before writing them.
  */
 export const hsmAbTuning = { rowsPerThread: 8, lanes: 8, columnsPerWorkgroup: 32 };
-
 
 function common(dim: number, shifts: number[], width: number): string {
   return `const R: i32 = ${dim / width};
@@ -183,8 +191,10 @@ function checkMixInputs(kernel: string, u: tf.TensorInfo, a: tf.TensorInfo, b: t
   const dim = u.shape[2];
   const bad =
     u.shape.length !== 3 ||
-    a.shape.length !== 1 || a.shape[0] !== dim ||
-    b.shape.length !== 1 || b.shape[0] !== dim ||
+    a.shape.length !== 1 ||
+    a.shape[0] !== dim ||
+    b.shape.length !== 1 ||
+    b.shape[0] !== dim ||
     (dy !== undefined && !tf.util.arraysEqual(dy.shape, u.shape)) ||
     [u, a, b, dy].some((t) => t !== undefined && t.dtype !== 'float32');
   if (bad) {

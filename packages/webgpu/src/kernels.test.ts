@@ -9,7 +9,10 @@ describe('the webgpu kernels', () => {
   it("are those of core's table, but the group shift", () => {
     const implemented = FUSED_KERNELS.filter((k) => k.name !== GROUP_SHIFT_KERNEL);
     const listed = new Set(implemented.flatMap((k) => [k.name, ...(k.gradient ? [k.gradient] : [])]));
-    const registered = tf.getKernelsForBackend('webgpu').map((k) => k.kernelName).filter((n) => n.startsWith('Shiftmix'));
+    const registered = tf
+      .getKernelsForBackend('webgpu')
+      .map((k) => k.kernelName)
+      .filter((n) => n.startsWith('Shiftmix'));
     expect(new Set(registered)).toEqual(listed);
   });
 });

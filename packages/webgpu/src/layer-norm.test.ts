@@ -74,7 +74,7 @@ describe('ShiftmixLayerNorm on webgpu', () => {
     await expectClose(dbeta, tf.tensor1d(Array.from(wantBeta)), 1e-5, 'dbeta');
   });
 
-  it('is what core\'s layerNorm runs on webgpu, eps included', async () => {
+  it("is what core's layerNorm runs on webgpu, eps included", async () => {
     const x = rowsOf([3, 8], 9);
     const [gamma, beta] = [normal([8], 10), normal([8], 11)];
     await expectClose(layerNorm(x, gamma, beta, 0.1), layerNormReference(x, gamma, beta, 0.1), 1e-5, 'eps 0.1');
@@ -95,7 +95,12 @@ describe('ShiftmixAddLayerNorm on webgpu', () => {
     return [sum, layerNormReference(sum, g, b)];
   };
 
-  for (const shape of [[2, 7, 1], [3, 5, 5], [2, 9, 384], [chunk + 1, 1000]]) {
+  for (const shape of [
+    [2, 7, 1],
+    [3, 5, 5],
+    [2, 9, 384],
+    [chunk + 1, 1000],
+  ]) {
     it(`matches x + h, LN(x + h) and the gradients of both outputs: ${JSON.stringify(shape)}`, async () => {
       const dim = shape[shape.length - 1];
       const x = rowsOf(shape, 12);
@@ -134,7 +139,7 @@ describe('ShiftmixAddLayerNorm on webgpu', () => {
     await expectClose(tf.grad(same(fusedAddLayerNorm))(x), tf.grad(same(composite))(x), 1e-5, 'd(x, x)');
   });
 
-  it('is what core\'s addLayerNorm runs on webgpu', async () => {
+  it("is what core's addLayerNorm runs on webgpu", async () => {
     const [x, h] = [rowsOf([2, 3, 8], 22), normal([2, 3, 8], 23)];
     const [gamma, beta] = [normal([8], 24), normal([8], 25)];
     const profile = await tf.profile(() => {

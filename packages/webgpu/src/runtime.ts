@@ -118,13 +118,7 @@ function pipelineFor(device: GPUDevice, program: ShiftmixProgram): { pipeline: G
  * backend's own recordAndSubmit does (shared encoder, deferred submission, deferred
  * disposal of the buffers it touches, timers under tf.time/tf.profile).
  */
-export function runProgram(
-  backend: WebGPUBackend,
-  program: ShiftmixProgram,
-  inputs: tf.TensorInfo[],
-  outputs: tf.TensorInfo[],
-  uniforms: number[] = [],
-): void {
+export function runProgram(backend: WebGPUBackend, program: ShiftmixProgram, inputs: tf.TensorInfo[], outputs: tf.TensorInfo[], uniforms: number[] = []): void {
   const be = backend as unknown as BackendInternals;
   for (const t of [...outputs, ...inputs]) be.uploadToGPU(t.dataId);
   const { pipeline, layout } = pipelineFor(be.device, program);

@@ -76,7 +76,10 @@ export async function expectSameModelRun(got: ModelRun, want: ModelRun, tol = 1e
   expect([...got.grads.keys()]).toEqual([...want.grads.keys()]);
   for (const [name, w] of want.grads) {
     const g = got.grads.get(name)!;
-    expect(w.values.some((x) => x !== 0), `${name} has a gradient`).toBe(true);
+    expect(
+      w.values.some((x) => x !== 0),
+      `${name} has a gradient`,
+    ).toBe(true);
     const [a, b] = [tf.tensor(g.values, g.shape), tf.tensor(w.values, w.shape)];
     await expectClose(a, b, tol, name);
     tf.dispose([a, b]);

@@ -57,7 +57,15 @@ const targets = tokens.map((t, i) => (t + i) % VOCAB);
 /** Runs `steps` Adam steps of a tiny two-mixer stack on `backend`; returns the losses. */
 async function train(backend: 'cpu' | 'webgpu', steps: number, onStep?: (step: number) => void): Promise<{ losses: number[]; kernels: string[] }> {
   await selectBackend(backend);
-  const model = ShiftmixModel.create({ vocabSize: VOCAB, dim: 20, heads: 1, contextLength: 16, layers: 'webgpu-test-ab,webgpu-test-blend,webgpu-test-ab', ffn: 32, seed: 5 });
+  const model = ShiftmixModel.create({
+    vocabSize: VOCAB,
+    dim: 20,
+    heads: 1,
+    contextLength: 16,
+    layers: 'webgpu-test-ab,webgpu-test-blend,webgpu-test-ab',
+    ffn: 32,
+    seed: 5,
+  });
   const optimizer = tf.train.adam(0.02);
   const x = tf.tensor2d(tokens, [BATCH, TIME], 'int32');
   const y = tf.tensor2d(targets, [BATCH, TIME], 'int32');

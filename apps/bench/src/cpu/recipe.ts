@@ -24,8 +24,27 @@ export const CPU_MODELS: Record<string, CpuModel> = {
 export function anchorArgs(script: string, model: CpuModel, iters: number, data: string): string[] {
   const r = CPU_RECIPE;
   return [
-    script, '--device', 'cpu', ...model.anchor,
-    '--layers', String(r.layers), '--heads', String(r.heads), '--dim', String(r.dim), '--ctx', String(r.contextLength),
-    '--batch', String(r.batch), '--dropout', String(r.dropout), '--iters', String(iters), '--eval-batches', '1', '--data', data,
+    script,
+    '--device',
+    'cpu',
+    ...model.anchor,
+    '--layers',
+    String(r.layers),
+    '--heads',
+    String(r.heads),
+    '--dim',
+    String(r.dim),
+    '--ctx',
+    String(r.contextLength),
+    '--batch',
+    String(r.batch),
+    '--dropout',
+    String(r.dropout),
+    '--iters',
+    String(iters),
+    '--eval-batches',
+    '1',
+    '--data',
+    data,
   ];
 }

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   if (!model) throw new Error(`unknown model "${values.model}"; choose from ${Object.keys(CPU_MODELS).join(', ')}`);
   const steps = Number(values.steps);
   const warmup = Number(values.warmup);
-  if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(warmup) || warmup < 0) throw new Error('--steps needs a whole number >= 1 and --warmup one >= 0');
+  if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(warmup) || warmup < 0)
+    throw new Error('--steps needs a whole number >= 1 and --warmup one >= 0');
   const info = await selectBackend(values.backend as BackendName);
   const r = CPU_RECIPE;
   const runner = await TrainStepRunner.create({
@@ -47,7 +48,18 @@ async function main(): Promise<void> {
   const timing = await timeTrainSteps(runner, warmup, steps);
   await runner.dispose();
   const { losses, ...rest } = timing;
-  console.log(JSON.stringify({ model: values.model, layers: model.layers, params, backend: info.backend, kernels: info.kernels, workers: Number(values.workers), ...rest, lastLoss: losses[losses.length - 1] }));
+  console.log(
+    JSON.stringify({
+      model: values.model,
+      layers: model.layers,
+      params,
+      backend: info.backend,
+      kernels: info.kernels,
+      workers: Number(values.workers),
+      ...rest,
+      lastLoss: losses[losses.length - 1],
+    }),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -34,11 +34,32 @@ const values = parseEntryFlags(
   USAGE,
 );
 
-const lastJsonLine = (out: string): Record<string, unknown> => JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}');
+const lastJsonLine = (out: string): Record<string, unknown> =>
+  JSON.parse(
+    out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop() ?? '{}',
+  );
 
 function runShiftmix(model: string, steps: number, warmup: number, workers: number): Record<string, unknown> {
   const script = fileURLToPath(new URL('./steps.js', import.meta.url));
-  const args = [script, '--model', model, '--steps', String(steps), '--warmup', String(warmup), '--backend', values.backend, '--data', values.data, '--workers', String(workers)];
+  const args = [
+    script,
+    '--model',
+    model,
+    '--steps',
+    String(steps),
+    '--warmup',
+    String(warmup),
+    '--backend',
+    values.backend,
+    '--data',
+    values.data,
+    '--workers',
+    String(workers),
+  ];
   return lastJsonLine(execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
 }
 
@@ -92,16 +113,36 @@ function main(): void {
     workerCounts.map((w) => {
       const a = median(ours[`${m} x${w}`]);
       const b = theirs[m] ? median(theirs[m]) : undefined;
-      return { model: m, workers: w, shiftmixMs: a, pytorchMs: b, shareOfPytorch: b === undefined ? undefined : b / a, shiftmixRuns: ours[`${m} x${w}`], pytorchRuns: theirs[m] };
+      return {
+        model: m,
+        workers: w,
+        shiftmixMs: a,
+        pytorchMs: b,
+        shareOfPytorch: b === undefined ? undefined : b / a,
+        shiftmixRuns: ours[`${m} x${w}`],
+        pytorchRuns: theirs[m],
+      };
     }),
   );
   console.log(`\n${info.backend} (${info.kernels}), ${cpus().length} cores, ${cpus()[0]?.model}; medians of ${rounds} rounds of ${steps} steps`);
   console.log('model              workers  shiftmix ms  PyTorch ms  share of PyTorch speed');
   for (const r of rows) {
     const share = r.shareOfPytorch === undefined ? '-' : `${r.shareOfPytorch.toFixed(3)}x`;
-    console.log(`${r.model.padEnd(18)} ${String(r.workers).padStart(7)}  ${r.shiftmixMs.toFixed(1).padStart(11)}  ${(r.pytorchMs?.toFixed(1) ?? '-').padStart(10)}  ${share}`);
+    console.log(
+      `${r.model.padEnd(18)} ${String(r.workers).padStart(7)}  ${r.shiftmixMs.toFixed(1).padStart(11)}  ${(r.pytorchMs?.toFixed(1) ?? '-').padStart(10)}  ${share}`,
+    );
   }
-  if (values.json) writeJsonReport(values.json, { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, ...info, steps, rounds, rows });
+  if (values.json)
+    writeJsonReport(values.json, {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpu: cpus()[0]?.model,
+      cores: cpus().length,
+      ...info,
+      steps,
+      rounds,
+      rows,
+    });
 }
 
 try {

@@ -115,7 +115,10 @@ export async function benchAttention(
     results.push(result);
     const gpu = (ms?: number) => (ms === undefined ? '' : `, GPU ${ms.toFixed(3)} ms`);
     const tfjs = compositeTfjsStepMs === undefined ? '' : `; with tfjs matmul ${compositeTfjsStepMs.toFixed(3)} ms`;
-    const comp = compositeStepMs === undefined ? 'skipped' : `${compositeStepMs.toFixed(3)} ms${gpu(compositeStepGpuMs)} (x${result.speedup!.toFixed(2)} wall${compositeStepGpuMs && fusedStepGpuMs ? `, x${(compositeStepGpuMs / fusedStepGpuMs).toFixed(2)} GPU` : ''})${tfjs}`;
+    const comp =
+      compositeStepMs === undefined
+        ? 'skipped'
+        : `${compositeStepMs.toFixed(3)} ms${gpu(compositeStepGpuMs)} (x${result.speedup!.toFixed(2)} wall${compositeStepGpuMs && fusedStepGpuMs ? `, x${(compositeStepGpuMs / fusedStepGpuMs).toFixed(2)} GPU` : ''})${tfjs}`;
     console.log(
       `  T ${String(length).padStart(5)}: fused fwd ${fusedForwardMs.toFixed(3)} ms (${result.forwardTflops.toFixed(2)} TFLOP/s); fwd+bwd ${fusedStepMs.toFixed(3)} ms${gpu(fusedStepGpuMs)}; composite fwd+bwd ${comp}`,
     );

@@ -1,5 +1,16 @@
 import { causalAttention, tf, type Tensor } from '@shiftmix/core';
-import { activateWebGpu, chooseAttentionTiles, chooseTile, formatProfile, preferredTiles, profileStep, tuneAttentionTiles, tuneMatMulTiles, webGpuDevice, type DawnBackend } from '@shiftmix/webgpu';
+import {
+  activateWebGpu,
+  chooseAttentionTiles,
+  chooseTile,
+  formatProfile,
+  preferredTiles,
+  profileStep,
+  tuneAttentionTiles,
+  tuneMatMulTiles,
+  webGpuDevice,
+  type DawnBackend,
+} from '@shiftmix/webgpu';
 import { attentionParity, benchAttention, printAttentionTuning, type AttentionShape } from './attention-bench.js';
 import { MODEL_CASES, benchMatMul, printMatMulTuning, squareCases, tileLabel } from './matmul-bench.js';
 import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
@@ -69,7 +80,9 @@ async function main(): Promise<void> {
   refuseSoftwareAdapter(info.report, values.backend, '--backend');
   tf.env().set('WEBGPU_CPU_FORWARD', false);
   const limits = webGpuDevice()!.limits;
-  console.log(`adapter: ${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''}${robustness ? '' : ', robustness off'})`);
+  console.log(
+    `adapter: ${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''}${robustness ? '' : ', robustness off'})`,
+  );
   console.log(`features: ${info.report.features.join(' ')}`);
   console.log(`limits: workgroup storage ${limits.maxComputeWorkgroupStorageSize} B, invocations ${limits.maxComputeInvocationsPerWorkgroup}`);
   const report: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, adapter: info.report, dawnOptions, robustness };
@@ -82,7 +95,11 @@ async function main(): Promise<void> {
       printMatMulTuning(tuning);
       report.matmulTuning = tuning;
     }
-    const tile = chooseTile({ batch: 1, m: largest, n: largest, k: largest, transposeA: false, transposeB: false, broadcastA: false, broadcastB: false, outer: [] }, limits, preferredTiles(webGpuDevice()!));
+    const tile = chooseTile(
+      { batch: 1, m: largest, n: largest, k: largest, transposeA: false, transposeB: false, broadcastA: false, broadcastB: false, outer: [] },
+      limits,
+      preferredTiles(webGpuDevice()!),
+    );
     console.log(`\nmatmul (fp32), tile at ${largest}: ${tile ? tileLabel(tile) : 'none'}`);
     const cases = [...squareCases(sizes), ...(values.model ? MODEL_CASES : [])];
     report.matmul = await benchMatMul(cases, budgetMs, values.sweep ? squareCases([Math.min(...sizes), largest]) : []);
@@ -97,9 +114,13 @@ async function main(): Promise<void> {
       printAttentionTuning(tuning);
       report.attentionTuning = tuning;
     }
-    console.log(`\nattention B ${shape.batch} H ${shape.heads} hd ${shape.headDim}, tiles ${JSON.stringify(chooseAttentionTiles(shape.headDim, limits, webGpuDevice()))}`);
+    console.log(
+      `\nattention B ${shape.batch} H ${shape.heads} hd ${shape.headDim}, tiles ${JSON.stringify(chooseAttentionTiles(shape.headDim, limits, webGpuDevice()))}`,
+    );
     const parity = await attentionParity(shape, lengths[0]);
-    console.log(`  parity at T ${parity.length}: O ${parity.output.toExponential(2)}, gradients ${parity.gradients.toExponential(2)} (max relative difference)`);
+    console.log(
+      `  parity at T ${parity.length}: O ${parity.output.toExponential(2)}, gradients ${parity.gradients.toExponential(2)} (max relative difference)`,
+    );
     report.attentionParity = parity;
     report.attention = await benchAttention(shape, lengths, budgetMs);
     if (values.profile) {

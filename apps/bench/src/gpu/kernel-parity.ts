@@ -16,7 +16,12 @@ const USAGE = `Every fused WGSL kernel against its reference, on this machine's 
 when a check fails.`;
 
 function flags() {
-  const options = { dawn: { type: 'string', default: 'auto' }, only: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', default: false } } as const;
+  const options = {
+    dawn: { type: 'string', default: 'auto' },
+    only: { type: 'string' },
+    json: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  } as const;
   try {
     return parseArgs({ options }).values;
   } catch (error) {

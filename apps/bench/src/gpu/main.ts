@@ -43,7 +43,20 @@ const fmt = (x: number, digits = 3) => x.toPrecision(digits);
 const gpu = (t: { ms: number; gpuMs?: number }) => (t.gpuMs === undefined ? '-' : fmt(t.gpuMs));
 
 function table(results: OpResult[], copyGBs: number): string {
-  const head = ['op', 'B x T x D', 'shifts', 'fwd ms', 'bwd ms', 'fused f+b ms', 'GB/s', '% copy', 'fused grads ms', 'composite ms', 'x vs composite', 'max rel err'];
+  const head = [
+    'op',
+    'B x T x D',
+    'shifts',
+    'fwd ms',
+    'bwd ms',
+    'fused f+b ms',
+    'GB/s',
+    '% copy',
+    'fused grads ms',
+    'composite ms',
+    'x vs composite',
+    'max rel err',
+  ];
   const rows = results.map((r) => {
     const gbs = r.achievedGpuGBs ?? r.achievedGBs;
     return [
@@ -85,7 +98,9 @@ async function main(): Promise<void> {
   const copy = await copyBandwidth(floats, values.quick ? 5 : 50);
   const copyGpu = copy.kernelCopyGpuGBs === undefined ? '' : `, on the GPU clock ${fmt(copy.kernelCopyGpuGBs, 4)} GB/s`;
   const variants = copy.kernelVariants.map((v) => `${v.perThread}: ${fmt(v.gpuGBs ?? v.wallGBs, 4)}`).join(', ');
-  console.log(`copy bandwidth over ${fmt(copy.bytes / 2 ** 20, 4)} MiB (read + write): buffer copy ${fmt(copy.bufferCopyGBs, 4)} GB/s, copy kernel ${fmt(copy.kernelCopyGBs, 4)} GB/s${copyGpu}\n  copy kernel GB/s by vec4s per thread: ${variants}`);
+  console.log(
+    `copy bandwidth over ${fmt(copy.bytes / 2 ** 20, 4)} MiB (read + write): buffer copy ${fmt(copy.bufferCopyGBs, 4)} GB/s, copy kernel ${fmt(copy.kernelCopyGBs, 4)} GB/s${copyGpu}\n  copy kernel GB/s by vec4s per thread: ${variants}`,
+  );
 
   const overhead = await dispatchOverheadUs(HSM_AB_KERNEL);
   console.log(`CPU cost per dispatch (enqueue, tiny tensors): fused kernel ${fmt(overhead.fusedUs)} us, tf.add ${fmt(overhead.tfAddUs)} us`);
@@ -103,7 +118,10 @@ async function main(): Promise<void> {
   const sweep = values.sweep ? await sweepHsmAbBackward(shapes[0], layerShifts(shapes[0]), budgetMs / 2) : [];
   if (sweep.length) {
     console.log('hsm-ab backward launch sweep, fastest first:');
-    for (const s of sweep.slice(0, 6)) console.log(`  rows/thread ${s.rowsPerThread}, lanes ${s.lanes}, columns ${s.columnsPerWorkgroup}: ${fmt(s.backwardMs)} ms, ${fmt(s.backwardGBs, 4)} GB/s`);
+    for (const s of sweep.slice(0, 6))
+      console.log(
+        `  rows/thread ${s.rowsPerThread}, lanes ${s.lanes}, columns ${s.columnsPerWorkgroup}: ${fmt(s.backwardMs)} ms, ${fmt(s.backwardGBs, 4)} GB/s`,
+      );
   }
 
   const report = { date: new Date().toISOString(), node: process.version, adapter: info.report, tuning: { ...hsmAbTuning }, copy, overhead, results, sweep };

@@ -1,5 +1,15 @@
 import { tf, type Tensor } from '@shiftmix/core';
-import { DEEP_K_TILES, MATMUL_TILES, SUBGROUP_TILES, matMulStats, matMulTuning, tilesFor, webGpuDevice, type MatMulTile, type MatMulTuningResult } from '@shiftmix/webgpu';
+import {
+  DEEP_K_TILES,
+  MATMUL_TILES,
+  SUBGROUP_TILES,
+  matMulStats,
+  matMulTuning,
+  tilesFor,
+  webGpuDevice,
+  type MatMulTile,
+  type MatMulTuningResult,
+} from '@shiftmix/webgpu';
 import { calibratedReps, settledPassGpuMs, timeLoop } from './measure.js';
 
 export interface MatMulCase {
@@ -110,5 +120,6 @@ export async function benchMatMul(cases: MatMulCase[], budgetMs: number, sweepTi
 export function printMatMulTuning(result: MatMulTuningResult): void {
   const flops = 2 * result.size ** 3;
   console.log(`matmul tiles tuned at ${result.size}^3 (${result.clock} clock), fastest first:`);
-  for (const { tile, ms } of result.timings) console.log(`  ${tileLabel(tile).padEnd(16)} ${ms.toFixed(3)} ms  ${(flops / (ms * 1e-3) / 1e12).toFixed(2)} TFLOP/s`);
+  for (const { tile, ms } of result.timings)
+    console.log(`  ${tileLabel(tile).padEnd(16)} ${ms.toFixed(3)} ms  ${(flops / (ms * 1e-3) / 1e12).toFixed(2)} TFLOP/s`);
 }

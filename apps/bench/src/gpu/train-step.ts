@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { selectBackend, ShiftmixModel, tf } from '@shiftmix/core';
 import { activateWebGpu, attentionProblem, formatProfile, tuneModelKernels, type DawnBackend, type ModelKernelTuning } from '@shiftmix/webgpu';
-import { LM_CHAR_MODELS, PYTORCH_H100_MS_PER_STEP, TrainStepRunner, profileTrainStep, registerLmCharMixers, timeTrainSteps, type TrainStepOptions } from './train-step-core.js';
+import {
+  LM_CHAR_MODELS,
+  PYTORCH_H100_MS_PER_STEP,
+  TrainStepRunner,
+  profileTrainStep,
+  registerLmCharMixers,
+  timeTrainSteps,
+  type TrainStepOptions,
+} from './train-step-core.js';
 import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
 import { printAttentionTuning } from './attention-bench.js';
 import { printMatMulTuning } from './matmul-bench.js';
@@ -78,7 +86,9 @@ const fmt = (x: number, digits = 3) => x.toPrecision(digits);
 async function tuneKernels(names: string[], shape: { batch: number; ctx: number; dim: number; heads: number }): Promise<ModelKernelTuning> {
   registerLmCharMixers();
   // Built only for what tuning reads of them: their shape and their blocks' kernels.
-  const models = names.map((name) => ShiftmixModel.create({ vocabSize: 65, layers: LM_CHAR_MODELS[name], dim: shape.dim, heads: shape.heads, contextLength: shape.ctx }));
+  const models = names.map((name) =>
+    ShiftmixModel.create({ vocabSize: 65, layers: LM_CHAR_MODELS[name], dim: shape.dim, heads: shape.heads, contextLength: shape.ctx }),
+  );
   try {
     const tuning = await tuneModelKernels(models.find((m) => attentionProblem(m, shape.batch)) ?? models[0], shape.batch);
     printMatMulTuning(tuning.matmul);
@@ -110,7 +120,9 @@ async function main(): Promise<void> {
   const adapter = await startBackend();
   const tuning = values.tune && values.backend === 'webgpu' ? await tuneKernels(names, { batch, ctx, dim, heads }) : undefined;
   const standard = batch === 64 && ctx === 256 && dim === 384 && heads === 6 && dropout === 0.2;
-  console.log(`backend: ${adapter}\nbatch ${batch}, context ${ctx}, D ${dim}, ${heads} heads, dropout ${dropout}, ${batch * ctx} tokens/step, ${warmup} warm-up + ${steps} timed steps${standard ? '' : ' (not the standard shape: no PyTorch ratio)'}`);
+  console.log(
+    `backend: ${adapter}\nbatch ${batch}, context ${ctx}, D ${dim}, ${heads} heads, dropout ${dropout}, ${batch * ctx} tokens/step, ${warmup} warm-up + ${steps} timed steps${standard ? '' : ' (not the standard shape: no PyTorch ratio)'}`,
+  );
 
   const results: Record<string, unknown>[] = [];
   for (const name of names) {
@@ -128,8 +140,18 @@ async function main(): Promise<void> {
     const vsTorch = torchMs === undefined ? undefined : timing.medianMs / torchMs;
     const ratio = vsTorch === undefined ? '' : `, ${fmt(vsTorch)}x PyTorch's ${torchMs} ms`;
     const losses = `loss ${fmt(timing.losses[0], 4)} -> ${fmt(timing.losses[timing.losses.length - 1], 4)}`;
-    console.log(`\n${name} (${LM_CHAR_MODELS[name]}), ${(params / 1e6).toFixed(2)}M params: median ${fmt(timing.medianMs)} ms/step (min ${fmt(timing.minMs)}, max ${fmt(timing.maxMs)}, loop mean ${fmt(timing.meanMs)}; ${timing.pipelined ? 'pipelined' : `host ${fmt(timing.hostMs)}, waiting ${fmt(timing.waitMs)}`}), ${fmt(timing.tokensPerSecond / 1e3)}k tok/s${ratio}; ${losses}`);
-    const result: Record<string, unknown> = { model: name, layers: LM_CHAR_MODELS[name], params, ...timing, pytorchMs: torchMs, vsPytorch: vsTorch, tensorBytesBefore: memoryBefore };
+    console.log(
+      `\n${name} (${LM_CHAR_MODELS[name]}), ${(params / 1e6).toFixed(2)}M params: median ${fmt(timing.medianMs)} ms/step (min ${fmt(timing.minMs)}, max ${fmt(timing.maxMs)}, loop mean ${fmt(timing.meanMs)}; ${timing.pipelined ? 'pipelined' : `host ${fmt(timing.hostMs)}, waiting ${fmt(timing.waitMs)}`}), ${fmt(timing.tokensPerSecond / 1e3)}k tok/s${ratio}; ${losses}`,
+    );
+    const result: Record<string, unknown> = {
+      model: name,
+      layers: LM_CHAR_MODELS[name],
+      params,
+      ...timing,
+      pytorchMs: torchMs,
+      vsPytorch: vsTorch,
+      tensorBytesBefore: memoryBefore,
+    };
     if (values.profile) {
       const profile = await profileTrainStep(options);
       console.log(formatProfile(profile, top));
@@ -138,7 +160,19 @@ async function main(): Promise<void> {
     results.push(result);
     // Written after every model, so a run cut short keeps what it measured.
     if (values.json) {
-      writeJsonReport(values.json, { date: new Date().toISOString(), node: process.version, backend: adapter, batch, ctx, dim, heads, dropout, warmup, tuning, results });
+      writeJsonReport(values.json, {
+        date: new Date().toISOString(),
+        node: process.version,
+        backend: adapter,
+        batch,
+        ctx,
+        dim,
+        heads,
+        dropout,
+        warmup,
+        tuning,
+        results,
+      });
     }
   }
 

@@ -3,7 +3,15 @@ import { maskCredentials, parseQueueUrl, redisOptions } from './address.js';
 
 describe('parseQueueUrl', () => {
   it('reads host, port, database, user and a percent-encoded password, and shows the password as ***', () => {
-    expect(parseQueueUrl('redis://queue-host')).toEqual({ host: 'queue-host', port: 6379, db: 0, username: undefined, password: undefined, tls: false, display: 'redis://queue-host:6379' });
+    expect(parseQueueUrl('redis://queue-host')).toEqual({
+      host: 'queue-host',
+      port: 6379,
+      db: 0,
+      username: undefined,
+      password: undefined,
+      tls: false,
+      display: 'redis://queue-host:6379',
+    });
     const full = parseQueueUrl('rediss://bench:p%40ss%3Aw%2Frd@10.0.0.5:6380/2');
     expect(full).toMatchObject({ host: '10.0.0.5', port: 6380, db: 2, username: 'bench', password: 'p@ss:w/rd', tls: true });
     expect(full.display).toBe('rediss://bench:***@10.0.0.5:6380/2');

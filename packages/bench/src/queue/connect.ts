@@ -20,7 +20,11 @@ export function redisError(error: unknown, address: QueueAddress): ShiftmixError
     );
   }
   if (/NOAUTH/i.test(message)) {
-    return new ShiftmixError(`Redis at ${address.display} needs a password`, `Give it in the URL (redis://:PASSWORD@HOST:PORT) or in ${PASSWORD_ENV}`, 'E_QUEUE_AUTH');
+    return new ShiftmixError(
+      `Redis at ${address.display} needs a password`,
+      `Give it in the URL (redis://:PASSWORD@HOST:PORT) or in ${PASSWORD_ENV}`,
+      'E_QUEUE_AUTH',
+    );
   }
   const reason = code ?? message.split('\n')[0];
   return new ShiftmixError(
@@ -35,7 +39,14 @@ export function redisError(error: unknown, address: QueueAddress): ShiftmixError
  * and is recent enough for BullMQ. Returns its version.
  */
 export async function probeRedis(address: QueueAddress): Promise<string> {
-  const client = new Redis({ ...redisOptions(address), lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 10_000 });
+  const client = new Redis({
+    ...redisOptions(address),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    connectTimeout: 10_000,
+  });
   let failure: unknown;
   // ioredis reports a refused AUTH as an event; connect() alone would only see the close.
   client.on('error', (error: unknown) => void (failure ??= error));
@@ -50,7 +61,11 @@ export async function probeRedis(address: QueueAddress): Promise<string> {
   }
   const version = /redis_version:(\S+)/.exec(info)?.[1] ?? '0';
   if (Number(version.split('.')[0]) < 5) {
-    throw new ShiftmixError(`Redis at ${address.display} is version ${version}; BullMQ needs 5 or later`, 'Upgrade redis-server (Debian 12 ships 7.0)', 'E_QUEUE_CONNECT');
+    throw new ShiftmixError(
+      `Redis at ${address.display} is version ${version}; BullMQ needs 5 or later`,
+      'Upgrade redis-server (Debian 12 ships 7.0)',
+      'E_QUEUE_CONNECT',
+    );
   }
   return version;
 }
@@ -81,7 +96,11 @@ export async function fetchData(client: Redis, ref: DataRef, cacheDir = join(tmp
   if (existsSync(file)) return file;
   const bytes = await client.getBuffer(ref.key);
   if (!bytes) {
-    throw new ShiftmixError(`the data file ${ref.name} of this run is gone from Redis (${ref.key})`, 'Submit the suite again: the submitter stores its data files with the jobs', 'E_QUEUE_DATA');
+    throw new ShiftmixError(
+      `the data file ${ref.name} of this run is gone from Redis (${ref.key})`,
+      'Submit the suite again: the submitter stores its data files with the jobs',
+      'E_QUEUE_DATA',
+    );
   }
   if (createHash('sha256').update(bytes).digest('hex') !== ref.sha256) {
     throw new ShiftmixError(`the data file ${ref.name} in Redis does not match its hash`, 'Submit the suite again to store the file anew', 'E_QUEUE_DATA');

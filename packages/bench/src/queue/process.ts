@@ -42,7 +42,11 @@ async function init(): Promise<Setup> {
   const info = await selectBackend(config.backend);
   const label = `${info.backend}${info.software ? '-software' : ''}`;
   if (label !== config.backendLabel) {
-    throw new ShiftmixError(`the worker's job process got backend ${label}, not ${config.backendLabel} as the worker did`, 'Restart the worker', 'E_QUEUE_BACKEND');
+    throw new ShiftmixError(
+      `the worker's job process got backend ${label}, not ${config.backendLabel} as the worker did`,
+      'Restart the worker',
+      'E_QUEUE_BACKEND',
+    );
   }
   return { config, environment: describeEnvironment(info, config.cwd, config.workers) };
 }
@@ -50,10 +54,18 @@ async function init(): Promise<Setup> {
 /** Refuses a job this worker cannot run as asked, with the reason on the job. */
 async function check(data: BenchJobData, label: string): Promise<void> {
   if (data?.format !== JOB_FORMAT) {
-    throw new ShiftmixError(`the job has format ${String(data?.format)}, which this worker does not know`, 'Run the same shiftmix version on the workers as on the submitting machine', 'E_QUEUE_JOB');
+    throw new ShiftmixError(
+      `the job has format ${String(data?.format)}, which this worker does not know`,
+      'Run the same shiftmix version on the workers as on the submitting machine',
+      'E_QUEUE_JOB',
+    );
   }
   if (data.run.config.backend !== label) {
-    throw new ShiftmixError(`the run is for backend ${data.run.config.backend}, and this worker runs ${label}`, `Start a worker with --backend ${data.run.config.backend}`, 'E_QUEUE_BACKEND');
+    throw new ShiftmixError(
+      `the run is for backend ${data.run.config.backend}, and this worker runs ${label}`,
+      `Start a worker with --backend ${data.run.config.backend}`,
+      'E_QUEUE_BACKEND',
+    );
   }
   const names = parseLayerPattern(data.run.definition.layers, { checkRegistry: false });
   await registerShippedMixers(names);

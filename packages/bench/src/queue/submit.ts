@@ -149,7 +149,16 @@ export async function runSuiteOnQueue(options: QueueSuiteOptions): Promise<Suite
     });
     if (followed.missing.length) say(`${followed.missing.length} run(s) have no job in the queue: run the command without --collect to queue them`);
     const pending = [...followed.pending, ...followed.missing];
-    const report = finishSuite({ ...prepared, finished, ran: followed.ran, skipped, failed: followed.failed, pending, json: options.json, quiet: options.quiet });
+    const report = finishSuite({
+      ...prepared,
+      finished,
+      ran: followed.ran,
+      skipped,
+      failed: followed.failed,
+      pending,
+      json: options.json,
+      quiet: options.quiet,
+    });
     if (!pending.length) emit({ type: 'suite-end', outDir, seconds: (performance.now() - started) / 1000, ran: followed.ran.length, skipped: skipped.length });
     return report;
   } finally {

@@ -68,7 +68,11 @@ async function waitingElsewhere(address: QueueAddress, own: string): Promise<[st
 function processorFile(): URL {
   const url = new URL('./job-process.js', import.meta.url);
   if (!existsSync(fileURLToPath(url))) {
-    throw new ShiftmixError(`the worker's job processor ${fileURLToPath(url)} is missing`, 'Build @shiftmix/bench (npm run build) or reinstall it', 'E_QUEUE_WORKER');
+    throw new ShiftmixError(
+      `the worker's job processor ${fileURLToPath(url)} is missing`,
+      'Build @shiftmix/bench (npm run build) or reinstall it',
+      'E_QUEUE_WORKER',
+    );
   }
   return url;
 }
@@ -125,7 +129,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     if (now - (lastProgress.get(job.id!) ?? 0) < (options.progressEverySeconds ?? 10) * 1000) return;
     lastProgress.set(job.id!, now);
     const t = progress.tick;
-    say(`${job.name} step ${t.step}/${t.steps}${t.loss !== undefined ? ` loss ${t.loss.toFixed(3)}` : ''}${progress.runEta !== undefined ? ` ETA ${formatDuration(progress.runEta)}` : ''}`);
+    say(
+      `${job.name} step ${t.step}/${t.steps}${t.loss !== undefined ? ` loss ${t.loss.toFixed(3)}` : ''}${progress.runEta !== undefined ? ` ETA ${formatDuration(progress.runEta)}` : ''}`,
+    );
   });
   worker.on('completed', (job, result) => {
     back();
@@ -153,9 +159,13 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   await worker.waitUntilReady();
   await registerShippedMixers(Object.keys(SHIPPED_MIXERS));
   const mixers = listMixers().map((m) => m.spec.name);
-  say(`worker ${where} on ${backendLabel}${info.adapter ? ` (${info.adapter})` : ''}: taking runs of queue ${queueName(backendLabel)} at ${address.display}, ${options.concurrency ?? 1} at a time`);
+  say(
+    `worker ${where} on ${backendLabel}${info.adapter ? ` (${info.adapter})` : ''}: taking runs of queue ${queueName(backendLabel)} at ${address.display}, ${options.concurrency ?? 1} at a time`,
+  );
   for (const [label, waiting] of await waitingElsewhere(address, backendLabel)) {
-    say(`${waiting} run(s) wait in queue ${queueName(label)}, which this worker does not take: it runs ${backendLabel} (start workers with --backend ${label.replace(/-software$/, '')} for them)`);
+    say(
+      `${waiting} run(s) wait in queue ${queueName(label)}, which this worker does not take: it runs ${backendLabel} (start workers with --backend ${label.replace(/-software$/, '')} for them)`,
+    );
   }
   return { where, backendLabel, queueName: queueName(backendLabel), mixers, close: (force = false) => worker.close(force) };
 }

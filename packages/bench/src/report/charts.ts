@@ -14,8 +14,7 @@ const modelOrder = (benchmark: Benchmark) => {
   return (a: RunResult, b: RunResult) => order.indexOf(a.model) - order.indexOf(b.model);
 };
 
-const seriesOf = (results: RunResult[], key: string): ChartSeries[] =>
-  results.map((r, i) => ({ name: r.model, points: r.series[key] ?? [], colour: i }));
+const seriesOf = (results: RunResult[], key: string): ChartSeries[] => results.map((r, i) => ({ name: r.model, points: r.series[key] ?? [], colour: i }));
 
 /** The charts of one benchmark; `where` (e.g. "wasm") goes into every title. */
 export function benchmarkCharts(benchmark: Benchmark, all: RunResult[], where: string): Chart[] {
@@ -27,8 +26,16 @@ export function benchmarkCharts(benchmark: Benchmark, all: RunResult[], where: s
   if (!results.length) return charts;
   switch (benchmark.task) {
     case 'lm-char':
-      add(`${b}-val-loss-vs-step.svg`, `${b}: validation loss vs step`, { xLabel: 'step', yLabel: 'validation loss (nats/char)', series: seriesOf(results, 'valLossByStep') });
-      add(`${b}-val-loss-vs-time.svg`, `${b}: validation loss vs wall time`, { xLabel: 'wall time (s)', yLabel: 'validation loss (nats/char)', series: seriesOf(results, 'valLossBySeconds') });
+      add(`${b}-val-loss-vs-step.svg`, `${b}: validation loss vs step`, {
+        xLabel: 'step',
+        yLabel: 'validation loss (nats/char)',
+        series: seriesOf(results, 'valLossByStep'),
+      });
+      add(`${b}-val-loss-vs-time.svg`, `${b}: validation loss vs wall time`, {
+        xLabel: 'wall time (s)',
+        yLabel: 'validation loss (nats/char)',
+        series: seriesOf(results, 'valLossBySeconds'),
+      });
       break;
     case 'mqar': {
       const settings = [...new Set(results.map((r) => `${r.setting.seqLen}/${r.setting.pairs}`))];
@@ -42,7 +49,12 @@ export function benchmarkCharts(benchmark: Benchmark, all: RunResult[], where: s
           const points = dims.map((d): [number, number] => [d, Math.max(...runs.filter((r) => r.setting.dim === d).map((r) => r.metrics.accuracy ?? 0))]);
           return { name: model, points, colour: i };
         });
-        add(`${b}-accuracy-T${seqLen}-P${pairs}.svg`, `${b}: accuracy vs d_model, T ${seqLen}, ${pairs} pairs`, { xLabel: 'd_model', yLabel: 'accuracy', xScale: 'log', series });
+        add(`${b}-accuracy-T${seqLen}-P${pairs}.svg`, `${b}: accuracy vs d_model, T ${seqLen}, ${pairs} pairs`, {
+          xLabel: 'd_model',
+          yLabel: 'accuracy',
+          xScale: 'log',
+          series,
+        });
       }
       break;
     }
@@ -52,13 +64,35 @@ export function benchmarkCharts(benchmark: Benchmark, all: RunResult[], where: s
           { name: `${r.model} fwd`, points: r.series[a] ?? [], colour: i, dashed: true },
           { name: `${r.model} fwd+bwd`, points: r.series[bKey] ?? [], colour: i },
         ]);
-      add(`${b}-time.svg`, `${b}: time per mixer layer vs T`, { xLabel: 'sequence length T', yLabel: 'time (ms)', xScale: 'log', yScale: 'log', series: both('forwardMs', 'forwardBackwardMs') });
-      add(`${b}-memory.svg`, `${b}: peak memory per mixer layer vs T`, { xLabel: 'sequence length T', yLabel: 'peak memory', xScale: 'log', yScale: 'log', yUnit: 'bytes', series: both('forwardPeakBytes', 'forwardBackwardPeakBytes') });
+      add(`${b}-time.svg`, `${b}: time per mixer layer vs T`, {
+        xLabel: 'sequence length T',
+        yLabel: 'time (ms)',
+        xScale: 'log',
+        yScale: 'log',
+        series: both('forwardMs', 'forwardBackwardMs'),
+      });
+      add(`${b}-memory.svg`, `${b}: peak memory per mixer layer vs T`, {
+        xLabel: 'sequence length T',
+        yLabel: 'peak memory',
+        xScale: 'log',
+        yScale: 'log',
+        yUnit: 'bytes',
+        series: both('forwardPeakBytes', 'forwardBackwardPeakBytes'),
+      });
       break;
     }
     case 'decode':
-      add(`${b}-latency.svg`, `${b}: per-token latency vs position`, { xLabel: 'position', yLabel: 'ms per token (median per bucket)', series: seriesOf(results, 'msPerTokenByPosition') });
-      add(`${b}-state.svg`, `${b}: decoding state memory vs position`, { xLabel: 'position', yLabel: 'state size', yUnit: 'bytes', series: seriesOf(results, 'stateBytesByPosition') });
+      add(`${b}-latency.svg`, `${b}: per-token latency vs position`, {
+        xLabel: 'position',
+        yLabel: 'ms per token (median per bucket)',
+        series: seriesOf(results, 'msPerTokenByPosition'),
+      });
+      add(`${b}-state.svg`, `${b}: decoding state memory vs position`, {
+        xLabel: 'position',
+        yLabel: 'state size',
+        yUnit: 'bytes',
+        series: seriesOf(results, 'stateBytesByPosition'),
+      });
       break;
   }
   return charts;

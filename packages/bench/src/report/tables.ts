@@ -33,7 +33,9 @@ function mqarTables(benchmark: Benchmark, results: RunResult[]): string {
       const first = here.find((r) => r.model === model)!;
       return [modelCell(first), first.layers, ...cells];
     });
-    out.push(`T = ${seqLen}, ${pairs} key-value pairs: accuracy on queried positions\n\n${markdownTable(['model', 'layers', ...dims.map((d) => `d_model ${d}`)], rows)}`);
+    out.push(
+      `T = ${seqLen}, ${pairs} key-value pairs: accuracy on queried positions\n\n${markdownTable(['model', 'layers', ...dims.map((d) => `d_model ${d}`)], rows)}`,
+    );
   }
   return out.join('\n\n');
 }

@@ -28,7 +28,11 @@ export interface SuiteSummary {
   backend: string;
   finishedAt: string;
   environment: Environment;
-  benchmarks: { name: string; task: string; runs: { id: string; model: string; layers: string; setting: Record<string, number>; paramCount: number; metrics: Record<string, number> }[] }[];
+  benchmarks: {
+    name: string;
+    task: string;
+    runs: { id: string; model: string; layers: string; setting: Record<string, number>; paramCount: number; metrics: Record<string, number> }[];
+  }[];
 }
 
 const SUMMARY = 'summary.json';
@@ -116,7 +120,12 @@ export function writeResultsIndex(root: string): string {
     }
   }
   found.sort((a, b) => a.summary.backend.localeCompare(b.summary.backend) || b.summary.finishedAt.localeCompare(a.summary.finishedAt));
-  const lines = ['# Benchmark results', '', 'Written by the benchmark runner (`node apps/bench/dist/main.js --suite NAME --preset PRESET --backend BACKEND`, or `shiftmix bench`). The newest result of each backend comes first and is marked latest.', ''];
+  const lines = [
+    '# Benchmark results',
+    '',
+    'Written by the benchmark runner (`node apps/bench/dist/main.js --suite NAME --preset PRESET --backend BACKEND`, or `shiftmix bench`). The newest result of each backend comes first and is marked latest.',
+    '',
+  ];
   lines.push('| backend | suite | preset | finished | commit | headline | |', '| --- | --- | --- | --- | --- | --- | --- |');
   const seen = new Set<string>();
   for (const { dir, summary } of found) {
@@ -125,7 +134,9 @@ export function writeResultsIndex(root: string): string {
     const lm = summary.benchmarks.find((b) => b.task === 'lm-char');
     const headline = lm ? lm.runs.map((r) => `${r.model} ${formatMetric('bestValLoss', r.metrics.bestValLoss)}`).join(', ') : '';
     const link = `[${latest ? '**latest**' : 'report'}](${dir.split('\\').join('/')}/README.md)`;
-    lines.push(`| ${summary.backend} | ${summary.suite} | ${summary.preset} | ${summary.finishedAt.slice(0, 16).replace('T', ' ')} | ${summary.environment.gitCommit?.slice(0, 8) ?? '-'} | ${headline} | ${link} |`);
+    lines.push(
+      `| ${summary.backend} | ${summary.suite} | ${summary.preset} | ${summary.finishedAt.slice(0, 16).replace('T', ' ')} | ${summary.environment.gitCommit?.slice(0, 8) ?? '-'} | ${headline} | ${link} |`,
+    );
   }
   lines.push('', 'The headline is the best validation loss of lm-char per model.', '');
   const path = join(root, 'README.md');

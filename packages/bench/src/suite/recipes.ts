@@ -2,15 +2,7 @@ import type { TaskName } from './types.js';
 
 /** How a recipe field is checked. */
 export type FieldKind =
-  | 'positiveInt'
-  | 'nonNegativeInt'
-  | 'positive'
-  | 'nonNegative'
-  | 'fraction'
-  | 'positiveIntList'
-  | 'positiveOrList'
-  | 'mqarSettings'
-  | 'layerPatterns';
+  'positiveInt' | 'nonNegativeInt' | 'positive' | 'nonNegative' | 'fraction' | 'positiveIntList' | 'positiveOrList' | 'mqarSettings' | 'layerPatterns';
 
 /** Recipe fields of each task, with their kinds. */
 export const RECIPE_FIELDS: Record<TaskName, Record<string, FieldKind>> = {

@@ -47,7 +47,9 @@ describe('validateSuite', () => {
   it('names unknown fields at every level', () => {
     expect(errorOf(() => validateSuite(suite({ sed: 3 }))).message).toMatch(/top level: unknown field "sed"/);
     expect(errorOf(() => validateSuite(suite({}, { model: {} }))).message).toMatch(/unknown field "model"/);
-    expect(errorOf(() => validateSuite(suite({}, { models: { gpt: { layers: 'x', ffn_width: 3 } } }))).message).toMatch(/models\.gpt: unknown field "ffn_width"/);
+    expect(errorOf(() => validateSuite(suite({}, { models: { gpt: { layers: 'x', ffn_width: 3 } } }))).message).toMatch(
+      /models\.gpt: unknown field "ffn_width"/,
+    );
     expect(errorOf(() => validateSuite(suite({}, { presets: { quick: { step: 10 } } }))).message).toMatch(/presets\.quick: unknown field "step"/);
   });
 
@@ -75,16 +77,24 @@ describe('validateSuite', () => {
     expect(errorOf(() => validateSuite(suite({}, scaling))).message).toMatch(/scaling times one mixer layer/);
     const windowed = { ...scaling, models: { s: { layers: 'softmax-attention(window=64)' } } };
     expect(validateSuite(suite({}, windowed)).benchmarks[0].models.s.layers).toBe('softmax-attention(window=64)');
-    expect(errorOf(() => validateSuite(suite({}, { ...scaling, models: { s: { layers: 'hsm-ab(x=1)*2' } } }))).message).toMatch(/scaling times one mixer layer/);
-    expect(errorOf(() => validateSuite(suite({}, { task: 'decode', data: 'x.txt', presets: { quick: {} } }))).message).toMatch(/task decode takes no data file/);
+    expect(errorOf(() => validateSuite(suite({}, { ...scaling, models: { s: { layers: 'hsm-ab(x=1)*2' } } }))).message).toMatch(
+      /scaling times one mixer layer/,
+    );
+    expect(errorOf(() => validateSuite(suite({}, { task: 'decode', data: 'x.txt', presets: { quick: {} } }))).message).toMatch(
+      /task decode takes no data file/,
+    );
   });
 
   it('lets a preset replace the layer patterns of named models, and only of models that exist', () => {
     const layers = { gpt: 'softmax-attention*4' };
     const s = validateSuite(suite({}, { presets: { quick: { steps: 10 }, small: { steps: 10, layers } } }));
     expect(resolveRecipe(s.benchmarks[0], 'small')).toMatchObject({ layers });
-    expect(errorOf(() => validateSuite(suite({}, { presets: { quick: { layers: { bert: 'softmax-attention' } } } }))).message).toMatch(/presets\.quick\.layers: no model "bert"/);
-    expect(errorOf(() => validateSuite(suite({}, { presets: { quick: { layers: { gpt: '' } } } }))).message).toMatch(/an object of layer patterns by model name/);
+    expect(errorOf(() => validateSuite(suite({}, { presets: { quick: { layers: { bert: 'softmax-attention' } } } }))).message).toMatch(
+      /presets\.quick\.layers: no model "bert"/,
+    );
+    expect(errorOf(() => validateSuite(suite({}, { presets: { quick: { layers: { gpt: '' } } } }))).message).toMatch(
+      /an object of layer patterns by model name/,
+    );
   });
 
   it('reports a missing preset with the ones that exist', () => {
@@ -115,8 +125,19 @@ describe('shipped suites', () => {
     const s = loadSuite('default', { suitesDirs: [suitesDir] });
     const lm = s.benchmarks.find((b) => b.task === 'lm-char')!;
     expect(resolveRecipe(lm, 'standard')).toMatchObject({
-      dim: 384, heads: 6, contextLength: 256, batch: 64, dropout: 0.2, lr: 1e-3, minLr: 1e-4, warmup: 100,
-      weightDecay: 0.1, beta1: 0.9, beta2: 0.99, clip: 1, evalBatches: 100,
+      dim: 384,
+      heads: 6,
+      contextLength: 256,
+      batch: 64,
+      dropout: 0.2,
+      lr: 1e-3,
+      minLr: 1e-4,
+      warmup: 100,
+      weightDecay: 0.1,
+      beta1: 0.9,
+      beta2: 0.99,
+      clip: 1,
+      evalBatches: 100,
     });
     expect(Object.values(lm.models).map((m) => m.layers)).toContain('hsm-ab,softmax-attention,hsm-ab,hsm-ab,softmax-attention,hsm-ab');
   });

@@ -75,13 +75,15 @@ function checkRecipe(c: Checker, task: TaskName, raw: unknown, where: string): P
   const fields = RECIPE_FIELDS[task];
   for (const key of Object.keys(o)) {
     const renamed = RENAMED[key];
-    if (renamed && renamed in fields) c.fail(where, `field "${key}" is now called "${renamed}", as in the recipe of train()`, `Rename "${key}" to "${renamed}"`);
+    if (renamed && renamed in fields)
+      c.fail(where, `field "${key}" is now called "${renamed}", as in the recipe of train()`, `Rename "${key}" to "${renamed}"`);
   }
   c.fields(o, Object.keys(fields), where);
   for (const [key, value] of Object.entries(o)) checkKind(c, value, fields[key], `${where}.${key}`);
   // Cross-field rules are checked on the recipe with its defaults filled in.
   const full = { ...RECIPE_DEFAULTS[task], ...o } as Record<string, unknown>;
-  if (task === 'lm-char' && (full.minLr as number) > (full.lr as number)) c.fail(where, `minLr ${full.minLr} is above lr ${full.lr}`, 'Give a floor below the peak rate');
+  if (task === 'lm-char' && (full.minLr as number) > (full.lr as number))
+    c.fail(where, `minLr ${full.minLr} is above lr ${full.lr}`, 'Give a floor below the peak rate');
   if (task === 'scaling' && (full.minSeqLen as number) > (full.maxSeqLen as number)) {
     c.fail(where, `minSeqLen ${full.minSeqLen} is above maxSeqLen ${full.maxSeqLen}`, 'Give minSeqLen <= maxSeqLen');
   }
@@ -90,7 +92,8 @@ function checkRecipe(c: Checker, task: TaskName, raw: unknown, where: string): P
     for (const s of full.settings as { seqLen: number; pairs: number }[]) {
       // Zoology's constraints: room for the queries after the pairs, and more tokens than positions.
       if (s.seqLen % 2 !== 0) c.fail(`${where}.settings`, `seqLen ${s.seqLen} is odd`, 'Use an even sequence length');
-      if (s.pairs * 4 > s.seqLen) c.fail(`${where}.settings`, `${s.pairs} pairs need seqLen >= ${s.pairs * 4}, got ${s.seqLen}`, 'Use fewer pairs or a longer sequence');
+      if (s.pairs * 4 > s.seqLen)
+        c.fail(`${where}.settings`, `${s.pairs} pairs need seqLen >= ${s.pairs * 4}, got ${s.seqLen}`, 'Use fewer pairs or a longer sequence');
       if (s.pairs > v / 2 - 1) c.fail(`${where}.settings`, `${s.pairs} pairs need more than ${s.pairs * 2 + 1} tokens, vocabSize is ${v}`, 'Raise vocabSize');
     }
   }
@@ -136,7 +139,11 @@ function checkBenchmark(c: Checker, raw: unknown, where: string): Benchmark {
   }
   const task = o.task as TaskName;
   if (o.data !== undefined && (task !== 'lm-char' || typeof o.data !== 'string')) {
-    c.fail(`${at}.data`, task === 'lm-char' ? 'expected a file path' : `task ${task} takes no data file`, 'Give a text file relative to the suite file, or leave "data" out');
+    c.fail(
+      `${at}.data`,
+      task === 'lm-char' ? 'expected a file path' : `task ${task} takes no data file`,
+      'Give a text file relative to the suite file, or leave "data" out',
+    );
   }
   const models = c.object(o.models, `${at}.models`);
   if (Object.keys(models).length === 0) c.fail(`${at}.models`, 'no models', 'Name at least one model');
@@ -145,7 +152,11 @@ function checkBenchmark(c: Checker, raw: unknown, where: string): Benchmark {
     c.name(key, `${at}.models`);
     checkedModels[key] = checkModel(c, def, `${at}.models.${key}`);
     if (task === 'scaling' && singleLayer(checkedModels[key].layers) === undefined) {
-      c.fail(`${at}.models.${key}.layers`, `scaling times one mixer layer, got the pattern "${checkedModels[key].layers}"`, 'Give a single mixer name, e.g. "hsm-ab" or "softmax-attention(window=64)"');
+      c.fail(
+        `${at}.models.${key}.layers`,
+        `scaling times one mixer layer, got the pattern "${checkedModels[key].layers}"`,
+        'Give a single mixer name, e.g. "hsm-ab" or "softmax-attention(window=64)"',
+      );
     }
   }
   const presets = c.object(o.presets, `${at}.presets`);
@@ -156,7 +167,8 @@ function checkBenchmark(c: Checker, raw: unknown, where: string): Benchmark {
     checkedPresets[key] = checkRecipe(c, task, recipe, `${at}.presets.${key}`);
     const layers = (checkedPresets[key] as { layers?: Record<string, string> }).layers ?? {};
     for (const model of Object.keys(layers)) {
-      if (!checkedModels[model]) c.fail(`${at}.presets.${key}.layers`, `no model "${model}"`, `Name models of this benchmark: ${Object.keys(checkedModels).join(', ')}`);
+      if (!checkedModels[model])
+        c.fail(`${at}.presets.${key}.layers`, `no model "${model}"`, `Name models of this benchmark: ${Object.keys(checkedModels).join(', ')}`);
     }
   }
   if (o.metrics !== undefined) {
@@ -177,7 +189,8 @@ export function validateSuite(raw: unknown, source = 'suite'): Suite {
   c.fields(o, SUITE_FIELDS, 'top level');
   const name = c.name(o.name, 'name');
   const seed = o.seed ?? 1337;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) c.fail('seed', `${JSON.stringify(seed)} is not an integer >= 0`, 'Give a seed such as 1337');
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0)
+    c.fail('seed', `${JSON.stringify(seed)} is not an integer >= 0`, 'Give a seed such as 1337');
   if (!Array.isArray(o.benchmarks) || o.benchmarks.length === 0) c.fail('benchmarks', 'expected a non-empty list', 'List the benchmarks of the suite');
   const benchmarks = o.benchmarks.map((b, i) => checkBenchmark(c, b, `benchmarks[${i}]`));
   const seen = new Set<string>();

@@ -17,7 +17,12 @@ function parseXml(source: string): XmlElement {
   };
   const checkText = (text: string) => {
     if (/<|&(?!(amp|lt|gt|quot|apos);)/.test(text)) fail('bad character data');
-    return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+    return text
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&apos;/g, "'")
+      .replace(/&amp;/g, '&');
   };
   const element = (): XmlElement => {
     const open = /^<([A-Za-z][\w:-]*)/.exec(source.slice(i)) ?? fail('expected a tag');
@@ -63,8 +68,26 @@ describe('lineChart', () => {
     xScale: 'log',
     yScale: 'log',
     series: [
-      { name: 'hsm-ab', points: [[256, 1], [512, 2], [1024, 4], [2048, 8]] },
-      { name: 'softmax-attention', points: [[256, 2], [512, 8], [1024, 32], [2048, 128], [4096, 0]], dashed: true },
+      {
+        name: 'hsm-ab',
+        points: [
+          [256, 1],
+          [512, 2],
+          [1024, 4],
+          [2048, 8],
+        ],
+      },
+      {
+        name: 'softmax-attention',
+        points: [
+          [256, 2],
+          [512, 8],
+          [1024, 32],
+          [2048, 128],
+          [4096, 0],
+        ],
+        dashed: true,
+      },
     ],
   });
   const root = parseXml(chart);
@@ -72,7 +95,9 @@ describe('lineChart', () => {
   it('is well-formed SVG with escaped title and labelled axes', () => {
     expect(root.name).toBe('svg');
     expect(root.attrs.xmlns).toBe('http://www.w3.org/2000/svg');
-    const texts = all(root).filter((e) => e.name === 'text').map((e) => e.text);
+    const texts = all(root)
+      .filter((e) => e.name === 'text')
+      .map((e) => e.text);
     expect(texts).toContain('time <per> layer & "T"');
     expect(byClass(root, 'x-label').text).toBe('sequence length T (log scale)');
     expect(byClass(root, 'y-label').text).toBe('time (ms) (log scale)');
@@ -81,14 +106,22 @@ describe('lineChart', () => {
   it('draws one line per series and names each in the legend', () => {
     const series = all(root).filter((e) => e.attrs.class === 'series');
     expect(series.map((s) => s.attrs['data-name'])).toEqual(['hsm-ab', 'softmax-attention']);
-    const legend = byClass(root, 'legend').children.filter((e) => e.name === 'text').map((e) => e.text);
+    const legend = byClass(root, 'legend')
+      .children.filter((e) => e.name === 'text')
+      .map((e) => e.text);
     expect(legend).toEqual(['hsm-ab', 'softmax-attention']);
     expect(series[1].children[0].attrs['stroke-dasharray']).toBeDefined();
   });
 
   it('puts points on log axes: equal ratios are equal distances, zeros are dropped', () => {
-    const points = (s: XmlElement) => s.children.find((e) => e.name === 'polyline')!.attrs.points.split(' ').map((p) => p.split(',').map(Number));
-    const [a, b] = all(root).filter((e) => e.attrs.class === 'series').map(points);
+    const points = (s: XmlElement) =>
+      s.children
+        .find((e) => e.name === 'polyline')!
+        .attrs.points.split(' ')
+        .map((p) => p.split(',').map(Number));
+    const [a, b] = all(root)
+      .filter((e) => e.attrs.class === 'series')
+      .map(points);
     expect(b).toHaveLength(4);
     const dx = a.slice(1).map((p, k) => p[0] - a[k][0]);
     for (const d of dx) expect(d).toBeCloseTo(dx[0], 0);
@@ -103,7 +136,15 @@ describe('lineChart', () => {
   });
 
   it('handles empty and single-point series', () => {
-    const svg = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [] }, { name: 'b', points: [[1, 1]] }] });
+    const svg = lineChart({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        { name: 'a', points: [] },
+        { name: 'b', points: [[1, 1]] },
+      ],
+    });
     expect(() => parseXml(svg)).not.toThrow();
     expect(svg).not.toContain('NaN');
   });

@@ -42,15 +42,16 @@ export function lineChart(o: ChartOptions): string {
   const m = { left: 78, right: legendWidth + 16, top: 44, bottom: 58 };
   const xKind = o.xScale ?? 'linear';
   const yKind = o.yScale ?? 'linear';
-  const keep = (x: number, y: number) =>
-    Number.isFinite(x) && Number.isFinite(y) && (xKind === 'linear' || x > 0) && (yKind === 'linear' || y > 0);
+  const keep = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && (xKind === 'linear' || x > 0) && (yKind === 'linear' || y > 0);
   const series = o.series.map((s) => ({ ...s, points: s.points.filter(([x, y]) => keep(x, y)) }));
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
   const x = makeScale(xKind, xs, m.left, width - m.right);
   const y = makeScale(yKind, ys, height - m.bottom, m.top, 6, o.yUnit === 'bytes');
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text x="${r((m.left + width - m.right) / 2)}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(o.title)}</text>`);
   out.push(`<g class="grid" stroke="#e5e5e5" stroke-width="1">`);
@@ -67,9 +68,13 @@ export function lineChart(o: ChartOptions): string {
   out.push(`<g class="y-ticks" data-scale="${yKind}" text-anchor="end">`);
   for (const t of y.ticks) out.push(`<text x="${m.left - 6}" y="${r(y.map(t) + 4)}">${escapeXml(formatTick(t, o.yUnit))}</text>`);
   out.push('</g>');
-  out.push(`<text class="x-label" x="${r((m.left + width - m.right) / 2)}" y="${height - 16}" text-anchor="middle">${escapeXml(o.xLabel + (xKind === 'log' ? ' (log scale)' : ''))}</text>`);
+  out.push(
+    `<text class="x-label" x="${r((m.left + width - m.right) / 2)}" y="${height - 16}" text-anchor="middle">${escapeXml(o.xLabel + (xKind === 'log' ? ' (log scale)' : ''))}</text>`,
+  );
   const yMid = r((m.top + height - m.bottom) / 2);
-  out.push(`<text class="y-label" x="18" y="${yMid}" text-anchor="middle" transform="rotate(-90 18 ${yMid})">${escapeXml(o.yLabel + (yKind === 'log' ? ' (log scale)' : ''))}</text>`);
+  out.push(
+    `<text class="y-label" x="18" y="${yMid}" text-anchor="middle" transform="rotate(-90 18 ${yMid})">${escapeXml(o.yLabel + (yKind === 'log' ? ' (log scale)' : ''))}</text>`,
+  );
   series.forEach((s, i) => {
     const colour = PALETTE[(s.colour ?? i) % PALETTE.length];
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';

@@ -39,9 +39,20 @@ export const decodeTask: Task = {
 
   async run(plan: RunPlan, ctx: TaskContext): Promise<RunOutcome> {
     const r = plan.recipe as DecodeRecipe;
-    const model = buildModel(plan.definition, { vocabSize: r.vocabSize, dim: r.dim, heads: r.heads, contextLength: r.contextLength, dropout: 0, seed: ctx.seed });
+    const model = buildModel(plan.definition, {
+      vocabSize: r.vocabSize,
+      dim: r.dim,
+      heads: r.heads,
+      contextLength: r.contextLength,
+      dropout: 0,
+      seed: ctx.seed,
+    });
     const rng = new Rng(ctx.seed);
-    const token = () => tf.tensor1d(Array.from({ length: r.batch }, () => rng.int(r.vocabSize)), 'int32');
+    const token = () =>
+      tf.tensor1d(
+        Array.from({ length: r.batch }, () => rng.int(r.vocabSize)),
+        'int32',
+      );
     const decode = async (steps: number, onStep?: (position: number, ms: number, state: ModelState) => void) => {
       let state = model.initState(r.batch);
       try {

@@ -25,13 +25,21 @@ export class MqarDataset implements TrainingData {
 
   sampleBatch(split: 'train' | 'val', batch: number, _contextLength: number, rng: Rng): Batch {
     const data = split === 'train' ? this.train : this.test;
-    return rowsBatch(data, Array.from({ length: batch }, () => rng.int(data.count)));
+    return rowsBatch(
+      data,
+      Array.from({ length: batch }, () => rng.int(data.count)),
+    );
   }
 
   /** The test set in order, `count` batches (wrapping around when it runs out). */
   fixedBatches(split: 'train' | 'val', count: number, batch: number): Batch[] {
     const data = split === 'train' ? this.train : this.test;
-    return Array.from({ length: count }, (_, b) => rowsBatch(data, Array.from({ length: batch }, (_, i) => (b * batch + i) % data.count)));
+    return Array.from({ length: count }, (_, b) =>
+      rowsBatch(
+        data,
+        Array.from({ length: batch }, (_, i) => (b * batch + i) % data.count),
+      ),
+    );
   }
 }
 

@@ -142,7 +142,13 @@ export const scalingTask: Task = {
     return {
       paramCount: params,
       metrics: last
-        ? { maxSeqLen: last.seqLen, forwardMs: last.forwardMs, forwardBackwardMs: last.forwardBackwardMs, forwardPeakBytes: last.forwardPeakBytes, forwardBackwardPeakBytes: last.forwardBackwardPeakBytes }
+        ? {
+            maxSeqLen: last.seqLen,
+            forwardMs: last.forwardMs,
+            forwardBackwardMs: last.forwardBackwardMs,
+            forwardPeakBytes: last.forwardPeakBytes,
+            forwardBackwardPeakBytes: last.forwardBackwardPeakBytes,
+          }
         : { maxSeqLen: 0 },
       series: {
         forwardMs: series('forwardMs'),

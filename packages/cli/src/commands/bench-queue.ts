@@ -39,7 +39,13 @@ type QueueRun = Omit<QueueSuiteOptions, 'backend' | 'onProgress' | 'signal' | 'p
 
 /** The command that writes a queued suite's results later; the password shows as ***. */
 function collectCommand(o: QueueRun): string {
-  const parts = ['shiftmix bench', `--suite ${typeof o.suite === 'string' ? o.suite : o.suite.name}`, `--preset ${o.preset}`, `--backend ${o.backend}`, `--queue ${parseQueueUrl(o.queue).display}`];
+  const parts = [
+    'shiftmix bench',
+    `--suite ${typeof o.suite === 'string' ? o.suite : o.suite.name}`,
+    `--preset ${o.preset}`,
+    `--backend ${o.backend}`,
+    `--queue ${parseQueueUrl(o.queue).display}`,
+  ];
   if (o.only?.length) parts.push(`--only ${o.only.join(',')}`);
   if (o.models?.length) parts.push(`--models ${o.models.join(',')}`);
   if (o.outDir) parts.push(`--out ${o.outDir}`);

@@ -5,15 +5,27 @@ import { loadAllPlugins, warnOn } from '../plugins.js';
 import { QUEUE_FLAGS, runOnQueue } from './bench-queue.js';
 import { BACKEND_FLAG, WORKERS_FLAG } from './shared.js';
 
-const commaList = (values: string[]): string[] => values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+const commaList = (values: string[]): string[] =>
+  values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 /** Flags that cannot go together, as usage errors that say which way to go. */
 function checkModes(flags: { queue?: string; collect: boolean; shard?: string; merge: string[]; force: boolean; workers: number }): void {
-  if (flags.collect && !flags.queue) throw new UsageError('--collect reads results from a queue', 'Add --queue redis://HOST:PORT, the queue the suite was submitted to');
-  if (flags.collect && flags.force) throw new UsageError('--collect queues nothing, so --force has nothing to redo', 'Drop --collect to queue the runs again with --force');
-  if (flags.queue && flags.shard) throw new UsageError('--shard splits a suite between machines without a queue', 'With --queue, start a worker per machine instead (shiftmix worker --queue URL)');
-  if (flags.merge.length && (flags.queue || flags.shard)) throw new UsageError('--merge only merges finished results', 'Run --merge on its own, after the shards or the queue are done');
-  if (flags.queue && flags.workers !== 1) throw new UsageError('--workers sets the threads of each run on the machine that runs it', 'Pass --workers to shiftmix worker instead');
+  if (flags.collect && !flags.queue)
+    throw new UsageError('--collect reads results from a queue', 'Add --queue redis://HOST:PORT, the queue the suite was submitted to');
+  if (flags.collect && flags.force)
+    throw new UsageError('--collect queues nothing, so --force has nothing to redo', 'Drop --collect to queue the runs again with --force');
+  if (flags.queue && flags.shard)
+    throw new UsageError(
+      '--shard splits a suite between machines without a queue',
+      'With --queue, start a worker per machine instead (shiftmix worker --queue URL)',
+    );
+  if (flags.merge.length && (flags.queue || flags.shard))
+    throw new UsageError('--merge only merges finished results', 'Run --merge on its own, after the shards or the queue are done');
+  if (flags.queue && flags.workers !== 1)
+    throw new UsageError('--workers sets the threads of each run on the machine that runs it', 'Pass --workers to shiftmix worker instead');
 }
 
 export const benchCommand = defineCommand({
@@ -31,13 +43,18 @@ export const benchCommand = defineCommand({
     'hash), and `shiftmix worker` processes on any number of machines run them. The command follows',
     'them and writes the same results as a local run; Ctrl-C leaves the queue running, and --collect',
     'writes what has finished later. Without a queue, --shard K/N runs every N-th run on machine K',
-    'and --merge DIR (repeatable) merges the shards\' folders into one.',
+    "and --merge DIR (repeatable) merges the shards' folders into one.",
   ].join('\n'),
   flags: {
     suite: { type: 'string', default: 'default', placeholder: 'NAME|FILE', description: 'Suite name or suite file' },
-    preset: { type: 'string', default: 'quick', placeholder: 'NAME', description: 'Recipe preset of the default suite: smoke (seconds: does it run?), quick (CPU, minutes), standard (GPU)' },
+    preset: {
+      type: 'string',
+      default: 'quick',
+      placeholder: 'NAME',
+      description: 'Recipe preset of the default suite: smoke (seconds: does it run?), quick (CPU, minutes), standard (GPU)',
+    },
     only: { type: 'list', placeholder: 'BENCH,...', description: 'Run only these benchmarks or tasks; repeatable' },
-    models: { type: 'list', placeholder: 'NAME,...', description: "Run only these models of the suite; repeatable" },
+    models: { type: 'list', placeholder: 'NAME,...', description: 'Run only these models of the suite; repeatable' },
     out: {
       type: 'string',
       placeholder: 'DIR',
@@ -52,7 +69,11 @@ export const benchCommand = defineCommand({
     json: { type: 'boolean', description: 'Print the summary as JSON instead of the tables' },
     ...QUEUE_FLAGS,
     shard: { type: 'string', placeholder: 'K/N', description: 'Run only shard K of N: every N-th run of the suite, starting at the K-th' },
-    merge: { type: 'list', placeholder: 'DIR', description: 'Merge the run files of these results folders (e.g. the shards\') into --out and write the report; runs nothing; repeatable' },
+    merge: {
+      type: 'list',
+      placeholder: 'DIR',
+      description: "Merge the run files of these results folders (e.g. the shards') into --out and write the report; runs nothing; repeatable",
+    },
     ...BACKEND_FLAG,
     ...WORKERS_FLAG,
     ...PLUGIN_FLAGS,
@@ -68,7 +89,15 @@ export const benchCommand = defineCommand({
   ],
   async run(flags, { io }) {
     checkModes(flags);
-    const target = { suite: flags.suite, preset: flags.preset, only: commaList(flags.only), models: commaList(flags.models), outDir: flags.out, resultsRoot: flags.results, cwd: io.cwd };
+    const target = {
+      suite: flags.suite,
+      preset: flags.preset,
+      only: commaList(flags.only),
+      models: commaList(flags.models),
+      outDir: flags.out,
+      resultsRoot: flags.results,
+      cwd: io.cwd,
+    };
     let report: SuiteRunReport;
     if (flags.merge.length) {
       report = mergeResults({ ...target, from: flags.merge, quiet: true });

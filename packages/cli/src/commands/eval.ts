@@ -49,9 +49,9 @@ export async function evaluateText(model: ShiftmixModel, ids: Int32Array, batch:
 
 export const evalCommand = defineCommand({
   name: 'eval',
-  summary: 'Measure a trained model\'s loss on a text file',
+  summary: "Measure a trained model's loss on a text file",
   usage: 'eval --checkpoint DIR --data FILE [--json] [flags]',
-  details: 'The text is cut into consecutive windows of the model\'s context length; the loss is the mean next-character cross-entropy over all of them.',
+  details: "The text is cut into consecutive windows of the model's context length; the loss is the mean next-character cross-entropy over all of them.",
   flags: {
     checkpoint: { type: 'string', required: true, placeholder: 'DIR', description: 'Run directory or checkpoint folder' },
     data: { type: 'string', required: true, placeholder: 'FILE', description: 'UTF-8 text to evaluate on' },

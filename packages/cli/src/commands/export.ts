@@ -7,7 +7,8 @@ export const exportCommand = defineCommand({
   name: 'export',
   summary: 'Export a trained model to ONNX (full-sequence and decode-step graphs)',
   usage: 'export --checkpoint DIR --out DIR [--opset N]',
-  details: 'Writes model.onnx (token ids [B, T] -> logits), decode.onnx (one step with the mixers\' state) and model.json (manifest and tokenizer), for onnxruntime and the web demo.',
+  details:
+    "Writes model.onnx (token ids [B, T] -> logits), decode.onnx (one step with the mixers' state) and model.json (manifest and tokenizer), for onnxruntime and the web demo.",
   flags: {
     checkpoint: { type: 'string', required: true, placeholder: 'DIR', description: 'Run directory or checkpoint folder' },
     out: { type: 'string', required: true, placeholder: 'DIR', description: 'Directory to write the ONNX files to' },

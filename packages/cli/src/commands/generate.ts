@@ -7,7 +7,8 @@ export const generateCommand = defineCommand({
   name: 'generate',
   summary: 'Continue a prompt with a trained model, streaming the text',
   usage: 'generate --checkpoint DIR --prompt TEXT --tokens N [flags]',
-  details: 'DIR is a train --out directory (its best/ checkpoint is used) or a checkpoint folder. The prompt is printed, then each new character as it is sampled.',
+  details:
+    'DIR is a train --out directory (its best/ checkpoint is used) or a checkpoint folder. The prompt is printed, then each new character as it is sampled.',
   flags: {
     checkpoint: { type: 'string', required: true, placeholder: 'DIR', description: 'Run directory or checkpoint folder' },
     prompt: { type: 'string', required: true, placeholder: 'TEXT', description: 'Text to continue (characters the model was trained on)' },

@@ -10,4 +10,14 @@ import { trainCommand } from './train.js';
 import { workerCommand } from './worker.js';
 
 /** Every command, in the order `shiftmix --help` lists them. */
-export const COMMANDS: readonly Command[] = [mixersCommand, trainCommand, resumeCommand, generateCommand, evalCommand, exportCommand, benchCommand, workerCommand, profileCommand];
+export const COMMANDS: readonly Command[] = [
+  mixersCommand,
+  trainCommand,
+  resumeCommand,
+  generateCommand,
+  evalCommand,
+  exportCommand,
+  benchCommand,
+  workerCommand,
+  profileCommand,
+];

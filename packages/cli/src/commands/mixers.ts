@@ -52,7 +52,13 @@ function truncate(text: string, max: number): string {
 
 function formatTable(rows: MixerRow[], dim: number): string {
   const header = ['NAME', 'PACKAGE', 'SHIFT', `PARAMS@D=${dim}`, 'DESCRIPTION'];
-  const cells = rows.map((r) => [r.name, r.package ?? '-', r.shiftBased ? 'yes' : 'no', r.params === null ? '-' : r.params.toLocaleString('en-US'), truncate(r.description, 60)]);
+  const cells = rows.map((r) => [
+    r.name,
+    r.package ?? '-',
+    r.shiftBased ? 'yes' : 'no',
+    r.params === null ? '-' : r.params.toLocaleString('en-US'),
+    truncate(r.description, 60),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]): string =>
     c.map((cell, i) => (i === c.length - 1 ? cell : i === 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
@@ -78,7 +84,14 @@ export const mixersCommand = defineCommand({
   flags: {
     json: { type: 'boolean', description: 'Print one JSON object instead of a table' },
     dim: { type: 'number', integer: true, min: 1, default: 384, placeholder: 'N', description: 'Model width the parameter counts are taken at' },
-    heads: { type: 'number', integer: true, min: 1, default: 4, placeholder: 'N', description: 'Attention heads (for mixers that have heads; train\'s default too)' },
+    heads: {
+      type: 'number',
+      integer: true,
+      min: 1,
+      default: 4,
+      placeholder: 'N',
+      description: "Attention heads (for mixers that have heads; train's default too)",
+    },
     ctx: { type: 'number', integer: true, min: 1, default: 256, placeholder: 'N', description: 'Context length' },
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,

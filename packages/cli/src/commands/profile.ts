@@ -10,7 +10,7 @@ export const profileCommand = defineCommand({
   summary: 'Profile one training step and print the kernels that take the most time',
   usage: 'profile --layers SPEC [--dim N --heads N --ctx N --batch N --backend NAME] [--top N] [--json]',
   details: [
-    "Builds the model on random tokens and times one optimizer step as the trainer takes it",
+    'Builds the model on random tokens and times one optimizer step as the trainer takes it',
     '(forward, backward, clipping, AdamW) after a warm-up: per kernel on webgpu from timestamp queries, on wasm and cpu from each',
     "kernel's wall time. The shares say what to fuse next.",
   ].join('\n'),
@@ -29,7 +29,10 @@ export const profileCommand = defineCommand({
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,
   },
-  examples: ['shiftmix profile --layers "hsm-ab*6" --backend webgpu', 'shiftmix profile --layers "softmax-attention*2" --dim 64 --ctx 64 --batch 4 --backend wasm'],
+  examples: [
+    'shiftmix profile --layers "hsm-ab*6" --backend webgpu',
+    'shiftmix profile --layers "softmax-attention*2" --dim 64 --ctx 64 --batch 4 --backend wasm',
+  ],
   async run(flags, { io }) {
     await loadAllPlugins(io.cwd, flags.plugin, warnOn(io));
     parseLayerPattern(flags.layers);
@@ -55,7 +58,10 @@ export const profileCommand = defineCommand({
     try {
       const profile = await profiler.profileStep(step, { warmup: 2 });
       if (flags.json) io.stdout(`${JSON.stringify({ layers: flags.layers, params: model.paramCount(), ...profile })}\n`);
-      else io.stdout(`${flags.layers}: ${model.paramCount().toLocaleString('en-US')} parameters, batch ${flags.batch} x ${flags.ctx}\n${profiler.formatProfile(profile, flags.top)}\n`);
+      else
+        io.stdout(
+          `${flags.layers}: ${model.paramCount().toLocaleString('en-US')} parameters, batch ${flags.batch} x ${flags.ctx}\n${profiler.formatProfile(profile, flags.top)}\n`,
+        );
     } finally {
       tf.dispose([x, y]);
       stepper.optimizer.dispose();

@@ -19,11 +19,11 @@ export const resumeCommand = defineCommand({
   ].join('\n'),
   flags: {
     out: { type: 'string', required: true, placeholder: 'DIR', description: 'The --out directory of a shiftmix train run' },
-    steps: { type: 'number', integer: true, min: 1, placeholder: 'N', description: 'New total number of steps (default: the run\'s)' },
+    steps: { type: 'number', integer: true, min: 1, placeholder: 'N', description: "New total number of steps (default: the run's)" },
     data: { type: 'string', placeholder: 'FILE', description: 'Training text, when it moved since the run started' },
     json: { type: 'boolean', description: 'End stdout with one JSON line, as train --json' },
     tune: { type: 'boolean', description: `webgpu: tune the kernels again (else DIR/${KERNEL_TUNING_FILE} is reused when present)` },
-    backend: { ...BACKEND_FLAG.backend, default: undefined, description: 'Compute backend (default: the run\'s)' },
+    backend: { ...BACKEND_FLAG.backend, default: undefined, description: "Compute backend (default: the run's)" },
     ...WORKERS_FLAG,
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,
@@ -33,7 +33,10 @@ export const resumeCommand = defineCommand({
     const outDir = requireDirectory(flags.out, io.cwd, '--out');
     const lastDir = path.join(outDir, 'last');
     if (!existsSync(path.join(lastDir, 'config.json'))) {
-      throw new InputError(`--out ${flags.out} holds no resumable run (no last/ checkpoint)`, 'Pass the --out directory of a shiftmix train run that saved at least once');
+      throw new InputError(
+        `--out ${flags.out} holds no resumable run (no last/ checkpoint)`,
+        'Pass the --out directory of a shiftmix train run that saved at least once',
+      );
     }
     const info = readRunInfo(outDir);
     const dataFlag = flags.data ?? info?.data;
@@ -44,7 +47,10 @@ export const resumeCommand = defineCommand({
     await loadAllPlugins(io.cwd, [...(info?.plugins ?? []), ...flags.plugin], warnOn(io));
     const { config, state } = await readCheckpointInfo(lastDir);
     if (flags.steps !== undefined && flags.steps <= state.step) {
-      throw new InputError(`--steps ${flags.steps} is not past the ${state.step} steps the run has taken`, `Pass a larger --steps, e.g. --steps ${state.step * 2}`);
+      throw new InputError(
+        `--steps ${flags.steps} is not past the ${state.step} steps the run has taken`,
+        `Pass a larger --steps, e.g. --steps ${state.step * 2}`,
+      );
     }
     const tokenizer = CharTokenizer.fromJSON(JSON.parse(readFileSync(path.join(lastDir, 'tokenizer.json'), 'utf8')));
     const valFraction = info?.valFraction ?? 0.1;

@@ -26,10 +26,7 @@ export const WORKERS_FLAG = {
  * step (the trainer then saves last/, so `shiftmix resume` continues); a second Ctrl-C
  * exits at once.
  */
-export async function withProgress<T>(
-  io: Io,
-  run: (onProgress: (event: ProgressEvent) => void, signal: AbortSignal) => Promise<T>,
-): Promise<T> {
+export async function withProgress<T>(io: Io, run: (onProgress: (event: ProgressEvent) => void, signal: AbortSignal) => Promise<T>): Promise<T> {
   const bar = createProgressBar({
     stream: { write: (text: string) => io.stderr(text), isTTY: io.stderrIsTTY, columns: io.stderrColumns },
     plainEverySeconds: 10,

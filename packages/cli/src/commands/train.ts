@@ -37,7 +37,12 @@ export const trainCommand = defineCommand({
     clip: { type: 'number', min: 0, default: 1, description: 'Gradient clipping norm (0: off)' },
     ffn: { type: 'string', default: 'match', placeholder: 'match|N', description: 'FFN width: "match" (parameter-matched to attention) or a number' },
     schedule: { type: 'string', default: 'radix', placeholder: 'radix|doubling', description: 'Shift schedule, or explicit lists as JSON: "[[1,2],[3,6]]"' },
-    positional: { type: 'choice', choices: ['auto', 'learned', 'none'], default: 'auto', description: 'Position embeddings ("auto": learned when any layer is attention)' },
+    positional: {
+      type: 'choice',
+      choices: ['auto', 'learned', 'none'],
+      default: 'auto',
+      description: 'Position embeddings ("auto": learned when any layer is attention)',
+    },
     seed: { type: 'number', integer: true, min: 0, default: 1337, description: 'Seed for weights, batches and dropout' },
     evalEvery: { type: 'number', integer: true, min: 1, default: 100, description: 'Evaluate and save last/ every N steps' },
     evalBatches: { type: 'number', integer: true, min: 1, default: 20, description: 'Validation batches per evaluation' },
@@ -45,7 +50,10 @@ export const trainCommand = defineCommand({
     mixerOption: { type: 'list', placeholder: 'NAME.KEY=VALUE', description: 'A mixer option, e.g. softmax-attention.window=64; repeatable' },
     overwrite: { type: 'boolean', description: 'Replace a run that already lives in --out' },
     json: { type: 'boolean', description: 'End stdout with one JSON line: params, steps, losses, tokensPerSecond, seconds, backend' },
-    tune: { type: 'boolean', description: `webgpu: time the matmul tiles (and attention blocks) on this GPU first and use the fastest (kept in DIR/${KERNEL_TUNING_FILE}; resume reuses them)` },
+    tune: {
+      type: 'boolean',
+      description: `webgpu: time the matmul tiles (and attention blocks) on this GPU first and use the fastest (kept in DIR/${KERNEL_TUNING_FILE}; resume reuses them)`,
+    },
     ...BACKEND_FLAG,
     ...WORKERS_FLAG,
     ...PLUGIN_FLAGS,
@@ -61,7 +69,10 @@ export const trainCommand = defineCommand({
     // Everything that can be checked without a backend or the data is checked first.
     parseLayerPattern(flags.layers);
     if (flags.dim % flags.heads !== 0) {
-      throw new InputError(`--dim ${flags.dim} is not divisible by --heads ${flags.heads}`, `Pick a --dim that is a multiple of --heads, e.g. --dim ${flags.heads * Math.ceil(flags.dim / flags.heads)}`);
+      throw new InputError(
+        `--dim ${flags.dim} is not divisible by --heads ${flags.heads}`,
+        `Pick a --dim that is a multiple of --heads, e.g. --dim ${flags.heads * Math.ceil(flags.dim / flags.heads)}`,
+      );
     }
     const ffn = parseFfn(flags.ffn);
     const schedule = parseSchedule(flags.schedule);

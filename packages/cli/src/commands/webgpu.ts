@@ -17,7 +17,10 @@ export async function loadWebGpu(what: string): Promise<WebGpuModule> {
     const specifier = '@shiftmix/webgpu';
     return (await import(/* @vite-ignore */ specifier)) as WebGpuModule;
   } catch (error) {
-    throw new InputError(`${what} lives in @shiftmix/webgpu, which does not load (${(error as Error).message.split('\n')[0]})`, 'Install it next to shiftmix: npm install @shiftmix/webgpu');
+    throw new InputError(
+      `${what} lives in @shiftmix/webgpu, which does not load (${(error as Error).message.split('\n')[0]})`,
+      'Install it next to shiftmix: npm install @shiftmix/webgpu',
+    );
   }
 }
 
@@ -27,7 +30,10 @@ export const KERNEL_TUNING_FILE = 'kernel-tuning.json';
 /** Refuses --tune off webgpu, before anything is trained. */
 export function checkTune(tune: boolean | undefined, backend: BackendInfo): void {
   if (tune && backend.backend !== 'webgpu') {
-    throw new InputError(`--tune tunes the webgpu kernels, but this run is on ${backend.backend}`, 'Use --backend webgpu on a machine with a GPU, or leave --tune out');
+    throw new InputError(
+      `--tune tunes the webgpu kernels, but this run is on ${backend.backend}`,
+      'Use --backend webgpu on a machine with a GPU, or leave --tune out',
+    );
   }
 }
 
@@ -44,10 +50,14 @@ export async function tuneForRun(io: Io, outDir: string, model: TunedModel, batc
   const { matmul, attention } = tuning;
   const [best] = matmul.timings;
   const { bm, bn, bk, tm, tn, subgroups } = best.tile;
-  io.stderr(`shiftmix: matmul tiles tuned at ${matmul.size}^3 (${matmul.clock} clock): fastest ${bm}x${bn}x${bk} (${tm}x${tn}${subgroups ? ', subgroups' : ''}), ${best.ms.toFixed(3)} ms\n`);
+  io.stderr(
+    `shiftmix: matmul tiles tuned at ${matmul.size}^3 (${matmul.clock} clock): fastest ${bm}x${bn}x${bk} (${tm}x${tn}${subgroups ? ', subgroups' : ''}), ${best.ms.toFixed(3)} ms\n`,
+  );
   if (attention) {
     const { forward, keyGrad, queryGrad } = attention.tiles;
-    io.stderr(`shiftmix: attention blocks tuned at T ${attention.length}, hd ${attention.headDim}: forward ${block(forward)}, dK/dV ${keyGrad.bk}x${keyGrad.bq}, dQ ${block(queryGrad)}\n`);
+    io.stderr(
+      `shiftmix: attention blocks tuned at T ${attention.length}, hd ${attention.headDim}: forward ${block(forward)}, dK/dV ${keyGrad.bk}x${keyGrad.bq}, dQ ${block(queryGrad)}\n`,
+    );
   }
   writeFileSync(path.join(outDir, KERNEL_TUNING_FILE), `${JSON.stringify(tuning, null, 2)}\n`);
 }

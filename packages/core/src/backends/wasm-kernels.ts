@@ -11,12 +11,7 @@ interface WasmBackendLike {
  * out[s, ...] = sum of x[i, ...] over every i with segmentIds[i] == s. Reference
  * semantics of tf.unsortedSegmentSum; ids outside [0, numSegments) are dropped.
  */
-export function unsortedSegmentSumReference(
-  x: ArrayLike<number>,
-  xShape: number[],
-  segmentIds: ArrayLike<number>,
-  numSegments: number,
-): Float32Array {
+export function unsortedSegmentSumReference(x: ArrayLike<number>, xShape: number[], segmentIds: ArrayLike<number>, numSegments: number): Float32Array {
   const rows = segmentIds.length;
   const inner = xShape.slice(segmentIdsRank(xShape, rows)).reduce((a, b) => a * b, 1);
   const out = new Float32Array(numSegments * inner);

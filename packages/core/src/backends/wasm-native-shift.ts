@@ -14,23 +14,29 @@ function shiftArgs(kernel: string, x: TensorInfo, attrs: tf.NamedAttrMap | undef
   const shifts = (attrs?.shifts ?? []) as number[];
   const [b, t, d] = x.shape;
   if (x.shape.length !== 3 || shifts.length < 1 || shifts.length > d || shifts.some((s) => !(Number.isInteger(s) && s >= 0))) {
-    throw new ShiftmixError(`${kernel} needs [B, T, D] input and 1 to D whole shifts >= 0, got shape ${JSON.stringify(x.shape)} and shifts ${JSON.stringify(shifts)}`, "Call core's hsmAbMix or fusionBlend", 'E_SHAPE');
+    throw new ShiftmixError(
+      `${kernel} needs [B, T, D] input and 1 to D whole shifts >= 0, got shape ${JSON.stringify(x.shape)} and shifts ${JSON.stringify(shifts)}`,
+      "Call core's hsmAbMix or fusionBlend",
+      'E_SHAPE',
+    );
   }
   return [Int32Array.from(shifts), b, t, d];
 }
 
 /** The group shift, the (a,b) mix and the learned-fusion blend with their backward kernels, as native loops. */
 export function nativeShiftKernels(native: NativeKernels): tf.KernelConfig[] {
-  const shift = (kernel: string, back: number): tf.KernelFunc => (args) => {
-    const { inputs, backend, attrs } = args as unknown as KernelArgs;
-    const x = (inputs as Named).x ?? (inputs as Named).dy;
-    const wasm = backend as WasmBackend;
-    const tail = shiftArgs(kernel, x, attrs);
-    const y = wasm.makeOutput(x.shape, 'float32');
-    const [xv, yv] = heapViews(wasm, x, y);
-    native.groupShift(xv, yv, back, ...tail);
-    return y;
-  };
+  const shift =
+    (kernel: string, back: number): tf.KernelFunc =>
+    (args) => {
+      const { inputs, backend, attrs } = args as unknown as KernelArgs;
+      const x = (inputs as Named).x ?? (inputs as Named).dy;
+      const wasm = backend as WasmBackend;
+      const tail = shiftArgs(kernel, x, attrs);
+      const y = wasm.makeOutput(x.shape, 'float32');
+      const [xv, yv] = heapViews(wasm, x, y);
+      native.groupShift(xv, yv, back, ...tail);
+      return y;
+    };
   const hsmAb: tf.KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { u, a, b } = inputs as Named;

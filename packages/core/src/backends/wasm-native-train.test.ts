@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
 import { BIAS_GELU_GRAD_KERNEL, CROSS_ENTROPY_GRAD_KERNEL, LAYER_NORM_GRAD_KERNEL } from '../kernels/names.js';
-import { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, DROPOUT_KERNEL, LAYER_NORM_KERNEL, addLayerNorm, biasGelu, dropout, dropoutReference, layerNorm } from '../layers.js';
+import {
+  ADD_LAYER_NORM_KERNEL,
+  BIAS_GELU_KERNEL,
+  DROPOUT_KERNEL,
+  LAYER_NORM_KERNEL,
+  addLayerNorm,
+  biasGelu,
+  dropout,
+  dropoutReference,
+  layerNorm,
+} from '../layers.js';
 import { CROSS_ENTROPY_KERNEL, crossEntropy } from '../loss.js';
 import { AdamW } from '../train/adamw.js';
 import { tf, type Tensor } from '../tf.js';
@@ -10,12 +20,20 @@ import { expectClose, onBoth, values, withGrads } from './parity.test-util.js';
 // The native training kernels under wasm against the composites on the pure-JS cpu
 // backend (where no fused kernel is registered), forward and gradients.
 
-const rowShapes = [[1, 1], [3, 5], [2, 7, 33], [64, 128]].map((shape) => ({ shape }));
+const rowShapes = [
+  [1, 1],
+  [3, 5],
+  [2, 7, 33],
+  [64, 128],
+].map((shape) => ({ shape }));
 
 describe('native training kernels under wasm', () => {
   it.each(rowShapes)('layer norm of $shape matches the composite', async ({ shape }) => {
     const dim = shape[shape.length - 1];
-    const [expected, actual] = await onBoth(withGrads([shape, [dim], [dim]], (x, g, b) => layerNorm(x, g, b)), [LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL]);
+    const [expected, actual] = await onBoth(
+      withGrads([shape, [dim], [dim]], (x, g, b) => layerNorm(x, g, b)),
+      [LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL],
+    );
     expectClose(actual, expected, 2e-5);
   });
 
@@ -32,7 +50,10 @@ describe('native training kernels under wasm', () => {
 
   it.each(rowShapes)('bias + GELU of $shape matches the composite', async ({ shape }) => {
     const dim = shape[shape.length - 1];
-    const [expected, actual] = await onBoth(withGrads([shape, [dim]], (x, b) => biasGelu(x, b)), [BIAS_GELU_KERNEL, BIAS_GELU_GRAD_KERNEL]);
+    const [expected, actual] = await onBoth(
+      withGrads([shape, [dim]], (x, b) => biasGelu(x, b)),
+      [BIAS_GELU_KERNEL, BIAS_GELU_GRAD_KERNEL],
+    );
     expectClose(actual, expected);
   });
 
@@ -66,11 +87,17 @@ describe('native training kernels under wasm', () => {
   // Three clipped updates of two weights (one decayed matrix, one vector) from the same gradients.
   async function adamwRun(backend: 'cpu' | 'wasm', lossAt?: (step: number) => number) {
     await selectBackend(backend);
-    const params = new Map([['w', tf.variable(tf.tensor(values(12, 1), [3, 4]))], ['b', tf.variable(tf.tensor(values(4, 2), [4]))]]);
+    const params = new Map([
+      ['w', tf.variable(tf.tensor(values(12, 1), [3, 4]))],
+      ['b', tf.variable(tf.tensor(values(4, 2), [4]))],
+    ]);
     const opt = new AdamW(params, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 });
     const reports = [];
     for (let step = 1; step <= 3; step++) {
-      const grads = new Map([['w', tf.tensor(values(12, 10 + step, 3), [3, 4])], ['b', tf.tensor(values(4, 20 + step, 3), [4])]]);
+      const grads = new Map([
+        ['w', tf.tensor(values(12, 10 + step, 3), [3, 4])],
+        ['b', tf.tensor(values(4, 20 + step, 3), [4])],
+      ]);
       const loss = tf.scalar(lossAt ? lossAt(step) : 1);
       reports.push(await opt.clipAndApply(grads, loss, 1e-2, 1));
       tf.dispose([...grads.values(), loss]);
@@ -102,23 +129,24 @@ describe('native training kernels under wasm', () => {
 });
 
 describe('native dropout under wasm', () => {
-  it.each([{ shape: [7], rate: 0.5 }, { shape: [3, 41], rate: 0.2 }, { shape: [2, 64, 128], rate: 0.1 }])(
-    'keeps the hash mask of dropoutReference for $shape at rate $rate, forward and gradient',
-    async ({ shape, rate }) => {
-      const f = (fused: boolean) => () =>
-        tf.tidy(() => {
-          const x = tf.tensor(values(tf.util.sizeFromShape(shape), 3), shape);
-          const apply = (t: Tensor) => (fused ? dropout(t, rate, true, 99) : dropoutReference(t, rate, 99));
-          const { value, grads } = tf.valueAndGrads((t: Tensor) => tf.sum(tf.mul(apply(t), t)))([x]);
-          return [apply(x), value, ...grads].map((t) => t.dataSync() as Float32Array);
-        });
-      await selectBackend('cpu');
-      const expected = f(false)();
-      const [, actual] = await onBoth(f(true), [DROPOUT_KERNEL]);
-      expectClose(actual, expected);
-      // About `rate` of the elements are dropped, and none kept is changed but by the scale.
-      const dropped = actual[0].filter((v) => v === 0).length / actual[0].length;
-      expect(Math.abs(dropped - rate)).toBeLessThan(shape.length > 1 ? 0.05 : 0.5);
-    },
-  );
+  it.each([
+    { shape: [7], rate: 0.5 },
+    { shape: [3, 41], rate: 0.2 },
+    { shape: [2, 64, 128], rate: 0.1 },
+  ])('keeps the hash mask of dropoutReference for $shape at rate $rate, forward and gradient', async ({ shape, rate }) => {
+    const f = (fused: boolean) => () =>
+      tf.tidy(() => {
+        const x = tf.tensor(values(tf.util.sizeFromShape(shape), 3), shape);
+        const apply = (t: Tensor) => (fused ? dropout(t, rate, true, 99) : dropoutReference(t, rate, 99));
+        const { value, grads } = tf.valueAndGrads((t: Tensor) => tf.sum(tf.mul(apply(t), t)))([x]);
+        return [apply(x), value, ...grads].map((t) => t.dataSync() as Float32Array);
+      });
+    await selectBackend('cpu');
+    const expected = f(false)();
+    const [, actual] = await onBoth(f(true), [DROPOUT_KERNEL]);
+    expectClose(actual, expected);
+    // About `rate` of the elements are dropped, and none kept is changed but by the scale.
+    const dropped = actual[0].filter((v) => v === 0).length / actual[0].length;
+    expect(Math.abs(dropped - rate)).toBeLessThan(shape.length > 1 ? 0.05 : 0.5);
+  });
 });

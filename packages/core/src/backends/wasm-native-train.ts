@@ -161,19 +161,43 @@ function adamwKernel(native: NativeKernels): tf.KernelConfig {
     const weights = Array.from({ length: count }, (_, i) => ['p', 'm', 'v', 'g'].map((k) => named[`${k}${i}`]));
     const bad = weights.some((w) => w.some((x) => !x || x.dtype !== 'float32' || !tf.util.arraysEqual(x.shape, w[0].shape)));
     if (!(count >= 1) || bad || !named.halt || !named.loss) {
-      throw new ShiftmixError(`${ADAMW_KERNEL} needs p, m, v and g of one float32 shape for each of attrs.count weights, a loss and a halt flag`, "Run it through core's AdamW.clipAndApply", 'E_INPUT');
+      throw new ShiftmixError(
+        `${ADAMW_KERNEL} needs p, m, v and g of one float32 shape for each of attrs.count weights, a loss and a halt flag`,
+        "Run it through core's AdamW.clipAndApply",
+        'E_INPUT',
+      );
     }
     // Updating in place is only safe where no other tensor shares the buffer.
     const map = (backend as RefCounted).dataIdMap;
     const shared = [...weights.flatMap((w) => w.slice(0, 3)), named.halt].find((x) => map.get(x.dataId).refCount > 1);
     if (shared) {
-      throw new ShiftmixError(`${ADAMW_KERNEL} would update a buffer in place that other tensors share`, "Run it through core's AdamW.clipAndApply, which gives every weight and moment its own buffer", 'E_INPUT');
+      throw new ShiftmixError(
+        `${ADAMW_KERNEL} would update a buffer in place that other tensors share`,
+        "Run it through core's AdamW.clipAndApply, which gives every weight and moment its own buffer",
+        'E_INPUT',
+      );
     }
     const report = wasm.makeOutput([2], 'float32');
     const views = weights.map((w) => heapViews(wasm, ...w));
     const [haltv, reportv] = heapViews(wasm, named.halt, report);
     const column = (k: number) => views.map((w) => w[k]);
-    native.adamw(column(0), column(1), column(2), column(3), a.decays, haltv, reportv, a.lr, a.beta1, a.beta2, a.eps, a.weightDecay, a.maxNorm, scalarOf(wasm, named.loss), a.step);
+    native.adamw(
+      column(0),
+      column(1),
+      column(2),
+      column(3),
+      a.decays,
+      haltv,
+      reportv,
+      a.lr,
+      a.beta1,
+      a.beta2,
+      a.eps,
+      a.weightDecay,
+      a.maxNorm,
+      scalarOf(wasm, named.loss),
+      a.step,
+    );
     return report;
   };
   return { kernelName: ADAMW_KERNEL, backendName: 'wasm', kernelFunc };

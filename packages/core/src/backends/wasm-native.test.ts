@@ -34,7 +34,13 @@ interface Case {
 }
 
 const cases: Case[] = [];
-for (const shape of [[1, 1, 1, 4], [2, 2, 5, 4], [1, 3, 17, 8], [2, 4, 64, 32], [1, 2, 150, 8]]) {
+for (const shape of [
+  [1, 1, 1, 4],
+  [2, 2, 5, 4],
+  [1, 3, 17, 8],
+  [2, 4, 64, 32],
+  [1, 2, 150, 8],
+]) {
   for (const window of [0, 3, 70]) for (const rate of [0, 0.3]) cases.push({ shape, window, rate });
 }
 const SEED = 77;

@@ -26,7 +26,11 @@ function attentionParams(shape: number[], attrs: AttentionAttrs, inStrides: numb
   const rate = Number(attrs.dropoutRate ?? 0);
   const window = Number(attrs.window ?? 0);
   if (!(rate >= 0 && rate < 1) || !(Number.isInteger(window) && window >= 0)) {
-    throw new ShiftmixError(`fused attention got dropoutRate ${rate}, window ${window}`, 'Use 0 <= dropoutRate < 1 and a whole window >= 0 (0: full)', 'E_CONFIG');
+    throw new ShiftmixError(
+      `fused attention got dropoutRate ${rate}, window ${window}`,
+      'Use 0 <= dropoutRate < 1 and a whole window >= 0 (0: full)',
+      'E_CONFIG',
+    );
   }
   const seed = Math.floor(Number(attrs.seed ?? 0)) | 0;
   return [batch, heads, length, headDim, Number(attrs.scale), window, rate, seed, ...inStrides, ...outStrides, threads];
@@ -37,7 +41,11 @@ function packedShape(qkv: TensorInfo, attrs: AttentionAttrs): number[] {
   const heads = Number(attrs.heads);
   const [b, t, c] = qkv.shape;
   if (qkv.shape.length !== 3 || !(Number.isInteger(heads) && heads >= 1) || c % (3 * heads) !== 0) {
-    throw new ShiftmixError(`${SHIFTMIX_ATTENTION_PACKED_KERNEL} needs qkv [B, T, 3D] with D a multiple of ${attrs.heads} heads, got ${JSON.stringify(qkv.shape)}`, 'Pass the fused projection [q | k | v] and a head count that divides D', 'E_SHAPE');
+    throw new ShiftmixError(
+      `${SHIFTMIX_ATTENTION_PACKED_KERNEL} needs qkv [B, T, 3D] with D a multiple of ${attrs.heads} heads, got ${JSON.stringify(qkv.shape)}`,
+      'Pass the fused projection [q | k | v] and a head count that divides D',
+      'E_SHAPE',
+    );
   }
   return [b, heads, t, c / 3 / heads];
 }

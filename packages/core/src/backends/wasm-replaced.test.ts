@@ -76,7 +76,6 @@ describe('BatchMatMul under wasm', () => {
   });
 });
 
-
 describe('Sum and GatherV2 under wasm', () => {
   it.each([
     { shape: [6, 5], axis: 0, keepDims: false },
@@ -96,7 +95,14 @@ describe('Sum and GatherV2 under wasm', () => {
 
   it.each([
     { table: [5, 3], ids: [4, 0, 0, 2], axis: 0 },
-    { table: [5, 3], ids: [[1, 2], [3, 4]], axis: 0 },
+    {
+      table: [5, 3],
+      ids: [
+        [1, 2],
+        [3, 4],
+      ],
+      axis: 0,
+    },
     { table: [5, 3], ids: [2, 0], axis: 1 },
   ])('gathers $ids from $table on axis $axis as cpu does', async ({ table, ids, axis }) => {
     await bothWays(() =>

@@ -84,7 +84,11 @@ function gatherRows(fallback: tf.KernelFunc): tf.KernelFunc {
       const id = ids[i];
       if (!(id >= 0 && id < x.shape[0])) {
         wasm.disposeData(out.dataId);
-        throw new ShiftmixError(`gather: index ${id} is outside the table of ${x.shape[0]} rows`, 'Check that the token ids come from the tokenizer the model was built with', 'E_INPUT');
+        throw new ShiftmixError(
+          `gather: index ${id} is outside the table of ${x.shape[0]} rows`,
+          'Check that the token ids come from the tokenizer the model was built with',
+          'E_INPUT',
+        );
       }
       target.set(table.subarray(id * rowSize, (id + 1) * rowSize), i * rowSize);
     }

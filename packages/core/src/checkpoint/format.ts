@@ -46,7 +46,11 @@ export interface TrainState {
 }
 
 export function checkpointDamaged(dir: string, what: string): ShiftmixError {
-  return new ShiftmixError(`checkpoint ${dir}: ${what}`, 'The checkpoint is damaged or was not written by shiftmix; use another checkpoint (e.g. best/ instead of last/)', 'E_CHECKPOINT');
+  return new ShiftmixError(
+    `checkpoint ${dir}: ${what}`,
+    'The checkpoint is damaged or was not written by shiftmix; use another checkpoint (e.g. best/ instead of last/)',
+    'E_CHECKPOINT',
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -87,7 +91,8 @@ export function validateState(dir: string, value: unknown): TrainState {
   if (!isObject(value)) throw checkpointDamaged(dir, `${FILES.state} is not an object`);
   const int = (key: keyof TrainState) => {
     const v = value[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw checkpointDamaged(dir, `${FILES.state} field "${key}" is ${JSON.stringify(v)}, not a whole number`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw checkpointDamaged(dir, `${FILES.state} field "${key}" is ${JSON.stringify(v)}, not a whole number`);
   };
   int('step');
   int('modelRng');

@@ -36,10 +36,17 @@ async function readChecked(dir: string, config: CheckpointConfig, name: string):
   try {
     bytes = await readFile(join(dir, name));
   } catch {
-    throw new ShiftmixError(`checkpoint ${dir} is missing ${name}, which its ${FILES.config} lists`, 'Copy the whole checkpoint directory, or use another checkpoint', 'E_CHECKPOINT');
+    throw new ShiftmixError(
+      `checkpoint ${dir} is missing ${name}, which its ${FILES.config} lists`,
+      'Copy the whole checkpoint directory, or use another checkpoint',
+      'E_CHECKPOINT',
+    );
   }
   if (bytes.length !== record.bytes) {
-    throw checkpointDamaged(dir, `${name} has ${bytes.length} bytes, ${FILES.config} recorded ${record.bytes}${bytes.length < record.bytes ? ' (truncated)' : ''}`);
+    throw checkpointDamaged(
+      dir,
+      `${name} has ${bytes.length} bytes, ${FILES.config} recorded ${record.bytes}${bytes.length < record.bytes ? ' (truncated)' : ''}`,
+    );
   }
   if (createHash('sha256').update(bytes).digest('hex') !== record.sha256) {
     throw checkpointDamaged(dir, `${name} is corrupt: its SHA-256 differs from the one ${FILES.config} recorded`);
@@ -79,13 +86,21 @@ function checkAgainst(dir: string, file: string, entries: Record<string, Safeten
 /** Reads config.json and state.json only: enough to describe a checkpoint without loading it. */
 export async function readCheckpointInfo(dir: string): Promise<{ config: CheckpointConfig; state: TrainState }> {
   await recoverInterrupted(dir);
-  const exists = await stat(dir).then((s) => s.isDirectory(), () => false);
-  if (!exists) throw new ShiftmixError(`no checkpoint directory at ${dir}`, 'Give the directory that holds config.json (e.g. <run>/last or <run>/best)', 'E_CHECKPOINT');
+  const exists = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!exists)
+    throw new ShiftmixError(`no checkpoint directory at ${dir}`, 'Give the directory that holds config.json (e.g. <run>/last or <run>/best)', 'E_CHECKPOINT');
   let text: string;
   try {
     text = await readFile(join(dir, FILES.config), 'utf8');
   } catch {
-    throw new ShiftmixError(`checkpoint ${dir} is missing ${FILES.config}`, 'Give a directory written by shiftmix (it holds config.json, weights.safetensors, state.json)', 'E_CHECKPOINT');
+    throw new ShiftmixError(
+      `checkpoint ${dir} is missing ${FILES.config}`,
+      'Give a directory written by shiftmix (it holds config.json, weights.safetensors, state.json)',
+      'E_CHECKPOINT',
+    );
   }
   const config = validateConfig(dir, parseJson(dir, FILES.config, text));
   for (const required of [FILES.weights, FILES.state]) {
@@ -109,7 +124,7 @@ export async function loadCheckpoint<M extends TrainableModel = ShiftmixModel>(
   if (options.optimizer && !config.files[FILES.optimizer]) {
     throw new ShiftmixError(
       `checkpoint ${dir} holds weights only (no ${FILES.optimizer}), so training cannot resume from it`,
-      'Resume from the run\'s last/ checkpoint; best/ is kept for generation and export',
+      "Resume from the run's last/ checkpoint; best/ is kept for generation and export",
       'E_CHECKPOINT',
     );
   }

@@ -49,7 +49,10 @@ describe('safetensors bytes', () => {
   });
 
   it('writes the layout the format prescribes', () => {
-    const bytes = encodeSafetensors({ b: { dtype: 'F32', shape: [1], data: new Float32Array([1]) }, a: { dtype: 'U8', shape: [3], data: new Uint8Array([1, 2, 3]) } }, { k: 'v' });
+    const bytes = encodeSafetensors(
+      { b: { dtype: 'F32', shape: [1], data: new Float32Array([1]) }, a: { dtype: 'U8', shape: [3], data: new Uint8Array([1, 2, 3]) } },
+      { k: 'v' },
+    );
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(n % 8).toBe(0);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));

@@ -56,7 +56,10 @@ function checkEntry(name: string, entry: SafetensorsEntry): void {
   }
   const expected = ARRAY_TYPES[entry.dtype];
   if (!(entry.data instanceof expected) || entry.data.length !== elementCount(entry.shape)) {
-    fail(`tensor "${name}" (${entry.dtype} ${JSON.stringify(entry.shape)}) needs a ${expected.name} of ${elementCount(entry.shape)} elements`, 'Pass data whose type and length match dtype and shape');
+    fail(
+      `tensor "${name}" (${entry.dtype} ${JSON.stringify(entry.shape)}) needs a ${expected.name} of ${elementCount(entry.shape)} elements`,
+      'Pass data whose type and length match dtype and shape',
+    );
   }
 }
 

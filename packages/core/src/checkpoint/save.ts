@@ -45,9 +45,7 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents):
     },
   });
   const weights = contents.model.weights();
-  const files: PendingFile[] = [
-    recorded(FILES.weights, async () => encodeSafetensors(await toEntries(weights))),
-  ];
+  const files: PendingFile[] = [recorded(FILES.weights, async () => encodeSafetensors(await toEntries(weights)))];
   const { optimizer, tokenizer } = contents;
   if (optimizer) {
     files.push(

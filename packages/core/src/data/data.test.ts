@@ -94,7 +94,13 @@ describe('TextDataset', () => {
     expect(f1[0].x.dtype).toBe('int32');
     expect(f1[0].y.shape).toEqual([4, 10]);
     const t = ds.sampleBatch('train', 2, 5, new Rng(1));
-    expect(tf.sub(t.x.slice([0, 1], [2, 4]), t.y.slice([0, 0], [2, 4])).abs().max().dataSync()[0]).toBe(0);
+    expect(
+      tf
+        .sub(t.x.slice([0, 1], [2, 4]), t.y.slice([0, 0], [2, 4]))
+        .abs()
+        .max()
+        .dataSync()[0],
+    ).toBe(0);
     tf.dispose([...f1, ...f2, t].flatMap((x) => [x.x, x.y]));
   });
 

@@ -91,9 +91,7 @@ export class TextDataset {
     if (context >= data.length) {
       throw new ShiftmixError(
         `a context of ${context} tokens needs at least ${context + 1} tokens in the ${name} split, which has ${data.length}`,
-        name === 'val'
-          ? 'Use a shorter context, more text, or a larger valFraction'
-          : 'Use a shorter context or more text',
+        name === 'val' ? 'Use a shorter context, more text, or a larger valFraction' : 'Use a shorter context or more text',
         'E_DATA',
       );
     }

@@ -39,7 +39,11 @@ export class CharTokenizer {
   /** Rebuilds a tokenizer from `toJSON()` output, checking it thoroughly. */
   static fromJSON(json: unknown): CharTokenizer {
     const fail = (problem: string): never => {
-      throw new ShiftmixError(`invalid tokenizer JSON: ${problem}`, 'Use the tokenizer.json saved with the model, or rebuild it with CharTokenizer.fromText', 'E_TOKENIZER');
+      throw new ShiftmixError(
+        `invalid tokenizer JSON: ${problem}`,
+        'Use the tokenizer.json saved with the model, or rebuild it with CharTokenizer.fromText',
+        'E_TOKENIZER',
+      );
     };
     if (typeof json !== 'object' || json === null) fail('it is not an object');
     const data = json as Partial<CharTokenizerJSON>;

@@ -34,7 +34,11 @@ export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions,
   const { temperature, topK } = checkSamplingOptions(options);
   for (let i = 0; i < logits.length; i++) {
     if (Number.isNaN(logits[i]) || logits[i] === Number.POSITIVE_INFINITY) {
-      throw new ShiftmixError(`the model produced a non-finite logit (${logits[i]}) for token ${i}`, 'The weights have diverged: load an earlier checkpoint or train with a lower learning rate', 'E_SAMPLING');
+      throw new ShiftmixError(
+        `the model produced a non-finite logit (${logits[i]}) for token ${i}`,
+        'The weights have diverged: load an earlier checkpoint or train with a lower learning rate',
+        'E_SAMPLING',
+      );
     }
   }
   if (temperature === 0 || topK === 1) return argmax(logits);

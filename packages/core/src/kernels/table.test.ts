@@ -24,7 +24,10 @@ describe('FUSED_KERNELS', () => {
     await selectBackend('wasm');
     expect(nativeStatus().reason).toBeUndefined();
     const listed = new Set(FUSED_KERNELS.flatMap((k) => [k.name, ...(k.gradient ? [k.gradient] : [])]));
-    const registered = tf.getKernelsForBackend('wasm').map((k) => k.kernelName).filter((n) => n.startsWith('Shiftmix'));
+    const registered = tf
+      .getKernelsForBackend('wasm')
+      .map((k) => k.kernelName)
+      .filter((n) => n.startsWith('Shiftmix'));
     expect(new Set(registered)).toEqual(listed);
   });
 });

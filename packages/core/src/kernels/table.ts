@@ -126,7 +126,17 @@ export const FUSED_KERNELS: readonly FusedKernel[] = [
     name: names.ADAMW_KERNEL,
     summary: "global-norm clipping and AdamW over every weight, in place; its reference is AdamW.apply (the optimizer's unfused path)",
     inputs: { loss: 'float32 []', halt: 'float32 [1], set on a step that is not finite', 'p<i>, m<i>, v<i>, g<i>': 'weight, moments and gradient i' },
-    attrs: { count: 'weights', decays: '1 per decayed weight', lr: '', beta1: '', beta2: '', eps: '', weightDecay: '', step: 'after this update', maxNorm: '0: no clipping' },
+    attrs: {
+      count: 'weights',
+      decays: '1 per decayed weight',
+      lr: '',
+      beta1: '',
+      beta2: '',
+      eps: '',
+      weightDecay: '',
+      step: 'after this update',
+      maxNorm: '0: no clipping',
+    },
     outputs: ['[norm before clipping, 1 if applied]'],
   },
 ];

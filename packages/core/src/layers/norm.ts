@@ -34,7 +34,6 @@ export function sumAll(x: Tensor): tf.Scalar {
   }))(x) as tf.Scalar;
 }
 
-
 /** Whether x (float32) comes with per-channel [D] vectors: what the row kernels take. */
 export function rowsFit(x: Tensor, ...vectors: Tensor[]): boolean {
   const dim = (x.shape as number[])[x.rank - 1];

@@ -37,7 +37,10 @@ function decodeAll(model: ShiftmixModel, tokens: number[][]): number[][][] {
   const out: number[][][] = tokens.map(() => []);
   let state = model.initState(tokens.length);
   for (let t = 0; t < tokens[0].length; t++) {
-    const ids = tf.tensor1d(tokens.map((row) => row[t]), 'int32');
+    const ids = tf.tensor1d(
+      tokens.map((row) => row[t]),
+      'int32',
+    );
     const { logits, state: next } = model.step(ids, state);
     (logits.arraySync() as number[][]).forEach((row, b) => out[b].push(row));
     disposeModelState(state, next);
@@ -69,8 +72,15 @@ describe('ShiftmixModel', () => {
   it('names its weights stably and counts parameters by hand', () => {
     const model = ShiftmixModel.create({ ...small, dim: 64, heads: 4, layers: 'toy-shift,toy-mean' });
     const block = (i: number, mixer: string[]) => [
-      `blocks.${i}.ln1.gamma`, `blocks.${i}.ln1.beta`, ...mixer.map((m) => `blocks.${i}.mixer.${m}`),
-      `blocks.${i}.ln2.gamma`, `blocks.${i}.ln2.beta`, `blocks.${i}.ffn.w1`, `blocks.${i}.ffn.b1`, `blocks.${i}.ffn.w2`, `blocks.${i}.ffn.b2`,
+      `blocks.${i}.ln1.gamma`,
+      `blocks.${i}.ln1.beta`,
+      ...mixer.map((m) => `blocks.${i}.mixer.${m}`),
+      `blocks.${i}.ln2.gamma`,
+      `blocks.${i}.ln2.beta`,
+      `blocks.${i}.ffn.w1`,
+      `blocks.${i}.ffn.b1`,
+      `blocks.${i}.ffn.w2`,
+      `blocks.${i}.ffn.b2`,
     ];
     expect([...model.weights().keys()]).toEqual(['wte', 'wpe', ...block(0, ['a', 'b']), ...block(1, ['w']), 'lnf.gamma', 'lnf.beta']);
     // toy-shift has 2D parameters, like hsm-ab: it gets 6D; toy-mean has D^2.
@@ -146,9 +156,7 @@ describe('ShiftmixModel', () => {
         count++;
       }),
     );
-    const loss = tf.tidy(() =>
-      model.loss(tf.tensor2d(tokens, undefined, 'int32'), tf.tensor2d(targets, undefined, 'int32'), { training: false }).arraySync(),
-    );
+    const loss = tf.tidy(() => model.loss(tf.tensor2d(tokens, undefined, 'int32'), tf.tensor2d(targets, undefined, 'int32'), { training: false }).arraySync());
     expect(Math.abs(loss - sum / count)).toBeLessThan(1e-5);
     model.dispose();
   });
@@ -191,7 +199,13 @@ describe('ShiftmixModel', () => {
     });
     const eps = 1e-2;
     const input = x.dataSync()[0];
-    const probes: [string, number][] = [['wte', input * 8 + 1], ['wte', ((input + 1) % 11) * 8 + 3], ['wpe', 2], ['blocks.1.mixer.w', 5], ['blocks.0.ffn.w2', 7]];
+    const probes: [string, number][] = [
+      ['wte', input * 8 + 1],
+      ['wte', ((input + 1) % 11) * 8 + 3],
+      ['wpe', 2],
+      ['blocks.1.mixer.w', 5],
+      ['blocks.0.ffn.w2', 7],
+    ];
     for (const [name, index] of probes) {
       const v = weights.get(name)!;
       const original = v.dataSync().slice();

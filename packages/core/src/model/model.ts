@@ -196,7 +196,11 @@ export class ShiftmixModel {
     this.checkAlive();
     checkTokens(tokens, 1, 'step');
     if (!state || !Array.isArray(state.mixers) || state.mixers.length !== this.blocks.length) {
-      throw new ShiftmixError('step was given a state that does not belong to this model', 'Start from model.initState(batch) and pass each returned state to the next step', 'E_STATE');
+      throw new ShiftmixError(
+        'step was given a state that does not belong to this model',
+        'Start from model.initState(batch) and pass each returned state to the next step',
+        'E_STATE',
+      );
     }
     if (tokens.shape[0] !== state.batch) {
       throw new ShiftmixError(`step got ${tokens.shape[0]} tokens for a state of batch ${state.batch}`, 'Pass one token per sequence of the state', 'E_STATE');

@@ -55,7 +55,10 @@ function parseValue(raw: string, key: string, part: string): unknown {
     try {
       return JSON.parse(text);
     } catch {
-      throw patternError(`the value of ${key} in "${part}" is not valid JSON: ${text}`, 'Write numbers as 2 or 0.5, strings as words or in double quotes, lists as [1, 2]');
+      throw patternError(
+        `the value of ${key} in "${part}" is not valid JSON: ${text}`,
+        'Write numbers as 2 or 0.5, strings as words or in double quotes, lists as [1, 2]',
+      );
     }
   }
   if (BARE_WORD.test(text)) return text;
@@ -73,7 +76,10 @@ function parseOptions(inner: string, part: string): Record<string, unknown> {
     const eq = item.indexOf('=');
     const key = (eq < 0 ? item : item.slice(0, eq)).trim();
     if (eq < 0 || !KEY.test(key)) {
-      throw patternError(`"${item.trim()}" in "${part}" is not an option of the form KEY=VALUE`, 'Write options as KEY=VALUE separated by commas, e.g. "softmax-attention(window=2, rope=true)"');
+      throw patternError(
+        `"${item.trim()}" in "${part}" is not an option of the form KEY=VALUE`,
+        'Write options as KEY=VALUE separated by commas, e.g. "softmax-attention(window=2, rope=true)"',
+      );
     }
     if (options.has(key)) throw patternError(`option ${key} is given twice in "${part}"`, 'Give each option once');
     options.set(key, parseValue(item.slice(eq + 1), key, part));
@@ -95,7 +101,10 @@ export function parseLayerParts(pattern: string, options: { checkRegistry?: bool
   splitTopLevel(pattern, `the layer pattern "${pattern}"`).forEach((raw, index) => {
     const part = raw.trim();
     if (part === '') {
-      throw patternError(`part ${index + 1} of the layer pattern "${pattern}" is empty`, 'Remove the extra comma; parts look like "hsm-ab", "hsm-ab*4" or "softmax-attention(window=64)"');
+      throw patternError(
+        `part ${index + 1} of the layer pattern "${pattern}" is empty`,
+        'Remove the extra comma; parts look like "hsm-ab", "hsm-ab*4" or "softmax-attention(window=64)"',
+      );
     }
     const match = PART.exec(part);
     if (!match) throw patternError(`"${part}" in the layer pattern is not a mixer name with optional options and count`);
@@ -104,7 +113,8 @@ export function parseLayerParts(pattern: string, options: { checkRegistry?: bool
     if (countText !== undefined && countText.includes('(')) {
       throw patternError(`"${part}" gives options after the count`, `Put the options first: NAME(KEY=VALUE)*COUNT, e.g. "${name}(window=2)*2"`);
     }
-    if (countText !== undefined && (!/^\d+$/.test(countText) || count < 1)) throw patternError(`the count "${countText}" in "${part}" is not a whole number >= 1`, `Repeat a mixer with NAME*COUNT, e.g. "${name}*4"`);
+    if (countText !== undefined && (!/^\d+$/.test(countText) || count < 1))
+      throw patternError(`the count "${countText}" in "${part}" is not a whole number >= 1`, `Repeat a mixer with NAME*COUNT, e.g. "${name}*4"`);
     const partOptions = inner === undefined ? {} : parseOptions(inner, part);
     if (options.checkRegistry !== false) getMixer(name);
     for (let i = 0; i < count; i++) parts.push({ name, options: { ...partOptions } });

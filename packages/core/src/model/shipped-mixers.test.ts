@@ -18,11 +18,12 @@ function maxDecodeDiff(model: ShiftmixModel, tokens: number[][]): number {
   let state = model.initState(tokens.length);
   let worst = 0;
   for (let t = 0; t < tokens[0].length; t++) {
-    const ids = tf.tensor1d(tokens.map((row) => row[t]), 'int32');
-    const { logits, state: next } = model.step(ids, state);
-    (logits.arraySync() as number[][]).forEach((row, b) =>
-      row.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - full[b][t][i])))),
+    const ids = tf.tensor1d(
+      tokens.map((row) => row[t]),
+      'int32',
     );
+    const { logits, state: next } = model.step(ids, state);
+    (logits.arraySync() as number[][]).forEach((row, b) => row.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - full[b][t][i])))));
     disposeModelState(state, next);
     state = next;
     tf.dispose([ids, logits]);

@@ -25,9 +25,7 @@ export const toyShift: MixerSpec<Record<string, never>> = {
       weights: { a, b },
       forward(u: Tensor3D) {
         return tf.tidy(() => {
-          const parts = groups.map(({ start, size }, g) =>
-            shiftTime(u.slice([0, 0, start], [-1, -1, size]) as Tensor3D, ctx.shifts[g]),
-          );
+          const parts = groups.map(({ start, size }, g) => shiftTime(u.slice([0, 0, start], [-1, -1, size]) as Tensor3D, ctx.shifts[g]));
           return tf.add(tf.mul(u, a), tf.mul(tf.concat(parts, 2), b)) as Tensor3D;
         });
       },
@@ -38,9 +36,7 @@ export const toyShift: MixerSpec<Record<string, never>> = {
       step(u: Tensor2D, state: MixerState) {
         const buffer = state.tensors.buffer as Tensor3D;
         const y = tf.tidy(() => {
-          const parts = groups.map(({ start, size }, g) =>
-            buffer.slice([0, maxShift - ctx.shifts[g], start], [-1, 1, size]).reshape([-1, size]),
-          );
+          const parts = groups.map(({ start, size }, g) => buffer.slice([0, maxShift - ctx.shifts[g], start], [-1, 1, size]).reshape([-1, size]));
           return tf.add(tf.mul(u, a), tf.mul(tf.concat(parts, 1), b)) as Tensor2D;
         });
         const next = tf.tidy(() => tf.concat([buffer.slice([0, 1, 0], [-1, -1, -1]), u.expandDims(1)], 1));
@@ -73,7 +69,11 @@ export const toyMean: MixerSpec<{ scale: number }> = {
           // averaging[t, s] = 1 / (t + 1) for s <= t (tf.cumsum's gradient on axis 1 has the wrong shape in tfjs 4.22)
           const averaging = tf.div(tf.linalg.bandPart(tf.ones([t, t]), -1, 0), tf.range(1, t + 1).reshape([t, 1])) as Tensor2D;
           const timeMajor = u.transpose([1, 0, 2]).reshape([t, b * d]) as Tensor2D;
-          const mean = tf.matMul(averaging, timeMajor).reshape([t, b, d]).transpose([1, 0, 2]).reshape([b * t, d]) as Tensor2D;
+          const mean = tf
+            .matMul(averaging, timeMajor)
+            .reshape([t, b, d])
+            .transpose([1, 0, 2])
+            .reshape([b * t, d]) as Tensor2D;
           return project(mean).reshape([b, t, d]) as Tensor3D;
         });
       },

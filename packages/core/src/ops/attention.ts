@@ -94,16 +94,15 @@ export function hasFusedAttention(): boolean {
  */
 export function causalAttention(q: Tensor, k: Tensor, v: Tensor, options: CausalAttentionOptions): Tensor {
   checkInputs(q, k, v, options);
-  const rate = options.training ? options.dropout ?? 0 : 0;
+  const rate = options.training ? (options.dropout ?? 0) : 0;
   const attrs: CausalAttentionKernelAttrs = {
     window: options.window ?? 0,
     dropoutRate: rate,
-    seed: rate > 0 ? options.seed ?? 0 : 0,
+    seed: rate > 0 ? (options.seed ?? 0) : 0,
     scale: 1 / Math.sqrt((q.shape as number[])[3]),
   };
   return runFused(SHIFTMIX_ATTENTION_KERNEL, { q, k, v }, { ...attrs }, () => causalAttentionComposite(q, k, v, options));
 }
-
 
 export interface PackedAttentionKernelAttrs extends CausalAttentionKernelAttrs {
   /** Number of heads H; hd = D / H. */
@@ -149,11 +148,11 @@ export function hasPackedAttention(): boolean {
 export function packedCausalAttention(qkv: Tensor, heads: number, options: CausalAttentionOptions): Tensor {
   const [, , d] = checkPacked(qkv, heads);
   checkOptions(options);
-  const rate = options.training ? options.dropout ?? 0 : 0;
+  const rate = options.training ? (options.dropout ?? 0) : 0;
   const attrs: PackedAttentionKernelAttrs = {
     window: options.window ?? 0,
     dropoutRate: rate,
-    seed: rate > 0 ? options.seed ?? 0 : 0,
+    seed: rate > 0 ? (options.seed ?? 0) : 0,
     scale: 1 / Math.sqrt(d / heads),
     heads,
   };

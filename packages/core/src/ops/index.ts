@@ -1,12 +1,4 @@
-export {
-  FUSION_BLEND_KERNEL,
-  HSM_AB_KERNEL,
-  fusionBlend,
-  fusionBlendReference,
-  hasFusedKernel,
-  hsmAbMix,
-  hsmAbMixReference,
-} from './mix.js';
+export { FUSION_BLEND_KERNEL, HSM_AB_KERNEL, fusionBlend, fusionBlendReference, hasFusedKernel, hsmAbMix, hsmAbMixReference } from './mix.js';
 export {
   GROUP_SHIFT_KERNEL,
   checkShifts,

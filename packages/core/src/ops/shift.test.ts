@@ -61,7 +61,12 @@ describe('shift ring', () => {
     for (let pos = 0; pos < t; pos++) {
       const u = x.slice([0, pos, 0], [b, 1, d]).reshape([b, d]) as Tensor2D;
       const read = readShiftRing(ring, shifts).arraySync();
-      expect(maxAbsDiff(read, full.map((seq) => seq[pos]))).toBe(0);
+      expect(
+        maxAbsDiff(
+          read,
+          full.map((seq) => seq[pos]),
+        ),
+      ).toBe(0);
       const next = writeShiftRing(ring, u);
       // The old ring stays valid: a step never disposes the state it was given.
       expect(ring.isDisposed).toBe(false);

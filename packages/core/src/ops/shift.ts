@@ -25,7 +25,6 @@ export function checkShifts(shifts: readonly number[], dim: number, who = 'a shi
   }
 }
 
-
 /**
  * The per-group shift S of HSM (the core README's "Shifts"): the D channels are split into
  * `shifts.length` contiguous groups (`channelGroups`) and group g is delayed by
@@ -105,5 +104,11 @@ export function shiftTime(x: Tensor3D, shift: number): Tensor3D {
   const [b, t, c] = x.shape;
   if (shift === 0) return x;
   if (shift >= t) return tf.zeros([b, t, c]);
-  return tf.pad(x, [[0, 0], [shift, 0], [0, 0]]).slice([0, 0, 0], [b, t, c]) as Tensor3D;
+  return tf
+    .pad(x, [
+      [0, 0],
+      [shift, 0],
+      [0, 0],
+    ])
+    .slice([0, 0, 0], [b, t, c]) as Tensor3D;
 }

@@ -62,7 +62,11 @@ export async function registerMixerModule(mod: Record<string, unknown>, source: 
         registerMixer(spec, { source });
       } catch (error) {
         if (isShiftmixError(error)) throw new ShiftmixError(`plugin "${source}": ${error.problem}`, error.fix, 'E_PLUGIN');
-        throw new ShiftmixError(`plugin "${source}" exports a mixer the registry rejects: ${firstLine(error)}`, 'Check the spec against the MixerSpec contract', 'E_PLUGIN');
+        throw new ShiftmixError(
+          `plugin "${source}" exports a mixer the registry rejects: ${firstLine(error)}`,
+          'Check the spec against the MixerSpec contract',
+          'E_PLUGIN',
+        );
       }
     }
     return specs.map((s) => s.name);

@@ -56,7 +56,16 @@ describe('registerMixerModule', () => {
 
   it('names a module that exports nothing, one whose register() throws or adds nothing, and a rejected spec', async () => {
     await expect(registerMixerModule({ nothing: 1 }, 'empty')).rejects.toThrow(/plugin "empty" exports no mixer\. Export a MixerSpec/);
-    await expect(registerMixerModule({ register: () => { throw new Error('boom\nstack'); } }, 'thrower')).rejects.toThrow(/plugin "thrower" failed in register\(\): boom\. Fix the plugin/);
+    await expect(
+      registerMixerModule(
+        {
+          register: () => {
+            throw new Error('boom\nstack');
+          },
+        },
+        'thrower',
+      ),
+    ).rejects.toThrow(/plugin "thrower" failed in register\(\): boom\. Fix the plugin/);
     await expect(registerMixerModule({ register: () => undefined }, 'idle')).rejects.toThrow(/ran register\(\) but no mixer appeared/);
     await expect(registerMixerModule({ spec: { ...fakeSpec('Bad Name') } }, 'bad')).rejects.toThrow(/plugin "bad": mixer "Bad Name" has an invalid name/);
   });
@@ -64,7 +73,8 @@ describe('registerMixerModule', () => {
 
 describe('loadMixerPlugin', () => {
   it('loads a file relative to cwd and a package from node_modules, recording the file', async () => {
-    const spec = (name: string) => `export const spec = { specificationVersion: 1, name: '${name}', shiftBased: false, defaults: {}, validate: () => ({}), paramCount: () => 0, create: () => null };\n`;
+    const spec = (name: string) =>
+      `export const spec = { specificationVersion: 1, name: '${name}', shiftBased: false, defaults: {}, validate: () => ({}), paramCount: () => 0, create: () => null };\n`;
     writeFileSync(join(dir, 'mixer.mjs'), spec('plugin-file'));
     const pkg = join(dir, 'node_modules', 'plugin-pkg');
     mkdirSync(join(pkg, 'dist'), { recursive: true });
@@ -76,7 +86,9 @@ describe('loadMixerPlugin', () => {
 
   it('names a missing plugin and one that fails to load', async () => {
     await expect(loadMixerPlugin('./absent.mjs', dir)).rejects.toThrow(/plugin "\.\/absent\.mjs" not found/);
-    await expect(loadMixerPlugin('not-installed-anywhere', dir)).rejects.toThrow(/neither a file in the current directory nor an installed package\. Install it/);
+    await expect(loadMixerPlugin('not-installed-anywhere', dir)).rejects.toThrow(
+      /neither a file in the current directory nor an installed package\. Install it/,
+    );
     writeFileSync(join(dir, 'broken.mjs'), 'export const x = ;\n');
     await expect(loadMixerPlugin('./broken.mjs', dir)).rejects.toThrow(/plugin "\.\/broken\.mjs" failed to load/);
   });
@@ -100,6 +112,10 @@ describe('registerShippedMixers', () => {
 
   it('passes on any other import error', async () => {
     unregisterMixer('hsm-ab');
-    await expect(registerShippedMixers(['hsm-ab'], async () => { throw new SyntaxError('bad build'); })).rejects.toThrow('bad build');
+    await expect(
+      registerShippedMixers(['hsm-ab'], async () => {
+        throw new SyntaxError('bad build');
+      }),
+    ).rejects.toThrow('bad build');
   });
 });

@@ -83,14 +83,22 @@ function packageFile(specifier: string, root: string, pkg: Record<string, unknow
     const target = resolveExports(pkg.exports, subpath ? `./${subpath}` : '.');
     if (target === undefined) {
       const listed = exportedSubpaths(pkg.exports).map((s) => (s === '.' ? String(pkg.name ?? specifier) : `${String(pkg.name ?? '')}${s.slice(1)}`));
-      throw new ShiftmixError(`plugin package "${specifier}" does not export "${subpath ? `./${subpath}` : '.'}"`, `Its package.json "exports" lists ${listed.join(', ')}`, 'E_PLUGIN');
+      throw new ShiftmixError(
+        `plugin package "${specifier}" does not export "${subpath ? `./${subpath}` : '.'}"`,
+        `Its package.json "exports" lists ${listed.join(', ')}`,
+        'E_PLUGIN',
+      );
     }
     entry = path.resolve(root, target);
   } else {
     entry = subpath ? path.resolve(root, subpath) : packageEntry(root, pkg);
   }
   if (isFile(entry)) return entry;
-  throw new ShiftmixError(`plugin package "${specifier}" has no entry file at ${entry}`, 'Build the package, or check its package.json "exports"/"main"', 'E_PLUGIN');
+  throw new ShiftmixError(
+    `plugin package "${specifier}" has no entry file at ${entry}`,
+    'Build the package, or check its package.json "exports"/"main"',
+    'E_PLUGIN',
+  );
 }
 
 /**
@@ -108,7 +116,11 @@ export function resolvePlugin(specifier: string, cwd: string): string {
       const entry = pkg ? packageEntry(asPath, pkg) : path.join(asPath, 'index.js');
       if (isFile(entry)) return entry;
     }
-    throw new ShiftmixError(`plugin "${specifier}" not found (looked for ${asPath})`, 'Pass a path relative to the current directory, e.g. ./my-mixer.js', 'E_PLUGIN');
+    throw new ShiftmixError(
+      `plugin "${specifier}" not found (looked for ${asPath})`,
+      'Pass a path relative to the current directory, e.g. ./my-mixer.js',
+      'E_PLUGIN',
+    );
   }
   const { name, subpath } = splitPackageName(specifier);
   for (let dir = cwd; ; dir = path.dirname(dir)) {

@@ -29,7 +29,8 @@ export function checkShapes(spec: AnyMixerSpec, o: ResolvedOptions): CheckOutcom
     const u = randomInput(o, 1);
     for (const training of [false, true]) {
       const y = mixer.forward(u, { training });
-      if (!same(y.shape, want)) return { passed: false, message: `forward(training: ${training}) returned [${y.shape.join(', ')}], expected [${want.join(', ')}]` };
+      if (!same(y.shape, want))
+        return { passed: false, message: `forward(training: ${training}) returned [${y.shape.join(', ')}], expected [${want.join(', ')}]` };
       if (!tf.all(tf.isFinite(y)).dataSync()[0]) return { passed: false, message: `forward(training: ${training}) returned non-finite values` };
     }
     const state = mixer.initState(o.batch);
@@ -39,7 +40,9 @@ export function checkShapes(spec: AnyMixerSpec, o: ResolvedOptions): CheckOutcom
     if (!same(y.shape, [o.batch, o.dim])) return { passed: false, message: `step returned [${y.shape.join(', ')}], expected [${o.batch}, ${o.dim}]` };
     const { ctx, config } = contextUnderTest(spec, o);
     const counted = spec.paramCount(ctx, config);
-    const actual = Object.values(mixer.weights).filter((w) => w.trainable).reduce((n, w) => n + w.size, 0);
+    const actual = Object.values(mixer.weights)
+      .filter((w) => w.trainable)
+      .reduce((n, w) => n + w.size, 0);
     if (counted !== actual) return { passed: false, message: `paramCount says ${counted} but the mixer's trainable weights hold ${actual} numbers` };
     return { passed: true, message: `forward [${want.join(', ')}], step [${o.batch}, ${o.dim}], ${actual} parameters`, details: { params: actual } };
   } finally {
@@ -110,7 +113,10 @@ export function checkDecode(spec: AnyMixerSpec, o: ResolvedOptions): CheckOutcom
       const live = tf.memory().numTensors;
       if (p === 1) liveAfterFirstSteps = live;
       if (p > 1 && live > liveAfterFirstSteps) {
-        return { passed: false, message: `step leaks ${live - liveAfterFirstSteps} tensor(s) per token: dispose intermediates (tf.tidy) and keep only y and the new state` };
+        return {
+          passed: false,
+          message: `step leaks ${live - liveAfterFirstSteps} tensor(s) per token: dispose intermediates (tf.tidy) and keep only y and the new state`,
+        };
       }
     }
     disposeState(state);

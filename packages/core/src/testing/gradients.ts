@@ -40,10 +40,7 @@ export function checkGradients(spec: AnyMixerSpec, o: ResolvedOptions): CheckOut
     addWeightNoise(mixer, weightNoise, o.seed + 13);
     const readoutTensor = tf.randomNormal([o.batch, o.contextLength, o.dim], 0, 1, 'float32', o.seed * 41);
     const readout = readoutTensor.dataSync() as Float32Array;
-    const targets: [string, Variable][] = [
-      ['input', input],
-      ...Object.entries(mixer.weights).filter(([, w]) => w.trainable && w.dtype === 'float32'),
-    ];
+    const targets: [string, Variable][] = [['input', input], ...Object.entries(mixer.weights).filter(([, w]) => w.trainable && w.dtype === 'float32')];
     const { grads } = tf.variableGrads(
       () => tf.sum(tf.mul(mixer.forward(input as unknown as Tensor3D, { training: false }), readoutTensor)) as tf.Scalar,
       targets.map(([, v]) => v),
@@ -81,7 +78,9 @@ export function checkGradients(spec: AnyMixerSpec, o: ResolvedOptions): CheckOut
     if (mismatches.length) {
       const listed = mismatches
         .slice(0, 5)
-        .map((m) => (m.index < 0 ? `${m.tensor}: no gradient (is it used in forward?)` : `${m.tensor}[${m.index}]: analytic ${m.analytic}, finite difference ${m.numeric}`));
+        .map((m) =>
+          m.index < 0 ? `${m.tensor}: no gradient (is it used in forward?)` : `${m.tensor}[${m.index}]: analytic ${m.analytic}, finite difference ${m.numeric}`,
+        );
       return {
         passed: false,
         message: `${mismatches.length} of ${checked} sampled gradient entries disagree: ${listed.join('; ')}`,

@@ -5,7 +5,11 @@ import { AdamW } from './adamw.js';
 
 /** AdamW written out per element in float64, following the PyTorch documentation's algorithm. */
 function referenceAdamW(
-  p: number[], g: number[], m: number[], v: number[], t: number,
+  p: number[],
+  g: number[],
+  m: number[],
+  v: number[],
+  t: number,
   o: { lr: number; beta1: number; beta2: number; eps: number; wd: number; scale: number },
 ): void {
   for (let i = 0; i < p.length; i++) {
@@ -43,7 +47,10 @@ describe('AdamW', () => {
       { lr: 2e-2, scale: 1, gw: [0.05, 0.05, -0.05, 0.2, 0.1, 0.0], gb: [-1, 2, 0.1] },
     ];
     steps.forEach((s, index) => {
-      const grads = new Map<string, Tensor>([['w', tf.tensor2d(s.gw, [2, 3])], ['b', tf.tensor1d(s.gb)]]);
+      const grads = new Map<string, Tensor>([
+        ['w', tf.tensor2d(s.gw, [2, 3])],
+        ['b', tf.tensor1d(s.gb)],
+      ]);
       opt.apply(grads, s.lr, s.scale);
       tf.dispose([...grads.values()]);
       const o = { lr: s.lr, beta1: 0.9, beta2: 0.99, eps: 1e-8, scale: s.scale };
@@ -118,11 +125,18 @@ describe('AdamW', () => {
   });
 
   it('clipAndApply clips by the global norm, as apply with clipScale does', async () => {
-    const make = () => new Map<string, Variable>([['w', tf.variable(tf.tensor2d([0.5, -1, 2, 0.25], [2, 2]))], ['b', tf.variable(tf.tensor1d([1, -1]))]]);
+    const make = () =>
+      new Map<string, Variable>([
+        ['w', tf.variable(tf.tensor2d([0.5, -1, 2, 0.25], [2, 2]))],
+        ['b', tf.variable(tf.tensor1d([1, -1]))],
+      ]);
     const [clipped, manual] = [make(), make()];
     const options = { beta1: 0.9, beta2: 0.99, weightDecay: 0.1 };
     const [a, b] = [new AdamW(clipped, options), new AdamW(manual, options)];
-    const grads = new Map<string, Tensor>([['w', tf.tensor2d([3, 0, -4, 0], [2, 2])], ['b', tf.tensor1d([0, 12])]]);
+    const grads = new Map<string, Tensor>([
+      ['w', tf.tensor2d([3, 0, -4, 0], [2, 2])],
+      ['b', tf.tensor1d([0, 12])],
+    ]);
     const loss = tf.scalar(2.5);
     const result = await a.clipAndApply(grads, loss, 1e-2, 1.0);
     // sqrt(9 + 16 + 144) = 13, so the gradients shrink by 1 / (13 + 1e-6).
@@ -137,7 +151,10 @@ describe('AdamW', () => {
     b.dispose();
   });
 
-  for (const [what, loss, g] of [['a NaN gradient', 2, Number.NaN], ['an infinite loss', Number.POSITIVE_INFINITY, 1]] as const) {
+  for (const [what, loss, g] of [
+    ['a NaN gradient', 2, Number.NaN],
+    ['an infinite loss', Number.POSITIVE_INFINITY, 1],
+  ] as const) {
     it(`clipAndApply changes nothing after ${what}`, async () => {
       const params = new Map<string, Variable>([['w', tf.variable(tf.tensor2d([1, 2, 3, 4], [2, 2]))]]);
       const opt = new AdamW(params, { weightDecay: 0.1 });

@@ -12,7 +12,6 @@ export interface AdamWOptions {
   weightDecay: number;
 }
 
-
 import type { AdamWState } from '../training-types.js';
 
 export type { AdamWState };
@@ -82,8 +81,14 @@ export class AdamW {
     this.params = new Map(params);
     for (const [name, p] of this.params) {
       // tidy frees the zeros a variable is made from (tf.variable copies them); variables survive it.
-      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
-      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.m.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+      this.v.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
     }
   }
 
@@ -195,13 +200,24 @@ export class AdamW {
     const inputs: Record<string, Tensor> = { loss, halt: this.halt };
     names.forEach((name, i) => {
       const p = this.params.get(name);
-      if (!p) throw new ShiftmixError(`gradient for unknown weight "${name}"`, 'Pass the gradients of the weights the optimizer was created with', 'E_OPTIMIZER');
+      if (!p)
+        throw new ShiftmixError(`gradient for unknown weight "${name}"`, 'Pass the gradients of the weights the optimizer was created with', 'E_OPTIMIZER');
       const [m, v] = [this.m.get(name)!, this.v.get(name)!];
       this.ownBuffers([p, m, v]);
       Object.assign(inputs, { [`p${i}`]: p, [`m${i}`]: m, [`v${i}`]: v, [`g${i}`]: grads.get(name)! });
     });
     const { beta1, beta2, eps, weightDecay } = this.options;
-    const attrs = { count: names.length, decays: names.map((n) => (AdamW.decays(this.params.get(n)!.shape) ? 1 : 0)), lr, beta1, beta2, eps, weightDecay, step: this.t + 1, maxNorm };
+    const attrs = {
+      count: names.length,
+      decays: names.map((n) => (AdamW.decays(this.params.get(n)!.shape) ? 1 : 0)),
+      lr,
+      beta1,
+      beta2,
+      eps,
+      weightDecay,
+      step: this.t + 1,
+      maxNorm,
+    };
     const report = tf.engine().runKernel(ADAMW_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D;
     // Counted before the wait, so that a next update enqueued meanwhile (see fusedOnDevice)
     // takes the next step's bias correction; taken back if the device skipped this one.
@@ -228,16 +244,27 @@ export class AdamW {
     if (!Number.isInteger(state.step) || state.step < 0) {
       throw new ShiftmixError(`optimizer step ${state.step} is not a non-negative integer`, 'The checkpoint state is damaged; save it again', 'E_CHECKPOINT');
     }
-    for (const [which, saved, live] of [['m', state.m, this.m], ['v', state.v, this.v]] as const) {
+    for (const [which, saved, live] of [
+      ['m', state.m, this.m],
+      ['v', state.v, this.v],
+    ] as const) {
       for (const name of saved.keys()) {
         if (!live.has(name)) {
-          throw new ShiftmixError(`optimizer ${which} has a moment for unknown weight "${name}"`, 'Resume with the model configuration the checkpoint was trained with', 'E_CHECKPOINT');
+          throw new ShiftmixError(
+            `optimizer ${which} has a moment for unknown weight "${name}"`,
+            'Resume with the model configuration the checkpoint was trained with',
+            'E_CHECKPOINT',
+          );
         }
       }
       for (const [name, target] of live) {
         const source = saved.get(name);
         if (!source) {
-          throw new ShiftmixError(`optimizer ${which} has no moment for weight "${name}"`, 'Resume with the model configuration the checkpoint was trained with', 'E_CHECKPOINT');
+          throw new ShiftmixError(
+            `optimizer ${which} has no moment for weight "${name}"`,
+            'Resume with the model configuration the checkpoint was trained with',
+            'E_CHECKPOINT',
+          );
         }
         if (!tf.util.arraysEqual(source.shape, target.shape)) {
           throw new ShiftmixError(

@@ -11,7 +11,11 @@ describe('gradient clipping', () => {
 
   const values = { a: [3, -4, 1, 2], b: [0.5, -2, 7] };
   const naiveNorm = Math.sqrt([...values.a, ...values.b].reduce((s, x) => s + x * x, 0));
-  const grads = () => new Map<string, Tensor>([['a', tf.tensor2d(values.a, [2, 2])], ['b', tf.tensor1d(values.b)]]);
+  const grads = () =>
+    new Map<string, Tensor>([
+      ['a', tf.tensor2d(values.a, [2, 2])],
+      ['b', tf.tensor1d(values.b)],
+    ]);
 
   it('computes the global norm over all gradients', () => {
     const g = grads();
@@ -35,7 +39,11 @@ describe('gradient clipping', () => {
   });
 
   it('gives the same AdamW update whether gradients are clipped first or scaled inside apply', async () => {
-    const make = () => new Map<string, Variable>([['a', tf.variable(tf.ones([2, 2]))], ['b', tf.variable(tf.zeros([3]))]]);
+    const make = () =>
+      new Map<string, Variable>([
+        ['a', tf.variable(tf.ones([2, 2]))],
+        ['b', tf.variable(tf.zeros([3]))],
+      ]);
     const p1 = make();
     const p2 = make();
     const o1 = new AdamW(p1, { weightDecay: 0.1 });
@@ -49,7 +57,9 @@ describe('gradient clipping', () => {
     }
     for (const name of ['a', 'b']) {
       const x = p1.get(name)!.dataSync();
-      p2.get(name)!.dataSync().forEach((y, i) => expect(y).toBeCloseTo(x[i], 6));
+      p2.get(name)!
+        .dataSync()
+        .forEach((y, i) => expect(y).toBeCloseTo(x[i], 6));
     }
     o1.dispose();
     o2.dispose();

@@ -21,10 +21,7 @@ export function clipScale(norm: number, maxNorm: number): number {
 }
 
 /** Clipped copies of `grads` and their global norm before clipping; the caller disposes both. */
-export async function clipByGlobalNorm(
-  grads: Map<string, Tensor>,
-  maxNorm: number,
-): Promise<{ grads: Map<string, Tensor>; norm: number }> {
+export async function clipByGlobalNorm(grads: Map<string, Tensor>, maxNorm: number): Promise<{ grads: Map<string, Tensor>; norm: number }> {
   const normTensor = globalNorm(grads.values());
   const norm = (await normTensor.data())[0];
   normTensor.dispose();

@@ -21,7 +21,10 @@ export class MetricsLog {
     await mkdir(dirname(path), { recursive: true });
     let length = 0;
     if (keepBytes !== undefined) {
-      const size = await stat(path).then((s) => s.size, () => 0);
+      const size = await stat(path).then(
+        (s) => s.size,
+        () => 0,
+      );
       length = Math.min(size, keepBytes);
       if (size > length) await truncate(path, length);
     }

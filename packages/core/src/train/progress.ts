@@ -47,9 +47,7 @@ export function formatProgress(event: ProgressEvent, etaSeconds: number, barWidt
   const filled = Math.round(fraction * barWidth);
   const bar = barWidth > 0 ? `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ` : '';
   const width = String(event.steps).length;
-  const parts = [
-    `step ${String(event.step).padStart(width)}/${event.steps} ${bar}loss ${event.trainLoss.toFixed(4)}`,
-  ];
+  const parts = [`step ${String(event.step).padStart(width)}/${event.steps} ${bar}loss ${event.trainLoss.toFixed(4)}`];
   if (event.valLoss !== undefined) parts.push(`val ${event.valLoss.toFixed(4)}`);
   else if (event.bestValLoss !== undefined) parts.push(`best val ${event.bestValLoss.toFixed(4)}`);
   parts.push(`${formatRate(event.tokensPerSecond)} tok/s`, `ETA ${formatDuration(etaSeconds)}`);

@@ -1,7 +1,6 @@
 import { ShiftmixError } from '../errors.js';
 import { validateSchedule } from './schedule.js';
 
-
 import type { TrainRecipe } from '../training-types.js';
 
 export type { TrainRecipe };

@@ -36,12 +36,27 @@ export async function resume<M extends TrainableModel>(dir: string, options: Res
   const { model, optimizer, state } = loaded;
   try {
     if (!loaded.recipe) {
-      throw new ShiftmixError(`checkpoint ${checkpointDir} has no training recipe in ${FILES.config}`, 'Start a new run with train() from its weights instead', 'E_CHECKPOINT');
+      throw new ShiftmixError(
+        `checkpoint ${checkpointDir} has no training recipe in ${FILES.config}`,
+        'Start a new run with train() from its weights instead',
+        'E_CHECKPOINT',
+      );
     }
     const recipe = resolveRecipe({ ...loaded.recipe, ...(options.steps !== undefined ? { steps: options.steps } : {}) });
     const tokenizer: SerializableTokenizer | undefined = loaded.tokenizer === undefined ? undefined : { toJSON: () => loaded.tokenizer };
     const summary = await runTraining(
-      { model, data: options.data, recipe, tokenizer, outDir, onProgress: options.onProgress, signal: options.signal, pipeline: options.pipeline, workers: options.workers, workerModules: options.workerModules },
+      {
+        model,
+        data: options.data,
+        recipe,
+        tokenizer,
+        outDir,
+        onProgress: options.onProgress,
+        signal: options.signal,
+        pipeline: options.pipeline,
+        workers: options.workers,
+        workerModules: options.workerModules,
+      },
       { optimizer: optimizer!, state },
     );
     return { ...summary, model };

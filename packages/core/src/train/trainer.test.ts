@@ -56,7 +56,13 @@ describe('train', () => {
     expect(b2).toMatchObject({ steps: 8, stopped: false });
 
     const read = async (dir: string) =>
-      parseMetrics(await readFile(join(root, dir, 'metrics.jsonl'), 'utf8')).map(({ step, trainLoss, valLoss, lr, gradNorm }) => ({ step, trainLoss, valLoss, lr, gradNorm }));
+      parseMetrics(await readFile(join(root, dir, 'metrics.jsonl'), 'utf8')).map(({ step, trainLoss, valLoss, lr, gradNorm }) => ({
+        step,
+        trainLoss,
+        valLoss,
+        lr,
+        gradNorm,
+      }));
     const straightMetrics = await read('straight');
     expect(straightMetrics.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(straightMetrics.filter((r) => r.valLoss !== null).map((r) => r.step)).toEqual([3, 6, 8]);

@@ -91,7 +91,11 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
   const r = resolveRecipe(options.recipe);
   const started = now();
   if (outDir && !start && !options.overwrite && existsSync(join(outDir, 'last'))) {
-    throw new ShiftmixError(`${outDir} already holds a training run`, 'Resume it, choose another output directory, or pass overwrite to replace it', 'E_RUN_EXISTS');
+    throw new ShiftmixError(
+      `${outDir} already holds a training run`,
+      'Resume it, choose another output directory, or pass overwrite to replace it',
+      'E_RUN_EXISTS',
+    );
   }
   const workers = options.workers ?? 1;
   const stepper = workers > 1 ? await ParallelStepper.create(model, r, { workers, modules: options.workerModules }) : new TrainStepper(model, r);
@@ -103,7 +107,13 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
   }
 }
 
-async function trainWith(stepper: TrainStepper | ParallelStepper, options: TrainOptions, r: TrainRecipe, started: number, start?: TrainStart): Promise<TrainSummary> {
+async function trainWith(
+  stepper: TrainStepper | ParallelStepper,
+  options: TrainOptions,
+  r: TrainRecipe,
+  started: number,
+  start?: TrainStart,
+): Promise<TrainSummary> {
   const { model, data, tokenizer, outDir, onProgress, signal } = options;
   const ctx = model.config.contextLength;
   const optimizer = stepper.optimizer;

@@ -110,31 +110,43 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
     // Two passes over hd keep half as many operands live as one (fewer registers).
 ${blockDots('st', { tile: 'Ks', name: 'kv' }, { tile: 'Qs', name: 'qv' }, layout, tx, ty)}
 ${blockDots('dpt', { tile: 'Vs', name: 'vv' }, { tile: 'dOs', name: 'ov' }, layout, tx, ty)}
-${sixteen((i, j) => `    { let key = k0 + ty + ${i * ty};
+${sixteen(
+  (i, j) => `    { let key = k0 + ty + ${i * ty};
       let qi = q0 + tx + ${j * tx};
       let p = select(0.0, exp(st[${i}][${j}] * ${f32(scale)} - lseS[tx + ${j * tx}]), full || visible(qi, key));
       let keep = keepScale(qi, key);
       Pt[(ty + ${i * ty}) * ${pq} + tx + ${j * tx}] = p * keep;
-      dSt[(ty + ${i * ty}) * ${pq} + tx + ${j * tx}] = p * (dpt[${i}][${j}] * keep - Ds[tx + ${j * tx}]); }`)}
+      dSt[(ty + ${i * ty}) * ${pq} + tx + ${j * tx}] = p * (dpt[${i}][${j}] * keep - Ds[tx + ${j * tx}]); }`,
+)}
     workgroupBarrier();
     for (var qq = 0; qq < ${bq}; qq++) {
-${four((i) => `      let p${i} = Pt[(ty + ${i * ty}) * ${pq} + qq];
-      let g${i} = dSt[(ty + ${i * ty}) * ${pq} + qq];`)}
-${cols((n) => `      { let ov = dOs[qq * ${s4} + tx + ${n * tx}];
+${four(
+  (i) => `      let p${i} = Pt[(ty + ${i * ty}) * ${pq} + qq];
+      let g${i} = dSt[(ty + ${i * ty}) * ${pq} + qq];`,
+)}
+${cols(
+  (n) => `      { let ov = dOs[qq * ${s4} + tx + ${n * tx}];
         let qv = Qs[qq * ${s4} + tx + ${n * tx}];
-${four((i) => `        dv[${i * nc + n}] += p${i} * ov;
-        dk[${i * nc + n}] += g${i} * qv;`)} }`)}
+${four(
+  (i) => `        dv[${i * nc + n}] += p${i} * ov;
+        dk[${i * nc + n}] += g${i} * qv;`,
+)} }`,
+)}
     }
   }
-${four((i) => `  { let key = k0 + ty + ${i * ty};
+${four(
+  (i) => `  { let key = k0 + ty + ${i * ty};
     if (key < uniforms.T) {
       let row = bh * uniforms.T + key;
-${cols((n) => `      if (tx + ${n * tx} < ${hd4}) {
+${cols(
+  (n) => `      if (tx + ${n * tx} < ${hd4}) {
         ${rowWrite('dK', layout, 'row', `tx + ${n * tx}`, `dk[${i * nc + n}] * ${f32(scale)}`)}
         ${rowWrite('dV', layout, 'row', `tx + ${n * tx}`, `dv[${i * nc + n}]`)}
-      }`)}
+      }`,
+)}
     }
-  }`)}
+  }`,
+)}
 }`;
   }
 }
@@ -175,8 +187,10 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   initDropout(bh);
   ${tileLoad('Qs', 'Q', layout, 'q0', bq)}
   ${tileLoad('dOs', 'dO', layout, 'q0', bq)}
-${four((i) => `  let lse${i} = lse[bh * uniforms.T + min(q0 + ty + ${i * ty}, uniforms.T - 1)];
-  let dd${i} = D[bh * uniforms.T + min(q0 + ty + ${i * ty}, uniforms.T - 1)];`)}
+${four(
+  (i) => `  let lse${i} = lse[bh * uniforms.T + min(q0 + ty + ${i * ty}, uniforms.T - 1)];
+  let dd${i} = D[bh * uniforms.T + min(q0 + ty + ${i * ty}, uniforms.T - 1)];`,
+)}
   var dq: array<vec4<f32>, ${4 * nc}>;
   var s: array<vec4<f32>, 4>;
   var dp: array<vec4<f32>, 4>;
@@ -193,22 +207,28 @@ ${four((i) => `  let lse${i} = lse[bh * uniforms.T + min(q0 + ty + ${i * ty}, un
     ${zeroFour('dp')}
 ${blockDots('s', { tile: 'Qs', name: 'qv' }, { tile: 'Ks', name: 'kv' }, layout, tx, ty)}
 ${blockDots('dp', { tile: 'dOs', name: 'ov' }, { tile: 'Vs', name: 'vv' }, layout, tx, ty)}
-${sixteen((i, j) => `    { let qi = q0 + ty + ${i * ty};
+${sixteen(
+  (i, j) => `    { let qi = q0 + ty + ${i * ty};
       let key = k0 + tx + ${j * tx};
       let p = select(0.0, exp(s[${i}][${j}] * ${f32(scale)} - lse${i}), full || visible(qi, key));
-      dSs[(tx + ${j * tx}) * ${ps} + ty + ${i * ty}] = p * (dp[${i}][${j}] * keepScale(qi, key) - dd${i}); }`)}
+      dSs[(tx + ${j * tx}) * ${ps} + ty + ${i * ty}] = p * (dp[${i}][${j}] * keepScale(qi, key) - dd${i}); }`,
+)}
     workgroupBarrier();
     for (var kk = 0; kk < ${bk}; kk++) {
 ${four((i) => `      let g${i} = dSs[kk * ${ps} + ty + ${i * ty}];`)}
-${cols((n) => `      { let kv = Ks[kk * ${s4} + tx + ${n * tx}];
-${four((i) => `        dq[${i * nc + n}] += g${i} * kv;`)} }`)}
+${cols(
+  (n) => `      { let kv = Ks[kk * ${s4} + tx + ${n * tx}];
+${four((i) => `        dq[${i * nc + n}] += g${i} * kv;`)} }`,
+)}
     }
   }
-${four((i) => `  { let qi = q0 + ty + ${i * ty};
+${four(
+  (i) => `  { let qi = q0 + ty + ${i * ty};
     if (qi < uniforms.T) {
 ${cols((n) => `      if (tx + ${n * tx} < ${hd4}) { ${rowWrite('dQ', layout, 'bh * uniforms.T + qi', `tx + ${n * tx}`, `dq[${i * nc + n}] * ${f32(scale)}`)} }`)}
     }
-  }`)}
+  }`,
+)}
 }`;
   }
 }

@@ -33,7 +33,14 @@ export function sixteen(line: (i: number, j: number) => string): string {
  * acc[i][j] += rows[ty + i ty] . cols[tx + j tx], the rows and columns read from the
  * workgroup arrays `rows` and `cols` as `r<i>` and `c<j>` (named after what they hold).
  */
-export function blockDots(acc: string, rows: { tile: string; name: string }, cols: { tile: string; name: string }, layout: HeadLayout, tx: number, ty: number): string {
+export function blockDots(
+  acc: string,
+  rows: { tile: string; name: string },
+  cols: { tile: string; name: string },
+  layout: HeadLayout,
+  tx: number,
+  ty: number,
+): string {
   const { hd4, s4 } = layout;
   const [r, c] = [rows.name, cols.name];
   return `    for (var d4 = 0; d4 < ${hd4}; d4++) {
@@ -135,11 +142,14 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
     let full = fullTile(q0, ${bq}, k0, ${bk});
     ${zeroFour('s')}
 ${blockDots('s', { tile: 'Qs', name: 'qv' }, { tile: 'Ks', name: 'kv' }, layout, tx, ty)}
-${four((i) => `    { best = ${NEG};
+${four(
+  (i) => `    { best = ${NEG};
 ${four((j) => `      if (full || visible(q0 + ty + ${i * ty}, k0 + tx + ${j * tx})) { s[${i}][${j}] *= ${f32(scale)}; best = max(best, s[${i}][${j}]); }`)}
-      red[(ty + ${i * ty}) * ${tx} + tx] = best; }`)}
+      red[(ty + ${i * ty}) * ${tx} + tx] = best; }`,
+)}
     workgroupBarrier();
-${four((i) => `    { let qi = q0 + ty + ${i * ty};
+${four(
+  (i) => `    { let qi = q0 + ty + ${i * ty};
       tileMax = ${NEG};
       for (var x = 0; x < ${tx}; x++) { tileMax = max(tileMax, red[(ty + ${i * ty}) * ${tx} + x]); }
       let mNew = max(m[${i}], tileMax);
@@ -147,22 +157,28 @@ ${four((i) => `    { let qi = q0 + ty + ${i * ty};
       m[${i}] = mNew;
       l[${i}] *= alpha;
 ${cols((n) => `      o[${i * nc + n}] *= alpha;`)}
-${four((j) => `      { let kj = k0 + tx + ${j * tx};
+${four(
+  (j) => `      { let kj = k0 + tx + ${j * tx};
         let p = select(0.0, exp(s[${i}][${j}] - mNew), full || visible(qi, kj));
         l[${i}] += p;
-        Ps[(tx + ${j * tx}) * ${ps} + ty + ${i * ty}] = p * keepScale(qi, kj); }`)}
-    }`)}
+        Ps[(tx + ${j * tx}) * ${ps} + ty + ${i * ty}] = p * keepScale(qi, kj); }`,
+)}
+    }`,
+)}
     workgroupBarrier();
     for (var kk = 0; kk < ${bk}; kk++) {
 ${four((i) => `      let p${i} = Ps[kk * ${ps} + ty + ${i * ty}];`)}
-${cols((n) => `      { let v = Vs[kk * ${s4} + tx + ${n * tx}];
-${four((i) => `        o[${i * nc + n}] += p${i} * v;`)} }`)}
+${cols(
+  (n) => `      { let v = Vs[kk * ${s4} + tx + ${n * tx}];
+${four((i) => `        o[${i * nc + n}] += p${i} * v;`)} }`,
+)}
     }
   }
   workgroupBarrier();
 ${four((i) => `  red[(ty + ${i * ty}) * ${tx} + tx] = l[${i}];`)}
   workgroupBarrier();
-${four((i) => `  { let qi = q0 + ty + ${i * ty};
+${four(
+  (i) => `  { let qi = q0 + ty + ${i * ty};
     best = 0.0;
     for (var x = 0; x < ${tx}; x++) { best += red[(ty + ${i * ty}) * ${tx} + x]; }
     let total = best;
@@ -172,7 +188,8 @@ ${four((i) => `  { let qi = q0 + ty + ${i * ty};
 ${cols((n) => `      if (tx + ${n * tx} < ${hd4}) { ${rowWrite('O', layout, 'row', `tx + ${n * tx}`, `o[${i * nc + n}] * inv`)} }`)}
       if (tx == 0) { lse[row] = m[${i}] + log(total); }
     }
-  }`)}
+  }`,
+)}
 }`;
   }
 }

@@ -20,7 +20,7 @@ interface Case {
 const SEED = 987654;
 
 function attrsOf(c: Case): Record<string, number> {
-  return { window: c.window ?? 0, dropoutRate: c.dropout ?? 0, seed: c.dropout ? c.seed ?? SEED : 0, scale: 1 / Math.sqrt(c.hd), heads: c.heads };
+  return { window: c.window ?? 0, dropoutRate: c.dropout ?? 0, seed: c.dropout ? (c.seed ?? SEED) : 0, scale: 1 / Math.sqrt(c.hd), heads: c.heads };
 }
 
 // [B, T, 3D] -> q, k, v: [B, H, T, hd], the split the packed kernel saves.

@@ -21,7 +21,9 @@ function packedShape(kernel: string, qkv: TensorInfo, rows: Record<string, Tenso
     Object.values(rows).some((x) => !tf.util.arraysEqual(x.shape, [b, t, d]));
   if (bad) {
     throw new ShiftmixError(
-      `${kernel} needs float32 qkv [B, T, 3D] (D a multiple of heads ${attrs?.heads})${Object.keys(rows).map((n) => ` and ${n} [B, T, D]`).join('')}, got ${JSON.stringify([qkv, ...Object.values(rows)].map((x) => x.shape))}`,
+      `${kernel} needs float32 qkv [B, T, 3D] (D a multiple of heads ${attrs?.heads})${Object.keys(rows)
+        .map((n) => ` and ${n} [B, T, D]`)
+        .join('')}, got ${JSON.stringify([qkv, ...Object.values(rows)].map((x) => x.shape))}`,
       'Pass the fused projection [q | k | v] and a head count that divides D',
       'E_SHAPE',
     );

@@ -72,7 +72,9 @@ describe('attention block tuning on webgpu', () => {
   it('applies a saved result on the same adapter, and the attention then matches the composite', async () => {
     const device = webGpuDevice()!;
     const tiles: AttentionTiles = { forward: { bq: 16, bk: 16 }, keyGrad: { bk: 16, bq: 8 }, queryGrad: { bq: 16, bk: 8 } };
-    const saved = JSON.parse(JSON.stringify({ adapter: adapterIdentity(webGpuInfo()!.report), headDim: HD, length: 1024, heads: 24, clock: 'gpu', timings: {}, tiles }));
+    const saved = JSON.parse(
+      JSON.stringify({ adapter: adapterIdentity(webGpuInfo()!.report), headDim: HD, length: 1024, heads: 24, clock: 'gpu', timings: {}, tiles }),
+    );
     applyAttentionTuning(saved);
     expect(chooseAttentionTiles(HD, device.limits, device)).toEqual(tiles);
     await expectParity([2, 1, 37, HD]);

@@ -3,7 +3,15 @@ import { ShiftmixError, tf } from '@shiftmix/core';
 import { webGpuBackend, webGpuDevice } from '../backend.js';
 import { activeGpu, adapterIdentity, checkSameAdapter, timeRuns, wholeNumber } from '../tuning.js';
 import { launchOf, runForward, runGradProgram, runRowDot } from './run.js';
-import { ATTENTION_BLOCKS, EXTRA_ATTENTION_BLOCKS, attentionBlockFits, chooseAttentionTiles, clearTunedAttentionTiles, setTunedAttentionTiles, type AttentionTiles } from './tiles.js';
+import {
+  ATTENTION_BLOCKS,
+  EXTRA_ATTENTION_BLOCKS,
+  attentionBlockFits,
+  chooseAttentionTiles,
+  clearTunedAttentionTiles,
+  setTunedAttentionTiles,
+  type AttentionTiles,
+} from './tiles.js';
 
 type Kind = keyof AttentionTiles;
 const KINDS: Kind[] = ['forward', 'keyGrad', 'queryGrad'];
@@ -66,7 +74,9 @@ export async function tuneAttentionTiles(options: TuneAttentionOptions): Promise
   const timings = {} as AttentionTuningResult['timings'];
   try {
     for (const kind of KINDS) {
-      const candidates = [...ATTENTION_BLOCKS[kind], ...EXTRA_ATTENTION_BLOCKS[kind]].filter((block) => attentionBlockFits(kind, block, headDim, device.limits));
+      const candidates = [...ATTENTION_BLOCKS[kind], ...EXTRA_ATTENTION_BLOCKS[kind]].filter((block) =>
+        attentionBlockFits(kind, block, headDim, device.limits),
+      );
       timings[kind] = [];
       for (const block of candidates) {
         const tiles = { ...defaults, [kind]: block };
@@ -107,7 +117,11 @@ export function applyAttentionTuning(result: AttentionTuningResult): void {
   const { device, report } = activeGpu('applyAttentionTuning');
   const tiles = result?.tiles;
   if (!tiles || typeof result.adapter !== 'string' || !Number.isInteger(result.headDim) || !KINDS.every((kind) => isBlock(tiles[kind]))) {
-    throw new ShiftmixError('the attention tuning is not a tuneAttentionTiles result: it lacks the adapter, the head width or a block per kernel', 'Run tuneAttentionTiles again and save what it returns', 'E_INPUT');
+    throw new ShiftmixError(
+      'the attention tuning is not a tuneAttentionTiles result: it lacks the adapter, the head width or a block per kernel',
+      'Run tuneAttentionTiles again and save what it returns',
+      'E_INPUT',
+    );
   }
   checkSameAdapter('attention tuning', result.adapter, report, 'tuneAttentionTiles');
   const misfit = KINDS.find((kind) => !attentionBlockFits(kind, tiles[kind], result.headDim, device.limits));

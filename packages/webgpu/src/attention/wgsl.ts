@@ -39,7 +39,7 @@ const PACKED: Record<string, [string, number]> = { Q: ['QKV', 0], K: ['QKV', 1],
 
 /** The binding that holds the rows of logical buffer `buf`. */
 export function bindingOf(buf: string, layout: HeadLayout): string {
-  return layout.packedHeads > 0 ? PACKED[buf]?.[0] ?? buf : buf;
+  return layout.packedHeads > 0 ? (PACKED[buf]?.[0] ?? buf) : buf;
 }
 
 /** Bindings of the logical buffers `bufs`, each once (packed q, k and v share QKV). */
@@ -132,7 +132,8 @@ fn fullTile(q0: i32, qn: i32, k0: i32, kn: i32) -> bool {
  * attentionDropoutKeep in dropout.ts is the same function in JavaScript.
  */
 export function dropoutSnippet(threshold: number, rate: number): string {
-  if (rate <= 0) return `fn initDropout(bh: i32) {}
+  if (rate <= 0)
+    return `fn initDropout(bh: i32) {}
 fn keepScale(q: i32, k: i32) -> f32 { return 1.0; }`;
   return `var<private> seedBH: u32;
 ${MIX32_WGSL}

@@ -100,7 +100,10 @@ export function chooseTile(shape: MatMulShape, limits: GPUSupportedLimits, order
   if (matMulTuning.forceTile) return matMulTuning.forceTile;
   const tiles = tilesFor(limits, order);
   const count = (t: MatMulTile) => shape.batch * Math.ceil(shape.m / t.bm) * Math.ceil(shape.n / t.bn);
-  return tiles.find((t) => count(t) >= matMulTuning.minWorkgroups) ?? tiles.reduce<MatMulTile | undefined>((best, t) => (best && count(best) >= count(t) ? best : t), undefined);
+  return (
+    tiles.find((t) => count(t) >= matMulTuning.minWorkgroups) ??
+    tiles.reduce<MatMulTile | undefined>((best, t) => (best && count(best) >= count(t) ? best : t), undefined)
+  );
 }
 
 type TensorInfo = tf.TensorInfo;
@@ -148,7 +151,11 @@ export function runMatMul(
   const tile = chooseTile(shape, device.limits, preferredTiles(device));
   if (!tile) return undefined;
   if (tile.subgroups && !device.features.has('subgroups')) {
-    throw new ShiftmixError('a subgroup matmul tile was chosen, but this device has no subgroups', 'Drop subgroup tiles from matMulTuning.forceTile or the applied tuning', 'E_BACKEND');
+    throw new ShiftmixError(
+      'a subgroup matmul tile was chosen, but this device has no subgroups',
+      'Drop subgroup tiles from matMulTuning.forceTile or the applied tuning',
+      'E_BACKEND',
+    );
   }
   const out = backend.makeTensorInfo([...shape.outer, shape.m, shape.n], 'float32');
   const program = new MatMulProgram(shape, tile, epilogue);

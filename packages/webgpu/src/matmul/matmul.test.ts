@@ -56,7 +56,12 @@ describe('register-tiled matmul on webgpu', () => {
       takeSmallProducts();
       matMulTuning.forceTile = tile;
       const [m, n, k] = [70, 45, 37];
-      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
         const a = normal(ta ? [2, k, m] : [2, m, k], 3);
         const b = normal(tb ? [2, n, k] : [2, k, n], 4);
         const weights = normal([2, m, n], 5);
@@ -95,7 +100,8 @@ describe('register-tiled matmul on webgpu', () => {
       const run = () => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation, leakyreluAlpha: 0.1 });
       await expectClose(withKernel(true, run), withKernel(false, run), 1e-5, activation);
     }
-    const loss = (x: Tensor, y: Tensor, c: Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: c, activation: 'relu' })));
+    const loss = (x: Tensor, y: Tensor, c: Tensor) =>
+      tf.sum(tf.square(tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: c, activation: 'relu' })));
     const got = withKernel(true, () => tf.grads(loss)([a, b, bias]));
     const want = withKernel(false, () => tf.grads(loss)([a, b, bias]));
     for (let i = 0; i < 3; i++) await expectClose(got[i], want[i], 1e-4, `grad ${i}`);

@@ -50,12 +50,18 @@ export const PLAIN_EPILOGUE: MatMulEpilogue = { bias: 'none', activation: 'linea
 
 function activationCode(epilogue: MatMulEpilogue): string {
   switch (epilogue.activation) {
-    case 'relu': return 'max(x, vec4<f32>(0.0))';
-    case 'relu6': return 'clamp(x, vec4<f32>(0.0), vec4<f32>(6.0))';
-    case 'sigmoid': return '1.0 / (1.0 + exp(-x))';
-    case 'elu': return 'select(exp(x) - 1.0, x, x >= vec4<f32>(0.0))';
-    case 'leakyrelu': return `select(x * ${f32(epilogue.leakyreluAlpha)}, x, x >= vec4<f32>(0.0))`;
-    default: return 'x';
+    case 'relu':
+      return 'max(x, vec4<f32>(0.0))';
+    case 'relu6':
+      return 'clamp(x, vec4<f32>(0.0), vec4<f32>(6.0))';
+    case 'sigmoid':
+      return '1.0 / (1.0 + exp(-x))';
+    case 'elu':
+      return 'select(exp(x) - 1.0, x, x >= vec4<f32>(0.0))';
+    case 'leakyrelu':
+      return `select(x * ${f32(epilogue.leakyreluAlpha)}, x, x >= vec4<f32>(0.0))`;
+    default:
+      return 'x';
   }
 }
 
@@ -100,9 +106,14 @@ export function tileIsValid(tile: MatMulTile): boolean {
   const { bm, bn, bk, tm, tn } = tile;
   const threads = tileThreads(tile);
   return (
-    [4, 8].includes(tm) && [4, 8].includes(tn) &&
-    bm % tm === 0 && bn % tn === 0 && bm % 4 === 0 && bn % 4 === 0 &&
-    ((bm / 4) * bk) % threads === 0 && ((bn / 4) * bk) % threads === 0 &&
+    [4, 8].includes(tm) &&
+    [4, 8].includes(tn) &&
+    bm % tm === 0 &&
+    bn % tn === 0 &&
+    bm % 4 === 0 &&
+    bn % 4 === 0 &&
+    ((bm / 4) * bk) % threads === 0 &&
+    ((bn / 4) * bk) % threads === 0 &&
     // The subgroup path hands A along a row of threads in rounds of bn / tn values of k.
     (!tile.subgroups || bk % (bn / tn) === 0)
   );
@@ -175,7 +186,9 @@ export class MatMulProgram implements ShiftmixProgram {
       return lines.join('\n');
     };
     const stores = (name: 'A' | 'B', count: number, group: typeof groupA, stride: number) =>
-      Array.from({ length: count }, (_, r) => `  { let e = t + ${r * threads}; ${name}s[(${group.k}) * ${stride} + ${group.q}] = reg${name}[${r}]; }`).join('\n');
+      Array.from({ length: count }, (_, r) => `  { let e = t + ${r * threads}; ${name}s[(${group.k}) * ${stride} + ${group.q}] = reg${name}[${r}]; }`).join(
+        '\n',
+      );
 
     // One k step: A's vec4s for this thread's rows (`aAt(c)`), B's from workgroup row `k`.
     const step = (aAt: (c: number) => string, k: string, indent: string) => {
@@ -226,8 +239,7 @@ ${sharedLoop('      ')}
       }
     }
 
-    const biasAt = (n: string) =>
-      this.epilogue.bias === 'scalar' ? 'bias[0]' : `select(0.0, bias[min(${n}, uniforms.N - 1)], ${n} < uniforms.N)`;
+    const biasAt = (n: string) => (this.epilogue.bias === 'scalar' ? 'bias[0]' : `select(0.0, bias[min(${n}, uniforms.N - 1)], ${n} < uniforms.N)`);
     const finish =
       this.epilogue.bias === 'none' && this.epilogue.activation === 'linear'
         ? 'fn finish(v: vec4<f32>, n: i32) -> vec4<f32> { return v; }'

@@ -49,9 +49,17 @@ describe('subgroup matmul tiles', () => {
     const tiles = tilesFor(nullDevice.limits, [...SUBGROUP_TILES, NARROW], nullDevice.features);
     expect(tiles.length).toBeGreaterThan(2);
     for (const tile of tiles) {
-      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
         for (const n of [64, 30]) {
-          const program = new MatMulProgram({ batch: 2, m: 70, n, k: 37, transposeA: ta, transposeB: tb, broadcastA: false, broadcastB: false, outer: [2] }, tile);
+          const program = new MatMulProgram(
+            { batch: 2, m: 70, n, k: 37, transposeA: ta, transposeB: tb, broadcastA: false, broadcastB: false, outer: [2] },
+            tile,
+          );
           expect(program.shaderKey).toMatch(/sg_/);
           expect(await validate(program), program.shaderKey).toEqual([]);
         }

@@ -44,7 +44,11 @@ export async function tuneMatMulTiles(options: TuneMatMulOptions = {}): Promise<
   const reps = wholeNumber('tuneMatMulTiles', 'reps', options.reps ?? 10, 1);
   const tiles = tilesFor(device.limits, options.candidates ?? [...MATMUL_TILES, ...DEEP_K_TILES, ...SUBGROUP_TILES], device.features);
   if (!tiles.length) {
-    throw new ShiftmixError(`tuneMatMulTiles: none of the candidate tiles fits this adapter's limits`, 'Pass candidates with fewer threads or less workgroup memory', 'E_INPUT');
+    throw new ShiftmixError(
+      `tuneMatMulTiles: none of the candidate tiles fits this adapter's limits`,
+      'Pass candidates with fewer threads or less workgroup memory',
+      'E_INPUT',
+    );
   }
   const backend = webGpuBackend()!;
   const shape: MatMulShape = { batch: 1, m: size, n: size, k: size, transposeA: false, transposeB: false, broadcastA: false, broadcastB: false, outer: [] };
@@ -68,7 +72,10 @@ export async function tuneMatMulTiles(options: TuneMatMulOptions = {}): Promise<
   }
   timings.sort((x, y) => x.ms - y.ms);
   const result: MatMulTuningResult = { adapter: adapterIdentity(report), size, clock: timestamps ? 'gpu' : 'wall', timings };
-  setPreferredTiles(device, timings.map((t) => t.tile));
+  setPreferredTiles(
+    device,
+    timings.map((t) => t.tile),
+  );
   return result;
 }
 
@@ -79,9 +86,15 @@ export async function tuneMatMulTiles(options: TuneMatMulOptions = {}): Promise<
 export function applyMatMulTuning(result: MatMulTuningResult): void {
   const { device, report } = activeGpu('applyMatMulTuning');
   const tiles = Array.isArray(result?.timings) ? result.timings.map((t) => t?.tile) : [];
-  const valid = tiles.length > 0 && tiles.every((t) => t && [t.bm, t.bn, t.bk, t.tm, t.tn].every(Number.isInteger) && [undefined, true, false].includes(t.subgroups) && tileIsValid(t));
+  const valid =
+    tiles.length > 0 &&
+    tiles.every((t) => t && [t.bm, t.bn, t.bk, t.tm, t.tn].every(Number.isInteger) && [undefined, true, false].includes(t.subgroups) && tileIsValid(t));
   if (!valid || typeof result.adapter !== 'string') {
-    throw new ShiftmixError('the matmul tuning is not a tuneMatMulTiles result: it lacks the adapter or a list of valid tiles', 'Run tuneMatMulTiles again and save what it returns', 'E_INPUT');
+    throw new ShiftmixError(
+      'the matmul tuning is not a tuneMatMulTiles result: it lacks the adapter or a list of valid tiles',
+      'Run tuneMatMulTiles again and save what it returns',
+      'E_INPUT',
+    );
   }
   checkSameAdapter('matmul tuning', result.adapter, report, 'tuneMatMulTiles');
   const usable = tilesFor(device.limits, tiles, device.features);

@@ -26,7 +26,11 @@ const SEED = 1234567;
 // 16 x 16 blocks for every kernel, so T = 70 spans several blocks with a ragged last one.
 const SMALL_TILES: AttentionTiles = { forward: { bq: 16, bk: 16 }, keyGrad: { bk: 16, bq: 16 }, queryGrad: { bq: 16, bk: 16 } };
 // The shapes only tuneAttentionTiles picks, which must hold on every driver too.
-const EXTRA_TILES: AttentionTiles = { forward: EXTRA_ATTENTION_BLOCKS.forward[0], keyGrad: EXTRA_ATTENTION_BLOCKS.keyGrad[0], queryGrad: EXTRA_ATTENTION_BLOCKS.queryGrad[0] };
+const EXTRA_TILES: AttentionTiles = {
+  forward: EXTRA_ATTENTION_BLOCKS.forward[0],
+  keyGrad: EXTRA_ATTENTION_BLOCKS.keyGrad[0],
+  queryGrad: EXTRA_ATTENTION_BLOCKS.queryGrad[0],
+};
 
 const blocks = ({ forward: f, keyGrad: g, queryGrad: q }: AttentionTiles) => `blocks ${f.bq}x${f.bk}, ${g.bk}x${g.bq}, ${q.bq}x${q.bk}`;
 
@@ -109,7 +113,10 @@ const packedCheck = (c: Case): ParityCheck => ({
       const unpacked = (x: Tensor) => packedCausalAttentionComposite(x, c.heads, options(c));
       const vsUnpacked: Compared[] = c.dropout
         ? []
-        : [{ what: 'O vs the unpacked kernel', got: fused(qkv), want: unpacked(qkv), tol: 1e-6 }, ...gradPairs(['dqkv vs the unpacked kernel'], [1e-6], fused, unpacked, [qkv], weights)];
+        : [
+            { what: 'O vs the unpacked kernel', got: fused(qkv), want: unpacked(qkv), tol: 1e-6 },
+            ...gradPairs(['dqkv vs the unpacked kernel'], [1e-6], fused, unpacked, [qkv], weights),
+          ];
       return [
         ...vsUnpacked,
         { what: 'O vs composite', got: fused(qkv), want: pure(qkv), tol: 2e-5 },

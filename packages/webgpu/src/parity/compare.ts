@@ -93,7 +93,10 @@ export function gradPairs(
   weights: Tensor,
 ): Compared[] {
   // sum(f(x) * w): every output element gets its own upstream gradient.
-  const loss = (f: (...xs: Tensor[]) => Tensor) => (...xs: Tensor[]) => tf.sum(tf.mul(f(...xs), weights));
+  const loss =
+    (f: (...xs: Tensor[]) => Tensor) =>
+    (...xs: Tensor[]) =>
+      tf.sum(tf.mul(f(...xs), weights));
   const got = tf.grads(loss(fused))(inputs);
   const want = tf.grads(loss(reference))(inputs);
   return names.map((what, i) => ({ what, got: got[i], want: want[i], tol: tols[i] }));

@@ -7,7 +7,12 @@ import { webGpuBackend, webGpuDevice } from '../backend.js';
 import { normal, type Compared, type ParityCheck } from './compare.js';
 
 const DEFAULTS = { ...matMulTuning };
-const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;
+const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
 
 /**
  * Runs fn with the register-tiled kernel (throwing when it took none of the products) or
@@ -95,7 +100,8 @@ const fusedEpilogue: ParityCheck = {
   run() {
     const [a, b, bias] = [normal([41, 23], 10), normal([23, 34], 11), normal([34], 12)];
     const f = (x: Tensor, y: Tensor, c: Tensor) => tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: c, activation: 'relu' });
-    const run = (fast: boolean) => withKernel(fast, SMALL, () => [f(a, b, bias), ...tf.grads((x: Tensor, y: Tensor, c: Tensor) => tf.sum(tf.square(f(x, y, c))))([a, b, bias])]);
+    const run = (fast: boolean) =>
+      withKernel(fast, SMALL, () => [f(a, b, bias), ...tf.grads((x: Tensor, y: Tensor, c: Tensor) => tf.sum(tf.square(f(x, y, c))))([a, b, bias])]);
     const [got, want] = [run(true), run(false)];
     return ['C', 'dA', 'dB', 'dbias'].map((what, i) => ({ what, got: got[i], want: want[i], tol: i === 0 ? 1e-5 : 1e-4 }));
   },
@@ -148,7 +154,14 @@ const subgroupShuffleCheck: ParityCheck = {
     probe.dispose();
     // Any subgroup size that is a multiple of 4 holds whole rows of this tile; 0 here means
     // this adapter's subgroups are not laid out in thread order, and only the fallback ran.
-    return [{ what: 'shuffle path taken (1) where the subgroup size is a multiple of 4', got: taken, want: tf.tidy(() => tf.cast(tf.equal(tf.mod(size, 4), 0), 'float32')), tol: 0 }];
+    return [
+      {
+        what: 'shuffle path taken (1) where the subgroup size is a multiple of 4',
+        got: taken,
+        want: tf.tidy(() => tf.cast(tf.equal(tf.mod(size, 4), 0), 'float32')),
+        tol: 0,
+      },
+    ];
   },
 };
 
@@ -163,6 +176,8 @@ export function matmulChecks(): ParityCheck[] {
   const device = webGpuDevice();
   const tiles = (device ? tilesFor(device.limits) : MATMUL_TILES).filter((t) => t.tm !== 4 || t.tn !== 4);
   const subgroupTiles = device?.features.has('subgroups') ? tilesFor(device.limits, [NARROW, ...SUBGROUP_TILES.slice(0, 1)], device.features) : [];
-  const subgroupChecks = subgroupTiles.length ? [subgroupShuffleCheck, ...subgroupTiles.map((t) => tileCheck(t, t === NARROW ? TRANSPOSES : [[true, true]]))] : [];
+  const subgroupChecks = subgroupTiles.length
+    ? [subgroupShuffleCheck, ...subgroupTiles.map((t) => tileCheck(t, t === NARROW ? TRANSPOSES : [[true, true]]))]
+    : [];
   return [defaultThresholds, tileCheck(undefined, [[false, false]]), ...tiles.map((t) => tileCheck(t, [[true, true]])), ...subgroupChecks, fusedEpilogue];
 }

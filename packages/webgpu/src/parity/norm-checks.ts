@@ -25,9 +25,22 @@ const lnChunk = layerNormTuning.rowsPerWorkgroup;
 const geluChunk = biasGeluTuning.rowsPerThread * biasGeluTuning.lanes;
 
 // D = 1, 3, 5: scalar paths; the others vec4; row counts off the backward's chunk.
-const layerNormShapes = [[2, 7, 1], [lnChunk + 3, 5], [2, 9, 384], [2, lnChunk, 12]];
-const addLayerNormShapes = [[2, 7, 1], [3, 5, 5], [lnChunk + 1, 100]];
-const biasGeluShapes = [[2, 7, 1], [geluChunk + 9, 5], [2, geluChunk, 4 * biasGeluTuning.columnsPerWorkgroup + 12]];
+const layerNormShapes = [
+  [2, 7, 1],
+  [lnChunk + 3, 5],
+  [2, 9, 384],
+  [2, lnChunk, 12],
+];
+const addLayerNormShapes = [
+  [2, 7, 1],
+  [3, 5, 5],
+  [lnChunk + 1, 100],
+];
+const biasGeluShapes = [
+  [2, 7, 1],
+  [geluChunk + 9, 5],
+  [2, geluChunk, 4 * biasGeluTuning.columnsPerWorkgroup + 12],
+];
 
 const layerNormCheck = (shape: number[]): ParityCheck => ({
   name: `layerNorm ${JSON.stringify(shape)}`,
@@ -96,7 +109,10 @@ function logits(rows: number, vocab: number, spread: number, seed: number): Tens
 
 /** Every third target ignored (-1 or -100), the others spread over [0, V). */
 function targets(rows: number, vocab: number): Tensor1D {
-  return tf.tensor1d(Array.from({ length: rows }, (_, n) => (n % 3 === 1 ? (n % 2 ? -1 : -100) : (n * 7919 + 13) % vocab)), 'int32');
+  return tf.tensor1d(
+    Array.from({ length: rows }, (_, n) => (n % 3 === 1 ? (n % 2 ? -1 : -100) : (n * 7919 + 13) % vocab)),
+    'int32',
+  );
 }
 
 const crossEntropyCheck = (rows: number, vocab: number, spread: number): ParityCheck => ({

@@ -21,7 +21,8 @@ const SHAPES: Record<string, number[]> = { w: [6, 5], b: [7], e: [130, 160], g: 
 const OPTIONS = { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 };
 
 const weights = (seed: number) => new Map(Object.entries(SHAPES).map(([name, shape], i): [string, Variable] => [name, tf.variable(normal(shape, seed + i))]));
-const gradients = (step: number) => new Map(Object.entries(SHAPES).map(([name, shape], i): [string, Tensor] => [name, tf.mul(normal(shape, 100 * step + i), 0.5)]));
+const gradients = (step: number) =>
+  new Map(Object.entries(SHAPES).map(([name, shape], i): [string, Tensor] => [name, tf.mul(normal(shape, 100 * step + i), 0.5)]));
 
 /** Three steps of clipAndApply (the fused kernel) against apply() with the clip scale of the norm read on the host. */
 const adamw = (maxNorm: number): ParityCheck => ({
@@ -31,7 +32,11 @@ const adamw = (maxNorm: number): ParityCheck => ({
     const [fusedWeights, compositeWeights] = [weights(1), weights(1)];
     const [fused, composite] = [new AdamW(fusedWeights, OPTIONS), new AdamW(compositeWeights, OPTIONS)];
     const out: Compared[] = [];
-    for (const [step, lr] of [[1, 1e-2], [2, 5e-3], [3, 2e-2]]) {
+    for (const [step, lr] of [
+      [1, 1e-2],
+      [2, 5e-3],
+      [3, 2e-2],
+    ]) {
       const grads = gradients(step);
       const result = await fused.clipAndApply(grads, tf.scalar(1.5), lr, maxNorm);
       const normTensor = globalNorm(grads.values());
@@ -118,7 +123,10 @@ const modelLevel: ParityCheck = {
   ],
   async run() {
     // This package does not depend on the mixers: whoever runs the checks registers them.
-    for (const [mixer, pkg] of [['hsm-ab', '@shiftmix/mixer-hsm-ab'], ['softmax-attention', '@shiftmix/mixer-softmax-attention']]) {
+    for (const [mixer, pkg] of [
+      ['hsm-ab', '@shiftmix/mixer-hsm-ab'],
+      ['softmax-attention', '@shiftmix/mixer-softmax-attention'],
+    ]) {
       if (!hasMixer(mixer)) throw new Error(`the model check needs the ${mixer} mixer: call register() of ${pkg} before running the checks`);
     }
     let cpu: { loss: number; grads: Grads };

@@ -87,7 +87,8 @@ export async function profileStep(fn: StepFn, options: ProfileOptions = {}): Pro
   const backend = tf.getBackend();
   // Dawn's null device offers timestamp queries but writes nothing into them.
   const nullDevice = webGpuInfo()?.report.backend === 'null';
-  const gpuTimed = backend === 'webgpu' && !nullDevice && Boolean((webGpuBackend() as unknown as { supportTimestampQuery?: boolean } | undefined)?.supportTimestampQuery);
+  const gpuTimed =
+    backend === 'webgpu' && !nullDevice && Boolean((webGpuBackend() as unknown as { supportTimestampQuery?: boolean } | undefined)?.supportTimestampQuery);
   // CPU backends run each kernel synchronously, so tfjs's per-kernel wall time is its cost.
   const cpuTimed = backend === 'wasm' || backend === 'cpu';
   const timed = (gpuTimed || cpuTimed) && gpuMs > 0;
@@ -114,7 +115,11 @@ export function formatProfile(profile: StepProfile, top = 15): string {
   };
   const head = heads[profile.source];
   const rows = profile.kernels.slice(0, top).map((k) => {
-    const programs = Object.entries(k.programs).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([name, ms]) => (ms > 0 ? `${name} ${ms.toFixed(3)}` : name)).join(', ');
+    const programs = Object.entries(k.programs)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([name, ms]) => (ms > 0 ? `${name} ${ms.toFixed(3)}` : name))
+      .join(', ');
     return `${k.name.padEnd(28)} ${String(k.calls).padStart(6)} ${k.ms.toFixed(3).padStart(10)} ${(100 * k.share).toFixed(1).padStart(6)}%  ${programs}`;
   });
   const rest = profile.kernels.length > top ? [`... ${profile.kernels.length - top} more kernels`] : [];

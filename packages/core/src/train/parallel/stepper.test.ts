@@ -44,8 +44,15 @@ describe('ParallelStepper', () => {
   });
 
   it('splits a batch into near-equal row ranges, the first ones larger', () => {
-    expect(shardRows(5, 2)).toEqual([[0, 3], [3, 2]]);
-    expect(shardRows(12, 3)).toEqual([[0, 4], [4, 4], [8, 4]]);
+    expect(shardRows(5, 2)).toEqual([
+      [0, 3],
+      [3, 2],
+    ]);
+    expect(shardRows(12, 3)).toEqual([
+      [0, 4],
+      [4, 4],
+      [8, 4],
+    ]);
   });
 
   it('trains to the losses and weights of one thread, up to float rounding', async () => {
@@ -84,7 +91,9 @@ describe('ParallelStepper', () => {
 
   it('refuses more workers than rows, and a mixer no module is known to register', async () => {
     const model = ShiftmixModel.create(config);
-    await expect(ParallelStepper.create(model, resolveRecipe(recipe), { workers: 6 })).rejects.toThrow(/workers 6 must be a whole number from 2 to the batch size 5/);
+    await expect(ParallelStepper.create(model, resolveRecipe(recipe), { workers: 6 })).rejects.toThrow(
+      /workers 6 must be a whole number from 2 to the batch size 5/,
+    );
     model.dispose();
     registerMixer(toyShift);
     const toy = ShiftmixModel.create({ ...config, layers: 'toy-shift*2' });

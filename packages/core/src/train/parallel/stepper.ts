@@ -30,9 +30,12 @@ export interface ParallelOptions {
 
 // The built worker sits in dist/ beside the bundle; run from the sources, take the built one.
 function workerFile(): string {
-  const candidates = ['./train/parallel/worker.js', './worker.js', '../../../dist/train/parallel/worker.js'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const candidates = ['./train/parallel/worker.js', './worker.js', '../../../dist/train/parallel/worker.js'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
   const found = candidates.find((f) => existsSync(f) && !f.includes(`${'src'}/train/parallel/worker.js`));
-  if (!found) throw new ShiftmixError('the parallel training worker is not built', 'Build @shiftmix/core (npm run build), or train with workers: 1', 'E_PARALLEL');
+  if (!found)
+    throw new ShiftmixError('the parallel training worker is not built', 'Build @shiftmix/core (npm run build), or train with workers: 1', 'E_PARALLEL');
   return found;
 }
 
@@ -99,12 +102,25 @@ export class ParallelStepper {
     this.layout = flatLayout(model.weights());
     this.shared = { weights: new Float32Array(buffers.weights), m: new Float32Array(buffers.m), v: new Float32Array(buffers.v) };
     const participants = workers.length + 1;
-    this.slots = [0, 1].map((phase) => Array.from({ length: participants }, (_, i) => new Float32Array(buffers.grads, (phase * participants + i) * this.layout.size * 4, this.layout.size)));
+    this.slots = [0, 1].map((phase) =>
+      Array.from({ length: participants }, (_, i) => new Float32Array(buffers.grads, (phase * participants + i) * this.layout.size * 4, this.layout.size)),
+    );
     this.combined = new Float32Array(this.layout.size);
     for (const w of workers) {
       w.on('message', (reply: FromWorker) => this.settle(w, reply));
-      w.on('error', (error) => this.fail(w, new ShiftmixError(`a training worker crashed: ${error.message}`, 'Run with workers: 1 to see the error in this thread', 'E_PARALLEL')));
-      w.on('exit', (code) => this.fail(w, new ShiftmixError(`a training worker exited (code ${code}) in the middle of a step`, 'Run with workers: 1 to see the error in this thread', 'E_PARALLEL')));
+      w.on('error', (error) =>
+        this.fail(w, new ShiftmixError(`a training worker crashed: ${error.message}`, 'Run with workers: 1 to see the error in this thread', 'E_PARALLEL')),
+      );
+      w.on('exit', (code) =>
+        this.fail(
+          w,
+          new ShiftmixError(
+            `a training worker exited (code ${code}) in the middle of a step`,
+            'Run with workers: 1 to see the error in this thread',
+            'E_PARALLEL',
+          ),
+        ),
+      );
     }
   }
 
@@ -112,13 +128,21 @@ export class ParallelStepper {
     const backend = tf.getBackend();
     const config = model.config as ModelConfig;
     if (backend !== 'wasm' && backend !== 'cpu') {
-      throw new ShiftmixError(`training on several workers runs on the CPU backends, and ${backend} is active`, 'Use workers: 1 on a GPU, or --backend wasm', 'E_PARALLEL');
+      throw new ShiftmixError(
+        `training on several workers runs on the CPU backends, and ${backend} is active`,
+        'Use workers: 1 on a GPU, or --backend wasm',
+        'E_PARALLEL',
+      );
     }
     if (typeof config.layers !== 'string') {
       throw new ShiftmixError('training on several workers needs a ShiftmixModel (its config rebuilds each replica)', 'Train with workers: 1', 'E_PARALLEL');
     }
     if (!(Number.isInteger(options.workers) && options.workers >= 2) || options.workers > recipe.batch) {
-      throw new ShiftmixError(`workers ${options.workers} must be a whole number from 2 to the batch size ${recipe.batch}`, 'Use 2 on a 2-core machine, or 1 for no workers', 'E_PARALLEL');
+      throw new ShiftmixError(
+        `workers ${options.workers} must be a whole number from 2 to the batch size ${recipe.batch}`,
+        'Use 2 on a 2-core machine, or 1 for no workers',
+        'E_PARALLEL',
+      );
     }
     const layout = flatLayout(model.weights());
     const bytes = layout.size * 4;
@@ -140,7 +164,11 @@ export class ParallelStepper {
         workers.map(async (w, i) => {
           const reply = await stepper.send(w, { type: 'init', config, recipe, modules, backend, buffers, slot: i + 1, blasThreads });
           if (reply.type === 'ready' && reply.size !== layout.size) {
-            throw new ShiftmixError(`a worker's replica has ${reply.size} weights, this model ${layout.size}`, 'Register the same mixers in the workers (modules option)', 'E_PARALLEL');
+            throw new ShiftmixError(
+              `a worker's replica has ${reply.size} weights, this model ${layout.size}`,
+              'Register the same mixers in the workers (modules option)',
+              'E_PARALLEL',
+            );
           }
         }),
       );
@@ -168,7 +196,11 @@ export class ParallelStepper {
     const pending = this.waiting.get(worker);
     this.waiting.delete(worker);
     if (reply.type !== 'error') return pending?.resolve(reply);
-    const error = new ShiftmixError(`a training worker failed: ${reply.message}`, reply.fix ?? 'Run with workers: 1 to see the error in this thread', reply.code ?? 'E_PARALLEL');
+    const error = new ShiftmixError(
+      `a training worker failed: ${reply.message}`,
+      reply.fix ?? 'Run with workers: 1 to see the error in this thread',
+      reply.code ?? 'E_PARALLEL',
+    );
     if (pending) pending.reject(error);
     else this.unclaimed ??= error;
   }

@@ -41,7 +41,9 @@ async function init(msg: InitMessage): Promise<void> {
     stepper: new TrainStepper(model, msg.recipe),
     layout,
     shared: { weights: new Float32Array(weights), m: new Float32Array(m), v: new Float32Array(v) },
-    slots: [0, 1].map((phase) => Array.from({ length: participants }, (_, i) => new Float32Array(grads, (phase * participants + i) * layout.size * 4, layout.size))),
+    slots: [0, 1].map((phase) =>
+      Array.from({ length: participants }, (_, i) => new Float32Array(grads, (phase * participants + i) * layout.size * 4, layout.size)),
+    ),
     combined: new Float32Array(layout.size),
   };
   post({ type: 'ready', size: layout.size });
@@ -91,7 +93,11 @@ port.on('message', (msg: ToWorker) => {
       }
     } catch (error) {
       const e = error as Error;
-      post(isShiftmixError(error) ? { type: 'error', message: error.problem, fix: error.fix, code: error.code } : { type: 'error', message: e.message ?? String(e) });
+      post(
+        isShiftmixError(error)
+          ? { type: 'error', message: error.problem, fix: error.fix, code: error.code }
+          : { type: 'error', message: e.message ?? String(e) },
+      );
     }
   });
 });
