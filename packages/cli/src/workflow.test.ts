@@ -131,7 +131,11 @@ describe('train input errors', () => {
     );
     expectOneLineError(await train(['--layers', 'hsm-ab**2']), 1, /NAME\*COUNT/);
     expectOneLineError(await train(['--layers', 'hsm-ab,,hsm-ab']), 1, /is empty/);
-    expectOneLineError(await train(['--layers', 'hsm-ab', '--dim', '18', '--heads', '4']), 1, /--dim 18 is not divisible by --heads 4/);
+    expectOneLineError(
+      await train(['--layers', 'hsm-ab,softmax-attention', '--dim', '18', '--heads', '4']),
+      1,
+      /softmax-attention: dim 18 is not divisible by heads 4 \(block 2 of the layer pattern "hsm-ab,softmax-attention"\)\. Use a number of heads that divides 18/,
+    );
     expectOneLineError(await train(['--layers', 'hsm-ab', '--ffn', 'wide']), 2, /--ffn must be "match" or a positive integer/);
     expectOneLineError(await train(['--layers', 'hsm-ab', '--schedule', 'fast']), 2, /--schedule must be radix, doubling/);
     expectOneLineError(await train(['--layers', 'hsm-ab', '--mixer-option', 'window=3']), 2, /name\.key=value/);

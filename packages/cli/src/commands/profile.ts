@@ -1,4 +1,4 @@
-import { parseLayerPattern, resolveRecipe, selectBackend, ShiftmixModel, tf, TrainStepper } from '@shiftmix/core';
+import { resolveRecipe, selectBackend, ShiftmixModel, tf, TrainStepper } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { parseFfn } from '../options.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
@@ -35,10 +35,7 @@ export const profileCommand = defineCommand({
   ],
   async run(flags, { io }) {
     await loadAllPlugins(io.cwd, flags.plugin, warnOn(io));
-    parseLayerPattern(flags.layers);
-    const profiler = await loadWebGpu('the profiler');
-    await selectBackend(flags.backend);
-    const model = ShiftmixModel.create({
+    const modelOptions = {
       vocabSize: flags.vocab,
       dim: flags.dim,
       heads: flags.heads,
@@ -46,7 +43,11 @@ export const profileCommand = defineCommand({
       layers: flags.layers,
       ffn: parseFfn(flags.ffn),
       dropout: flags.dropout,
-    });
+    };
+    ShiftmixModel.check(modelOptions);
+    const profiler = await loadWebGpu('the profiler');
+    await selectBackend(flags.backend);
+    const model = ShiftmixModel.create(modelOptions);
     const stepper = new TrainStepper(model, resolveRecipe({ batch: flags.batch }));
     const x = tf.randomUniform([flags.batch, flags.ctx], 0, flags.vocab, 'int32') as tf.Tensor2D;
     const y = tf.randomUniform([flags.batch, flags.ctx], 0, flags.vocab, 'int32') as tf.Tensor2D;

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseLayerPattern, selectBackend, ShiftmixModel, train } from '@shiftmix/core';
+import { selectBackend, ShiftmixModel, train } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
 import { parseFfn, parseMixerOptions, parseSchedule, requireTextFile } from '../options.js';
@@ -67,16 +67,20 @@ export const trainCommand = defineCommand({
   async run(flags, { io }) {
     await loadAllPlugins(io.cwd, flags.plugin, warnOn(io));
     // Everything that can be checked without a backend or the data is checked first.
-    parseLayerPattern(flags.layers);
-    if (flags.dim % flags.heads !== 0) {
-      throw new InputError(
-        `--dim ${flags.dim} is not divisible by --heads ${flags.heads}`,
-        `Pick a --dim that is a multiple of --heads, e.g. --dim ${flags.heads * Math.ceil(flags.dim / flags.heads)}`,
-      );
-    }
-    const ffn = parseFfn(flags.ffn);
-    const schedule = parseSchedule(flags.schedule);
-    const mixers = parseMixerOptions(flags.mixerOption);
+    const modelOptions = {
+      dim: flags.dim,
+      heads: flags.heads,
+      contextLength: flags.ctx,
+      layers: flags.layers,
+      mixers: parseMixerOptions(flags.mixerOption),
+      ffn: parseFfn(flags.ffn),
+      positional: flags.positional,
+      schedule: parseSchedule(flags.schedule),
+      dropout: flags.dropout,
+      seed: flags.seed,
+    };
+    // The mixers validate their own options (heads that divide dim, windows, ...).
+    ShiftmixModel.check(modelOptions);
     const dataFile = requireTextFile(flags.data, io.cwd, '--data');
     const outDir = path.resolve(io.cwd, flags.out);
 
@@ -91,19 +95,7 @@ export const trainCommand = defineCommand({
     const backend = await selectBackend(flags.backend);
     checkTune(flags.tune, backend);
     // Created after the backend is selected, so the weights live on it.
-    const model = ShiftmixModel.create({
-      vocabSize: text.tokenizer.vocabSize,
-      dim: flags.dim,
-      heads: flags.heads,
-      contextLength: flags.ctx,
-      layers: flags.layers,
-      mixers,
-      ffn,
-      positional: flags.positional,
-      schedule,
-      dropout: flags.dropout,
-      seed: flags.seed,
-    });
+    const model = ShiftmixModel.create({ ...modelOptions, vocabSize: text.tokenizer.vocabSize });
     try {
       for (const warning of model.scheduleWarnings) io.stderr(`shiftmix: warning: ${warning}\n`);
       mkdirSync(outDir, { recursive: true });

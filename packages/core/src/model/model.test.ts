@@ -57,6 +57,15 @@ function maxAbsDiff(a: number[][][], b: number[][][]): number {
 }
 
 describe('ShiftmixModel', () => {
+  it('checks a config as create would, without making a tensor', () => {
+    const before = tf.memory().numTensors;
+    expect(ShiftmixModel.check({ ...small, layers: 'toy-shift*2' })).toMatchObject({ layers: 'toy-shift*2', dim: 8, vocabSize: 11 });
+    expect(ShiftmixModel.check({ dim: 8, layers: 'toy-mean' }).vocabSize).toBe(2);
+    expect(() => ShiftmixModel.check({ ...small, layers: 'toy-shift,toy-failing' })).toThrow('bad options');
+    expect(() => ShiftmixModel.check({ ...small, layers: 'toy-nope' })).toThrow(/unknown mixer "toy-nope"/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('resolves positional "auto" from the layers', () => {
     const shiftOnly = ShiftmixModel.create({ ...small, layers: 'toy-shift*2' });
     const hybrid = ShiftmixModel.create({ ...small, layers: 'toy-shift,toy-mean' });

@@ -29,6 +29,38 @@ function validateLayer(spec: AnyMixerSpec, options: Record<string, unknown>, ctx
 }
 
 /**
+ * Everything `create` decides before it makes a tensor: the resolved config, the shift
+ * schedule, and each block's spec, context and validated options.
+ */
+function planModel(input: Partial<ModelConfig> & { vocabSize: number }) {
+  const config = resolveModelConfig(input);
+  const parts = parseLayerParts(config.layers);
+  const specs = parts.map((part) => getMixer(part.name));
+  const numLayers = parts.length;
+  const numShift = specs.filter((s) => s.shiftBased).length;
+  const { shifts, warnings } = computeShiftSchedule(config.schedule, numShift, config.contextLength, config.dim);
+  const positional: 'learned' | 'none' = config.positional === 'auto' ? (specs.every((s) => s.shiftBased) ? 'none' : 'learned') : config.positional;
+  const init = createWeightInit(new Rng(config.seed), numLayers);
+  const rng = new Rng((config.seed + DROPOUT_STREAM) >>> 0);
+  let shiftIndex = 0;
+  const layers = specs.map((spec, i) => {
+    const ctx: MixerContext = {
+      dim: config.dim,
+      heads: config.heads,
+      contextLength: config.contextLength,
+      layerIndex: i,
+      numLayers,
+      shifts: spec.shiftBased ? shifts[shiftIndex++] : [],
+      dropout: config.dropout,
+      init,
+      rng,
+    };
+    return { spec, ctx, mixerConfig: validateLayer(spec, { ...config.mixers[spec.name], ...parts[i].options }, ctx, config.layers) };
+  });
+  return { config, layers, warnings, positional, init, rng };
+}
+
+/**
  * A pre-norm Transformer stack: token embedding (plus learned positions
  * when configured), one mixer + FFN block per entry of the layer pattern, final layer
  * norm, and an LM head tied to the token embedding.
@@ -75,16 +107,17 @@ export class ShiftmixModel {
   }
 
   /** Builds a model with fresh weights; every mixer named in the pattern must be registered. */
+  /**
+   * Resolves a config and validates every block's mixer options, as `create` does, without
+   * creating weights: what a tool checks before it loads data or selects a backend. The
+   * vocabulary may be left out (it is often known only from the data); 2 stands in for it.
+   */
+  static check(input: Partial<ModelConfig>): ModelConfig {
+    return planModel({ ...input, vocabSize: input.vocabSize ?? 2 }).config;
+  }
+
   static create(input: Partial<ModelConfig> & { vocabSize: number }): ShiftmixModel {
-    const config = resolveModelConfig(input);
-    const parts = parseLayerParts(config.layers);
-    const specs = parts.map((part) => getMixer(part.name));
-    const numLayers = parts.length;
-    const numShift = specs.filter((s) => s.shiftBased).length;
-    const { shifts, warnings } = computeShiftSchedule(config.schedule, numShift, config.contextLength, config.dim);
-    const positional = config.positional === 'auto' ? (specs.every((s) => s.shiftBased) ? 'none' : 'learned') : config.positional;
-    const init = createWeightInit(new Rng(config.seed), numLayers);
-    const rng = new Rng((config.seed + DROPOUT_STREAM) >>> 0);
+    const { config, layers, warnings, positional, init, rng } = planModel(input);
     const created: { dispose(): void }[] = [];
     try {
       const wte = variableFrom(init.normal([config.vocabSize, config.dim]));
@@ -92,25 +125,12 @@ export class ShiftmixModel {
       const wpe = positional === 'learned' ? variableFrom(init.normal([config.contextLength, config.dim])) : null;
       if (wpe) created.push(wpe);
       const blocks: ModelBlock[] = [];
-      let shiftIndex = 0;
-      specs.forEach((spec, i) => {
-        const ctx: MixerContext = {
-          dim: config.dim,
-          heads: config.heads,
-          contextLength: config.contextLength,
-          layerIndex: i,
-          numLayers,
-          shifts: spec.shiftBased ? shifts[shiftIndex++] : [],
-          dropout: config.dropout,
-          init,
-          rng,
-        };
-        const mixerConfig = validateLayer(spec, { ...config.mixers[spec.name], ...parts[i].options }, ctx, config.layers);
+      for (const [i, { spec, ctx, mixerConfig }] of layers.entries()) {
         const ffnWidth = config.ffn === 'match' ? matchedFfnWidth(config.dim, spec.paramCount(ctx, mixerConfig)) : config.ffn;
         const block = createBlock(i, spec.name, spec, mixerConfig, ctx, ffnWidth);
         blocks.push(block);
         created.push({ dispose: () => disposeBlock(block) });
-      });
+      }
       const lnf = createLayerNorm(config.dim, init);
       return new ShiftmixModel({ config, rng, scheduleWarnings: warnings, positional, blocks, wte, wpe, lnf });
     } catch (error) {
