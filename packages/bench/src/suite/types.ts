@@ -1,3 +1,5 @@
+import type { TrainRecipe } from '@shiftmix/core';
+
 /** The tasks a benchmark can name. */
 export type TaskName = 'lm-char' | 'mqar' | 'scaling' | 'decode';
 export const TASK_NAMES: readonly TaskName[] = ['lm-char', 'mqar', 'scaling', 'decode'];
@@ -27,26 +29,16 @@ export interface MqarSetting {
   pairs: number;
 }
 
-/** Recipe of lm-char: nanoGPT's shakespeare-char under the standard preset. */
-export interface LmCharRecipe {
+/** Recipe of lm-char: nanoGPT's shakespeare-char under the standard preset; its training fields are core's. */
+export interface LmCharRecipe extends Pick<
+  TrainRecipe,
+  'batch' | 'steps' | 'lr' | 'minLr' | 'warmup' | 'weightDecay' | 'beta1' | 'beta2' | 'clip' | 'evalEvery' | 'evalBatches'
+> {
   /** Model width D. */
   dim: number;
   heads: number;
   contextLength: number;
-  batch: number;
   dropout: number;
-  steps: number;
-  lr: number;
-  minLr: number;
-  warmup: number;
-  weightDecay: number;
-  beta1: number;
-  beta2: number;
-  clip: number;
-  /** Evaluate every this many steps (and at the last step). */
-  evalEvery: number;
-  /** Validation batches per evaluation. */
-  evalBatches: number;
   /**
    * Layer patterns that replace the models' own under this preset, by model name (e.g. a
    * four-layer CPU preset of six-layer models); models not named keep theirs.
