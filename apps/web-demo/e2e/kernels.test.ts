@@ -22,7 +22,7 @@ beforeAll(async () => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(`${site.url}kernels.html`);
-  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 5 * MINUTE });
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 8 * MINUTE });
   report = (await page.evaluate(() => window.kernelParity))!;
   expect(errors, 'errors on the page').toEqual([]);
   // The DOM shows the same report as window.kernelParity.

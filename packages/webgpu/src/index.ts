@@ -33,7 +33,6 @@ export { BIAS_GELU_GRAD_KERNEL, BIAS_GELU_KERNEL, BiasGeluGradProgram, BiasGeluP
 export { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL } from './cross-entropy.js';
 export { CrossEntropyGradProgram, CrossEntropyMeanProgram, CrossEntropyRowsProgram, crossEntropyTuning } from './cross-entropy-programs.js';
 export { ADAMW_KERNEL, AdamWUpdateProgram, ClipStatsProgram, SumSquaresProgram, adamwTuning } from './adamw.js';
-export { fusionBlendComposite, groupShiftComposite, hsmAbComposite } from './reference.js';
 export type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 export { foldedDispatch, makeShaderSource, runProgram, type ShiftmixProgram } from './runtime.js';
 export { adapterIdentity } from './tuning.js';

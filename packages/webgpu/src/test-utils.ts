@@ -1,4 +1,4 @@
-import { ShiftmixModel, causalMask, selectBackend, tensorDifference, tf, type ModelConfig, type Tensor } from '@shiftmix/core';
+import { ShiftmixModel, selectBackend, tensorDifference, tf, type ModelConfig, type Tensor } from '@shiftmix/core';
 import { afterEach, beforeAll, expect } from 'vitest';
 import { attentionDropoutKeep } from './attention/dropout.js';
 import { attentionTuning, registerAttentionKernels } from './attention/index.js';
@@ -25,14 +25,6 @@ export function attentionKeepMask(shape: number[], rate: number, seed: number): 
     }
   }
   return tf.tensor4d(values, [b, h, t, t]);
-}
-
-/** Composite causal attention with a given mask on the probabilities; q, k, v: [B, H, T, hd]. */
-export function maskedAttention(q: Tensor, k: Tensor, v: Tensor, window: number | undefined, keep: Tensor): Tensor {
-  const [, , t, hd] = q.shape;
-  const scores = tf.matMul(q as tf.Tensor4D, k as tf.Tensor4D, false, true).mul(1 / Math.sqrt(hd));
-  const probs = tf.softmax(scores.add(causalMask(t, window)), -1);
-  return tf.matMul(tf.mul(probs, keep) as tf.Tensor4D, v as tf.Tensor4D);
 }
 
 export interface ModelRun {

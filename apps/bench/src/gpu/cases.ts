@@ -1,13 +1,6 @@
 import { tf, type Tensor, type Tensor1D, type Tensor3D } from '@shiftmix/core';
-import {
-  FUSION_BLEND_GRAD_KERNEL,
-  FUSION_BLEND_KERNEL,
-  HSM_AB_GRAD_KERNEL,
-  HSM_AB_KERNEL,
-  fusionBlendComposite,
-  hsmAbComposite,
-  hsmAbTuning,
-} from '@shiftmix/webgpu';
+import { fusionBlendReference, hsmAbMixReference } from '@shiftmix/core/kernels';
+import { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL, HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL, hsmAbTuning } from '@shiftmix/webgpu';
 import { calibratedReps, gbPerSecond, gpuTimeMs, settledPassGpuMs, timeLoop, type Timing } from './measure.js';
 
 export type Shape = [number, number, number];
@@ -64,7 +57,7 @@ export async function benchHsmAb(shape: Shape, shifts: number[], budgetMs: numbe
   const forward = () => tf.dispose(run(HSM_AB_KERNEL, { u, a, b }, shifts));
   const backward = () => tf.dispose(run(HSM_AB_GRAD_KERNEL, { dy, u, a, b }, shifts));
   const fusedGrads = tf.grads((x: Tensor, p: Tensor, q: Tensor) => run(HSM_AB_KERNEL, { u: x, a: p, b: q }, shifts) as Tensor);
-  const compositeGrads = tf.grads((x: Tensor, p: Tensor, q: Tensor) => hsmAbComposite(x as Tensor3D, p as Tensor1D, q as Tensor1D, shifts));
+  const compositeGrads = tf.grads((x: Tensor, p: Tensor, q: Tensor) => hsmAbMixReference(x as Tensor3D, p as Tensor1D, q as Tensor1D, shifts));
   const n = batch * time * dim;
   const result: OpResult = {
     op: 'hsm-ab',
@@ -79,7 +72,7 @@ export async function benchHsmAb(shape: Shape, shifts: number[], budgetMs: numbe
     achievedGBs: 0,
     maxRelativeError: await parity(
       [run(HSM_AB_KERNEL, { u, a, b }, shifts) as Tensor, ...fusedGrads([u, a, b], dy)],
-      [hsmAbComposite(u, a, b, shifts), ...compositeGrads([u, a, b], dy)],
+      [hsmAbMixReference(u, a, b, shifts), ...compositeGrads([u, a, b], dy)],
     ),
   };
   result.achievedGBs = gbPerSecond(result.idealBytes, result.fusedKernels.ms);
@@ -96,7 +89,7 @@ export async function benchFusionBlend(shape: Shape, shifts: number[], budgetMs:
   const forward = () => tf.dispose(run(FUSION_BLEND_KERNEL, { g, v }, shifts));
   const backward = () => tf.dispose(run(FUSION_BLEND_GRAD_KERNEL, { dy, g, v }, shifts));
   const fusedGrads = tf.grads((x: Tensor, y: Tensor) => run(FUSION_BLEND_KERNEL, { g: x, v: y }, shifts) as Tensor);
-  const compositeGrads = tf.grads((x: Tensor, y: Tensor) => fusionBlendComposite(x as Tensor3D, y as Tensor3D, shifts));
+  const compositeGrads = tf.grads((x: Tensor, y: Tensor) => fusionBlendReference(x as Tensor3D, y as Tensor3D, shifts));
   const n = shape[0] * shape[1] * shape[2];
   const result: OpResult = {
     op: 'fusion-blend',
@@ -111,7 +104,7 @@ export async function benchFusionBlend(shape: Shape, shifts: number[], budgetMs:
     achievedGBs: 0,
     maxRelativeError: await parity(
       [run(FUSION_BLEND_KERNEL, { g, v }, shifts) as Tensor, ...fusedGrads([g, v], dy)],
-      [fusionBlendComposite(g, v, shifts), ...compositeGrads([g, v], dy)],
+      [fusionBlendReference(g, v, shifts), ...compositeGrads([g, v], dy)],
     ),
   };
   result.achievedGBs = gbPerSecond(result.idealBytes, result.fusedKernels.ms);

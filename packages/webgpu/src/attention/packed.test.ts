@@ -1,8 +1,8 @@
 import { packedCausalAttention, tf, type Tensor } from '@shiftmix/core';
-import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, causalAttentionComposite, hasPackedAttention } from '@shiftmix/core/kernels';
+import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, hasPackedAttention } from '@shiftmix/core/kernels';
 import { describe, expect, it } from 'vitest';
-import { attentionKeepMask, expectClose, maskedAttention, normal, useAttentionKernels } from '../test-utils.js';
-import { PACKED_ATTENTION_GRAD_KERNEL, attentionTuning } from './index.js';
+import { expectClose, normal, useAttentionKernels } from '../test-utils.js';
+import { PACKED_ATTENTION_GRAD_KERNEL } from './index.js';
 
 useAttentionKernels();
 
@@ -13,7 +13,6 @@ interface Case {
   hd: number;
   window?: number;
   dropout?: number;
-  smallTiles?: boolean;
   seed?: number;
 }
 
@@ -41,51 +40,17 @@ const unpacked = (c: Case) => (qkv: Tensor) => {
   return merge(tf.engine().runKernel(SHIFTMIX_ATTENTION_KERNEL, { q, k, v }, attrs) as Tensor, c);
 };
 
-const composite = (c: Case, keep: Tensor | undefined) => (qkv: Tensor) => {
-  const [q, k, v] = split(qkv, c);
-  const attended = keep ? maskedAttention(q, k, v, c.window, keep) : causalAttentionComposite(q, k, v, { window: c.window, training: false });
-  return merge(attended, c);
-};
-
 /** Output and dqkv of `f` for a loss that weighs every output element differently. */
 function run(f: (qkv: Tensor) => Tensor, qkv: Tensor, weights: Tensor): [Tensor, Tensor] {
   return [f(qkv), tf.grad((x: Tensor) => tf.sum(tf.mul(f(x), weights)))(qkv)];
 }
 
-const cases: Case[] = [
-  { batch: 2, heads: 3, length: 7, hd: 8 },
-  { batch: 1, heads: 2, length: 33, hd: 5, window: 5 },
-  { batch: 2, heads: 2, length: 1, hd: 3 },
-  { batch: 1, heads: 1, length: 70, hd: 16, smallTiles: true },
-  { batch: 1, heads: 3, length: 33, hd: 16, window: 5, dropout: 0.3 },
-  { batch: 2, heads: 2, length: 7, hd: 3, dropout: 0.2 },
-  { batch: 1, heads: 2, length: 70, hd: 5, window: 5, smallTiles: true },
-];
-
+// Forward and dqkv against the unpacked kernel and the composite, case by case, are
+// parity/attention-checks.ts's.
 describe('flash attention over the packed projection on webgpu', () => {
   it('is what core dispatches packedCausalAttention to', () => {
     expect(hasPackedAttention()).toBe(true);
   });
-
-  for (const c of cases) {
-    const name = `B ${c.batch}, H ${c.heads}, T ${c.length}, hd ${c.hd}, window ${c.window ?? 0}, dropout ${c.dropout ?? 0}${c.smallTiles ? ', 16 x 16 blocks' : ''}`;
-    it(`matches the unpacked kernel and the composite, forward and dqkv: ${name}`, async () => {
-      if (c.smallTiles) attentionTuning.tiles = { forward: { bq: 16, bk: 16 }, keyGrad: { bk: 16, bq: 16 }, queryGrad: { bq: 16, bk: 16 } };
-      const d = c.heads * c.hd;
-      const qkv = normal([c.batch, c.length, 3 * d], 1);
-      const weights = normal([c.batch, c.length, d], 2);
-      const keep = c.dropout ? attentionKeepMask([c.batch, c.heads, c.length], c.dropout, SEED) : undefined;
-      const [o, dqkv] = run(packed(c), qkv, weights);
-      const [oFused, dqkvFused] = run(unpacked(c), qkv, weights);
-      const [oRef, dqkvRef] = run(composite(c, keep), qkv, weights);
-      // The same arithmetic as the unpacked kernel (and its dropout mask), only addressed differently.
-      await expectClose(o, oFused, 1e-6, 'O vs unpacked');
-      await expectClose(dqkv, dqkvFused, 1e-6, 'dqkv vs unpacked');
-      await expectClose(o, oRef, 2e-5, 'O vs composite');
-      await expectClose(dqkv, dqkvRef, 5e-5, 'dqkv vs composite');
-      tf.dispose([qkv, weights, o, dqkv, oFused, dqkvFused, oRef, dqkvRef, ...(keep ? [keep] : [])]);
-    });
-  }
 
   it('recomputes the logsumexp for a gradient of a run outside the tape', async () => {
     const c: Case = { batch: 1, heads: 2, length: 19, hd: 8, window: 4, dropout: 0.25 };

@@ -1,7 +1,7 @@
 import { selectBackend, tf, type Tensor } from '@shiftmix/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, normal } from '../test-utils.js';
-import { MATMUL_TILES, matMulStats, matMulTuning, registerMatMulKernels, type MatMulTile } from './index.js';
+import { matMulStats, matMulTuning, registerMatMulKernels } from './index.js';
 
 // No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
 beforeAll(async () => {
@@ -39,6 +39,8 @@ function naive(a: number[][], b: number[][]): number[][] {
   return a.map((row) => b[0].map((_, j) => row.reduce((s, x, k) => s + x * b[k][j], 0)));
 }
 
+// Every transpose, forward and gradients, with each tile against tfjs's matmul is
+// parity/matmul-checks.ts's.
 describe('register-tiled matmul on webgpu', () => {
   it('equals a naive product (ragged M, N, K)', async () => {
     takeSmallProducts();
@@ -48,34 +50,6 @@ describe('register-tiled matmul on webgpu', () => {
     const want = tf.tensor2d(naive((await a.array()) as number[][], (await b.array()) as number[][]));
     await expectClose(got, want, 1e-5, 'C');
   });
-
-  const tiles: (MatMulTile | undefined)[] = [undefined, ...MATMUL_TILES];
-  for (const tile of tiles) {
-    const name = tile ? `tile ${tile.bm}x${tile.bn}x${tile.bk} (${tile.tm}x${tile.tn} per thread)` : 'chosen tile';
-    it(`matches tfjs's matmul with every transpose, forward and gradients: ${name}`, async () => {
-      takeSmallProducts();
-      matMulTuning.forceTile = tile;
-      const [m, n, k] = [70, 45, 37];
-      for (const [ta, tb] of [
-        [false, false],
-        [true, false],
-        [false, true],
-        [true, true],
-      ] as const) {
-        const a = normal(ta ? [2, k, m] : [2, m, k], 3);
-        const b = normal(tb ? [2, n, k] : [2, k, n], 4);
-        const weights = normal([2, m, n], 5);
-        const loss = (x: Tensor, y: Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb), weights));
-        const label = `transposeA ${ta} transposeB ${tb}`;
-        const [got, gotGrads] = withKernel(true, () => [tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, ta, tb), tf.grads(loss)([a, b])] as const);
-        const [want, wantGrads] = withKernel(false, () => [tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, ta, tb), tf.grads(loss)([a, b])] as const);
-        await expectClose(got, want, 1e-5, `${label} C`);
-        await expectClose(gotGrads[0], wantGrads[0], 1e-5, `${label} dA`);
-        await expectClose(gotGrads[1], wantGrads[1], 1e-5, `${label} dB`);
-        tf.dispose([a, b, weights, got, want, ...gotGrads, ...wantGrads]);
-      }
-    });
-  }
 
   it('broadcasts a shared operand over the batch and keeps the batch dims', async () => {
     takeSmallProducts();

@@ -131,12 +131,30 @@ const packedCheck = (c: Case): ParityCheck => ({
 export const attentionChecks: ParityCheck[] = [
   ...[
     { batch: 1, heads: 2, length: 37, hd: 8 },
+    // Several key blocks; hd 10 and 5 not multiples of 4 (scalar rows).
+    { batch: 1, heads: 2, length: 37, hd: 16 },
+    { batch: 2, heads: 1, length: 21, hd: 10 },
     { batch: 2, heads: 1, length: 21, hd: 5, window: 7 },
+    { batch: 1, heads: 2, length: 45, hd: 8, window: 7 },
+    { batch: 1, heads: 1, length: 9, hd: 12, window: 64 },
+    // T smaller than a block.
+    { batch: 2, heads: 2, length: 5, hd: 4 },
+    { batch: 1, heads: 1, length: 70, hd: 20, window: 19, tiles: SMALL_TILES },
     { batch: 1, heads: 2, length: 83, hd: 12, tiles: EXTRA_TILES },
+    // A wide head: the 8-wide blocks of 32 KiB devices.
+    { batch: 1, heads: 1, length: 13, hd: 130 },
+    { batch: 1, heads: 2, length: 23, hd: 8, window: 11, dropout: 0.3 },
   ].map(unpackedCheck),
   ...[
+    { batch: 2, heads: 3, length: 7, hd: 8 },
     { batch: 2, heads: 3, length: 21, hd: 8, window: 5 },
     { batch: 1, heads: 2, length: 33, hd: 5 },
+    { batch: 1, heads: 2, length: 33, hd: 5, window: 5 },
+    { batch: 2, heads: 2, length: 1, hd: 3 },
+    { batch: 1, heads: 1, length: 70, hd: 16, tiles: SMALL_TILES },
+    { batch: 1, heads: 2, length: 70, hd: 5, window: 5, tiles: SMALL_TILES },
+    { batch: 1, heads: 3, length: 33, hd: 16, window: 5, dropout: 0.3 },
+    { batch: 2, heads: 2, length: 7, hd: 3, dropout: 0.2 },
     { batch: 1, heads: 2, length: 70, hd: 8, window: 19, dropout: 0.3, tiles: SMALL_TILES },
   ].map(packedCheck),
 ];

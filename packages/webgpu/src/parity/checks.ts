@@ -1,5 +1,6 @@
 import { attentionChecks } from './attention-checks.js';
 import { runCheck, type ParityCheck, type ParityResult } from './compare.js';
+import { crossEntropyChecks } from './cross-entropy-checks.js';
 import { matmulChecks } from './matmul-checks.js';
 import { mixChecks } from './mix-checks.js';
 import { normChecks } from './norm-checks.js';
@@ -7,7 +8,7 @@ import { trainChecks } from './train-checks.js';
 
 /** Every kernel parity check, in the order the page and the Node runner take them. */
 export function allChecks(): ParityCheck[] {
-  return [...mixChecks, ...normChecks, ...attentionChecks, ...matmulChecks(), ...trainChecks];
+  return [...mixChecks, ...normChecks, ...crossEntropyChecks, ...attentionChecks, ...matmulChecks(), ...trainChecks];
 }
 
 /**

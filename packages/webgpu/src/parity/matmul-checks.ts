@@ -167,17 +167,16 @@ const subgroupShuffleCheck: ParityCheck = {
 
 /**
  * Every transpose forward with the default thresholds (SwiftShader: the 64 x 64 tile);
- * A B and its gradients A^T dC, dC B^T with the tile chosen for small products (32 x 32);
- * then each tile with another per-thread block (4 x 8, 8 x 8, 8 x 4) that this device
- * runs, with both operands transposed; where the device has subgroups, the subgroup
- * tiles too (the narrow one on every transpose).
+ * then the tile chosen for small products and each tile this device runs, every transpose
+ * forward and both gradients; where the device has subgroups, the subgroup tiles too (the
+ * narrow one on every transpose).
  */
 export function matmulChecks(): ParityCheck[] {
   const device = webGpuDevice();
-  const tiles = (device ? tilesFor(device.limits) : MATMUL_TILES).filter((t) => t.tm !== 4 || t.tn !== 4);
+  const tiles = device ? tilesFor(device.limits) : MATMUL_TILES;
   const subgroupTiles = device?.features.has('subgroups') ? tilesFor(device.limits, [NARROW, ...SUBGROUP_TILES.slice(0, 1)], device.features) : [];
   const subgroupChecks = subgroupTiles.length
     ? [subgroupShuffleCheck, ...subgroupTiles.map((t) => tileCheck(t, t === NARROW ? TRANSPOSES : [[true, true]]))]
     : [];
-  return [defaultThresholds, tileCheck(undefined, [[false, false]]), ...tiles.map((t) => tileCheck(t, [[true, true]])), ...subgroupChecks, fusedEpilogue];
+  return [defaultThresholds, tileCheck(undefined, TRANSPOSES), ...tiles.map((t) => tileCheck(t, TRANSPOSES)), ...subgroupChecks, fusedEpilogue];
 }

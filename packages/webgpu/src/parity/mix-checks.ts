@@ -17,12 +17,14 @@ import { gradPairs, normal, type ParityCheck } from './compare.js';
 type Shape3 = [number, number, number];
 
 const rowsPerWorkgroup = hsmAbTuning.rowsPerThread * hsmAbTuning.lanes;
-// The shapes of the Node tests: vec4 and scalar paths, groups across vec4 lanes, shifts
-// beyond T, T and D off the workgroup tiles.
+// vec4 and scalar paths, groups across vec4 lanes, shifts
+// beyond T (the last: every one), T and D off the workgroup tiles.
 const hsmCases: { shape: Shape3; shifts: number[] }[] = [
+  { shape: [2, 9, 8], shifts: [3] },
   { shape: [2, 11, 20], shifts: [1, 4, 7] },
   { shape: [3, 13, 7], shifts: [2, 5, 40] },
   { shape: [2, rowsPerWorkgroup + 5, 4 * hsmAbTuning.columnsPerWorkgroup + 12], shifts: [1, 2, 3, 9, 70] },
+  { shape: [1, 6, 9], shifts: [6, 11] },
 ];
 
 const blendCases: { shape: Shape3; shifts: number[] }[] = [
