@@ -1,4 +1,5 @@
 // The N-API face of the shift mixers' kernels.
+#include <algorithm>
 #include <vector>
 #include "kernels.h"
 #include "napi-util.h"
@@ -18,78 +19,64 @@ ShiftCall shiftCallOf(napi_env env, napi_value* a) {
   return call;
 }
 
-int64_t sizeOf(const ShiftCall& c) { return static_cast<int64_t>(c.batch) * c.length * c.dim; }
+struct ShiftArgs {
+  ShiftCall call;
+  std::vector<float*> data;
+};
 
-// Reads `count` Float32Array arguments and checks each holds `extent(i)` floats.
-template <typename Extent>
-std::vector<View> viewsChecked(napi_env env, napi_value* a, std::initializer_list<const char*> names, Extent extent) {
-  std::vector<View> views;
+// The Float32Arrays `names` come first (those whose index is in `perChannel` hold dim floats,
+// the others batch * length * dim), then `others` arguments a caller reads itself, then the
+// shift call's four.
+ShiftArgs shiftArgsOf(napi_env env, napi_value* a, std::initializer_list<const char*> names, std::initializer_list<int> perChannel = {}, int others = 0) {
+  ShiftArgs out{shiftCallOf(env, a + names.size() + others), {}};
+  const int64_t size = static_cast<int64_t>(out.call.batch) * out.call.length * out.call.dim;
   int i = 0;
   for (const char* name : names) {
-    views.push_back(viewOf(env, a[i], name));
-    needs(views.back(), extent(i), name);
+    const View v = viewOf(env, a[i], name);
+    needs(v, std::find(perChannel.begin(), perChannel.end(), i) != perChannel.end() ? out.call.dim : size, name);
+    out.data.push_back(v.data);
     i++;
   }
-  return views;
+  return out;
 }
 
 // groupShift(x, y, back, shifts, batch, length, dim)
 napi_value GroupShift(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[7];
-    argsOf(env, info, 7, a);
-    const ShiftCall call = shiftCallOf(env, a + 3);
-    const auto v = viewsChecked(env, a, {"x", "y"}, [&](int) { return sizeOf(call); });
-    groupShift(call, v[0].data, v[1].data, numberOf(env, a[2], "back") != 0);
-    return undefinedOf(env);
+  return withArgs<7>(env, info, [&](napi_value* a) {
+    const auto [call, p] = shiftArgsOf(env, a, {"x", "y"}, {}, 1);
+    groupShift(call, p[0], p[1], numberOf(env, a[2], "back") != 0);
   });
 }
 
 // hsmAbForward(u, a, b, y, shifts, batch, length, dim)
 napi_value HsmAbForward(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[8];
-    argsOf(env, info, 8, a);
-    const ShiftCall call = shiftCallOf(env, a + 4);
-    const auto v = viewsChecked(env, a, {"u", "a", "b", "y"}, [&](int i) { return i == 1 || i == 2 ? call.dim : sizeOf(call); });
-    hsmAbForward(call, v[0].data, v[1].data, v[2].data, v[3].data);
-    return undefinedOf(env);
+  return withArgs<8>(env, info, [&](napi_value* a) {
+    const auto [call, p] = shiftArgsOf(env, a, {"u", "a", "b", "y"}, {1, 2});
+    hsmAbForward(call, p[0], p[1], p[2], p[3]);
   });
 }
 
 // hsmAbBackward(dy, u, a, b, du, da, db, shifts, batch, length, dim)
 napi_value HsmAbBackward(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[11];
-    argsOf(env, info, 11, a);
-    const ShiftCall call = shiftCallOf(env, a + 7);
-    const auto v = viewsChecked(env, a, {"dy", "u", "a", "b", "du", "da", "db"}, [&](int i) { return i == 0 || i == 1 || i == 4 ? sizeOf(call) : call.dim; });
-    hsmAbBackward(call, v[0].data, v[1].data, v[2].data, v[3].data, v[4].data, v[5].data, v[6].data);
-    return undefinedOf(env);
+  return withArgs<11>(env, info, [&](napi_value* a) {
+    const auto [call, p] = shiftArgsOf(env, a, {"dy", "u", "a", "b", "du", "da", "db"}, {2, 3, 5, 6});
+    hsmAbBackward(call, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
   });
 }
 
 // fusionBlendForward(g, v, y, shifts, batch, length, dim)
 napi_value FusionBlendForward(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[7];
-    argsOf(env, info, 7, a);
-    const ShiftCall call = shiftCallOf(env, a + 3);
-    const auto v = viewsChecked(env, a, {"g", "v", "y"}, [&](int) { return sizeOf(call); });
-    fusionBlendForward(call, v[0].data, v[1].data, v[2].data);
-    return undefinedOf(env);
+  return withArgs<7>(env, info, [&](napi_value* a) {
+    const auto [call, p] = shiftArgsOf(env, a, {"g", "v", "y"});
+    fusionBlendForward(call, p[0], p[1], p[2]);
   });
 }
 
 // fusionBlendBackward(dy, g, v, dg, dv, shifts, batch, length, dim)
 napi_value FusionBlendBackward(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[9];
-    argsOf(env, info, 9, a);
-    const ShiftCall call = shiftCallOf(env, a + 5);
-    const auto v = viewsChecked(env, a, {"dy", "g", "v", "dg", "dv"}, [&](int) { return sizeOf(call); });
-    fusionBlendBackward(call, v[0].data, v[1].data, v[2].data, v[3].data, v[4].data);
-    return undefinedOf(env);
+  return withArgs<9>(env, info, [&](napi_value* a) {
+    const auto [call, p] = shiftArgsOf(env, a, {"dy", "g", "v", "dg", "dv"});
+    fusionBlendBackward(call, p[0], p[1], p[2], p[3], p[4]);
   });
 }
 

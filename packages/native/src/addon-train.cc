@@ -20,9 +20,7 @@ Rows rowsOf(napi_env env, napi_value rows, napi_value dim) {
 
 // layerNormForward(x, h | null, gamma, beta, sum | null, normed, rows, dim, eps)
 napi_value LayerNormForward(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[9];
-    argsOf(env, info, 9, a);
+  return withArgs<9>(env, info, [&](napi_value* a) {
     const View x = viewOf(env, a[0], "x"), h = viewOf(env, a[1], "h", true), gamma = viewOf(env, a[2], "gamma"),
                beta = viewOf(env, a[3], "beta"), sum = viewOf(env, a[4], "sum", true), normed = viewOf(env, a[5], "normed");
     const Rows r = rowsOf(env, a[6], a[7]);
@@ -31,15 +29,12 @@ napi_value LayerNormForward(napi_env env, napi_callback_info info) {
     if (h.data) for (const View* v : {&h, &sum}) needs(*v, r.size(), "h and sum");
     for (const View* v : {&gamma, &beta}) needs(*v, r.dim, "gamma and beta");
     layerNormForward(r.rows, r.dim, float(numberOf(env, a[8], "eps")), x.data, h.data, gamma.data, beta.data, sum.data, normed.data);
-    return undefinedOf(env);
   });
 }
 
 // layerNormBackward(dy, x, gamma, dres | null, dx, dgamma, dbeta, rows, dim, eps)
 napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[10];
-    argsOf(env, info, 10, a);
+  return withArgs<10>(env, info, [&](napi_value* a) {
     const View dy = viewOf(env, a[0], "dy"), x = viewOf(env, a[1], "x"), gamma = viewOf(env, a[2], "gamma"),
                dres = viewOf(env, a[3], "dres", true), dx = viewOf(env, a[4], "dx"), dgamma = viewOf(env, a[5], "dgamma"),
                dbeta = viewOf(env, a[6], "dbeta");
@@ -48,71 +43,56 @@ napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
     if (dres.data) needs(dres, r.size(), "dres");
     for (const View* v : {&gamma, &dgamma, &dbeta}) needs(*v, r.dim, "gamma, dgamma and dbeta");
     layerNormBackward(r.rows, r.dim, float(numberOf(env, a[9], "eps")), dy.data, x.data, gamma.data, dres.data, dx.data, dgamma.data, dbeta.data);
-    return undefinedOf(env);
   });
 }
 
 // columnSums(x, out, rows, cols)
 napi_value ColumnSums(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[4];
-    argsOf(env, info, 4, a);
+  return withArgs<4>(env, info, [&](napi_value* a) {
     const View x = viewOf(env, a[0], "x"), out = viewOf(env, a[1], "out");
     const Rows r = rowsOf(env, a[2], a[3]);
     needs(x, r.size(), "x");
     needs(out, r.dim, "out");
     columnSums(r.rows, r.dim, x.data, out.data);
-    return undefinedOf(env);
   });
 }
 
 // dropout(x, y, key1, key2, threshold, scale)
 napi_value Dropout(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[6];
-    argsOf(env, info, 6, a);
+  return withArgs<6>(env, info, [&](napi_value* a) {
     const View x = viewOf(env, a[0], "x"), y = viewOf(env, a[1], "y");
     needs(y, static_cast<int64_t>(x.length), "y");
     const auto u32 = [&](napi_value v, const char* name) { return static_cast<uint32_t>(static_cast<int64_t>(numberOf(env, v, name))); };
     dropout(static_cast<int64_t>(x.length), x.data, y.data, u32(a[2], "key1"), u32(a[3], "key2"), u32(a[4], "threshold"), float(numberOf(env, a[5], "scale")));
-    return undefinedOf(env);
   });
 }
 
 // biasGeluForward(x, b, y, rows, dim)
 napi_value BiasGeluForward(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[5];
-    argsOf(env, info, 5, a);
+  return withArgs<5>(env, info, [&](napi_value* a) {
     const View x = viewOf(env, a[0], "x"), b = viewOf(env, a[1], "b"), y = viewOf(env, a[2], "y");
     const Rows r = rowsOf(env, a[3], a[4]);
     for (const View* v : {&x, &y}) needs(*v, r.size(), "x and y");
     needs(b, r.dim, "b");
     biasGeluForward(r.rows, r.dim, x.data, b.data, y.data);
-    return undefinedOf(env);
   });
 }
 
 // biasGeluBackward(dy, x, b, dx, db, rows, dim)
 napi_value BiasGeluBackward(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[7];
-    argsOf(env, info, 7, a);
+  return withArgs<7>(env, info, [&](napi_value* a) {
     const View dy = viewOf(env, a[0], "dy"), x = viewOf(env, a[1], "x"), b = viewOf(env, a[2], "b"), dx = viewOf(env, a[3], "dx"),
                db = viewOf(env, a[4], "db");
     const Rows r = rowsOf(env, a[5], a[6]);
     for (const View* v : {&dy, &x, &dx}) needs(*v, r.size(), "dy, x and dx");
     for (const View* v : {&b, &db}) needs(*v, r.dim, "b and db");
     biasGeluBackward(r.rows, r.dim, dy.data, x.data, b.data, dx.data, db.data);
-    return undefinedOf(env);
   });
 }
 
 // crossEntropyForward(logits, targets, lse, rows, vocab) -> loss
 napi_value CrossEntropyForward(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[5];
-    argsOf(env, info, 5, a);
+  return withArgs<5>(env, info, [&](napi_value* a) {
     const View logits = viewOf(env, a[0], "logits"), lse = viewOf(env, a[2], "lse");
     const IntView targets = intViewOf(env, a[1], "targets");
     const Rows r = rowsOf(env, a[3], a[4]);
@@ -127,9 +107,7 @@ napi_value CrossEntropyForward(napi_env env, napi_callback_info info) {
 
 // crossEntropyBackward(dy, logits, targets, lse, dlogits, rows, vocab)
 napi_value CrossEntropyBackward(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[7];
-    argsOf(env, info, 7, a);
+  return withArgs<7>(env, info, [&](napi_value* a) {
     const View logits = viewOf(env, a[1], "logits"), lse = viewOf(env, a[3], "lse"), dlogits = viewOf(env, a[4], "dlogits");
     const IntView targets = intViewOf(env, a[2], "targets");
     const Rows r = rowsOf(env, a[5], a[6]);
@@ -137,7 +115,6 @@ napi_value CrossEntropyBackward(napi_env env, napi_callback_info info) {
     needs(targets.length, r.rows, "targets");
     needs(lse, r.rows, "lse");
     crossEntropyBackward(r.rows, r.dim, float(numberOf(env, a[0], "dy")), logits.data, targets.data, lse.data, dlogits.data);
-    return undefinedOf(env);
   });
 }
 
@@ -158,9 +135,7 @@ std::vector<View> viewsOf(napi_env env, napi_value list, const char* name, uint3
 
 // adamw(p[], m[], v[], g[], decays: number[], halt, report, lr, beta1, beta2, eps, weightDecay, maxNorm, loss, step)
 napi_value AdamW(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value a[15];
-    argsOf(env, info, 15, a);
+  return withArgs<15>(env, info, [&](napi_value* a) {
     uint32_t count = 0;
     napi_get_array_length(env, a[0], &count);
     const auto p = viewsOf(env, a[0], "p", count), m = viewsOf(env, a[1], "m", count), v = viewsOf(env, a[2], "v", count),
@@ -180,7 +155,6 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
     for (int i = 0; i < 8; i++) n[i] = numberOf(env, a[7 + i], "adamw parameter");
     const AdamWCall call{float(n[0]), float(n[1]), float(n[2]), float(n[3]), float(n[4]), float(n[5]), float(n[6]), int(n[7])};
     adamw(call, tensors.data(), static_cast<int>(count), halt.data, report.data);
-    return undefinedOf(env);
   });
 }
 

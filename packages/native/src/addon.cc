@@ -26,29 +26,21 @@ napi_value Info(napi_env env, napi_callback_info) {
 
 // setPoolThreads(n)
 napi_value SetPoolThreads(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value argv[1];
-    argsOf(env, info, 1, argv);
+  return withArgs<1>(env, info, [&](napi_value* argv) {
     shiftmix::setPoolThreads(static_cast<int>(numberOf(env, argv[0], "threads")));
-    return undefinedOf(env);
   });
 }
 
 // setBlasThreads(n)
 napi_value SetBlasThreads(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value argv[1];
-    argsOf(env, info, 1, argv);
+  return withArgs<1>(env, info, [&](napi_value* argv) {
     shiftmix::setBlasThreads(static_cast<int>(numberOf(env, argv[0], "threads")));
-    return undefinedOf(env);
   });
 }
 
 // gemm(a, b, c, transA, transB, m, n, k, batch, strideA, strideB, strideC, alpha, beta)
 napi_value Gemm(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value argv[14];
-    argsOf(env, info, 14, argv);
+  return withArgs<14>(env, info, [&](napi_value* argv) {
     const View a = viewOf(env, argv[0], "a"), b = viewOf(env, argv[1], "b"), c = viewOf(env, argv[2], "c");
     double n[11];
     for (int i = 0; i < 11; i++) n[i] = numberOf(env, argv[3 + i], "gemm size");
@@ -60,7 +52,6 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     needs(b, last * call.strideB + int64_t(call.k) * call.n, "b");
     needs(c, last * call.strideC + int64_t(call.m) * call.n, "c");
     shiftmix::gemm(call, a.data, b.data, c.data);
-    return undefinedOf(env);
   });
 }
 
@@ -83,9 +74,7 @@ int64_t extentOf(const shiftmix::AttentionCall& c, const shiftmix::HeadLayout& l
 
 // attentionForward(q, k, v, out, lse, ...15 numbers)
 napi_value AttentionForward(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value argv[20];
-    argsOf(env, info, 20, argv);
+  return withArgs<20>(env, info, [&](napi_value* argv) {
     const View q = viewOf(env, argv[0], "q"), k = viewOf(env, argv[1], "k"), v = viewOf(env, argv[2], "v");
     const View out = viewOf(env, argv[3], "out"), lse = viewOf(env, argv[4], "lse");
     const shiftmix::AttentionCall call = attentionCallOf(env, argv + 5);
@@ -93,15 +82,12 @@ napi_value AttentionForward(napi_env env, napi_callback_info info) {
     needs(out, extentOf(call, call.out), "out");
     needs(lse, int64_t(call.batch) * call.heads * call.length, "lse");
     shiftmix::attentionForward(call, q.data, k.data, v.data, out.data, lse.data);
-    return undefinedOf(env);
   });
 }
 
 // attentionBackward(q, k, v, out, dOut, lse | null, dq, dk, dv, ...15 numbers)
 napi_value AttentionBackward(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    napi_value argv[24];
-    argsOf(env, info, 24, argv);
+  return withArgs<24>(env, info, [&](napi_value* argv) {
     const char* names[] = {"q", "k", "v", "out", "dOut", "lse", "dq", "dk", "dv"};
     View views[9];
     for (int i = 0; i < 9; i++) views[i] = viewOf(env, argv[i], names[i], i == 5);
@@ -111,7 +97,6 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
     if (views[5].data) needs(views[5], int64_t(call.batch) * call.heads * call.length, "lse");
     shiftmix::attentionBackward(call, views[0].data, views[1].data, views[2].data, views[3].data, views[4].data, views[5].data,
                                 views[6].data, views[7].data, views[8].data);
-    return undefinedOf(env);
   });
 }
 

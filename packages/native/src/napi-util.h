@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace shiftmix::napi {
@@ -41,6 +42,22 @@ napi_value guarded(napi_env env, Body body) {
     napi_throw_range_error(env, "E_NATIVE", ("shiftmix native: " + e.message).c_str());
     return nullptr;
   }
+}
+
+// A binding's body: reads its `count` arguments, runs body(args) and returns what it
+// returns (undefined for void), turning an Error into a RangeError.
+template <size_t count, typename Body>
+napi_value withArgs(napi_env env, napi_callback_info info, Body body) {
+  return guarded(env, [&]() -> napi_value {
+    napi_value args[count];
+    argsOf(env, info, count, args);
+    if constexpr (std::is_void_v<decltype(body(args))>) {
+      body(args);
+      return undefinedOf(env);
+    } else {
+      return body(args);
+    }
+  });
 }
 
 // Adds the training kernels' functions (layer norm, bias + GELU, loss, AdamW) to exports.

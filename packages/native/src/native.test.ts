@@ -73,6 +73,16 @@ describe('@shiftmix/native', () => {
     );
   });
 
+  it('checks each view of a shift kernel against its extent: per-channel vectors against dim, the rest against B * T * D', () => {
+    const kernels = native();
+    const [full, channels, shifts] = [new Float32Array(2 * 3 * 4), new Float32Array(4), Int32Array.from([1, 2])];
+    kernels.hsmAbForward(full, channels, channels, new Float32Array(24), shifts, 2, 3, 4);
+    expect(() => kernels.hsmAbForward(full, new Float32Array(3), channels, full, shifts, 2, 3, 4)).toThrow(/a holds 3 floats, the call reaches 4/);
+    expect(() => kernels.hsmAbForward(full, channels, channels, channels, shifts, 2, 3, 4)).toThrow(/y holds 4 floats, the call reaches 24/);
+    expect(() => kernels.groupShift(full, new Float32Array(23), 0, shifts, 2, 3, 4)).toThrow(/y holds 23 floats, the call reaches 24/);
+    expect(() => kernels.groupShift(full, full, 0, Int32Array.from([1, -1]), 2, 3, 4)).toThrow(/shifts must be >= 0/);
+  });
+
   it('refuses arguments of the wrong kind with the argument named', () => {
     const kernels = native();
     const f = new Float32Array(4);
