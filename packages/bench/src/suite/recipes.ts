@@ -1,4 +1,8 @@
+import { DEFAULT_RECIPE } from '@shiftmix/core';
 import type { TaskName } from './types.js';
+
+// lm-char trains with core's defaults (nanoGPT's shakespeare-char), for its own steps.
+const { batch, lr, minLr, warmup, weightDecay, beta1, beta2, clip, evalEvery, evalBatches } = DEFAULT_RECIPE;
 
 /** How a recipe field is checked. */
 export type FieldKind =
@@ -70,18 +74,18 @@ export const RECIPE_DEFAULTS: Record<TaskName, Record<string, unknown>> = {
     dim: 384,
     heads: 6,
     contextLength: 256,
-    batch: 64,
     dropout: 0.2,
     steps: 5000,
-    lr: 1e-3,
-    minLr: 1e-4,
-    warmup: 100,
-    weightDecay: 0.1,
-    beta1: 0.9,
-    beta2: 0.99,
-    clip: 1,
-    evalEvery: 250,
-    evalBatches: 100,
+    batch,
+    lr,
+    minLr,
+    warmup,
+    weightDecay,
+    beta1,
+    beta2,
+    clip,
+    evalEvery,
+    evalBatches,
   },
   mqar: {
     vocabSize: 8192,

@@ -1,7 +1,7 @@
 import { foldedDispatch, type ShiftmixProgram } from '../runtime.js';
 import { TiledAttentionProgram, blockDots, four, sixteen, type AttentionSetup } from './forward.js';
 import { columnSlots } from './tiles.js';
-import { VISIBLE, componentsOf, dropoutSnippet, f32, rowReader, rowWrite, rowWriter, tileLoad, zeroFour } from './wgsl.js';
+import { VISIBLE, componentsOf, dropoutSnippet, f32, keyBlocksOf, rowReader, rowWrite, rowWriter, tileLoad, zeroFour } from './wgsl.js';
 
 const ROW_THREADS = 64;
 
@@ -194,15 +194,7 @@ ${four(
   var dq: array<vec4<f32>, ${4 * nc}>;
   var s: array<vec4<f32>, 4>;
   var dp: array<vec4<f32>, 4>;
-  let kEnd = min(uniforms.T, q0 + ${bq});
-  var kBegin = 0;
-  if (uniforms.window > 0) { kBegin = max(0, q0 - uniforms.window + 1); }
-  for (var k0 = (kBegin / ${bk}) * ${bk}; k0 < kEnd; k0 += ${bk}) {
-    workgroupBarrier();
-    ${tileLoad('Ks', 'K', layout, 'k0', bk)}
-    ${tileLoad('Vs', 'V', layout, 'k0', bk)}
-    workgroupBarrier();
-    let full = fullTile(q0, ${bq}, k0, ${bk});
+  ${keyBlocksOf(layout, bq, bk)}
     ${zeroFour('s')}
     ${zeroFour('dp')}
 ${blockDots('s', { tile: 'Qs', name: 'qv' }, { tile: 'Ks', name: 'kv' }, layout, tx, ty)}

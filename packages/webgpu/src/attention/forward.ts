@@ -1,6 +1,20 @@
 import type { ShiftmixProgram } from '../runtime.js';
 import { columnSlots } from './tiles.js';
-import { NEG, VISIBLE, bindingsOf, componentsOf, dropoutSnippet, f32, rowReader, rowWrite, rowWriter, tileLoad, zeroFour, type HeadLayout } from './wgsl.js';
+import {
+  NEG,
+  VISIBLE,
+  bindingsOf,
+  componentsOf,
+  dropoutSnippet,
+  f32,
+  keyBlocksOf,
+  rowReader,
+  rowWrite,
+  rowWriter,
+  tileLoad,
+  zeroFour,
+  type HeadLayout,
+} from './wgsl.js';
 
 /** What every attention program bakes into its shader besides its tile. */
 export interface AttentionSetup {
@@ -131,15 +145,7 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   var s: array<vec4<f32>, 4>;
   var best: f32;
   var tileMax: f32;
-  let kEnd = min(uniforms.T, q0 + ${bq});
-  var kBegin = 0;
-  if (uniforms.window > 0) { kBegin = max(0, q0 - uniforms.window + 1); }
-  for (var k0 = (kBegin / ${bk}) * ${bk}; k0 < kEnd; k0 += ${bk}) {
-    workgroupBarrier();
-    ${tileLoad('Ks', 'K', layout, 'k0', bk)}
-    ${tileLoad('Vs', 'V', layout, 'k0', bk)}
-    workgroupBarrier();
-    let full = fullTile(q0, ${bq}, k0, ${bk});
+  ${keyBlocksOf(layout, bq, bk)}
     ${zeroFour('s')}
 ${blockDots('s', { tile: 'Qs', name: 'qv' }, { tile: 'Ks', name: 'kv' }, layout, tx, ty)}
 ${four(

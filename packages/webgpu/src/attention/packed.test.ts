@@ -2,19 +2,12 @@ import { packedCausalAttention, tf, type Tensor } from '@shiftmix/core';
 import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, hasPackedAttention } from '@shiftmix/core/kernels';
 import { describe, expect, it } from 'vitest';
 import { expectClose, normal, useAttentionKernels } from '../test-utils.js';
+import type { AttentionCase } from '../parity/attention-checks.js';
 import { PACKED_ATTENTION_GRAD_KERNEL } from './index.js';
 
 useAttentionKernels();
 
-interface Case {
-  batch: number;
-  heads: number;
-  length: number;
-  hd: number;
-  window?: number;
-  dropout?: number;
-  seed?: number;
-}
+type Case = AttentionCase & { seed?: number };
 
 const SEED = 987654;
 

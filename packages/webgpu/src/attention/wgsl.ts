@@ -114,6 +114,23 @@ export function tileLoad(dst: string, buf: string, layout: HeadLayout, start: st
 }
 
 /**
+ * Opens the loop over the blocks of keys that queries q0 .. q0 + bq - 1 see (causal, and
+ * within the window when one is set), each block loaded into Ks and Vs; `full` says that
+ * the block needs no per-entry visibility test. The caller's statements and `}` follow.
+ */
+export function keyBlocksOf(layout: HeadLayout, bq: number, bk: number): string {
+  return `let kEnd = min(uniforms.T, q0 + ${bq});
+  var kBegin = 0;
+  if (uniforms.window > 0) { kBegin = max(0, q0 - uniforms.window + 1); }
+  for (var k0 = (kBegin / ${bk}) * ${bk}; k0 < kEnd; k0 += ${bk}) {
+    workgroupBarrier();
+    ${tileLoad('Ks', 'K', layout, 'k0', bk)}
+    ${tileLoad('Vs', 'V', layout, 'k0', bk)}
+    workgroupBarrier();
+    let full = fullTile(q0, ${bq}, k0, ${bk});`;
+}
+
+/**
  * Causal (and windowed) visibility of key k from query q; window 0 means unlimited.
  * fullTile: every key of [k0, k0 + kn) is visible from every query of [q0, q0 + qn), so
  * the kernels skip the per-entry test on the blocks below the diagonal.

@@ -11,7 +11,8 @@ import {
 import { EXTRA_ATTENTION_BLOCKS, attentionTuning, type AttentionTiles } from '../attention/tiles.js';
 import { gradPairs, normal, type Compared, type ParityCheck } from './compare.js';
 
-interface Case {
+/** One attention parity case: q, k, v of [batch, heads, length, hd]. */
+export interface AttentionCase {
   batch: number;
   heads: number;
   length: number;
@@ -34,13 +35,13 @@ const EXTRA_TILES: AttentionTiles = {
 
 const blocks = ({ forward: f, keyGrad: g, queryGrad: q }: AttentionTiles) => `blocks ${f.bq}x${f.bk}, ${g.bk}x${g.bq}, ${q.bq}x${q.bk}`;
 
-function describe(c: Case): string {
+function describe(c: AttentionCase): string {
   const extra = [c.window ? `window ${c.window}` : 'full causal', c.dropout ? `dropout ${c.dropout}` : '', c.tiles ? blocks(c.tiles) : ''];
   return `B ${c.batch} H ${c.heads} T ${c.length} hd ${c.hd}, ${extra.filter(Boolean).join(', ')}`;
 }
 
 /** Runs fn with the case's blocks, then gives the kernels back their own choice. */
-function withTiles<T>(c: Case, fn: () => T): T {
+function withTiles<T>(c: AttentionCase, fn: () => T): T {
   if (c.tiles) attentionTuning.tiles = c.tiles;
   try {
     return fn();
@@ -50,7 +51,7 @@ function withTiles<T>(c: Case, fn: () => T): T {
 }
 
 /** The kernels' dropout mask (attentionDropoutKeep, their hash in JS) scaled by 1 / (1 - rate): [B, H, T, T]. */
-function keepMask(c: Case): Tensor {
+function keepMask(c: AttentionCase): Tensor {
   const [t, rate] = [c.length, c.dropout!];
   const values = new Float32Array(c.batch * c.heads * t * t);
   for (let bh = 0; bh < c.batch * c.heads; bh++) {
@@ -62,7 +63,7 @@ function keepMask(c: Case): Tensor {
 }
 
 /** Composite attention from tfjs ops, with the kernels' dropout mask when the case has dropout. q, k, v: [B, H, T, hd]. */
-function composite(c: Case, keep: Tensor | undefined) {
+function composite(c: AttentionCase, keep: Tensor | undefined) {
   return (q: Tensor, k: Tensor, v: Tensor): Tensor => {
     if (!keep) return causalAttentionComposite(q, k, v, { window: c.window, training: false });
     const scores = tf.matMul(q as tf.Tensor4D, k as tf.Tensor4D, false, true).mul(1 / Math.sqrt(c.hd)); // [B, H, T, T]
@@ -71,9 +72,9 @@ function composite(c: Case, keep: Tensor | undefined) {
   };
 }
 
-const options = (c: Case) => ({ window: c.window, training: Boolean(c.dropout), dropout: c.dropout, seed: SEED });
+const options = (c: AttentionCase) => ({ window: c.window, training: Boolean(c.dropout), dropout: c.dropout, seed: SEED });
 
-const unpackedCheck = (c: Case): ParityCheck => ({
+const unpackedCheck = (c: AttentionCase): ParityCheck => ({
   name: `causalAttention ${describe(c)}`,
   kernels: [SHIFTMIX_ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL],
   run: () =>
@@ -95,7 +96,7 @@ const unpackedCheck = (c: Case): ParityCheck => ({
  * With dropout the unpacked kernel's own programs are left out (their compiles cost
  * seconds on SwiftShader); its hash is the packed kernel's, checked against the JS mask.
  */
-const packedCheck = (c: Case): ParityCheck => ({
+const packedCheck = (c: AttentionCase): ParityCheck => ({
   name: `packedCausalAttention ${describe(c)}`,
   kernels: [SHIFTMIX_ATTENTION_PACKED_KERNEL, PACKED_ATTENTION_GRAD_KERNEL, ...(c.dropout ? [] : [SHIFTMIX_ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL])],
   run: () =>
