@@ -12,7 +12,7 @@ export const TASK_NAMES: readonly TaskName[] = ['lm-char', 'mqar', 'scaling', 'd
 export interface ModelDefinition {
   /** Layer pattern, e.g. "hsm-ab*4,softmax-attention,hsm-ab". */
   layers: string;
-  /** Feed-forward width: "match" (SPEC section 2) or an explicit hidden size. */
+  /** Feed-forward width: "match" (each block gets the parameters of a GPT block, as core's ModelConfig says) or an explicit hidden size. */
   ffn?: 'match' | number;
   /** Options for each mixer, by mixer name: { "softmax-attention": { "window": 64 } }. */
   mixers?: Record<string, Record<string, unknown>>;
