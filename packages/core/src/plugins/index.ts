@@ -1,3 +1,4 @@
+export { CONFIG_FILE, discoverMixers, readConfigPlugins, type DiscoveredMixerModule, type DiscoverOptions, type MixerSource } from './discover.js';
 export { findInstalledPlugins, linkedPackageCause } from './installed.js';
 export {
   importable,
