@@ -45,6 +45,14 @@ function ok(result: RunResult): RunResult {
   return result;
 }
 
+describe("the CPU's native kernels in the project", () => {
+  it('were compiled on install from the tarball, and the wasm backend uses them', () => {
+    const script = "const { selectBackend } = await import('@shiftmix/core'); console.log((await selectBackend('wasm')).kernels);";
+    const result = ok(run('node', ['--input-type=module', '-e', script], { cwd: project }));
+    expect(result.stdout.trim()).toMatch(/^native, \w+/);
+  });
+});
+
 describe('a user script that follows the core README, with no vitest installed', () => {
   it('trains a few steps with progress, generates and exports', () => {
     const dir = workdir(project, 'script', { ...textFiles(project), 'train.mjs': firstBlock('packages/core/README.md', 'ts') });

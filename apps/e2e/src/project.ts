@@ -18,7 +18,9 @@ function mustSucceed(result: RunResult, what: string): RunResult {
  */
 export function createProject(tarballs: Tarball[]): string {
   const dir = temporaryDir('user');
-  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'shiftmix-user-project', private: true, type: 'module' }, null, 2)}\n`);
+  // allowScripts as the READMEs say: npm 12 runs the native kernels' build only where the project allows it.
+  const manifest = { name: 'shiftmix-user-project', private: true, type: 'module', allowScripts: { '@shiftmix/native': true } };
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   mustSucceed(run('npm', [...NPM_INSTALL, ...tarballs.map((t) => t.file)], { cwd: dir, timeoutMs: 300_000 }), 'npm install of the tarballs');
   return dir;
 }

@@ -157,7 +157,10 @@ export function loadNative(): NativeLoad {
     loaded = { kernels: require('../build/Release/shiftmix_native.node') as NativeKernels };
   } catch (error) {
     const first = (error as Error).message.split('\n')[0];
-    loaded = { reason: `the addon is not built (${first}); build it with "npm rebuild @shiftmix/native" (needs a C++ compiler)` };
+    // npm 12 runs a dependency's install script only when the project allows it.
+    loaded = {
+      reason: `the addon is not built (${first}); allow its install script ("allowScripts": { "@shiftmix/native": true } in your package.json, or "npm install-scripts approve @shiftmix/native"), then run "npm rebuild @shiftmix/native" (needs a C++ compiler)`,
+    };
   }
   return loaded;
 }
