@@ -13,6 +13,11 @@ export function parseFfn(raw: string): 'match' | number {
   return width;
 }
 
+/** The model options that train's and profile's flags share (--ctx is contextLength). */
+export function modelShapeOf(flags: { layers: string; dim: number; heads: number; ctx: number; ffn: string; dropout: number }) {
+  return { layers: flags.layers, dim: flags.dim, heads: flags.heads, contextLength: flags.ctx, ffn: parseFfn(flags.ffn), dropout: flags.dropout };
+}
+
 /** `--schedule radix|doubling`, or explicit shift lists as JSON: `[[1,2],[3,6]]`. */
 export function parseSchedule(raw: string): ShiftSchedule {
   if (raw === 'radix' || raw === 'doubling') return raw;

@@ -1,6 +1,6 @@
 import { resolveRecipe, selectBackend, ShiftmixModel, tf, TrainStepper } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
-import { parseFfn } from '../options.js';
+import { modelShapeOf } from '../options.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
 import { BACKEND_FLAG } from './shared.js';
 import { loadWebGpu } from './webgpu.js';
@@ -35,15 +35,7 @@ export const profileCommand = defineCommand({
   ],
   async run(flags, { io }) {
     await loadAllPlugins(io.cwd, flags.plugin, warnOn(io));
-    const modelOptions = {
-      vocabSize: flags.vocab,
-      dim: flags.dim,
-      heads: flags.heads,
-      contextLength: flags.ctx,
-      layers: flags.layers,
-      ffn: parseFfn(flags.ffn),
-      dropout: flags.dropout,
-    };
+    const modelOptions = { ...modelShapeOf(flags), vocabSize: flags.vocab };
     ShiftmixModel.check(modelOptions);
     const profiler = await loadWebGpu('the profiler');
     await selectBackend(flags.backend);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { selectBackend, ShiftmixModel, train } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
-import { parseFfn, parseMixerOptions, parseSchedule, requireTextFile } from '../options.js';
+import { modelShapeOf, parseMixerOptions, parseSchedule, requireTextFile } from '../options.js';
 import { absolutePlugin, checkContextFits, loadText, writeRunInfo } from '../run-info.js';
 import { InputError } from '../errors.js';
 import { BACKEND_FLAG, WORKERS_FLAG, printSummary, withProgress } from './shared.js';
@@ -68,15 +68,10 @@ export const trainCommand = defineCommand({
     await loadAllPlugins(io.cwd, flags.plugin, warnOn(io));
     // Everything that can be checked without a backend or the data is checked first.
     const modelOptions = {
-      dim: flags.dim,
-      heads: flags.heads,
-      contextLength: flags.ctx,
-      layers: flags.layers,
+      ...modelShapeOf(flags),
       mixers: parseMixerOptions(flags.mixerOption),
-      ffn: parseFfn(flags.ffn),
       positional: flags.positional,
       schedule: parseSchedule(flags.schedule),
-      dropout: flags.dropout,
       seed: flags.seed,
     };
     // The mixers validate their own options (heads that divide dim, windows, ...).
