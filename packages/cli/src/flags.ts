@@ -99,11 +99,20 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return bestDistance <= tolerance || isPrefix ? best : undefined;
 }
 
+// Decimal numbers only: Number() would also read "0x10" as 16, "0b11" as 3 and " " as 0.
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 function parseNumber(flag: string, raw: string, spec: NumberFlag): number {
-  const value = raw.trim() === '' ? NaN : Number(raw);
+  const value = DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
   const kind = spec.integer ? 'an integer' : 'a number';
+  const example = `Pass e.g. --${flag} ${spec.default ?? (spec.min ?? 0) + 1}`;
   if (!Number.isFinite(value) || (spec.integer && !Number.isInteger(value))) {
-    throw new UsageError(`--${flag} must be ${kind}, got "${raw}"`, `Pass e.g. --${flag} ${spec.default ?? (spec.min ?? 0) + 1}`);
+    const decimal = /^[+-]?0[xXbBoO]/.test(raw.trim()) ? ' (write it in decimal)' : '';
+    throw new UsageError(`--${flag} must be ${kind}${decimal}, got "${raw}"`, example);
+  }
+  // Past 2^53 integers are no longer exact: 9007199254740993 would silently become ...992.
+  if (spec.integer && !Number.isSafeInteger(value)) {
+    throw new UsageError(`--${flag} ${raw} is past the largest exact integer (${Number.MAX_SAFE_INTEGER})`, example);
   }
   if (spec.min !== undefined && (spec.exclusiveMin ? value <= spec.min : value < spec.min)) {
     throw new UsageError(`--${flag} must be ${spec.exclusiveMin ? 'greater than' : 'at least'} ${spec.min}, got ${raw}`, `Pass a larger --${flag}`);

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { getMixer, type ShiftSchedule } from '@shiftmix/core';
+import { allFinite, getMixer, type ShiftSchedule } from '@shiftmix/core';
 import { InputError, UsageError } from './errors.js';
 
 /** `--ffn match` or a positive integer width. */
@@ -58,7 +58,9 @@ export function parseMixerOptions(entries: readonly string[]): Record<string, Re
     }
     const [, mixer, key, raw] = match;
     getMixer(mixer);
-    options[mixer] = { ...options[mixer], [key]: parseOptionValue(raw) };
+    const value = parseOptionValue(raw);
+    if (!allFinite(value)) throw new UsageError(`--mixer-option ${mixer}.${key} holds ${raw}, a number past the range of a double`, `Write a smaller ${key}`);
+    options[mixer] = { ...options[mixer], [key]: value };
   }
   return options;
 }

@@ -19,7 +19,8 @@ export function setRegistryWarningHandler(handler: (message: string) => void): (
   return previous;
 }
 
-function checkSpec(spec: unknown): asserts spec is AnyMixerSpec {
+/** Throws the error registerMixer would for a spec it refuses (name, version, missing members). */
+export function checkMixerSpec(spec: unknown): asserts spec is AnyMixerSpec {
   if (typeof spec !== 'object' || spec === null) {
     throw new ShiftmixError('registerMixer was given something that is not a mixer spec', 'Pass the object a mixer package exports as its spec');
   }
@@ -47,7 +48,7 @@ function checkSpec(spec: unknown): asserts spec is AnyMixerSpec {
 
 /** Adds a mixer to the registry. A second mixer with the same name replaces the first, with a warning. */
 export function registerMixer(spec: AnyMixerSpec, options: { source?: string } = {}): void {
-  checkSpec(spec);
+  checkMixerSpec(spec);
   const existing = registry.get(spec.name);
   if (existing && existing.spec !== spec) {
     warn(

@@ -25,11 +25,33 @@ export function channelGroups(dim: number, count: number): { start: number; size
   return groups;
 }
 
-/** The smallest integer r >= 2 with r^n >= T_max. */
+/**
+ * The largest shift a layer takes. A shift-based layer's decode ring holds max(shifts)
+ * positions, and shifts past the context only ever see zeros, so a stack whose schedule
+ * goes past this is refused rather than left to run out of memory when it decodes.
+ */
+export const MAX_SHIFT = 2 ** 20;
+
+/** The smallest integer r >= 2 with r^n >= T_max, in O(1) for any n (a root, then a nudge past rounding). */
 export function radixBase(numShiftLayers: number, contextLength: number): number {
-  let r = 2;
+  let r = Math.max(2, Math.ceil(contextLength ** (1 / numShiftLayers)));
+  while (r > 2 && (r - 1) ** numShiftLayers >= contextLength) r--;
   while (r ** numShiftLayers < contextLength) r++;
   return r;
+}
+
+/** The largest radix shift of `layers` layers at `contextLength`: (r - 1) r^(n - 1). */
+function largestRadixShift(layers: number, contextLength: number): number {
+  const r = radixBase(layers, contextLength);
+  return (r - 1) * r ** (layers - 1);
+}
+
+/** The most shift-based layers whose radix shifts all stay within MAX_SHIFT at this context (0 if none). */
+function mostRadixLayers(contextLength: number): number {
+  let most = 0;
+  // Past log2(MAX_SHIFT) + 1 layers the base is 2 and the last shift 2^(n-1) is too large.
+  for (let n = 1; n <= Math.log2(MAX_SHIFT) + 1; n++) if (largestRadixShift(n, contextLength) <= MAX_SHIFT) most = n;
+  return most;
 }
 
 /**
@@ -47,6 +69,16 @@ export function computeShiftSchedule(schedule: ShiftSchedule, numShiftLayers: nu
       throw new ShiftmixError(
         `the radix schedule over ${numShiftLayers} shift-based layer(s) and context ${contextLength} needs ${r - 1} channel groups, more than D=${dim} channels`,
         'Use more shift-based layers, a larger --dim, a shorter --ctx, or --schedule doubling',
+        'E_SCHEDULE',
+      );
+    }
+    const largest = largestRadixShift(numShiftLayers, contextLength);
+    if (largest > MAX_SHIFT) {
+      const most = mostRadixLayers(contextLength);
+      const fewer = most > 0 ? `at most ${most} shift-based layers at this context (more only add shifts past it), ` : 'a shorter --ctx, ';
+      throw new ShiftmixError(
+        `the radix schedule over ${numShiftLayers} shift-based layers at context ${contextLength} gives shifts up to ${largest}, past the largest a layer takes (${MAX_SHIFT}: its decode ring holds that many positions)`,
+        `Use ${fewer}or --schedule doubling`,
         'E_SCHEDULE',
       );
     }
@@ -71,10 +103,10 @@ export function computeShiftSchedule(schedule: ShiftSchedule, numShiftLayers: nu
         );
       }
       for (const s of list) {
-        if (!Number.isInteger(s) || s < 1) {
+        if (!Number.isInteger(s) || s < 1 || s > MAX_SHIFT) {
           throw new ShiftmixError(
-            `shift ${String(s)} in list ${i} of the explicit schedule is not a positive integer`,
-            'Shifts are whole numbers >= 1',
+            `shift ${String(s)} in list ${i} of the explicit schedule is not a whole number from 1 to ${MAX_SHIFT}`,
+            `Shifts are whole numbers >= 1; a layer's decode ring holds its largest shift, so at most ${MAX_SHIFT}`,
             'E_SCHEDULE',
           );
         }
@@ -90,8 +122,17 @@ export function computeShiftSchedule(schedule: ShiftSchedule, numShiftLayers: nu
 
 /** Whether every radix shift over `layers` layers stays below `contextLength`. */
 function radixFits(layers: number, contextLength: number): boolean {
-  const r = radixBase(layers, contextLength);
-  return (r - 1) * r ** (layers - 1) < contextLength;
+  return largestRadixShift(layers, contextLength) < contextLength;
+}
+
+/**
+ * The smallest context above `contextLength` at which `layers` radix layers put every shift
+ * to use. With r its base, the contexts that fit are ((r - 1) r^(n-1), r^n], so the base the
+ * next context takes has one, found without a search.
+ */
+function nextFittingContext(layers: number, contextLength: number): number {
+  const r = radixBase(layers, contextLength + 1);
+  return Math.max(contextLength + 1, (r - 1) * r ** (layers - 1) + 1);
 }
 
 /**
@@ -108,9 +149,7 @@ function unusedShiftsWarning(schedule: ShiftSchedule, shifts: number[][], contex
   if (schedule !== 'radix') {
     return `${problem}. Drop those shifts from the explicit schedule, or raise the context length (contextLength, --ctx) to ${needed} or more`;
   }
-  // The radix base depends on the context length, so search for the first one that fits.
-  let context = contextLength + 1;
-  while (!radixFits(shifts.length, context)) context++;
+  const context = nextFittingContext(shifts.length, contextLength);
   const layers = Array.from({ length: 2 * shifts.length }, (_, i) => i + 2).filter((n) => radixFits(n, contextLength));
   const closest = layers.sort((a, b) => Math.abs(a - shifts.length) - Math.abs(b - shifts.length))[0];
   const options = [`a context length (contextLength, --ctx) of ${context} or more`];

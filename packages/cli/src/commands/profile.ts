@@ -1,4 +1,5 @@
-import { resolveRecipe, selectBackend, ShiftmixModel, tf, TrainStepper } from '@shiftmix/core';
+import { totalmem } from 'node:os';
+import { resolveRecipe, selectBackend, ShiftmixModel, tf, TrainStepper, checkTrainingFits } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { modelShapeOf } from '../options.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
@@ -37,6 +38,7 @@ export const profileCommand = defineCommand({
     await loadAllPlugins(io.cwd, flags.plugin, warnOn(io));
     const modelOptions = { ...modelShapeOf(flags), vocabSize: flags.vocab };
     ShiftmixModel.check(modelOptions);
+    checkTrainingFits(ShiftmixModel.footprint(modelOptions, flags.batch), totalmem(), flags.batch);
     const profiler = await loadWebGpu('the profiler');
     await selectBackend(flags.backend);
     const model = ShiftmixModel.create(modelOptions);

@@ -1,5 +1,6 @@
 import type { AnyMixerSpec, Mixer, MixerContext, MixerState, WeightInit } from '../contract.js';
 import { addLayerNorm, biasGelu, dropout, layerNorm, linear, variableFrom } from '../layers.js';
+import { ShiftmixError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import { tf, type Tensor, type Tensor2D, type Tensor3D, type Variable } from '../tf.js';
 
@@ -83,16 +84,33 @@ export interface BlockRunOptions {
 export function blockForward(block: ModelBlock, x: Tensor3D, opts: BlockRunOptions): Tensor3D {
   const drop = (t: Tensor): Tensor => (opts.training && opts.dropout > 0 ? dropout(t, opts.dropout, true, opts.rng.seed()) : t);
   const u = layerNorm(x, block.ln1.gamma, block.ln1.beta) as Tensor3D;
-  const y = drop(block.mixer.forward(u, { training: opts.training }));
+  const y = drop(checkMixerOutput(block, 'forward', u, block.mixer.forward(u, { training: opts.training })));
   // h = x + y and v = LN2(h): one kernel where the backend has it.
   const { sum: h, normed: v } = addLayerNorm(x, y, block.ln2.gamma, block.ln2.beta);
   return tf.add(h, drop(ffnForward(block, v))) as Tensor3D;
+}
+
+/**
+ * A mixer must return its input's shape. Checked here, where the block and mixer are known,
+ * so a plugin's mistake is named instead of surfacing as a broadcast error in the residual add.
+ */
+function checkMixerOutput<T extends Tensor>(block: ModelBlock, method: 'forward' | 'step', u: Tensor, y: T): T {
+  const same = y.shape.length === u.shape.length && y.shape.every((n, i) => n === u.shape[i]);
+  if (!same) {
+    throw new ShiftmixError(
+      `mixer "${block.mixerName}" (block ${block.index + 1}) returned [${y.shape.join(', ')}] from ${method} of [${u.shape.join(', ')}]`,
+      `A mixer's ${method} returns its input's shape; fix the mixer, and run the conformance kit on it (describeMixerConformance)`,
+      'E_MIXER_SHAPE',
+    );
+  }
+  return y;
 }
 
 /** One decode step: x: [B, D] at the state's position -> [B, D] and the mixer's next state. */
 export function blockStep(block: ModelBlock, x: Tensor2D, state: MixerState): { x: Tensor2D; state: MixerState } {
   const u = layerNorm(x, block.ln1.gamma, block.ln1.beta) as Tensor2D;
   const { y, state: next } = block.mixer.step(u, state);
+  checkMixerOutput(block, 'step', u, y);
   const { sum: h, normed: v } = addLayerNorm(x, y, block.ln2.gamma, block.ln2.beta);
   return { x: tf.add(h, ffnForward(block, v)) as Tensor2D, state: next };
 }

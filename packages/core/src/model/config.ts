@@ -2,7 +2,7 @@ import { ShiftmixError } from '../errors.js';
 import type { ShiftSchedule } from '../schedule.js';
 import { parseLayerPattern } from './pattern.js';
 
-export { parseLayerParts, parseLayerPattern, type LayerPart } from './pattern.js';
+export { allFinite, parseLayerParts, parseLayerPattern, MAX_BLOCKS, type LayerPart } from './pattern.js';
 
 export type PositionalKind = 'auto' | 'learned' | 'none';
 

@@ -5,6 +5,7 @@ import { registerMixer, unregisterMixer } from '../registry.js';
 import { computeShiftSchedule } from '../schedule.js';
 import { tf } from '../tf.js';
 import { ffnParamCount } from './config.js';
+import { checkTrainingFits } from './footprint.js';
 import { disposeModelState, ShiftmixModel } from './model.js';
 import { toyMean, toyShift } from './toy-mixers.test-util.js';
 
@@ -98,6 +99,25 @@ describe('ShiftmixModel', () => {
     const expected = 11 * d + 8 * d + (4 * d + 2 * d + ffnParamCount(d, 384)) + (4 * d + d * d + ffnParamCount(d, model.blocks[1].ffnWidth)) + 2 * d;
     expect(model.paramCount()).toBe(expected);
     model.dispose();
+  });
+
+  it('knows its parameters and training memory before it is built, and refuses what cannot fit', () => {
+    for (const input of [
+      { ...small, dim: 64, heads: 4, layers: 'toy-shift,toy-mean' },
+      { ...small, layers: 'toy-shift*3', ffn: 40 },
+      { ...small, layers: 'toy-mean', positional: 'none' as const },
+    ]) {
+      const model = ShiftmixModel.create(input);
+      expect(ShiftmixModel.footprint(input, 4).params, input.layers).toBe(model.paramCount());
+      model.dispose();
+    }
+    const wide = ShiftmixModel.footprint({ ...small, dim: 1_000_000, heads: 1, layers: 'toy-shift' }, 1);
+    expect(() => checkTrainingFits(wide, 24 * 2 ** 30, 1)).toThrow(/parameters take .* GiB.*Use a smaller --dim/);
+    const batch = 1e9;
+    const big = ShiftmixModel.footprint({ ...small, layers: 'toy-shift' }, batch);
+    expect(() => checkTrainingFits(big, 24 * 2 ** 30, batch)).toThrow(/a batch of 1,000,000,000 sequences .*Use a smaller --batch/);
+    const fits = ShiftmixModel.footprint({ ...small, layers: 'toy-shift' }, 16);
+    expect(() => checkTrainingFits(fits, 24 * 2 ** 30, 16)).not.toThrow();
   });
 
   it('draws the same weights for the same seed and different ones for another', () => {

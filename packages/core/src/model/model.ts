@@ -11,6 +11,8 @@ import { blockForward, blockStep, blockWeights, createBlock, createLayerNorm, di
 import { variableFrom } from '../layers.js';
 import { matchedFfnWidth, parseLayerParts, resolveModelConfig, type ModelConfig } from './config.js';
 import { checkTokens, disposeModelState, type ModelState } from './state.js';
+import { trainingFootprint, type TrainingFootprint } from './footprint.js';
+import { preflightMixers } from './preflight.js';
 
 // Offsets the dropout stream from the init stream so the two never draw the same seeds.
 const DROPOUT_STREAM = 0x6a09e667;
@@ -106,7 +108,6 @@ export class ShiftmixModel {
     this.maxSequenceLength = bounded ? parts.config.contextLength : Number.POSITIVE_INFINITY;
   }
 
-  /** Builds a model with fresh weights; every mixer named in the pattern must be registered. */
   /**
    * Resolves a config and validates every block's mixer options, as `create` does, without
    * creating weights: what a tool checks before it loads data or selects a backend. The
@@ -116,6 +117,20 @@ export class ShiftmixModel {
     return planModel({ ...input, vocabSize: input.vocabSize ?? 2 }).config;
   }
 
+  /**
+   * Parameters and a lower bound on the memory training takes at `batch` sequences per step,
+   * without creating weights; `checkTrainingFits` compares it with what a machine has.
+   */
+  static footprint(input: Partial<ModelConfig> & { vocabSize: number }, batch: number): TrainingFootprint {
+    const { config, layers, positional } = planModel(input);
+    const blocks = layers.map(({ spec, ctx, mixerConfig }) => {
+      const mixerParams = spec.paramCount(ctx, mixerConfig);
+      return { mixerParams, ffnWidth: config.ffn === 'match' ? matchedFfnWidth(config.dim, mixerParams) : config.ffn };
+    });
+    return trainingFootprint({ ...config, learnedPositions: positional === 'learned' }, blocks, batch);
+  }
+
+  /** Builds a model with fresh weights; every mixer named in the pattern must be registered. */
   static create(input: Partial<ModelConfig> & { vocabSize: number }): ShiftmixModel {
     const { config, layers, warnings, positional, init, rng } = planModel(input);
     const created: { dispose(): void }[] = [];
@@ -245,6 +260,15 @@ export class ShiftmixModel {
       return { logits: this.head(x), mixers } as unknown as tf.TensorContainerObject;
     }) as unknown as { logits: Tensor2D; mixers: MixerState[] };
     return { logits: out.logits, state: { position: position + 1, batch: state.batch, mixers: out.mixers } };
+  }
+
+  /**
+   * Checks what cannot wait for the first step: every mixer shiftmix does not ship passes
+   * the conformance kit's shape and causality checks (see preflightMixers). `train` calls it.
+   */
+  preflight(): void {
+    this.checkAlive();
+    preflightMixers(this.blocks, this.config);
   }
 
   /** Frees every weight; the model cannot be used afterwards. */

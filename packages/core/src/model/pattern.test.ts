@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShiftmixError } from '../errors.js';
 import { registerMixer, unregisterMixer } from '../registry.js';
-import { parseLayerParts, parseLayerPattern } from './pattern.js';
+import { MAX_BLOCKS, parseLayerParts, parseLayerPattern } from './pattern.js';
 import { toyMean, toyShift } from './toy-mixers.test-util.js';
 
 beforeAll(() => {
@@ -57,12 +57,23 @@ describe('parseLayerParts', () => {
       ['toy-mean(s="open)', /string that is never closed/],
       ['toy-mean*2(scale=1)', /gives options after the count.*toy-mean\(window=2\)\*2/],
       ['toy-mean(scale=1)x', /not a mixer name with optional options and count/],
+      ['toy-mean(scale=1e400)', /holds 1e400, a number past the range of a double/],
+      ['toy-mean(scale=[1, -1e999])', /past the range of a double/],
     ];
     for (const [pattern, message] of cases) {
       const error = errorOf(() => parseLayerParts(pattern));
       expect(error.message, pattern).toMatch(message);
       expect(error.code).toBe('E_PATTERN');
       expect(error.fix.length, pattern).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses more than MAX_BLOCKS blocks before expanding them', () => {
+    expect(parseLayerPattern(`toy-mean*${MAX_BLOCKS}`)).toHaveLength(MAX_BLOCKS);
+    for (const pattern of [`toy-mean*${MAX_BLOCKS + 1}`, `toy-mean*${MAX_BLOCKS},toy-shift`, 'toy-mean*99999999999999999999']) {
+      const error = errorOf(() => parseLayerParts(pattern));
+      expect(error.message, pattern).toContain(`more than ${MAX_BLOCKS} blocks`);
+      expect(error.code).toBe('E_PATTERN');
     }
   });
 

@@ -12,6 +12,8 @@ const PART = /^([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\s*(?:\((.*)\))?\s*(?:\*\s*(\S*))?
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const BARE_WORD = /^[A-Za-z_][\w.-]*$/;
+/** The most blocks a pattern may expand to: checked before expanding, so "hsm-ab*1e9" answers at once. */
+export const MAX_BLOCKS = 1024;
 const SYNTAX = 'Write parts as NAME, NAME*COUNT or NAME(KEY=VALUE, ...)*COUNT, e.g. "softmax-attention(window=2),softmax-attention*3"';
 const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 
@@ -48,18 +50,29 @@ function splitTopLevel(text: string, where: string): string[] {
   return parts;
 }
 
+/** Whether every number in a parsed JSON value is finite: JSON.parse reads 1e400 as Infinity. */
+export function allFinite(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(allFinite);
+  if (typeof value === 'object' && value !== null) return Object.values(value).every(allFinite);
+  return true;
+}
+
 /** A value: a JSON literal (number, "string", true, false, null, list, object) or a bare word read as a string. */
 function parseValue(raw: string, key: string, part: string): unknown {
   const text = raw.trim();
   if (NUMBER.test(text) || ['true', 'false', 'null'].includes(text) || /^["[{]/.test(text)) {
+    let value: unknown;
     try {
-      return JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
       throw patternError(
         `the value of ${key} in "${part}" is not valid JSON: ${text}`,
         'Write numbers as 2 or 0.5, strings as words or in double quotes, lists as [1, 2]',
       );
     }
+    if (!allFinite(value)) throw patternError(`the value of ${key} in "${part}" holds ${text}, a number past the range of a double`, `Write a smaller ${key}`);
+    return value;
   }
   if (BARE_WORD.test(text)) return text;
   throw patternError(
@@ -115,6 +128,12 @@ export function parseLayerParts(pattern: string, options: { checkRegistry?: bool
     }
     if (countText !== undefined && (!/^\d+$/.test(countText) || count < 1))
       throw patternError(`the count "${countText}" in "${part}" is not a whole number >= 1`, `Repeat a mixer with NAME*COUNT, e.g. "${name}*4"`);
+    if (parts.length + count > MAX_BLOCKS) {
+      throw patternError(
+        `the layer pattern "${pattern}" has more than ${MAX_BLOCKS} blocks`,
+        `Use at most ${MAX_BLOCKS} blocks; deeper stacks are out of this library's range`,
+      );
+    }
     const partOptions = inner === undefined ? {} : parseOptions(inner, part);
     if (options.checkRegistry !== false) getMixer(name);
     for (let i = 0; i < count; i++) parts.push({ name, options: { ...partOptions } });

@@ -5,15 +5,9 @@ import { hasMixer } from '../registry.js';
 import { linkedPackageCause } from './installed.js';
 import { firstLine, registerMixerModule } from './module.js';
 import { resolvePlugin } from './resolve.js';
+import { SHIPPED_MIXERS } from './shipped.js';
 
-/** The mixers shiftmix ships, by name, with the package each comes from. */
-export const SHIPPED_MIXERS = {
-  'hsm-ab': '@shiftmix/mixer-hsm-ab',
-  'learned-fusion': '@shiftmix/mixer-learned-fusion',
-  'softmax-attention': '@shiftmix/mixer-softmax-attention',
-} as const;
-
-export type ShippedMixerName = keyof typeof SHIPPED_MIXERS;
+export { SHIPPED_MIXERS, type ShippedMixerName } from './shipped.js';
 
 /** One module whose mixers were registered. */
 export interface LoadedMixerModule {

@@ -59,6 +59,8 @@ export function checkCausality(spec: AnyMixerSpec, o: ResolvedOptions): CheckOut
     const [b, t, d] = [o.batch, o.contextLength, o.dim];
     const u = randomInput(o, 2);
     const y = mixer.forward(u, { training: false });
+    // NaN compares false with everything, so a NaN output would pass every comparison below.
+    if (!tf.all(tf.isFinite(y)).dataSync()[0]) return { passed: false, message: 'forward returned non-finite values, so causality cannot be checked' };
     const cuts = [...new Set([1, Math.floor(t / 2), t - 1])].filter((p) => p >= 1 && p < t);
     let worst = 0;
     for (const p of cuts) {
@@ -67,7 +69,7 @@ export function checkCausality(spec: AnyMixerSpec, o: ResolvedOptions): CheckOut
       const perPosition = tf.max(tf.abs(tf.sub(yp, y)), [0, 2]).dataSync(); // [T]
       for (let q = 0; q < p; q++) {
         worst = Math.max(worst, perPosition[q]);
-        if (perPosition[q] > o.causalTolerance) {
+        if (!(perPosition[q] <= o.causalTolerance)) {
           return {
             passed: false,
             message: `not causal: changing tokens ${p}..${t - 1} changed the output at position ${q} by ${perPosition[q]}`,

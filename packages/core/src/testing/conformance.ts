@@ -1,5 +1,7 @@
 import type { AnyMixerSpec } from '../contract.js';
 import { selectBackend } from '../backend.js';
+import { isShiftmixError } from '../errors.js';
+import { checkMixerSpec } from '../registry.js';
 import { tf } from '../tf.js';
 import { checkCausality, checkCheckpoint, checkDecode, checkShapes, type CheckOutcome } from './checks.js';
 import { checkGradients } from './gradients.js';
@@ -35,8 +37,11 @@ export function runConformanceCheck(spec: AnyMixerSpec, name: ConformanceCheckNa
   const o = resolveOptions(options);
   tf.engine().startScope();
   try {
+    // A spec the registry would refuse conforms to nothing, whatever its tensors do.
+    checkMixerSpec(spec);
     return { name, ...check(spec, o) };
   } catch (error) {
+    if (isShiftmixError(error) && error.code.startsWith('E_SPEC')) return { name, passed: false, message: `registerMixer refuses this spec: ${error.message}` };
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { name, passed: false, message: `the check threw ${text}` };
   } finally {

@@ -22,6 +22,8 @@ interface Defects {
   leakyStep?: boolean;
   /** Ignores the shifts the stack assigns and always looks one step back. */
   shortSighted?: boolean;
+  /** forward returns NaN everywhere (and, with lookahead, still reads the future). */
+  nanOutput?: boolean;
 }
 
 function brokenSpec(name: string, defects: Defects): MixerSpec<Record<string, never>> {
@@ -48,7 +50,8 @@ function brokenSpec(name: string, defects: Defects): MixerSpec<Record<string, ne
         forward: (u: Tensor3D) =>
           tf.tidy(() => {
             const y = tf.add(tf.add(scale(u, w), bias), groupShift(u, shifts)) as Tensor3D;
-            return defects.lookahead ? tf.add(y, tf.reverse(shiftTime(tf.reverse(u, 1), 1), 1)) : y;
+            const out = defects.lookahead ? tf.add(y, tf.reverse(shiftTime(tf.reverse(u, 1), 1), 1)) : y;
+            return defects.nanOutput ? tf.mul(out, NaN) : out;
           }),
         initState: (batch: number): MixerState => ({ position: 0, tensors: { ring: createShiftRing(batch, ctx.dim, shifts) } }),
         step: (u: Tensor2D, state: MixerState) => {
@@ -106,5 +109,17 @@ describe('the conformance kit fails broken mixers', () => {
     const report = await runMixerConformance(brokenSpec('short-sighted', { shortSighted: true }));
     expect(failedChecks(report)).toEqual(['receptive-field']);
     expect(report.checks.find((c) => c.name === 'receptive-field')?.message).toMatch(/does not depend on input position\(s\) 0, 1, 2, 3, 4$/);
+  });
+
+  it('fails causality on a NaN output instead of passing it ("max change NaN")', async () => {
+    const report = await runMixerConformance(brokenSpec('nan-out', { nanOutput: true, lookahead: true }), { checks: ['causality'] });
+    expect(report.passed).toBe(false);
+    expect(report.checks[0].message).toBe('forward returned non-finite values, so causality cannot be checked');
+  });
+
+  it('fails every check of a spec the registry refuses', async () => {
+    const report = await runMixerConformance(brokenSpec('My_Mixer', {}));
+    expect(report.passed).toBe(false);
+    for (const check of report.checks) expect(check.message).toMatch(/^registerMixer refuses this spec: mixer "My_Mixer" has an invalid name/);
   });
 });
