@@ -75,8 +75,10 @@ export { DEFAULT_RECIPE, resolveRecipe, type TrainRecipe } from './train/recipe.
 export { runTraining, train, type TrainOptions, type TrainStart } from './train/trainer.js';
 export { TrainStepper } from './train/stepper.js';
 export { ParallelStepper, shardRows, type ParallelOptions } from './train/parallel/stepper.js';
-export { resume, type ResumeOptions } from './train/resume.js';
+export { resume, resumedRecipe, type ResumeOptions } from './train/resume.js';
 export { MetricsLog, parseMetrics } from './train/metrics.js';
+export { lockRunDirectory, RunLock, RUN_LOCK_FILE, type RunLockHolder, type RunLockOptions } from './train/run-lock.js';
+export { DivergedError, isDivergedError } from './train/divergence.js';
 export {
   createProgressBar,
   formatDuration,

@@ -11,6 +11,7 @@ import { tf } from '../tf.js';
 import { AdamW } from '../train/adamw.js';
 import { DEFAULT_RECIPE } from '../train/recipe.js';
 import { stagingPaths } from './atomic.js';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { loadCheckpoint } from './load.js';
 import { saveCheckpoint } from './save.js';
 
@@ -163,6 +164,55 @@ describe('checkpoints', () => {
     const recovered = await loadCheckpoint(dir);
     expect(values(recovered.model.weights())).toEqual(good);
     recovered.model.dispose();
+    model.dispose();
+    optimizer.dispose();
+  });
+
+  it('refuses weights and moments that are not finite, even when their hashes match, naming the tensor and the checkpoint', async () => {
+    const { createHash } = await import('node:crypto');
+    // Rewrites one tensor of a saved file and config.json's record of it, as a tool that saved a diverged model would.
+    const poison = async (dir: string, file: string, tensor: string, value: number) => {
+      const { tensors, metadata } = decodeSafetensors(new Uint8Array(await readFile(join(dir, file))));
+      (tensors[tensor].data as Float32Array)[3] = value;
+      const bytes = encodeSafetensors(tensors, metadata);
+      await writeFile(join(dir, file), bytes);
+      const cfg = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+      cfg.files[file] = { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+      await writeFile(join(dir, 'config.json'), JSON.stringify(cfg));
+    };
+    const before = tf.memory().numTensors;
+    const nanWeights = join(root, 'nan-weights');
+    await saveTrained(nanWeights).then(({ model: m, optimizer: o }) => (m.dispose(), o.dispose()));
+    await poison(nanWeights, 'weights.safetensors', 'blocks.1.ffn.w1', Number.NaN);
+    const refused = loadCheckpoint(nanWeights);
+    await expect(refused).rejects.toThrow(
+      new RegExp(
+        `checkpoint ${nanWeights}: weights\\.safetensors tensor "blocks\\.1\\.ffn\\.w1" holds NaN \\(1 of \\d+ values are not finite, the first at index 3\\)\\. These weights are unusable`,
+      ),
+    );
+    await expect(refused).rejects.toMatchObject({ code: 'E_CHECKPOINT_NONFINITE' });
+
+    const infMoments = join(root, 'inf-moments');
+    await saveTrained(infMoments).then(({ model: m, optimizer: o }) => (m.dispose(), o.dispose()));
+    await poison(infMoments, 'optimizer.safetensors', 'v.wte', Number.POSITIVE_INFINITY);
+    await expect(loadCheckpoint(infMoments, { optimizer: true })).rejects.toThrow(/optimizer\.safetensors tensor "v\.wte" holds Infinity/);
+    // The weights alone are sound: generation and export may still read them.
+    const weightsOnly = await loadCheckpoint(infMoments);
+    weightsOnly.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses to save weights that are not finite and keeps the checkpoint there was', async () => {
+    const dir = join(root, 'save-nan');
+    const { model, optimizer } = await saveTrained(dir);
+    const goodConfig = await readFile(join(dir, 'config.json'), 'utf8');
+    const head = model.weights().get('blocks.0.ffn.w1')!;
+    head.assign(tf.tidy(() => tf.mul(head, Number.NEGATIVE_INFINITY)));
+    const saving = saveCheckpoint(dir, { model, state: { ...state, step: 9 } });
+    await expect(saving).rejects.toThrow(/tensor "blocks\.0\.ffn\.w1" holds -?Infinity .*so checkpoint .*save-nan was not written/);
+    await expect(saving).rejects.toMatchObject({ code: 'E_NONFINITE_WEIGHTS' });
+    expect(await readFile(join(dir, 'config.json'), 'utf8')).toBe(goodConfig);
+    expect((await readdir(root)).filter((n) => n.includes('partial'))).toEqual([]);
     model.dispose();
     optimizer.dispose();
   });

@@ -7,6 +7,7 @@ import { tf, type Tensor, type Variable } from '../tf.js';
 import type { AdamWState, TrainRecipe, TrainableModel } from '../training-types.js';
 import { recoverInterrupted } from './atomic.js';
 import { checkpointDamaged, FILES, parseJson, validateConfig, validateState, type CheckpointConfig, type TrainState } from './format.js';
+import { describeNonFinite, findNonFinite } from './finite.js';
 import { decodeSafetensors, type SafetensorsEntry } from './safetensors.js';
 import { MOMENT_PREFIX } from './save.js';
 
@@ -83,6 +84,26 @@ function checkAgainst(dir: string, file: string, entries: Record<string, Safeten
   }
 }
 
+/**
+ * Weights or moments that are not finite would make every loss NaN and every export
+ * useless, even when the file is intact (its SHA-256 matches): a diverged model saved by
+ * other tools, or edited. They are refused, naming the tensor.
+ */
+function checkFinite(dir: string, file: string, entries: Record<string, SafetensorsEntry>): void {
+  for (const [name, entry] of Object.entries(entries)) {
+    const bad = findNonFinite(entry.data as Float32Array);
+    if (bad) {
+      throw new ShiftmixError(
+        `checkpoint ${dir}: ${file} ${describeNonFinite(name, entry.data.length, bad)}`,
+        file === FILES.weights
+          ? "These weights are unusable (the run had diverged); use another checkpoint, e.g. the run's best/ or an earlier last/, or train again"
+          : 'The optimizer state is unusable (the run had diverged); resume from another checkpoint, or start a new run from the weights',
+        'E_CHECKPOINT_NONFINITE',
+      );
+    }
+  }
+}
+
 /** Reads config.json and state.json only: enough to describe a checkpoint without loading it. */
 export async function readCheckpointInfo(dir: string): Promise<{ config: CheckpointConfig; state: TrainState }> {
   await recoverInterrupted(dir);
@@ -113,8 +134,9 @@ export async function readCheckpointInfo(dir: string): Promise<{ config: Checkpo
 
 /**
  * Loads and validates a checkpoint: format version, every file present and matching its
- * recorded size and SHA-256, safetensors well formed, and names and shapes equal to those
- * of the model that config.json describes. Any problem is a ShiftmixError naming it.
+ * recorded size and SHA-256, safetensors well formed, names and shapes equal to those
+ * of the model that config.json describes, and every weight (and moment) finite. Any
+ * problem is a ShiftmixError naming it.
  */
 export async function loadCheckpoint<M extends TrainableModel = ShiftmixModel>(
   dir: string,
@@ -139,6 +161,7 @@ export async function loadCheckpoint<M extends TrainableModel = ShiftmixModel>(
   try {
     const weights = model.weights();
     checkAgainst(dir, FILES.weights, weightEntries, weights);
+    checkFinite(dir, FILES.weights, weightEntries);
     let optimizer: AdamWState | undefined;
     if (momentEntries) {
       const moments = Object.fromEntries(Object.entries(momentEntries).filter(([k]) => k.startsWith(MOMENT_PREFIX.m)));
@@ -148,6 +171,7 @@ export async function loadCheckpoint<M extends TrainableModel = ShiftmixModel>(
       }
       checkAgainst(dir, FILES.optimizer, moments, weights, MOMENT_PREFIX.m);
       checkAgainst(dir, FILES.optimizer, velocities, weights, MOMENT_PREFIX.v);
+      checkFinite(dir, FILES.optimizer, momentEntries);
       const toMap = (prefix: string) => {
         const map = new Map<string, Tensor>();
         for (const [name, v] of weights) map.set(name, tf.tensor(momentEntries[prefix + name].data as Float32Array, v.shape, 'float32'));

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Tensor, Variable } from '../tf.js';
 import type { AdamWState, SerializableTokenizer, TrainRecipe } from '../training-types.js';
+import { ShiftmixError } from '../errors.js';
 import { writeDirectoryAtomically, type PendingFile } from './atomic.js';
+import { describeNonFinite, findNonFinite } from './finite.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, FILES, type CheckpointConfig, type FileRecord, type TrainState } from './format.js';
 import { encodeSafetensors, type SafetensorsEntry } from './safetensors.js';
 
@@ -14,11 +16,20 @@ export interface CheckpointContents {
   state: TrainState;
 }
 
-async function toEntries(tensors: Iterable<[string, Tensor]>): Promise<Record<string, SafetensorsEntry>> {
+async function toEntries(dir: string, tensors: Iterable<[string, Tensor]>): Promise<Record<string, SafetensorsEntry>> {
   const entries: Record<string, SafetensorsEntry> = {};
   for (const [name, t] of tensors) {
     // data() rather than dataSync(): on a GPU backend the download does not block the thread.
     const values = (await t.data()) as Float32Array;
+    // Loading refuses them, so saving them would only replace a usable checkpoint with an unusable one.
+    const bad = findNonFinite(values);
+    if (bad) {
+      throw new ShiftmixError(
+        `${describeNonFinite(name, values.length, bad)}, so checkpoint ${dir} was not written`,
+        'The model diverged; keep the previous checkpoint and train on from it with a lower learning rate',
+        'E_NONFINITE_WEIGHTS',
+      );
+    }
     entries[name] = { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(values) };
   }
   return entries;
@@ -31,7 +42,8 @@ export const MOMENT_PREFIX = { m: 'm.', v: 'v.' } as const;
  * Saves a checkpoint directory (config.json, weights.safetensors, tokenizer.json,
  * optimizer.safetensors, state.json), all or nothing: if any part fails, `dir` keeps
  * what it held before (see writeDirectoryAtomically). config.json records every other
- * file's size and SHA-256, so loading detects truncation and corruption.
+ * file's size and SHA-256, so loading detects truncation and corruption. Weights or
+ * moments that are not finite are refused (E_NONFINITE_WEIGHTS) and nothing is written.
  */
 export async function saveCheckpoint(dir: string, contents: CheckpointContents): Promise<void> {
   const records: Record<string, FileRecord> = {};
@@ -45,7 +57,7 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents):
     },
   });
   const weights = contents.model.weights();
-  const files: PendingFile[] = [recorded(FILES.weights, async () => encodeSafetensors(await toEntries(weights)))];
+  const files: PendingFile[] = [recorded(FILES.weights, async () => encodeSafetensors(await toEntries(dir, weights)))];
   const { optimizer, tokenizer } = contents;
   if (optimizer) {
     files.push(
@@ -54,7 +66,7 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents):
           ...[...optimizer.m].map(([name, t]): [string, Tensor] => [MOMENT_PREFIX.m + name, t]),
           ...[...optimizer.v].map(([name, t]): [string, Tensor] => [MOMENT_PREFIX.v + name, t]),
         ];
-        return encodeSafetensors(await toEntries(prefixed), { step: String(optimizer.step) });
+        return encodeSafetensors(await toEntries(dir, prefixed), { step: String(optimizer.step) });
       }),
     );
   }

@@ -1,4 +1,3 @@
-import { ShiftmixError } from '../errors.js';
 import { tf, type Tensor } from '../tf.js';
 
 /** sqrt(sum over all gradients of sum(g^2)), as a scalar tensor the caller disposes. */
@@ -29,18 +28,4 @@ export async function clipByGlobalNorm(grads: Map<string, Tensor>, maxNorm: numb
   const clipped = new Map<string, Tensor>();
   for (const [name, g] of grads) clipped.set(name, tf.mul(g, scale));
   return { grads: clipped, norm };
-}
-
-/**
- * Thrown when the loss or the gradients stop being finite. Training stops before the
- * update, so the weights in memory and every checkpoint on disk stay as they were.
- */
-export function nonFiniteError(step: number, loss: number, gradNorm: number, lastCheckpoint: string | undefined): ShiftmixError {
-  const what = !Number.isFinite(loss) ? `the loss is ${loss}` : `the gradient norm is ${gradNorm}`;
-  const kept = lastCheckpoint ? `; the last good checkpoint (${lastCheckpoint}) was kept` : '';
-  return new ShiftmixError(
-    `training diverged at step ${step}: ${what}${kept}`,
-    'Lower the learning rate, keep gradient clipping on (clip 1.0), or lengthen the warm-up, then resume or restart',
-    'E_NONFINITE',
-  );
 }

@@ -1,4 +1,4 @@
-import { mkdir, open, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { MetricsRecord } from './types.js';
 
@@ -15,7 +15,8 @@ export class MetricsLog {
 
   /**
    * Opens the log for appending. `keepBytes` (from a checkpoint) cuts the file back to
-   * the checkpoint's position; `undefined` starts an empty log.
+   * the checkpoint's position, and further back to the end of its last whole record (see
+   * wholeLines); `undefined` starts an empty log.
    */
   static async open(path: string, keepBytes?: number): Promise<MetricsLog> {
     await mkdir(dirname(path), { recursive: true });
@@ -26,6 +27,7 @@ export class MetricsLog {
         () => 0,
       );
       length = Math.min(size, keepBytes);
+      if (length > 0) length = wholeLines(await readFile(path), length);
       if (size > length) await truncate(path, length);
     }
     const handle = await open(path, keepBytes === undefined ? 'w' : 'a');
@@ -46,6 +48,33 @@ export class MetricsLog {
   async close(): Promise<void> {
     await this.handle.close();
   }
+}
+
+function isRecord(line: string): boolean {
+  try {
+    const value = JSON.parse(line) as { step?: unknown } | null;
+    return typeof value === 'object' && value !== null && typeof value.step === 'number';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The length of the longest start of `bytes[0, length)` made of whole lines that each
+ * parse, as parseMetrics reads them: a line torn by a crash, or by another process that
+ * wrote the same file, is cut off with everything after it instead of being kept.
+ */
+export function wholeLines(bytes: Uint8Array, length: number): number {
+  let kept = 0;
+  for (let start = 0; start < length;) {
+    const end = bytes.indexOf(0x0a, start);
+    if (end === -1 || end >= length) break;
+    const line = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+    if (line.trim() !== '' && !isRecord(line)) break;
+    kept = end + 1;
+    start = end + 1;
+  }
+  return kept;
 }
 
 /** Reads a metrics.jsonl back, skipping a torn last line. */

@@ -4,7 +4,8 @@ import { loadCheckpoint } from '../checkpoint/load.js';
 import { FILES } from '../checkpoint/format.js';
 import { ShiftmixError } from '../errors.js';
 import { tf } from '../tf.js';
-import { resolveRecipe } from './recipe.js';
+import { resolveRecipe, type TrainRecipe } from './recipe.js';
+import { holdRunLock } from './run-lock.js';
 import { runTraining, type TrainOptions } from './trainer.js';
 import type { SerializableTokenizer, TrainableModel, TrainingData, TrainSummary } from './types.js';
 
@@ -13,6 +14,14 @@ export interface ResumeOptions<M extends TrainableModel> {
   data: TrainingData;
   /** New total step count; the cosine schedule is recomputed for it. Default: the recipe's. */
   steps?: number;
+  /**
+   * New peak learning rate from the resumed step on (e.g. lower, after the run diverged);
+   * the schedule is recomputed with it and saved with the next checkpoints, so a later
+   * resume keeps it. Without `minLr` the floor keeps its ratio to the peak.
+   */
+  lr?: number;
+  /** New floor of the cosine decay. Default: the recipe's, scaled with `lr` when that is given. */
+  minLr?: number;
   /** Rebuilds the model from config.json; defaults to ShiftmixModel.create. */
   createModel?: (config: Record<string, unknown>) => M;
   onProgress?: TrainOptions['onProgress'];
@@ -20,6 +29,17 @@ export interface ResumeOptions<M extends TrainableModel> {
   pipeline?: TrainOptions['pipeline'];
   workers?: TrainOptions['workers'];
   workerModules?: TrainOptions['workerModules'];
+  /** The run directory's lock, when the caller took it first (see TrainOptions.lock). */
+  lock?: TrainOptions['lock'];
+  onWarning?: TrainOptions['onWarning'];
+}
+
+/** The recipe a resumed run goes on with: the saved one with a new step count or learning rates. */
+export function resumedRecipe(saved: Partial<TrainRecipe>, changes: { steps?: number; lr?: number; minLr?: number }): TrainRecipe {
+  const base = resolveRecipe(saved);
+  const lr = changes.lr ?? base.lr;
+  const minLr = changes.minLr ?? (changes.lr === undefined ? base.minLr : base.minLr * (changes.lr / base.lr));
+  return resolveRecipe({ ...base, steps: changes.steps ?? base.steps, lr, minLr });
 }
 
 /**
@@ -32,6 +52,19 @@ export async function resume<M extends TrainableModel>(dir: string, options: Res
   const isCheckpoint = existsSync(join(dir, FILES.config));
   const checkpointDir = isCheckpoint ? dir : join(dir, 'last');
   const outDir = isCheckpoint ? dirname(dir) : dir;
+  if (!existsSync(checkpointDir)) {
+    throw new ShiftmixError(`no checkpoint directory at ${checkpointDir}`, 'Give a run directory written by train() (it holds last/)', 'E_CHECKPOINT');
+  }
+  // Held from before the checkpoint is read until the run ends: no other process may write the run meanwhile.
+  const { lock, release } = holdRunLock(outDir, options.lock, { onWarning: options.onWarning });
+  try {
+    return await resumeLocked(checkpointDir, outDir, { ...options, lock });
+  } finally {
+    release();
+  }
+}
+
+async function resumeLocked<M extends TrainableModel>(checkpointDir: string, outDir: string, options: ResumeOptions<M>): Promise<TrainSummary & { model: M }> {
   const loaded = await loadCheckpoint<M>(checkpointDir, { createModel: options.createModel, optimizer: true });
   const { model, optimizer, state } = loaded;
   try {
@@ -42,7 +75,7 @@ export async function resume<M extends TrainableModel>(dir: string, options: Res
         'E_CHECKPOINT',
       );
     }
-    const recipe = resolveRecipe({ ...loaded.recipe, ...(options.steps !== undefined ? { steps: options.steps } : {}) });
+    const recipe = resumedRecipe(loaded.recipe, options);
     const tokenizer: SerializableTokenizer | undefined = loaded.tokenizer === undefined ? undefined : { toJSON: () => loaded.tokenizer };
     const summary = await runTraining(
       {
@@ -56,8 +89,10 @@ export async function resume<M extends TrainableModel>(dir: string, options: Res
         pipeline: options.pipeline,
         workers: options.workers,
         workerModules: options.workerModules,
+        lock: options.lock,
+        onWarning: options.onWarning,
       },
-      { optimizer: optimizer!, state },
+      { optimizer: optimizer!, state, checkpoint: checkpointDir },
     );
     return { ...summary, model };
   } catch (error) {

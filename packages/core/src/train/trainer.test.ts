@@ -11,7 +11,8 @@ import { toyShift } from '../model/toy-mixers.test-util.js';
 import { registerMixer, unregisterMixer } from '../registry.js';
 import { tf } from '../tf.js';
 import { parseMetrics } from './metrics.js';
-import { resume } from './resume.js';
+import { isDivergedError, type DivergedError } from './divergence.js';
+import { resume, resumedRecipe } from './resume.js';
 import { patternIds, TinyModel } from './stand-ins.test-util.js';
 import { train } from './trainer.js';
 
@@ -102,7 +103,7 @@ describe('train', () => {
     model.poisonAtCall = 5;
     const outDir = join(root, 'diverged');
     const run = train({ model, data, recipe: { steps: 10, batch: 4, evalEvery: 2, evalBatches: 1, warmup: 1 }, outDir });
-    await expect(run).rejects.toThrow(/training diverged at step 4: the loss is NaN.*last good checkpoint .*last\) was kept/);
+    await expect(run).rejects.toThrow(/training diverged at step 4: the loss is NaN; the last good checkpoint \(.*diverged\/last, step 2\) was kept/);
     await expect(run).rejects.toMatchObject({ code: 'E_NONFINITE' });
     for (const v of model.weights().values()) expect(v.dataSync().every(Number.isFinite)).toBe(true);
     const last = await loadCheckpoint(join(outDir, 'last'), { createModel: (c) => new TinyModel(c as typeof tinyConfig), optimizer: true });
@@ -110,6 +111,46 @@ describe('train', () => {
     tf.dispose([...last.optimizer!.m.values(), ...last.optimizer!.v.values()]);
     last.model.dispose();
     model.dispose();
+  });
+
+  it('stops when the loss blows up without saving over the last sane checkpoint, which resumes with a lower learning rate', async () => {
+    const outDir = join(root, 'blown-up');
+    const createModel = (c: Record<string, unknown>) => new TinyModel(c as typeof tinyConfig);
+    const model = new TinyModel({ ...tinyConfig, dropout: 0 });
+    await train({ model, data, recipe: { steps: 4, batch: 4, evalEvery: 2, evalBatches: 1, warmup: 1, lr: 1e-2 }, outDir });
+    model.dispose();
+    // A learning rate far too high: the weights blow up, the loss stays finite but absurd.
+    const error = await resume(outDir, { data, createModel, steps: 20, lr: 100 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isDivergedError(error)).toBe(true);
+    const diverged = error as DivergedError;
+    expect(diverged.message).toMatch(
+      /^training diverged at step 6: the validation loss is [\d.e+]+, more than 2 times [\d.]+, the loss the run started from; the last good checkpoint \(.*blown-up\/last, step 4\) was kept\. Resume it with a lower learning rate, e\.g\. resume\(dir, \{ data, lr: 0\.001 \}\)/,
+    );
+    expect(diverged).toMatchObject({ code: 'E_DIVERGED', step: 6, lr: 100, suggestedLr: 1e-3, checkpoint: { dir: join(outDir, 'last'), step: 4 } });
+    const kept = await loadCheckpoint(join(outDir, 'last'), { createModel, optimizer: true });
+    expect(kept.state.step).toBe(4);
+    expect(kept.recipe?.lr).toBe(1e-2);
+    tf.dispose([...kept.optimizer!.m.values(), ...kept.optimizer!.v.values()]);
+    kept.model.dispose();
+
+    // The suggested rate resumes it; the checkpoints keep it (and the floor, scaled with it) for later resumes.
+    const fixed = await resume(outDir, { data, createModel, steps: 10, lr: diverged.suggestedLr });
+    expect(fixed).toMatchObject({ steps: 10, stopped: false });
+    fixed.model.dispose();
+    const later = await resume(outDir, { data, createModel, steps: 12 });
+    later.model.dispose();
+    const last = await loadCheckpoint(join(outDir, 'last'), { createModel });
+    expect(last.recipe).toMatchObject({ steps: 12, lr: 1e-3, minLr: 1e-4 * (1e-3 / 1e-2) });
+    last.model.dispose();
+    const lines = parseMetrics(await readFile(join(outDir, 'metrics.jsonl'), 'utf8'));
+    expect(lines.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    for (const r of lines.slice(4)) expect(r.lr).toBeLessThanOrEqual(1e-3);
+    expect(resumedRecipe({ lr: 1e-2, minLr: 1e-3 }, { lr: 1e-3 })).toMatchObject({ lr: 1e-3, minLr: 1e-4 });
+    expect(resumedRecipe({ lr: 1e-2, minLr: 1e-3 }, { lr: 1e-3, minLr: 0 })).toMatchObject({ lr: 1e-3, minLr: 0 });
+    expect(() => resumedRecipe({ lr: 1e-2, minLr: 1e-3 }, { minLr: 0.5 })).toThrow(/minLr 0\.5 is outside \[0, lr = 0\.01\]/);
   });
 
   it('keeps the tensor count flat over many steps and frees everything at the end', async () => {

@@ -6,10 +6,11 @@ import { ShiftmixError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { tf } from '../tf.js';
 import type { AdamWState, ClipAndApplyResult } from './adamw.js';
-import { nonFiniteError } from './clip.js';
+import { divergedError, DivergenceWatch, nonFiniteReason } from './divergence.js';
 import { MetricsLog } from './metrics.js';
 import { resolveRecipe, type TrainRecipe } from './recipe.js';
 import { learningRate } from './schedule.js';
+import { holdRunLock, type RunLock } from './run-lock.js';
 import { ParallelStepper } from './parallel/stepper.js';
 import { TrainStepper } from './stepper.js';
 import type { Batch } from '../data/dataset.js';
@@ -55,12 +56,22 @@ export interface TrainOptions {
   workers?: number;
   /** Modules the workers import to register mixers the registry does not know the source of. */
   workerModules?: string[];
+  /**
+   * The lock of outDir (lockRunDirectory), when the caller took it to write files of its own
+   * there first; otherwise train takes it for the call, and refuses a directory that
+   * another process is training in.
+   */
+  lock?: RunLock;
+  /** Told about a stale run.lock taken over; default: console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 /** Where a resumed run starts; `resume` builds it from a checkpoint. */
 export interface TrainStart {
   optimizer: AdamWState;
   state: TrainState;
+  /** The checkpoint it was loaded from, kept as the last good one until a new one is saved. */
+  checkpoint?: string;
 }
 
 const now = () => performance.now() / 1000;
@@ -87,16 +98,26 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
 }
 
 export async function runTraining(options: TrainOptions, start?: TrainStart): Promise<TrainSummary> {
-  const { model, outDir } = options;
+  const { outDir } = options;
   const r = resolveRecipe(options.recipe);
   const started = now();
-  if (outDir && !start && !options.overwrite && existsSync(join(outDir, 'last'))) {
-    throw new ShiftmixError(
-      `${outDir} already holds a training run`,
-      'Resume it, choose another output directory, or pass overwrite to replace it',
-      'E_RUN_EXISTS',
-    );
+  const { release } = outDir ? holdRunLock(outDir, options.lock, { onWarning: options.onWarning }) : { release: () => undefined };
+  try {
+    if (outDir && !start && !options.overwrite && existsSync(join(outDir, 'last'))) {
+      throw new ShiftmixError(
+        `${outDir} already holds a training run`,
+        'Resume it, choose another output directory, or pass overwrite to replace it',
+        'E_RUN_EXISTS',
+      );
+    }
+    return await runLocked(options, r, started, start);
+  } finally {
+    release();
   }
+}
+
+async function runLocked(options: TrainOptions, r: TrainRecipe, started: number, start?: TrainStart): Promise<TrainSummary> {
+  const { model } = options;
   const workers = options.workers ?? 1;
   const stepper = workers > 1 ? await ParallelStepper.create(model, r, { workers, modules: options.workerModules }) : new TrainStepper(model, r);
   try {
@@ -139,8 +160,11 @@ async function trainWith(
   // Training losses since the last evaluation; their mean is the summary's trainLoss.
   let windowLosses: number[] = [];
   let intervalTrainLoss = Number.NaN;
-  let savedLast: string | undefined;
-  let savedAtStep = -1;
+  // The last good checkpoint: a resumed run starts from one.
+  let savedLast: string | undefined = start && outDir ? (start.checkpoint ?? join(outDir, 'last')) : undefined;
+  let savedAtStep = start ? start.state.step : -1;
+  const kept = () => (savedLast ? { dir: savedLast, step: savedAtStep } : undefined);
+  const watch = new DivergenceWatch(model.config, best);
   const elapsed = () => elapsedBefore + (now() - started);
 
   const save = async (kind: 'last' | 'best') => {
@@ -155,7 +179,13 @@ async function trainWith(
       elapsed: elapsed(),
     };
     const optimizerState = kind === 'last' ? optimizer.getState() : undefined;
-    await saveCheckpoint(dir, { model, tokenizer, recipe: r, optimizer: optimizerState, state });
+    try {
+      await saveCheckpoint(dir, { model, tokenizer, recipe: r, optimizer: optimizerState, state });
+    } catch (error) {
+      // Weights that are not finite are not saved: the checkpoint before stays the good one.
+      if ((error as ShiftmixError).code === 'E_NONFINITE_WEIGHTS') throw divergedError(step, (error as ShiftmixError).problem, r.lr, kept(), 'E_NONFINITE');
+      throw error;
+    }
     if (kind === 'last') {
       savedLast = dir;
       savedAtStep = step;
@@ -194,8 +224,9 @@ async function trainWith(
       if (!outcome.applied) {
         // The queued step found the device's halt flag set and changed nothing.
         await queued?.catch(() => undefined);
-        throw nonFiniteError(step + 1, loss, norm, savedLast);
+        throw divergedError(step + 1, nonFiniteReason(loss, norm) ?? 'the step was not applied', r.lr, kept(), 'E_NONFINITE');
       }
+      watch.observeTrain(loss);
       step += 1;
       // A macrotask turn per step lets signal handlers (Ctrl-C) and timers run: on wasm and
       // cpu every await above resolves as a microtask and would starve them.
@@ -210,18 +241,24 @@ async function trainWith(
       if (recentSeconds.length > RATE_WINDOW + 1) recentSeconds.shift();
       windowLosses.push(loss);
 
+      const tokensPerSecond = ((recentSeconds.length - 1) * tokensPerStep) / Math.max(trainSeconds - recentSeconds[0], 1e-9);
       const evalDue = evalDueAt(step);
       let valLoss: number | undefined;
       let improved = false;
       if (evalDue) {
         valLoss = await evaluate(model, valBatches);
         lastValLoss = valLoss;
+        // A blown-up model is not saved over the last good checkpoint.
+        const diverged = watch.check(valLoss);
+        if (diverged) {
+          await metrics?.append({ step, trainLoss: loss, valLoss, lr, gradNorm: norm, tokensPerSecond, elapsed: elapsed() });
+          throw divergedError(step, diverged, r.lr, kept());
+        }
         if (valLoss < best) {
           best = valLoss;
           improved = true;
         }
       }
-      const tokensPerSecond = ((recentSeconds.length - 1) * tokensPerStep) / Math.max(trainSeconds - recentSeconds[0], 1e-9);
       await metrics?.append({ step, trainLoss: loss, valLoss: valLoss ?? null, lr, gradNorm: norm, tokensPerSecond, elapsed: elapsed() });
       if (evalDue) {
         await save('last');
