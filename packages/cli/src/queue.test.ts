@@ -98,7 +98,11 @@ describe('shiftmix bench --queue', () => {
     );
     expect(wrong).not.toContain('not-');
     expectOneLineError(await bench(`redis://127.0.0.1:${redis.port}`), 1, /needs a password\. Give it in the URL .* or in SHIFTMIX_REDIS_PASSWORD/);
-    expectOneLineError(await bench(`redis://:x@127.0.0.1:1`), 1, /cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(ECONNREFUSED\)/);
+    expectOneLineError(
+      await bench(`redis://:x@127.0.0.1:1`),
+      1,
+      /cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1: connection refused: nothing listens on that host and port \(ECONNREFUSED\)/,
+    );
     expectOneLineError(await bench(redis.url, 'auto'), 1, /needs the backend its runs use, not "auto"\. Pass the backend of the workers/);
     expectOneLineError(await bench(`http://:${encodeURIComponent(PASSWORD)}@host:1`), 1, /queue URL "http:\/\/\*\*\*@host:1" has the scheme "http"/);
     // Unescaped, the password breaks the URL; the message shows none of it.

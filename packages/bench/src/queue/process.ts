@@ -1,36 +1,37 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { isShiftmixError, parseLayerPattern, selectBackend, ShiftmixError, type BackendName } from '@shiftmix/core';
 import type { SandboxedJob } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { describeEnvironment, type Environment } from '../environment.js';
 import { executeRun } from '../execute.js';
 import { loadMixerPlugins, registerShippedMixers } from '@shiftmix/core/plugins';
-import { parseQueueUrl } from './address.js';
-import { fetchData, openRedis } from './connect.js';
+import { cachedDataFile } from './connect.js';
 import { JOB_FORMAT, type BenchJobData, type BenchJobProgress, type BenchJobResult } from './jobs.js';
 
 /**
  * The job processor a worker runs in a child process (BullMQ's sandbox): training blocks
  * its thread for whole runs, while the worker's own process keeps renewing the job's lock.
- * The worker hands its settings down in this environment variable.
+ * The worker hands its settings down in this environment variable; they hold nothing of
+ * the queue's address: the worker fetches a job's data file before the job reaches this
+ * process, which never talks to Redis and so never holds its password.
  */
 export const WORKER_CONFIG_ENV = 'SHIFTMIX_WORKER_CONFIG';
 
 export interface WorkerProcessConfig {
-  queue: string;
   /** The backend the worker resolved ("auto" already decided). */
   backend: Exclude<BackendName, 'auto'>;
   backendLabel: string;
   workers: number;
   plugins: string[];
   cwd: string;
+  /** The folder the worker fetches data files into. */
+  dataDir: string;
 }
 
 interface Setup {
   config: WorkerProcessConfig;
   environment: Environment;
-  redis?: Redis;
 }
 
 let setup: Promise<Setup> | undefined;
@@ -83,15 +84,20 @@ async function check(data: BenchJobData, label: string): Promise<void> {
 
 /** Runs one job's run through the same code path as a local suite and returns its result file. */
 export default async function processJob(job: SandboxedJob<BenchJobData, BenchJobResult>): Promise<BenchJobResult> {
-  const ready = await (setup ??= init());
-  const { config, environment } = ready;
+  const { config, environment } = await (setup ??= init());
   await check(job.data, config.backendLabel);
   const { run, suite, preset } = job.data;
   let { benchmark } = job.data;
   let baseDir = config.cwd;
   if (job.data.data) {
-    const redis = (ready.redis ??= openRedis(parseQueueUrl(config.queue)));
-    const file = await fetchData(redis, job.data.data);
+    const file = cachedDataFile(job.data.data, config.dataDir);
+    if (!existsSync(file)) {
+      throw new ShiftmixError(
+        `the data file ${job.data.data.name} of this run is not in the worker's cache (${file})`,
+        'Submit the suite again; keep the cache folder while workers run',
+        'E_QUEUE_DATA',
+      );
+    }
     // The run's config keeps the suite's own data path; only where the text is read changes.
     benchmark = { ...benchmark, data: file };
     baseDir = dirname(file);

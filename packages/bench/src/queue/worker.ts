@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { listMixers, selectBackend, ShiftmixError, type BackendName } from '@shiftmix/core';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { loadMixerPlugins, registerShippedMixers, SHIPPED_MIXERS } from '@shiftmix/core/plugins';
 import { formatDuration } from '../progress.js';
 import { formatMetric } from '../report/format.js';
-import { parseQueueUrl, redisOptions, type QueueAddress } from './address.js';
-import { probeRedis } from './connect.js';
+import { parseQueueUrl, PASSWORD_ENV, redisOptions, type QueueAddress } from './address.js';
+import { connectionReason, DATA_CACHE_DIR, describeQueueError, fetchData, openRedis, probeRedis } from './connect.js';
 import { isJobProgress, QUEUE_PREFIX, queueName, type BenchJobData, type BenchJobResult } from './jobs.js';
 import { WORKER_CONFIG_ENV, type WorkerProcessConfig } from './process.js';
 
@@ -80,6 +81,27 @@ function processorFile(): URL {
 const clock = () => new Date().toISOString().slice(11, 19);
 
 /**
+ * A BullMQ worker that fetches a job's data file into the machine's cache before its child
+ * process starts the run: the child then needs no connection to Redis, and so no password.
+ */
+function dataFetchingWorker(address: QueueAddress): { Class: typeof Worker<BenchJobData, BenchJobResult>; close(): void } {
+  let redis: Redis | undefined;
+  class DataFetchingWorker extends Worker<BenchJobData, BenchJobResult> {
+    protected override async callProcessJob(job: Job<BenchJobData, BenchJobResult>, token: string, signal?: AbortSignal): Promise<BenchJobResult> {
+      if (job.data?.data) await fetchData((redis ??= openRedis(address)), job.data.data, DATA_CACHE_DIR);
+      return super.callProcessJob(job, token, signal);
+    }
+  }
+  return { Class: DataFetchingWorker, close: () => redis?.disconnect() };
+}
+
+/** The environment of a job's child process: the worker's, without the Redis password. */
+function childEnvironment(config: WorkerProcessConfig): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== PASSWORD_ENV));
+  return { ...env, [WORKER_CONFIG_ENV]: JSON.stringify(config) };
+}
+
+/**
  * Starts a queue worker: it takes the runs queued for its backend, runs each in a child
  * process through the same code path as a local suite, reports progress into the job and
  * stores the run's result with it. Resolves once the worker is connected and waiting.
@@ -96,9 +118,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const info = await selectBackend(options.backend ?? 'auto');
   const backendLabel = `${info.backend}${info.software ? '-software' : ''}`;
   const where = `${hostname()}#${process.pid}`;
-  const config: WorkerProcessConfig = { queue: options.queue, backend: info.backend, backendLabel, workers: options.workers ?? 1, plugins, cwd };
+  // Nothing of the queue's address goes to the child processes: they never talk to Redis.
+  const config: WorkerProcessConfig = { backend: info.backend, backendLabel, workers: options.workers ?? 1, plugins, cwd, dataDir: DATA_CACHE_DIR };
   const lockMs = Math.round((options.lockSeconds ?? 30) * 1000);
-  const worker = new Worker<BenchJobData, BenchJobResult>(queueName(backendLabel), file, {
+  const fetching = dataFetchingWorker(address);
+  const worker = new fetching.Class(queueName(backendLabel), file, {
     connection: redisOptions(address),
     prefix: QUEUE_PREFIX,
     name: where,
@@ -107,7 +131,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     stalledInterval: lockMs,
     // Preemptible machines may lose the same run more than once before it finishes.
     maxStalledCount: 5,
-    workerForkOptions: { env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) } },
+    workerForkOptions: { env: childEnvironment(config) },
   });
 
   // BullMQ repeats a connection error while Redis is away; one line per outage is enough.
@@ -145,15 +169,16 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   });
   worker.on('stalled', (id) => say(`job ${id} was left by a worker that stopped answering: back in the queue`));
   worker.on('error', (error) => {
-    const code = (error as { code?: string }).code;
-    // Errors with a system code are the connection's; others (a lost lock) concern one job.
-    if (!code) {
-      const message = error.message.split('\n')[0];
+    // Errors with a system code (ECONNREFUSED, ...) are the connection's; others (a lost
+    // lock, which BullMQ reports with a negative status code) concern one job.
+    const connection = connectionReason(error);
+    if (!connection) {
+      const message = describeQueueError(error);
       if (message !== lastError) say(`error: ${message}`);
       lastError = message;
-    } else if (outage !== code) {
-      outage = code;
-      say(`Redis at ${address.display}: ${code}; retrying`);
+    } else if (outage !== connection) {
+      outage = connection;
+      say(`Redis at ${address.display}: ${connection}; retrying`);
     }
   });
   await worker.waitUntilReady();
@@ -167,5 +192,14 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       `${waiting} run(s) wait in queue ${queueName(label)}, which this worker does not take: it runs ${backendLabel} (start workers with --backend ${label.replace(/-software$/, '')} for them)`,
     );
   }
-  return { where, backendLabel, queueName: queueName(backendLabel), mixers, close: (force = false) => worker.close(force) };
+  return {
+    where,
+    backendLabel,
+    queueName: queueName(backendLabel),
+    mixers,
+    close: async (force = false) => {
+      await worker.close(force);
+      fetching.close();
+    },
+  };
 }
