@@ -5,8 +5,8 @@ import { TASKS } from './tasks/index.js';
 import type { RunResult, RunTick } from './tasks/types.js';
 
 export interface ExecuteContext {
-  /** The suite the run belongs to; a queued job carries its name and seed. */
-  suite: Pick<Suite, 'name' | 'seed'>;
+  /** The suite the run belongs to; a queued job carries its name and seed. `source` tells lm-char where `baseDir` came from. */
+  suite: Pick<Suite, 'name' | 'seed' | 'source'>;
   preset: string;
   /** The run's benchmark; lm-char reads `data` relative to `baseDir`. */
   benchmark: Benchmark;
@@ -25,7 +25,7 @@ export interface ExecuteContext {
 export async function executeRun(run: PlannedRun, ctx: ExecuteContext): Promise<RunResult> {
   const runStart = performance.now();
   const startedAt = new Date().toISOString();
-  const suite: Suite = { name: ctx.suite.name, seed: ctx.suite.seed, benchmarks: [ctx.benchmark] };
+  const suite: Suite = { name: ctx.suite.name, seed: ctx.suite.seed, benchmarks: [ctx.benchmark], source: ctx.suite.source };
   const outcome = await TASKS[run.task].run(run, {
     suite,
     benchmark: ctx.benchmark,

@@ -1,7 +1,7 @@
 export { runSuite, defaultResultsRoot, type RunSuiteOptions, type SuiteRunReport } from './runner.js';
 export { formatSummary } from './finish.js';
-export { openSuite, prepareSuite, type PreparedSuite, type SuiteTarget } from './prepare.js';
-export { parseShard, planSuite, selectRuns, type PlannedRun, type RunConfig, type Selection, type Shard } from './plan.js';
+export { checkDataFiles, openSuite, prepareSuite, type PreparedSuite, type SuiteTarget } from './prepare.js';
+export { checkSuiteSize, MAX_RUNS, parseShard, planSuite, selectRuns, type PlannedRun, type RunConfig, type Selection, type Shard } from './plan.js';
 export { executeRun, type ExecuteContext } from './execute.js';
 export { mergeResults, type MergeOptions } from './merge.js';
 export { runSuiteOnQueue, type QueueSuiteOptions } from './queue/submit.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseShard, planSuite, selectRuns } from './plan.js';
+import { checkSuiteSize, MAX_RUNS, parseShard, planSuite, selectRuns } from './plan.js';
 import { jobIdOf } from './queue/jobs.js';
+import type { Suite } from './suite/types.js';
 import { tinySuite } from './test-fixtures/tiny-suite.js';
 
 describe('shards', () => {
@@ -39,5 +40,44 @@ describe('planned runs', () => {
     expect(jobIdOf('0123456789abcdef')).toBe('0123456789abcdef');
     expect(jobIdOf('0123456789012345')).toBe('0123456789012345');
     expect(jobIdOf('1234567890123456')).toBe('h1234567890123456');
+  });
+});
+
+describe('suite size', () => {
+  const mqar = (settings: number, dims: number, rates: number, models: number): Suite => ({
+    name: 'grid',
+    seed: 1,
+    benchmarks: [
+      {
+        name: 'recall',
+        task: 'mqar',
+        models: Object.fromEntries(Array.from({ length: models }, (_, i) => [`m${i}`, { layers: 'hsm-ab' }])),
+        presets: {
+          quick: {
+            settings: Array.from({ length: settings }, (_, i) => ({ seqLen: 8 + 2 * i, pairs: 1 })),
+            dims: Array.from({ length: dims }, (_, i) => 8 + i),
+            lr: Array.from({ length: rates }, (_, i) => 1e-3 * (i + 1)),
+          },
+        },
+      },
+    ],
+  });
+
+  it('is counted from the sweeps without building the runs, and matches what planning builds', () => {
+    for (const suite of [tinySuite(), mqar(3, 4, 2, 5)]) {
+      const suiteSize = checkSuiteSize(suite, 'quick');
+      expect(suiteSize).toBe(planSuite(suite, 'quick', 'cpu').length);
+    }
+    expect(checkSuiteSize(mqar(3, 4, 2, 5), 'quick')).toBe(120);
+  });
+
+  it('past the limit, is refused with the count and the flag that allows it, before any run is built', () => {
+    expect(() => planSuite(mqar(3, 4, 2, 5), 'quick', 'cpu', 119)).toThrow(
+      /suite "grid" expands to 120 runs under preset "quick", more than the limit of 119 \(benchmark "recall": 3 settings x 4 dims x 2 learning rates x 5 models\)\. Make its sweep smaller, or allow that many runs with --max-runs 120/,
+    );
+    expect(planSuite(mqar(3, 4, 2, 5), 'quick', 'cpu', 120)).toHaveLength(120);
+    // Five million runs: expanding them took minutes and gigabytes; counting them does not.
+    expect(() => planSuite(mqar(100, 100, 100, 5), 'quick', 'cpu')).toThrow(/expands to 5,000,000 runs under preset "quick", more than the limit of 10,000/);
+    expect(MAX_RUNS).toBe(10_000);
   });
 });

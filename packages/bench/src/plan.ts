@@ -29,8 +29,50 @@ export interface Shard {
   count: number;
 }
 
-/** Every run of every benchmark of `suite` that has `preset`, in suite order. */
-export function planSuite(suite: Suite, preset: string, backendLabel: string): PlannedRun[] {
+/** How many runs a suite may expand to unless told otherwise (`maxRuns`, `shiftmix bench --max-runs`). */
+export const MAX_RUNS = 10_000;
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * How many runs the suite has under `preset`, counted from its grids' sizes without
+ * building them; more than `maxRuns` is an error that names the count and the largest sweep.
+ */
+export function checkSuiteSize(suite: Suite, preset: string, maxRuns = MAX_RUNS): number {
+  let total = 0;
+  let largest = { name: '', runs: 0, how: '' };
+  for (const benchmark of suite.benchmarks) {
+    if (!benchmark.presets[preset]) continue;
+    const recipe = resolveRecipe(benchmark, preset);
+    const runs = TASKS[benchmark.task].count(benchmark, recipe);
+    total += runs;
+    if (runs > largest.runs) {
+      const models = Object.keys(benchmark.models).length;
+      const m = recipe as { settings?: unknown[]; dims?: unknown[]; lr?: number | number[] };
+      const how =
+        benchmark.task === 'mqar'
+          ? `${m.settings!.length} settings x ${m.dims!.length} dims x ${Array.isArray(m.lr) ? m.lr.length : 1} learning rates x ${models} models`
+          : `${models} models`;
+      largest = { name: benchmark.name, runs, how };
+    }
+  }
+  if (total > maxRuns) {
+    throw new ShiftmixError(
+      `suite "${suite.name}" expands to ${count(total)} runs under preset "${preset}", more than the limit of ${count(maxRuns)} (benchmark "${largest.name}"${largest.runs < total ? ` alone has ${count(largest.runs)}` : ''}: ${largest.how})`,
+      `Make its sweep smaller, or allow that many runs with --max-runs ${total} (maxRuns in @shiftmix/bench)`,
+      'E_SUITE_SIZE',
+    );
+  }
+  return total;
+}
+
+/**
+ * Every run of every benchmark of `suite` that has `preset`, in suite order. A suite of
+ * more than `maxRuns` runs (default MAX_RUNS) is refused before any is built: a grid
+ * made too large by mistake would otherwise take minutes and gigabytes to expand.
+ */
+export function planSuite(suite: Suite, preset: string, backendLabel: string, maxRuns = MAX_RUNS): PlannedRun[] {
+  checkSuiteSize(suite, preset, maxRuns);
   const plans: PlannedRun[] = [];
   for (const benchmark of suite.benchmarks) {
     if (!benchmark.presets[preset]) continue;

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { ShiftmixError } from '@shiftmix/core';
 import { planSuite, selectRuns, type PlannedRun, type Shard } from './plan.js';
+import { lmCharDataPath } from './tasks/lm-char.js';
 import { findUp } from './shipped.js';
 import { loadSuite } from './suite/load.js';
 import type { Suite } from './suite/types.js';
@@ -22,6 +23,8 @@ export interface SuiteTarget {
   outDir?: string;
   /** Root of all results. Default: benchmarks/results next to a benchmarks/suites folder above `cwd` (a shiftmix checkout), else ./bench-results. */
   resultsRoot?: string;
+  /** The most runs the suite may expand to (default MAX_RUNS, 10,000); more is an error that names the count. */
+  maxRuns?: number;
   /** Folders searched for suite names first (then benchmarks/suites above `cwd`, then the suites this package ships). */
   suitesDirs?: string[];
   cwd?: string;
@@ -65,11 +68,24 @@ export function openSuite(target: SuiteTarget): { suite: Suite; preset: string }
   return { suite, preset };
 }
 
+/**
+ * Checks that the data files of the selected runs are there, before any run starts or is
+ * queued; `cwd` lets the error suggest the path of a file given relative to it instead.
+ */
+export function checkDataFiles(prepared: PreparedSuite, cwd: string): void {
+  const names = new Set(prepared.selected.map((p) => p.benchmark));
+  for (const benchmark of prepared.suite.benchmarks) {
+    if (names.has(benchmark.name) && benchmark.task === 'lm-char') {
+      lmCharDataPath(benchmark, prepared.baseDir, { cwd, fromSuiteFile: prepared.suite.source !== undefined });
+    }
+  }
+}
+
 /** Plans the target's runs on a backend (its label is part of every config hash) and places its results. */
 export function prepareSuite(target: SuiteTarget, backendLabel: string, opened = openSuite(target)): PreparedSuite {
   const cwd = target.cwd ?? process.cwd();
   const { suite, preset } = opened;
-  const all = planSuite(suite, preset, backendLabel);
+  const all = planSuite(suite, preset, backendLabel, target.maxRuns);
   const selected = selectRuns(suite, all, preset, target);
   const resultsRoot = resolve(cwd, target.resultsRoot ?? defaultResultsRoot(cwd));
   const outDir = resolve(cwd, target.outDir ?? join(resultsRoot, backendLabel, `${suite.name}-${preset}`));

@@ -5,7 +5,7 @@ import { executeRun } from './execute.js';
 import { finishSuite, type SuiteRunReport } from './finish.js';
 import type { PlannedRun } from './plan.js';
 import { loadMixerPlugins, registerShippedMixers } from '@shiftmix/core/plugins';
-import { openSuite, prepareSuite, type SuiteTarget } from './prepare.js';
+import { checkDataFiles, openSuite, prepareSuite, type SuiteTarget } from './prepare.js';
 import { consoleProgress, type BenchEvent } from './progress.js';
 import { readFinishedRuns, writeRun } from './store.js';
 
@@ -51,6 +51,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteRunReport
   const { suite, preset, backendLabel, selected, outDir } = prepared;
   await registerShippedMixers(selected.flatMap((p) => parseLayerPattern(p.definition.layers, { checkRegistry: false })));
   for (const p of selected) parseLayerPattern(p.definition.layers);
+  checkDataFiles(prepared, cwd);
 
   const finished = readFinishedRuns(outDir);
   const isDone = (p: PlannedRun) => !options.force && finished.get(p.id)?.configHash === p.hash;

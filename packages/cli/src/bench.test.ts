@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, runCli, tempDir } from './test-helpers.js';
+import { killAll, spawnCli } from './test-processes.js';
 
 const tinySuite = {
   name: 'tiny',
@@ -88,6 +89,66 @@ describe('shiftmix bench', () => {
   });
 });
 
+/** A suite whose mqar benchmark sweeps settings x dims x learning rates x models. */
+const gridSuite = (settings: number, dims: number, rates: number, models: number) => ({
+  name: 'grid',
+  seed: 1,
+  benchmarks: [
+    {
+      name: 'recall',
+      task: 'mqar',
+      models: Object.fromEntries(Array.from({ length: models }, (_, i) => [`m${i}`, { layers: 'hsm-ab' }])),
+      presets: {
+        quick: {
+          settings: Array.from({ length: settings }, (_, i) => ({ seqLen: 8 + 2 * i, pairs: 1 })),
+          dims: Array.from({ length: dims }, (_, i) => 8 + i),
+          lr: Array.from({ length: rates }, (_, i) => 1e-3 * (i + 1)),
+        },
+      },
+    },
+  ],
+});
+
+describe('shiftmix bench, refusing before it starts', () => {
+  afterAll(() => killAll());
+
+  it('counts the runs of a suite of millions before building them, and refuses it with the count and --max-runs', { timeout: 120_000 }, async () => {
+    const dir = tempDir({ 'huge.json': JSON.stringify(gridSuite(100, 100, 100, 5)), 'small.json': JSON.stringify(gridSuite(2, 3, 2, 1)) });
+    const refusal =
+      /^shiftmix: suite "grid" expands to 5,000,000 runs under preset "quick", more than the limit of 10,000 \(benchmark "recall": 100 settings x 100 dims x 100 learning rates x 5 models\)\. Make its sweep smaller, or allow that many runs with --max-runs 5000000/;
+    // Locally and on a queue (refused before it connects: nothing listens on port 1).
+    for (const extra of [[], ['--queue', 'redis://127.0.0.1:1']]) {
+      const cli = spawnCli(['bench', '--suite', './huge.json', '--backend', 'cpu', ...extra], dir);
+      expect(await cli.done, cli.stderr()).toBe(1);
+      expect(cli.stderr().trimEnd().split('\n'), cli.stderr()).toHaveLength(1);
+      expect(cli.stderr()).toMatch(refusal);
+    }
+    // The limit is the flag's: 12 runs pass at --max-runs 12 (shard 13 of 13 then holds none of them).
+    const over = spawnCli(['bench', '--suite', './small.json', '--backend', 'cpu', '--max-runs', '11'], dir);
+    expect(await over.done).toBe(1);
+    expect(over.stderr()).toMatch(/expands to 12 runs under preset "quick", more than the limit of 11 .*--max-runs 12/);
+    const at = spawnCli(['bench', '--suite', './small.json', '--backend', 'cpu', '--max-runs', '12', '--shard', '13/13', '--out', 'o', '--json'], dir);
+    expect(await at.done, at.stderr()).toBe(0);
+    expect(JSON.parse(at.stdout())).toMatchObject({ ran: [], failed: [], pending: [] });
+  });
+
+  it("names the folder a suite's data path is read from, and the path to write for the file meant", async () => {
+    const dir = tempDir({
+      'data/text.txt': 'all the world is a stage and all the men and women merely players. '.repeat(10),
+      'suites/tiny.json': JSON.stringify({ ...tinySuite, benchmarks: [{ ...tinySuite.benchmarks[0], data: 'data/text.txt' }] }),
+    });
+    const suites = path.join(dir, 'suites');
+    const expected = `shiftmix: benchmark "lm" reads its data "data/text.txt" from ${path.join(suites, 'data', 'text.txt')}, which does not exist. "data" is relative to the folder of the suite file, ${suites}: write "data": "../data/text.txt" for the file you mean`;
+    for (const extra of [[], ['--queue', 'redis://127.0.0.1:1']]) {
+      const cli = spawnCli(['bench', '--suite', './suites/tiny.json', '--backend', 'cpu', '--out', 'out', ...extra], dir);
+      expect(await cli.done, cli.stderr()).toBe(1);
+      expect(cli.stderr().trimEnd()).toBe(expected);
+    }
+    // Nothing was run: the suite is refused before its first run.
+    expect(existsSync(path.join(dir, 'out'))).toBe(false);
+  });
+});
+
 describe('shiftmix worker', () => {
   it('needs a queue, and names a Redis it cannot reach', async () => {
     const dir = tempDir();
@@ -95,7 +156,7 @@ describe('shiftmix worker', () => {
     expectOneLineError(
       await runCli(['worker', '--queue', 'redis://127.0.0.1:1', '--backend', 'cpu'], dir),
       1,
-      /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/,
+      /cannot reach Redis at redis:\/\/127\.0\.0\.1:1: connection refused: nothing listens on that host and port \(ECONNREFUSED\)/,
     );
     const help = await runCli(['worker', '--help'], dir);
     expect(help.stdout).toMatch(/--lock-seconds S +Seconds before a run held by a worker that stopped answering goes to another worker \(default: 30\)/);

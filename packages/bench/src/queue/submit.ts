@@ -4,12 +4,12 @@ import type { Redis } from 'ioredis';
 import { finishSuite, type SuiteRunReport } from '../finish.js';
 import type { PlannedRun } from '../plan.js';
 import { loadMixerPlugins, registerShippedMixers } from '@shiftmix/core/plugins';
-import { prepareSuite, openSuite, type PreparedSuite, type SuiteTarget } from '../prepare.js';
+import { checkDataFiles, prepareSuite, openSuite, type PreparedSuite, type SuiteTarget } from '../prepare.js';
 import { consoleProgress, type BenchEvent } from '../progress.js';
 import { readFinishedRuns } from '../store.js';
 import { lmCharDataPath } from '../tasks/lm-char.js';
 import { parseQueueUrl, redisOptions } from './address.js';
-import { openRedis, probeRedis, uploadData } from './connect.js';
+import { describeQueueError, openRedis, probeRedis, uploadData } from './connect.js';
 import { followJobs } from './follow.js';
 import { JOB_FORMAT, QUEUE_PREFIX, jobIdOf, queueName, type BenchJobData, type BenchJobResult, type DataRef } from './jobs.js';
 
@@ -98,14 +98,15 @@ export async function runSuiteOnQueue(options: QueueSuiteOptions): Promise<Suite
   const prepared = prepareSuite(options, options.backend, opened);
   const { suite, preset, selected, outDir } = prepared;
   for (const p of selected) parseLayerPattern(p.definition.layers, { checkRegistry: false });
+  if (!options.collect) checkDataFiles(prepared, cwd);
   await probeRedis(address);
   for (const name of await unknownMixers(selected)) say(`mixer "${name}" is not registered here: the workers must load it (shiftmix worker --plugin MODULE)`);
 
   const queue = new Queue<BenchJobData, BenchJobResult>(queueName(options.backend), { connection: redisOptions(address), prefix: QUEUE_PREFIX });
   // BullMQ repeats a connection error while Redis is away; one line per outage is enough.
   let outage: string | undefined;
-  queue.on('error', (error: Error & { code?: string }) => {
-    const reason = error.code ?? error.message.split('\n')[0];
+  queue.on('error', (error: Error) => {
+    const reason = describeQueueError(error);
     if (reason !== outage) say(`Redis at ${address.display}: ${reason}; waiting for it`);
     outage = reason;
   });

@@ -142,7 +142,7 @@ function checkBenchmark(c: Checker, raw: unknown, where: string): Benchmark {
     c.fail(
       `${at}.data`,
       task === 'lm-char' ? 'expected a file path' : `task ${task} takes no data file`,
-      'Give a text file relative to the suite file, or leave "data" out',
+      'Give a text file relative to the folder of the suite file, or leave "data" out',
     );
   }
   const models = c.object(o.models, `${at}.models`);

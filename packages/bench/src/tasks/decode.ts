@@ -23,6 +23,8 @@ function stateBytes(state: ModelState): number {
 export const decodeTask: Task = {
   name: 'decode',
 
+  count: (benchmark: Benchmark) => Object.keys(benchmark.models).length,
+
   plan(benchmark: Benchmark, recipe): RunPlan[] {
     const r = recipe as DecodeRecipe;
     return Object.entries(benchmark.models).map(([model, definition]) => ({

@@ -1,13 +1,37 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { CharTokenizer, ShiftmixError, TextDataset, loadTextFile, train } from '@shiftmix/core';
 import { shippedTinyShakespeare } from '../shipped.js';
 import type { Benchmark, LmCharRecipe } from '../suite/types.js';
 import { buildModel } from './model.js';
 import type { RunOutcome, RunPlan, Task, TaskContext } from './types.js';
 
-/** The benchmark's text file: `data` relative to the suite file, else the Tiny Shakespeare this package ships. */
-export function lmCharDataPath(benchmark: Benchmark, baseDir: string): string {
-  if (benchmark.data) return resolve(baseDir, benchmark.data);
+/** How a missing data file is explained: whether `baseDir` is the suite file's folder, and the working directory. */
+export interface DataPathHint {
+  /** False when the suite came without a file, so `baseDir` is the working directory. Default true. */
+  fromSuiteFile?: boolean;
+  /** When `data` names a file relative to this folder instead, the error gives the path to write. */
+  cwd?: string;
+}
+
+/**
+ * The benchmark's text file: `data` relative to `baseDir` (the suite file's folder), else
+ * the Tiny Shakespeare this package ships. A file that is not there is an error naming
+ * the folder the path is read from.
+ */
+export function lmCharDataPath(benchmark: Benchmark, baseDir: string, hint: DataPathHint = {}): string {
+  if (benchmark.data) {
+    const file = resolve(baseDir, benchmark.data);
+    if (existsSync(file)) return file;
+    const there = hint.cwd && !isAbsolute(benchmark.data) ? resolve(hint.cwd, benchmark.data) : undefined;
+    const instead = there && existsSync(there) ? relative(baseDir, there).split('\\').join('/') : undefined;
+    const base = hint.fromSuiteFile === false ? `the working directory, ${baseDir} (the suite has no file)` : `the folder of the suite file, ${baseDir}`;
+    throw new ShiftmixError(
+      `benchmark "${benchmark.name}" reads its data "${benchmark.data}" from ${file}, which does not exist`,
+      `"data" is relative to ${base}${instead ? `: write "data": "${instead}" for the file you mean` : '; give a path from there or an absolute one'}`,
+      'E_DATA_MISSING',
+    );
+  }
   const shipped = shippedTinyShakespeare();
   if (!shipped) {
     throw new ShiftmixError(
@@ -38,6 +62,8 @@ async function datasetFor(path: string): Promise<{ tokenizer: CharTokenizer; dat
 export const lmCharTask: Task = {
   name: 'lm-char',
 
+  count: (benchmark: Benchmark) => Object.keys(benchmark.models).length,
+
   plan(benchmark: Benchmark, recipe): RunPlan[] {
     const r = recipe as LmCharRecipe;
     return Object.entries(benchmark.models).map(([model, definition]) => ({
@@ -54,7 +80,7 @@ export const lmCharTask: Task = {
 
   async run(plan: RunPlan, ctx: TaskContext): Promise<RunOutcome> {
     const r = plan.recipe as LmCharRecipe;
-    const { tokenizer, dataset } = await datasetFor(lmCharDataPath(ctx.benchmark, ctx.baseDir));
+    const { tokenizer, dataset } = await datasetFor(lmCharDataPath(ctx.benchmark, ctx.baseDir, { fromSuiteFile: ctx.suite.source !== undefined }));
     const model = buildModel(plan.definition, {
       vocabSize: tokenizer.vocabSize,
       dim: r.dim,

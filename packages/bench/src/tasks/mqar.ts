@@ -27,6 +27,11 @@ function dataFor(recipe: MqarRecipe, seqLen: number, pairs: number, seed: number
 export const mqarTask: Task = {
   name: 'mqar',
 
+  count(benchmark: Benchmark, recipe): number {
+    const r = recipe as MqarRecipe;
+    return r.settings.length * r.dims.length * lrs(r).length * Object.keys(benchmark.models).length;
+  },
+
   plan(benchmark: Benchmark, recipe): RunPlan[] {
     const r = recipe as MqarRecipe;
     const plans: RunPlan[] = [];

@@ -83,6 +83,8 @@ async function peakBytes(mixer: Mixer, u: Variable, backward: boolean): Promise<
 export const scalingTask: Task = {
   name: 'scaling',
 
+  count: (benchmark: Benchmark) => Object.keys(benchmark.models).length,
+
   plan(benchmark: Benchmark, recipe): RunPlan[] {
     const r = recipe as ScalingRecipe;
     return Object.entries(benchmark.models).map(([model, definition]) => ({

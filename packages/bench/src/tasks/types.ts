@@ -52,6 +52,8 @@ export interface RunOutcome {
 export interface Task {
   name: TaskName;
   plan(benchmark: Benchmark, recipe: AnyRecipe): RunPlan[];
+  /** How many runs `plan` returns, without building them (the product of the sweep's sizes). */
+  count(benchmark: Benchmark, recipe: AnyRecipe): number;
   run(plan: RunPlan, ctx: TaskContext): Promise<RunOutcome>;
 }
 

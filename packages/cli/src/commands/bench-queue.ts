@@ -1,4 +1,4 @@
-import { consoleProgress, formatSummary, parseQueueUrl, runSuiteOnQueue, type QueueSuiteOptions } from '@shiftmix/bench';
+import { consoleProgress, formatSummary, MAX_RUNS, parseQueueUrl, runSuiteOnQueue, type QueueSuiteOptions } from '@shiftmix/bench';
 import type { BackendName } from '@shiftmix/core';
 import type { Io } from '../command.js';
 import type { FlagSpecs } from '../flags.js';
@@ -49,6 +49,7 @@ function collectCommand(o: QueueRun): string {
   if (o.only?.length) parts.push(`--only ${o.only.join(',')}`);
   if (o.models?.length) parts.push(`--models ${o.models.join(',')}`);
   if (o.outDir) parts.push(`--out ${o.outDir}`);
+  if (o.maxRuns !== undefined && o.maxRuns !== MAX_RUNS) parts.push(`--max-runs ${o.maxRuns}`);
   return `${parts.join(' ')} --collect`;
 }
 

@@ -1,7 +1,8 @@
-import { consoleProgress, formatSummary, mergeResults, parseShard, runSuite, type SuiteRunReport } from '@shiftmix/bench';
+import { consoleProgress, formatSummary, MAX_RUNS, mergeResults, parseShard, runSuite, type SuiteRunReport } from '@shiftmix/bench';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { UsageError } from '../errors.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
+import { requireOutputDir } from '../run-folder.js';
 import { QUEUE_FLAGS, runOnQueue } from './bench-queue.js';
 import { BACKEND_FLAG, WORKERS_FLAG } from './shared.js';
 
@@ -66,6 +67,14 @@ export const benchCommand = defineCommand({
       description: 'Root of the results folders, with an index of them: runs go to DIR/BACKEND/SUITE-PRESET unless --out is given',
     },
     force: { type: 'boolean', description: 'Redo runs that already finished' },
+    maxRuns: {
+      type: 'number',
+      integer: true,
+      min: 1,
+      default: MAX_RUNS,
+      placeholder: 'N',
+      description: 'Refuse a suite that expands to more runs than this (its sweeps are counted before any run is built or queued)',
+    },
     json: { type: 'boolean', description: 'Print the summary as JSON instead of the tables' },
     ...QUEUE_FLAGS,
     shard: { type: 'string', placeholder: 'K/N', description: 'Run only shard K of N: every N-th run of the suite, starting at the K-th' },
@@ -89,6 +98,8 @@ export const benchCommand = defineCommand({
   ],
   async run(flags, { io }) {
     checkModes(flags);
+    if (flags.out !== undefined) requireOutputDir(flags.out, io.cwd, '--out');
+    if (flags.results !== undefined) requireOutputDir(flags.results, io.cwd, '--results');
     const target = {
       suite: flags.suite,
       preset: flags.preset,
@@ -96,6 +107,7 @@ export const benchCommand = defineCommand({
       models: commaList(flags.models),
       outDir: flags.out,
       resultsRoot: flags.results,
+      maxRuns: flags.maxRuns,
       cwd: io.cwd,
     };
     let report: SuiteRunReport;
