@@ -4,7 +4,7 @@ import type { Environment } from '../environment.js';
 import { formatJson, writeFileAtomic } from '../store.js';
 import type { Suite } from '../suite/types.js';
 import type { RunResult } from '../tasks/types.js';
-import { benchmarkCharts } from './charts.js';
+import { benchmarkCharts, modelColours } from './charts.js';
 import { formatMetric } from './format.js';
 import { benchmarkTable } from './tables.js';
 
@@ -52,10 +52,11 @@ export function writeReport(options: {
   const chartsDir = join(outDir, 'charts');
   mkdirSync(chartsDir, { recursive: true });
   const reports: BenchmarkReport[] = [];
+  const colours = modelColours(suite);
   for (const benchmark of suite.benchmarks) {
     const runs = options.results.get(benchmark.name);
     if (!runs?.length) continue;
-    const charts = benchmarkCharts(benchmark, runs, `${backendLabel}, ${preset}`).map((c) => {
+    const charts = benchmarkCharts(benchmark, runs, `${backendLabel}, ${preset}`, colours).map((c) => {
       const path = join(chartsDir, c.file);
       writeFileAtomic(path, c.svg);
       return path;
