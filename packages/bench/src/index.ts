@@ -32,5 +32,6 @@ export type { RunOutcome, RunPlan, RunResult, RunTick, Task, TaskContext } from 
 export { lineChart, escapeXml, type ChartOptions, type ChartSeries } from './svg/chart.js';
 export { formatTick, makeScale, type Scale } from './svg/scale.js';
 export { writeReport, writeResultsIndex, type BenchmarkReport, type SuiteSummary } from './report/write.js';
+export { modelColours } from './report/charts.js';
 export { describeEnvironment, type Environment } from './environment.js';
 export { configHash, stableStringify } from './hash.js';
