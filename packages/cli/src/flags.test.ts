@@ -46,6 +46,12 @@ describe('parseFlags', () => {
     expect(usageError(() => parseFlags(['--data', 'a', '--dim', '0'], specs, 'train')).problem).toContain('at least 1');
     expect(usageError(() => parseFlags(['--data', 'a', '--lr', '0'], specs, 'train')).problem).toContain('greater than 0');
     expect(usageError(() => parseFlags(['--data', 'a', '--lr='], specs, 'train')).problem).toContain('must be a number');
+    // Only decimal: Number() would read these as 16, 3, 8 and Infinity.
+    for (const raw of ['0x10', '0b11', '0o10', 'Infinity', '1e400', ' ']) {
+      expect(usageError(() => parseFlags(['--data', 'a', '--lr', raw], specs, 'train')).problem, raw).toMatch(/--lr must be a number/);
+    }
+    expect(parseFlags(['--data', 'a', '--lr', '.5e-3', '--dim', '1e3'], specs, 'train').flags).toMatchObject({ lr: 5e-4, dim: 1000 });
+    expect(usageError(() => parseFlags(['--data', 'a', '--dim', '9007199254740993'], specs, 'train')).problem).toMatch(/past the largest exact integer/);
   });
 
   it('suggests the closest flag for an unknown one', () => {

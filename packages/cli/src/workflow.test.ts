@@ -166,6 +166,63 @@ describe('train input errors', () => {
     expectOneLineError(await train(['--layers', 'softmax-attention(windw=2)']), 1, /unknown option "windw" \(block 1 of the layer pattern/);
   });
 
+  it('answers deep stacks, sizes past the machine and odd numbers at once, in one line', async () => {
+    // 32 radix layers at context 32 once searched contexts one by one and never returned.
+    expectOneLineError(
+      await train(['--layers', 'hsm-ab*32', '--dim', '32', '--ctx', '32']),
+      1,
+      /radix schedule over 32 shift-based layers at context 32 gives shifts up to 2147483648.*Use at most 21 shift-based layers at this context .*or --schedule doubling/,
+    );
+    expectOneLineError(await train(['--layers', 'hsm-ab*5000']), 1, /more than 1024 blocks/);
+    expectOneLineError(
+      await train(['--layers', 'hsm-ab', '--batch', '1e9']),
+      1,
+      /a batch of 1,000,000,000 sequences keeps .* GiB of activations.*Use a smaller --batch or --ctx/,
+    );
+    expectOneLineError(
+      await train(['--layers', 'hsm-ab', '--dim', '1000000', '--heads', '1', '--ffn', 'match']),
+      1,
+      /parameters take .* GiB.*Use a smaller --dim/,
+    );
+    expectOneLineError(await train(['--layers', 'hsm-ab', '--lr', '0x10']), 2, /--lr must be a number \(write it in decimal\), got "0x10"/);
+    expectOneLineError(await train(['--layers', 'hsm-ab', '--steps', '9007199254740993']), 2, /--steps 9007199254740993 is past the largest exact integer/);
+    expectOneLineError(await train(['--layers', 'softmax-attention(window=1e400)']), 1, /holds 1e400, a number past the range of a double/);
+    expectOneLineError(
+      await train(['--layers', 'softmax-attention', '--mixer-option', 'softmax-attention.window=1e400']),
+      2,
+      /softmax-attention\.window holds 1e400, a number past the range of a double/,
+    );
+  });
+
+  it("refuses a plugin mixer that reads the future before training, with the kit's message", async () => {
+    // No imports: tensors' own methods, so the file loads from any folder.
+    writeFileSync(
+      path.join(cwd, 'peek.mjs'),
+      `export const peekSpec = {
+  specificationVersion: 1, name: 'peek', description: 'adds the next token', shiftBased: false,
+  defaults: {}, validate: () => ({}), paramCount: () => 0,
+  create: () => ({
+    weights: {},
+    forward: (u) => { const [b, t, d] = u.shape; return u.add(u.pad([[0, 0], [0, 1], [0, 0]]).slice([0, 1, 0], [b, t, d])); },
+    initState: () => ({ position: 0, tensors: {} }),
+    step: (u, state) => ({ y: u.clone(), state: { position: state.position + 1, tensors: {} } }),
+    dispose: () => {},
+  }),
+};
+`,
+    );
+    const result = await runCli(
+      ['train', '--data', 'data.txt', '--out', 'peeked', '--steps', '1', ...TINY, '--layers', 'peek*2', '--plugin', './peek.mjs'],
+      cwd,
+    );
+    expectOneLineError(
+      result,
+      1,
+      /mixer "peek" \(block 1\) fails the conformance kit's causality check: not causal: changing tokens .* describeMixerConformance/,
+    );
+    expect(existsSync(path.join(cwd, 'peeked', 'last'))).toBe(false);
+  });
+
   it('says when the context is longer than the data', async () => {
     const result = await runCli(['train', '--data', 'short.txt', '--layers', 'hsm-ab', '--out', 'r', ...TINY], cwd);
     expectOneLineError(result, 1, /--ctx 16 is longer than the data/);
