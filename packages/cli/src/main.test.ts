@@ -60,6 +60,10 @@ describe('usage errors', () => {
   it('rejects non-numeric values, stray arguments and missing required flags', async () => {
     expectOneLineError(await runCli(['mixers', '--dim', 'big']), 2, /--dim must be an integer, got "big"/);
     expectOneLineError(await runCli(['mixers', 'extra']), 2, /unexpected argument "extra"/);
+    // An address typed without --queue keeps its password to itself.
+    const stray = await runCli(['bench', 'redis://:s3cret@queue-host:6379']);
+    expect(stray.stderr).not.toContain('s3cret');
+    expectOneLineError(stray, 2, /unexpected argument "redis:\/\/\*\*\*@queue-host:6379"/);
     expectOneLineError(await runCli(['train', '--data', 'x.txt']), 2, /needs --layers/);
     expectOneLineError(await runCli(['generate', '--checkpoint', 'c', '--prompt', 'a', '--tokens', 'ten']), 2, /--tokens must be an integer/);
   });

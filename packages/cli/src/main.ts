@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { maskCredentials } from '@shiftmix/bench';
 import { setRegistryWarningHandler } from '@shiftmix/core';
 import type { Command, Io } from './command.js';
 import { COMMANDS } from './commands/index.js';
@@ -64,10 +65,9 @@ async function dispatch(argv: readonly string[], io: Io, verbose: boolean): Prom
   }
   const { flags, positionals } = parseFlags(args, command.flags, command.name);
   if (positionals.length) {
-    throw new UsageError(
-      `unexpected argument "${positionals[0]}" for "shiftmix ${command.name}"`,
-      `Every input is a flag; see shiftmix ${command.name} --help`,
-    );
+    // A stray argument may be an address typed without its flag, password and all.
+    const shown = /@|:\/\//.test(positionals[0]) ? maskCredentials(positionals[0]) : positionals[0];
+    throw new UsageError(`unexpected argument "${shown}" for "shiftmix ${command.name}"`, `Every input is a flag; see shiftmix ${command.name} --help`);
   }
   const code = await command.run(flags, { io, verbose });
   return code ?? 0;
