@@ -285,4 +285,20 @@ describe('shiftmix bench --queue', () => {
       await queue.close();
     },
   );
+
+  it('stops an idle worker on SIGTERM while its Redis is away, quietly', { timeout: 120_000 }, async () => {
+    const dir = tempDir(files());
+    const worker = spawnCli(['worker', '--queue', redis.url, '--backend', 'cpu'], dir);
+    try {
+      await waitFor('the worker started', () => /mixers: /.test(worker.stdout()), [worker]);
+      await redis.kill();
+      await waitFor('the outage noticed', () => /connection refused/.test(worker.stdout()), [worker]);
+      worker.child.kill('SIGTERM');
+      // BullMQ's own close would wait for Redis to come back: this resolves only if the worker gives up.
+      expect(await worker.done, worker.stderr()).toBe(0);
+      expect(worker.stderr()).not.toMatch(/Unhandled error event|\n\s+at /);
+    } finally {
+      await redis.restart();
+    }
+  });
 });

@@ -46,6 +46,9 @@ export interface RunningWorker {
   close(force?: boolean): Promise<void>;
 }
 
+// How long a worker whose Redis is away waits for BullMQ's close before dropping its connections.
+const CLOSE_GRACE_MS = 2000;
+
 // Every backend label a run can have, and so every queue a suite may have been submitted to.
 const LABELS = ['webgpu', 'webgpu-software', 'wasm', 'cpu', 'tensorflow'];
 
@@ -122,8 +125,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const config: WorkerProcessConfig = { backend: info.backend, backendLabel, workers: options.workers ?? 1, plugins, cwd, dataDir: DATA_CACHE_DIR };
   const lockMs = Math.round((options.lockSeconds ?? 30) * 1000);
   const fetching = dataFetchingWorker(address);
+  // Reconnects until the worker stops; then BullMQ's connections (and the copies it makes of
+  // them) give up, so a worker whose Redis is away can still exit.
+  let stopping = false;
+  const retryStrategy = (times: number): number | null => (stopping ? null : Math.min(1000 * times, 20_000));
   const worker = new fetching.Class(queueName(backendLabel), file, {
-    connection: redisOptions(address),
+    connection: { ...redisOptions(address), retryStrategy },
     prefix: QUEUE_PREFIX,
     name: where,
     concurrency: options.concurrency ?? 1,
@@ -142,7 +149,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     outage = undefined;
   };
   const lastProgress = new Map<string, number>();
+  // Runs this worker holds: with none, or with Redis away (a run could not report anyway), a
+  // graceful stop has nothing to wait for, and waiting for Redis would never end.
+  const running = new Set<string>();
   worker.on('active', (job) => {
+    running.add(job.id!);
     back();
     say(`took ${job.name} (job ${job.id})${job.attemptsStarted > 1 ? `, start ${job.attemptsStarted}` : ''}`);
   });
@@ -158,6 +169,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     );
   });
   worker.on('completed', (job, result) => {
+    running.delete(job.id!);
     back();
     lastProgress.delete(job.id!);
     const [metric] = Object.entries(result?.metrics ?? {});
@@ -165,6 +177,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   });
   worker.on('failed', (job, error) => {
     if (job) lastProgress.delete(job.id!);
+    if (job) running.delete(job.id!);
     say(`failed ${job?.name ?? 'a job'}: ${error.message.split('\n')[0]}`);
   });
   worker.on('stalled', (id) => say(`job ${id} was left by a worker that stopped answering: back in the queue`));
@@ -198,7 +211,13 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     queueName: queueName(backendLabel),
     mixers,
     close: async (force = false) => {
-      await worker.close(force);
+      const nothingToWaitFor = running.size === 0 || outage !== undefined;
+      if (nothingToWaitFor) stopping = true;
+      // BullMQ's close waits for Redis even when forced: with Redis away, drop the connections
+      // first (no reconnect attempt is left to fail unheard), then close what remains.
+      if (outage !== undefined) await worker.disconnect().catch(() => undefined);
+      const closing = worker.close(force || nothingToWaitFor).catch(() => undefined);
+      await (outage !== undefined ? Promise.race([closing, new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]) : closing);
       fetching.close();
     },
   };
