@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CharTokenizer, loadTextFile, TextDataset, type BackendName } from '@shiftmix/core';
@@ -14,6 +15,8 @@ export interface RunInfo {
   /** Absolute paths or package names of the --plugin modules. */
   plugins: string[];
   backend: BackendName;
+  /** SHA-256 of the training text, so a resume on another text is told its losses no longer compare. */
+  dataSha256?: string;
 }
 
 export const RUN_INFO_FILE = 'run.json';
@@ -28,10 +31,16 @@ export function readRunInfo(outDir: string): RunInfo | undefined {
   try {
     const info = JSON.parse(readFileSync(file, 'utf8')) as Partial<RunInfo>;
     if (typeof info.data !== 'string' || !Array.isArray(info.plugins)) throw new Error('missing fields');
-    return { data: info.data, valFraction: info.valFraction ?? 0.1, plugins: info.plugins, backend: info.backend ?? 'auto' };
+    const dataSha256 = typeof info.dataSha256 === 'string' ? { dataSha256: info.dataSha256 } : {};
+    return { data: info.data, valFraction: info.valFraction ?? 0.1, plugins: info.plugins, backend: info.backend ?? 'auto', ...dataSha256 };
   } catch (error) {
     throw new InputError(`${file} is damaged (${(error as Error).message})`, 'Pass --data FILE to resume, or delete run.json');
   }
+}
+
+/** SHA-256 of a file's bytes, in hex. */
+export function hashFile(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 /**

@@ -18,12 +18,20 @@ export async function writeExport(dir: string, exported: ModelExport): Promise<W
     decode: path.join(dir, exported.manifest.files.decode),
     manifest: path.join(dir, 'model.json'),
   };
+  // Each file is written beside its place and renamed into it once all three are written,
+  // so a failure (a full disk) leaves no half-written export and the previous one, if any, whole.
+  const staged: [string, Uint8Array | string][] = [
+    [files.model, exported.model],
+    [files.decode, exported.decode],
+    [files.manifest, `${JSON.stringify(exported.manifest, null, 2)}\n`],
+  ];
+  const partial = (file: string) => `${file}.partial`;
   try {
     await fs.mkdir(dir, { recursive: true });
-    await fs.writeFile(files.model, exported.model);
-    await fs.writeFile(files.decode, exported.decode);
-    await fs.writeFile(files.manifest, `${JSON.stringify(exported.manifest, null, 2)}\n`);
+    for (const [file, content] of staged) await fs.writeFile(partial(file), content);
+    for (const [file] of staged) await fs.rename(partial(file), file);
   } catch (error) {
+    await Promise.all(staged.map(([file]) => fs.rm(partial(file), { force: true })));
     throw new ShiftmixError(`cannot write the ONNX export to ${dir}: ${(error as Error).message}`, 'Choose a writable output directory', 'E_IO');
   }
   return { manifest: exported.manifest, files };

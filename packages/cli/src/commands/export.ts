@@ -1,7 +1,7 @@
-import path from 'node:path';
 import { exportCheckpoint } from '@shiftmix/onnx';
 import { openCheckpoint } from '../checkpoint.js';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
+import { requireOutputDir } from '../run-folder.js';
 
 export const exportCommand = defineCommand({
   name: 'export',
@@ -19,9 +19,11 @@ export const exportCommand = defineCommand({
   },
   examples: ['shiftmix export --checkpoint runs/hsm --out web/model', 'shiftmix export --checkpoint runs/hybrid/best --out onnx/hybrid --opset 18'],
   async run(flags, { io }) {
+    // Checked before the checkpoint is loaded, so a bad --out costs nothing and writes nothing.
+    const outDir = requireOutputDir(flags.out, io.cwd, '--out');
     const { model, tokenizer } = await openCheckpoint(flags.checkpoint, io, { plugins: flags.plugin, backend: 'cpu' });
     try {
-      const written = await exportCheckpoint(model, tokenizer, path.resolve(io.cwd, flags.out), { opset: flags.opset });
+      const written = await exportCheckpoint(model, tokenizer, outDir, { opset: flags.opset });
       if (flags.json) {
         io.stdout(`${JSON.stringify({ files: written.files })}\n`);
       } else {

@@ -1,4 +1,5 @@
-import { BACKEND_NAMES, createProgressBar, type BackendInfo, type ProgressEvent, type TrainSummary } from '@shiftmix/core';
+import { BACKEND_NAMES, createProgressBar, isDivergedError, type BackendInfo, type ProgressEvent, type TrainSummary } from '@shiftmix/core';
+import { InputError } from '../errors.js';
 import type { FlagSpecs } from '../flags.js';
 import type { Io } from '../command.js';
 
@@ -21,28 +22,96 @@ export const WORKERS_FLAG = {
   },
 } as const satisfies FlagSpecs;
 
+/** The signals that stop a training run, and the exit codes of a run they stopped (128 + the signal's number). */
+const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+export type StopSignal = keyof typeof STOP_SIGNALS;
+
+// While a training call runs, a stop signal stops it gracefully (withProgress); before, it ends the command.
+let trainingCalls = 0;
+
 /**
- * Runs a training call with a progress bar on stderr. Ctrl-C stops it after the current
- * step (the trainer then saves last/, so `shiftmix resume` continues); a second Ctrl-C
- * exits at once.
+ * Until a training call starts, Ctrl-C or SIGTERM exits at once with 130 or 143; exiting
+ * runs the `exit` listeners, which release the run directory's lock. Returns the undo.
  */
-export async function withProgress<T>(io: Io, run: (onProgress: (event: ProgressEvent) => void, signal: AbortSignal) => Promise<T>): Promise<T> {
+export function exitOnStopSignals(): () => void {
+  const handler = (signal: NodeJS.Signals): void => {
+    if (trainingCalls === 0) process.exit(STOP_SIGNALS[signal as StopSignal]);
+  };
+  for (const signal of Object.keys(STOP_SIGNALS)) process.on(signal, handler);
+  return () => {
+    for (const signal of Object.keys(STOP_SIGNALS)) process.off(signal, handler);
+  };
+}
+
+/** Exit code of a run a signal stopped: 130 after Ctrl-C (SIGINT), 143 after SIGTERM. */
+export function stoppedExitCode(signal: StopSignal | undefined): number {
+  return STOP_SIGNALS[signal ?? 'SIGINT'];
+}
+
+/** How to go on after training diverged, as a command: the core's error speaks to library users. */
+export interface RetryHint {
+  /** The --out flag as the user gave it. */
+  out: string;
+  command: 'train' | 'resume';
+  /** resume's --steps, which the checkpoint's recipe does not hold yet. */
+  steps?: number;
+}
+
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A DivergedError with the command that resumes (or retrains) at the suggested learning rate as its fix. */
+export function divergenceForCli(error: unknown, hint: RetryHint): unknown {
+  if (!isDivergedError(error)) return error;
+  const lr = error.suggestedLr;
+  const fix = error.checkpoint
+    ? `Resume from it with a lower learning rate: shiftmix resume --out ${shellWord(hint.out)}${hint.steps === undefined ? '' : ` --steps ${hint.steps}`} --lr ${lr}`
+    : `Run the same shiftmix ${hint.command} command again with a lower learning rate, --lr ${lr}`;
+  return new InputError(error.problem, fix);
+}
+
+export interface Progressed<T> {
+  value: T;
+  /** The signal that stopped the run early, if one did. */
+  stoppedBy?: StopSignal;
+}
+
+/**
+ * Runs a training call with a progress bar on stderr. Ctrl-C or SIGTERM stops it after
+ * the current step (the trainer then saves last/, so `shiftmix resume` continues); the
+ * same signal again exits at once. A divergence is reported with the command that goes on.
+ */
+export async function withProgress<T>(
+  io: Io,
+  hint: RetryHint,
+  run: (onProgress: (event: ProgressEvent) => void, signal: AbortSignal) => Promise<T>,
+): Promise<Progressed<T>> {
   const bar = createProgressBar({
     stream: { write: (text: string) => io.stderr(text), isTTY: io.stderrIsTTY, columns: io.stderrColumns },
     plainEverySeconds: 10,
   });
   const controller = new AbortController();
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    io.stderr('\nshiftmix: stopping after this step and saving last/ (Ctrl-C again to quit now)\n');
+  let stoppedBy: StopSignal | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const name = signal as StopSignal;
+    if (controller.signal.aborted) process.exit(STOP_SIGNALS[name]);
+    stoppedBy = name;
+    const again = name === 'SIGINT' ? 'Ctrl-C again' : 'SIGTERM again';
+    io.stderr(`\nshiftmix: ${name}: stopping after this step and saving last/ (${again} to quit now)\n`);
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
+  trainingCalls++;
+  for (const signal of Object.keys(STOP_SIGNALS)) process.on(signal, onSignal);
   try {
-    return await run((event) => bar.update(event), controller.signal);
+    const value = await run((event) => bar.update(event), controller.signal);
+    return { value, stoppedBy };
+  } catch (error) {
+    throw divergenceForCli(error, hint);
   } finally {
     bar.done();
-    process.off('SIGINT', onSigint);
+    for (const signal of Object.keys(STOP_SIGNALS)) process.off(signal, onSignal);
+    trainingCalls--;
   }
 }
 

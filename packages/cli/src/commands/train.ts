@@ -1,12 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { selectBackend, ShiftmixModel, train } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
 import { modelShapeOf, parseMixerOptions, parseSchedule, requireTextFile } from '../options.js';
-import { absolutePlugin, checkContextFits, loadText, writeRunInfo } from '../run-info.js';
+import { absolutePlugin, checkContextFits, hashFile, loadText, writeRunInfo } from '../run-info.js';
+import { lockRunFolder, requireOutputDir } from '../run-folder.js';
 import { InputError } from '../errors.js';
-import { BACKEND_FLAG, WORKERS_FLAG, printSummary, withProgress } from './shared.js';
+import { BACKEND_FLAG, WORKERS_FLAG, printSummary, stoppedExitCode, withProgress } from './shared.js';
 import { checkTune, KERNEL_TUNING_FILE, tuneForRun } from './webgpu.js';
 
 export const trainCommand = defineCommand({
@@ -77,59 +78,66 @@ export const trainCommand = defineCommand({
     // The mixers validate their own options (heads that divide dim, windows, ...).
     ShiftmixModel.check(modelOptions);
     const dataFile = requireTextFile(flags.data, io.cwd, '--data');
-    const outDir = path.resolve(io.cwd, flags.out);
+    const outDir = requireOutputDir(flags.out, io.cwd, '--out');
 
     const text = await loadText(dataFile, { valFraction: flags.valFraction });
     checkContextFits(text, flags.ctx, flags.data);
-    if (existsSync(path.join(outDir, 'last')) && !flags.overwrite) {
-      throw new InputError(
-        `--out ${flags.out} already holds a training run`,
-        `Continue it with shiftmix resume --out ${flags.out}, pick another --out, or pass --overwrite to replace it`,
-      );
-    }
-    const backend = await selectBackend(flags.backend);
-    checkTune(flags.tune, backend);
-    // Created after the backend is selected, so the weights live on it.
-    const model = ShiftmixModel.create({ ...modelOptions, vocabSize: text.tokenizer.vocabSize });
+    // Taken before anything is written to --out: a second train or resume on it stops here.
+    const folder = lockRunFolder(io, outDir, `shiftmix train --out ${flags.out}`);
     try {
-      for (const warning of model.scheduleWarnings) io.stderr(`shiftmix: warning: ${warning}\n`);
-      mkdirSync(outDir, { recursive: true });
-      writeRunInfo(outDir, {
-        data: dataFile,
-        valFraction: flags.valFraction,
-        plugins: flags.plugin.map((p) => absolutePlugin(p, io.cwd)),
-        backend: flags.backend,
-      });
-      if (flags.tune) await tuneForRun(io, outDir, model, flags.batch);
-      const summary = await withProgress(io, (onProgress, signal) =>
-        train({
-          model,
-          data: text.dataset,
-          tokenizer: text.tokenizer,
-          outDir,
-          overwrite: flags.overwrite,
-          onProgress,
-          signal,
-          workers: flags.workers,
-          recipe: {
-            steps: flags.steps,
-            batch: flags.batch,
-            lr: flags.lr,
-            minLr: flags.minLr,
-            warmup: flags.warmup,
-            weightDecay: flags.weightDecay,
-            clip: flags.clip,
-            evalEvery: flags.evalEvery,
-            evalBatches: flags.evalBatches,
-            seed: flags.seed,
-          },
-        }),
-      );
-      printSummary(io, summary, flags.json, backend);
-      // Stopped by Ctrl-C: last/ is saved, but the run did not finish.
-      return summary.stopped ? 130 : 0;
+      if (existsSync(path.join(outDir, 'last')) && !flags.overwrite) {
+        throw new InputError(
+          `--out ${flags.out} already holds a training run`,
+          `Continue it with shiftmix resume --out ${flags.out}, pick another --out, or pass --overwrite to replace it`,
+        );
+      }
+      const backend = await selectBackend(flags.backend);
+      checkTune(flags.tune, backend);
+      // Created after the backend is selected, so the weights live on it.
+      const model = ShiftmixModel.create({ ...modelOptions, vocabSize: text.tokenizer.vocabSize });
+      try {
+        for (const warning of model.scheduleWarnings) io.stderr(`shiftmix: warning: ${warning}\n`);
+        writeRunInfo(outDir, {
+          data: dataFile,
+          valFraction: flags.valFraction,
+          plugins: flags.plugin.map((p) => absolutePlugin(p, io.cwd)),
+          backend: flags.backend,
+          dataSha256: hashFile(dataFile),
+        });
+        if (flags.tune) await tuneForRun(io, outDir, model, flags.batch);
+        const { value: summary, stoppedBy } = await withProgress(io, { out: flags.out, command: 'train' }, (onProgress, signal) =>
+          train({
+            model,
+            data: text.dataset,
+            tokenizer: text.tokenizer,
+            outDir,
+            lock: folder.lock,
+            overwrite: flags.overwrite,
+            onProgress,
+            signal,
+            workers: flags.workers,
+            recipe: {
+              steps: flags.steps,
+              batch: flags.batch,
+              lr: flags.lr,
+              minLr: flags.minLr,
+              warmup: flags.warmup,
+              weightDecay: flags.weightDecay,
+              clip: flags.clip,
+              evalEvery: flags.evalEvery,
+              evalBatches: flags.evalBatches,
+              seed: flags.seed,
+            },
+          }),
+        );
+        printSummary(io, summary, flags.json, backend);
+        // Stopped by Ctrl-C or SIGTERM: last/ is saved, but the run did not finish.
+        return summary.stopped ? stoppedExitCode(stoppedBy) : 0;
+      } finally {
+        model.dispose();
+      }
     } finally {
-      model.dispose();
+      folder.release();
     }
   },
 });
