@@ -1,5 +1,5 @@
 import { CharTokenizer, ShiftmixError, ShiftmixModel, registerMixer, selectBackend, unregisterMixer } from '@shiftmix/core';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,22 @@ describe('exportModel', () => {
       for (const file of [written.files.model, written.files.decode]) {
         expect(checkModel(new Uint8Array(await readFile(file))).opsets[0].version).toBe(18);
       }
+    } finally {
+      model.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves no half-written export when a file cannot be written', async () => {
+    const model = ShiftmixModel.create({ ...small, layers: 'onnx-test-shift' });
+    const dir = await mkdtemp(join(tmpdir(), 'shiftmix-onnx-'));
+    try {
+      // decode.onnx's staging path is taken by a folder, so writing the second file fails.
+      await mkdir(join(dir, 'decode.onnx.partial'));
+      const failed = exportCheckpoint(model, CharTokenizer.fromText('a quick fox!'), dir);
+      await expect(failed).rejects.toThrow(/cannot write the ONNX export to .*EISDIR.*\. Choose a writable output directory/);
+      await expect(failed).rejects.toMatchObject({ code: 'E_IO' });
+      expect((await readdir(dir)).sort()).toEqual(['decode.onnx.partial']);
     } finally {
       model.dispose();
       await rm(dir, { recursive: true, force: true });

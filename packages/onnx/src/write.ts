@@ -31,7 +31,7 @@ export async function writeExport(dir: string, exported: ModelExport): Promise<W
     for (const [file, content] of staged) await fs.writeFile(partial(file), content);
     for (const [file] of staged) await fs.rename(partial(file), file);
   } catch (error) {
-    await Promise.all(staged.map(([file]) => fs.rm(partial(file), { force: true })));
+    await Promise.allSettled(staged.map(([file]) => fs.rm(partial(file), { force: true })));
     throw new ShiftmixError(`cannot write the ONNX export to ${dir}: ${(error as Error).message}`, 'Choose a writable output directory', 'E_IO');
   }
   return { manifest: exported.manifest, files };
