@@ -19,7 +19,8 @@ export const trainCommand = defineCommand({
     'e.g. "hsm-ab*4", "hsm-ab*2,softmax-attention,hsm-ab"; NAME(KEY=VALUE, ...) gives those',
     'layers their own options, e.g. "softmax-attention(window=2),softmax-attention".',
     'DIR receives last/ (resumable), best/ (lowest validation loss), metrics.jsonl and',
-    'run.json. Progress goes to stderr.',
+    'run.json, and holds run.lock while a process trains in it. Progress goes to stderr.',
+    'Ctrl-C or SIGTERM stops after the current step and saves last/ (exit code 130 or 143).',
   ].join('\n'),
   flags: {
     data: { type: 'string', required: true, placeholder: 'FILE', description: 'UTF-8 text to train on (the last 10% is held out)' },

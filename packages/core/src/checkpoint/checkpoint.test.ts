@@ -82,6 +82,23 @@ describe('checkpoints', () => {
     model.dispose();
   });
 
+  it('names a plugin that replaced a shipped mixer when the weights do not fit', async () => {
+    const dir = join(root, 'replaced');
+    // A model of the "shipped" softmax-attention, then a plugin of the same name with other weights.
+    registerMixer({ ...toyShift, name: 'softmax-attention' }, { source: '@shiftmix/mixer-softmax-attention' });
+    try {
+      const model = ShiftmixModel.create({ ...modelConfig, layers: 'softmax-attention' });
+      await saveCheckpoint(dir, { model, tokenizer: CharTokenizer.fromText('abcdefg'), recipe: DEFAULT_RECIPE, state });
+      model.dispose();
+      registerMixer({ ...toyMean, name: 'softmax-attention' } as typeof toyShift, { source: './override.js' });
+      await expect(loadCheckpoint(dir)).rejects.toThrow(
+        /does not match the model its config\.json describes: no tensor "wpe"\. Mixer "softmax-attention" is registered from \.\/override\.js in place of the shipped @shiftmix\/mixer-softmax-attention; load this checkpoint without that plugin/,
+      );
+    } finally {
+      unregisterMixer('softmax-attention');
+    }
+  });
+
   it('refuses truncated, corrupt, missing, mismatched and wrong-version checkpoints, naming the problem', async () => {
     const dir = join(root, 'damaged');
     const { model, optimizer } = await saveTrained(dir);

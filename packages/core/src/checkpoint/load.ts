@@ -3,6 +3,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShiftmixError } from '../errors.js';
 import { ShiftmixModel } from '../model/model.js';
+import { parseLayerPattern } from '../model/pattern.js';
+import { isShippedSource, SHIPPED_MIXERS } from '../plugins/shipped.js';
+import { listMixers } from '../registry.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import type { AdamWState, TrainRecipe, TrainableModel } from '../training-types.js';
 import { recoverInterrupted } from './atomic.js';
@@ -64,14 +67,42 @@ function decode(dir: string, name: string, bytes: Uint8Array): Record<string, Sa
   }
 }
 
+/**
+ * Shipped mixer names of `layers` that a plugin registered in place of the shipped package:
+ * the likely cause when a checkpoint's weights do not fit the model built from its config.
+ */
+function replacedShippedMixers(layers: unknown): { name: string; source: string; shipped: string }[] {
+  if (typeof layers !== 'string') return [];
+  let names: string[];
+  try {
+    names = [...new Set(parseLayerPattern(layers, { checkRegistry: false }))];
+  } catch {
+    return [];
+  }
+  const sources = new Map(listMixers().map((m) => [m.spec.name, m.source]));
+  return names.flatMap((name) => {
+    const shipped = (SHIPPED_MIXERS as Record<string, string>)[name];
+    const source = sources.get(name);
+    return shipped && !isShippedSource(name, source) ? [{ name, source: source ?? 'a registerMixer call', shipped }] : [];
+  });
+}
+
 /** Names and shapes of `entries` must be exactly those of `weights`; the error names the first difference. */
-function checkAgainst(dir: string, file: string, entries: Record<string, SafetensorsEntry>, weights: Map<string, Variable>, prefix = ''): void {
-  const mismatch = (what: string) =>
-    new ShiftmixError(
-      `checkpoint ${dir}: ${file} does not match the model its ${FILES.config} describes: ${what}`,
-      'The config.json and the weights come from different models; restore the original config.json or use another checkpoint',
-      'E_CHECKPOINT_MISMATCH',
-    );
+function checkAgainst(
+  dir: string,
+  file: string,
+  entries: Record<string, SafetensorsEntry>,
+  weights: Map<string, Variable>,
+  prefix = '',
+  layers?: unknown,
+): void {
+  const mismatch = (what: string) => {
+    const [replaced] = replacedShippedMixers(layers);
+    const fix = replaced
+      ? `Mixer "${replaced.name}" is registered from ${replaced.source} in place of the shipped ${replaced.shipped}; load this checkpoint without that plugin, or with the mixer it was trained with`
+      : 'The config.json and the weights come from different models; restore the original config.json or use another checkpoint';
+    return new ShiftmixError(`checkpoint ${dir}: ${file} does not match the model its ${FILES.config} describes: ${what}`, fix, 'E_CHECKPOINT_MISMATCH');
+  };
   for (const [name, v] of weights) {
     const entry = entries[prefix + name];
     if (!entry) throw mismatch(`no tensor "${prefix + name}"`);
@@ -160,7 +191,7 @@ export async function loadCheckpoint<M extends TrainableModel = ShiftmixModel>(
   const model = create(config.model);
   try {
     const weights = model.weights();
-    checkAgainst(dir, FILES.weights, weightEntries, weights);
+    checkAgainst(dir, FILES.weights, weightEntries, weights, '', config.model.layers);
     checkFinite(dir, FILES.weights, weightEntries);
     let optimizer: AdamWState | undefined;
     if (momentEntries) {
@@ -169,8 +200,8 @@ export async function loadCheckpoint<M extends TrainableModel = ShiftmixModel>(
       if (Object.keys(moments).length + Object.keys(velocities).length !== Object.keys(momentEntries).length) {
         throw checkpointDamaged(dir, `${FILES.optimizer} holds tensors that are neither "m." nor "v." moments`);
       }
-      checkAgainst(dir, FILES.optimizer, moments, weights, MOMENT_PREFIX.m);
-      checkAgainst(dir, FILES.optimizer, velocities, weights, MOMENT_PREFIX.v);
+      checkAgainst(dir, FILES.optimizer, moments, weights, MOMENT_PREFIX.m, config.model.layers);
+      checkAgainst(dir, FILES.optimizer, velocities, weights, MOMENT_PREFIX.v, config.model.layers);
       checkFinite(dir, FILES.optimizer, momentEntries);
       const toMap = (prefix: string) => {
         const map = new Map<string, Tensor>();

@@ -16,7 +16,7 @@ function defective(name: string, defect: 'peek' | 'wide' | 'nan'): MixerSpec<{ s
       const mixer = toyMean.create(ctx, config);
       const forward = (u: Tensor3D): Tensor3D =>
         tf.tidy(() => {
-          const y = mixer.forward(u);
+          const y = mixer.forward(u, { training: false });
           if (defect === 'wide') return tf.concat([y, y], 2) as Tensor3D;
           if (defect === 'nan') return tf.mul(y, NaN) as Tensor3D;
           const [b, t, d] = u.shape;

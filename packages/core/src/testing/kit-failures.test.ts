@@ -51,7 +51,7 @@ function brokenSpec(name: string, defects: Defects): MixerSpec<Record<string, ne
           tf.tidy(() => {
             const y = tf.add(tf.add(scale(u, w), bias), groupShift(u, shifts)) as Tensor3D;
             const out = defects.lookahead ? tf.add(y, tf.reverse(shiftTime(tf.reverse(u, 1), 1), 1)) : y;
-            return defects.nanOutput ? tf.mul(out, NaN) : out;
+            return (defects.nanOutput ? tf.mul(out, NaN) : out) as Tensor3D;
           }),
         initState: (batch: number): MixerState => ({ position: 0, tensors: { ring: createShiftRing(batch, ctx.dim, shifts) } }),
         step: (u: Tensor2D, state: MixerState) => {
