@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './test-helpers.js';
 import { killAll, spawnCli, waitFor, type CliProcess } from './test-processes.js';
@@ -11,6 +13,9 @@ const TEXT = Array.from({ length: 40 }, (_, i) => LINES[i % LINES.length]).join(
 const TINY = ['--dim', '16', '--heads', '2', '--ctx', '16', '--batch', '4', '--ffn', '32', '--eval-batches', '2', '--warmup', '2', '--backend', 'cpu'];
 
 afterAll(killAll);
+
+// The CLI package, whose node_modules resolve @shiftmix/core to its build.
+const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 
 const metricsLines = (dir: string): string[] => {
   const file = path.join(dir, 'metrics.jsonl');
@@ -62,6 +67,21 @@ describe('one run folder, several processes', () => {
     );
     expect(existsSync(path.join(run, 'run.lock'))).toBe(false);
     expect(trajectory(run).map((r) => r.step)).toEqual(Array.from({ length: saved + 3 }, (_, i) => i + 1));
+  });
+
+  it('releases the lock when the process exits holding it, as a second Ctrl-C or SIGTERM makes it', async () => {
+    const cwd = tempDir();
+    const dir = path.join(cwd, 'run');
+    // The library as the command loads it; process.exit runs no finally blocks, only exit listeners.
+    const script = `import { lockRunDirectory } from '@shiftmix/core'; lockRunDirectory(${JSON.stringify(dir)}); process.stdout.write('held'); process.exit(130);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: PACKAGE, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(out).toBe('held');
+    expect(code).toBe(130);
+    expect(existsSync(dir)).toBe(true);
+    expect(existsSync(path.join(dir, 'run.lock'))).toBe(false);
   });
 
   it('stops train and resume on SIGTERM after the step, saves last/, exits 143, and the run goes on bit-identically', async () => {
