@@ -2,6 +2,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectOneLineError, pluginSpecSource, runCli, tempDir } from './test-helpers.js';
+import { spawnCli } from './test-processes.js';
 
 interface Row {
   name: string;
@@ -123,6 +124,17 @@ describe('shiftmix mixers', () => {
     expectOneLineError(await runCli(['mixers', '--plugin', './noop.mjs'], cwd), 1, /no mixer appeared/);
     expectOneLineError(await runCli(['mixers', '--plugin', './register-throws.mjs'], cwd), 1, /failed in register\(\): no GPU here/);
     expectOneLineError(await runCli(['mixers', '--plugin', './bad-spec.mjs'], cwd), 1, /specificationVersion 9/);
+  });
+
+  it('names a plugin whose top-level await never settles, where Node alone would exit 13 in silence', async () => {
+    const cwd = tempDir({ 'stuck.mjs': 'await new Promise(() => {});\nexport const spec = {};\n' });
+    const cli = spawnCli(['mixers', '--plugin', './stuck.mjs'], cwd);
+    const code = await cli.done;
+    expectOneLineError(
+      { code: code ?? -1, stdout: cli.stdout(), stderr: cli.stderr() },
+      1,
+      /plugin "\.\/stuck\.mjs" never finished loading: its top-level await/,
+    );
   });
 
   it('rejects a config file that is not JSON or whose plugins are not a list', async () => {

@@ -24,11 +24,32 @@ export function importable(source: string, cwd = process.cwd()): string {
   return source;
 }
 
+/**
+ * Imports a module, failing when it can never finish: a top-level await on something that
+ * never settles leaves nothing for the event loop to do, and Node would then exit with
+ * code 13 and no word about the plugin. 'beforeExit' is that moment.
+ */
+function importSettling(href: string, source: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const stuck = (): void =>
+      reject(
+        new ShiftmixError(
+          `plugin "${source}" never finished loading: its top-level await waits for something that never happens`,
+          'Make every top-level await of the module settle, or leave the plugin out',
+          'E_PLUGIN',
+        ),
+      );
+    process.once('beforeExit', stuck);
+    import(/* @vite-ignore */ href).then(resolve, reject).finally(() => process.off('beforeExit', stuck));
+  });
+}
+
 /** Imports a module file, naming the cause when a linked package cannot find its imports. */
 export async function importMixerFile(file: string, source: string): Promise<Record<string, unknown>> {
   try {
-    return (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Record<string, unknown>;
+    return await importSettling(pathToFileURL(file).href, source);
   } catch (error) {
+    if (error instanceof ShiftmixError) throw error;
     const linked = linkedPackageCause(file, error);
     if (linked) throw new ShiftmixError(`plugin "${source}" failed to load: ${firstLine(error)}; ${linked.cause}`, linked.fix, 'E_PLUGIN');
     throw new ShiftmixError(`plugin "${source}" failed to load: ${firstLine(error)}`, 'Fix the error in the module, or leave the plugin out', 'E_PLUGIN');
