@@ -53,6 +53,8 @@ export {
   attentionBlockParamCount,
   ffnParamCount,
   matchedFfnWidth,
+  allFinite,
+  MAX_BLOCKS,
   parseLayerParts,
   parseLayerPattern,
   resolveModelConfig,
@@ -61,6 +63,7 @@ export {
   type PositionalKind,
 } from './model/config.js';
 export { ShiftmixModel } from './model/model.js';
+export { checkTrainingFits, type TrainingFootprint } from './model/footprint.js';
 export { disposeModelState, type ModelState } from './model/state.js';
 export type { ModelBlock } from './model/block.js';
 export { CharTokenizer, type CharTokenizerJSON } from './data/tokenizer.js';

@@ -17,6 +17,8 @@ export interface TrainableModel {
   weights(): Map<string, Variable>;
   /** Mean cross-entropy of predicting `targets` from `tokens`, both [B, T] int32. */
   loss(tokens: Tensor2D, targets: Tensor2D, opts: { training: boolean }): tf.Scalar;
+  /** Checks run once before the first step; throws a ShiftmixError on a model that must not train. */
+  preflight?(): void;
   dispose(): void;
 }
 

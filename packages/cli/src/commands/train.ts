@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { selectBackend, ShiftmixModel, train } from '@shiftmix/core';
+import { totalmem } from 'node:os';
+import { checkTrainingFits, selectBackend, ShiftmixModel, train } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
 import { modelShapeOf, parseMixerOptions, parseSchedule, requireTextFile } from '../options.js';
@@ -83,6 +84,8 @@ export const trainCommand = defineCommand({
 
     const text = await loadText(dataFile, { valFraction: flags.valFraction });
     checkContextFits(text, flags.ctx, flags.data);
+    // A model or batch too large for this machine is a clear error, not an allocation failure.
+    checkTrainingFits(ShiftmixModel.footprint({ ...modelOptions, vocabSize: text.tokenizer.vocabSize }, flags.batch), totalmem(), flags.batch);
     // Taken before anything is written to --out: a second train or resume on it stops here.
     const folder = lockRunFolder(io, outDir, `shiftmix train --out ${flags.out}`);
     try {
@@ -98,6 +101,8 @@ export const trainCommand = defineCommand({
       const model = ShiftmixModel.create({ ...modelOptions, vocabSize: text.tokenizer.vocabSize });
       try {
         for (const warning of model.scheduleWarnings) io.stderr(`shiftmix: warning: ${warning}\n`);
+        // Plugin mixers are checked before run.json is written, so a refused one leaves no run behind.
+        model.preflight();
         writeRunInfo(outDir, {
           data: dataFile,
           valFraction: flags.valFraction,

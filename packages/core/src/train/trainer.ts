@@ -118,6 +118,7 @@ export async function runTraining(options: TrainOptions, start?: TrainStart): Pr
 
 async function runLocked(options: TrainOptions, r: TrainRecipe, started: number, start?: TrainStart): Promise<TrainSummary> {
   const { model } = options;
+  model.preflight?.();
   const workers = options.workers ?? 1;
   const stepper = workers > 1 ? await ParallelStepper.create(model, r, { workers, modules: options.workerModules }) : new TrainStepper(model, r);
   try {
