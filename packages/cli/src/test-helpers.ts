@@ -34,10 +34,19 @@ export function tempDir(files: Record<string, string> = {}): string {
   return dir;
 }
 
-/** Asserts the run failed with exactly one `shiftmix: ...` line on stderr and no stack. */
+// What train and resume print before their first step (printRunStart), not part of an error.
+const RUN_START = /^shiftmix: (training|resuming at step \d+:) "/;
+
+/**
+ * Asserts the run failed with exactly one `shiftmix: ...` line on stderr and no stack
+ * (after the run-start line, when the error came once training had begun).
+ */
 export function expectOneLineError(result: RunResult, exitCode: number, pattern: RegExp): string {
   expect(result.code, result.stderr).toBe(exitCode);
-  const lines = result.stderr.trimEnd().split('\n');
+  const lines = result.stderr
+    .trimEnd()
+    .split('\n')
+    .filter((line, i) => !(i === 0 && RUN_START.test(line)));
   expect(lines, result.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^shiftmix: /);
   expect(lines[0]).toMatch(pattern);

@@ -1,5 +1,6 @@
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { formatCount } from '@shiftmix/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, runCli, tempDir, type RunResult } from './test-helpers.js';
 
@@ -41,11 +42,18 @@ function lastJson(result: RunResult): Record<string, unknown> {
 describe('train, resume, generate, eval and export on one tiny run', () => {
   let cwd: string;
   let summary: Record<string, unknown>;
+  let trainErr = '';
 
   beforeAll(async () => {
     cwd = tempDir({ 'data.txt': TEXT, 'other.txt': 'the lazy zebra\n'.repeat(10) });
     const result = await runCli(['train', '--data', 'data.txt', '--layers', 'hsm-ab*2', '--out', 'run', '--steps', '6', '--json', ...TINY], cwd);
     summary = lastJson(result);
+    trainErr = result.stderr;
+  });
+
+  it('says what it trains, where and how much per step before the first step', () => {
+    const first = trainErr.split('\n')[0];
+    expect(first).toBe(`shiftmix: training "hsm-ab*2" (${formatCount(summary.params as number)} parameters) on cpu, 4 x 16 = 64 tokens per step, 6 steps`);
   });
 
   it('trains and ends stdout with the JSON summary', () => {
@@ -70,8 +78,10 @@ describe('train, resume, generate, eval and export on one tiny run', () => {
   });
 
   it('resumes to a new step count, reading the data from run.json', async () => {
-    const resumed = lastJson(await runCli(['resume', '--out', 'run', '--steps', '9', '--json'], cwd));
+    const result = await runCli(['resume', '--out', 'run', '--steps', '9', '--json'], cwd);
+    const resumed = lastJson(result);
     expect(resumed.steps).toBe(9);
+    expect(result.stderr.split('\n')[0]).toMatch(/^shiftmix: resuming at step 6: "hsm-ab\*2" \(.* parameters\) on cpu, 4 x 16 = 64 tokens per step, 9 steps$/);
     expect(resumed.params).toBe(summary.params);
     expectOneLineError(await runCli(['resume', '--out', 'run', '--steps', '4'], cwd), 1, /--steps 4 is not past the 9 steps/);
     expectOneLineError(await runCli(['resume', '--out', 'nowhere'], cwd), 1, /--out nowhere: no such directory/);

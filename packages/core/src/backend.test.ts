@@ -1,7 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { selectBackend } from './backend.js';
+import { chooseAuto, selectBackend, type BackendProvider } from './backend.js';
 import { unsortedSegmentSumReference } from './backends/wasm-kernels.js';
 import { tf } from './tf.js';
+
+/** A webgpu provider whose probe answers `probe`; activate is never reached by chooseAuto. */
+function fakeProvider(probe: Awaited<ReturnType<BackendProvider['probe']>> | Error): BackendProvider {
+  return {
+    probe: () => (probe instanceof Error ? Promise.reject(probe) : Promise.resolve(probe)),
+    activate: () => Promise.reject(new Error('not in this test')),
+  };
+}
+
+describe('auto', () => {
+  it('takes a hardware adapter, never a software one, and says why wasm won where a GPU may be', async () => {
+    expect(await chooseAuto(false, undefined)).toEqual({ use: 'wasm' });
+    expect(await chooseAuto(true, fakeProvider({ available: true, software: false, adapter: 'NVIDIA H100' }))).toEqual({ use: 'webgpu' });
+    expect(await chooseAuto(true, undefined)).toEqual({
+      use: 'wasm',
+      note: 'this machine may have a GPU, but @shiftmix/webgpu is not installed (npm install @shiftmix/webgpu to train on it)',
+    });
+    expect(await chooseAuto(true, fakeProvider({ available: true, software: true, adapter: 'SwiftShader' }))).toEqual({
+      use: 'wasm',
+      note: 'the only WebGPU adapter is software (SwiftShader), slower than wasm; --backend webgpu forces it',
+    });
+    expect((await chooseAuto(true, fakeProvider({ available: false, software: false, reason: 'no adapter' }))).note).toBe(
+      'no WebGPU adapter is usable (no adapter); --backend webgpu forces it',
+    );
+    expect((await chooseAuto(true, fakeProvider(new Error('Dawn crashed')))).note).toMatch(/no WebGPU adapter is usable \(Dawn crashed\)/);
+  });
+});
 
 describe('backends', () => {
   it('runs the gather gradient on wasm through the added UnsortedSegmentSum kernel, matching cpu', async () => {

@@ -20,6 +20,8 @@ export interface BackendInfo {
    * ("no native kernels: ...").
    */
   kernels?: string;
+  /** Why `auto` took wasm on a machine that may have a GPU: worth one line to the user. */
+  note?: string;
 }
 
 /**
@@ -108,18 +110,35 @@ async function activateTensorflow(): Promise<BackendInfo> {
 }
 
 /**
+ * What `auto` takes: webgpu on a hardware adapter, else wasm, with a note when a GPU may be
+ * there and is not used. A software adapter (SwiftShader, llvmpipe) never wins: wasm is far
+ * faster than WebGPU emulated on the CPU.
+ */
+export async function chooseAuto(gpuPossible: boolean, provider: BackendProvider | undefined): Promise<{ use: 'webgpu' | 'wasm'; note?: string }> {
+  if (!gpuPossible) return { use: 'wasm' };
+  if (!provider)
+    return { use: 'wasm', note: 'this machine may have a GPU, but @shiftmix/webgpu is not installed (npm install @shiftmix/webgpu to train on it)' };
+  const probe = await provider.probe().catch((error: unknown) => ({ available: false, software: false, adapter: undefined, reason: (error as Error).message }));
+  if (probe.available && !probe.software) return { use: 'webgpu' };
+  const why = probe.available
+    ? `the only WebGPU adapter is software${probe.adapter ? ` (${probe.adapter})` : ''}, slower than wasm`
+    : `no WebGPU adapter is usable${probe.reason ? ` (${probe.reason})` : ''}`;
+  return { use: 'wasm', note: `${why}; --backend webgpu forces it` };
+}
+
+/**
  * Selects and initializes a backend. `auto` takes webgpu when a hardware adapter is
  * present and @shiftmix/webgpu is installed, else wasm.
  */
 export async function selectBackend(name: BackendName = 'auto'): Promise<BackendInfo> {
   switch (name) {
     case 'auto': {
-      const provider = (await hardwareGpuPossible()) ? await webgpuProvider() : undefined;
-      if (provider) {
-        const probe = await provider.probe().catch(() => undefined);
-        if (probe?.available && !probe.software) return provider.activate();
-      }
-      return activateWasm();
+      const gpuPossible = await hardwareGpuPossible();
+      const provider = gpuPossible ? await webgpuProvider() : undefined;
+      const choice = await chooseAuto(gpuPossible, provider);
+      if (choice.use === 'webgpu') return provider!.activate();
+      const info = await activateWasm();
+      return choice.note ? { ...info, note: choice.note } : info;
     }
     case 'wasm':
       return activateWasm();

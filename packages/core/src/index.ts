@@ -84,6 +84,7 @@ export { lockRunDirectory, RunLock, RUN_LOCK_FILE, type RunLockHolder, type RunL
 export { DivergedError, isDivergedError } from './train/divergence.js';
 export {
   createProgressBar,
+  formatCount,
   formatDuration,
   formatProgress,
   formatRate,

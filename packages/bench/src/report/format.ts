@@ -32,12 +32,6 @@ export function formatMetric(name: string, value: number | null | undefined): st
   return String(value);
 }
 
-export function formatParams(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(n);
-}
-
 /** A Markdown table; cells are escaped so a "|" in a name cannot break it. */
 export function markdownTable(header: string[], rows: string[][]): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');

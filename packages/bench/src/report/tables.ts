@@ -1,7 +1,8 @@
 import { TASK_METRICS } from '../suite/recipes.js';
 import type { Benchmark } from '../suite/types.js';
 import type { RunResult } from '../tasks/types.js';
-import { METRIC_LABELS, formatMetric, formatParams, markdownTable } from './format.js';
+import { formatCount } from '@shiftmix/core';
+import { METRIC_LABELS, formatMetric, markdownTable } from './format.js';
 
 /** The model name as a table shows it, marked when its numbers come from a software adapter. */
 export function modelCell(r: RunResult): string {
@@ -28,7 +29,7 @@ function mqarTables(benchmark: Benchmark, results: RunResult[]): string {
         if (!runs.length) return '-';
         const best = runs.reduce((a, b) => ((b.metrics.accuracy ?? -1) > (a.metrics.accuracy ?? -1) ? b : a));
         const lr = runs.length > 1 ? `, lr ${best.setting.lr}` : '';
-        return `${formatMetric('accuracy', best.metrics.accuracy)} (${formatParams(best.paramCount)} params${lr})`;
+        return `${formatMetric('accuracy', best.metrics.accuracy)} (${formatCount(best.paramCount)} params${lr})`;
       });
       const first = here.find((r) => r.model === model)!;
       return [modelCell(first), first.layers, ...cells];
@@ -46,9 +47,9 @@ function scalingTable(benchmark: Benchmark, results: RunResult[], metrics: strin
   const rows: string[][] = [];
   for (const r of [...results].sort(byModelOrder(benchmark))) {
     for (const row of r.rows ?? []) {
-      rows.push([modelCell(r), r.layers, formatParams(r.paramCount), String(row.seqLen), ...cols.map((m) => formatMetric(m, row[m]))]);
+      rows.push([modelCell(r), r.layers, formatCount(r.paramCount), String(row.seqLen), ...cols.map((m) => formatMetric(m, row[m]))]);
     }
-    for (const note of r.notes ?? []) rows.push([modelCell(r), r.layers, formatParams(r.paramCount), '-', ...cols.map((_, i) => (i === 0 ? note : ''))]);
+    for (const note of r.notes ?? []) rows.push([modelCell(r), r.layers, formatCount(r.paramCount), '-', ...cols.map((_, i) => (i === 0 ? note : ''))]);
   }
   return markdownTable(['mixer', 'layer', 'params', 'T', ...cols.map((m) => METRIC_LABELS[m] ?? m)], rows);
 }
@@ -61,6 +62,6 @@ export function benchmarkTable(benchmark: Benchmark, results: RunResult[]): stri
   if (benchmark.task === 'scaling') return scalingTable(benchmark, results, metrics);
   const rows = [...results]
     .sort(byModelOrder(benchmark))
-    .map((r) => [modelCell(r), r.layers, formatParams(r.paramCount), ...metrics.map((m) => formatMetric(m, r.metrics[m]))]);
+    .map((r) => [modelCell(r), r.layers, formatCount(r.paramCount), ...metrics.map((m) => formatMetric(m, r.metrics[m]))]);
   return markdownTable(['model', 'layers', 'params', ...metrics.map((m) => METRIC_LABELS[m] ?? m)], rows);
 }

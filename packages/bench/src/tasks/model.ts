@@ -21,10 +21,3 @@ export function buildModel(def: ModelDefinition, shape: ModelShape): ShiftmixMod
     schedule: def.schedule,
   });
 }
-
-/** "1.2M", "850k": parameter counts as tables show them. */
-export function formatCount(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(n);
-}

@@ -7,7 +7,7 @@ import { requireTextFile } from '../options.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
 import { lockRunFolder, requireRunFolder } from '../run-folder.js';
 import { checkContextFits, hashFile, loadText, readRunInfo, writeRunInfo } from '../run-info.js';
-import { BACKEND_FLAG, WORKERS_FLAG, printSummary, stoppedExitCode, withProgress } from './shared.js';
+import { BACKEND_FLAG, WORKERS_FLAG, printRunStart, printSummary, stoppedExitCode, withProgress } from './shared.js';
 import { checkTune, KERNEL_TUNING_FILE, reapplyTuning, tuneForRun } from './webgpu.js';
 
 export const resumeCommand = defineCommand({
@@ -67,7 +67,7 @@ export const resumeCommand = defineCommand({
         );
       }
       // Checked now, not after the model is built: a floor above the new peak, say.
-      if (config.recipe) resumedRecipe(config.recipe, { steps: flags.steps, lr: flags.lr, minLr: flags.minLr });
+      const recipe = config.recipe ? resumedRecipe(config.recipe, { steps: flags.steps, lr: flags.lr, minLr: flags.minLr }) : undefined;
       const tokenizer = CharTokenizer.fromJSON(JSON.parse(readFileSync(path.join(lastDir, 'tokenizer.json'), 'utf8')));
       const valFraction = info?.valFraction ?? 0.1;
       const text = await loadText(dataFile, { tokenizer, valFraction });
@@ -93,6 +93,16 @@ export const resumeCommand = defineCommand({
           shape.dispose();
         }
       } else await reapplyTuning(io, outDir, backend);
+      printRunStart(io, {
+        layers: String(config.model.layers),
+        params: ShiftmixModel.footprint(config.model as unknown as Parameters<typeof ShiftmixModel.footprint>[0], 1).params,
+        backend,
+        workers: flags.workers,
+        batch: recipe?.batch ?? 1,
+        ctx: Number(config.model.contextLength),
+        steps: recipe?.steps ?? state.step,
+        fromStep: state.step,
+      });
       let model: ShiftmixModel | undefined;
       try {
         const { value: summary, stoppedBy } = await withProgress(io, { out: flags.out, command: 'resume', steps: flags.steps }, (onProgress, signal) =>

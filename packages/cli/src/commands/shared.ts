@@ -1,4 +1,4 @@
-import { BACKEND_NAMES, createProgressBar, isDivergedError, type BackendInfo, type ProgressEvent, type TrainSummary } from '@shiftmix/core';
+import { BACKEND_NAMES, createProgressBar, formatCount, isDivergedError, type BackendInfo, type ProgressEvent, type TrainSummary } from '@shiftmix/core';
 import { InputError } from '../errors.js';
 import type { FlagSpecs } from '../flags.js';
 import type { Io } from '../command.js';
@@ -120,10 +120,27 @@ function finite(value: number): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
-function formatCount(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(Math.round(n));
+/** "wasm (native, openblas, 2 workers)": the backend and what runs on it. */
+function describeBackend(backend: BackendInfo, workers: number): string {
+  const detail = [backend.adapter, backend.kernels, workers > 1 ? `${workers} workers` : undefined].filter(Boolean).join(', ');
+  return detail ? `${backend.backend} (${detail})` : backend.backend;
+}
+
+/**
+ * The first line of a train or resume run, on stderr before the first step (as nanoGPT
+ * prints its parameter count): what trains, where, and how much per step.
+ */
+export function printRunStart(
+  io: Io,
+  run: { layers: string; params: number; backend: BackendInfo; workers: number; batch: number; ctx: number; steps: number; fromStep?: number },
+): void {
+  const tokens = (run.batch * run.ctx).toLocaleString('en-US');
+  if (run.backend.note) io.stderr(`shiftmix: auto chose ${run.backend.backend}: ${run.backend.note}\n`);
+  const what = run.fromStep === undefined ? 'training' : `resuming at step ${run.fromStep}:`;
+  io.stderr(
+    `shiftmix: ${what} "${run.layers}" (${formatCount(run.params)} parameters) on ${describeBackend(run.backend, run.workers)}, ` +
+      `${run.batch} x ${run.ctx} = ${tokens} tokens per step, ${run.steps} steps\n`,
+  );
 }
 
 /** The summary of a train or resume run: a few readable lines, or one JSON line with --json. */
@@ -148,8 +165,7 @@ export function printSummary(io: Io, summary: TrainSummary, json: boolean, backe
     return;
   }
   const loss = (v: number | null): string => (v === null ? '-' : v.toFixed(4));
-  const detail = [backend.adapter, backend.kernels, summary.workers > 1 ? `${summary.workers} workers` : undefined].filter(Boolean).join(', ');
-  const device = detail ? `${summary.backend} (${detail})` : summary.backend;
+  const device = describeBackend({ ...backend, backend: summary.backend as BackendInfo['backend'] }, summary.workers);
   io.stdout(
     [
       `${summary.stopped ? 'stopped at' : 'trained'} step ${summary.steps} on ${device}${summary.pipelined ? ', steps pipelined' : ''} in ${summary.seconds.toFixed(1)}s`,

@@ -8,7 +8,7 @@ import { modelShapeOf, parseMixerOptions, parseSchedule, requireTextFile } from 
 import { absolutePlugin, checkContextFits, hashFile, loadText, writeRunInfo } from '../run-info.js';
 import { lockRunFolder, requireOutputDir } from '../run-folder.js';
 import { InputError } from '../errors.js';
-import { BACKEND_FLAG, WORKERS_FLAG, printSummary, stoppedExitCode, withProgress } from './shared.js';
+import { BACKEND_FLAG, WORKERS_FLAG, printRunStart, printSummary, stoppedExitCode, withProgress } from './shared.js';
 import { checkTune, KERNEL_TUNING_FILE, tuneForRun } from './webgpu.js';
 
 export const trainCommand = defineCommand({
@@ -103,6 +103,15 @@ export const trainCommand = defineCommand({
         for (const warning of model.scheduleWarnings) io.stderr(`shiftmix: warning: ${warning}\n`);
         // Plugin mixers are checked before run.json is written, so a refused one leaves no run behind.
         model.preflight();
+        printRunStart(io, {
+          layers: flags.layers,
+          params: model.paramCount(),
+          backend,
+          workers: flags.workers,
+          batch: flags.batch,
+          ctx: flags.ctx,
+          steps: flags.steps,
+        });
         writeRunInfo(outDir, {
           data: dataFile,
           valFraction: flags.valFraction,

@@ -32,6 +32,14 @@ export function formatRate(value: number): string {
   return value.toFixed(0);
 }
 
+/** Parameter and token counts as tables and summaries show them: 850 -> "850", 405_123 -> "405.1k", 1_234_567 -> "1.23M". */
+export function formatCount(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}
+
 /** 75 -> "1m15s", 3725 -> "1h02m". */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
