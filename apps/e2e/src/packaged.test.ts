@@ -40,6 +40,23 @@ describe('installing core and one mixer', () => {
   });
 });
 
+describe('installing the CLI', () => {
+  it('takes at most 120 MB without the GPU part, and --backend webgpu says how to add it', () => {
+    const cli = createProject(tarballs.filter((t) => t.name !== '@shiftmix/webgpu'));
+    const megabytes = folderBytes(path.join(cli, 'node_modules')) / 2 ** 20;
+    expect(megabytes).toBeLessThan(120);
+    expect(existsSync(path.join(cli, 'node_modules', 'webgpu'))).toBe(false);
+    const dir = workdir(cli, 'no-gpu', textFiles(cli));
+    const result = run('npx', ['shiftmix', 'train', '--data', 'input.txt', '--layers', 'hsm-ab', '--out', 'r', '--steps', '1', '--backend', 'webgpu'], {
+      cwd: dir,
+    });
+    expect(result.code, explain(result)).toBe(1);
+    expect(result.stderr.trim()).toMatch(
+      /^shiftmix: the webgpu backend needs the @shiftmix\/webgpu package, which is not installed\. Install it \(npm install @shiftmix\/webgpu\)/,
+    );
+  });
+});
+
 function ok(result: RunResult): RunResult {
   expect(result.code, explain(result)).toBe(0);
   return result;

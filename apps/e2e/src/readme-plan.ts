@@ -81,6 +81,14 @@ export const PLANS: Record<string, Record<string, CommandPlan>> = {
       instead: { command: 'npx shiftmix --help', why: 'the package is installed from its packed tarball, not the registry; npx finds it as the README says' },
       stdout: /Usage: shiftmix <command>/,
     },
+    'npm install -g @shiftmix/webgpu': {
+      where: 'project',
+      instead: {
+        command: `node --input-type=module -e "await import('@shiftmix/webgpu'); console.log('webgpu loads')"`,
+        why: 'the package is installed from its packed tarball, not the registry; the project can import it',
+      },
+      stdout: /webgpu loads/,
+    },
     'shiftmix mixers': { where: 'project', stdout: /^NAME +PACKAGE +SHIFT +PARAMS@D=384/ },
     'shiftmix mixers --dim 128 --json': { where: 'project', stdout: /^\{"dim":128,"heads":4,"contextLength":256,"mixers":\[/ },
     'shiftmix train --data input.txt --layers "hsm-ab*4" --ctx 64 --out runs/hsm': { where: 'project', append: STEPS },
