@@ -54,13 +54,18 @@ export {
   ffnParamCount,
   matchedFfnWidth,
   allFinite,
+  checkStackOptions,
   MAX_BLOCKS,
   parseLayerParts,
   parseLayerPattern,
+  parseStackOption,
+  POSITIONAL_KINDS,
   resolveModelConfig,
+  STACK_OPTIONS,
   type LayerPart,
   type ModelConfig,
   type PositionalKind,
+  type StackOptions,
 } from './model/config.js';
 export { ShiftmixModel } from './model/model.js';
 export { checkTrainingFits, type TrainingFootprint } from './model/footprint.js';

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerMixer, unregisterMixer } from '../registry.js';
-import { attentionBlockParamCount, ffnParamCount, matchedFfnWidth, parseLayerPattern, resolveModelConfig } from './config.js';
+import {
+  attentionBlockParamCount,
+  checkStackOptions,
+  ffnParamCount,
+  matchedFfnWidth,
+  parseLayerPattern,
+  parseStackOption,
+  resolveModelConfig,
+} from './config.js';
 import { toyMean, toyShift } from './toy-mixers.test-util.js';
 
 beforeAll(() => {
@@ -67,6 +75,43 @@ describe('resolveModelConfig', () => {
     expect(() => resolveModelConfig({ ...base, dimm: 4 } as never)).toThrow(/unknown model option "dimm"/);
     expect(() => resolveModelConfig({ ...base, mixers: { 'toy-mean': {} } })).toThrow(/no such layer.*toy-shift/);
     expect(() => resolveModelConfig({ ...base, layers: 'toy-shift,,x' })).toThrow(/is empty/);
+  });
+});
+
+describe('stack options', () => {
+  it('are checked where given, with the name the caller uses', () => {
+    expect(() => checkStackOptions({})).not.toThrow();
+    expect(() =>
+      checkStackOptions({ layers: 'toy-shift*2', ffn: 'match', positional: 'none', schedule: [[1], [2, 0]], mixers: { 'toy-shift': {} } }),
+    ).not.toThrow();
+    const named = (key: string) => `models.gpt.${key}`;
+    expect(() => checkStackOptions({ ffn: 'wide' as never }, named)).toThrow(/^models\.gpt\.ffn is "wide", it must be "match" or a whole number >= 1/);
+    expect(() => checkStackOptions({ positional: 'rope' as never }, named)).toThrow(/models\.gpt\.positional is "rope"/);
+    for (const schedule of ['fast', [[]], [[1.5]], [1, 2], [[-1]]]) {
+      expect(() => checkStackOptions({ schedule: schedule as never }, named), JSON.stringify(schedule)).toThrow(
+        /models\.gpt\.schedule is .*, not a shift schedule/,
+      );
+    }
+    expect(() => checkStackOptions({ mixers: [] as never }, named)).toThrow(/models\.gpt\.mixers is not an object/);
+    expect(() => checkStackOptions({ layers: 'toy-shift', mixers: { 'toy-mean': {} } })).toThrow(/no such layer/);
+    expect(() => checkStackOptions({ layers: 'toy-shift', mixers: { 'toy-shift': 3 as never } })).toThrow(/options for mixer "toy-shift" are not an object/);
+    // Names are resolved when a model is built: a plugin's mixer may not be loaded yet.
+    expect(() => checkStackOptions({ layers: 'not-loaded*2' })).not.toThrow();
+    expect(() => checkStackOptions({ layers: 'toy-shift,,x' })).toThrow(/is empty/);
+  });
+
+  it('are read from text, as a command line gives them', () => {
+    expect(parseStackOption('ffn', 'match')).toBe('match');
+    expect(parseStackOption('ffn', '512')).toBe(512);
+    for (const bad of ['0', '1.5', 'wide', '-3', ''])
+      expect(() => parseStackOption('ffn', bad, '--ffn'), bad).toThrow(/^--ffn must be "match" or a positive integer width/);
+    expect(parseStackOption('schedule', 'doubling')).toBe('doubling');
+    expect(parseStackOption('schedule', '[[1,2],[3,6]]')).toEqual([
+      [1, 2],
+      [3, 6],
+    ]);
+    for (const bad of ['fast', '[[1,2]', '[[]]', '[1]'])
+      expect(() => parseStackOption('schedule', bad), bad).toThrow(/^schedule must be radix, doubling or a JSON list/);
   });
 });
 

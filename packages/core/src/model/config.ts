@@ -5,6 +5,7 @@ import { parseLayerPattern } from './pattern.js';
 export { allFinite, parseLayerParts, parseLayerPattern, MAX_BLOCKS, type LayerPart } from './pattern.js';
 
 export type PositionalKind = 'auto' | 'learned' | 'none';
+export const POSITIONAL_KINDS: readonly PositionalKind[] = ['auto', 'learned', 'none'];
 
 /** Everything that defines a model's architecture; stored with checkpoints. */
 export interface ModelConfig {
@@ -47,6 +48,14 @@ export const DEFAULT_MODEL_CONFIG: Omit<ModelConfig, 'vocabSize'> = {
 
 const CONFIG_KEYS = ['vocabSize', ...Object.keys(DEFAULT_MODEL_CONFIG)];
 
+/**
+ * The options that choose a model's stack rather than its size: the layer pattern, options
+ * per mixer, the FFN, positions and shifts. Suites name models by these and the command
+ * line sets them by flags; `checkStackOptions` checks them as `resolveModelConfig` does.
+ */
+export type StackOptions = Pick<ModelConfig, 'layers' | 'ffn' | 'mixers' | 'positional' | 'schedule'>;
+export const STACK_OPTIONS: readonly (keyof StackOptions)[] = ['layers', 'ffn', 'mixers', 'positional', 'schedule'];
+
 /** Number of parameters of Linear(D, h) + Linear(h, D), with biases. */
 export function ffnParamCount(dim: number, hidden: number): number {
   return 2 * dim * hidden + hidden + dim;
@@ -79,6 +88,84 @@ function checkInteger(name: string, value: unknown, min: number, fix: string): n
   return value;
 }
 
+/** Whether `value` has the form of a shift schedule: a name, or one non-empty list of whole numbers per layer. */
+function isScheduleForm(value: unknown): value is ShiftSchedule {
+  if (value === 'radix' || value === 'doubling') return true;
+  return Array.isArray(value) && value.every((list) => Array.isArray(list) && list.length > 0 && list.every((s) => Number.isInteger(s) && s >= 0));
+}
+
+/**
+ * Checks the stack options that are given (undefined ones take the defaults): the layer
+ * pattern's syntax (its names are resolved when the model is created), the FFN, positions,
+ * the schedule's form (its shifts are checked against the stack by computeShiftSchedule),
+ * and options only for mixers the pattern uses. `name` says what errors call an option.
+ */
+export function checkStackOptions(options: Partial<StackOptions>, name = (key: keyof StackOptions) => `model option ${key}`): void {
+  const { layers, ffn, mixers, positional, schedule } = options;
+  if (ffn !== undefined && ffn !== 'match' && !(typeof ffn === 'number' && Number.isInteger(ffn) && ffn >= 1)) {
+    throw new ShiftmixError(
+      `${name('ffn')} is ${JSON.stringify(ffn)}, it must be "match" or a whole number >= 1`,
+      'Set ffn to "match" or to a hidden width such as 1536',
+      'E_CONFIG',
+    );
+  }
+  if (positional !== undefined && !POSITIONAL_KINDS.includes(positional)) {
+    throw new ShiftmixError(`${name('positional')} is ${JSON.stringify(positional)}`, 'Use "auto", "learned" or "none"', 'E_CONFIG');
+  }
+  if (schedule !== undefined && !isScheduleForm(schedule)) {
+    throw new ShiftmixError(
+      `${name('schedule')} is ${JSON.stringify(schedule)}, not a shift schedule`,
+      'Use "radix", "doubling" or one list of whole-number shifts per shift-based layer, e.g. [[1, 2], [3, 6]]',
+      'E_CONFIG',
+    );
+  }
+  const names = layers === undefined ? [] : parseLayerPattern(layers, { checkRegistry: false });
+  if (mixers === undefined) return;
+  if (!isPlainObject(mixers)) {
+    throw new ShiftmixError(`${name('mixers')} is not an object`, 'Give options per mixer name, e.g. {"softmax-attention": {"window": 64}}', 'E_CONFIG');
+  }
+  for (const [mixer, given] of Object.entries(mixers)) {
+    if (layers !== undefined && !names.includes(mixer)) {
+      throw new ShiftmixError(
+        `options are given for mixer "${mixer}", but the layer pattern "${layers}" has no such layer`,
+        `Check the spelling; the pattern uses ${[...new Set(names)].join(', ')}`,
+        'E_CONFIG',
+      );
+    }
+    if (!isPlainObject(given)) {
+      throw new ShiftmixError(`the options for mixer "${mixer}" are not an object`, 'Give them as an object, e.g. {"window": 64}', 'E_CONFIG');
+    }
+  }
+}
+
+/**
+ * A stack option written as text, as on a command line: ffn is "match" or a width, schedule
+ * "radix", "doubling" or shift lists as JSON ("[[1,2],[3,6]]"). `name` is what errors call
+ * it (e.g. "--ffn"); the value is checked as checkStackOptions checks it.
+ */
+export function parseStackOption<K extends 'ffn' | 'schedule'>(key: K, text: string, name: string = key): StackOptions[K] {
+  if (key === 'ffn') {
+    if (text === 'match') return 'match' as StackOptions[K];
+    const width = Number(text);
+    if (/^\d+$/.test(text.trim()) && Number.isInteger(width) && width >= 1) return width as StackOptions[K];
+    throw new ShiftmixError(`${name} must be "match" or a positive integer width, got "${text}"`, 'Give "match" or a hidden width such as 512', 'E_CONFIG');
+  }
+  let value: unknown = text;
+  if (text.trim().startsWith('[')) {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+  }
+  if (isScheduleForm(value)) return value as StackOptions[K];
+  throw new ShiftmixError(
+    `${name} must be radix, doubling or a JSON list of shift lists, got "${text}"`,
+    'Give radix, doubling, or one list of shifts per shift-based layer, e.g. [[1,2],[3,6]]',
+    'E_CONFIG',
+  );
+}
+
 /**
  * Fills in defaults and checks a model config. The layer pattern is checked for syntax
  * here; its names are resolved through the registry when the model is created.
@@ -99,33 +186,11 @@ export function resolveModelConfig(input: Partial<ModelConfig> & { vocabSize: nu
   checkInteger('heads', c.heads, 1, 'Set heads to the number of attention heads, e.g. 6');
   checkInteger('contextLength', c.contextLength, 1, 'Set contextLength to the training context, e.g. 256');
   checkInteger('seed', c.seed, 0, 'Use a whole number seed such as 1337');
-  if (c.ffn !== 'match') checkInteger('ffn', c.ffn, 1, 'Set ffn to "match" or to a hidden width such as 1536');
-  if (!['auto', 'learned', 'none'].includes(c.positional)) {
-    throw new ShiftmixError(`model option positional is ${JSON.stringify(c.positional)}`, 'Use "auto", "learned" or "none"', 'E_CONFIG');
-  }
   if (typeof c.dropout !== 'number' || !(c.dropout >= 0 && c.dropout < 1)) {
     throw new ShiftmixError(`dropout ${JSON.stringify(c.dropout)} is outside [0, 1)`, 'Use a rate such as 0.1, or 0 to turn dropout off', 'E_CONFIG');
   }
-  if (!(c.schedule === 'radix' || c.schedule === 'doubling' || Array.isArray(c.schedule))) {
-    throw new ShiftmixError(`unknown shift schedule ${JSON.stringify(c.schedule)}`, 'Use "radix", "doubling" or an array of shift lists', 'E_CONFIG');
-  }
-  const names = parseLayerPattern(c.layers, { checkRegistry: false });
-  if (!isPlainObject(c.mixers)) {
-    throw new ShiftmixError('model option mixers is not an object', 'Give options per mixer name, e.g. {"softmax-attention": {"window": 64}}', 'E_CONFIG');
-  }
-  for (const [name, options] of Object.entries(c.mixers)) {
-    if (!names.includes(name)) {
-      throw new ShiftmixError(
-        `options are given for mixer "${name}", but the layer pattern "${c.layers}" has no such layer`,
-        `Check the spelling; the pattern uses ${[...new Set(names)].join(', ')}`,
-        'E_CONFIG',
-      );
-    }
-    if (!isPlainObject(options)) {
-      throw new ShiftmixError(`the options for mixer "${name}" are not an object`, 'Give them as an object, e.g. {"window": 64}', 'E_CONFIG');
-    }
-  }
-  const schedule = Array.isArray(c.schedule) ? c.schedule.map((list) => (Array.isArray(list) ? [...list] : list)) : c.schedule;
+  checkStackOptions(c);
+  const schedule = Array.isArray(c.schedule) ? c.schedule.map((list) => [...list]) : c.schedule;
   const mixers = Object.fromEntries(Object.entries(c.mixers).map(([k, v]) => [k, { ...v }]));
   return { ...c, schedule, mixers };
 }
