@@ -1,16 +1,24 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { allFinite, getMixer, type ShiftSchedule } from '@shiftmix/core';
+import { allFinite, getMixer, isShiftmixError, parseStackOption, type ShiftSchedule, type StackOptions } from '@shiftmix/core';
 import { InputError, UsageError } from './errors.js';
+
+/**
+ * A stack option given as a flag, read by core (the one place its forms are defined); what
+ * core refuses is a usage error here, with the flag's own fix.
+ */
+function stackFlag<K extends 'ffn' | 'schedule'>(key: K, raw: string, fix: string): StackOptions[K] {
+  try {
+    return parseStackOption(key, raw, `--${key}`);
+  } catch (error) {
+    if (isShiftmixError(error)) throw new UsageError(error.problem, fix);
+    throw error;
+  }
+}
 
 /** `--ffn match` or a positive integer width. */
 export function parseFfn(raw: string): 'match' | number {
-  if (raw === 'match') return 'match';
-  const width = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(width) || width < 1) {
-    throw new UsageError(`--ffn must be "match" or a positive integer width, got "${raw}"`, 'Pass --ffn match, or e.g. --ffn 512');
-  }
-  return width;
+  return stackFlag('ffn', raw, 'Pass --ffn match, or e.g. --ffn 512');
 }
 
 /** The model options that train's and profile's flags share (--ctx is contextLength). */
@@ -20,21 +28,7 @@ export function modelShapeOf(flags: { layers: string; dim: number; heads: number
 
 /** `--schedule radix|doubling`, or explicit shift lists as JSON: `[[1,2],[3,6]]`. */
 export function parseSchedule(raw: string): ShiftSchedule {
-  if (raw === 'radix' || raw === 'doubling') return raw;
-  if (raw.trim().startsWith('[')) {
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = undefined;
-    }
-    const valid = Array.isArray(value) && value.every((layer) => Array.isArray(layer) && layer.length > 0 && layer.every((s) => Number.isInteger(s) && s >= 0));
-    if (valid) return value as number[][];
-  }
-  throw new UsageError(
-    `--schedule must be radix, doubling or a JSON list of shift lists, got "${raw}"`,
-    'Pass --schedule radix, --schedule doubling, or e.g. --schedule "[[1,2],[3,6]]" (one list per shift-based layer)',
-  );
+  return stackFlag('schedule', raw, 'Pass --schedule radix, --schedule doubling, or e.g. --schedule "[[1,2],[3,6]]" (one list per shift-based layer)');
 }
 
 function parseOptionValue(raw: string): unknown {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { totalmem } from 'node:os';
-import { checkTrainingFits, selectBackend, ShiftmixModel, train } from '@shiftmix/core';
+import { checkTrainingFits, POSITIONAL_KINDS, selectBackend, ShiftmixModel, train } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
 import { modelShapeOf, parseMixerOptions, parseSchedule, requireTextFile } from '../options.js';
@@ -42,7 +42,7 @@ export const trainCommand = defineCommand({
     schedule: { type: 'string', default: 'radix', placeholder: 'radix|doubling', description: 'Shift schedule, or explicit lists as JSON: "[[1,2],[3,6]]"' },
     positional: {
       type: 'choice',
-      choices: ['auto', 'learned', 'none'],
+      choices: POSITIONAL_KINDS,
       default: 'auto',
       description: 'Position embeddings ("auto": learned when any layer is attention)',
     },
