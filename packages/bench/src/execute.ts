@@ -1,14 +1,14 @@
 import type { Environment } from './environment.js';
 import type { PlannedRun } from './plan.js';
 import type { Benchmark, Suite } from './suite/types.js';
-import { TASKS } from './tasks/index.js';
+import { getTask } from './tasks/registry.js';
 import type { RunResult, RunTick } from './tasks/types.js';
 
 export interface ExecuteContext {
-  /** The suite the run belongs to; a queued job carries its name and seed. `source` tells lm-char where `baseDir` came from. */
+  /** The suite the run belongs to; a queued job carries its name and seed. `source` tells a task that reads data where `baseDir` came from. */
   suite: Pick<Suite, 'name' | 'seed' | 'source'>;
   preset: string;
-  /** The run's benchmark; lm-char reads `data` relative to `baseDir`. */
+  /** The run's benchmark; its `data` is relative to `baseDir`. */
   benchmark: Benchmark;
   baseDir: string;
   environment: Environment;
@@ -26,7 +26,7 @@ export async function executeRun(run: PlannedRun, ctx: ExecuteContext): Promise<
   const runStart = performance.now();
   const startedAt = new Date().toISOString();
   const suite: Suite = { name: ctx.suite.name, seed: ctx.suite.seed, benchmarks: [ctx.benchmark], source: ctx.suite.source };
-  const outcome = await TASKS[run.task].run(run, {
+  const outcome = await getTask(run.task).run(run, {
     suite,
     benchmark: ctx.benchmark,
     seed: ctx.suite.seed,

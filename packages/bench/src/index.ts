@@ -11,24 +11,21 @@ export { jobIdOf, queueName, QUEUE_PREFIX, type BenchJobData, type BenchJobProgr
 export { consoleProgress, formatDuration, formatEvent, type BenchEvent } from './progress.js';
 export { loadSuite, readSuiteFile, type LoadSuiteOptions } from './suite/load.js';
 export { resolveRecipe, suitePresets, validateSuite } from './suite/validate.js';
-export { RECIPE_DEFAULTS, RECIPE_FIELDS, TASK_METRICS } from './suite/recipes.js';
-export {
-  TASK_NAMES,
-  type AnyRecipe,
-  type Benchmark,
-  type DecodeRecipe,
-  type LmCharRecipe,
-  type ModelDefinition,
-  type MqarRecipe,
-  type MqarSetting,
-  type ScalingRecipe,
-  type Suite,
-  type TaskName,
-} from './suite/types.js';
+export type { Benchmark, ModelDefinition, Recipe, Suite, TaskName } from './suite/types.js';
+export type { FieldCheck, FieldKind, FieldSpec } from './suite/fields.js';
+export { benchmarkDataPath, type DataPathHint } from './suite/data.js';
 export { IGNORE_LABEL, gapProbabilities, generateMqar, type MqarData, type MqarOptions } from './tasks/mqar-data.js';
 export { MqarDataset, mqarAccuracy } from './tasks/mqar-dataset.js';
-export { TASKS } from './tasks/index.js';
-export type { RunOutcome, RunPlan, RunResult, RunTick, Task, TaskContext } from './tasks/types.js';
+export { findMetric, getTask, hasTask, listTasks, registerTask, unregisterTask } from './tasks/registry.js';
+export type { Fail, RunOutcome, RunPlan, RunResult, RunTick, SweepAxis, Task, TaskContext } from './tasks/types.js';
+export { lmCharTask, type LmCharRecipe } from './tasks/lm-char.js';
+export { mqarTask, type MqarRecipe, type MqarSetting } from './tasks/mqar.js';
+export { scalingTask, type ScalingRecipe } from './tasks/scaling.js';
+export { decodeTask, type DecodeRecipe } from './tasks/decode.js';
+export { buildModel, planPerModel, type ModelShape } from './tasks/model.js';
+export { byModelOrder, modelCell } from './report/tables.js';
+export { formatMetric, markdownTable, metricLabel, type MetricFormat, type MetricSpec } from './report/format.js';
+export type { ChartHelpers, ChartSpec } from './report/charts.js';
 export { lineChart, escapeXml, type ChartOptions, type ChartSeries } from './svg/chart.js';
 export { formatTick, makeScale, type Scale } from './svg/scale.js';
 export { writeReport, writeResultsIndex, type BenchmarkReport, type SuiteSummary } from './report/write.js';

@@ -2,7 +2,7 @@ import { ShiftmixError } from '@shiftmix/core';
 import { configHash } from './hash.js';
 import type { Suite } from './suite/types.js';
 import { resolveRecipe } from './suite/validate.js';
-import { TASKS } from './tasks/index.js';
+import { getTask } from './tasks/registry.js';
 import type { RunPlan } from './tasks/types.js';
 
 /** Everything a run's config hash covers; stored with its result as `config`. */
@@ -13,7 +13,7 @@ export interface RunConfig {
   seed: number;
   /** Backend label: the backend name, with "-software" for a software adapter. */
   backend: string;
-  /** lm-char's data file as the suite names it (relative to the suite file), or null. */
+  /** The benchmark's data file as the suite names it (relative to the suite file), or null. */
   data: string | null;
 }
 
@@ -43,18 +43,11 @@ export function checkSuiteSize(suite: Suite, preset: string, maxRuns = MAX_RUNS)
   let largest = { name: '', runs: 0, how: '' };
   for (const benchmark of suite.benchmarks) {
     if (!benchmark.presets[preset]) continue;
-    const recipe = resolveRecipe(benchmark, preset);
-    const runs = TASKS[benchmark.task].count(benchmark, recipe);
+    const models = Object.keys(benchmark.models).length;
+    const axes = getTask(benchmark.task).sweep?.(resolveRecipe(benchmark, preset)) ?? [];
+    const runs = axes.reduce((n, axis) => n * axis.size, models);
     total += runs;
-    if (runs > largest.runs) {
-      const models = Object.keys(benchmark.models).length;
-      const m = recipe as { settings?: unknown[]; dims?: unknown[]; lr?: number | number[] };
-      const how =
-        benchmark.task === 'mqar'
-          ? `${m.settings!.length} settings x ${m.dims!.length} dims x ${Array.isArray(m.lr) ? m.lr.length : 1} learning rates x ${models} models`
-          : `${models} models`;
-      largest = { name: benchmark.name, runs, how };
-    }
+    if (runs > largest.runs) largest = { name: benchmark.name, runs, how: [...axes.map((a) => `${a.size} ${a.name}`), `${models} models`].join(' x ') };
   }
   if (total > maxRuns) {
     throw new ShiftmixError(
@@ -77,7 +70,7 @@ export function planSuite(suite: Suite, preset: string, backendLabel: string, ma
   for (const benchmark of suite.benchmarks) {
     if (!benchmark.presets[preset]) continue;
     const recipe = resolveRecipe(benchmark, preset);
-    for (const plan of TASKS[benchmark.task].plan(benchmark, recipe)) {
+    for (const plan of getTask(benchmark.task).plan(benchmark, recipe)) {
       const config: RunConfig = {
         definition: plan.definition,
         recipe: plan.recipe,

@@ -1,11 +1,11 @@
 import { dirname, join, resolve } from 'node:path';
 import { ShiftmixError } from '@shiftmix/core';
 import { planSuite, selectRuns, type PlannedRun, type Shard } from './plan.js';
-import { lmCharDataPath } from './tasks/lm-char.js';
 import { findUp } from './shipped.js';
 import { loadSuite } from './suite/load.js';
 import type { Suite } from './suite/types.js';
 import { suitePresets, validateSuite } from './suite/validate.js';
+import { getTask } from './tasks/registry.js';
 
 /** Which suite, which of its runs, and where their results go: shared by local, queued and merged runs. */
 export interface SuiteTarget {
@@ -40,7 +40,7 @@ export interface PreparedSuite {
   selected: PlannedRun[];
   outDir: string;
   resultsRoot: string;
-  /** Folder of the suite file (lm-char data paths start here), or the working directory. */
+  /** Folder of the suite file (data paths start here), or the working directory. */
   baseDir: string;
 }
 
@@ -75,9 +75,7 @@ export function openSuite(target: SuiteTarget): { suite: Suite; preset: string }
 export function checkDataFiles(prepared: PreparedSuite, cwd: string): void {
   const names = new Set(prepared.selected.map((p) => p.benchmark));
   for (const benchmark of prepared.suite.benchmarks) {
-    if (names.has(benchmark.name) && benchmark.task === 'lm-char') {
-      lmCharDataPath(benchmark, prepared.baseDir, { cwd, fromSuiteFile: prepared.suite.source !== undefined });
-    }
+    if (names.has(benchmark.name)) getTask(benchmark.task).dataFile?.(benchmark, prepared.baseDir, { cwd, fromSuiteFile: prepared.suite.source !== undefined });
   }
 }
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultResultsRoot } from './runner.js';
 import { shippedDir } from './shipped.js';
 import { loadSuite } from './suite/load.js';
-import { lmCharDataPath } from './tasks/lm-char.js';
+import { lmCharTask } from './tasks/lm-char.js';
 
 // A folder outside any shiftmix checkout, as a user's project is.
 const elsewhere = () => mkdtempSync(join(tmpdir(), 'shiftmix-bench-user-'));
@@ -27,7 +27,7 @@ describe('what the package ships', () => {
 
   it('gives lm-char the shipped Tiny Shakespeare when the suite names no data', () => {
     const lm = loadSuite('default', { cwd: elsewhere() }).benchmarks.find((b) => b.task === 'lm-char')!;
-    const file = lmCharDataPath(lm, elsewhere());
+    const file = lmCharTask.dataFile!(lm, elsewhere());
     expect(readFileSync(file, 'utf8')).toHaveLength(1_115_394);
   });
 

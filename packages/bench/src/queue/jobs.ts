@@ -1,5 +1,6 @@
 import type { PlannedRun } from '../plan.js';
-import type { Benchmark } from '../suite/types.js';
+import type { Benchmark, Suite } from '../suite/types.js';
+import { getTask } from '../tasks/registry.js';
 import type { RunResult, RunTick } from '../tasks/types.js';
 
 /** Prefix of every key the queue keeps in Redis. */
@@ -23,7 +24,7 @@ export function jobIdOf(hash: string): string {
   return `${Number.parseInt(hash, 10)}` === hash ? `h${hash}` : hash;
 }
 
-/** A text file a run reads (lm-char's data), stored once in Redis under its content hash. */
+/** A text file a run reads (a benchmark's data), stored once in Redis under its content hash. */
 export interface DataRef {
   /** Redis key of the file's bytes. */
   key: string;
@@ -41,6 +42,19 @@ export interface BenchJobData {
   preset: string;
   benchmark: Benchmark;
   data?: DataRef;
+}
+
+/**
+ * The file a queued run of `benchmark` carries to the workers: the data file its suite names,
+ * for a task that reads one. A task's own default file ships with the package on every worker.
+ */
+export function jobDataFile(benchmark: Benchmark, baseDir: string): string | undefined {
+  return benchmark.data ? getTask(benchmark.task).dataFile?.(benchmark, baseDir) : undefined;
+}
+
+/** The payload of a queued run; `data` is its data file once stored in Redis. */
+export function benchJob(run: PlannedRun, suite: Pick<Suite, 'name' | 'seed'>, preset: string, benchmark: Benchmark, data?: DataRef): BenchJobData {
+  return { format: JOB_FORMAT, run, suite: { name: suite.name, seed: suite.seed }, preset, benchmark, ...(data ? { data } : {}) };
 }
 
 /** A job's progress: where it runs and the task's last tick. */

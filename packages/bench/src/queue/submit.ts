@@ -7,11 +7,10 @@ import { loadMixerPlugins, registerShippedMixers } from '@shiftmix/core/plugins'
 import { checkDataFiles, prepareSuite, openSuite, type PreparedSuite, type SuiteTarget } from '../prepare.js';
 import { consoleProgress, type BenchEvent } from '../progress.js';
 import { readFinishedRuns } from '../store.js';
-import { lmCharDataPath } from '../tasks/lm-char.js';
 import { parseQueueUrl, redisOptions } from './address.js';
 import { describeQueueError, openRedis, probeRedis, uploadData } from './connect.js';
 import { followJobs } from './follow.js';
-import { JOB_FORMAT, QUEUE_PREFIX, jobIdOf, queueName, type BenchJobData, type BenchJobResult, type DataRef } from './jobs.js';
+import { QUEUE_PREFIX, benchJob, jobDataFile, jobIdOf, queueName, type BenchJobData, type BenchJobResult, type DataRef } from './jobs.js';
 
 export interface QueueSuiteOptions extends SuiteTarget {
   /** The queue's Redis: redis://[USER:PASSWORD@]HOST:PORT[/DB], or rediss:// for TLS. */
@@ -58,17 +57,11 @@ async function enqueue(queue: Queue<BenchJobData, BenchJobResult>, redis: Redis,
     }
     if (state !== 'unknown') continue;
     const benchmark = prepared.suite.benchmarks.find((b) => b.name === run.benchmark)!;
-    if (benchmark.task === 'lm-char' && benchmark.data && !data.has(benchmark.name)) {
-      data.set(benchmark.name, await uploadData(redis, lmCharDataPath(benchmark, prepared.baseDir)));
+    if (!data.has(benchmark.name)) {
+      const file = jobDataFile(benchmark, prepared.baseDir);
+      data.set(benchmark.name, file === undefined ? undefined : await uploadData(redis, file));
     }
-    const payload: BenchJobData = {
-      format: JOB_FORMAT,
-      run,
-      suite: { name: prepared.suite.name, seed: prepared.suite.seed },
-      preset: prepared.preset,
-      benchmark,
-      ...(data.get(benchmark.name) ? { data: data.get(benchmark.name) } : {}),
-    };
+    const payload = benchJob(run, prepared.suite, prepared.preset, benchmark, data.get(benchmark.name));
     // A job id that exists already makes add() do nothing: two submitters queue a run once.
     await queue.add(run.id, payload, { jobId: id, attempts: 1, removeOnComplete: false, removeOnFail: false });
     queued++;

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { loadMixerPlugins, registerShippedMixers, SHIPPED_MIXERS } from '@shiftmix/core/plugins';
 import { formatDuration } from '../progress.js';
 import { formatMetric } from '../report/format.js';
+import { findMetric } from '../tasks/registry.js';
 import { parseQueueUrl, PASSWORD_ENV, redisOptions, type QueueAddress } from './address.js';
 import { connectionReason, DATA_CACHE_DIR, describeQueueError, fetchData, openRedis, probeRedis } from './connect.js';
 import { isJobProgress, QUEUE_PREFIX, queueName, type BenchJobData, type BenchJobResult } from './jobs.js';
@@ -173,7 +174,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     back();
     lastProgress.delete(job.id!);
     const [metric] = Object.entries(result?.metrics ?? {});
-    say(`finished ${job.name} in ${formatDuration(result?.seconds ?? NaN)}${metric ? `: ${metric[0]} ${formatMetric(metric[0], metric[1])}` : ''}`);
+    say(
+      `finished ${job.name} in ${formatDuration(result?.seconds ?? NaN)}${metric ? `: ${metric[0]} ${formatMetric(findMetric(result.task, metric[0]), metric[1])}` : ''}`,
+    );
   });
   worker.on('failed', (job, error) => {
     if (job) lastProgress.delete(job.id!);

@@ -1,35 +1,36 @@
 import { formatTick } from '../svg/scale.js';
 
-/** Column headings of the metrics. */
-export const METRIC_LABELS: Record<string, string> = {
-  bestValLoss: 'best val loss',
-  finalValLoss: 'final val loss',
-  tokensPerSecond: 'tokens/s',
-  msPerStep: 'ms/step',
-  seconds: 'wall s',
-  accuracy: 'accuracy',
-  finalLoss: 'test loss',
-  maxSeqLen: 'max T',
-  forwardMs: 'fwd ms',
-  forwardBackwardMs: 'fwd+bwd ms',
-  forwardPeakBytes: 'fwd peak',
-  forwardBackwardPeakBytes: 'fwd+bwd peak',
-  msPerToken: 'ms/token',
-  firstMsPerToken: 'ms/token (first)',
-  lastMsPerToken: 'ms/token (last)',
-  stateBytes: 'state',
+/** How a metric's value is written in a table cell: one of the shared forms, or a function of the task's own. */
+export type MetricFormat = 'bytes' | 'count' | 'loss' | 'accuracy' | 'ms' | 'seconds' | ((value: number) => string);
+
+/** One metric a task reports: its name in a run's `metrics`, its column heading, how its values are written. */
+export interface MetricSpec {
+  name: string;
+  /** The column heading; default: the name. */
+  label?: string;
+  /** Default: the number as JavaScript writes it. */
+  format?: MetricFormat;
+}
+
+const FORMATS: Record<Exclude<MetricFormat, (value: number) => string>, (value: number) => string> = {
+  bytes: (v) => formatTick(v, 'bytes'),
+  count: (v) => Math.round(v).toLocaleString('en-US'),
+  loss: (v) => v.toFixed(4),
+  accuracy: (v) => v.toFixed(3),
+  // Three decimals tell sub-10 ms timings apart; past that, one is enough.
+  ms: (v) => (v < 10 ? v.toFixed(3) : v.toFixed(1)),
+  seconds: (v) => v.toFixed(1),
 };
 
-/** A metric's value as a table cell; missing or non-finite values are "-". */
-export function formatMetric(name: string, value: number | null | undefined): string {
+/** A metric's column heading. */
+export const metricLabel = (metric: MetricSpec): string => metric.label ?? metric.name;
+
+/** A metric's value as a table cell; missing or non-finite values are "-", a metric nobody describes is written as is. */
+export function formatMetric(metric: MetricSpec | undefined, value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '-';
-  if (name.endsWith('Bytes')) return formatTick(value, 'bytes');
-  if (name === 'tokensPerSecond') return Math.round(value).toLocaleString('en-US');
-  if (name.endsWith('Loss')) return value.toFixed(4);
-  if (name === 'accuracy') return value.toFixed(3);
-  if (name.endsWith('Ms') || name === 'msPerStep' || name.endsWith('PerToken')) return value < 10 ? value.toFixed(3) : value.toFixed(1);
-  if (name === 'seconds') return value.toFixed(1);
-  return String(value);
+  const format = metric?.format;
+  if (format === undefined) return String(value);
+  return typeof format === 'function' ? format(value) : FORMATS[format](value);
 }
 
 /** A Markdown table; cells are escaped so a "|" in a name cannot break it. */

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import type { Environment } from '../environment.js';
 import { formatJson, writeFileAtomic } from '../store.js';
 import type { Suite } from '../suite/types.js';
+import { findMetric, getTask, hasTask, listTasks } from '../tasks/registry.js';
 import type { RunResult } from '../tasks/types.js';
 import { benchmarkCharts, modelColours } from './charts.js';
 import { formatMetric } from './format.js';
@@ -56,12 +57,20 @@ export function writeReport(options: {
   for (const benchmark of suite.benchmarks) {
     const runs = options.results.get(benchmark.name);
     if (!runs?.length) continue;
-    const charts = benchmarkCharts(benchmark, runs, `${backendLabel}, ${preset}`, colours).map((c) => {
+    const task = getTask(benchmark.task);
+    const charts = benchmarkCharts(benchmark, task, runs, `${backendLabel}, ${preset}`, colours).map((c) => {
       const path = join(chartsDir, c.file);
       writeFileAtomic(path, c.svg);
       return path;
     });
-    reports.push({ name: benchmark.name, task: benchmark.task, description: benchmark.description, table: benchmarkTable(benchmark, runs), charts, runs });
+    reports.push({
+      name: benchmark.name,
+      task: benchmark.task,
+      description: benchmark.description,
+      table: benchmarkTable(benchmark, task, runs),
+      charts,
+      runs,
+    });
   }
   const env = environment;
   const lines = [
@@ -102,6 +111,15 @@ export function writeReport(options: {
   return { readme: join(outDir, 'README.md'), benchmarks: reports, summary };
 }
 
+/** The headline of a suite result: per model, the headline metric of its first benchmark whose task has one. */
+function headlineOf(summary: SuiteSummary): string {
+  const task = (b: SuiteSummary['benchmarks'][number]) => (hasTask(b.task) ? getTask(b.task) : undefined);
+  const benchmark = summary.benchmarks.find((b) => task(b)?.headline);
+  if (!benchmark) return '';
+  const { metric } = task(benchmark)!.headline!;
+  return benchmark.runs.map((r) => `${r.model} ${formatMetric(findMetric(benchmark.task, metric), r.metrics[metric])}`).join(', ');
+}
+
 /**
  * Rewrites `root`/README.md: every suite result under root/BACKEND/SUITE-PRESET, newest
  * first per backend, the latest of each backend marked, with its headline numbers.
@@ -132,14 +150,14 @@ export function writeResultsIndex(root: string): string {
   for (const { dir, summary } of found) {
     const latest = !seen.has(summary.backend);
     seen.add(summary.backend);
-    const lm = summary.benchmarks.find((b) => b.task === 'lm-char');
-    const headline = lm ? lm.runs.map((r) => `${r.model} ${formatMetric('bestValLoss', r.metrics.bestValLoss)}`).join(', ') : '';
+    const headline = headlineOf(summary);
     const link = `[${latest ? '**latest**' : 'report'}](${dir.split('\\').join('/')}/README.md)`;
     lines.push(
       `| ${summary.backend} | ${summary.suite} | ${summary.preset} | ${summary.finishedAt.slice(0, 16).replace('T', ' ')} | ${summary.environment.gitCommit?.slice(0, 8) ?? '-'} | ${headline} | ${link} |`,
     );
   }
-  lines.push('', 'The headline is the best validation loss of lm-char per model.', '');
+  const says = listTasks().flatMap((t) => (t.headline ? [`${t.headline.says} of ${t.name}`] : []));
+  lines.push('', ...(says.length ? [`The headline is ${says.join(', or ')} per model.`, ''] : []));
   const path = join(root, 'README.md');
   mkdirSync(root, { recursive: true });
   writeFileAtomic(path, lines.join('\n'));

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_CONFIG, DEFAULT_RECIPE, isShiftmixError, parseLayerPattern } from '@shiftmix/core';
 import { loadSuite, readSuiteFile } from './load.js';
-import { RECIPE_DEFAULTS, RECIPE_FIELDS } from './recipes.js';
+import { lmCharTask } from '../tasks/lm-char.js';
 import { resolveRecipe, validateSuite } from './validate.js';
 
 const suitesDir = fileURLToPath(new URL('../../../../benchmarks/suites/', import.meta.url));
@@ -33,7 +33,7 @@ describe('validateSuite', () => {
   it('accepts a minimal suite and fills recipes from the task defaults', () => {
     const s = validateSuite(suite());
     const r = resolveRecipe(s.benchmarks[0], 'quick');
-    expect(r).toEqual({ ...RECIPE_DEFAULTS['lm-char'], steps: 10 });
+    expect(r).toEqual({ ...lmCharTask.recipe.defaults, steps: 10 });
   });
 
   it('names an unknown task and lists the known ones', () => {
@@ -55,7 +55,7 @@ describe('validateSuite', () => {
 
   it('uses the field names of train() and the model config, and names the old ones with the new', () => {
     const library = new Set([...Object.keys(DEFAULT_RECIPE), ...Object.keys(DEFAULT_MODEL_CONFIG)]);
-    expect(Object.keys(RECIPE_FIELDS['lm-char']).filter((field) => !library.has(field))).toEqual([]);
+    expect(Object.keys(lmCharTask.recipe.fields).filter((field) => !library.has(field))).toEqual([]);
     expect(errorOf(() => validateSuite(suite({}, { presets: { quick: { batchSize: 8 } } }))).message).toMatch(
       /presets\.quick: field "batchSize" is now called "batch", as in the recipe of train\(\)\. Rename "batchSize" to "batch"/,
     );

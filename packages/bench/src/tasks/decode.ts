@@ -1,7 +1,17 @@
 import { Rng, disposeModelState, tf, type ModelState } from '@shiftmix/core';
-import type { Benchmark, DecodeRecipe } from '../suite/types.js';
-import { buildModel } from './model.js';
+import { buildModel, planPerModel } from './model.js';
 import type { RunOutcome, RunPlan, Task, TaskContext } from './types.js';
+
+/** Recipe of decode: token-by-token generation through model.step. */
+export interface DecodeRecipe {
+  dim: number;
+  heads: number;
+  contextLength: number;
+  vocabSize: number;
+  batch: number;
+  /** Positions are grouped into buckets of this many tokens for the chart and table. */
+  bucket: number;
+}
 
 const now = () => performance.now();
 // Steps decoded (and thrown away) first, so kernel compilation and warm-up stay out of the timings.
@@ -20,24 +30,29 @@ function stateBytes(state: ModelState): number {
  * latency (robust to a stray garbage-collection pause) and the state size at its end;
  * msPerToken is the median over all positions.
  */
-export const decodeTask: Task = {
+export const decodeTask: Task<DecodeRecipe> = {
   name: 'decode',
 
-  count: (benchmark: Benchmark) => Object.keys(benchmark.models).length,
-
-  plan(benchmark: Benchmark, recipe): RunPlan[] {
-    const r = recipe as DecodeRecipe;
-    return Object.entries(benchmark.models).map(([model, definition]) => ({
-      id: `${benchmark.name}--${model}`,
-      benchmark: benchmark.name,
-      task: 'decode',
-      model,
-      definition,
-      setting: {},
-      recipe: r,
-      cost: r.contextLength * r.dim,
-    }));
+  recipe: {
+    fields: {
+      dim: 'positiveInt',
+      heads: 'positiveInt',
+      contextLength: 'positiveInt',
+      vocabSize: 'positiveInt',
+      batch: 'positiveInt',
+      bucket: 'positiveInt',
+    },
+    defaults: { dim: 384, heads: 6, contextLength: 1024, vocabSize: 65, batch: 1, bucket: 64 },
   },
+
+  metrics: [
+    { name: 'msPerToken', label: 'ms/token', format: 'ms' },
+    { name: 'firstMsPerToken', label: 'ms/token (first)', format: 'ms' },
+    { name: 'lastMsPerToken', label: 'ms/token (last)', format: 'ms' },
+    { name: 'stateBytes', label: 'state', format: 'bytes' },
+  ],
+
+  plan: (benchmark, r) => planPerModel(benchmark, 'decode', r, r.contextLength * r.dim),
 
   async run(plan: RunPlan, ctx: TaskContext): Promise<RunOutcome> {
     const r = plan.recipe as DecodeRecipe;
@@ -108,4 +123,22 @@ export const decodeTask: Task = {
       model.dispose();
     }
   },
+
+  charts: (_results, { seriesOf }) => [
+    {
+      name: 'latency',
+      title: 'per-token latency vs position',
+      xLabel: 'position',
+      yLabel: 'ms per token (median per bucket)',
+      series: seriesOf('msPerTokenByPosition'),
+    },
+    {
+      name: 'state',
+      title: 'decoding state memory vs position',
+      xLabel: 'position',
+      yLabel: 'state size',
+      yUnit: 'bytes',
+      series: seriesOf('stateBytesByPosition'),
+    },
+  ],
 };

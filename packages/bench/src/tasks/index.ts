@@ -1,13 +1,8 @@
-import type { TaskName } from '../suite/types.js';
 import { decodeTask } from './decode.js';
 import { lmCharTask } from './lm-char.js';
 import { mqarTask } from './mqar.js';
 import { scalingTask } from './scaling.js';
 import type { Task } from './types.js';
 
-export const TASKS: Record<TaskName, Task> = {
-  'lm-char': lmCharTask,
-  mqar: mqarTask,
-  scaling: scalingTask,
-  decode: decodeTask,
-};
+/** The tasks this package ships, registered from the start in this order (the order errors list them in). */
+export const BUILT_IN_TASKS: readonly Task[] = [lmCharTask, mqarTask, scalingTask, decodeTask];

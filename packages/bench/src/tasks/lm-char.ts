@@ -1,47 +1,30 @@
-import { existsSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
-import { CharTokenizer, ShiftmixError, TextDataset, loadTextFile, train } from '@shiftmix/core';
+import { CharTokenizer, DEFAULT_RECIPE, ShiftmixError, TextDataset, loadTextFile, train, type TrainRecipe } from '@shiftmix/core';
 import { shippedTinyShakespeare } from '../shipped.js';
-import type { Benchmark, LmCharRecipe } from '../suite/types.js';
-import { buildModel } from './model.js';
+import { benchmarkDataPath } from '../suite/data.js';
+import { isObject } from '../suite/fields.js';
+import type { Benchmark } from '../suite/types.js';
+import { buildModel, planPerModel } from './model.js';
 import type { RunOutcome, RunPlan, Task, TaskContext } from './types.js';
 
-/** How a missing data file is explained: whether `baseDir` is the suite file's folder, and the working directory. */
-export interface DataPathHint {
-  /** False when the suite came without a file, so `baseDir` is the working directory. Default true. */
-  fromSuiteFile?: boolean;
-  /** When `data` names a file relative to this folder instead, the error gives the path to write. */
-  cwd?: string;
+/** Recipe of lm-char: nanoGPT's shakespeare-char under the standard preset; its training fields are core's. */
+export interface LmCharRecipe extends Pick<
+  TrainRecipe,
+  'batch' | 'steps' | 'lr' | 'minLr' | 'warmup' | 'weightDecay' | 'beta1' | 'beta2' | 'clip' | 'evalEvery' | 'evalBatches'
+> {
+  /** Model width D. */
+  dim: number;
+  heads: number;
+  contextLength: number;
+  dropout: number;
+  /**
+   * Layer patterns that replace the models' own under this preset, by model name (e.g. a
+   * four-layer CPU preset of six-layer models); models not named keep theirs.
+   */
+  layers?: Record<string, string>;
 }
 
-/**
- * The benchmark's text file: `data` relative to `baseDir` (the suite file's folder), else
- * the Tiny Shakespeare this package ships. A file that is not there is an error naming
- * the folder the path is read from.
- */
-export function lmCharDataPath(benchmark: Benchmark, baseDir: string, hint: DataPathHint = {}): string {
-  if (benchmark.data) {
-    const file = resolve(baseDir, benchmark.data);
-    if (existsSync(file)) return file;
-    const there = hint.cwd && !isAbsolute(benchmark.data) ? resolve(hint.cwd, benchmark.data) : undefined;
-    const instead = there && existsSync(there) ? relative(baseDir, there).split('\\').join('/') : undefined;
-    const base = hint.fromSuiteFile === false ? `the working directory, ${baseDir} (the suite has no file)` : `the folder of the suite file, ${baseDir}`;
-    throw new ShiftmixError(
-      `benchmark "${benchmark.name}" reads its data "${benchmark.data}" from ${file}, which does not exist`,
-      `"data" is relative to ${base}${instead ? `: write "data": "${instead}" for the file you mean` : '; give a path from there or an absolute one'}`,
-      'E_DATA_MISSING',
-    );
-  }
-  const shipped = shippedTinyShakespeare();
-  if (!shipped) {
-    throw new ShiftmixError(
-      `benchmark "${benchmark.name}" names no data file, and the Tiny Shakespeare @shiftmix/bench ships is missing`,
-      'Set "data" in the suite to a text file (relative to the suite file), or reinstall @shiftmix/bench',
-      'E_DATA_MISSING',
-    );
-  }
-  return shipped;
-}
+// lm-char trains with core's defaults (nanoGPT's shakespeare-char), for its own steps.
+const { batch, lr, minLr, warmup, weightDecay, beta1, beta2, clip, evalEvery, evalBatches } = DEFAULT_RECIPE;
 
 let cached: { path: string; tokenizer: CharTokenizer; dataset: TextDataset } | undefined;
 
@@ -59,28 +42,89 @@ async function datasetFor(path: string): Promise<{ tokenizer: CharTokenizer; dat
  * on the same 90% split with the same seed, so it sees the same windows in the same
  * order, and is evaluated on the same fixed validation batches.
  */
-export const lmCharTask: Task = {
+export const lmCharTask: Task<LmCharRecipe> = {
   name: 'lm-char',
 
-  count: (benchmark: Benchmark) => Object.keys(benchmark.models).length,
-
-  plan(benchmark: Benchmark, recipe): RunPlan[] {
-    const r = recipe as LmCharRecipe;
-    return Object.entries(benchmark.models).map(([model, definition]) => ({
-      id: `${benchmark.name}--${model}`,
-      benchmark: benchmark.name,
-      task: 'lm-char',
-      model,
-      definition: r.layers?.[model] ? { ...definition, layers: r.layers[model] } : definition,
-      setting: {},
-      recipe: r,
-      cost: r.steps * r.batch * r.contextLength * r.dim,
-    }));
+  recipe: {
+    fields: {
+      dim: 'positiveInt',
+      heads: 'positiveInt',
+      contextLength: 'positiveInt',
+      batch: 'positiveInt',
+      dropout: 'fraction',
+      steps: 'positiveInt',
+      lr: 'positive',
+      minLr: 'nonNegative',
+      warmup: 'nonNegativeInt',
+      weightDecay: 'nonNegative',
+      beta1: 'fraction',
+      beta2: 'fraction',
+      clip: 'nonNegative',
+      evalEvery: 'positiveInt',
+      evalBatches: 'positiveInt',
+      layers: {
+        expected: 'an object of layer patterns by model name, e.g. { "gpt": "softmax-attention*4" }',
+        test: (v) => isObject(v) && Object.values(v).every((p) => typeof p === 'string' && p.trim() !== ''),
+      },
+    },
+    // The standard (GPU) recipe: nanoGPT's shakespeare-char.
+    defaults: {
+      dim: 384,
+      heads: 6,
+      contextLength: 256,
+      dropout: 0.2,
+      steps: 5000,
+      batch,
+      lr,
+      minLr,
+      warmup,
+      weightDecay,
+      beta1,
+      beta2,
+      clip,
+      evalEvery,
+      evalBatches,
+    },
+    check(r, benchmark, fail) {
+      if (r.minLr > r.lr) fail(`minLr ${r.minLr} is above lr ${r.lr}`, 'Give a floor below the peak rate');
+      for (const model of Object.keys(r.layers ?? {})) {
+        if (!benchmark.models[model]) fail(`no model "${model}"`, `Name models of this benchmark: ${Object.keys(benchmark.models).join(', ')}`, 'layers');
+      }
+    },
   },
+
+  metrics: [
+    { name: 'bestValLoss', label: 'best val loss', format: 'loss' },
+    { name: 'finalValLoss', label: 'final val loss', format: 'loss' },
+    { name: 'tokensPerSecond', label: 'tokens/s', format: 'count' },
+    { name: 'msPerStep', label: 'ms/step', format: 'ms' },
+    { name: 'seconds', label: 'wall s', format: 'seconds' },
+  ],
+  headline: { metric: 'bestValLoss', says: 'the best validation loss' },
+
+  /** The benchmark's text file: its "data", else the Tiny Shakespeare this package ships. */
+  dataFile(benchmark, baseDir, hint) {
+    const given = benchmarkDataPath(benchmark, baseDir, hint);
+    if (given) return given;
+    const shipped = shippedTinyShakespeare();
+    if (!shipped) {
+      throw new ShiftmixError(
+        `benchmark "${benchmark.name}" names no data file, and the Tiny Shakespeare @shiftmix/bench ships is missing`,
+        'Set "data" in the suite to a text file (relative to the suite file), or reinstall @shiftmix/bench',
+        'E_DATA_MISSING',
+      );
+    }
+    return shipped;
+  },
+
+  plan: (benchmark: Benchmark, r) =>
+    planPerModel(benchmark, 'lm-char', r, r.steps * r.batch * r.contextLength * r.dim, (model, definition) =>
+      r.layers?.[model] ? { ...definition, layers: r.layers[model] } : definition,
+    ),
 
   async run(plan: RunPlan, ctx: TaskContext): Promise<RunOutcome> {
     const r = plan.recipe as LmCharRecipe;
-    const { tokenizer, dataset } = await datasetFor(lmCharDataPath(ctx.benchmark, ctx.baseDir, { fromSuiteFile: ctx.suite.source !== undefined }));
+    const { tokenizer, dataset } = await datasetFor(lmCharTask.dataFile!(ctx.benchmark, ctx.baseDir, { fromSuiteFile: ctx.suite.source !== undefined }));
     const model = buildModel(plan.definition, {
       vocabSize: tokenizer.vocabSize,
       dim: r.dim,
@@ -140,4 +184,15 @@ export const lmCharTask: Task = {
       model.dispose();
     }
   },
+
+  charts: (_results, { seriesOf }) => [
+    { name: 'val-loss-vs-step', title: 'validation loss vs step', xLabel: 'step', yLabel: 'validation loss (nats/char)', series: seriesOf('valLossByStep') },
+    {
+      name: 'val-loss-vs-time',
+      title: 'validation loss vs wall time',
+      xLabel: 'wall time (s)',
+      yLabel: 'validation loss (nats/char)',
+      series: seriesOf('valLossBySeconds'),
+    },
+  ],
 };

@@ -1,5 +1,6 @@
-import { ShiftmixModel } from '@shiftmix/core';
-import type { ModelDefinition } from '../suite/types.js';
+import { ShiftmixModel, STACK_OPTIONS } from '@shiftmix/core';
+import type { Benchmark, ModelDefinition } from '../suite/types.js';
+import type { RunPlan } from './types.js';
 
 export interface ModelShape {
   vocabSize: number;
@@ -10,14 +11,31 @@ export interface ModelShape {
   seed: number;
 }
 
-/** Builds a suite model: the definition gives the layers and stack options, the recipe the shape. */
+/** Builds a suite model: the definition gives the stack options, the recipe the shape. */
 export function buildModel(def: ModelDefinition, shape: ModelShape): ShiftmixModel {
-  return ShiftmixModel.create({
-    ...shape,
-    layers: def.layers,
-    ffn: def.ffn,
-    mixers: def.mixers,
-    positional: def.positional,
-    schedule: def.schedule,
-  });
+  const stack = Object.fromEntries(STACK_OPTIONS.map((key) => [key, def[key]]));
+  return ShiftmixModel.create({ ...shape, ...stack });
+}
+
+/**
+ * The plan of a task that sweeps nothing: one run per model, "BENCHMARK--MODEL", with the
+ * same recipe and cost; `definitionOf` may change a model's definition (lm-char's preset layers).
+ */
+export function planPerModel(
+  benchmark: Benchmark,
+  task: string,
+  recipe: object,
+  cost: number,
+  definitionOf = (_model: string, definition: ModelDefinition) => definition,
+): RunPlan[] {
+  return Object.entries(benchmark.models).map(([model, definition]) => ({
+    id: `${benchmark.name}--${model}`,
+    benchmark: benchmark.name,
+    task,
+    model,
+    definition: definitionOf(model, definition),
+    setting: {},
+    recipe,
+    cost,
+  }));
 }

@@ -7,7 +7,7 @@ import { register } from '@shiftmix/mixer-softmax-attention';
 import { runSuite } from '../runner.js';
 import { loadSuite } from '../suite/load.js';
 import { resolveRecipe } from '../suite/validate.js';
-import type { MqarRecipe } from '../suite/types.js';
+import type { MqarRecipe } from './mqar.js';
 
 const suitesDir = fileURLToPath(new URL('../../../../benchmarks/suites/', import.meta.url));
 const outDir = mkdtempSync(join(tmpdir(), 'bench-mqar-'));

@@ -1,9 +1,53 @@
-import { Rng, computeShiftSchedule, createWeightInit, getMixer, tf, type Mixer, type MixerContext, type Tensor, type Variable } from '@shiftmix/core';
-import type { Benchmark, ScalingRecipe } from '../suite/types.js';
-import { singleLayer } from '../suite/validate.js';
+import {
+  Rng,
+  computeShiftSchedule,
+  createWeightInit,
+  formatCount,
+  getMixer,
+  parseLayerParts,
+  tf,
+  type LayerPart,
+  type Mixer,
+  type MixerContext,
+  type Tensor,
+  type Variable,
+} from '@shiftmix/core';
+import { formatMetric, markdownTable, metricLabel } from '../report/format.js';
+import { byModelOrder, modelCell } from '../report/tables.js';
+import type { ChartSeries } from '../svg/chart.js';
+import { planPerModel } from './model.js';
 import type { RunOutcome, RunPlan, Task, TaskContext } from './types.js';
 
+/** Recipe of scaling: one mixer layer timed as the sequence grows. */
+export interface ScalingRecipe {
+  dim: number;
+  heads: number;
+  batch: number;
+  /** First sequence length; each next one doubles it. */
+  minSeqLen: number;
+  maxSeqLen: number;
+  /** Stop growing T for a mixer once one forward+backward takes longer than this. */
+  timeBudgetMs: number;
+  /** Stop growing T once peak memory of forward+backward passes this. */
+  memoryBudgetBytes: number;
+  /** Shift-based layers of the notional stack the layer's shifts come from. */
+  scheduleLayers: number;
+  /** Untimed passes before the timed ones. */
+  warmup: number;
+  repeats: number;
+}
+
 const now = () => performance.now();
+
+/** The one block of a single-layer pattern ("hsm-ab", "softmax-attention(window=64)"), else undefined. */
+export function singleLayer(layers: string): LayerPart | undefined {
+  try {
+    const parts = parseLayerParts(layers, { checkRegistry: false });
+    return parts.length === 1 ? parts[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Sequence lengths from minSeqLen doubling up to maxSeqLen. */
 export function scalingLengths(r: ScalingRecipe): number[] {
@@ -80,24 +124,64 @@ async function peakBytes(mixer: Mixer, u: Variable, backward: boolean): Promise<
  * `repeats` after `warmup`), and peak engine memory of each. Growth stops at the first
  * T whose forward+backward passes the time or memory budget, or that fails (out of memory).
  */
-export const scalingTask: Task = {
+export const scalingTask: Task<ScalingRecipe> = {
   name: 'scaling',
 
-  count: (benchmark: Benchmark) => Object.keys(benchmark.models).length,
-
-  plan(benchmark: Benchmark, recipe): RunPlan[] {
-    const r = recipe as ScalingRecipe;
-    return Object.entries(benchmark.models).map(([model, definition]) => ({
-      id: `${benchmark.name}--${model}`,
-      benchmark: benchmark.name,
-      task: 'scaling',
-      model,
-      definition,
-      setting: {},
-      recipe: r,
-      cost: scalingLengths(r).reduce((a, t) => a + t, 0),
-    }));
+  recipe: {
+    fields: {
+      dim: 'positiveInt',
+      heads: 'positiveInt',
+      batch: 'positiveInt',
+      minSeqLen: 'positiveInt',
+      maxSeqLen: 'positiveInt',
+      timeBudgetMs: 'positive',
+      memoryBudgetBytes: 'positive',
+      scheduleLayers: 'positiveInt',
+      warmup: 'nonNegativeInt',
+      repeats: 'positiveInt',
+    },
+    defaults: {
+      dim: 384,
+      heads: 6,
+      batch: 1,
+      minSeqLen: 256,
+      maxSeqLen: 32768,
+      timeBudgetMs: 10_000,
+      memoryBudgetBytes: 16 * 2 ** 30,
+      scheduleLayers: 6,
+      warmup: 1,
+      repeats: 3,
+    },
+    check(r, _benchmark, fail) {
+      if (r.minSeqLen > r.maxSeqLen) fail(`minSeqLen ${r.minSeqLen} is above maxSeqLen ${r.maxSeqLen}`, 'Give minSeqLen <= maxSeqLen');
+    },
   },
+
+  checkModel(definition, fail) {
+    if (singleLayer(definition.layers) === undefined) {
+      fail(
+        `scaling times one mixer layer, got the pattern "${definition.layers}"`,
+        'Give a single mixer name, e.g. "hsm-ab" or "softmax-attention(window=64)"',
+        'layers',
+      );
+    }
+  },
+
+  metrics: [
+    { name: 'maxSeqLen', label: 'max T' },
+    { name: 'forwardMs', label: 'fwd ms', format: 'ms' },
+    { name: 'forwardBackwardMs', label: 'fwd+bwd ms', format: 'ms' },
+    { name: 'forwardPeakBytes', label: 'fwd peak', format: 'bytes' },
+    { name: 'forwardBackwardPeakBytes', label: 'fwd+bwd peak', format: 'bytes' },
+  ],
+
+  plan: (benchmark, r) =>
+    planPerModel(
+      benchmark,
+      'scaling',
+      r,
+      scalingLengths(r).reduce((a, t) => a + t, 0),
+    ),
 
   async run(plan: RunPlan, ctx: TaskContext): Promise<RunOutcome> {
     const r = plan.recipe as ScalingRecipe;
@@ -161,5 +245,38 @@ export const scalingTask: Task = {
       rows,
       notes: notes.length ? notes : undefined,
     };
+  },
+
+  /** One row per mixer and sequence length; the notes of a run (where growth stopped) in rows of their own. */
+  table(benchmark, results, metrics) {
+    const cols = metrics.filter((m) => m.name !== 'maxSeqLen');
+    const rows: string[][] = [];
+    for (const r of [...results].sort(byModelOrder(benchmark))) {
+      for (const row of r.rows ?? []) {
+        rows.push([modelCell(r), r.layers, formatCount(r.paramCount), String(row.seqLen), ...cols.map((m) => formatMetric(m, row[m.name]))]);
+      }
+      for (const note of r.notes ?? []) rows.push([modelCell(r), r.layers, formatCount(r.paramCount), '-', ...cols.map((_, i) => (i === 0 ? note : ''))]);
+    }
+    return markdownTable(['mixer', 'layer', 'params', 'T', ...cols.map(metricLabel)], rows);
+  },
+
+  charts(results, { colour }) {
+    const both = (a: string, b: string): ChartSeries[] =>
+      results.flatMap((r) => [
+        { name: `${r.model} fwd`, points: r.series[a] ?? [], colour: colour(r.model), dashed: true },
+        { name: `${r.model} fwd+bwd`, points: r.series[b] ?? [], colour: colour(r.model) },
+      ]);
+    const axes = { xLabel: 'sequence length T', xScale: 'log', yScale: 'log' } as const;
+    return [
+      { name: 'time', title: 'time per mixer layer vs T', ...axes, yLabel: 'time (ms)', series: both('forwardMs', 'forwardBackwardMs') },
+      {
+        name: 'memory',
+        title: 'peak memory per mixer layer vs T',
+        ...axes,
+        yLabel: 'peak memory',
+        yUnit: 'bytes',
+        series: both('forwardPeakBytes', 'forwardBackwardPeakBytes'),
+      },
+    ];
   },
 };
