@@ -18,22 +18,11 @@ export { getMixer, hasMixer, listMixers, registerMixer, setRegistryWarningHandle
 export { channelGroups, computeShiftSchedule, radixBase, type ScheduleKind, type ScheduleResult, type ShiftSchedule } from './schedule.js';
 export { createWeightInit } from './init.js';
 export { dropout, gelu, layerNorm, linear, shiftTime, variableFrom } from './layers.js';
-export { ONE_HOT_GRAD_MAX_VOCAB, embed, embedOneHotGrad, meanLastAxis, sumAll } from './layers.js';
-export { addLayerNorm, biasGelu } from './layers.js';
-export { crossEntropy } from './loss.js';
+export { crossEntropy } from './kernels/cross-entropy.js';
 export { BACKEND_NAMES, selectBackend, type BackendInfo, type BackendName } from './backend.js';
-export {
-  applyRope,
-  cachedAttention,
-  causalAttention,
-  causalMask,
-  packedCausalAttention,
-  ropeTables,
-  type CausalAttentionKernelAttrs,
-  type CausalAttentionOptions,
-  type PackedAttentionKernelAttrs,
-} from './ops/attention.js';
-export { checkShifts, createShiftRing, fusionBlend, groupShift, hsmAbMix, readShiftRing, shiftRingSize, writeShiftRing, checkStepInput } from './ops/index.js';
+export { applyRope, cachedAttention, causalMask, ropeTables } from './ops/attention.js';
+export { causalAttention, packedCausalAttention, type CausalAttentionOptions } from './kernels/attention.js';
+export { checkShifts, checkStepInput, createShiftRing, readShiftRing, shiftRingSize, writeShiftRing } from './ops/shift.js';
 export { onnxGroupShift, onnxLinear, onnxReadShiftRing, onnxWriteShiftRing } from './onnx-graph.js';
 export {
   assignSafetensors,

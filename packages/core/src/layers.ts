@@ -1,6 +1,9 @@
-// The layers a stack and its mixers are built from, one file per concern under layers/.
-export { ADD_LAYER_NORM_KERNEL, BIAS_GELU_KERNEL, DROPOUT_KERNEL, LAYER_NORM_KERNEL } from './kernels/names.js';
+// The layers a stack and its mixers are built from: linear maps and embeddings, the norms'
+// reductions and GELU here, the fused ones (layer norm, bias + GELU, dropout) as kernels.
 export { ONE_HOT_GRAD_MAX_VOCAB, embed, embedOneHotGrad, linear, variableFrom } from './layers/linear.js';
-export { addLayerNorm, addLayerNormReference, layerNorm, layerNormReference, meanLastAxis, sumAll } from './layers/norm.js';
-export { biasGelu, biasGeluReference, dropout, dropoutReference, gelu } from './layers/pointwise.js';
+export { meanLastAxis, sumAll } from './layers/norm.js';
+export { gelu } from './layers/pointwise.js';
+export { addLayerNorm, addLayerNormReference, layerNorm, layerNormReference } from './kernels/layer-norm.js';
+export { biasGelu, biasGeluReference } from './kernels/bias-gelu.js';
+export { dropout, dropoutReference } from './kernels/dropout.js';
 export { shiftTime } from './ops/shift.js';

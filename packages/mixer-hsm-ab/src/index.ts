@@ -1,5 +1,5 @@
 import { MIXER_SPECIFICATION_VERSION, registerMixer, type MixerSpec } from '@shiftmix/core';
-import { HSM_AB_KERNEL } from '@shiftmix/core/kernels';
+import { HSM_AB } from '@shiftmix/core/kernels';
 import { HSM_AB_DEFAULTS, hsmAbParamCount, validateHsmAbConfig, type HsmAbConfig } from './config.js';
 import { HsmAbMixer } from './mixer.js';
 
@@ -9,7 +9,7 @@ export const hsmAbSpec: MixerSpec<HsmAbConfig> = {
   name: 'hsm-ab',
   description: 'Hierarchical shift mixing, (a,b) form: Y = a * U + b * S(U), 2D parameters (option projections)',
   shiftBased: true,
-  kernels: [HSM_AB_KERNEL],
+  kernels: [HSM_AB.name],
   defaults: HSM_AB_DEFAULTS,
   validate: validateHsmAbConfig,
   paramCount: hsmAbParamCount,

@@ -1,7 +1,6 @@
 import {
   checkStepInput,
   createShiftRing,
-  hsmAbMix,
   linear,
   readShiftRing,
   tf,
@@ -18,6 +17,7 @@ import {
   type Variable,
   variableFrom,
 } from '@shiftmix/core';
+import { hsmAbMix } from '@shiftmix/core/kernels';
 import type { HsmAbConfig } from './config.js';
 import { lowerHsmAb } from './onnx.js';
 

@@ -1,5 +1,5 @@
 import { MIXER_SPECIFICATION_VERSION, registerMixer, type MixerSpec } from '@shiftmix/core';
-import { FUSION_BLEND_KERNEL, GROUP_SHIFT_KERNEL } from '@shiftmix/core/kernels';
+import { FUSION_BLEND, GROUP_SHIFT } from '@shiftmix/core/kernels';
 import { LEARNED_FUSION_DEFAULTS, learnedFusionParamCount, validateLearnedFusionConfig, type LearnedFusionConfig } from './config.js';
 import { LearnedFusionMixer } from './mixer.js';
 
@@ -9,7 +9,7 @@ export const learnedFusionSpec: MixerSpec<LearnedFusionConfig> = {
   name: 'learned-fusion',
   description: 'Hierarchical shift mixing with a sigmoid gate between each value and its shifted copy (mode "linear": [U | S(U)] W_f)',
   shiftBased: true,
-  kernels: [FUSION_BLEND_KERNEL, GROUP_SHIFT_KERNEL],
+  kernels: [FUSION_BLEND.name, GROUP_SHIFT.name],
   defaults: LEARNED_FUSION_DEFAULTS,
   validate: validateLearnedFusionConfig,
   paramCount: learnedFusionParamCount,

@@ -1,8 +1,6 @@
 import {
   checkStepInput,
   createShiftRing,
-  fusionBlend,
-  groupShift,
   linear,
   readShiftRing,
   tf,
@@ -19,6 +17,7 @@ import {
   type Variable,
   variableFrom,
 } from '@shiftmix/core';
+import { fusionBlend, groupShift } from '@shiftmix/core/kernels';
 import type { LearnedFusionConfig, LearnedFusionMode } from './config.js';
 import { lowerLearnedFusion } from './onnx.js';
 

@@ -1,5 +1,5 @@
 import { MIXER_SPECIFICATION_VERSION, registerMixer, type MixerSpec } from '@shiftmix/core';
-import { SHIFTMIX_ATTENTION_PACKED_KERNEL, SHIFTMIX_ATTENTION_KERNEL } from '@shiftmix/core/kernels';
+import { ATTENTION, PACKED_ATTENTION } from '@shiftmix/core/kernels';
 import { softmaxAttentionDefaults, softmaxAttentionParamCount, validateSoftmaxAttention, type SoftmaxAttentionConfig } from './config.js';
 import { SoftmaxAttention } from './mixer.js';
 
@@ -8,7 +8,7 @@ export const softmaxAttentionSpec: MixerSpec<SoftmaxAttentionConfig> = {
   name: 'softmax-attention',
   description: 'Causal multi-head softmax attention (fused qkv, output projection, attention dropout), with optional sliding window and RoPE',
   shiftBased: false,
-  kernels: [SHIFTMIX_ATTENTION_PACKED_KERNEL, SHIFTMIX_ATTENTION_KERNEL],
+  kernels: [PACKED_ATTENTION.name, ATTENTION.name],
   defaults: softmaxAttentionDefaults,
   validate: validateSoftmaxAttention,
   paramCount: (ctx) => softmaxAttentionParamCount(ctx),

@@ -1,5 +1,5 @@
 import { linear, selectBackend, tf, type Tensor, type Tensor2D, type Tensor3D } from '@shiftmix/core';
-import { SHIFTMIX_ATTENTION_PACKED_KERNEL } from '@shiftmix/core/kernels';
+import { PACKED_ATTENTION } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SoftmaxAttentionConfig } from './index.js';
 import { context, makeMixer } from './test-fixtures.js';
@@ -71,19 +71,15 @@ describe('softmax-attention mixer', () => {
 
   it('hands the qkv projection to a packed attention kernel when the backend has one, unless RoPE is on', () => {
     const seen: Array<{ shape: number[]; heads: number; window: number }> = [];
-    tf.registerKernel({
-      kernelName: SHIFTMIX_ATTENTION_PACKED_KERNEL,
-      backendName: 'cpu',
-      kernelFunc: ({ inputs, attrs, backend }) => {
-        const { shape } = inputs.qkv as tf.TensorInfo;
-        seen.push({ shape, heads: Number(attrs!.heads), window: Number(attrs!.window) });
-        const size = shape[0] * shape[1] * (shape[2] / 3);
-        return (backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo(
-          [shape[0], shape[1], shape[2] / 3],
-          'float32',
-          new Float32Array(size).fill(0.5),
-        );
-      },
+    PACKED_ATTENTION.implement('cpu', ({ inputs, attrs, backend }) => {
+      const { shape } = inputs.qkv as tf.TensorInfo;
+      seen.push({ shape, heads: Number(attrs!.heads), window: Number(attrs!.window) });
+      const size = shape[0] * shape[1] * (shape[2] / 3);
+      return (backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo(
+        [shape[0], shape[1], shape[2] / 3],
+        'float32',
+        new Float32Array(size).fill(0.5),
+      );
     });
     try {
       const mixer = makeMixer({ window: 3 });
@@ -95,7 +91,7 @@ describe('softmax-attention mixer', () => {
       makeMixer({ rope: true }).forward(input(7), { training: false });
       expect(seen).toHaveLength(1);
     } finally {
-      tf.unregisterKernel(SHIFTMIX_ATTENTION_PACKED_KERNEL, 'cpu');
+      tf.unregisterKernel(PACKED_ATTENTION.name, 'cpu');
     }
   });
 

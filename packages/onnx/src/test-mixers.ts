@@ -1,5 +1,4 @@
 import {
-  groupShift,
   onnxGroupShift,
   onnxLinear,
   onnxReadShiftRing,
@@ -13,6 +12,7 @@ import {
   type Tensor2D,
   type Tensor3D,
 } from '@shiftmix/core';
+import { groupShift } from '@shiftmix/core/kernels';
 
 /**
  * Mixers for the exporter's own tests, independent of the mixer packages:

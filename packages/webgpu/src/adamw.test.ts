@@ -1,6 +1,7 @@
 import { AdamW, clipScale, globalNorm, isShiftmixError, selectBackend, tf, type Tensor, type Variable } from '@shiftmix/core';
+import { ADAMW } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADAMW_KERNEL, adamwTuning } from './index.js';
+import { adamwTuning } from './index.js';
 import { expectClose, normal } from './test-utils.js';
 
 beforeAll(async () => {
@@ -33,7 +34,7 @@ async function compositeStep(opt: AdamW, grads: Map<string, Tensor>, lr: number,
 describe('ShiftmixAdamW on webgpu', () => {
   for (const maxNorm of [0, 1]) {
     it(`matches the composite update over three steps (clip ${maxNorm || 'off'})`, async () => {
-      expect(tf.getKernel(ADAMW_KERNEL, 'webgpu')).toBeDefined();
+      expect(tf.getKernel(ADAMW.name, 'webgpu')).toBeDefined();
       const [fusedWeights, compositeWeights] = [weights(1), weights(1)];
       const [fused, composite] = [new AdamW(fusedWeights, OPTIONS), new AdamW(compositeWeights, OPTIONS)];
       for (const [step, lr] of [
@@ -170,7 +171,7 @@ describe('ShiftmixAdamW on webgpu', () => {
   const attrs = { count: 1, decays: [0], lr: 0.1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, step: 1, maxNorm: 0 };
   const runFused = (inputs: Record<string, Tensor>) => {
     try {
-      tf.engine().runKernel(ADAMW_KERNEL, inputs as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
+      tf.engine().runKernel(ADAMW.name, inputs as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
     } catch (error) {
       return error;
     }

@@ -1,10 +1,8 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
-import { ADAMW_KERNEL } from '@shiftmix/core/kernels';
+import { ADAMW } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { WEBGPU_BACKEND, foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 import { workgroupSumSnippet } from './wgsl.js';
-
-export { ADAMW_KERNEL };
 
 const WORKGROUP = 256;
 /** Elements one sum-of-squares workgroup covers per grid stride; sets how many partials a weight gets. */
@@ -218,7 +216,7 @@ function checkAttrs(attrs: tf.NamedAttrMap, inputs: Record<string, tf.TensorInfo
   const haltOk = halt && halt.dtype === 'float32' && tf.util.sizeFromShape(halt.shape) === 1;
   if (!Number.isInteger(count) || count < 1 || !Array.isArray(decays) || decays.length !== count || !(step >= 1) || !inputs.loss || !haltOk) {
     throw new ShiftmixError(
-      `${ADAMW_KERNEL} needs attrs.count >= 1, one attrs.decays entry per weight, attrs.step >= 1, a loss input and a float32 halt input of one element`,
+      `${ADAMW.name} needs attrs.count >= 1, one attrs.decays entry per weight, attrs.step >= 1, a loss input and a float32 halt input of one element`,
       "Run it through core's AdamW.clipAndApply",
       'E_INPUT',
     );
@@ -227,7 +225,7 @@ function checkAttrs(attrs: tf.NamedAttrMap, inputs: Record<string, tf.TensorInfo
     const [p, m, v, g] = ['p', 'm', 'v', 'g'].map((k) => inputs[`${k}${i}`]);
     const same = p && m && v && g && [m, v, g].every((x) => tf.util.arraysEqual(x.shape, p.shape) && x.dtype === 'float32');
     if (!same || p.dtype !== 'float32') {
-      throw new ShiftmixError(`${ADAMW_KERNEL}: weight ${i} lacks p, m, v or g of one float32 shape`, "Run it through core's AdamW.clipAndApply", 'E_INPUT');
+      throw new ShiftmixError(`${ADAMW.name}: weight ${i} lacks p, m, v or g of one float32 shape`, "Run it through core's AdamW.clipAndApply", 'E_INPUT');
     }
   }
   return count;
@@ -245,7 +243,7 @@ function checkInPlace(be: InternalBackend, infos: tf.TensorInfo[]): void {
     if (shared > 0) {
       const what = k === infos.length - 1 ? 'the halt flag' : `${['weight', 'first moment', 'second moment'][k % 3]} ${Math.floor(k / 3)}`;
       throw new ShiftmixError(
-        `${ADAMW_KERNEL} would update ${what} in place, but ${shared} other tensor(s) share its buffer`,
+        `${ADAMW.name} would update ${what} in place, but ${shared} other tensor(s) share its buffer`,
         "Run it through core's AdamW.clipAndApply, which gives every weight and moment its own buffer",
         'E_INPUT',
       );
@@ -325,3 +323,5 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
   be.disposeData(stats.dataId);
   return report;
 }
+
+ADAMW.implement(WEBGPU_BACKEND, adamwKernel as unknown as tf.KernelFunc);

@@ -3,7 +3,7 @@ import { ShiftmixError, tf, type BackendInfo } from '@shiftmix/core';
 import { type BackendProvider } from '@shiftmix/core/kernels';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { adapterInfo, requestGpuAdapter, requestGpuDevice, type AdapterReport, type GpuAdapterHandle, type WebGpuOptions } from './device.js';
-import { registerShiftmixKernels, WEBGPU_BACKEND } from './kernels.js';
+import { WEBGPU_BACKEND } from './kernels.js';
 import { checkBackendInternals } from './runtime.js';
 
 export interface WebGpuInfo extends BackendInfo {
@@ -80,7 +80,6 @@ export async function activateWebGpu(options: WebGpuOptions = {}): Promise<WebGp
     throw new ShiftmixError(`the tfjs webgpu backend did not start on ${handle.report.name}`, 'Use --backend wasm', 'E_BACKEND');
   }
   await tf.ready();
-  registerShiftmixKernels();
   const current: ActiveGpu = { handle, device, backend, lost: false };
   active = current;
   void device.lost.then((info) => {

@@ -1,6 +1,6 @@
-import { biasGelu, gelu, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { gelu, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { BIAS_GELU, biasGelu } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIAS_GELU_KERNEL } from './index.js';
 import { expectClose, normal } from './test-utils.js';
 
 // No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 
 function fused(x: Tensor, b: Tensor): Tensor {
-  return tf.engine().runKernel(BIAS_GELU_KERNEL, { x, b }) as Tensor;
+  return tf.engine().runKernel(BIAS_GELU.name, { x, b }) as Tensor;
 }
 
 // gelu(x + b), dx and db against the reference, case by case, are parity/norm-checks.ts's.
@@ -28,7 +28,7 @@ describe('ShiftmixBiasGelu on webgpu', () => {
     const x = normal([3, 8], 4);
     const b = normal([8], 5);
     const profile = await tf.profile(() => biasGelu(x, b));
-    expect(profile.kernelNames).toEqual([BIAS_GELU_KERNEL]);
+    expect(profile.kernelNames).toEqual([BIAS_GELU.name]);
     await expectClose(biasGelu(x, b), gelu(tf.add(x, b)), 1e-5, 'core');
   });
 });

@@ -1,13 +1,11 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
-import { BIAS_GELU_GRAD_KERNEL, BIAS_GELU_KERNEL as CORE_BIAS_GELU_KERNEL } from '@shiftmix/core/kernels';
+import { BIAS_GELU, BIAS_GELU_GRAD } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { checkRows, sumColumns } from './layer-norm-grad.js';
-import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { WEBGPU_BACKEND, foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 import { valueType, vectorWidth } from './wgsl.js';
 
-/** gelu(x + b), tanh form: inputs {x [..., H], b [H]}; core's biasGelu dispatches to it. */
-export const BIAS_GELU_KERNEL: string = CORE_BIAS_GELU_KERNEL;
-export { BIAS_GELU_GRAD_KERNEL };
+// gelu(x + b), tanh form: inputs {x [..., H], b [H]}; core's biasGelu dispatches to it.
 
 /** Launch shape of the backward: `lanes` threads of a column each walk `rowsPerThread` rows. */
 export const biasGeluTuning = { rowsPerThread: 8, lanes: 8, columnsPerWorkgroup: 32 };
@@ -131,7 +129,7 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.
 
 export function biasGeluForward({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const { x, b } = inputs as Record<string, tf.TensorInfo>;
-  const { dim, rows } = checkRows(BIAS_GELU_KERNEL, x, [b]);
+  const { dim, rows } = checkRows(BIAS_GELU.name, x, [b]);
   const be = backend as WebGPUBackend;
   if (rows === 0) return be.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
   const count = (rows * dim) / vectorWidth(dim);
@@ -142,7 +140,7 @@ export function biasGeluForward({ inputs, backend }: KernelArgs): tf.TensorInfo 
 
 export function biasGeluBackward({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
   const { dy, x, b } = inputs as Record<string, tf.TensorInfo>;
-  const { dim, rows } = checkRows(BIAS_GELU_GRAD_KERNEL, x, [b], [dy]);
+  const { dim, rows } = checkRows(BIAS_GELU_GRAD.name, x, [b], [dy]);
   const be = backend as WebGPUBackend;
   if (rows === 0) return [be.makeTensorInfo(x.shape, 'float32', new Float32Array(0)), be.makeTensorInfo([dim], 'float32', new Float32Array(dim))];
   const program = new BiasGeluGradProgram(dim, rows);
@@ -151,3 +149,6 @@ export function biasGeluBackward({ inputs, backend }: KernelArgs): tf.TensorInfo
   runProgram(be, program, [dy, x, b], [dx, partial], [rows]);
   return [dx, ...sumColumns(be, partial, dim, 1)];
 }
+
+BIAS_GELU.implement(WEBGPU_BACKEND, biasGeluForward as unknown as tf.KernelFunc);
+BIAS_GELU_GRAD.implement(WEBGPU_BACKEND, biasGeluBackward as unknown as tf.KernelFunc);

@@ -1,4 +1,5 @@
-import { embed, layerNorm, selectBackend, sumAll, tf, type Tensor } from '@shiftmix/core';
+import { layerNorm, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { embed, sumAll } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, normal } from './test-utils.js';
 

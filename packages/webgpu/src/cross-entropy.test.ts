@@ -1,15 +1,17 @@
 import { crossEntropy, selectBackend, ShiftmixError, tf, type Tensor, type Tensor1D, type Tensor2D } from '@shiftmix/core';
-import { crossEntropyComposite } from '@shiftmix/core/kernels';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL, crossEntropyTuning } from './index.js';
 import {
+  CROSS_ENTROPY,
   CROSS_ENTROPY_CASES,
+  CROSS_ENTROPY_GRAD,
+  crossEntropyComposite,
   crossEntropySeed,
   crossEntropyTensors,
   describeCrossEntropyCase,
   raggedCase,
   type CrossEntropyCase,
-} from './parity/cross-entropy-checks.js';
+} from '@shiftmix/core/kernels';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crossEntropyTuning } from './index.js';
 import { expectClose } from './test-utils.js';
 
 type Result = { loss: Float32Array; grad: Float32Array };
@@ -96,8 +98,8 @@ describe('ShiftmixCrossEntropy on webgpu', () => {
   it('is what crossEntropy runs on webgpu, forward and backward, without the composite ops', async () => {
     const { logits, targets } = crossEntropyTensors(raggedCase(1, 1000), 5);
     const profile = await tf.profile(() => tf.grad((l: Tensor) => crossEntropy(l as Tensor2D, targets))(logits));
-    expect(profile.kernelNames).toContain(CROSS_ENTROPY_KERNEL);
-    expect(profile.kernelNames).toContain(CROSS_ENTROPY_GRAD_KERNEL);
+    expect(profile.kernelNames).toContain(CROSS_ENTROPY.name);
+    expect(profile.kernelNames).toContain(CROSS_ENTROPY_GRAD.name);
     expect(profile.kernelNames).not.toContain('LogSoftmax');
     expect(profile.kernelNames).not.toContain('GatherV2');
     tf.dispose([logits, targets]);
@@ -106,7 +108,7 @@ describe('ShiftmixCrossEntropy on webgpu', () => {
   it('recomputes the statistics when the gradient kernel gets none, with the same result', async () => {
     const { logits, targets } = crossEntropyTensors(raggedCase(7, 1000), 3);
     const dy = tf.scalar(1.5);
-    const direct = tf.engine().runKernel(CROSS_ENTROPY_GRAD_KERNEL, { dy, logits, targets }) as Tensor;
+    const direct = tf.engine().runKernel(CROSS_ENTROPY_GRAD.name, { dy, logits, targets }) as Tensor;
     const [taped] = tf.grads((l: Tensor) => tf.mul(crossEntropy(l as Tensor2D, targets), 1.5))([logits]);
     await expectClose(direct, taped, 1e-6, 'dlogits without saved stats');
     tf.dispose([logits, targets, dy, direct, taped]);
@@ -133,8 +135,8 @@ describe('ShiftmixCrossEntropy on webgpu', () => {
 
   it('rejects float targets and mismatched row counts with a ShiftmixError', () => {
     const logits = tf.zeros([3, 4]);
-    expect(() => tf.engine().runKernel(CROSS_ENTROPY_KERNEL, { logits, targets: tf.zeros([3]) })).toThrow(ShiftmixError);
-    expect(() => tf.engine().runKernel(CROSS_ENTROPY_KERNEL, { logits, targets: tf.zeros([2], 'int32') })).toThrow(ShiftmixError);
+    expect(() => tf.engine().runKernel(CROSS_ENTROPY.name, { logits, targets: tf.zeros([3]) })).toThrow(ShiftmixError);
+    expect(() => tf.engine().runKernel(CROSS_ENTROPY.name, { logits, targets: tf.zeros([2], 'int32') })).toThrow(ShiftmixError);
     expect(() => crossEntropy(logits as Tensor2D, tf.zeros([2], 'int32') as Tensor1D)).toThrow(ShiftmixError);
   });
 });

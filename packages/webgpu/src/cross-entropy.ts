@@ -1,18 +1,14 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
-import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL as CORE_CROSS_ENTROPY_KERNEL, keepForGradient } from '@shiftmix/core/kernels';
+import { CROSS_ENTROPY, CROSS_ENTROPY_GRAD, keepForGradient } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { CrossEntropyGradProgram, CrossEntropyMeanProgram, CrossEntropyRowsProgram, rowWorkgroup } from './cross-entropy-programs.js';
-import { runProgram } from './runtime.js';
+import { WEBGPU_BACKEND, runProgram } from './runtime.js';
 
-/**
- * Fused language-model loss: inputs {logits [N, V] float32, targets [N] int32}, output the
- * scalar mean of -log softmax(logits)[n, targets[n]] over rows with 0 <= target < V,
- * divided by max(count, 1); rows with target < 0 are ignored and a target >= V makes the
- * loss NaN (core's crossEntropy documents the contract and dispatches to it).
- */
-export const CROSS_ENTROPY_KERNEL: string = CORE_CROSS_ENTROPY_KERNEL;
-/** Its backward (core's name): inputs {dy [], logits, targets, stats? [3N + 1]}, output [dlogits]. */
-export { CROSS_ENTROPY_GRAD_KERNEL };
+// Fused language-model loss: inputs {logits [N, V] float32, targets [N] int32}, output the
+// scalar mean of -log softmax(logits)[n, targets[n]] over rows with 0 <= target < V,
+// divided by max(count, 1); rows with target < 0 are ignored and a target >= V makes the
+// loss NaN (core's crossEntropy documents the contract and dispatches to it).
+// Its backward (core's name): inputs {dy [], logits, targets, stats? [3N + 1]}, output [dlogits].
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -47,7 +43,7 @@ function forward(be: WebGPUBackend, logits: TensorInfo, targets: TensorInfo): [T
 
 export function crossEntropyForward({ inputs, backend }: KernelArgs): TensorInfo {
   const { logits, targets } = inputs as Record<string, TensorInfo>;
-  checkInputs(CROSS_ENTROPY_KERNEL, logits, targets);
+  checkInputs(CROSS_ENTROPY.name, logits, targets);
   const be = backend as WebGPUBackend;
   const [loss, stats] = forward(be, logits, targets);
   // The stats travel beside the scalar output to the backward (core's gradient takes them).
@@ -57,7 +53,7 @@ export function crossEntropyForward({ inputs, backend }: KernelArgs): TensorInfo
 
 export function crossEntropyBackward({ inputs, backend }: KernelArgs): TensorInfo {
   const { dy, logits, targets } = inputs as Record<string, TensorInfo>;
-  const [rows, vocab] = checkInputs(CROSS_ENTROPY_GRAD_KERNEL, logits, targets, dy);
+  const [rows, vocab] = checkInputs(CROSS_ENTROPY_GRAD.name, logits, targets, dy);
   const be = backend as WebGPUBackend;
   if (rows * vocab === 0) return be.makeTensorInfo(logits.shape, 'float32', new Float32Array(0));
   // Without saved stats (a gradient of a run outside the tape) the forward recomputes them.
@@ -69,3 +65,6 @@ export function crossEntropyBackward({ inputs, backend }: KernelArgs): TensorInf
   if (recomputed) recomputed.forEach((t) => be.disposeData(t.dataId));
   return dx;
 }
+
+CROSS_ENTROPY.implement(WEBGPU_BACKEND, crossEntropyForward as unknown as tf.KernelFunc);
+CROSS_ENTROPY_GRAD.implement(WEBGPU_BACKEND, crossEntropyBackward as unknown as tf.KernelFunc);

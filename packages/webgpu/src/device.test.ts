@@ -1,7 +1,8 @@
 import { isShiftmixError, selectBackend, tf } from '@shiftmix/core';
+import { HSM_AB } from '@shiftmix/core/kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeCandidates } from './device.js';
-import { HSM_AB_KERNEL, MESA_PACKAGES, describeAdapter, probeWebGpu, releaseWebGpu, requestGpuAdapter, webGpuDevice, webGpuInfo } from './index.js';
+import { MESA_PACKAGES, describeAdapter, probeWebGpu, releaseWebGpu, requestGpuAdapter, webGpuDevice, webGpuInfo } from './index.js';
 
 function fakeAdapter(info: Record<string, unknown>): GPUAdapter {
   return { info, features: new Set(['timestamp-query']) } as unknown as GPUAdapter;
@@ -50,7 +51,7 @@ describe('the webgpu backend', () => {
     expect(Array.isArray(report.features)).toBe(true);
     expect(['core', 'compatibility']).toContain(report.featureLevel);
     expect(webGpuDevice()).toBeDefined();
-    expect(tf.getKernel(HSM_AB_KERNEL, 'webgpu')).toBeDefined();
+    expect(tf.getKernel(HSM_AB.name, 'webgpu')).toBeDefined();
     const sum = await tf.add(tf.tensor1d([1, 2, 3]), tf.tensor1d([10, 20, 30])).data();
     expect(Array.from(sum)).toEqual([11, 22, 33]);
   });

@@ -1,6 +1,7 @@
 import { dropout, selectBackend, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import { DROPOUT } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DROPOUT_KERNEL, dropoutHash, dropoutScale, dropoutThreshold } from './index.js';
+import { dropoutHash, dropoutScale, dropoutThreshold } from './index.js';
 import { normal } from './test-utils.js';
 
 // No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
@@ -10,7 +11,7 @@ beforeAll(async () => {
 });
 
 function run(x: Tensor, rate: number, seed: number): Tensor {
-  return tf.engine().runKernel(DROPOUT_KERNEL, { x }, { rate, seed }) as Tensor;
+  return tf.engine().runKernel(DROPOUT.name, { x }, { rate, seed }) as Tensor;
 }
 
 /** Mask from the JS reference of the hash: 1 where element i is kept. */

@@ -1,17 +1,14 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
-import { DROPOUT_KERNEL as CORE_DROPOUT_KERNEL, dropoutHash, dropoutScale, dropoutSeedKeys, dropoutThreshold } from '@shiftmix/core/kernels';
+import { DROPOUT, dropoutHash, dropoutScale, dropoutSeedKeys, dropoutThreshold } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { MIX32_WGSL } from './attention/dropout.js';
-import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { WEBGPU_BACKEND, foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 
-/**
- * Inverted dropout on the device: inputs {x}, attrs {rate, seed}, output x * keep / (1 - rate).
- * Element i is kept when hash(seed, i) >= rate * 2^32, so a seed always gives the same
- * mask, the backward pass remakes it instead of storing it, and no random numbers are
- * drawn on the host (tf.dropout draws its uniform noise in JavaScript on webgpu).
- * The mask is not tf.dropout's mask for the same seed.
- */
-export const DROPOUT_KERNEL: string = CORE_DROPOUT_KERNEL;
+// Inverted dropout on the device: inputs {x}, attrs {rate, seed}, output x * keep / (1 - rate).
+// Element i is kept when hash(seed, i) >= rate * 2^32, so a seed always gives the same
+// mask, the backward pass remakes it instead of storing it, and no random numbers are
+// drawn on the host (tf.dropout draws its uniform noise in JavaScript on webgpu).
+// The mask is not tf.dropout's mask for the same seed.
 
 const WORKGROUP = 256;
 
@@ -69,7 +66,7 @@ function checkDropout(x: tf.TensorInfo, attrs: tf.NamedAttrMap | undefined): { r
   const seed = attrs?.seed as number;
   if (x.dtype !== 'float32' || !(rate >= 0 && rate < 1) || !Number.isFinite(seed)) {
     throw new ShiftmixError(
-      `${DROPOUT_KERNEL} needs float32 x, attrs.rate in [0, 1) and a finite attrs.seed, got ${x.dtype}, rate ${rate}, seed ${seed}`,
+      `${DROPOUT.name} needs float32 x, attrs.rate in [0, 1) and a finite attrs.seed, got ${x.dtype}, rate ${rate}, seed ${seed}`,
       "Call core's dropout(x, rate, training, seed) with 0 <= rate < 1",
       'E_INPUT',
     );
@@ -91,3 +88,5 @@ export function dropoutForward({ inputs, backend, attrs }: { inputs: tf.NamedTen
   runProgram(be, new DropoutProgram(width, count), [x], [y], uniforms);
   return y;
 }
+
+DROPOUT.implement(WEBGPU_BACKEND, dropoutForward as unknown as tf.KernelFunc);

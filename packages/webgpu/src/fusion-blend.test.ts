@@ -1,6 +1,6 @@
 import { selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { FUSION_BLEND } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUSION_BLEND_KERNEL } from './index.js';
 import { normal } from './test-utils.js';
 
 // No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 
 function fused(g: Tensor, v: Tensor, shifts: number[]): Tensor {
-  return tf.engine().runKernel(FUSION_BLEND_KERNEL, { g, v }, { shifts }) as Tensor;
+  return tf.engine().runKernel(FUSION_BLEND.name, { g, v }, { shifts }) as Tensor;
 }
 
 // Its forward and gradients against the composite, case by case, are parity/mix-checks.ts's.

@@ -1,12 +1,10 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
-import { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL as CORE_FUSION_BLEND_KERNEL } from '@shiftmix/core/kernels';
+import { FUSION_BLEND, FUSION_BLEND_GRAD } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { runProgram } from './runtime.js';
+import { WEBGPU_BACKEND, runProgram } from './runtime.js';
 import { ELEMENTWISE_WORKGROUP, ElementwiseShiftProgram, checkShiftAttr, shiftOfSnippet, shiftedReadSnippet, shiftsAtSnippet, vectorWidth } from './wgsl.js';
 
-/** Fused learned-fusion blend: inputs {g, v} [B,T,D], attrs {shifts}, output G V + (1 - G) S(V); core's fusionBlend dispatches to it. */
-export const FUSION_BLEND_KERNEL: string = CORE_FUSION_BLEND_KERNEL;
-export { FUSION_BLEND_GRAD_KERNEL };
+// Fused learned-fusion blend: inputs {g, v} [B,T,D], attrs {shifts}, output G V + (1 - G) S(V); core's fusionBlend dispatches to it.
 
 function header(dim: number, shifts: number[]): string {
   const width = vectorWidth(dim);
@@ -84,8 +82,8 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.
 
 export function fusionBlendForward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { g, v } = inputs as Record<string, tf.TensorInfo>;
-  const dim = checkBlendInputs(FUSION_BLEND_KERNEL, [g, v]);
-  const shifts = checkShiftAttr(attrs?.shifts, dim, FUSION_BLEND_KERNEL);
+  const dim = checkBlendInputs(FUSION_BLEND.name, [g, v]);
+  const shifts = checkShiftAttr(attrs?.shifts, dim, FUSION_BLEND.name);
   const be = backend as WebGPUBackend;
   const [batch, time] = v.shape;
   const count = (batch * time * dim) / vectorWidth(dim);
@@ -97,8 +95,8 @@ export function fusionBlendForward({ inputs, backend, attrs }: KernelArgs): tf.T
 
 export function fusionBlendBackward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const { dy, g, v } = inputs as Record<string, tf.TensorInfo>;
-  const dim = checkBlendInputs(FUSION_BLEND_GRAD_KERNEL, [dy, g, v]);
-  const shifts = checkShiftAttr(attrs?.shifts, dim, FUSION_BLEND_GRAD_KERNEL);
+  const dim = checkBlendInputs(FUSION_BLEND_GRAD.name, [dy, g, v]);
+  const shifts = checkShiftAttr(attrs?.shifts, dim, FUSION_BLEND_GRAD.name);
   const be = backend as WebGPUBackend;
   const [batch, time] = v.shape;
   const count = (batch * time * dim) / vectorWidth(dim);
@@ -108,3 +106,6 @@ export function fusionBlendBackward({ inputs, backend, attrs }: KernelArgs): tf.
   runProgram(be, new FusionBlendGradProgram(dim, shifts, count), [dy, g, v], [dg, dv], [time, count]);
   return [dg, dv];
 }
+
+FUSION_BLEND.implement(WEBGPU_BACKEND, fusionBlendForward as unknown as tf.KernelFunc);
+FUSION_BLEND_GRAD.implement(WEBGPU_BACKEND, fusionBlendBackward as unknown as tf.KernelFunc);

@@ -1,6 +1,6 @@
 import { isShiftmixError, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { HSM_AB } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HSM_AB_KERNEL } from './index.js';
 import { normal } from './test-utils.js';
 
 // No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 
 function fused(u: Tensor, a: Tensor, b: Tensor, shifts: number[]): Tensor {
-  return tf.engine().runKernel(HSM_AB_KERNEL, { u, a, b }, { shifts }) as Tensor;
+  return tf.engine().runKernel(HSM_AB.name, { u, a, b }, { shifts }) as Tensor;
 }
 
 // Its forward and gradients against the composite, case by case, are parity/mix-checks.ts's.

@@ -1,7 +1,7 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
-import { HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL as CORE_HSM_AB_KERNEL } from '@shiftmix/core/kernels';
+import { HSM_AB, HSM_AB_GRAD } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { runProgram, type ShiftmixProgram } from './runtime.js';
+import { WEBGPU_BACKEND, declareTuning, runProgram, type ShiftmixProgram } from './runtime.js';
 import {
   ELEMENTWISE_WORKGROUP,
   ElementwiseShiftProgram,
@@ -13,16 +13,14 @@ import {
   vectorWidth,
 } from './wgsl.js';
 
-/** Fused (a,b) mix: inputs {u [B,T,D], a [D], b [D]}, attrs {shifts}, output Y [B,T,D]; core's hsmAbMix dispatches to it. */
-export const HSM_AB_KERNEL: string = CORE_HSM_AB_KERNEL;
-export { HSM_AB_GRAD_KERNEL };
+// Fused (a,b) mix: inputs {u [B,T,D], a [D], b [D]}, attrs {shifts}, output Y [B,T,D]; core's hsmAbMix dispatches to it.
 
 /**
- * Launch shape of the backward pass, exported for the GPU benchmark's sweep. A thread
+ * Launch shape of the backward pass, which the GPU benchmark sweeps (kernelTuning). A thread
  * walks `rowsPerThread` rows of one vec4 column; `lanes` threads stacked in y share a
  * workgroup and fold their da/db partial sums in workgroup memory before writing them.
  */
-export const hsmAbTuning = { rowsPerThread: 8, lanes: 8, columnsPerWorkgroup: 32 };
+export const hsmAbTuning = declareTuning(HSM_AB_GRAD.name, { rowsPerThread: 8, lanes: 8, columnsPerWorkgroup: 32 });
 
 function common(dim: number, shifts: number[], width: number): string {
   return `const R: i32 = ${dim / width};
@@ -209,8 +207,8 @@ function checkMixInputs(kernel: string, u: tf.TensorInfo, a: tf.TensorInfo, b: t
 
 export function hsmAbForward({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { u, a, b } = inputs as Record<string, tf.TensorInfo>;
-  const dim = checkMixInputs(HSM_AB_KERNEL, u, a, b);
-  const shifts = checkShiftAttr(attrs?.shifts, dim, HSM_AB_KERNEL);
+  const dim = checkMixInputs(HSM_AB.name, u, a, b);
+  const shifts = checkShiftAttr(attrs?.shifts, dim, HSM_AB.name);
   const be = backend as WebGPUBackend;
   const [batch, time] = u.shape;
   const count = (batch * time * dim) / vectorWidth(dim);
@@ -222,8 +220,8 @@ export function hsmAbForward({ inputs, backend, attrs }: { inputs: tf.NamedTenso
 
 export function hsmAbBackward({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
   const { dy, u, a, b } = inputs as Record<string, tf.TensorInfo>;
-  const dim = checkMixInputs(HSM_AB_GRAD_KERNEL, u, a, b, dy);
-  const shifts = checkShiftAttr(attrs?.shifts, dim, HSM_AB_GRAD_KERNEL);
+  const dim = checkMixInputs(HSM_AB_GRAD.name, u, a, b, dy);
+  const shifts = checkShiftAttr(attrs?.shifts, dim, HSM_AB_GRAD.name);
   const be = backend as WebGPUBackend;
   const [batch, time] = u.shape;
   const rows = batch * time;
@@ -240,3 +238,6 @@ export function hsmAbBackward({ inputs, backend, attrs }: { inputs: tf.NamedTens
   be.disposeData(partial.dataId);
   return [du, da, db];
 }
+
+HSM_AB.implement(WEBGPU_BACKEND, hsmAbForward as unknown as tf.KernelFunc);
+HSM_AB_GRAD.implement(WEBGPU_BACKEND, hsmAbBackward as unknown as tf.KernelFunc);

@@ -1,10 +1,8 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
-import { LAYER_NORM_GRAD_KERNEL } from '@shiftmix/core/kernels';
+import { LAYER_NORM_GRAD } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { WEBGPU_BACKEND, foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 import { valueType, vectorWidth } from './wgsl.js';
-
-export { LAYER_NORM_GRAD_KERNEL };
 
 /** Rows one backward workgroup walks; its dgamma/dbeta partial sums cover them. */
 export const layerNormTuning = { rowsPerWorkgroup: 16 };
@@ -228,7 +226,7 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.
 
 export function layerNormBackward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const { dy, x, gamma, dres } = inputs as Record<string, tf.TensorInfo | undefined>;
-  const { dim, rows } = checkRows(LAYER_NORM_GRAD_KERNEL, x!, [gamma!], dres ? [dy!, dres] : [dy!]);
+  const { dim, rows } = checkRows(LAYER_NORM_GRAD.name, x!, [gamma!], dres ? [dy!, dres] : [dy!]);
   const be = backend as WebGPUBackend;
   if (rows === 0) {
     return [be.makeTensorInfo(x!.shape, 'float32', new Float32Array(0)), ...[0, 1].map(() => be.makeTensorInfo([dim], 'float32', new Float32Array(dim)))];
@@ -240,3 +238,5 @@ export function layerNormBackward({ inputs, backend, attrs }: KernelArgs): tf.Te
   runProgram(be, program, dres ? [dy!, x!, gamma!, dres] : [dy!, x!, gamma!], [dx, partial], [rows, program.chunks, floatBits(eps)]);
   return [dx, ...sumColumns(be, partial, dim, 2)];
 }
+
+LAYER_NORM_GRAD.implement(WEBGPU_BACKEND, layerNormBackward as unknown as tf.KernelFunc);

@@ -1,7 +1,7 @@
-import { addLayerNorm, layerNorm, selectBackend, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
-import { layerNormReference } from '@shiftmix/core/kernels';
+import { layerNorm, selectBackend, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import { ADD_LAYER_NORM, addLayerNorm, LAYER_NORM, LAYER_NORM_GRAD, layerNormReference } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADD_LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, layerNormTuning } from './index.js';
+import { layerNormTuning } from './index.js';
 import { expectClose, normal } from './test-utils.js';
 
 // No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
@@ -11,11 +11,11 @@ beforeAll(async () => {
 });
 
 function fusedLayerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
-  return tf.engine().runKernel(LAYER_NORM_KERNEL, { x, gamma, beta }, { eps }) as Tensor;
+  return tf.engine().runKernel(LAYER_NORM.name, { x, gamma, beta }, { eps }) as Tensor;
 }
 
 function fusedAddLayerNorm(x: Tensor, h: Tensor, gamma: Tensor, beta: Tensor): Tensor[] {
-  return tf.engine().runKernel(ADD_LAYER_NORM_KERNEL, { x, h, gamma, beta }, { eps: 1e-5 }) as Tensor[];
+  return tf.engine().runKernel(ADD_LAYER_NORM.name, { x, h, gamma, beta }, { eps: 1e-5 }) as Tensor[];
 }
 
 /** Inputs with a per-row offset and spread, so mean and variance both matter. */
@@ -32,7 +32,7 @@ describe('ShiftmixLayerNorm on webgpu', () => {
     const [rows, dim] = [2 * chunk + 5, 6];
     const x = rowsOf([rows, dim], 7);
     const dy = normal([rows, dim], 8);
-    const [, dgamma, dbeta] = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, x, gamma: tf.ones([dim]) }, { eps: 1e-5 }) as Tensor[];
+    const [, dgamma, dbeta] = tf.engine().runKernel(LAYER_NORM_GRAD.name, { dy, x, gamma: tf.ones([dim]) }, { eps: 1e-5 }) as Tensor[];
     const [xs, gs] = [await x.data(), await dy.data()];
     const wantGamma = new Float64Array(dim);
     const wantBeta = new Float64Array(dim);
@@ -54,7 +54,7 @@ describe('ShiftmixLayerNorm on webgpu', () => {
     const [gamma, beta] = [normal([8], 10), normal([8], 11)];
     await expectClose(layerNorm(x, gamma, beta, 0.1), layerNormReference(x, gamma, beta, 0.1), 1e-5, 'eps 0.1');
     const profile = await tf.profile(() => layerNorm(x, gamma, beta));
-    expect(profile.kernelNames).toEqual([LAYER_NORM_KERNEL]);
+    expect(profile.kernelNames).toEqual([LAYER_NORM.name]);
   });
 
   it('rejects gamma of the wrong length and int32 input with a ShiftmixError', () => {
@@ -93,6 +93,6 @@ describe('ShiftmixAddLayerNorm on webgpu', () => {
       const { sum, normed } = addLayerNorm(x, h, gamma, beta);
       return [sum, normed];
     });
-    expect(profile.kernelNames).toEqual([ADD_LAYER_NORM_KERNEL]);
+    expect(profile.kernelNames).toEqual([ADD_LAYER_NORM.name]);
   });
 });

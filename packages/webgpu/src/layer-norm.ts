@@ -1,14 +1,12 @@
 import { tf } from '@shiftmix/core';
-import { ADD_LAYER_NORM_KERNEL as CORE_ADD_LAYER_NORM_KERNEL, LAYER_NORM_KERNEL as CORE_LAYER_NORM_KERNEL } from '@shiftmix/core/kernels';
+import { ADD_LAYER_NORM, LAYER_NORM } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { checkRows, floatBits, rowLayout, rowReductionSnippet, workgroupSum } from './layer-norm-grad.js';
-import { foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { WEBGPU_BACKEND, foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
 import { valueType } from './wgsl.js';
 
-/** Layer norm over the last axis: inputs {x [..., D], gamma [D], beta [D]}, attrs {eps}; core's layerNorm dispatches to it. */
-export const LAYER_NORM_KERNEL: string = CORE_LAYER_NORM_KERNEL;
-/** Residual add and layer norm: inputs {x, h, gamma, beta}, attrs {eps}, outputs [x + h, LN(x + h)]; core's addLayerNorm. */
-export const ADD_LAYER_NORM_KERNEL: string = CORE_ADD_LAYER_NORM_KERNEL;
+// Layer norm over the last axis: inputs {x [..., D], gamma [D], beta [D]}, attrs {eps}; core's layerNorm dispatches to it.
+// Residual add and layer norm: inputs {x, h, gamma, beta}, attrs {eps}, outputs [x + h, LN(x + h)]; core's addLayerNorm.
 
 /**
  * One workgroup per row: the row (x, or x + h written to `sum` on the way) is read once
@@ -74,7 +72,7 @@ function run(be: WebGPUBackend, inputs: tf.TensorInfo[], outputs: tf.TensorInfo[
 
 export function layerNormForward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
-  const { dim, rows } = checkRows(LAYER_NORM_KERNEL, x, [gamma, beta]);
+  const { dim, rows } = checkRows(LAYER_NORM.name, x, [gamma, beta]);
   const be = backend as WebGPUBackend;
   if (rows === 0) return be.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
   const normed = be.makeTensorInfo(x.shape, 'float32');
@@ -84,10 +82,13 @@ export function layerNormForward({ inputs, backend, attrs }: KernelArgs): tf.Ten
 
 export function addLayerNormForward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const { x, h, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
-  const { dim, rows } = checkRows(ADD_LAYER_NORM_KERNEL, x, [gamma, beta], [h]);
+  const { dim, rows } = checkRows(ADD_LAYER_NORM.name, x, [gamma, beta], [h]);
   const be = backend as WebGPUBackend;
   if (rows === 0) return [0, 1].map(() => be.makeTensorInfo(x.shape, 'float32', new Float32Array(0)));
   const [sum, normed] = [0, 1].map(() => be.makeTensorInfo(x.shape, 'float32'));
   run(be, [x, h, gamma, beta], [sum, normed], dim, rows, attrs);
   return [sum, normed];
 }
+
+LAYER_NORM.implement(WEBGPU_BACKEND, layerNormForward as unknown as tf.KernelFunc);
+ADD_LAYER_NORM.implement(WEBGPU_BACKEND, addLayerNormForward as unknown as tf.KernelFunc);

@@ -2,6 +2,22 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 
+/** The tfjs backend name the fused kernels implement. */
+export const WEBGPU_BACKEND = 'webgpu';
+
+const tunings = new Map<string, Record<string, number>>();
+
+/** Declares the launch settings of kernel `name` (live: a change applies to the next launch). */
+export function declareTuning<T extends Record<string, number>>(name: string, tuning: T): T {
+  tunings.set(name, tuning);
+  return tuning;
+}
+
+/** The launch settings of kernel `name`, which benchmarks sweep and tests pin; undefined when it has none. */
+export function kernelTuning(name: string): Record<string, number> | undefined {
+  return tunings.get(name);
+}
+
 /**
  * A fused kernel in the shape of tfjs-backend-webgpu's WebGPUProgram, except that it
  * may write several outputs: tfjs programs bind exactly one `result` buffer, and the

@@ -1,15 +1,5 @@
-import {
-  createShiftRing,
-  hsmAbMix,
-  readShiftRing,
-  registerMixer,
-  tf,
-  writeShiftRing,
-  type MixerSpec,
-  type Tensor1D,
-  type Tensor2D,
-  type Tensor3D,
-} from '@shiftmix/core';
+import { createShiftRing, readShiftRing, registerMixer, tf, writeShiftRing, type MixerSpec, type Tensor1D, type Tensor2D, type Tensor3D } from '@shiftmix/core';
+import { hsmAbMix } from '@shiftmix/core/kernels';
 
 /**
  * A shift mixer a * u + b * S(u) written against core's ops only (the mixer packages are

@@ -1,7 +1,8 @@
 import { ShiftmixModel, selectBackend, tensorDifference, tf, type ModelConfig, type Tensor } from '@shiftmix/core';
 import { afterEach, beforeAll, expect } from 'vitest';
 import { attentionDropoutKeep } from './attention/dropout.js';
-import { attentionTuning, registerAttentionKernels } from './attention/index.js';
+import { attentionTuning } from './attention/index.js';
+import './kernels.js';
 
 /** Asserts max |actual - expected| <= tol * (1 + max |expected|), naming the worst index (core's tensorDifference). */
 export async function expectClose(actual: Tensor, expected: Tensor, tol = 1e-5, label = ''): Promise<void> {
@@ -79,7 +80,7 @@ export async function expectSameModelRun(got: ModelRun, want: ModelRun, tol = 1e
 }
 
 /**
- * A test file's webgpu backend with the attention kernels registered (no adapter is a
+ * A test file's webgpu backend with the fused kernels implemented (no adapter is a
  * failure, not a skip: CI installs Mesa so that they really run), and tiles forced by a
  * test reset after it.
  */
@@ -87,7 +88,6 @@ export function useAttentionKernels(): void {
   beforeAll(async () => {
     const info = await selectBackend('webgpu');
     expect(info.backend).toBe('webgpu');
-    registerAttentionKernels();
   });
   afterEach(() => {
     attentionTuning.tiles = undefined;

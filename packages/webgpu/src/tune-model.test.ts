@@ -1,5 +1,5 @@
 import { ShiftmixModel, hasMixer, isShiftmixError, selectBackend } from '@shiftmix/core';
-import { HSM_AB_KERNEL, SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL } from '@shiftmix/core/kernels';
+import { ATTENTION, HSM_AB, PACKED_ATTENTION } from '@shiftmix/core/kernels';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
 import { register as registerAttention } from '@shiftmix/mixer-softmax-attention';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -20,15 +20,15 @@ afterEach(() => {
 // What tuning reads of a model: its shape and the kernels each block's spec declares.
 const config = { dim: 16, heads: 2, contextLength: 24 };
 const block = (...kernels: string[]) => ({ spec: { kernels } });
-const hybrid = { config, blocks: [block(HSM_AB_KERNEL), block(SHIFTMIX_ATTENTION_PACKED_KERNEL), block(SHIFTMIX_ATTENTION_PACKED_KERNEL)] };
-const shiftsOnly = { config, blocks: [block(HSM_AB_KERNEL), { spec: {} }] };
+const hybrid = { config, blocks: [block(HSM_AB.name), block(PACKED_ATTENTION.name), block(PACKED_ATTENTION.name)] };
+const shiftsOnly = { config, blocks: [block(HSM_AB.name), { spec: {} }] };
 
 describe('kernel tuning of a model', () => {
   it('finds the attention call of a training step from what the blocks declare, and none without attention', () => {
     expect(attentionProblem(hybrid, 3)).toEqual({ headDim: 8, length: 24, heads: 6 });
     expect(attentionProblem(shiftsOnly, 3)).toBeUndefined();
     // A plugin's attention mixer that runs core's attention kernel is tuned too.
-    expect(attentionProblem({ config, blocks: [block(SHIFTMIX_ATTENTION_KERNEL)] }, 1)).toEqual({ headDim: 8, length: 24, heads: 2 });
+    expect(attentionProblem({ config, blocks: [block(ATTENTION.name)] }, 1)).toEqual({ headDim: 8, length: 24, heads: 2 });
   });
 
   it('reads a built model: the shipped attention mixer declares its kernels', () => {

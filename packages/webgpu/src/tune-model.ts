@@ -1,5 +1,5 @@
 import { ShiftmixError } from '@shiftmix/core';
-import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL } from '@shiftmix/core/kernels';
+import { ATTENTION, PACKED_ATTENTION } from '@shiftmix/core/kernels';
 import { applyAttentionTuning, tuneAttentionTiles, type AttentionTuningResult, type TuneAttentionOptions } from './attention/tune.js';
 import { applyMatMulTuning, tuneMatMulTiles, type MatMulTuningResult } from './matmul/tune.js';
 
@@ -13,7 +13,7 @@ export interface TunedModel {
   blocks: readonly { spec: { kernels?: readonly string[] } }[];
 }
 
-const ATTENTION_KERNELS = [SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL];
+const ATTENTION_KERNELS = [ATTENTION.name, PACKED_ATTENTION.name];
 
 /** Both tunings of a model: plain JSON, for applyModelKernelTuning in a later run. */
 export interface ModelKernelTuning {

@@ -1,7 +1,10 @@
 import { tf, type Tensor, type Tensor1D, type Tensor3D } from '@shiftmix/core';
-import { fusionBlendReference, hsmAbMixReference } from '@shiftmix/core/kernels';
-import { FUSION_BLEND_GRAD_KERNEL, FUSION_BLEND_KERNEL, HSM_AB_GRAD_KERNEL, HSM_AB_KERNEL, hsmAbTuning } from '@shiftmix/webgpu';
+import { FUSION_BLEND, FUSION_BLEND_GRAD, fusionBlendReference, HSM_AB, HSM_AB_GRAD, hsmAbMixReference } from '@shiftmix/core/kernels';
+import { kernelTuning } from '@shiftmix/webgpu';
 import { calibratedReps, gbPerSecond, gpuTimeMs, settledPassGpuMs, timeLoop, type Timing } from './measure.js';
+
+// The (a,b) mix's backward launch shape, which the sweep varies.
+const backwardTuning = (): Record<string, number> => kernelTuning(HSM_AB_GRAD.name)!;
 
 export type Shape = [number, number, number];
 
@@ -54,9 +57,9 @@ export async function benchHsmAb(shape: Shape, shifts: number[], budgetMs: numbe
   const dy = tf.randomNormal(shape, 0, 1, 'float32', 2) as Tensor3D;
   const a = tf.randomNormal([dim], 1, 0.1, 'float32', 3) as Tensor1D;
   const b = tf.randomNormal([dim], 1, 0.1, 'float32', 4) as Tensor1D;
-  const forward = () => tf.dispose(run(HSM_AB_KERNEL, { u, a, b }, shifts));
-  const backward = () => tf.dispose(run(HSM_AB_GRAD_KERNEL, { dy, u, a, b }, shifts));
-  const fusedGrads = tf.grads((x: Tensor, p: Tensor, q: Tensor) => run(HSM_AB_KERNEL, { u: x, a: p, b: q }, shifts) as Tensor);
+  const forward = () => tf.dispose(run(HSM_AB.name, { u, a, b }, shifts));
+  const backward = () => tf.dispose(run(HSM_AB_GRAD.name, { dy, u, a, b }, shifts));
+  const fusedGrads = tf.grads((x: Tensor, p: Tensor, q: Tensor) => run(HSM_AB.name, { u: x, a: p, b: q }, shifts) as Tensor);
   const compositeGrads = tf.grads((x: Tensor, p: Tensor, q: Tensor) => hsmAbMixReference(x as Tensor3D, p as Tensor1D, q as Tensor1D, shifts));
   const n = batch * time * dim;
   const result: OpResult = {
@@ -71,7 +74,7 @@ export async function benchHsmAb(shape: Shape, shifts: number[], budgetMs: numbe
     compositeGrads: await measure(() => tf.dispose(compositeGrads([u, a, b], dy)), budgetMs, 2),
     achievedGBs: 0,
     maxRelativeError: await parity(
-      [run(HSM_AB_KERNEL, { u, a, b }, shifts) as Tensor, ...fusedGrads([u, a, b], dy)],
+      [run(HSM_AB.name, { u, a, b }, shifts) as Tensor, ...fusedGrads([u, a, b], dy)],
       [hsmAbMixReference(u, a, b, shifts), ...compositeGrads([u, a, b], dy)],
     ),
   };
@@ -86,9 +89,9 @@ export async function benchFusionBlend(shape: Shape, shifts: number[], budgetMs:
   const g = tf.sigmoid(tf.randomNormal(shape, 0, 1, 'float32', 5)) as Tensor3D;
   const v = tf.randomNormal(shape, 0, 1, 'float32', 6) as Tensor3D;
   const dy = tf.randomNormal(shape, 0, 1, 'float32', 7) as Tensor3D;
-  const forward = () => tf.dispose(run(FUSION_BLEND_KERNEL, { g, v }, shifts));
-  const backward = () => tf.dispose(run(FUSION_BLEND_GRAD_KERNEL, { dy, g, v }, shifts));
-  const fusedGrads = tf.grads((x: Tensor, y: Tensor) => run(FUSION_BLEND_KERNEL, { g: x, v: y }, shifts) as Tensor);
+  const forward = () => tf.dispose(run(FUSION_BLEND.name, { g, v }, shifts));
+  const backward = () => tf.dispose(run(FUSION_BLEND_GRAD.name, { dy, g, v }, shifts));
+  const fusedGrads = tf.grads((x: Tensor, y: Tensor) => run(FUSION_BLEND.name, { g: x, v: y }, shifts) as Tensor);
   const compositeGrads = tf.grads((x: Tensor, y: Tensor) => fusionBlendReference(x as Tensor3D, y as Tensor3D, shifts));
   const n = shape[0] * shape[1] * shape[2];
   const result: OpResult = {
@@ -103,7 +106,7 @@ export async function benchFusionBlend(shape: Shape, shifts: number[], budgetMs:
     compositeGrads: await measure(() => tf.dispose(compositeGrads([g, v], dy)), budgetMs, 2),
     achievedGBs: 0,
     maxRelativeError: await parity(
-      [run(FUSION_BLEND_KERNEL, { g, v }, shifts) as Tensor, ...fusedGrads([g, v], dy)],
+      [run(FUSION_BLEND.name, { g, v }, shifts) as Tensor, ...fusedGrads([g, v], dy)],
       [fusionBlendReference(g, v, shifts), ...compositeGrads([g, v], dy)],
     ),
   };
@@ -124,7 +127,7 @@ export interface TuningResult {
 
 /** Times the (a,b) backward kernel over launch shapes; leaves the shipped defaults in place. */
 export async function sweepHsmAbBackward(shape: Shape, shifts: number[], budgetMs: number): Promise<TuningResult[]> {
-  const defaults = { ...hsmAbTuning };
+  const defaults = { ...backwardTuning() };
   const u = tf.randomNormal(shape, 0, 1, 'float32', 1);
   const dy = tf.randomNormal(shape, 0, 1, 'float32', 2);
   const a = tf.ones([shape[2]]);
@@ -134,14 +137,14 @@ export async function sweepHsmAbBackward(shape: Shape, shifts: number[], budgetM
     for (const lanes of [1, 2, 4, 8]) {
       for (const columnsPerWorkgroup of [32, 64, 128]) {
         if (lanes * columnsPerWorkgroup > 256) continue;
-        Object.assign(hsmAbTuning, { rowsPerThread, lanes, columnsPerWorkgroup });
-        const timing = await measure(() => tf.dispose(run(HSM_AB_GRAD_KERNEL, { dy, u, a, b: a }, shifts)), budgetMs);
+        Object.assign(backwardTuning(), { rowsPerThread, lanes, columnsPerWorkgroup });
+        const timing = await measure(() => tf.dispose(run(HSM_AB_GRAD.name, { dy, u, a, b: a }, shifts)), budgetMs);
         const ms = timing.gpuMs ?? timing.ms;
         results.push({ rowsPerThread, lanes, columnsPerWorkgroup, backwardMs: ms, backwardGBs: gbPerSecond(12 * n, ms) });
       }
     }
   }
-  Object.assign(hsmAbTuning, defaults);
+  Object.assign(backwardTuning(), defaults);
   tf.dispose([u, dy, a]);
   return results.sort((x, y) => x.backwardMs - y.backwardMs);
 }

@@ -1,8 +1,12 @@
 import { computeShiftSchedule, tf } from '@shiftmix/core';
-import { activateWebGpu, HSM_AB_KERNEL, hsmAbTuning, type DawnBackend } from '@shiftmix/webgpu';
+import { HSM_AB, HSM_AB_GRAD } from '@shiftmix/core/kernels';
+import { activateWebGpu, kernelTuning, type DawnBackend } from '@shiftmix/webgpu';
 import { benchFusionBlend, benchHsmAb, sweepHsmAbBackward, type OpResult, type Shape } from './cases.js';
 import { copyBandwidth, dispatchOverheadUs } from './measure.js';
 import { parseEntryFlags, refuseSoftwareAdapter, runGpuEntry, writeJsonReport } from './entry.js';
+
+// The (a,b) mix's backward launch shape, which the sweep varies.
+const backwardTuning = (): Record<string, number> => kernelTuning(HSM_AB_GRAD.name)!;
 
 const USAGE = `GPU benchmark of the fused HSM kernels on WebGPU (Dawn in Node).
 
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
     `copy bandwidth over ${fmt(copy.bytes / 2 ** 20, 4)} MiB (read + write): buffer copy ${fmt(copy.bufferCopyGBs, 4)} GB/s, copy kernel ${fmt(copy.kernelCopyGBs, 4)} GB/s${copyGpu}\n  copy kernel GB/s by vec4s per thread: ${variants}`,
   );
 
-  const overhead = await dispatchOverheadUs(HSM_AB_KERNEL);
+  const overhead = await dispatchOverheadUs(HSM_AB.name);
   console.log(`CPU cost per dispatch (enqueue, tiny tensors): fused kernel ${fmt(overhead.fusedUs)} us, tf.add ${fmt(overhead.tfAddUs)} us`);
 
   const results: OpResult[] = [];
@@ -113,7 +117,7 @@ async function main(): Promise<void> {
   // The fraction compares like with like: GPU-clock times against the copy kernel's GPU-clock bandwidth.
   const copyReference = copy.kernelCopyGpuGBs ?? copy.best;
   console.log(`\n${table(results, copyReference)}\n`);
-  console.log(`hsm-ab backward launch: ${JSON.stringify(hsmAbTuning)}`);
+  console.log(`hsm-ab backward launch: ${JSON.stringify(backwardTuning())}`);
 
   const sweep = values.sweep ? await sweepHsmAbBackward(shapes[0], layerShifts(shapes[0]), budgetMs / 2) : [];
   if (sweep.length) {
@@ -124,7 +128,16 @@ async function main(): Promise<void> {
       );
   }
 
-  const report = { date: new Date().toISOString(), node: process.version, adapter: info.report, tuning: { ...hsmAbTuning }, copy, overhead, results, sweep };
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    adapter: info.report,
+    tuning: { ...backwardTuning() },
+    copy,
+    overhead,
+    results,
+    sweep,
+  };
   writeJsonReport(values.out, report);
   console.log(`wrote ${values.out}`);
 }

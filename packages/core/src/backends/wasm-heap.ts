@@ -1,3 +1,4 @@
+import type { AnyKernel } from '../kernels/kernel.js';
 import { tf } from '../tf.js';
 
 /** The parts of tfjs's wasm backend its kernels use; tfjs does not export the type. */
@@ -7,6 +8,9 @@ export interface WasmBackend {
   readSync(dataId: object): ArrayLike<number>;
   disposeData(dataId: object, force?: boolean): boolean;
 }
+
+/** A kernel object and the wasm backend's function for it. */
+export type WasmImplementation = [AnyKernel, tf.KernelFunc];
 
 export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 

@@ -1,7 +1,5 @@
 import { describe, it } from 'vitest';
-import { FUSION_BLEND_GRAD_KERNEL, GROUP_SHIFT_GRAD_KERNEL, HSM_AB_GRAD_KERNEL } from '../kernels/names.js';
-import { FUSION_BLEND_KERNEL, HSM_AB_KERNEL, fusionBlend, hsmAbMix } from '../ops/mix.js';
-import { GROUP_SHIFT_KERNEL, groupShift } from '../ops/shift.js';
+import { FUSION_BLEND, FUSION_BLEND_GRAD, GROUP_SHIFT, GROUP_SHIFT_GRAD, HSM_AB, HSM_AB_GRAD, fusionBlend, groupShift, hsmAbMix } from '../kernels/index.js';
 import { tf, type Tensor } from '../tf.js';
 import { expectClose, onBoth, withGrads } from './parity.test-util.js';
 
@@ -21,21 +19,21 @@ describe('native shift kernels under wasm', () => {
   const reaching = cases.filter(({ shape, shifts }) => Math.min(...shifts) < shape[1]);
   it.each(reaching)('the group shift over $shape with shifts $shifts matches the composite', async ({ shape, shifts }) => {
     const f = withGrads([shape], (x) => groupShift(x as tf.Tensor3D, shifts));
-    const [expected, actual] = await onBoth(f, [GROUP_SHIFT_KERNEL, GROUP_SHIFT_GRAD_KERNEL]);
+    const [expected, actual] = await onBoth(f, [GROUP_SHIFT.name, GROUP_SHIFT_GRAD.name]);
     expectClose(actual, expected);
   });
 
   it.each(cases)('hsm-ab over $shape with shifts $shifts matches the composite', async ({ shape, shifts }) => {
     const d = shape[2];
     const f = withGrads([shape, [d], [d]], (u, a, b) => hsmAbMix(u as tf.Tensor3D, a as tf.Tensor1D, b as tf.Tensor1D, shifts));
-    const [expected, actual] = await onBoth(f, [HSM_AB_KERNEL, HSM_AB_GRAD_KERNEL]);
+    const [expected, actual] = await onBoth(f, [HSM_AB.name, HSM_AB_GRAD.name]);
     expectClose(actual, expected);
   });
 
   it.each(cases)('the fusion blend over $shape with shifts $shifts matches the composite', async ({ shape, shifts }) => {
     // A gate in (0, 1), as the sigmoid gives it.
     const f = withGrads([shape, shape], (g: Tensor, v) => fusionBlend(tf.sigmoid(g) as tf.Tensor3D, v as tf.Tensor3D, shifts));
-    const [expected, actual] = await onBoth(f, [FUSION_BLEND_KERNEL, FUSION_BLEND_GRAD_KERNEL]);
+    const [expected, actual] = await onBoth(f, [FUSION_BLEND.name, FUSION_BLEND_GRAD.name]);
     expectClose(actual, expected);
   });
 });

@@ -1,10 +1,8 @@
 import type { NativeKernels } from '@shiftmix/native';
 import { ShiftmixError } from '../errors.js';
-import { FUSION_BLEND_GRAD_KERNEL, GROUP_SHIFT_GRAD_KERNEL, HSM_AB_GRAD_KERNEL } from '../kernels/names.js';
-import { FUSION_BLEND_KERNEL, HSM_AB_KERNEL } from '../ops/mix.js';
-import { GROUP_SHIFT_KERNEL } from '../ops/shift.js';
 import { tf } from '../tf.js';
-import { heapViews, type KernelArgs, type WasmBackend } from './wasm-heap.js';
+import { FUSION_BLEND, FUSION_BLEND_GRAD, GROUP_SHIFT, GROUP_SHIFT_GRAD, HSM_AB, HSM_AB_GRAD } from '../kernels/index.js';
+import { heapViews, type KernelArgs, type WasmBackend, type WasmImplementation } from './wasm-heap.js';
 
 type TensorInfo = tf.TensorInfo;
 type Named = Record<string, TensorInfo>;
@@ -49,23 +47,23 @@ function shiftKernel(
 }
 
 /** The group shift, the (a,b) mix and the learned-fusion blend with their backward kernels, as native loops. */
-export function nativeShiftKernels(native: NativeKernels): tf.KernelConfig[] {
+export function nativeShiftKernels(native: NativeKernels): WasmImplementation[] {
   const shift = (kernel: string, input: string, back: number) =>
     shiftKernel(kernel, [input], input, [input], ([x, y], tail) => native.groupShift(x, y, back, ...tail));
-  const hsmAb = shiftKernel(HSM_AB_KERNEL, ['u', 'a', 'b'], 'u', ['u'], ([u, a, b, y], tail) => native.hsmAbForward(u, a, b, y, ...tail));
-  const hsmAbGrad = shiftKernel(HSM_AB_GRAD_KERNEL, ['dy', 'u', 'a', 'b'], 'u', ['u', 'a', 'b'], ([dy, u, a, b, du, da, db], tail) =>
+  const hsmAb = shiftKernel(HSM_AB.name, ['u', 'a', 'b'], 'u', ['u'], ([u, a, b, y], tail) => native.hsmAbForward(u, a, b, y, ...tail));
+  const hsmAbGrad = shiftKernel(HSM_AB_GRAD.name, ['dy', 'u', 'a', 'b'], 'u', ['u', 'a', 'b'], ([dy, u, a, b, du, da, db], tail) =>
     native.hsmAbBackward(dy, u, a, b, du, da, db, ...tail),
   );
-  const blend = shiftKernel(FUSION_BLEND_KERNEL, ['g', 'v'], 'v', ['v'], ([g, v, y], tail) => native.fusionBlendForward(g, v, y, ...tail));
-  const blendGrad = shiftKernel(FUSION_BLEND_GRAD_KERNEL, ['dy', 'g', 'v'], 'v', ['v', 'v'], ([dy, g, v, dg, dv], tail) =>
+  const blend = shiftKernel(FUSION_BLEND.name, ['g', 'v'], 'v', ['v'], ([g, v, y], tail) => native.fusionBlendForward(g, v, y, ...tail));
+  const blendGrad = shiftKernel(FUSION_BLEND_GRAD.name, ['dy', 'g', 'v'], 'v', ['v', 'v'], ([dy, g, v, dg, dv], tail) =>
     native.fusionBlendBackward(dy, g, v, dg, dv, ...tail),
   );
   return [
-    { kernelName: GROUP_SHIFT_KERNEL, backendName: 'wasm', kernelFunc: shift(GROUP_SHIFT_KERNEL, 'x', 0) },
-    { kernelName: GROUP_SHIFT_GRAD_KERNEL, backendName: 'wasm', kernelFunc: shift(GROUP_SHIFT_GRAD_KERNEL, 'dy', 1) },
-    { kernelName: HSM_AB_KERNEL, backendName: 'wasm', kernelFunc: hsmAb },
-    { kernelName: HSM_AB_GRAD_KERNEL, backendName: 'wasm', kernelFunc: hsmAbGrad },
-    { kernelName: FUSION_BLEND_KERNEL, backendName: 'wasm', kernelFunc: blend },
-    { kernelName: FUSION_BLEND_GRAD_KERNEL, backendName: 'wasm', kernelFunc: blendGrad },
+    [GROUP_SHIFT, shift(GROUP_SHIFT.name, 'x', 0)],
+    [GROUP_SHIFT_GRAD, shift(GROUP_SHIFT_GRAD.name, 'dy', 1)],
+    [HSM_AB, hsmAb],
+    [HSM_AB_GRAD, hsmAbGrad],
+    [FUSION_BLEND, blend],
+    [FUSION_BLEND_GRAD, blendGrad],
   ];
 }

@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend.js';
-import { BIAS_GELU_GRAD_KERNEL, CROSS_ENTROPY_GRAD_KERNEL, LAYER_NORM_GRAD_KERNEL } from '../kernels/names.js';
 import {
-  ADD_LAYER_NORM_KERNEL,
-  BIAS_GELU_KERNEL,
-  DROPOUT_KERNEL,
-  LAYER_NORM_KERNEL,
-  addLayerNorm,
-  biasGelu,
-  dropout,
-  dropoutReference,
-  layerNorm,
-} from '../layers.js';
-import { CROSS_ENTROPY_KERNEL, crossEntropy } from '../loss.js';
+  ADD_LAYER_NORM,
+  BIAS_GELU,
+  BIAS_GELU_GRAD,
+  CROSS_ENTROPY,
+  CROSS_ENTROPY_GRAD,
+  DROPOUT,
+  LAYER_NORM,
+  LAYER_NORM_GRAD,
+  crossEntropy,
+} from '../kernels/index.js';
+import { selectBackend } from '../backend.js';
+import { addLayerNorm, biasGelu, dropout, dropoutReference, layerNorm } from '../layers.js';
 import { AdamW } from '../train/adamw.js';
 import { tf, type Tensor } from '../tf.js';
 import { expectClose, onBoth, values, withGrads } from './parity.test-util.js';
@@ -32,7 +31,7 @@ describe('native training kernels under wasm', () => {
     const dim = shape[shape.length - 1];
     const [expected, actual] = await onBoth(
       withGrads([shape, [dim], [dim]], (x, g, b) => layerNorm(x, g, b)),
-      [LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL],
+      [LAYER_NORM.name, LAYER_NORM_GRAD.name],
     );
     expectClose(actual, expected, 2e-5);
   });
@@ -44,7 +43,7 @@ describe('native training kernels under wasm', () => {
       const { sum, normed } = addLayerNorm(x, h, g, b);
       return tf.add(tf.mul(sum, 0.5), normed);
     };
-    const [expected, actual] = await onBoth(withGrads([shape, shape, [dim], [dim]], f), [ADD_LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL]);
+    const [expected, actual] = await onBoth(withGrads([shape, shape, [dim], [dim]], f), [ADD_LAYER_NORM.name, LAYER_NORM_GRAD.name]);
     expectClose(actual, expected, 2e-5);
   });
 
@@ -52,7 +51,7 @@ describe('native training kernels under wasm', () => {
     const dim = shape[shape.length - 1];
     const [expected, actual] = await onBoth(
       withGrads([shape, [dim]], (x, b) => biasGelu(x, b)),
-      [BIAS_GELU_KERNEL, BIAS_GELU_GRAD_KERNEL],
+      [BIAS_GELU.name, BIAS_GELU_GRAD.name],
     );
     expectClose(actual, expected);
   });
@@ -69,7 +68,7 @@ describe('native training kernels under wasm', () => {
         const { value, grads } = tf.valueAndGrads((l: Tensor) => crossEntropy(l as tf.Tensor2D, t))([logits]);
         return [value, ...grads].map((x) => x.dataSync() as Float32Array);
       });
-    const [expected, actual] = await onBoth(f, [CROSS_ENTROPY_KERNEL, CROSS_ENTROPY_GRAD_KERNEL]);
+    const [expected, actual] = await onBoth(f, [CROSS_ENTROPY.name, CROSS_ENTROPY_GRAD.name]);
     expectClose(actual, expected);
   });
 
@@ -79,7 +78,7 @@ describe('native training kernels under wasm', () => {
         const logits = tf.tensor(values(6, 4), [2, 3]);
         return [crossEntropy(logits as tf.Tensor2D, tf.tensor1d([1, 3], 'int32')).dataSync() as Float32Array];
       });
-    const [expected, actual] = await onBoth(f, [CROSS_ENTROPY_KERNEL]);
+    const [expected, actual] = await onBoth(f, [CROSS_ENTROPY.name]);
     expect(expected[0][0]).toBeNaN();
     expect(actual[0][0]).toBeNaN();
   });
@@ -143,7 +142,7 @@ describe('native dropout under wasm', () => {
       });
     await selectBackend('cpu');
     const expected = f(false)();
-    const [, actual] = await onBoth(f(true), [DROPOUT_KERNEL]);
+    const [, actual] = await onBoth(f(true), [DROPOUT.name]);
     expectClose(actual, expected);
     // About `rate` of the elements are dropped, and none kept is changed but by the scale.
     const dropped = actual[0].filter((v) => v === 0).length / actual[0].length;

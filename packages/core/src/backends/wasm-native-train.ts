@@ -1,20 +1,10 @@
 import type { NativeKernels } from '@shiftmix/native';
 import { ShiftmixError } from '../errors.js';
 import { dropoutScale, dropoutSeedKeys, dropoutThreshold } from '../kernels/dropout-hash.js';
-import {
-  ADAMW_KERNEL,
-  ADD_LAYER_NORM_KERNEL,
-  BIAS_GELU_GRAD_KERNEL,
-  BIAS_GELU_KERNEL,
-  CROSS_ENTROPY_GRAD_KERNEL,
-  CROSS_ENTROPY_KERNEL,
-  DROPOUT_KERNEL,
-  LAYER_NORM_GRAD_KERNEL,
-  LAYER_NORM_KERNEL,
-} from '../kernels/names.js';
 import { keepForGradient } from '../kernels/saved.js';
 import { tf } from '../tf.js';
-import { heapViews, type KernelArgs, type WasmBackend } from './wasm-heap.js';
+import { ADAMW, ADD_LAYER_NORM, BIAS_GELU, BIAS_GELU_GRAD, CROSS_ENTROPY, CROSS_ENTROPY_GRAD, DROPOUT, LAYER_NORM, LAYER_NORM_GRAD } from '../kernels/index.js';
+import { heapViews, type KernelArgs, type WasmBackend, type WasmImplementation } from './wasm-heap.js';
 
 type TensorInfo = tf.TensorInfo;
 type Named = Record<string, TensorInfo>;
@@ -30,7 +20,7 @@ const intView = (wasm: WasmBackend, info: TensorInfo) => wasm.typedArrayFromHeap
 const scalarOf = (wasm: WasmBackend, info: TensorInfo) => (wasm.typedArrayFromHeap(info) as Float32Array)[0];
 
 /** Layer norm, its fused residual form and their one backward, as native row loops. */
-function layerNormKernels(native: NativeKernels): tf.KernelConfig[] {
+function layerNormKernels(native: NativeKernels): WasmImplementation[] {
   const forward: tf.KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { x, gamma, beta } = inputs as Named;
@@ -61,14 +51,14 @@ function layerNormKernels(native: NativeKernels): tf.KernelConfig[] {
     return [dx, dgamma, dbeta];
   };
   return [
-    { kernelName: LAYER_NORM_KERNEL, backendName: 'wasm', kernelFunc: forward },
-    { kernelName: ADD_LAYER_NORM_KERNEL, backendName: 'wasm', kernelFunc: addForward },
-    { kernelName: LAYER_NORM_GRAD_KERNEL, backendName: 'wasm', kernelFunc: backward },
+    [LAYER_NORM, forward],
+    [ADD_LAYER_NORM, addForward],
+    [LAYER_NORM_GRAD, backward],
   ];
 }
 
 /** gelu(x + b) and its backward. */
-function biasGeluKernels(native: NativeKernels): tf.KernelConfig[] {
+function biasGeluKernels(native: NativeKernels): WasmImplementation[] {
   const forward: tf.KernelFunc = (args) => {
     const { inputs, backend } = args as unknown as KernelArgs;
     const { x, b } = inputs as Named;
@@ -89,13 +79,13 @@ function biasGeluKernels(native: NativeKernels): tf.KernelConfig[] {
     return [dx, db];
   };
   return [
-    { kernelName: BIAS_GELU_KERNEL, backendName: 'wasm', kernelFunc: forward },
-    { kernelName: BIAS_GELU_GRAD_KERNEL, backendName: 'wasm', kernelFunc: backward },
+    [BIAS_GELU, forward],
+    [BIAS_GELU_GRAD, backward],
   ];
 }
 
 /** Dropout by the project's hash of (seed, index): the webgpu kernel's mask; its own gradient (same mask on dy). */
-function dropoutKernel(native: NativeKernels): tf.KernelConfig {
+function dropoutKernel(native: NativeKernels): WasmImplementation {
   const kernelFunc: tf.KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { x } = inputs as Named;
@@ -107,11 +97,11 @@ function dropoutKernel(native: NativeKernels): tf.KernelConfig {
     native.dropout(xv, yv, key1, key2, dropoutThreshold(rate), dropoutScale(rate));
     return y;
   };
-  return { kernelName: DROPOUT_KERNEL, backendName: 'wasm', kernelFunc };
+  return [DROPOUT, kernelFunc];
 }
 
 /** The loss; each row's log-sum-exp travels to the backward beside the scalar. */
-function crossEntropyKernels(native: NativeKernels): tf.KernelConfig[] {
+function crossEntropyKernels(native: NativeKernels): WasmImplementation[] {
   const lseOf = (wasm: WasmBackend, logits: TensorInfo, targets: TensorInfo): [TensorInfo, number] => {
     const [rows, vocab] = logits.shape;
     const lse = wasm.makeOutput([rows], 'float32');
@@ -141,8 +131,8 @@ function crossEntropyKernels(native: NativeKernels): tf.KernelConfig[] {
     return dlogits;
   };
   return [
-    { kernelName: CROSS_ENTROPY_KERNEL, backendName: 'wasm', kernelFunc: forward },
-    { kernelName: CROSS_ENTROPY_GRAD_KERNEL, backendName: 'wasm', kernelFunc: backward },
+    [CROSS_ENTROPY, forward],
+    [CROSS_ENTROPY_GRAD, backward],
   ];
 }
 
@@ -150,8 +140,8 @@ interface RefCounted {
   dataIdMap: { get(dataId: object): { refCount: number } };
 }
 
-/** Clip and AdamW over every weight in one native call, in place on the heap (core's ADAMW_KERNEL contract). */
-function adamwKernel(native: NativeKernels): tf.KernelConfig {
+/** Clip and AdamW over every weight in one native call, in place on the heap (core's ADAMW contract). */
+function adamwKernel(native: NativeKernels): WasmImplementation {
   const kernelFunc: tf.KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const named = inputs as Named;
@@ -162,7 +152,7 @@ function adamwKernel(native: NativeKernels): tf.KernelConfig {
     const bad = weights.some((w) => w.some((x) => !x || x.dtype !== 'float32' || !tf.util.arraysEqual(x.shape, w[0].shape)));
     if (!(count >= 1) || bad || !named.halt || !named.loss) {
       throw new ShiftmixError(
-        `${ADAMW_KERNEL} needs p, m, v and g of one float32 shape for each of attrs.count weights, a loss and a halt flag`,
+        `${ADAMW.name} needs p, m, v and g of one float32 shape for each of attrs.count weights, a loss and a halt flag`,
         "Run it through core's AdamW.clipAndApply",
         'E_INPUT',
       );
@@ -172,7 +162,7 @@ function adamwKernel(native: NativeKernels): tf.KernelConfig {
     const shared = [...weights.flatMap((w) => w.slice(0, 3)), named.halt].find((x) => map.get(x.dataId).refCount > 1);
     if (shared) {
       throw new ShiftmixError(
-        `${ADAMW_KERNEL} would update a buffer in place that other tensors share`,
+        `${ADAMW.name} would update a buffer in place that other tensors share`,
         "Run it through core's AdamW.clipAndApply, which gives every weight and moment its own buffer",
         'E_INPUT',
       );
@@ -200,10 +190,10 @@ function adamwKernel(native: NativeKernels): tf.KernelConfig {
     );
     return report;
   };
-  return { kernelName: ADAMW_KERNEL, backendName: 'wasm', kernelFunc };
+  return [ADAMW, kernelFunc];
 }
 
 /** The training kernels of @shiftmix/native for the wasm backend: layer norms, bias + GELU, dropout, the loss, AdamW. */
-export function nativeTrainingKernels(native: NativeKernels): tf.KernelConfig[] {
+export function nativeTrainingKernels(native: NativeKernels): WasmImplementation[] {
   return [...layerNormKernels(native), ...biasGeluKernels(native), ...crossEntropyKernels(native), dropoutKernel(native), adamwKernel(native)];
 }

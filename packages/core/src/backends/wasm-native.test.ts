@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ATTENTION, ATTENTION_GRAD, PACKED_ATTENTION, PACKED_ATTENTION_GRAD, causalAttention, packedCausalAttention } from '../kernels/index.js';
 import { selectBackend } from '../backend.js';
 import { attentionDropoutKeep } from '../kernels/dropout-hash.js';
-import { ATTENTION_GRAD_KERNEL, PACKED_ATTENTION_GRAD_KERNEL } from '../kernels/names.js';
-import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, causalAttention, causalMask, packedCausalAttention } from '../ops/attention.js';
+import { causalMask } from '../ops/attention.js';
 import { Rng } from '../rng.js';
 import { tf, type Tensor } from '../tf.js';
 import { nativeStatus } from './native.js';
@@ -94,7 +94,7 @@ describe('native attention kernels under wasm', () => {
 
   it('are loaded and registered', () => {
     expect(nativeStatus()).toMatchObject({ available: true });
-    for (const name of [SHIFTMIX_ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, PACKED_ATTENTION_GRAD_KERNEL]) {
+    for (const name of [ATTENTION.name, ATTENTION_GRAD.name, PACKED_ATTENTION.name, PACKED_ATTENTION_GRAD.name]) {
       expect(tf.getKernel(name, 'wasm')).toBeDefined();
     }
   });
@@ -106,8 +106,8 @@ describe('native attention kernels under wasm', () => {
       await selectBackend('wasm');
       const profile = await tf.profile(() => run(c, packed, true));
       const names = profile.kernels.map((k) => k.name);
-      expect(names).toContain(packed ? SHIFTMIX_ATTENTION_PACKED_KERNEL : SHIFTMIX_ATTENTION_KERNEL);
-      expect(names).toContain(packed ? PACKED_ATTENTION_GRAD_KERNEL : ATTENTION_GRAD_KERNEL);
+      expect(names).toContain(packed ? PACKED_ATTENTION.name : ATTENTION.name);
+      expect(names).toContain(packed ? PACKED_ATTENTION_GRAD.name : ATTENTION_GRAD.name);
       const actual = run(c, packed, true);
       // 3e-5, not tighter: without OpenBLAS the addon's built-in product sums in another order (2.2e-5 seen at rate 0.3).
       actual.forEach((a, i) => expect(worstRelative(a, expected[i])).toBeLessThan(3e-5));

@@ -1,14 +1,12 @@
-import { ATTENTION_GRAD_KERNEL, PACKED_ATTENTION_GRAD_KERNEL } from '../kernels/names.js';
-import { registerFusedGradients } from '../kernels/gradients.js';
 import { keepForGradient } from '../kernels/saved.js';
-import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL } from '../ops/attention.js';
 import { ShiftmixError } from '../errors.js';
 import { tf } from '../tf.js';
+import { ATTENTION, ATTENTION_GRAD, PACKED_ATTENTION, PACKED_ATTENTION_GRAD } from '../kernels/index.js';
 import type { NativeKernels } from '@shiftmix/native';
 import { nativeShiftKernels } from './wasm-native-shift.js';
 import { nativeTrainingKernels } from './wasm-native-train.js';
 import { replaceWasmKernels } from './wasm-replaced.js';
-import { heapViews, type KernelArgs, type WasmBackend } from './wasm-heap.js';
+import { heapViews, type KernelArgs, type WasmBackend, type WasmImplementation } from './wasm-heap.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -42,7 +40,7 @@ function packedShape(qkv: TensorInfo, attrs: AttentionAttrs): number[] {
   const [b, t, c] = qkv.shape;
   if (qkv.shape.length !== 3 || !(Number.isInteger(heads) && heads >= 1) || c % (3 * heads) !== 0) {
     throw new ShiftmixError(
-      `${SHIFTMIX_ATTENTION_PACKED_KERNEL} needs qkv [B, T, 3D] with D a multiple of ${attrs.heads} heads, got ${JSON.stringify(qkv.shape)}`,
+      `${PACKED_ATTENTION.name} needs qkv [B, T, 3D] with D a multiple of ${attrs.heads} heads, got ${JSON.stringify(qkv.shape)}`,
       'Pass the fused projection [q | k | v] and a head count that divides D',
       'E_SHAPE',
     );
@@ -51,7 +49,7 @@ function packedShape(qkv: TensorInfo, attrs: AttentionAttrs): number[] {
 }
 
 /** Attention kernels on the wasm heap through the native code, both layouts, with their backward kernels. */
-function attentionKernels(native: NativeKernels, threads: () => number): tf.KernelConfig[] {
+function attentionKernels(native: NativeKernels, threads: () => number): WasmImplementation[] {
   // Strides (batch, head, row) of the two layouts.
   const split = ([, h, t, hd]: number[]): number[] => [h * t * hd, t * hd, hd];
   const packed = ([, , t, hd]: number[], width: number): number[] => [t * width, hd, width];
@@ -111,10 +109,10 @@ function attentionKernels(native: NativeKernels, threads: () => number): tf.Kern
     return dqkv;
   };
   return [
-    { kernelName: SHIFTMIX_ATTENTION_KERNEL, backendName: 'wasm', kernelFunc: forward },
-    { kernelName: ATTENTION_GRAD_KERNEL, backendName: 'wasm', kernelFunc: backward },
-    { kernelName: SHIFTMIX_ATTENTION_PACKED_KERNEL, backendName: 'wasm', kernelFunc: packedForward },
-    { kernelName: PACKED_ATTENTION_GRAD_KERNEL, backendName: 'wasm', kernelFunc: packedBackward },
+    [ATTENTION, forward],
+    [ATTENTION_GRAD, backward],
+    [PACKED_ATTENTION, packedForward],
+    [PACKED_ATTENTION_GRAD, packedBackward],
   ];
 }
 
@@ -130,8 +128,11 @@ export function registerNativeWasmKernels(native: NativeKernels, options: { thre
   if (registered) return;
   registered = true;
   replaceWasmKernels(native);
-  for (const config of [...attentionKernels(native, options.threads ?? (() => 0)), ...nativeTrainingKernels(native), ...nativeShiftKernels(native)]) {
-    if (!tf.getKernel(config.kernelName, 'wasm')) tf.registerKernel(config);
+  for (const [kernel, kernelFunc] of [
+    ...attentionKernels(native, options.threads ?? (() => 0)),
+    ...nativeTrainingKernels(native),
+    ...nativeShiftKernels(native),
+  ]) {
+    kernel.implement('wasm', kernelFunc);
   }
-  registerFusedGradients();
 }

@@ -90,7 +90,7 @@ describe('checkpoints', () => {
       const model = ShiftmixModel.create({ ...modelConfig, layers: 'softmax-attention' });
       await saveCheckpoint(dir, { model, tokenizer: CharTokenizer.fromText('abcdefg'), recipe: DEFAULT_RECIPE, state });
       model.dispose();
-      registerMixer({ ...toyMean, name: 'softmax-attention' } as typeof toyShift, { source: './override.js' });
+      registerMixer({ ...toyMean, name: 'softmax-attention' } as unknown as typeof toyShift, { source: './override.js' });
       await expect(loadCheckpoint(dir)).rejects.toThrow(
         /does not match the model its config\.json describes: no tensor "wpe"\. Mixer "softmax-attention" is registered from \.\/override\.js in place of the shipped @shiftmix\/mixer-softmax-attention; load this checkpoint without that plugin/,
       );

@@ -1,17 +1,23 @@
-// @shiftmix/core/kernels: what a backend package needs to plug into core, and nothing a
-// model's user does: every fused kernel's name, contract and composite reference, the
-// dispatch the ops use, the gradients, what a kernel keeps for its backward, the dropout
-// hashes every backend shares, and the registration of a backend provider.
-export * from './names.js';
-export { FUSED_KERNELS, fusedKernel, type FusedKernel } from './table.js';
-export { hasKernel, runFused } from './dispatch.js';
-export { registerFusedGradients } from './gradients.js';
+// @shiftmix/core/kernels: fused kernels and the ops that run them, and what a backend
+// package or a plugin needs to add its own. A fused kernel is one object (defineKernel):
+// its contract, composite reference, gradient and parity checks, in one file each below;
+// backends implement it by name, ops call it.
+export * from './kernel.js';
+export * from './parity.js';
+export * from './adamw.js';
+export * from './attention.js';
+export * from './attention-checks.js';
+export * from './bias-gelu.js';
+export * from './cross-entropy.js';
+export * from './cross-entropy-cases.js';
+export * from './dropout.js';
+export * from './fusion-blend.js';
+export * from './group-shift.js';
+export * from './hsm-ab.js';
+export * from './layer-norm.js';
 export { keepForGradient, takeForGradient } from './saved.js';
-export { attentionDropoutKeep, dropoutHash, dropoutScale, dropoutSeedBits, dropoutSeedKeys, dropoutThreshold, mix32 } from './dropout-hash.js';
+export * from './dropout-hash.js';
 export { registerBackendProvider, type BackendProvider } from '../backend.js';
 export { registerMissingWasmKernels, unsortedSegmentSumReference } from '../backends/wasm-kernels.js';
-export { addLayerNormReference, biasGeluReference, dropoutReference, layerNormReference } from '../layers.js';
-export { crossEntropyComposite } from '../loss.js';
-export { causalAttentionComposite, hasFusedAttention, hasPackedAttention, packedCausalAttentionComposite } from '../ops/attention.js';
-export { fusionBlendReference, hasFusedKernel, hsmAbMixReference } from '../ops/mix.js';
-export { groupShiftReference } from '../ops/shift.js';
+export { ONE_HOT_GRAD_MAX_VOCAB, embed, embedOneHotGrad } from '../layers/linear.js';
+export { meanLastAxis, sumAll } from '../layers/norm.js';

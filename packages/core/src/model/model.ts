@@ -2,7 +2,7 @@ import type { AnyMixerSpec, MixerContext, MixerState } from '../contract.js';
 import { isShiftmixError, ShiftmixError } from '../errors.js';
 import { createWeightInit } from '../init.js';
 import { embed, layerNorm } from '../layers.js';
-import { crossEntropy } from '../loss.js';
+import { crossEntropy } from '../kernels/cross-entropy.js';
 import { getMixer } from '../registry.js';
 import { Rng } from '../rng.js';
 import { computeShiftSchedule } from '../schedule.js';

@@ -1,19 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend.js';
-import { tf, type Tensor } from '../tf.js';
 import {
-  SHIFTMIX_ATTENTION_KERNEL,
-  SHIFTMIX_ATTENTION_PACKED_KERNEL,
-  applyRope,
-  cachedAttention,
+  ATTENTION,
+  type CausalAttentionKernelAttrs,
+  PACKED_ATTENTION,
+  type PackedAttentionKernelAttrs,
   causalAttention,
   causalAttentionComposite,
-  hasFusedAttention,
-  hasPackedAttention,
   packedCausalAttention,
-  type CausalAttentionKernelAttrs,
-  type PackedAttentionKernelAttrs,
-} from './attention.js';
+} from '../kernels/index.js';
+import { selectBackend } from '../backend.js';
+import { tf, type Tensor } from '../tf.js';
+import { applyRope, cachedAttention } from './attention.js';
 
 // Naive per-position loop: out[b, h, i] = sum_j softmax_j(q_i . k_j / sqrt(hd)) v_j over
 // the visible j (j <= i, i - j < window).
@@ -91,11 +88,11 @@ describe('causal attention op', () => {
     expect(maxAbsDiff(last.dataSync(), full.slice([0, 0, 5, 0], [2, 2, 1, 4]).dataSync())).toBeLessThan(1e-6);
   });
 
-  it('dispatches to a kernel registered under SHIFTMIX_ATTENTION_KERNEL', () => {
+  it('dispatches to a kernel registered under ATTENTION.name', () => {
     const seen: CausalAttentionKernelAttrs[] = [];
-    expect(hasFusedAttention()).toBe(false);
+    expect(ATTENTION.implementedOn()).toBe(false);
     tf.registerKernel({
-      kernelName: SHIFTMIX_ATTENTION_KERNEL,
+      kernelName: ATTENTION.name,
       backendName: 'cpu',
       kernelFunc: ({ inputs, attrs, backend }) => {
         const cpu = backend as unknown as { readSync(id: object): Float32Array; makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo };
@@ -113,9 +110,9 @@ describe('causal attention op', () => {
       expect(seen).toEqual([{ window: 2, dropoutRate: 0, seed: 0, scale: 0.5 }]);
       expect(maxAbsDiff(fused.dataSync(), reference.dataSync())).toBeLessThan(1e-5);
     } finally {
-      tf.unregisterKernel(SHIFTMIX_ATTENTION_KERNEL, 'cpu');
+      tf.unregisterKernel(ATTENTION.name, 'cpu');
     }
-    expect(hasFusedAttention()).toBe(false);
+    expect(ATTENTION.implementedOn()).toBe(false);
   });
 });
 
@@ -170,11 +167,11 @@ describe('packed causal attention op', () => {
     expect(() => packedCausalAttention(packed(1), H, { window: 0, training: false })).toThrow(/window/);
   });
 
-  it('dispatches to a kernel registered under SHIFTMIX_ATTENTION_PACKED_KERNEL', () => {
+  it('dispatches to a kernel registered under PACKED_ATTENTION.name', () => {
     const seen: PackedAttentionKernelAttrs[] = [];
-    expect(hasPackedAttention()).toBe(false);
+    expect(PACKED_ATTENTION.implementedOn()).toBe(false);
     tf.registerKernel({
-      kernelName: SHIFTMIX_ATTENTION_PACKED_KERNEL,
+      kernelName: PACKED_ATTENTION.name,
       backendName: 'cpu',
       kernelFunc: ({ inputs, attrs, backend }) => {
         const cpu = backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo };
@@ -189,9 +186,9 @@ describe('packed causal attention op', () => {
       expect(out.shape).toEqual([B, T, D]);
       expect(out.dataSync().every((x) => x === 7)).toBe(true);
     } finally {
-      tf.unregisterKernel(SHIFTMIX_ATTENTION_PACKED_KERNEL, 'cpu');
+      tf.unregisterKernel(PACKED_ATTENTION.name, 'cpu');
     }
-    expect(hasPackedAttention()).toBe(false);
+    expect(PACKED_ATTENTION.implementedOn()).toBe(false);
   });
 });
 

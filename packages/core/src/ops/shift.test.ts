@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { groupShift } from '../kernels/index.js';
 import { selectBackend } from '../backend.js';
 import { channelGroups } from '../schedule.js';
 import { tf, type Tensor2D, type Tensor3D } from '../tf.js';
-import { checkShifts, createShiftRing, groupShift, readShiftRing, writeShiftRing } from './shift.js';
+import { checkShifts, createShiftRing, readShiftRing, writeShiftRing } from './shift.js';
 
 /** Naive per-group shift over nested arrays: channel group g delayed by shifts[g], zeros before the start. */
 function naiveGroupShift(x: number[][][], shifts: number[]): number[][][] {

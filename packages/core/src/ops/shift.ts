@@ -1,10 +1,6 @@
-import { runFused } from '../kernels/dispatch.js';
-import { GROUP_SHIFT_KERNEL } from '../kernels/names.js';
 import { ShiftmixError } from '../errors.js';
 import { channelGroups } from '../schedule.js';
 import { tf, type Tensor2D, type Tensor3D } from '../tf.js';
-
-export { GROUP_SHIFT_KERNEL };
 
 /** Throws unless `shifts` is a non-empty list of positive integers with at most `dim` entries. */
 export function checkShifts(shifts: readonly number[], dim: number, who = 'a shift-based mixer'): void {
@@ -23,29 +19,6 @@ export function checkShifts(shifts: readonly number[], dim: number, who = 'a shi
       throw new ShiftmixError(`${who} got shift ${String(s)}`, 'Shifts are whole numbers >= 1', 'E_SHIFTS');
     }
   }
-}
-
-/**
- * The per-group shift S of HSM (the core README's "Shifts"): the D channels are split into
- * `shifts.length` contiguous groups (`channelGroups`) and group g is delayed by
- * shifts[g] positions, zeros flowing in at the start. x: [B, T, D] -> [B, T, D].
- * One kernel where the backend registers GROUP_SHIFT_KERNEL, else groupShiftReference.
- */
-export function groupShift(x: Tensor3D, shifts: readonly number[]): Tensor3D {
-  return runFused(GROUP_SHIFT_KERNEL, { x }, { shifts: [...shifts] }, () => groupShiftReference(x, shifts), x.dtype === 'float32');
-}
-
-/** Composite reference of groupShift (slices, pads and a concat), never dispatched to a kernel. */
-export function groupShiftReference(x: Tensor3D, shifts: readonly number[]): Tensor3D {
-  const [b, t, d] = x.shape;
-  if (shifts.length === 1) return shiftTime(x, shifts[0]);
-  return tf.tidy(() => {
-    const parts = channelGroups(d, shifts.length)
-      .map((group, g) => ({ ...group, shift: shifts[g] }))
-      .filter((group) => group.size > 0)
-      .map(({ start, size, shift }) => shiftTime(x.slice([0, 0, start], [b, t, size]) as Tensor3D, shift));
-    return tf.concat(parts, 2) as Tensor3D;
-  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { groupShift } from '../kernels/index.js';
 import type { Mixer, MixerContext, MixerSpec, MixerState } from '../contract.js';
-import { createShiftRing, groupShift, readShiftRing, writeShiftRing } from '../ops/shift.js';
+import { createShiftRing, readShiftRing, writeShiftRing } from '../ops/shift.js';
 import { tf, type Tensor2D, type Tensor3D, type Variable } from '../tf.js';
 import { runMixerConformance } from './index.js';
 

@@ -1,6 +1,5 @@
 import { ShiftmixError } from '../errors.js';
-import { hasKernel } from '../kernels/dispatch.js';
-import { ADAMW_KERNEL } from '../kernels/names.js';
+import { ADAMW } from '../kernels/adamw.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import { clipScale, globalNorm } from './clip.js';
 
@@ -28,7 +27,6 @@ export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-
  * finite, or when `halt` is not 0; in the first case it sets `halt` to 1, so that updates
  * already queued behind a diverged step change nothing either.
  */
-export { ADAMW_KERNEL };
 
 /** What one clipped update reports: the loss and norm read back, and whether weights changed. */
 export interface ClipAndApplyResult {
@@ -155,7 +153,7 @@ export class AdamW {
    * leaves the weights as they were, and the optimizer halts: later calls change nothing
    * until clearHalt(). That makes pipelining safe: steps queued behind a diverged one (see
    * fusedOnDevice) are skipped even when their own loss is finite. With a backend's
-   * ADAMW_KERNEL the norm, the clip and the update stay on the device and the one readback
+   * ADAMW the norm, the clip and the update stay on the device and the one readback
    * is the only wait; otherwise the norm is read first and `apply` runs with its clip scale.
    */
   async clipAndApply(grads: Map<string, Tensor>, loss: tf.Scalar, lr: number, maxNorm: number): Promise<ClipAndApplyResult> {
@@ -183,14 +181,14 @@ export class AdamW {
   }
 
   /**
-   * Whether clipAndApply runs on the device (a backend's ADAMW_KERNEL): then a caller may
+   * Whether clipAndApply runs on the device (a backend's ADAMW): then a caller may
    * enqueue the next step before this one's readback resolves, since the update is in the
    * device's queue already; on other backends the update waits for the readback. The
    * device keeps its own halt flag, so the steps queued behind one that is not finite
    * change nothing, whenever the host reads that step back.
    */
   get fusedOnDevice(): boolean {
-    return hasKernel(ADAMW_KERNEL);
+    return ADAMW.implementedOn();
   }
 
   private async fusedClipAndApply(grads: Map<string, Tensor>, loss: tf.Scalar, lr: number, maxNorm: number): Promise<ClipAndApplyResult> {
@@ -218,7 +216,7 @@ export class AdamW {
       step: this.t + 1,
       maxNorm,
     };
-    const report = tf.engine().runKernel(ADAMW_KERNEL, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D;
+    const report = ADAMW.call<tf.Tensor1D>(inputs, attrs);
     // Counted before the wait, so that a next update enqueued meanwhile (see fusedOnDevice)
     // takes the next step's bias correction; taken back if the device skipped this one.
     this.t += 1;

@@ -1,5 +1,5 @@
 import { causalAttention, tf, type Tensor } from '@shiftmix/core';
-import { SHIFTMIX_ATTENTION_KERNEL, causalAttentionComposite, hasFusedAttention } from '@shiftmix/core/kernels';
+import { ATTENTION, causalAttentionComposite } from '@shiftmix/core/kernels';
 import { describe, expect, it } from 'vitest';
 import { attentionKeepMask, expectClose, normal, useAttentionKernels } from '../test-utils.js';
 import { attentionStorage, chooseAttentionTiles } from './index.js';
@@ -16,13 +16,13 @@ interface Attrs {
 function fused(q: Tensor, k: Tensor, v: Tensor, attrs: Attrs = {}): Tensor {
   const hd = q.shape[3]!;
   const full = { window: attrs.window ?? 0, dropoutRate: attrs.dropoutRate ?? 0, seed: attrs.seed ?? 0, scale: 1 / Math.sqrt(hd) };
-  return tf.engine().runKernel(SHIFTMIX_ATTENTION_KERNEL, { q, k, v }, full) as Tensor;
+  return tf.engine().runKernel(ATTENTION.name, { q, k, v }, full) as Tensor;
 }
 
 // Forward and gradients against the composite, case by case, are parity/attention-checks.ts's.
 describe('flash attention on webgpu', () => {
   it('is what core dispatches causalAttention to', () => {
-    expect(hasFusedAttention()).toBe(true);
+    expect(ATTENTION.implementedOn()).toBe(true);
   });
 
   // That forward and backward apply this mask is parity/attention-checks.ts's dropout case.

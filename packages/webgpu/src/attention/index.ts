@@ -1,5 +1,5 @@
-export { ATTENTION_GRAD_KERNEL, attentionBackward, attentionForward, attentionKernelConfigs, registerAttentionKernels } from './kernel.js';
-export { PACKED_ATTENTION_GRAD_KERNEL, attentionPackedBackward, attentionPackedForward } from './packed.js';
+export { attentionBackward, attentionForward } from './kernel.js';
+export { attentionPackedBackward, attentionPackedForward } from './packed.js';
 export { AttentionForwardProgram, type AttentionSetup } from './forward.js';
 export { AttentionKeyGradProgram, AttentionQueryGradProgram, AttentionRowDotProgram } from './backward.js';
 export {

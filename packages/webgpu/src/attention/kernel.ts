@@ -1,17 +1,9 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
-import {
-  ATTENTION_GRAD_KERNEL,
-  PACKED_ATTENTION_GRAD_KERNEL,
-  SHIFTMIX_ATTENTION_KERNEL,
-  SHIFTMIX_ATTENTION_PACKED_KERNEL,
-  keepForGradient,
-  registerFusedGradients,
-} from '@shiftmix/core/kernels';
+import { ATTENTION, ATTENTION_GRAD, keepForGradient, PACKED_ATTENTION, PACKED_ATTENTION_GRAD } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { attentionPackedBackward, attentionPackedForward } from './packed.js';
+import { WEBGPU_BACKEND } from '../runtime.js';
 import { launchOf, runBackward, runForward } from './run.js';
-
-export { ATTENTION_GRAD_KERNEL };
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -31,7 +23,7 @@ function checkInputs(kernel: string, tensors: Record<string, TensorInfo | undefi
 
 export function attentionForward({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { q, k, v } = inputs as Record<string, TensorInfo>;
-  const shape = checkInputs(SHIFTMIX_ATTENTION_KERNEL, { q, k, v });
+  const shape = checkInputs(ATTENTION.name, { q, k, v });
   const be = backend as WebGPUBackend;
   if (tf.util.sizeFromShape(shape) === 0) return be.makeTensorInfo(shape, 'float32', new Float32Array(0));
   const [o, lse] = runForward(be, launchOf(be, shape, false, attrs), [q, k, v], shape);
@@ -41,7 +33,7 @@ export function attentionForward({ inputs, backend, attrs }: KernelArgs): Tensor
 
 export function attentionBackward({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const { dy, q, k, v, o } = inputs as Record<string, TensorInfo>;
-  const shape = checkInputs(ATTENTION_GRAD_KERNEL, { q, k, v, o, dy });
+  const shape = checkInputs(ATTENTION_GRAD.name, { q, k, v, o, dy });
   const be = backend as WebGPUBackend;
   if (tf.util.sizeFromShape(shape) === 0) return [q, k, v].map(() => be.makeTensorInfo(shape, 'float32', new Float32Array(0)));
   const launch = launchOf(be, shape, false, attrs);
@@ -54,17 +46,8 @@ export function attentionBackward({ inputs, backend, attrs }: KernelArgs): Tenso
   return [dq, dk, dv];
 }
 
-export const attentionKernelConfigs: tf.KernelConfig[] = [
-  { kernelName: SHIFTMIX_ATTENTION_KERNEL, backendName: 'webgpu', kernelFunc: attentionForward as unknown as tf.KernelFunc },
-  { kernelName: ATTENTION_GRAD_KERNEL, backendName: 'webgpu', kernelFunc: attentionBackward as unknown as tf.KernelFunc },
-  { kernelName: SHIFTMIX_ATTENTION_PACKED_KERNEL, backendName: 'webgpu', kernelFunc: attentionPackedForward as unknown as tf.KernelFunc },
-  { kernelName: PACKED_ATTENTION_GRAD_KERNEL, backendName: 'webgpu', kernelFunc: attentionPackedBackward as unknown as tf.KernelFunc },
-];
-
-/** Registers the fused attention kernels alone (the package's registerShiftmixKernels registers them with the rest). */
-export function registerAttentionKernels(): void {
-  for (const config of attentionKernelConfigs) {
-    if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
-  }
-  registerFusedGradients();
-}
+// Implemented on import: the package's kernels.ts imports this file with the others.
+ATTENTION.implement(WEBGPU_BACKEND, attentionForward as unknown as tf.KernelFunc);
+ATTENTION_GRAD.implement(WEBGPU_BACKEND, attentionBackward as unknown as tf.KernelFunc);
+PACKED_ATTENTION.implement(WEBGPU_BACKEND, attentionPackedForward as unknown as tf.KernelFunc);
+PACKED_ATTENTION_GRAD.implement(WEBGPU_BACKEND, attentionPackedBackward as unknown as tf.KernelFunc);

@@ -1,9 +1,7 @@
 import { packedCausalAttention, tf, type Tensor } from '@shiftmix/core';
-import { SHIFTMIX_ATTENTION_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, hasPackedAttention } from '@shiftmix/core/kernels';
+import { ATTENTION, PACKED_ATTENTION, PACKED_ATTENTION_GRAD, type AttentionCase } from '@shiftmix/core/kernels';
 import { describe, expect, it } from 'vitest';
 import { expectClose, normal, useAttentionKernels } from '../test-utils.js';
-import type { AttentionCase } from '../parity/attention-checks.js';
-import { PACKED_ATTENTION_GRAD_KERNEL } from './index.js';
 
 useAttentionKernels();
 
@@ -25,12 +23,12 @@ function merge(x: Tensor, c: Case): Tensor {
   return x.transpose([0, 2, 1, 3]).reshape([c.batch, c.length, c.heads * c.hd]);
 }
 
-const packed = (c: Case) => (qkv: Tensor) => tf.engine().runKernel(SHIFTMIX_ATTENTION_PACKED_KERNEL, { qkv }, attrsOf(c)) as Tensor;
+const packed = (c: Case) => (qkv: Tensor) => tf.engine().runKernel(PACKED_ATTENTION.name, { qkv }, attrsOf(c)) as Tensor;
 
 const unpacked = (c: Case) => (qkv: Tensor) => {
   const [q, k, v] = split(qkv, c);
   const { heads: _heads, ...attrs } = attrsOf(c);
-  return merge(tf.engine().runKernel(SHIFTMIX_ATTENTION_KERNEL, { q, k, v }, attrs) as Tensor, c);
+  return merge(tf.engine().runKernel(ATTENTION.name, { q, k, v }, attrs) as Tensor, c);
 };
 
 /** Output and dqkv of `f` for a loss that weighs every output element differently. */
@@ -42,7 +40,7 @@ function run(f: (qkv: Tensor) => Tensor, qkv: Tensor, weights: Tensor): [Tensor,
 // parity/attention-checks.ts's.
 describe('flash attention over the packed projection on webgpu', () => {
   it('is what core dispatches packedCausalAttention to', () => {
-    expect(hasPackedAttention()).toBe(true);
+    expect(PACKED_ATTENTION.implementedOn()).toBe(true);
   });
 
   it('recomputes the logsumexp for a gradient of a run outside the tape', async () => {
@@ -50,7 +48,7 @@ describe('flash attention over the packed projection on webgpu', () => {
     const qkv = normal([1, 19, 48], 3);
     const dy = normal([1, 19, 16], 4);
     const o = packed(c)(qkv);
-    const dqkv = tf.engine().runKernel(PACKED_ATTENTION_GRAD_KERNEL, { dy, qkv, o }, attrsOf(c)) as Tensor;
+    const dqkv = tf.engine().runKernel(PACKED_ATTENTION_GRAD.name, { dy, qkv, o }, attrsOf(c)) as Tensor;
     const [, taped] = run(packed(c), qkv, dy);
     await expectClose(dqkv, taped, 1e-6, 'dqkv');
     tf.dispose([qkv, dy, o, dqkv, taped]);

@@ -1,9 +1,7 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
-import { PACKED_ATTENTION_GRAD_KERNEL, SHIFTMIX_ATTENTION_PACKED_KERNEL, keepForGradient } from '@shiftmix/core/kernels';
+import { keepForGradient, PACKED_ATTENTION, PACKED_ATTENTION_GRAD } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { launchOf, runBackward, runForward } from './run.js';
-
-export { PACKED_ATTENTION_GRAD_KERNEL };
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -34,7 +32,7 @@ function packedShape(kernel: string, qkv: TensorInfo, rows: Record<string, Tenso
 /** Attention straight from the packed projection: qkv [B, T, 3D] -> O [B, T, D], heads merged. */
 export function attentionPackedForward({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { qkv } = inputs as Record<string, TensorInfo>;
-  const shape = packedShape(SHIFTMIX_ATTENTION_PACKED_KERNEL, qkv, {}, attrs);
+  const shape = packedShape(PACKED_ATTENTION.name, qkv, {}, attrs);
   const be = backend as WebGPUBackend;
   const outShape = [shape[0], shape[2], shape[1] * shape[3]];
   if (tf.util.sizeFromShape(shape) === 0) return be.makeTensorInfo(outShape, 'float32', new Float32Array(0));
@@ -46,7 +44,7 @@ export function attentionPackedForward({ inputs, backend, attrs }: KernelArgs): 
 /** dqkv [B, T, 3D]: the dK/dV program writes channels [D, 3D), the dQ program [0, D). */
 export function attentionPackedBackward({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, qkv, o } = inputs as Record<string, TensorInfo>;
-  const shape = packedShape(PACKED_ATTENTION_GRAD_KERNEL, qkv, { dy, o }, attrs);
+  const shape = packedShape(PACKED_ATTENTION_GRAD.name, qkv, { dy, o }, attrs);
   const be = backend as WebGPUBackend;
   if (tf.util.sizeFromShape(shape) === 0) return be.makeTensorInfo(qkv.shape, 'float32', new Float32Array(0));
   const launch = launchOf(be, shape, true, attrs);

@@ -1,14 +1,19 @@
-import { attentionChecks } from './attention-checks.js';
-import { runCheck, type ParityCheck, type ParityResult } from './compare.js';
-import { crossEntropyChecks } from './cross-entropy-checks.js';
+import { listKernels, runCheck, type ParityCheck, type ParityResult } from '@shiftmix/core/kernels';
+import { WEBGPU_BACKEND } from '../runtime.js';
+import { attentionTileChecks } from './attention-checks.js';
 import { matmulChecks } from './matmul-checks.js';
-import { mixChecks } from './mix-checks.js';
-import { normChecks } from './norm-checks.js';
-import { trainChecks } from './train-checks.js';
+import { modelChecks } from './model-checks.js';
 
-/** Every kernel parity check, in the order the page and the Node runner take them. */
+/**
+ * Every parity check this backend runs, in the order the page and the Node runner take
+ * them: those of each kernel object it implements (a new kernel brings its own), then the
+ * package's own (attention blocks, the matmul it replaces, the whole model).
+ */
 export function allChecks(): ParityCheck[] {
-  return [...mixChecks, ...normChecks, ...crossEntropyChecks, ...attentionChecks, ...matmulChecks(), ...trainChecks];
+  const kernelChecks = listKernels()
+    .filter((k) => k.implementedOn(WEBGPU_BACKEND))
+    .flatMap((k) => k.checks());
+  return [...kernelChecks, ...attentionTileChecks(), ...matmulChecks(), ...modelChecks];
 }
 
 /**

@@ -6,4 +6,4 @@
 import '../index.js';
 
 export { allChecks, runChecks } from './checks.js';
-export { gradPairs, normal, runCheck, type Compared, type ParityCheck, type ParityResult } from './compare.js';
+export { gradPairs, normal, runCheck, type Compared, type ParityCheck, type ParityResult } from '@shiftmix/core/kernels';

@@ -4,7 +4,7 @@ import { SUBGROUP_ROWS_STATE, subgroupRowsCheck, type MatMulTile } from '../matm
 import { matMulStats } from '../matmul/register.js';
 import { runProgram, type ShiftmixProgram } from '../runtime.js';
 import { webGpuBackend, webGpuDevice } from '../backend.js';
-import { normal, type Compared, type ParityCheck } from './compare.js';
+import { normal, type Compared, type ParityCheck } from '@shiftmix/core/kernels';
 
 const DEFAULTS = { ...matMulTuning };
 const TRANSPOSES = [

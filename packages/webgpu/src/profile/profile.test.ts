@@ -1,8 +1,8 @@
 import { causalAttention, selectBackend, tf, type Tensor } from '@shiftmix/core';
-import { SHIFTMIX_ATTENTION_KERNEL } from '@shiftmix/core/kernels';
+import { ATTENTION } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { webGpuInfo } from '../backend.js';
-import { registerAttentionKernels } from '../attention/index.js';
+import '../kernels.js';
 import { normal } from '../test-utils.js';
 import { formatProfile, profileStep } from './index.js';
 
@@ -10,7 +10,6 @@ import { formatProfile, profileStep } from './index.js';
 beforeAll(async () => {
   const info = await selectBackend('webgpu');
   expect(info.backend).toBe('webgpu');
-  registerAttentionKernels();
 });
 
 describe('profileStep', () => {
@@ -30,9 +29,9 @@ describe('profileStep', () => {
     expect(tf.memory().numTensors).toBe(before);
     const names = profile.kernels.map((k) => k.name);
     expect(names).toContain('BatchMatMul');
-    expect(names).toContain(SHIFTMIX_ATTENTION_KERNEL);
+    expect(names).toContain(ATTENTION.name);
     expect(names).toContain('ShiftmixAttentionGrad');
-    const attention = profile.kernels.find((k) => k.name === SHIFTMIX_ATTENTION_KERNEL)!;
+    const attention = profile.kernels.find((k) => k.name === ATTENTION.name)!;
     expect(attention.calls).toBe(1);
     const shares = profile.kernels.reduce((sum, k) => sum + k.share, 0);
     expect(shares).toBeCloseTo(1, 6);

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FUSION_BLEND, HSM_AB, fusionBlend, hsmAbMix } from './index.js';
 import { selectBackend } from '../backend.js';
 import { tf, type Tensor1D, type Tensor3D } from '../tf.js';
-import { FUSION_BLEND_KERNEL, HSM_AB_KERNEL, fusionBlend, hasFusedKernel, hsmAbMix } from './mix.js';
 import { channelGroups } from '../schedule.js';
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
@@ -89,25 +89,25 @@ describe('fused kernel dispatch', () => {
   });
 
   it('runs a registered hsm-ab kernel with the shifts as attribute', () => {
-    registerToy(HSM_AB_KERNEL, ['a', 'b', 'u'], ([a, b, u], shape, s) => naiveAb(u, a, b, shape, s));
-    expect(hasFusedKernel(HSM_AB_KERNEL)).toBe(true);
+    registerToy(HSM_AB.name, ['a', 'b', 'u'], ([a, b, u], shape, s) => naiveAb(u, a, b, shape, s));
+    expect(HSM_AB.implementedOn()).toBe(true);
     const u = tf.randomNormal([1, 5, 4], 0, 1, 'float32', 6) as Tensor3D;
     const a = tf.tensor1d([1, 2, 3, 4]);
     const b = tf.tensor1d([-1, 0.5, 2, 1]);
     const fused = hsmAbMix(u, a, b, [1, 3]);
-    expect(calls).toEqual([{ name: HSM_AB_KERNEL, shifts: [1, 3] }]);
+    expect(calls).toEqual([{ name: HSM_AB.name, shifts: [1, 3] }]);
     tf.unregisterKernel(registered.pop() as string, 'cpu');
-    expect(hasFusedKernel(HSM_AB_KERNEL)).toBe(false);
+    expect(HSM_AB.implementedOn()).toBe(false);
     expect(maxAbsDiff(fused, hsmAbMix(u, a, b, [1, 3]))).toBeLessThan(1e-6);
     expect(calls).toHaveLength(1);
   });
 
   it('runs a registered fusion-blend kernel', () => {
-    registerToy(FUSION_BLEND_KERNEL, ['g', 'v'], ([g, v], shape, s) => naiveBlend(g, v, shape, s));
+    registerToy(FUSION_BLEND.name, ['g', 'v'], ([g, v], shape, s) => naiveBlend(g, v, shape, s));
     const g = tf.sigmoid(tf.randomNormal([1, 5, 4], 0, 1, 'float32', 7)) as Tensor3D;
     const v = tf.randomNormal([1, 5, 4], 0, 1, 'float32', 8) as Tensor3D;
     const fused = fusionBlend(g, v, [2]);
-    expect(calls).toEqual([{ name: FUSION_BLEND_KERNEL, shifts: [2] }]);
+    expect(calls).toEqual([{ name: FUSION_BLEND.name, shifts: [2] }]);
     tf.unregisterKernel(registered.pop() as string, 'cpu');
     expect(maxAbsDiff(fused, fusionBlend(g, v, [2]))).toBeLessThan(1e-6);
   });

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from './backend.js';
-import { ShiftmixError } from './errors.js';
-import { crossEntropy, crossEntropyComposite } from './loss.js';
-import { tf, type Tensor, type Tensor1D, type Tensor2D } from './tf.js';
+import { crossEntropy, crossEntropyComposite } from './index.js';
+import { selectBackend } from '../backend.js';
+import { ShiftmixError } from '../errors.js';
+import { tf, type Tensor, type Tensor1D, type Tensor2D } from '../tf.js';
 
 beforeAll(async () => {
   await selectBackend('cpu');

@@ -1,4 +1,5 @@
-import { tensorDifference, tf, type Tensor } from '@shiftmix/core';
+import { tensorDifference } from '../compare.js';
+import { tf, type Tensor } from '../tf.js';
 
 /** One quantity of a check: the fused path's tensor, the reference's, and the tolerance. */
 export interface Compared {

@@ -1,6 +1,7 @@
-import { crossEntropy, tf, type Tensor, type Tensor1D, type Tensor2D } from '@shiftmix/core';
-import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL, crossEntropyComposite } from '@shiftmix/core/kernels';
-import type { ParityCheck } from './compare.js';
+import { tf, type Tensor1D, type Tensor2D } from '../tf.js';
+
+// The cross-entropy parity cases, as data: the kernel's checks run them on a backend
+// against the composite, and the backends' tests compare them with the cpu backend.
 
 /** Logits [rows, vocab] in [-spread/2, spread/2), and the targets (negative ones are ignored). */
 export interface CrossEntropyCase {
@@ -48,23 +49,5 @@ export const CROSS_ENTROPY_CASES: CrossEntropyCase[] = [
 export const describeCrossEntropyCase = (c: CrossEntropyCase) =>
   `N ${c.rows} V ${c.vocab} spread ${c.spread}, ${c.peaked ? `rows ${c.peaked} at their maximum` : 'every third target ignored'}`;
 
-const crossEntropyCheck = (c: CrossEntropyCase, seed: number): ParityCheck => ({
-  name: `crossEntropy ${describeCrossEntropyCase(c)}`,
-  kernels: [CROSS_ENTROPY_KERNEL, CROSS_ENTROPY_GRAD_KERNEL],
-  run() {
-    const { logits, targets } = crossEntropyTensors(c, seed);
-    // dy = 2.5, so the gradient's scaling by dy is checked too.
-    const lossAndGrad = (f: typeof crossEntropy) => tf.valueAndGrads((l: Tensor) => tf.mul(f(l as Tensor2D, targets), 2.5))([logits]);
-    const got = lossAndGrad(crossEntropy);
-    const want = lossAndGrad(crossEntropyComposite);
-    return [
-      { what: 'loss', got: got.value, want: want.value, tol: 1e-5 },
-      { what: 'dlogits', got: got.grads[0], want: want.grads[0], tol: 1e-5 },
-    ];
-  },
-});
-
-/** Seed of case i: the cpu comparison in the Node tests uses the same. */
+/** Seed of case i: the cpu comparison in the backends' tests uses the same. */
 export const crossEntropySeed = (i: number) => i + 1;
-
-export const crossEntropyChecks: ParityCheck[] = CROSS_ENTROPY_CASES.map((c, i) => crossEntropyCheck(c, crossEntropySeed(i)));

@@ -1,0 +1,83 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend.js';
+import { nativeStatus } from '../backends/native.js';
+import { isShiftmixError } from '../errors.js';
+import { tf } from '../tf.js';
+import { defineKernel, findKernel, listKernels } from './index.js';
+
+// The kernel objects are the one list of fused kernels: backends implement exactly them.
+const core = () => listKernels().filter((k) => k.name.startsWith('Shiftmix'));
+const backwards = () => new Set(core().flatMap((k) => (k.name.endsWith('Grad') ? [k.name] : [])));
+
+describe('fused kernels', () => {
+  it('are each defined once and found by name', () => {
+    const names = listKernels().map((k) => k.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const k of listKernels()) expect(findKernel(k.name)).toBe(k);
+    expect(findKernel('NoSuchKernel')).toBeUndefined();
+    let error: unknown;
+    try {
+      defineKernel({ name: 'ShiftmixHsmAb', summary: '', inputs: {}, attrs: {}, outputs: {} });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isShiftmixError(error) && error.code).toBe('E_KERNEL');
+  });
+
+  it('give every forward kernel a reference (but AdamW, whose reference is AdamW.apply) and parity checks', () => {
+    const forward = core().filter((k) => !backwards().has(k.name));
+    expect(forward.length).toBeGreaterThanOrEqual(10);
+    for (const k of forward) expect(k.checks().length, k.name).toBeGreaterThan(0);
+    expect(forward.filter((k) => !('reference' in k.spec && k.spec.reference)).map((k) => k.name)).toEqual(['ShiftmixAdamW']);
+  });
+
+  it('run the composite where no backend implements them, and say so where there is none', async () => {
+    await selectBackend('cpu');
+    const scale = defineKernel<{ by: number }>({
+      name: 'ExampleScaleForTest',
+      summary: 'x * by',
+      inputs: { x: 'float32, any shape' },
+      attrs: { by: 'the factor' },
+      outputs: { y: 'as x' },
+      reference: ({ x }, { by }) => tf.mul(x, by),
+    });
+    const bare = defineKernel<{ by: number }>({ name: 'ExampleBareForTest', summary: '', inputs: { x: '' }, attrs: { by: '' }, outputs: { y: '' } });
+    const x = tf.tensor1d([1, 2, 3]);
+    expect(scale.implementedOn()).toBe(false);
+    expect(Array.from(scale.run({ x }, { by: 2 }).dataSync())).toEqual([2, 4, 6]);
+    // Implemented on cpu, the backend's function runs instead (here, one that differs on purpose).
+    scale.implement('cpu', ({ inputs, backend, attrs }) => {
+      const cpu = backend as unknown as { readSync(id: object): Float32Array; makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo };
+      const input = (inputs as Record<string, tf.TensorInfo>).x;
+      return cpu.makeTensorInfo(
+        input.shape,
+        'float32',
+        cpu.readSync(input.dataId).map((v) => v * 10 * Number(attrs?.by)),
+      );
+    });
+    expect(Array.from(scale.run({ x }, { by: 2 }).dataSync())).toEqual([20, 40, 60]);
+    expect(scale.implementedOn('cpu')).toBe(true);
+    expect(scale.backends()).toEqual(['cpu']);
+    expect(() => bare.run({ x }, { by: 1 })).toThrow(/does not implement ExampleBareForTest, which has no composite/);
+    x.dispose();
+  });
+
+  it('are exactly what the native kernels implement under wasm, forward and backward', async () => {
+    await selectBackend('wasm');
+    expect(nativeStatus().reason).toBeUndefined();
+    const implemented = core().filter((k) => k.implementedOn('wasm'));
+    expect(implemented.map((k) => k.name).sort()).toEqual(
+      core()
+        .map((k) => k.name)
+        .sort(),
+    );
+    // A forward kernel's gradient dispatches to its backward kernel on the same backend.
+    for (const k of implemented.filter((x) => !backwards().has(x.name) && x.name !== 'ShiftmixAdamW' && x.name !== 'ShiftmixDropout')) {
+      expect(tf.getGradient(k.name), k.name).toBeDefined();
+    }
+  });
+});
+
+afterAll(async () => {
+  await selectBackend('cpu');
+});
