@@ -19,6 +19,7 @@ export function sharedTestConfig(_packageUrl: string): UserConfig {
         { find: /^@shiftmix\/mixer-softmax-attention$/, replacement: `${root}packages/mixer-softmax-attention/src/index.ts` },
         { find: /^@shiftmix\/webgpu\/parity$/, replacement: `${root}packages/webgpu/src/parity/index.ts` },
         { find: /^@shiftmix\/webgpu$/, replacement: `${root}packages/webgpu/src/index.ts` },
+        { find: /^@shiftmix\/native$/, replacement: `${root}packages/native/src/index.ts` },
         { find: /^@shiftmix\/onnx$/, replacement: `${root}packages/onnx/src/index.ts` },
         { find: /^@shiftmix\/bench$/, replacement: `${root}packages/bench/src/index.ts` },
       ],

@@ -1,8 +1,7 @@
-import { loadNativeKernels, nativeKernels } from './backends/native.js';
 import { registerMissingWasmKernels } from './backends/wasm-kernels.js';
-import { registerNativeWasmKernels } from './backends/wasm-native.js';
 import { ShiftmixError } from './errors.js';
 import { withoutAddedErrorHandlers } from './process-handlers.js';
+import { listKernels } from './kernels/index.js';
 import { tf } from './tf.js';
 
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
@@ -22,35 +21,63 @@ export interface BackendInfo {
   kernels?: string;
   /** Why `auto` took wasm on a machine that may have a GPU: worth one line to the user. */
   note?: string;
+  /** The fused kernels (listKernels) it implements, by name. */
+  fused?: string[];
+  /** The threads its own CPU kernels use, where it has a pool to size (wasm with @shiftmix/native). */
+  threads?: BackendThreads;
+}
+
+/** A backend's CPU threads: data-parallel training gives each worker its share. */
+export interface BackendThreads {
+  get(): number;
+  set(threads: number): void;
 }
 
 /**
- * A GPU backend that lives outside core (`@shiftmix/webgpu` registers itself here, so
- * core never depends on it). `probe` says whether a usable adapter exists without
- * activating anything; `activate` creates and selects the tfjs backend.
+ * A backend that lives in a package of its own: @shiftmix/webgpu registers "webgpu",
+ * @shiftmix/native "wasm" (with its C++ kernels), when imported; core never depends on
+ * them. `probe` says whether it can run here without activating anything; `activate`
+ * implements its kernels, creates and selects the tfjs backend.
  */
 export interface BackendProvider {
-  probe(): Promise<{ available: boolean; software: boolean; adapter?: string; reason?: string }>;
+  probe(): Promise<{ available: boolean; software?: boolean; adapter?: string; reason?: string }>;
   activate(): Promise<BackendInfo>;
+  threads?: BackendThreads;
 }
 
+type ProvidedBackend = 'webgpu' | 'wasm';
+const PROVIDER_PACKAGES: Record<ProvidedBackend, string> = { webgpu: '@shiftmix/webgpu', wasm: '@shiftmix/native' };
 const providers = new Map<string, BackendProvider>();
 
-export function registerBackendProvider(name: 'webgpu', provider: BackendProvider): void {
+export function registerBackendProvider(name: ProvidedBackend, provider: BackendProvider): void {
   providers.set(name, provider);
 }
 
-async function webgpuProvider(): Promise<BackendProvider | undefined> {
-  if (!providers.has('webgpu')) {
+/** The provider of backend `name`, importing its package (which registers it) when installed. */
+async function providerOf(name: ProvidedBackend): Promise<BackendProvider | undefined> {
+  if (!providers.has(name)) {
     try {
-      // Optional: present when the user installed @shiftmix/webgpu; importing it registers the provider.
-      const specifier = '@shiftmix/webgpu';
+      const specifier = PROVIDER_PACKAGES[name];
       await import(/* @vite-ignore */ specifier);
     } catch {
       return undefined;
     }
   }
-  return providers.get('webgpu');
+  return providers.get(name);
+}
+
+/**
+ * The active backend as data: its name, the fused kernels it implements and, from its
+ * provider, its thread control. What the trainer and tools read instead of reaching
+ * into a backend package.
+ */
+export function activeBackend(): BackendInfo {
+  const backend = tf.getBackend() as BackendInfo['backend'];
+  const fused = listKernels()
+    .filter((k) => k.implementedOn(backend))
+    .map((k) => k.name);
+  const threads = providers.get(backend)?.threads;
+  return { backend, fused, ...(threads ? { threads } : {}) };
 }
 
 /**
@@ -70,12 +97,17 @@ async function hardwareGpuPossible(): Promise<boolean> {
   }
 }
 
-async function activateWasm(): Promise<BackendInfo> {
+/**
+ * Loads tfjs's wasm backend and adds the kernels it lacks, without starting it: a
+ * provider implements its own kernels between this and startWasmBackend.
+ */
+export async function loadWasmBackend(): Promise<void> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerMissingWasmKernels();
-  const native = await loadNativeKernels();
-  const kernels = nativeKernels();
-  if (kernels) registerNativeWasmKernels(kernels);
+}
+
+/** Starts the wasm backend loadWasmBackend loaded and selects it. */
+export async function startWasmBackend(): Promise<void> {
   const started = await withoutAddedErrorHandlers(async () => {
     if (!(await tf.setBackend('wasm'))) return false;
     await tf.ready();
@@ -84,7 +116,18 @@ async function activateWasm(): Promise<BackendInfo> {
   if (!started) {
     throw new ShiftmixError('the wasm backend failed to initialize', 'Use --backend cpu, or reinstall @tensorflow/tfjs-backend-wasm', 'E_BACKEND');
   }
-  return { backend: 'wasm', kernels: native.available ? `native, ${native.blas}` : `no native kernels: ${native.reason}` };
+}
+
+const NATIVE_MISSING = '@shiftmix/native is not installed (npm install @shiftmix/native; it compiles with a C++ compiler)';
+
+/** wasm with @shiftmix/native's kernels where it is installed and built, else tfjs's own. */
+async function activateWasm(): Promise<BackendInfo> {
+  const provider = await providerOf('wasm');
+  const probe = provider ? await provider.probe() : { available: false, reason: NATIVE_MISSING };
+  if (provider && probe.available) return provider.activate();
+  await loadWasmBackend();
+  await startWasmBackend();
+  return { backend: 'wasm', kernels: `no native kernels: ${probe.reason ?? 'unknown'}` };
 }
 
 async function activateTensorflow(): Promise<BackendInfo> {
@@ -131,10 +174,17 @@ export async function chooseAuto(gpuPossible: boolean, provider: BackendProvider
  * present and @shiftmix/webgpu is installed, else wasm.
  */
 export async function selectBackend(name: BackendName = 'auto'): Promise<BackendInfo> {
+  const info = await activate(name);
+  const active = activeBackend();
+  const threads = info.threads ?? active.threads;
+  return { ...info, fused: active.fused, ...(threads ? { threads } : {}) };
+}
+
+async function activate(name: BackendName): Promise<BackendInfo> {
   switch (name) {
     case 'auto': {
       const gpuPossible = await hardwareGpuPossible();
-      const provider = gpuPossible ? await webgpuProvider() : undefined;
+      const provider = gpuPossible ? await providerOf('webgpu') : undefined;
       const choice = await chooseAuto(gpuPossible, provider);
       if (choice.use === 'webgpu') return provider!.activate();
       const info = await activateWasm();
@@ -147,7 +197,7 @@ export async function selectBackend(name: BackendName = 'auto'): Promise<Backend
       await tf.ready();
       return { backend: 'cpu' };
     case 'webgpu': {
-      const provider = await webgpuProvider();
+      const provider = await providerOf('webgpu');
       if (!provider) {
         throw new ShiftmixError(
           'the webgpu backend needs the @shiftmix/webgpu package, which is not installed',

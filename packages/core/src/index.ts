@@ -19,7 +19,7 @@ export { channelGroups, computeShiftSchedule, radixBase, type ScheduleKind, type
 export { createWeightInit } from './init.js';
 export { dropout, gelu, layerNorm, linear, shiftTime, variableFrom } from './layers.js';
 export { crossEntropy } from './kernels/cross-entropy.js';
-export { BACKEND_NAMES, selectBackend, type BackendInfo, type BackendName } from './backend.js';
+export { activeBackend, BACKEND_NAMES, selectBackend, type BackendInfo, type BackendName, type BackendThreads } from './backend.js';
 export { applyRope, cachedAttention, causalMask, ropeTables } from './ops/attention.js';
 export { causalAttention, packedCausalAttention, type CausalAttentionOptions } from './kernels/attention.js';
 export { checkShifts, checkStepInput, createShiftRing, readShiftRing, shiftRingSize, writeShiftRing } from './ops/shift.js';

@@ -35,8 +35,9 @@ function segmentIdsRank(xShape: number[], rows: number): number {
   return xShape.length;
 }
 
-let registered = false;
-let matMulWrapped = false;
+// Marks the BatchMatMul config this module registered; replacements that spread it (as
+// @shiftmix/native's do) keep the mark, so the wrapper never wraps itself again.
+const WRAPPED = Symbol('shiftmix transposes first');
 
 /**
  * tfjs-wasm's BatchMatMul takes a slow path (5-6x) whenever transposeA or transposeB is
@@ -46,29 +47,26 @@ let matMulWrapped = false;
 function wrapWasmBatchMatMul(): void {
   const original = tf.getKernel('BatchMatMul', 'wasm');
   const transpose = tf.getKernel('Transpose', 'wasm');
-  if (matMulWrapped || !original || !transpose) return;
-  matMulWrapped = true;
+  if (!original || !transpose || WRAPPED in original) return;
   tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({
-    ...original,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-      if (!transposeA && !transposeB) return original.kernelFunc({ inputs, backend, attrs });
-      const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
-        const perm = x.shape.map((_, i) => i);
-        [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
-        return transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
-      };
-      const a2 = transposeA ? swapLast(a) : a;
-      const b2 = transposeB ? swapLast(b) : b;
-      const out = original.kernelFunc({ inputs: { a: a2, b: b2 }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
-      const wasm = backend as unknown as { disposeData(dataId: object): void };
-      if (a2 !== a) wasm.disposeData(a2.dataId);
-      if (b2 !== b) wasm.disposeData(b2.dataId);
-      return out;
-    },
-  });
+  const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    if (!transposeA && !transposeB) return original.kernelFunc({ inputs, backend, attrs });
+    const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
+      const perm = x.shape.map((_, i) => i);
+      [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+      return transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
+    };
+    const a2 = transposeA ? swapLast(a) : a;
+    const b2 = transposeB ? swapLast(b) : b;
+    const out = original.kernelFunc({ inputs: { a: a2, b: b2 }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+    const wasm = backend as unknown as { disposeData(dataId: object): void };
+    if (a2 !== a) wasm.disposeData(a2.dataId);
+    if (b2 !== b) wasm.disposeData(b2.dataId);
+    return out;
+  };
+  tf.registerKernel({ ...original, kernelFunc, [WRAPPED]: true } as tf.KernelConfig);
 }
 
 /**
@@ -78,8 +76,7 @@ function wrapWasmBatchMatMul(): void {
  */
 export function registerMissingWasmKernels(): void {
   wrapWasmBatchMatMul();
-  if (registered || tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
-  registered = true;
+  if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',
     backendName: 'wasm',

@@ -17,7 +17,7 @@ export * from './hsm-ab.js';
 export * from './layer-norm.js';
 export { keepForGradient, takeForGradient } from './saved.js';
 export * from './dropout-hash.js';
-export { registerBackendProvider, type BackendProvider } from '../backend.js';
+export { loadWasmBackend, registerBackendProvider, startWasmBackend, type BackendProvider, type BackendThreads } from '../backend.js';
 export { registerMissingWasmKernels, unsortedSegmentSumReference } from '../backends/wasm-kernels.js';
 export { ONE_HOT_GRAD_MAX_VOCAB, embed, embedOneHotGrad } from '../layers/linear.js';
 export { meanLastAxis, sumAll } from '../layers/norm.js';

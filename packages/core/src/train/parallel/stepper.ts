@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { nativeKernels } from '../../backends/native.js';
+import { activeBackend } from '../../backend.js';
 import type { Batch } from '../../data/dataset.js';
 import { ShiftmixError } from '../../errors.js';
 import { mix32 } from '../../kernels/dropout-hash.js';
@@ -157,8 +157,8 @@ export class ParallelStepper {
     const file = workerFile();
     const workers = Array.from({ length: options.workers - 1 }, () => new Worker(file));
     const stepper = new ParallelStepper(model, recipe, workers, buffers);
-    nativeKernels()?.setBlasThreads(blasThreads);
-    nativeKernels()?.setPoolThreads(blasThreads);
+    // This thread's share of the cores: the backend's own kernels (the BLAS, a pool) get as many threads.
+    activeBackend().threads?.set(blasThreads);
     try {
       await Promise.all(
         workers.map(async (w, i) => {

@@ -1,6 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { selectBackend } from '../../backend.js';
-import { nativeKernels } from '../../backends/native.js';
+import { activeBackend, selectBackend } from '../../backend.js';
 import { isShiftmixError } from '../../errors.js';
 import { registerMixerModule } from '../../plugins/module.js';
 import { ShiftmixModel } from '../../model/model.js';
@@ -30,8 +29,7 @@ const post = (message: FromWorker) => port.postMessage(message);
 async function init(msg: InitMessage): Promise<void> {
   for (const m of msg.modules) await registerMixerModule((await import(/* @vite-ignore */ m)) as Record<string, unknown>, m);
   await selectBackend(msg.backend);
-  nativeKernels()?.setBlasThreads(msg.blasThreads);
-  nativeKernels()?.setPoolThreads(msg.blasThreads);
+  activeBackend().threads?.set(msg.blasThreads);
   const model = ShiftmixModel.create(msg.config);
   const layout = flatLayout(model.weights());
   const { weights, m, v, grads } = msg.buffers;

@@ -1,11 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ATTENTION, ATTENTION_GRAD, PACKED_ATTENTION, PACKED_ATTENTION_GRAD, causalAttention, packedCausalAttention } from '../kernels/index.js';
-import { selectBackend } from '../backend.js';
-import { attentionDropoutKeep } from '../kernels/dropout-hash.js';
-import { causalMask } from '../ops/attention.js';
-import { Rng } from '../rng.js';
-import { tf, type Tensor } from '../tf.js';
-import { nativeStatus } from './native.js';
+import { loadNative } from '../index.js';
+import { causalAttention, causalMask, packedCausalAttention, Rng, selectBackend, type Tensor, tf } from '@shiftmix/core';
+import { ATTENTION, ATTENTION_GRAD, attentionDropoutKeep, PACKED_ATTENTION, PACKED_ATTENTION_GRAD } from '@shiftmix/core/kernels';
 
 // The native kernels under wasm against references computed on the pure-JS cpu backend
 // from tfjs ops (so neither side shares the native matmul), over ragged shapes.
@@ -93,7 +89,7 @@ describe('native attention kernels under wasm', () => {
   });
 
   it('are loaded and registered', () => {
-    expect(nativeStatus()).toMatchObject({ available: true });
+    expect(loadNative().reason).toBeUndefined();
     for (const name of [ATTENTION.name, ATTENTION_GRAD.name, PACKED_ATTENTION.name, PACKED_ATTENTION_GRAD.name]) {
       expect(tf.getKernel(name, 'wasm')).toBeDefined();
     }

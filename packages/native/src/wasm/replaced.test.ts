@@ -1,8 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend.js';
-import { Rng } from '../rng.js';
-import { tf } from '../tf.js';
-import { nativeStatus } from './native.js';
+import { loadNative } from '../index.js';
+import { Rng, selectBackend, tf } from '@shiftmix/core';
 
 // tfjs kernels the wasm backend replaces (BatchMatMul, Sum, GatherV2), against the
 // pure-JS cpu backend, on the cases they take and on those they leave to tfjs.
@@ -44,7 +42,7 @@ function product(c: Case): { shape: number[]; data: Float32Array } {
 // The replacements come with the native kernels; without the built addon, say why first.
 beforeAll(async () => {
   await selectBackend('wasm');
-  expect(nativeStatus().reason).toBeUndefined();
+  expect(loadNative().reason).toBeUndefined();
 });
 
 // f on cpu (the reference), then on wasm: the same shape and values.

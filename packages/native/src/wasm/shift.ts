@@ -1,8 +1,7 @@
-import type { NativeKernels } from '@shiftmix/native';
-import { ShiftmixError } from '../errors.js';
-import { tf } from '../tf.js';
-import { FUSION_BLEND, FUSION_BLEND_GRAD, GROUP_SHIFT, GROUP_SHIFT_GRAD, HSM_AB, HSM_AB_GRAD } from '../kernels/index.js';
-import { heapViews, type KernelArgs, type WasmBackend, type WasmImplementation } from './wasm-heap.js';
+import { ShiftmixError, tf } from '@shiftmix/core';
+import { FUSION_BLEND, FUSION_BLEND_GRAD, GROUP_SHIFT, GROUP_SHIFT_GRAD, HSM_AB, HSM_AB_GRAD } from '@shiftmix/core/kernels';
+import type { NativeKernels } from '../addon.js';
+import { heapViews, type KernelArgs, type WasmBackend, type WasmImplementation } from './heap.js';
 
 type TensorInfo = tf.TensorInfo;
 type Named = Record<string, TensorInfo>;

@@ -1,10 +1,21 @@
-import type { NativeKernels } from '@shiftmix/native';
-import { ShiftmixError } from '../errors.js';
-import { dropoutScale, dropoutSeedKeys, dropoutThreshold } from '../kernels/dropout-hash.js';
-import { keepForGradient } from '../kernels/saved.js';
-import { tf } from '../tf.js';
-import { ADAMW, ADD_LAYER_NORM, BIAS_GELU, BIAS_GELU_GRAD, CROSS_ENTROPY, CROSS_ENTROPY_GRAD, DROPOUT, LAYER_NORM, LAYER_NORM_GRAD } from '../kernels/index.js';
-import { heapViews, type KernelArgs, type WasmBackend, type WasmImplementation } from './wasm-heap.js';
+import { ShiftmixError, tf } from '@shiftmix/core';
+import {
+  ADAMW,
+  ADD_LAYER_NORM,
+  BIAS_GELU,
+  BIAS_GELU_GRAD,
+  CROSS_ENTROPY,
+  CROSS_ENTROPY_GRAD,
+  DROPOUT,
+  dropoutScale,
+  dropoutSeedKeys,
+  dropoutThreshold,
+  keepForGradient,
+  LAYER_NORM,
+  LAYER_NORM_GRAD,
+} from '@shiftmix/core/kernels';
+import type { NativeKernels } from '../addon.js';
+import { heapViews, type KernelArgs, type WasmBackend, type WasmImplementation } from './heap.js';
 
 type TensorInfo = tf.TensorInfo;
 type Named = Record<string, TensorInfo>;

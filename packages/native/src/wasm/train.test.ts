@@ -1,19 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { AdamW, crossEntropy, dropout, layerNorm, selectBackend, type Tensor, tf } from '@shiftmix/core';
 import {
   ADD_LAYER_NORM,
+  addLayerNorm,
   BIAS_GELU,
   BIAS_GELU_GRAD,
+  biasGelu,
   CROSS_ENTROPY,
   CROSS_ENTROPY_GRAD,
   DROPOUT,
+  dropoutReference,
   LAYER_NORM,
   LAYER_NORM_GRAD,
-  crossEntropy,
-} from '../kernels/index.js';
-import { selectBackend } from '../backend.js';
-import { addLayerNorm, biasGelu, dropout, dropoutReference, layerNorm } from '../layers.js';
-import { AdamW } from '../train/adamw.js';
-import { tf, type Tensor } from '../tf.js';
+} from '@shiftmix/core/kernels';
 import { expectClose, onBoth, values, withGrads } from './parity.test-util.js';
 
 // The native training kernels under wasm against the composites on the pure-JS cpu

@@ -1,8 +1,6 @@
 import { expect } from 'vitest';
-import { selectBackend } from '../backend.js';
-import { Rng } from '../rng.js';
-import { tf, type Tensor } from '../tf.js';
-import { nativeStatus } from './native.js';
+import { loadNative } from '../index.js';
+import { Rng, selectBackend, type Tensor, tf } from '@shiftmix/core';
 
 // Shared by the parity tests of the wasm backend's native kernels: each runs a function on
 // the pure-JS cpu backend (the composite reference) and on wasm (the kernels).
@@ -18,7 +16,7 @@ export async function onBoth(f: () => Float32Array[], kernels: string[]): Promis
   const expected = f();
   await selectBackend('wasm');
   // Without the built addon the kernels below are missing; say why first.
-  expect(nativeStatus().reason).toBeUndefined();
+  expect(loadNative().reason).toBeUndefined();
   const names = (await tf.profile(f)).kernels.map((k) => k.name);
   for (const k of kernels) expect(names).toContain(k);
   return [expected, f()];

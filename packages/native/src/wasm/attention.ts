@@ -1,12 +1,7 @@
-import { keepForGradient } from '../kernels/saved.js';
-import { ShiftmixError } from '../errors.js';
-import { tf } from '../tf.js';
-import { ATTENTION, ATTENTION_GRAD, PACKED_ATTENTION, PACKED_ATTENTION_GRAD } from '../kernels/index.js';
-import type { NativeKernels } from '@shiftmix/native';
-import { nativeShiftKernels } from './wasm-native-shift.js';
-import { nativeTrainingKernels } from './wasm-native-train.js';
-import { replaceWasmKernels } from './wasm-replaced.js';
-import { heapViews, type KernelArgs, type WasmBackend, type WasmImplementation } from './wasm-heap.js';
+import { ShiftmixError, tf } from '@shiftmix/core';
+import { ATTENTION, ATTENTION_GRAD, keepForGradient, PACKED_ATTENTION, PACKED_ATTENTION_GRAD } from '@shiftmix/core/kernels';
+import type { NativeKernels } from '../addon.js';
+import { heapViews, type KernelArgs, type WasmBackend, type WasmImplementation } from './heap.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -49,7 +44,7 @@ function packedShape(qkv: TensorInfo, attrs: AttentionAttrs): number[] {
 }
 
 /** Attention kernels on the wasm heap through the native code, both layouts, with their backward kernels. */
-function attentionKernels(native: NativeKernels, threads: () => number): WasmImplementation[] {
+export function attentionKernels(native: NativeKernels, threads: () => number): WasmImplementation[] {
   // Strides (batch, head, row) of the two layouts.
   const split = ([, h, t, hd]: number[]): number[] => [h * t * hd, t * hd, hd];
   const packed = ([, , t, hd]: number[], width: number): number[] => [t * width, hd, width];
@@ -114,25 +109,4 @@ function attentionKernels(native: NativeKernels, threads: () => number): WasmImp
     [PACKED_ATTENTION, packedForward],
     [PACKED_ATTENTION_GRAD, packedBackward],
   ];
-}
-
-let registered = false;
-
-/**
- * Puts the native kernels under the wasm backend: tfjs's BatchMatMul, Sum and GatherV2
- * replaced (see wasm-replaced.ts), fused attention, layer norms, bias + GELU, the loss, AdamW and the shift
- * mixers, with their gradients. Idempotent; call before
- * the backend initializes.
- */
-export function registerNativeWasmKernels(native: NativeKernels, options: { threads?: () => number } = {}): void {
-  if (registered) return;
-  registered = true;
-  replaceWasmKernels(native);
-  for (const [kernel, kernelFunc] of [
-    ...attentionKernels(native, options.threads ?? (() => 0)),
-    ...nativeTrainingKernels(native),
-    ...nativeShiftKernels(native),
-  ]) {
-    kernel.implement('wasm', kernelFunc);
-  }
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
-import { FUSION_BLEND, FUSION_BLEND_GRAD, GROUP_SHIFT, GROUP_SHIFT_GRAD, HSM_AB, HSM_AB_GRAD, fusionBlend, groupShift, hsmAbMix } from '../kernels/index.js';
-import { tf, type Tensor } from '../tf.js';
+import { type Tensor, tf } from '@shiftmix/core';
+import { FUSION_BLEND, FUSION_BLEND_GRAD, fusionBlend, GROUP_SHIFT, GROUP_SHIFT_GRAD, groupShift, HSM_AB, HSM_AB_GRAD, hsmAbMix } from '@shiftmix/core/kernels';
 import { expectClose, onBoth, withGrads } from './parity.test-util.js';
 
 // The shift mixers' native kernels under wasm against their composites on cpu, over

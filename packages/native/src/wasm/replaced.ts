@@ -1,7 +1,6 @@
-import type { NativeKernels } from '@shiftmix/native';
-import { ShiftmixError } from '../errors.js';
-import { tf } from '../tf.js';
-import { heapViews, type KernelArgs, type WasmBackend } from './wasm-heap.js';
+import { ShiftmixError, tf } from '@shiftmix/core';
+import type { NativeKernels } from '../addon.js';
+import { heapViews, type KernelArgs, type WasmBackend } from './heap.js';
 
 // tfjs's own wasm kernels that training leans on and that are slow where it uses them
 // (or copy where sharing is enough), replaced for the cases training needs; every other

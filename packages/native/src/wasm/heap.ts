@@ -1,5 +1,5 @@
-import type { AnyKernel } from '../kernels/kernel.js';
-import { tf } from '../tf.js';
+import { tf } from '@shiftmix/core';
+import type { AnyKernel } from '@shiftmix/core/kernels';
 
 /** The parts of tfjs's wasm backend its kernels use; tfjs does not export the type. */
 export interface WasmBackend {
