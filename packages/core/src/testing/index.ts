@@ -10,3 +10,5 @@ export {
   type GradientCheckOptions,
   type TestContextOptions,
 } from './harness.js';
+// The example fused kernel: a backend package tests its way of implementing kernels on it.
+export { EXAMPLE_SCALE, EXAMPLE_SCALE_GRAD, exampleScale, exampleScaleReference } from '../kernels/fixtures/example-scale.js';
