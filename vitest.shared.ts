@@ -12,6 +12,7 @@ export function sharedTestConfig(_packageUrl: string): UserConfig {
         { find: /^@shiftmix\/core\/testing$/, replacement: `${root}packages/core/src/testing/index.ts` },
         { find: /^@shiftmix\/core\/text$/, replacement: `${root}packages/core/src/text.ts` },
         { find: /^@shiftmix\/core\/plugins$/, replacement: `${root}packages/core/src/plugins/index.ts` },
+        { find: /^@shiftmix\/core\/tooling$/, replacement: `${root}packages/core/src/tooling.ts` },
         { find: /^@shiftmix\/core\/kernels$/, replacement: `${root}packages/core/src/kernels/index.ts` },
         { find: /^@shiftmix\/core$/, replacement: `${root}packages/core/src/index.ts` },
         { find: /^@shiftmix\/mixer-hsm-ab$/, replacement: `${root}packages/mixer-hsm-ab/src/index.ts` },

@@ -3,7 +3,15 @@ import { packageBuild } from '../../tsup.shared';
 
 export default defineConfig(
   packageBuild({
-    entry: ['src/index.ts', 'src/testing/index.ts', 'src/text.ts', 'src/kernels/index.ts', 'src/plugins/index.ts', 'src/train/parallel/worker.ts'],
+    entry: [
+      'src/index.ts',
+      'src/testing/index.ts',
+      'src/text.ts',
+      'src/kernels/index.ts',
+      'src/plugins/index.ts',
+      'src/tooling.ts',
+      'src/train/parallel/worker.ts',
+    ],
     external: ['vitest'],
     noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
     dts: {

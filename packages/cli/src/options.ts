@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { allFinite, getMixer, isShiftmixError, parseStackOption, type ShiftSchedule, type StackOptions } from '@shiftmix/core';
+import { getMixer, isShiftmixError, type ShiftSchedule, type StackOptions } from '@shiftmix/core';
+import { allFinite, parseStackOption } from '@shiftmix/core/tooling';
 import { InputError, UsageError } from './errors.js';
 
 /**

@@ -73,7 +73,7 @@ describe('one run folder, several processes', () => {
     const cwd = tempDir();
     const dir = path.join(cwd, 'run');
     // The library as the command loads it; process.exit runs no finally blocks, only exit listeners.
-    const script = `import { lockRunDirectory } from '@shiftmix/core'; lockRunDirectory(${JSON.stringify(dir)}); process.stdout.write('held'); process.exit(130);`;
+    const script = `import { lockRunDirectory } from '@shiftmix/core/tooling'; lockRunDirectory(${JSON.stringify(dir)}); process.stdout.write('held'); process.exit(130);`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: PACKAGE, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString()));

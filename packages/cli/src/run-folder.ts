@@ -1,6 +1,6 @@
 import { constants, accessSync, existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { lockRunDirectory, type RunLock } from '@shiftmix/core';
+import { lockRunDirectory, type RunLock } from '@shiftmix/core/tooling';
 import type { Io } from './command.js';
 import { InputError } from './errors.js';
 import { exitOnStopSignals } from './commands/shared.js';

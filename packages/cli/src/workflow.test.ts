@@ -1,6 +1,6 @@
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatCount } from '@shiftmix/core';
+import { formatCount } from '@shiftmix/core/tooling';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, runCli, tempDir, type RunResult } from './test-helpers.js';
 

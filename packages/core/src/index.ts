@@ -1,7 +1,6 @@
 export { tf } from './tf.js';
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from './tf.js';
 export { ShiftmixError, isShiftmixError } from './errors.js';
-export { tensorDifference, type TensorDifference } from './compare.js';
 export { Rng } from './rng.js';
 export {
   MIXER_SPECIFICATION_VERSION,
@@ -15,7 +14,7 @@ export {
 } from './contract.js';
 export type { OnnxAttribute, OnnxGraph, OnnxLowered, OnnxLowering } from './onnx-graph.js';
 export { getMixer, hasMixer, listMixers, registerMixer, setRegistryWarningHandler, unregisterMixer, type RegisteredMixer } from './registry.js';
-export { channelGroups, computeShiftSchedule, radixBase, type ScheduleKind, type ScheduleResult, type ShiftSchedule } from './schedule.js';
+export { computeShiftSchedule, type ScheduleKind, type ScheduleResult, type ShiftSchedule } from './schedule.js';
 export { createWeightInit } from './init.js';
 export { dropout, gelu, layerNorm, linear, shiftTime, variableFrom } from './layers.js';
 export { crossEntropy } from './kernels/cross-entropy.js';
@@ -39,18 +38,9 @@ export {
 } from './checkpoint/safetensors.js';
 export {
   DEFAULT_MODEL_CONFIG,
-  attentionBlockParamCount,
-  ffnParamCount,
-  matchedFfnWidth,
-  allFinite,
-  checkStackOptions,
-  MAX_BLOCKS,
   parseLayerParts,
   parseLayerPattern,
-  parseStackOption,
-  POSITIONAL_KINDS,
   resolveModelConfig,
-  STACK_OPTIONS,
   type LayerPart,
   type ModelConfig,
   type PositionalKind,
@@ -62,39 +52,15 @@ export { disposeModelState, type ModelState } from './model/state.js';
 export type { ModelBlock } from './model/block.js';
 export { CharTokenizer, type CharTokenizerJSON } from './data/tokenizer.js';
 export { TextDataset, type Batch, type BatchArrays, type Split, type TextDatasetOptions } from './data/dataset.js';
-export { decodeTextBytes, loadTextFile } from './data/load.js';
+export { loadTextFile } from './data/load.js';
 export { generate, type GenerateOptions, type TextTokenizer } from './generate/generate.js';
-export { checkSamplingOptions, sampleToken, type SamplingOptions } from './generate/sample.js';
 export { AdamW, ADAMW_DEFAULTS, type AdamWOptions, type AdamWState, type ClipAndApplyResult } from './train/adamw.js';
-export { learningRate, validateSchedule, type LrSchedule } from './train/schedule.js';
-export { clipByGlobalNorm, clipScale, globalNorm } from './train/clip.js';
 export { DEFAULT_RECIPE, resolveRecipe, type TrainRecipe } from './train/recipe.js';
-export { runTraining, train, type TrainOptions, type TrainStart } from './train/trainer.js';
-export { TrainStepper } from './train/stepper.js';
-export { ParallelStepper, shardRows, type ParallelOptions } from './train/parallel/stepper.js';
-export { resume, resumedRecipe, type ResumeOptions } from './train/resume.js';
-export { MetricsLog, parseMetrics } from './train/metrics.js';
-export { lockRunDirectory, RunLock, RUN_LOCK_FILE, type RunLockHolder, type RunLockOptions } from './train/run-lock.js';
+export { train, type TrainOptions } from './train/trainer.js';
+export { resume, type ResumeOptions } from './train/resume.js';
 export { DivergedError, isDivergedError } from './train/divergence.js';
-export {
-  createProgressBar,
-  formatCount,
-  formatDuration,
-  formatProgress,
-  formatRate,
-  type ProgressBar,
-  type ProgressBarOptions,
-  type ProgressStream,
-} from './train/progress.js';
+export { createProgressBar, type ProgressBar, type ProgressBarOptions, type ProgressStream } from './train/progress.js';
 export type { MetricsRecord, ProgressEvent, SerializableTokenizer, TrainableModel, TrainingData, TrainSummary } from './train/types.js';
 export { saveCheckpoint, type CheckpointContents } from './checkpoint/save.js';
 export { loadCheckpoint, readCheckpointInfo, type LoadCheckpointOptions, type LoadedCheckpoint } from './checkpoint/load.js';
-export {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_FORMAT_VERSION,
-  FILES as CHECKPOINT_FILES,
-  type CheckpointConfig,
-  type FileRecord,
-  type TrainState,
-} from './checkpoint/format.js';
-export { MANIFEST_FORMAT, MANIFEST_VERSION, type OnnxManifest, type StateDim, type StateEntry } from './export/manifest.js';
+export type { CheckpointConfig, TrainState } from './checkpoint/format.js';

@@ -1,15 +1,5 @@
-import {
-  channelGroups,
-  createWeightInit,
-  getMixer,
-  isShiftmixError,
-  Rng,
-  selectBackend,
-  tf,
-  unregisterMixer,
-  type MixerContext,
-  type Tensor3D,
-} from '@shiftmix/core';
+import { createWeightInit, getMixer, isShiftmixError, Rng, selectBackend, tf, unregisterMixer, type MixerContext, type Tensor3D } from '@shiftmix/core';
+import { channelGroups } from '@shiftmix/core/tooling';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hsmAbSpec, register } from './index.js';
 

@@ -1,4 +1,4 @@
-import { MANIFEST_FORMAT, MANIFEST_VERSION, type OnnxManifest, type StateEntry } from '@shiftmix/core';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, type OnnxManifest, type StateEntry } from '@shiftmix/core/text';
 import type { ExportableModel } from './export.js';
 
 // The manifest's types belong to core (a runtime reads them from @shiftmix/core/text).

@@ -1,4 +1,5 @@
-import { ShiftmixError, tf, type Mixer, type MixerState, type StateEntry, type Tensor } from '@shiftmix/core';
+import { ShiftmixError, tf, type Mixer, type MixerState, type Tensor } from '@shiftmix/core';
+import { type StateEntry } from '@shiftmix/core/text';
 import type { ElemType } from './onnx-proto.js';
 
 export type { StateEntry };

@@ -1,4 +1,5 @@
-import { AdamW, clipScale, globalNorm, isShiftmixError, selectBackend, tf, type Tensor, type Variable } from '@shiftmix/core';
+import { AdamW, isShiftmixError, selectBackend, tf, type Tensor, type Variable } from '@shiftmix/core';
+import { clipScale, globalNorm } from '@shiftmix/core/tooling';
 import { ADAMW } from '@shiftmix/core/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adamwTuning } from './index.js';

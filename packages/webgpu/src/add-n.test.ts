@@ -1,4 +1,5 @@
-import { globalNorm, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { globalNorm } from '@shiftmix/core/tooling';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { webGpuDevice } from './index.js';
 import { expectClose, normal } from './test-utils.js';

@@ -1,4 +1,5 @@
-import { ShiftmixModel, selectBackend, tensorDifference, tf, type ModelConfig, type Tensor } from '@shiftmix/core';
+import { ShiftmixModel, selectBackend, tf, type ModelConfig, type Tensor } from '@shiftmix/core';
+import { tensorDifference } from '@shiftmix/core/tooling';
 import { afterEach, beforeAll, expect } from 'vitest';
 import { attentionDropoutKeep } from './attention/dropout.js';
 import { attentionTuning } from './attention/index.js';

@@ -1,4 +1,5 @@
-import { ShiftmixError, channelGroups } from '@shiftmix/core';
+import { ShiftmixError } from '@shiftmix/core';
+import { channelGroups } from '@shiftmix/core/tooling';
 import { foldedDispatch, type ShiftmixProgram } from './runtime.js';
 
 /**

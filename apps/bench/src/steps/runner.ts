@@ -1,4 +1,5 @@
-import { CharTokenizer, ParallelStepper, Rng, ShiftmixModel, TextDataset, TrainStepper, hasMixer, resolveRecipe, type TrainRecipe } from '@shiftmix/core';
+import { CharTokenizer, Rng, ShiftmixModel, TextDataset, hasMixer, resolveRecipe, type TrainRecipe } from '@shiftmix/core';
+import { ParallelStepper, TrainStepper } from '@shiftmix/core/tooling';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
 import { register as registerLearnedFusion } from '@shiftmix/mixer-learned-fusion';
 import { register as registerSoftmaxAttention } from '@shiftmix/mixer-softmax-attention';

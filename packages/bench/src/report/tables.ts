@@ -1,4 +1,4 @@
-import { formatCount } from '@shiftmix/core';
+import { formatCount } from '@shiftmix/core/tooling';
 import type { Benchmark } from '../suite/types.js';
 import type { RunResult, Task } from '../tasks/types.js';
 import { formatMetric, markdownTable, metricLabel, type MetricSpec } from './format.js';

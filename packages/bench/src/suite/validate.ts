@@ -1,4 +1,5 @@
-import { checkStackOptions, isShiftmixError, ShiftmixError, STACK_OPTIONS, type StackOptions } from '@shiftmix/core';
+import { isShiftmixError, ShiftmixError, type StackOptions } from '@shiftmix/core';
+import { checkStackOptions, STACK_OPTIONS } from '@shiftmix/core/tooling';
 import { getTask, hasTask, taskNames } from '../tasks/registry.js';
 import type { Fail, Task } from '../tasks/types.js';
 import { fieldProblem, isObject, type FieldSpec } from './fields.js';

@@ -1,4 +1,5 @@
-import { ShiftmixModel, STACK_OPTIONS } from '@shiftmix/core';
+import { ShiftmixModel } from '@shiftmix/core';
+import { STACK_OPTIONS } from '@shiftmix/core/tooling';
 import type { Benchmark, ModelDefinition } from '../suite/types.js';
 import type { RunPlan } from './types.js';
 

@@ -1,4 +1,5 @@
-import { formatCount, train } from '@shiftmix/core';
+import { train } from '@shiftmix/core';
+import { formatCount } from '@shiftmix/core/tooling';
 import { formatMetric, markdownTable, type MetricSpec } from '../report/format.js';
 import { byModelOrder, modelCell } from '../report/tables.js';
 import { isObject, isPositiveInt } from '../suite/fields.js';

@@ -2,7 +2,6 @@ import {
   Rng,
   computeShiftSchedule,
   createWeightInit,
-  formatCount,
   getMixer,
   parseLayerParts,
   tf,
@@ -12,6 +11,7 @@ import {
   type Tensor,
   type Variable,
 } from '@shiftmix/core';
+import { formatCount } from '@shiftmix/core/tooling';
 import { formatMetric, markdownTable, metricLabel } from '../report/format.js';
 import { byModelOrder, modelCell } from '../report/tables.js';
 import type { ChartSeries } from '../svg/chart.js';

@@ -1,5 +1,6 @@
 import { totalmem } from 'node:os';
-import { resolveRecipe, selectBackend, ShiftmixModel, tf, TrainStepper, checkTrainingFits } from '@shiftmix/core';
+import { resolveRecipe, selectBackend, ShiftmixModel, tf, checkTrainingFits } from '@shiftmix/core';
+import { TrainStepper } from '@shiftmix/core/tooling';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { modelShapeOf } from '../options.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';

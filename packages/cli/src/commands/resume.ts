@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CharTokenizer, readCheckpointInfo, resume, resumedRecipe, selectBackend, ShiftmixModel } from '@shiftmix/core';
+import { CharTokenizer, readCheckpointInfo, resume, selectBackend, ShiftmixModel } from '@shiftmix/core';
+import { resumedRecipe } from '@shiftmix/core/tooling';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { InputError } from '../errors.js';
 import { requireTextFile } from '../options.js';

@@ -1,4 +1,5 @@
-import { BACKEND_NAMES, createProgressBar, formatCount, isDivergedError, type BackendInfo, type ProgressEvent, type TrainSummary } from '@shiftmix/core';
+import { BACKEND_NAMES, createProgressBar, isDivergedError, type BackendInfo, type ProgressEvent, type TrainSummary } from '@shiftmix/core';
+import { formatCount } from '@shiftmix/core/tooling';
 import { InputError } from '../errors.js';
 import type { FlagSpecs } from '../flags.js';
 import type { Io } from '../command.js';

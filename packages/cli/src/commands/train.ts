@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { totalmem } from 'node:os';
-import { checkTrainingFits, POSITIONAL_KINDS, selectBackend, ShiftmixModel, train } from '@shiftmix/core';
+import { checkTrainingFits, selectBackend, ShiftmixModel, train } from '@shiftmix/core';
+import { POSITIONAL_KINDS } from '@shiftmix/core/tooling';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
 import { modelShapeOf, parseMixerOptions, parseSchedule, requireTextFile } from '../options.js';

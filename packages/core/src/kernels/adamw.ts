@@ -103,5 +103,6 @@ export const ADAMW: FusedKernel<AdamWKernelAttrs> = defineKernel<AdamWKernelAttr
     maxNorm: '0: no clipping',
   },
   outputs: { report: '[norm before clipping, 1 if applied]' },
+  shapes: () => [[2]],
   checks: () => [threeSteps(0), threeSteps(1), halt()],
 });

@@ -122,6 +122,7 @@ export const ATTENTION_GRAD: FusedKernel<CausalAttentionKernelAttrs> = defineKer
   inputs: { dy: 'float32 [B, H, T, hd]', q: 'as dy', k: 'as dy', v: 'as dy', o: 'the forward output', lse: 'optional, float32 [B, H, T]' },
   attrs: ATTRS,
   outputs: { dq: '[B, H, T, hd]', dk: '[B, H, T, hd]', dv: '[B, H, T, hd]' },
+  shapes: ({ q }) => [q, q, q],
 });
 
 export const ATTENTION: FusedKernel<CausalAttentionKernelAttrs> = defineKernel<CausalAttentionKernelAttrs>({
@@ -130,6 +131,7 @@ export const ATTENTION: FusedKernel<CausalAttentionKernelAttrs> = defineKernel<C
   inputs: { q: 'float32 [B, H, T, hd]', k: 'float32 [B, H, T, hd]', v: 'float32 [B, H, T, hd]' },
   attrs: ATTRS,
   outputs: { o: '[B, H, T, hd]' },
+  shapes: ({ q }) => [q],
   reference: ({ q, k, v }, a) => causalAttentionComposite(q, k, v, optionsOf(a)),
   gradient: {
     inputs: ['q', 'k', 'v'],
@@ -149,6 +151,7 @@ export const PACKED_ATTENTION_GRAD: FusedKernel<PackedAttentionKernelAttrs> = de
   inputs: { dy: 'float32 [B, T, D]', qkv: 'float32 [B, T, 3D]', o: 'the forward output', lse: 'optional, float32 [B, H, T]' },
   attrs: { ...ATTRS, heads: 'H, with D = H * hd' },
   outputs: { dqkv: '[B, T, 3D]' },
+  shapes: ({ qkv }) => [qkv],
 });
 
 export const PACKED_ATTENTION: FusedKernel<PackedAttentionKernelAttrs> = defineKernel<PackedAttentionKernelAttrs>({
@@ -157,6 +160,7 @@ export const PACKED_ATTENTION: FusedKernel<PackedAttentionKernelAttrs> = defineK
   inputs: { qkv: 'float32 [B, T, 3D]' },
   attrs: { ...ATTRS, heads: 'H, with D = H * hd' },
   outputs: { o: '[B, T, D]' },
+  shapes: ({ qkv: [b, t, c] }) => [[b, t, c / 3]],
   reference: ({ qkv }, a) => packedCausalAttentionComposite(qkv, a.heads, optionsOf(a)),
   gradient: {
     inputs: ['qkv'],

@@ -17,6 +17,7 @@ export const BIAS_GELU_GRAD: FusedKernel<Record<string, never>> = defineKernel<R
   inputs: { dy: 'float32 [..., H]', x: 'float32 [..., H]', b: 'float32 [H]' },
   attrs: {},
   outputs: { dx: '[..., H]', db: '[H]' },
+  shapes: ({ x, b }) => [x, b],
 });
 
 // H = 1, 3, 5: scalar paths, the others vec4; rows off a 64-row chunk; 4 * 32 + 12 channels
@@ -36,6 +37,7 @@ export const BIAS_GELU: FusedKernel<Record<string, never>> = defineKernel<Record
   inputs: { x: 'float32 [..., H]', b: 'float32 [H]' },
   attrs: {},
   outputs: { y: 'gelu(x + b)' },
+  shapes: ({ x }) => [x],
   reference: ({ x, b }) => biasGeluReference(x, b),
   fits: ({ x, b }) => rowsFit(x, b),
   gradient: {

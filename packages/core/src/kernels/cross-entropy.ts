@@ -50,6 +50,7 @@ export const CROSS_ENTROPY_GRAD: FusedKernel<Record<string, never>> = defineKern
   inputs: { dy: 'float32 []', logits: 'float32 [N, V]', targets: 'int32 [N]', stats: "optional, the forward's row statistics" },
   attrs: {},
   outputs: { dlogits: '[N, V]' },
+  shapes: ({ logits }) => [logits],
 });
 
 const check = (c: (typeof CROSS_ENTROPY_CASES)[number], seed: number): ParityCheck => ({
@@ -74,6 +75,7 @@ export const CROSS_ENTROPY: FusedKernel<Record<string, never>> = defineKernel<Re
   inputs: { logits: 'float32 [N, V]', targets: 'int32 [N]' },
   attrs: {},
   outputs: { loss: '[]' },
+  shapes: () => [[]],
   reference: ({ logits, targets }) => crossEntropyComposite(logits as Tensor2D, targets as Tensor1D),
   gradient: {
     inputs: ['logits', 'targets'],

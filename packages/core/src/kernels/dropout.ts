@@ -30,6 +30,7 @@ export const DROPOUT: FusedKernel<DropoutAttrs> = defineKernel<DropoutAttrs>({
   inputs: { x: 'float32, any shape' },
   attrs: { rate: 'in [0, 1)', seed: 'the mask seed' },
   outputs: { y: 'x * keep / (1 - rate)' },
+  shapes: ({ x }) => [x],
   reference: ({ x }, { rate, seed }) => dropoutReference(x, rate, seed),
   // Without the kernel, tf.dropout: its mask is drawn on the host and differs for the same seed.
   composite: ({ x }, { rate, seed }) => tf.dropout(x, rate, undefined, seed),

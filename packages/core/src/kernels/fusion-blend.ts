@@ -23,6 +23,7 @@ export const FUSION_BLEND_GRAD: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttr
   inputs: { dy: 'float32 [B, T, D]', g: 'float32 [B, T, D]', v: 'float32 [B, T, D]' },
   attrs: { shifts: 'one per contiguous channel group' },
   outputs: { dg: '[B, T, D]', dv: '[B, T, D]' },
+  shapes: ({ g, v }) => [g, v],
 });
 
 const CASES: { shape: [number, number, number]; shifts: number[] }[] = [
@@ -37,6 +38,7 @@ export const FUSION_BLEND: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
   inputs: { g: 'float32 [B, T, D]', v: 'float32 [B, T, D]' },
   attrs: { shifts: 'one per contiguous channel group' },
   outputs: { y: '[B, T, D]' },
+  shapes: ({ v }) => [v],
   reference: ({ g, v }, { shifts }) => fusionBlendReference(g as Tensor3D, v as Tensor3D, shifts),
   gradient: {
     inputs: ['g', 'v'],

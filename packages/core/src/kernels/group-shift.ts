@@ -28,6 +28,7 @@ export const GROUP_SHIFT_GRAD: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs
   inputs: { dy: 'float32 [B, T, D]' },
   attrs: { shifts: 'one per contiguous channel group' },
   outputs: { dx: '[B, T, D]' },
+  shapes: ({ dy }) => [dy],
 });
 
 export const GROUP_SHIFT: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
@@ -36,6 +37,7 @@ export const GROUP_SHIFT: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
   inputs: { x: 'float32 [B, T, D]' },
   attrs: { shifts: 'one per contiguous channel group' },
   outputs: { y: 'S(x) [B, T, D]' },
+  shapes: ({ x }) => [x],
   reference: ({ x }, { shifts }) => groupShiftReference(x as Tensor3D, shifts),
   fits: ({ x }) => x.dtype === 'float32',
   gradient: {

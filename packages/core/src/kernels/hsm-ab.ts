@@ -19,6 +19,7 @@ export const HSM_AB_GRAD: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
   inputs: { dy: 'float32 [B, T, D]', u: 'float32 [B, T, D]', a: 'float32 [D]', b: 'float32 [D]' },
   attrs: { shifts: 'one per contiguous channel group' },
   outputs: { du: '[B, T, D]', da: '[D]', db: '[D]' },
+  shapes: ({ u, a, b }) => [u, a, b],
 });
 
 // Shapes: vec4 and scalar channels, groups across vec4 lanes, shifts beyond T (the third
@@ -37,6 +38,7 @@ export const HSM_AB: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
   inputs: { u: 'float32 [B, T, D]', a: 'float32 [D]', b: 'float32 [D]' },
   attrs: { shifts: 'one per contiguous channel group' },
   outputs: { y: '[B, T, D]' },
+  shapes: ({ u }) => [u],
   reference: ({ u, a, b }, { shifts }) => hsmAbMixReference(u as Tensor3D, a as Tensor1D, b as Tensor1D, shifts),
   gradient: {
     inputs: ['u', 'a', 'b'],

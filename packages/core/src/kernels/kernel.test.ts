@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
 import { isShiftmixError } from '../errors.js';
 import { tf } from '../tf.js';
-import { defineKernel, findKernel, listKernels } from './index.js';
+import { defineKernel, findKernel, listKernels, type AnyKernel } from './index.js';
 
 // The kernel objects are the one list of fused kernels: backends implement exactly them.
 const core = () => listKernels().filter((k) => k.name.startsWith('Shiftmix'));
@@ -28,6 +28,37 @@ describe('fused kernels', () => {
     expect(forward.length).toBeGreaterThanOrEqual(10);
     for (const k of forward) expect(k.checks().length, k.name).toBeGreaterThan(0);
     expect(forward.filter((k) => !('reference' in k.spec && k.spec.reference)).map((k) => k.name)).toEqual(['ShiftmixAdamW']);
+  });
+
+  it('declare the shapes of their outputs, which their references give', async () => {
+    await selectBackend('cpu');
+    const x = tf.randomNormal([2, 5, 8]);
+    const vector = tf.randomNormal([8]);
+    const cases: [string, Record<string, tf.Tensor>, Record<string, unknown>][] = [
+      ['ShiftmixHsmAb', { u: x, a: vector, b: vector }, { shifts: [1, 3] }],
+      ['ShiftmixFusionBlend', { g: x, v: x }, { shifts: [2] }],
+      ['ShiftmixGroupShift', { x }, { shifts: [1] }],
+      ['ShiftmixLayerNorm', { x, gamma: vector, beta: vector }, { eps: 1e-5 }],
+      ['ShiftmixAddLayerNorm', { x, h: x, gamma: vector, beta: vector }, { eps: 1e-5 }],
+      ['ShiftmixBiasGelu', { x, b: vector }, {}],
+      ['ShiftmixDropout', { x }, { rate: 0.5, seed: 1 }],
+      ['ShiftmixCrossEntropy', { logits: tf.randomNormal([6, 8]), targets: tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32') }, {}],
+      [
+        'ShiftmixAttention',
+        { q: tf.randomNormal([1, 2, 5, 4]), k: tf.randomNormal([1, 2, 5, 4]), v: tf.randomNormal([1, 2, 5, 4]) },
+        { window: 0, dropoutRate: 0, seed: 0, scale: 0.5 },
+      ],
+      ['ShiftmixAttentionPacked', { qkv: tf.randomNormal([1, 5, 24]) }, { window: 0, dropoutRate: 0, seed: 0, scale: 0.5, heads: 2 }],
+    ];
+    for (const [name, inputs, attrs] of cases) {
+      const kernel = findKernel(name) as unknown as { reference(i: typeof inputs, a: typeof attrs): tf.Tensor | tf.Tensor[] } & AnyKernel;
+      const shapes = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, t.shape]));
+      const out = kernel.reference(inputs, attrs);
+      expect(
+        (Array.isArray(out) ? out : [out]).map((t) => t.shape),
+        name,
+      ).toEqual(kernel.outputShapes(shapes, attrs));
+    }
   });
 
   it('run the composite where no backend implements them, and say so where there is none', async () => {

@@ -30,6 +30,8 @@ export interface KernelSpec<A extends object> {
   attrs: { [K in keyof A]: string };
   /** Output name -> shape, in order. */
   outputs: Record<string, string>;
+  /** Each output's shape from the inputs' shapes and the attributes: what a backend or a plan allocates. */
+  shapes?: (inputs: Record<string, number[]>, attrs: A) => number[][];
   /** The composite of tfjs ops the kernel must match, on any backend. */
   reference?: (inputs: KernelInputs, attrs: A) => Tensor | Tensor[];
   /** What runs where no backend implements the kernel; the reference unless it says otherwise. */
@@ -45,6 +47,8 @@ export interface KernelSpec<A extends object> {
 export interface AnyKernel {
   readonly name: string;
   readonly spec: Pick<KernelSpec<object>, 'summary' | 'inputs' | 'outputs'> & { attrs: Record<string, string> };
+  /** Each output's shape for inputs of these shapes (undefined when the kernel does not declare them). */
+  outputShapes(inputs: Record<string, number[]>, attrs: object): number[][] | undefined;
   implementedOn(backend?: string): boolean;
   backends(): string[];
   implement(backend: string, kernelFunc: tf.KernelFunc): void;
@@ -123,6 +127,10 @@ export class FusedKernel<A extends object = KernelAttrs> implements AnyKernel {
         },
       });
     }
+  }
+
+  outputShapes(inputs: Record<string, number[]>, attrs: object): number[][] | undefined {
+    return this.spec.shapes?.(inputs, attrs as A);
   }
 
   /** Its parity checks (none when it declares none). */

@@ -27,6 +27,7 @@ export const LAYER_NORM_GRAD: FusedKernel<EpsAttrs> = defineKernel<EpsAttrs>({
   inputs: { dy: 'float32 [..., D]', x: 'float32 [..., D]', gamma: 'float32 [D]', dres: 'optional, float32 [..., D]' },
   attrs: { eps: 'added to the variance (1e-5)' },
   outputs: { dx: '[..., D]', dgamma: '[D]', dbeta: '[D]' },
+  shapes: ({ x, gamma }) => [x, gamma, gamma],
 });
 
 /** Rows with their own offset and spread, so mean and variance both matter. */
@@ -60,6 +61,7 @@ export const LAYER_NORM: FusedKernel<EpsAttrs> = defineKernel<EpsAttrs>({
   inputs: { x: 'float32 [..., D]', gamma: 'float32 [D]', beta: 'float32 [D]' },
   attrs: { eps: 'added to the variance (1e-5)' },
   outputs: { y: 'LN(x) [..., D]' },
+  shapes: ({ x }) => [x],
   reference: ({ x, gamma, beta }, { eps }) => layerNormReference(x, gamma, beta, eps),
   fits: ({ x, gamma, beta }) => rowsFit(x, gamma, beta),
   gradient: {
@@ -104,6 +106,7 @@ export const ADD_LAYER_NORM: FusedKernel<EpsAttrs> = defineKernel<EpsAttrs>({
   inputs: { x: 'float32 [..., D]', h: 'float32, the shape of x', gamma: 'float32 [D]', beta: 'float32 [D]' },
   attrs: { eps: 'added to the variance (1e-5)' },
   outputs: { sum: 'x + h', normed: 'LN(x + h)' },
+  shapes: ({ x }) => [x, x],
   reference: ({ x, h, gamma, beta }, { eps }) => addLayerNormReference(x, h, gamma, beta, eps),
   composite: addThenNorm,
   fits: ({ x, h, gamma, beta }) => rowsFit(x, gamma, beta) && h.dtype === 'float32' && tf.util.arraysEqual(x.shape, h.shape),
