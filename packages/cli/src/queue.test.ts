@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { QUEUE_PREFIX, queueName, type BenchJobData, type BenchJobProgress, type BenchJobResult } from '@shiftmix/bench';
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectOneLineError, runCli, tempDir } from './test-helpers.js';
-import { filesUnder, killAll, runFiles, spawnCli, waitFor, type CliProcess } from './test-processes.js';
-import { startRedis, type TestRedis } from './test-redis.js';
+import { filesUnder, runFiles, spawnCli, waitFor, type CliProcess } from './test-processes.js';
+import { useRedis } from './test-redis.js';
 
 // A password with characters a URL must escape: it works, and it shows up nowhere.
 const PASSWORD = 'q@ueue:pw/7';
@@ -79,32 +79,25 @@ function measured(run: Record<string, unknown>) {
   return { id: run.id, configHash: run.configHash, paramCount: run.paramCount, config: run.config, metrics: keep(run.metrics), series: keep(run.series) };
 }
 
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startRedis(PASSWORD);
-});
-afterAll(async () => {
-  killAll();
-  await redis?.stop();
-});
+const server = useRedis(PASSWORD);
 
 describe('shiftmix bench --queue', () => {
   it('names a refused password, a missing one and an unreachable server, never printing the password', async () => {
     const dir = tempDir(files());
     const bench = (url: string, backend = 'cpu') => runCli(['bench', '--suite', './qtest.json', '--backend', backend, '--queue', url, '--out', 'q'], dir);
     const wrong = expectOneLineError(
-      await bench(`redis://:not-${encodeURIComponent(PASSWORD)}@127.0.0.1:${redis.port}`),
+      await bench(`redis://:not-${encodeURIComponent(PASSWORD)}@127.0.0.1:${server().port}`),
       1,
       /Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ refused the user name or password/,
     );
     expect(wrong).not.toContain('not-');
-    expectOneLineError(await bench(`redis://127.0.0.1:${redis.port}`), 1, /needs a password\. Give it in the URL .* or in SHIFTMIX_REDIS_PASSWORD/);
+    expectOneLineError(await bench(`redis://127.0.0.1:${server().port}`), 1, /needs a password\. Give it in the URL .* or in SHIFTMIX_REDIS_PASSWORD/);
     expectOneLineError(
       await bench(`redis://:x@127.0.0.1:1`),
       1,
       /cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1: connection refused: nothing listens on that host and port \(ECONNREFUSED\)/,
     );
-    expectOneLineError(await bench(redis.url, 'auto'), 1, /needs the backend its runs use, not "auto"\. Pass the backend of the workers/);
+    expectOneLineError(await bench(server().url, 'auto'), 1, /needs the backend its runs use, not "auto"\. Pass the backend of the workers/);
     expectOneLineError(await bench(`http://:${encodeURIComponent(PASSWORD)}@host:1`), 1, /queue URL "http:\/\/\*\*\*@host:1" has the scheme "http"/);
     // Unescaped, the password breaks the URL; the message shows none of it.
     const broken = expectOneLineError(
@@ -114,7 +107,7 @@ describe('shiftmix bench --queue', () => {
     );
     expect(broken).not.toMatch(/@ueue|pw\/7/);
     expectOneLineError(await runCli(['bench', '--collect'], dir), 2, /--collect reads results from a queue/);
-    expectOneLineError(await runCli(['bench', '--queue', redis.url, '--shard', '1/2'], dir), 2, /--shard splits a suite between machines without a queue/);
+    expectOneLineError(await runCli(['bench', '--queue', server().url, '--shard', '1/2'], dir), 2, /--shard splits a suite between machines without a queue/);
   });
 
   it(
@@ -130,12 +123,12 @@ describe('shiftmix bench --queue', () => {
       expect(charts.length).toBeGreaterThan(2);
 
       const queue = new Queue<BenchJobData, BenchJobResult>(queueName('cpu'), {
-        connection: { host: '127.0.0.1', port: redis.port, password: PASSWORD },
+        connection: { host: '127.0.0.1', port: server().port, password: PASSWORD },
         prefix: QUEUE_PREFIX,
       });
       queue.on('error', () => {});
-      const submit = ['bench', '--suite', './qtest.json', '--backend', 'cpu', '--queue', redis.url];
-      const worker = ['worker', '--queue', redis.url, '--backend', 'cpu', '--plugin', './nan-mixer.mjs', '--lock-seconds', '3'];
+      const submit = ['bench', '--suite', './qtest.json', '--backend', 'cpu', '--queue', server().url];
+      const worker = ['worker', '--queue', server().url, '--backend', 'cpu', '--plugin', './nan-mixer.mjs', '--lock-seconds', '3'];
       // Two people submit the same suite: one into the default results folder, one elsewhere.
       const first = spawnCli(submit, dir);
       const second = spawnCli([...submit, '--out', 'followed'], dir);
@@ -170,8 +163,8 @@ describe('shiftmix bench --queue', () => {
       const before = await queue.getJobCounts('completed', 'failed');
       expect(before.completed).toBeGreaterThan(0);
       expect(before.completed + before.failed).toBeLessThan(6);
-      await redis.kill();
-      await redis.restart();
+      await server().kill();
+      await server().restart();
 
       expect(await second.done, logs()).toBe(1);
       expect(second.stderr()).toMatch(/started on \S+#\d+/);
@@ -231,8 +224,8 @@ describe('shiftmix bench --queue', () => {
         benchmarks: [{ ...suite.benchmarks[0], models, presets: { quick: { ...LM_QUICK, steps: 8, evalEvery: 4 } } }],
       };
       const dir = tempDir({ ...files(), 'requeue.json': JSON.stringify(small), 'identity.mjs': identity });
-      const submit = ['bench', '--suite', './requeue.json', '--backend', 'cpu', '--queue', redis.url, '--out', 'out'];
-      const queue = new Queue(queueName('cpu'), { connection: { host: '127.0.0.1', port: redis.port, password: PASSWORD }, prefix: QUEUE_PREFIX });
+      const submit = ['bench', '--suite', './requeue.json', '--backend', 'cpu', '--queue', server().url, '--out', 'out'];
+      const queue = new Queue(queueName('cpu'), { connection: { host: '127.0.0.1', port: server().port, password: PASSWORD }, prefix: QUEUE_PREFIX });
       queue.on('error', () => {});
       const waiting = async () => (await queue.getJobCounts('wait')).wait;
 
@@ -246,10 +239,10 @@ describe('shiftmix bench --queue', () => {
       // Redis loses everything (no persistence) while the submitter waits for a worker: it queues the runs again.
       const submitter = spawnCli(submit, dir);
       await waitFor('the runs queued', async () => (await waiting()) === 2, [submitter]);
-      redis.flush();
+      server().flush();
       await waitFor('the runs queued again', async () => (await waiting()) === 2, [submitter]);
       // A worker of another backend leaves them, and says why.
-      const elsewhere = spawnCli(['worker', '--queue', redis.url, '--backend', 'wasm'], dir);
+      const elsewhere = spawnCli(['worker', '--queue', server().url, '--backend', 'wasm'], dir);
       await waitFor('the wasm worker started', () => /mixers: /.test(elsewhere.stdout()), [elsewhere]);
       expect(elsewhere.stdout()).toMatch(
         /2 run\(s\) wait in queue bench-cpu, which this worker does not take: it runs wasm \(start workers with --backend cpu for them\)/,
@@ -257,7 +250,7 @@ describe('shiftmix bench --queue', () => {
       elsewhere.child.kill('SIGTERM');
       expect(await elsewhere.done, elsewhere.stderr()).toBe(0);
       expect(await waiting()).toBe(2);
-      const without = spawnCli(['worker', '--queue', redis.url, '--backend', 'cpu'], dir);
+      const without = spawnCli(['worker', '--queue', server().url, '--backend', 'cpu'], dir);
       expect(await submitter.done, submitter.stderr()).toBe(1);
       expect(submitter.stderr()).toMatch(/lm--ident failed: worker \S+ cannot resolve the layers "qtest-identity": unknown mixer "qtest-identity"/);
       expect(Object.keys(runFiles(path.join(dir, 'out')))).toEqual(['lm--plain']);
@@ -265,7 +258,7 @@ describe('shiftmix bench --queue', () => {
       expect(await without.done, without.stderr()).toBe(0);
 
       // Submitted again where a worker has the plugin, the failed run is retried; the finished one stays.
-      const withPlugin = spawnCli(['worker', '--queue', redis.url, '--backend', 'cpu', '--plugin', './identity.mjs'], dir);
+      const withPlugin = spawnCli(['worker', '--queue', server().url, '--backend', 'cpu', '--plugin', './identity.mjs'], dir);
       const plainBefore = readFileSync(path.join(dir, 'out', 'runs', 'lm--plain.json'), 'utf8');
       const again = await runCli(submit, dir);
       expect(again.code, again.stderr).toBe(0);
@@ -288,17 +281,17 @@ describe('shiftmix bench --queue', () => {
 
   it('stops an idle worker on SIGTERM while its Redis is away, quietly', { timeout: 120_000 }, async () => {
     const dir = tempDir(files());
-    const worker = spawnCli(['worker', '--queue', redis.url, '--backend', 'cpu'], dir);
+    const worker = spawnCli(['worker', '--queue', server().url, '--backend', 'cpu'], dir);
     try {
       await waitFor('the worker started', () => /mixers: /.test(worker.stdout()), [worker]);
-      await redis.kill();
+      await server().kill();
       await waitFor('the outage noticed', () => /connection refused/.test(worker.stdout()), [worker]);
       worker.child.kill('SIGTERM');
       // BullMQ's own close would wait for Redis to come back: this resolves only if the worker gives up.
       expect(await worker.done, worker.stderr()).toBe(0);
       expect(worker.stderr()).not.toMatch(/Unhandled error event|\n\s+at /);
     } finally {
-      await redis.restart();
+      await server().restart();
     }
   });
 });

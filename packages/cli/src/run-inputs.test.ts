@@ -3,32 +3,13 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import path from 'node:path';
 import { decodeSafetensors, encodeSafetensors } from '@shiftmix/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, runCli, tempDir, type RunResult } from './test-helpers.js';
+import { expectOneLineError, runCli, tempDir, type RunResult, TINY_TRAIN_FLAGS } from './test-helpers.js';
 
 const LINES = ['the quick brown fox jumps over the lazy dog', 'pack my box with five dozen liquor jugs', 'how vexingly quick daft zebras jump'];
 const TEXT = Array.from({ length: 40 }, (_, i) => LINES[i % LINES.length]).join('\n') + '\n';
 // The same characters in another order: a tokenizer accepts it, the losses do not compare.
 const SHUFFLED = Array.from({ length: 40 }, (_, i) => LINES[(i * 2 + 1) % LINES.length]).join('\n') + '\n';
-const TINY = [
-  '--dim',
-  '16',
-  '--heads',
-  '2',
-  '--ctx',
-  '16',
-  '--batch',
-  '4',
-  '--ffn',
-  '32',
-  '--eval-every',
-  '3',
-  '--eval-batches',
-  '2',
-  '--warmup',
-  '2',
-  '--backend',
-  'cpu',
-];
+const TINY = TINY_TRAIN_FLAGS;
 const train = (out: string, extra: string[] = []) => ['train', '--data', 'data.txt', '--layers', 'hsm-ab', '--out', out, '--steps', '6', ...TINY, ...extra];
 
 /** A folder where this process cannot create anything: a read-only folder, or for root, which may write those, /sys. */

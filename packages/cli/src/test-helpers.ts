@@ -72,3 +72,28 @@ export function pluginSpecSource(name: string, exportLine: (spec: string) => str
 }`;
   return `${exportLine(spec)}\n`;
 }
+
+/**
+ * Flags of a training run small enough for a test: D 16, 2 heads, context 16, batch 4, an
+ * FFN of 32, evaluation every 3 steps over 2 batches, on the cpu backend.
+ */
+export const TINY_TRAIN_FLAGS = [
+  '--dim',
+  '16',
+  '--heads',
+  '2',
+  '--ctx',
+  '16',
+  '--batch',
+  '4',
+  '--ffn',
+  '32',
+  '--eval-every',
+  '3',
+  '--eval-batches',
+  '2',
+  '--warmup',
+  '2',
+  '--backend',
+  'cpu',
+];

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { killAll } from './test-processes.js';
 
 /** A real redis-server on a free localhost port, for the queue tests. */
 export interface TestRedis {
@@ -95,4 +97,20 @@ export async function startRedis(password: string): Promise<TestRedis> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A test file's redis-server with `password`, started before its tests and stopped after
+ * them (with every CLI process they started). The returned function gives the server.
+ */
+export function useRedis(password: string): () => TestRedis {
+  let redis: TestRedis | undefined;
+  beforeAll(async () => {
+    redis = await startRedis(password);
+  });
+  afterAll(async () => {
+    killAll();
+    await redis?.stop();
+  });
+  return () => redis!;
 }

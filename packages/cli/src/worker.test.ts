@@ -3,21 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { PASSWORD_ENV, QUEUE_PREFIX, queueName } from '@shiftmix/bench';
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from './test-helpers.js';
 import { killAll, spawnCli, waitFor, type CliProcess } from './test-processes.js';
-import { startRedis, type TestRedis } from './test-redis.js';
+import { useRedis } from './test-redis.js';
 
 const PASSWORD = 'w0rk@er:pw/9#x';
 
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startRedis(PASSWORD);
-});
-afterAll(async () => {
-  killAll();
-  await redis?.stop();
-});
+const server = useRedis(PASSWORD);
 
 /** The processes whose parent is `pid` (Linux /proc). */
 function childrenOf(pid: number): number[] {
@@ -57,12 +50,12 @@ describe('shiftmix worker', () => {
       // A text of its own, so that its data file is fetched anew rather than found in the cache.
       const text = `${randomUUID()} now is the winter of our discontent made glorious summer by this sun of york. `.repeat(12);
       const dir = tempDir({ 'text.txt': text, 'wtest.json': JSON.stringify(lmSuite(1500)) });
-      const bare = `redis://127.0.0.1:${redis.port}`;
-      const submitter = spawnCli(['bench', '--suite', './wtest.json', '--backend', 'cpu', '--queue', redis.url, '--out', 'out'], dir);
+      const bare = `redis://127.0.0.1:${server().port}`;
+      const submitter = spawnCli(['bench', '--suite', './wtest.json', '--backend', 'cpu', '--queue', server().url, '--out', 'out'], dir);
       // One worker has the password in its URL, the other in SHIFTMIX_REDIS_PASSWORD; a long
       // lock, so that the only way to lose one is to have it taken away.
       const args = ['worker', '--backend', 'cpu', '--lock-seconds', '600'];
-      const inUrl = spawnCli([...args, '--queue', redis.url], dir);
+      const inUrl = spawnCli([...args, '--queue', server().url], dir);
       process.env[PASSWORD_ENV] = PASSWORD;
       let inEnv: CliProcess;
       try {
@@ -71,7 +64,7 @@ describe('shiftmix worker', () => {
         delete process.env[PASSWORD_ENV];
       }
       const all = [submitter, inUrl, inEnv];
-      const queue = new Queue(queueName('cpu'), { connection: { host: '127.0.0.1', port: redis.port, password: PASSWORD }, prefix: QUEUE_PREFIX });
+      const queue = new Queue(queueName('cpu'), { connection: { host: '127.0.0.1', port: server().port, password: PASSWORD }, prefix: QUEUE_PREFIX });
       queue.on('error', () => {});
       let killed = false;
       try {
@@ -102,7 +95,7 @@ describe('shiftmix worker', () => {
         const job = active[0];
         const del = spawnSync(
           'redis-cli',
-          ['-p', String(redis.port), '--no-auth-warning', '-a', PASSWORD, 'DEL', `${QUEUE_PREFIX}:${queueName('cpu')}:${job.id}:lock`],
+          ['-p', String(server().port), '--no-auth-warning', '-a', PASSWORD, 'DEL', `${QUEUE_PREFIX}:${queueName('cpu')}:${job.id}:lock`],
           {
             encoding: 'utf8',
           },
@@ -118,7 +111,7 @@ describe('shiftmix worker', () => {
         await waitFor('the other run finished', () => [inUrl, inEnv].some((w) => /finished lm--\w in/.test(w.stdout())), [inUrl, inEnv]);
 
         // Redis gone: the reason in words, once per worker.
-        await redis.kill();
+        await server().kill();
         killed = true;
         for (const worker of [inUrl, inEnv]) {
           await waitFor('the outage reported', () => /Redis at .*; retrying/.test(worker.stdout()), [worker]);
@@ -131,7 +124,7 @@ describe('shiftmix worker', () => {
         for (const secret of [PASSWORD, encodeURIComponent(PASSWORD)]) expect(printed).not.toContain(secret);
       } finally {
         killAll();
-        if (killed) await redis.restart();
+        if (killed) await server().restart();
         await queue.close();
       }
     },

@@ -2,7 +2,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatCount } from '@shiftmix/core/tooling';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, runCli, tempDir, type RunResult } from './test-helpers.js';
+import { expectOneLineError, runCli, tempDir, type RunResult, TINY_TRAIN_FLAGS } from './test-helpers.js';
 
 // A small text with a handful of distinct characters, enough for tiny windows.
 const LINES = ['the quick brown fox jumps over the lazy dog', 'pack my box with five dozen liquor jugs', 'how vexingly quick daft zebras jump'];
@@ -12,26 +12,7 @@ const D = 16;
 const FFN = 32;
 const CTX = 16;
 
-const TINY = [
-  '--dim',
-  String(D),
-  '--heads',
-  '2',
-  '--ctx',
-  String(CTX),
-  '--batch',
-  '4',
-  '--ffn',
-  String(FFN),
-  '--eval-every',
-  '3',
-  '--eval-batches',
-  '2',
-  '--warmup',
-  '2',
-  '--backend',
-  'cpu',
-];
+const TINY = TINY_TRAIN_FLAGS;
 
 function lastJson(result: RunResult): Record<string, unknown> {
   expect(result.code, result.stderr).toBe(0);

@@ -4,15 +4,4 @@ export { MANIFEST_FORMAT, MANIFEST_VERSION, type OnnxManifest } from './manifest
 export type { StateEntry } from './state-layout.js';
 export { GraphBuilder } from './graph-builder.js';
 export { MIN_OPSET, checkModel, findProblems } from './check.js';
-export {
-  decodeModel,
-  encodeModel,
-  type AttributeValue,
-  type Dim,
-  type ElemType,
-  type GraphData,
-  type ModelData,
-  type NodeData,
-  type TensorData,
-  type ValueInfo,
-} from './onnx-proto.js';
+export * from './onnx-proto.js';

@@ -1,7 +1,7 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
 import { ADAMW } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { WEBGPU_BACKEND, foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { WEBGPU_BACKEND, foldedDispatch, runProgram, Program } from './runtime.js';
 import { workgroupSumSnippet } from './wgsl.js';
 
 const WORKGROUP = 256;
@@ -33,19 +33,15 @@ const IS_FINITE = `fn isFinite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f8
  * the output): gradient k owns workgroups first_k .. first_k + groups_k - 1, each writing
  * the sum over its grid-strided share to partials[base_k + its index among them].
  */
-export class SumSquaresProgram implements ShiftmixProgram {
+export class SumSquaresProgram extends Program {
   outputNames = ['partials'];
-  variableNames: string[];
-  components: number[];
-  uniformNames: string[];
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
   constructor(
     private readonly gradients: number,
     workgroups: number,
   ) {
+    super();
     const slots = Array.from({ length: gradients }, (_, k) => k);
     this.variableNames = slots.map((k) => `g${k}`);
     this.components = [1, ...slots.map(() => 1)];
@@ -98,7 +94,7 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
  * `halt` is 0; a step that does not sets `halt` to 1, so that the steps queued behind it
  * change nothing either until the host, having read this one, clears it.
  */
-export class ClipStatsProgram implements ShiftmixProgram {
+export class ClipStatsProgram extends Program {
   outputNames = ['report', 'stats', 'halt'];
   variableNames = ['partials', 'loss'];
   components = [1, 1, 1, 1, 1];
@@ -140,20 +136,15 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
  * from g_k scaled by the clip factor over workgroups first_k .. first_k + groups_k - 1.
  * Nothing is written when stats[1] says the step is not finite.
  */
-export class AdamWUpdateProgram implements ShiftmixProgram {
-  outputNames: string[];
-  variableNames: string[];
-  components: number[];
-  uniformNames: string[];
+export class AdamWUpdateProgram extends Program {
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
   constructor(
     private readonly width: 1 | 4,
     private readonly weights: number,
     workgroups: number,
   ) {
+    super();
     const slots = Array.from({ length: weights }, (_, k) => k);
     this.outputNames = slots.flatMap((k) => [`p${k}`, `m${k}`, `v${k}`]);
     this.variableNames = [...slots.map((k) => `g${k}`), 'stats'];

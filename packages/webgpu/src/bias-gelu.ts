@@ -2,7 +2,7 @@ import { ShiftmixError, tf } from '@shiftmix/core';
 import { BIAS_GELU, BIAS_GELU_GRAD } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { checkRows, sumColumns } from './layer-norm-grad.js';
-import { WEBGPU_BACKEND, foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { WEBGPU_BACKEND, foldedDispatch, runProgram, Program } from './runtime.js';
 import { valueType, vectorWidth } from './wgsl.js';
 
 // gelu(x + b), tanh form: inputs {x [..., H], b [H]}; core's biasGelu dispatches to it.
@@ -32,19 +32,17 @@ fn geluGrad(z: ${V}) -> ${V} {
 }
 
 /** y = gelu(x + b[column]), one thread per element (vec4 of channels when H % 4 == 0). */
-export class BiasGeluProgram implements ShiftmixProgram {
+export class BiasGeluProgram extends Program {
   outputNames = ['y'];
   variableNames = ['x', 'b'];
-  components: number[];
   uniformNames = ['count'];
   workgroupSize: [number, number, number] = [FLAT_WORKGROUP, 1, 1];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
   constructor(
     private readonly dim: number,
     count: number,
   ) {
+    super();
     const width = vectorWidth(dim);
     this.components = [width, width, width];
     this.dispatch = foldedDispatch(Math.ceil(count / FLAT_WORKGROUP));
@@ -67,14 +65,10 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
  * dx = dy * gelu'(x + b) in one pass; the threads of a workgroup fold their column sums
  * of dx into partial [chunks, 1, H], which ColumnSumProgram reduces to db.
  */
-export class BiasGeluGradProgram implements ShiftmixProgram {
+export class BiasGeluGradProgram extends Program {
   outputNames = ['dx', 'partial'];
   variableNames = ['dy', 'x', 'b'];
-  components: number[];
   uniformNames = ['rows'];
-  workgroupSize: [number, number, number];
-  dispatch: [number, number, number];
-  shaderKey: string;
   readonly chunks: number;
   private readonly tuning = { ...biasGeluTuning };
 
@@ -82,6 +76,7 @@ export class BiasGeluGradProgram implements ShiftmixProgram {
     private readonly dim: number,
     rows: number,
   ) {
+    super();
     const width = vectorWidth(dim);
     const { rowsPerThread, lanes, columnsPerWorkgroup } = this.tuning;
     this.components = Array(5).fill(width);

@@ -1,4 +1,4 @@
-import { foldedDispatch, type ShiftmixProgram } from './runtime.js';
+import { foldedDispatch, Program } from './runtime.js';
 
 /**
  * WGSL programs of the fused language-model loss, logits [N, V] and int32 targets [N].
@@ -26,20 +26,15 @@ const NAN_FN = `fn runtimeNan(seed: i32) -> f32 { return bitcast<f32>(0x7fc00000
 fn isNan(value: f32) -> bool { return (bitcast<u32>(value) & 0x7fffffffu) > 0x7f800000u; }`;
 
 /** One workgroup of `threads` per row of the [rows, vocab] logits, the grid folded past the x limit. */
-abstract class PerRowProgram implements ShiftmixProgram {
-  abstract outputNames: string[];
-  abstract variableNames: string[];
-  abstract components: number[];
+abstract class PerRowProgram extends Program {
   uniformNames = ['rows', 'vocab'];
-  workgroupSize: [number, number, number];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
   constructor(
     rows: number,
     protected readonly threads: number,
     name: string,
   ) {
+    super();
     this.workgroupSize = [threads, 1, 1];
     this.dispatch = foldedDispatch(rows, crossEntropyTuning.maxGroupsX);
     this.shaderKey = `${name}_${threads}`;
@@ -115,7 +110,7 @@ const MEAN_THREADS = 256;
  * Pass 2, one workgroup: the mean of the row losses over valid rows, divided by
  * max(count, 1); a target >= V makes the divisor and the loss NaN.
  */
-export class CrossEntropyMeanProgram implements ShiftmixProgram {
+export class CrossEntropyMeanProgram extends Program {
   outputNames = ['loss', 'stats'];
   variableNames = ['targets'];
   components = [1, 1, 1];

@@ -2,7 +2,7 @@ import { ShiftmixError, tf } from '@shiftmix/core';
 import { DROPOUT, dropoutHash, dropoutScale, dropoutSeedKeys, dropoutThreshold } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { MIX32_WGSL } from './attention/dropout.js';
-import { WEBGPU_BACKEND, foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { WEBGPU_BACKEND, foldedDispatch, runProgram, Program } from './runtime.js';
 
 // Inverted dropout on the device: inputs {x}, attrs {rate, seed}, output x * keep / (1 - rate).
 // Element i is kept when hash(seed, i) >= rate * 2^32, so a seed always gives the same
@@ -21,19 +21,17 @@ function asI32(value: number, float = false): number {
 }
 
 /** y = x * scale where hash(seed, i) >= threshold, else 0; one thread per vec4 (or element). */
-export class DropoutProgram implements ShiftmixProgram {
+export class DropoutProgram extends Program {
   outputNames = ['y'];
   variableNames = ['x'];
-  components: number[];
   uniformNames = ['count', 'key1', 'key2', 'threshold', 'scale'];
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
   constructor(
     private readonly width: 1 | 4,
     count: number,
   ) {
+    super();
     this.components = [width, width];
     this.dispatch = foldedDispatch(Math.ceil(count / WORKGROUP));
     this.shaderKey = `dropout_${width}`;

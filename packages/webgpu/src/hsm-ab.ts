@@ -1,7 +1,7 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
 import { HSM_AB, HSM_AB_GRAD } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { WEBGPU_BACKEND, declareTuning, runProgram, type ShiftmixProgram } from './runtime.js';
+import { WEBGPU_BACKEND, declareTuning, runProgram, Program } from './runtime.js';
 import {
   ELEMENTWISE_WORKGROUP,
   ElementwiseShiftProgram,
@@ -57,14 +57,10 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
  * Backward in one pass over dY and U: dU[t] = a dY[t] + b dY[t+s] (t + s < T), and per
  * workgroup the partial sums of dY U and dY S(U) over its rows, [chunks, 2, D].
  */
-export class HsmAbGradProgram implements ShiftmixProgram {
+export class HsmAbGradProgram extends Program {
   outputNames = ['du', 'partial'];
   variableNames = ['dy', 'u', 'a', 'b'];
-  components: number[];
   uniformNames = ['rows', 'T'];
-  workgroupSize: [number, number, number];
-  dispatch: [number, number, number];
-  shaderKey: string;
   readonly chunks: number;
   private readonly tuning = { ...hsmAbTuning };
 
@@ -73,6 +69,7 @@ export class HsmAbGradProgram implements ShiftmixProgram {
     private readonly shifts: number[],
     rows: number,
   ) {
+    super();
     const width = vectorWidth(dim);
     const { rowsPerThread, lanes, columnsPerWorkgroup } = this.tuning;
     this.components = Array(6).fill(width);
@@ -137,16 +134,14 @@ const REDUCE_COLUMNS = 16;
 const REDUCE_LANES = 16;
 
 /** da, db = the column sums of the partials [chunks, 2, D]. */
-export class PartialSumProgram implements ShiftmixProgram {
+export class PartialSumProgram extends Program {
   outputNames = ['da', 'db'];
   variableNames = ['partial'];
-  components: number[];
   uniformNames = ['chunks'];
   workgroupSize: [number, number, number] = [REDUCE_COLUMNS, REDUCE_LANES, 1];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
   constructor(private readonly dim: number) {
+    super();
     const width = vectorWidth(dim);
     this.components = [width, width, width];
     this.dispatch = [Math.ceil(dim / width / REDUCE_COLUMNS), 1, 1];

@@ -32,7 +32,7 @@ export { BiasGeluGradProgram, BiasGeluProgram, biasGeluTuning } from './bias-gel
 export { CrossEntropyGradProgram, CrossEntropyMeanProgram, CrossEntropyRowsProgram, crossEntropyTuning } from './cross-entropy-programs.js';
 export { AdamWUpdateProgram, ClipStatsProgram, SumSquaresProgram, adamwTuning } from './adamw.js';
 export type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-export { foldedDispatch, kernelTuning, makeShaderSource, runProgram, type ShiftmixProgram } from './runtime.js';
+export { foldedDispatch, kernelTuning, makeShaderSource, Program, runProgram, type ShiftmixProgram } from './runtime.js';
 export { adapterIdentity } from './tuning.js';
 export { applyModelKernelTuning, attentionProblem, tuneModelKernels, type ModelKernelTuning, type TunedModel } from './tune-model.js';
 

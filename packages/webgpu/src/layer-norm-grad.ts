@@ -1,7 +1,7 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
 import { LAYER_NORM_GRAD } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { WEBGPU_BACKEND, foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { WEBGPU_BACKEND, foldedDispatch, runProgram, Program } from './runtime.js';
 import { valueType, vectorWidth } from './wgsl.js';
 
 /** Rows one backward workgroup walks; its dgamma/dbeta partial sums cover them. */
@@ -60,14 +60,9 @@ export function workgroupSum(name: string, value: string, slot: number): string 
  * dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * gamma (+ dres).
  * Each thread also sums dy * xhat and dy over the rows for its channels: partial [chunks, 2, D].
  */
-export class LayerNormGradProgram implements ShiftmixProgram {
+export class LayerNormGradProgram extends Program {
   outputNames = ['dx', 'partial'];
-  variableNames: string[];
-  components: number[];
   uniformNames = ['rows', 'chunks', 'eps'];
-  workgroupSize: [number, number, number];
-  dispatch: [number, number, number];
-  shaderKey: string;
   readonly chunks: number;
   private readonly rowsPerWorkgroup = layerNormTuning.rowsPerWorkgroup;
 
@@ -76,6 +71,7 @@ export class LayerNormGradProgram implements ShiftmixProgram {
     rows: number,
     private readonly residual: boolean,
   ) {
+    super();
     const { width, WG } = rowLayout(dim);
     this.variableNames = residual ? ['dy', 'x', 'gamma', 'dres'] : ['dy', 'x', 'gamma'];
     this.components = Array(2 + this.variableNames.length).fill(width);
@@ -142,19 +138,16 @@ const SUM_COLUMNS = 16;
 const SUM_LANES = 16;
 
 /** The column sums of partial [chunks, sums, D]: `sums` outputs of [D] (sums: 1 or 2). */
-export class ColumnSumProgram implements ShiftmixProgram {
-  outputNames: string[];
+export class ColumnSumProgram extends Program {
   variableNames = ['partial'];
-  components: number[];
   uniformNames = ['chunks'];
   workgroupSize: [number, number, number] = [SUM_COLUMNS, SUM_LANES, 1];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
   constructor(
     private readonly dim: number,
     private readonly sums: 1 | 2,
   ) {
+    super();
     const width = vectorWidth(dim);
     this.outputNames = sums === 2 ? ['out0', 'out1'] : ['out0'];
     this.components = Array(sums + 1).fill(width);

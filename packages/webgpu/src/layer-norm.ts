@@ -2,7 +2,7 @@ import { tf } from '@shiftmix/core';
 import { ADD_LAYER_NORM, LAYER_NORM } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { checkRows, floatBits, rowLayout, rowReductionSnippet, workgroupSum } from './layer-norm-grad.js';
-import { WEBGPU_BACKEND, foldedDispatch, runProgram, type ShiftmixProgram } from './runtime.js';
+import { WEBGPU_BACKEND, foldedDispatch, runProgram, Program } from './runtime.js';
 import { valueType } from './wgsl.js';
 
 // Layer norm over the last axis: inputs {x [..., D], gamma [D], beta [D]}, attrs {eps}; core's layerNorm dispatches to it.
@@ -13,20 +13,15 @@ import { valueType } from './wgsl.js';
  * into registers, then two workgroup sums give the mean and the biased variance, as in
  * the composite (two passes, no E[x^2] - mean^2 cancellation).
  */
-export class LayerNormProgram implements ShiftmixProgram {
-  outputNames: string[];
-  variableNames: string[];
-  components: number[];
+export class LayerNormProgram extends Program {
   uniformNames = ['rows', 'eps'];
-  workgroupSize: [number, number, number];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
   constructor(
     private readonly dim: number,
     rows: number,
     private readonly residual: boolean,
   ) {
+    super();
     const { width, WG } = rowLayout(dim);
     this.outputNames = residual ? ['sum', 'normed'] : ['normed'];
     this.variableNames = residual ? ['x', 'h', 'gamma', 'beta'] : ['x', 'gamma', 'beta'];

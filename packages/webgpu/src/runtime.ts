@@ -46,6 +46,22 @@ export interface ShiftmixProgram {
   subgroups?: boolean;
 }
 
+/**
+ * A ShiftmixProgram's fields, declared once: a program extends it and sets them (in its
+ * constructor, or as initialized fields) and writes getUserCode.
+ */
+export abstract class Program implements ShiftmixProgram {
+  declare outputNames: string[];
+  declare variableNames: string[];
+  declare components: number[];
+  declare uniformNames: string[];
+  declare workgroupSize: [number, number, number];
+  declare dispatch: [number, number, number];
+  declare shaderKey: string;
+  declare subgroups?: boolean;
+  abstract getUserCode(): string;
+}
+
 /** The members of tfjs-backend-webgpu 4.22's WebGPUBackend that recordAndSubmit uses. */
 interface BackendInternals {
   device: GPUDevice;

@@ -1,6 +1,6 @@
 import { ShiftmixError } from '@shiftmix/core';
 import { channelGroups } from '@shiftmix/core/tooling';
-import { foldedDispatch, type ShiftmixProgram } from './runtime.js';
+import { foldedDispatch, Program } from './runtime.js';
 
 /**
  * WGSL snippets shared by the fused shift kernels. Channels are split into
@@ -124,14 +124,8 @@ export const ELEMENTWISE_WORKGROUP = 256;
  * when D % 4 == 0): every binding has that width, and the grid folds past the x limit.
  * One pipeline per (D, shifts), named `<name>_<D>_<shifts>`.
  */
-export abstract class ElementwiseShiftProgram implements ShiftmixProgram {
-  abstract outputNames: string[];
-  abstract variableNames: string[];
-  abstract uniformNames: string[];
-  components: number[];
+export abstract class ElementwiseShiftProgram extends Program {
   workgroupSize: [number, number, number] = [ELEMENTWISE_WORKGROUP, 1, 1];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
   constructor(
     protected readonly dim: number,
@@ -140,6 +134,7 @@ export abstract class ElementwiseShiftProgram implements ShiftmixProgram {
     name: string,
     bindings: number,
   ) {
+    super();
     this.components = Array(bindings).fill(vectorWidth(dim));
     this.dispatch = foldedDispatch(Math.ceil(count / ELEMENTWISE_WORKGROUP));
     this.shaderKey = `${name}_${dim}_${shifts.join(',')}`;

@@ -3,7 +3,7 @@ import { openCheckpoint } from '../checkpoint.js';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { InputError } from '../errors.js';
 import { requireTextFile } from '../options.js';
-import { BACKEND_FLAG } from './shared.js';
+import { BACKEND_FLAG, CHECKPOINT_FLAG } from './shared.js';
 
 export interface EvalResult {
   /** Mean next-token cross-entropy in nats. */
@@ -53,7 +53,7 @@ export const evalCommand = defineCommand({
   usage: 'eval --checkpoint DIR --data FILE [--json] [flags]',
   details: "The text is cut into consecutive windows of the model's context length; the loss is the mean next-character cross-entropy over all of them.",
   flags: {
-    checkpoint: { type: 'string', required: true, placeholder: 'DIR', description: 'Run directory or checkpoint folder' },
+    ...CHECKPOINT_FLAG,
     data: { type: 'string', required: true, placeholder: 'FILE', description: 'UTF-8 text to evaluate on' },
     batch: { type: 'number', integer: true, min: 1, default: 16, description: 'Windows per forward pass' },
     maxWindows: { type: 'number', integer: true, min: 1, placeholder: 'N', description: 'Evaluate at most N windows (default: all)' },

@@ -1,6 +1,7 @@
 import { exportCheckpoint } from '@shiftmix/onnx';
 import { openCheckpoint } from '../checkpoint.js';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
+import { CHECKPOINT_FLAG } from './shared.js';
 import { requireOutputDir } from '../run-folder.js';
 
 export const exportCommand = defineCommand({
@@ -10,7 +11,7 @@ export const exportCommand = defineCommand({
   details:
     "Writes model.onnx (token ids [B, T] -> logits), decode.onnx (one step with the mixers' state) and model.json (manifest and tokenizer), for onnxruntime and the web demo.",
   flags: {
-    checkpoint: { type: 'string', required: true, placeholder: 'DIR', description: 'Run directory or checkpoint folder' },
+    ...CHECKPOINT_FLAG,
     out: { type: 'string', required: true, placeholder: 'DIR', description: 'Directory to write the ONNX files to' },
     opset: { type: 'number', integer: true, min: 1, default: 17, description: 'ONNX opset (17 to 21)' },
     json: { type: 'boolean', description: 'Print the written files as one JSON object' },

@@ -1,7 +1,7 @@
 import { generate } from '@shiftmix/core';
 import { openCheckpoint } from '../checkpoint.js';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
-import { BACKEND_FLAG } from './shared.js';
+import { BACKEND_FLAG, CHECKPOINT_FLAG } from './shared.js';
 
 export const generateCommand = defineCommand({
   name: 'generate',
@@ -10,7 +10,7 @@ export const generateCommand = defineCommand({
   details:
     'DIR is a train --out directory (its best/ checkpoint is used) or a checkpoint folder. The prompt is printed, then each new character as it is sampled.',
   flags: {
-    checkpoint: { type: 'string', required: true, placeholder: 'DIR', description: 'Run directory or checkpoint folder' },
+    ...CHECKPOINT_FLAG,
     prompt: { type: 'string', required: true, placeholder: 'TEXT', description: 'Text to continue (characters the model was trained on)' },
     tokens: { type: 'number', integer: true, min: 0, required: true, placeholder: 'N', description: 'Number of tokens to generate' },
     temperature: { type: 'number', min: 0, default: 1, description: 'Sampling temperature (0: greedy)' },

@@ -13,6 +13,10 @@ export const BACKEND_FLAG = {
   },
 } as const satisfies FlagSpecs;
 
+export const CHECKPOINT_FLAG = {
+  checkpoint: { type: 'string', required: true, placeholder: 'DIR', description: 'Run directory or checkpoint folder' },
+} as const satisfies FlagSpecs;
+
 export const WORKERS_FLAG = {
   workers: {
     type: 'number',

@@ -116,15 +116,6 @@ export function packedCausalAttentionComposite(qkv: Tensor, heads: number, optio
 
 const ATTRS = { window: 'sliding window, 0: every earlier position', dropoutRate: 'on the probabilities', seed: 'mask seed', scale: '1 / sqrt(hd)' };
 
-export const ATTENTION_GRAD: FusedKernel<CausalAttentionKernelAttrs> = defineKernel<CausalAttentionKernelAttrs>({
-  name: 'ShiftmixAttentionGrad',
-  summary: "dq, dk, dv of causal attention from the forward's output and logsumexp (recomputed when absent)",
-  inputs: { dy: 'float32 [B, H, T, hd]', q: 'as dy', k: 'as dy', v: 'as dy', o: 'the forward output', lse: 'optional, float32 [B, H, T]' },
-  attrs: ATTRS,
-  outputs: { dq: '[B, H, T, hd]', dk: '[B, H, T, hd]', dv: '[B, H, T, hd]' },
-  shapes: ({ q }) => [q, q, q],
-});
-
 export const ATTENTION: FusedKernel<CausalAttentionKernelAttrs> = defineKernel<CausalAttentionKernelAttrs>({
   name: 'ShiftmixAttention',
   summary: 'causal softmax attention, heads split, with dropout on the probabilities by attentionDropoutKeep',
@@ -133,26 +124,26 @@ export const ATTENTION: FusedKernel<CausalAttentionKernelAttrs> = defineKernel<C
   outputs: { o: '[B, H, T, hd]' },
   shapes: ({ q }) => [q],
   reference: ({ q, k, v }, a) => causalAttentionComposite(q, k, v, optionsOf(a)),
+  backward: {
+    name: 'ShiftmixAttentionGrad',
+    summary: "dq, dk, dv of causal attention from the forward's output and logsumexp (recomputed when absent)",
+    inputs: { dy: 'float32 [B, H, T, hd]', q: 'as dy', k: 'as dy', v: 'as dy', o: 'the forward output', lse: 'optional, float32 [B, H, T]' },
+    outputs: { dq: '[B, H, T, hd]', dk: '[B, H, T, hd]', dv: '[B, H, T, hd]' },
+    shapes: ({ q }) => [q, q, q],
+  },
   gradient: {
     inputs: ['q', 'k', 'v'],
     outputs: [true],
-    backward: ([dy], { inputs: [q, k, v], outputs: [o] }, attrs) => {
+    backward: ([dy], { inputs: [q, k, v], outputs: [o] }, attrs, backward) => {
       const lse = takeForGradient(o);
-      const [dq, dk, dv] = ATTENTION_GRAD.call<Tensor[]>({ dy, q, k, v, o, ...(lse ? { lse } : {}) }, attrs);
+      const [dq, dk, dv] = backward.call<Tensor[]>({ dy, q, k, v, o, ...(lse ? { lse } : {}) }, attrs);
       return { q: () => dq, k: () => dk, v: () => dv };
     },
   },
   checks: () => attentionChecks(),
 });
 
-export const PACKED_ATTENTION_GRAD: FusedKernel<PackedAttentionKernelAttrs> = defineKernel<PackedAttentionKernelAttrs>({
-  name: 'ShiftmixAttentionPackedGrad',
-  summary: 'dqkv of packed causal attention, [dq | dk | dv] in the layout of qkv',
-  inputs: { dy: 'float32 [B, T, D]', qkv: 'float32 [B, T, 3D]', o: 'the forward output', lse: 'optional, float32 [B, H, T]' },
-  attrs: { ...ATTRS, heads: 'H, with D = H * hd' },
-  outputs: { dqkv: '[B, T, 3D]' },
-  shapes: ({ qkv }) => [qkv],
-});
+export const ATTENTION_GRAD: FusedKernel<CausalAttentionKernelAttrs> = ATTENTION.backward!;
 
 export const PACKED_ATTENTION: FusedKernel<PackedAttentionKernelAttrs> = defineKernel<PackedAttentionKernelAttrs>({
   name: 'ShiftmixAttentionPacked',
@@ -162,17 +153,26 @@ export const PACKED_ATTENTION: FusedKernel<PackedAttentionKernelAttrs> = defineK
   outputs: { o: '[B, T, D]' },
   shapes: ({ qkv: [b, t, c] }) => [[b, t, c / 3]],
   reference: ({ qkv }, a) => packedCausalAttentionComposite(qkv, a.heads, optionsOf(a)),
+  backward: {
+    name: 'ShiftmixAttentionPackedGrad',
+    summary: 'dqkv of packed causal attention, [dq | dk | dv] in the layout of qkv',
+    inputs: { dy: 'float32 [B, T, D]', qkv: 'float32 [B, T, 3D]', o: 'the forward output', lse: 'optional, float32 [B, H, T]' },
+    outputs: { dqkv: '[B, T, 3D]' },
+    shapes: ({ qkv }) => [qkv],
+  },
   gradient: {
     inputs: ['qkv'],
     outputs: [true],
-    backward: ([dy], { inputs: [qkv], outputs: [o] }, attrs) => {
+    backward: ([dy], { inputs: [qkv], outputs: [o] }, attrs, backward) => {
       const lse = takeForGradient(o);
-      const dqkv = PACKED_ATTENTION_GRAD.call({ dy, qkv, o, ...(lse ? { lse } : {}) }, attrs);
+      const dqkv = backward.call({ dy, qkv, o, ...(lse ? { lse } : {}) }, attrs);
       return { qkv: () => dqkv };
     },
   },
   checks: () => packedAttentionChecks(),
 });
+
+export const PACKED_ATTENTION_GRAD: FusedKernel<PackedAttentionKernelAttrs> = PACKED_ATTENTION.backward!;
 
 /**
  * Causal multi-head attention, q, k, v: [B, H, T, hd] -> [B, H, T, hd]. One kernel where

@@ -11,15 +11,6 @@ export function biasGeluReference(x: Tensor, b: Tensor): Tensor {
   return gelu(tf.add(x, b));
 }
 
-export const BIAS_GELU_GRAD: FusedKernel<Record<string, never>> = defineKernel<Record<string, never>>({
-  name: 'ShiftmixBiasGeluGrad',
-  summary: "dx = dy * gelu'(x + b), db = the column sums of dx",
-  inputs: { dy: 'float32 [..., H]', x: 'float32 [..., H]', b: 'float32 [H]' },
-  attrs: {},
-  outputs: { dx: '[..., H]', db: '[H]' },
-  shapes: ({ x, b }) => [x, b],
-});
-
 // H = 1, 3, 5: scalar paths, the others vec4; rows off a 64-row chunk; 4 * 32 + 12 channels
 // spill past one workgroup's columns.
 const SHAPES = [
@@ -40,10 +31,17 @@ export const BIAS_GELU: FusedKernel<Record<string, never>> = defineKernel<Record
   shapes: ({ x }) => [x],
   reference: ({ x, b }) => biasGeluReference(x, b),
   fits: ({ x, b }) => rowsFit(x, b),
+  backward: {
+    name: 'ShiftmixBiasGeluGrad',
+    summary: "dx = dy * gelu'(x + b), db = the column sums of dx",
+    inputs: { dy: 'float32 [..., H]', x: 'float32 [..., H]', b: 'float32 [H]' },
+    outputs: { dx: '[..., H]', db: '[H]' },
+    shapes: ({ x, b }) => [x, b],
+  },
   gradient: {
     inputs: ['x', 'b'],
-    backward: ([dy], { inputs: [x, b] }) => {
-      const [dx, db] = BIAS_GELU_GRAD.call<Tensor[]>({ dy, x, b }, {});
+    backward: ([dy], { inputs: [x, b] }, _attrs, backward) => {
+      const [dx, db] = backward.call<Tensor[]>({ dy, x, b }, {});
       return { x: () => dx, b: () => db };
     },
   },
@@ -61,6 +59,8 @@ export const BIAS_GELU: FusedKernel<Record<string, never>> = defineKernel<Record
       },
     })),
 });
+
+export const BIAS_GELU_GRAD: FusedKernel<Record<string, never>> = BIAS_GELU.backward!;
 
 /**
  * gelu(x + b), x: [..., H], b: [H]: one elementwise kernel where the backend implements

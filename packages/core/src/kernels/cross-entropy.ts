@@ -44,15 +44,6 @@ export function crossEntropyComposite(logits: Tensor2D, targets: Tensor1D): tf.S
   });
 }
 
-export const CROSS_ENTROPY_GRAD: FusedKernel<Record<string, never>> = defineKernel<Record<string, never>>({
-  name: 'ShiftmixCrossEntropyGrad',
-  summary: 'dlogits = dy (softmax(logits) - onehot(target)) / valid rows, zero on ignored rows',
-  inputs: { dy: 'float32 []', logits: 'float32 [N, V]', targets: 'int32 [N]', stats: "optional, the forward's row statistics" },
-  attrs: {},
-  outputs: { dlogits: '[N, V]' },
-  shapes: ({ logits }) => [logits],
-});
-
 const check = (c: (typeof CROSS_ENTROPY_CASES)[number], seed: number): ParityCheck => ({
   name: `crossEntropy ${describeCrossEntropyCase(c)}`,
   kernels: [CROSS_ENTROPY.name, CROSS_ENTROPY_GRAD.name],
@@ -77,18 +68,27 @@ export const CROSS_ENTROPY: FusedKernel<Record<string, never>> = defineKernel<Re
   outputs: { loss: '[]' },
   shapes: () => [[]],
   reference: ({ logits, targets }) => crossEntropyComposite(logits as Tensor2D, targets as Tensor1D),
+  backward: {
+    name: 'ShiftmixCrossEntropyGrad',
+    summary: 'dlogits = dy (softmax(logits) - onehot(target)) / valid rows, zero on ignored rows',
+    inputs: { dy: 'float32 []', logits: 'float32 [N, V]', targets: 'int32 [N]', stats: "optional, the forward's row statistics" },
+    outputs: { dlogits: '[N, V]' },
+    shapes: ({ logits }) => [logits],
+  },
   gradient: {
     inputs: ['logits', 'targets'],
     outputs: [true],
-    backward: ([dy], { inputs: [logits, targets], outputs: [loss] }) => {
+    backward: ([dy], { inputs: [logits, targets], outputs: [loss] }, _attrs, backward) => {
       const stats = takeForGradient(loss);
-      const dlogits = CROSS_ENTROPY_GRAD.call({ dy, logits, targets, ...(stats ? { stats } : {}) }, {});
+      const dlogits = backward.call({ dy, logits, targets, ...(stats ? { stats } : {}) }, {});
       // Targets are integers: tfjs asks for their gradient only if a caller differentiates them.
       return { logits: () => dlogits, targets: () => tf.zerosLike(targets) };
     },
   },
   checks: () => CROSS_ENTROPY_CASES.map((c, i) => check(c, crossEntropySeed(i))),
 });
+
+export const CROSS_ENTROPY_GRAD: FusedKernel<Record<string, never>> = CROSS_ENTROPY.backward!;
 
 /**
  * Mean cross-entropy in nats: -mean log softmax(logits)[n, targets[n]] over the valid rows.

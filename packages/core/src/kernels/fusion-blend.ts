@@ -17,15 +17,6 @@ export function fusionBlendReference(g: Tensor3D, v: Tensor3D, shifts: readonly 
   });
 }
 
-export const FUSION_BLEND_GRAD: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
-  name: 'ShiftmixFusionBlendGrad',
-  summary: 'dG = dY (V - S(V)), dV = G dY + S^T((1 - G) dY)',
-  inputs: { dy: 'float32 [B, T, D]', g: 'float32 [B, T, D]', v: 'float32 [B, T, D]' },
-  attrs: { shifts: 'one per contiguous channel group' },
-  outputs: { dg: '[B, T, D]', dv: '[B, T, D]' },
-  shapes: ({ g, v }) => [g, v],
-});
-
 const CASES: { shape: [number, number, number]; shifts: number[] }[] = [
   { shape: [2, 7, 8], shifts: [2] },
   { shape: [2, 10, 28], shifts: [1, 3, 12] },
@@ -40,10 +31,17 @@ export const FUSION_BLEND: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
   outputs: { y: '[B, T, D]' },
   shapes: ({ v }) => [v],
   reference: ({ g, v }, { shifts }) => fusionBlendReference(g as Tensor3D, v as Tensor3D, shifts),
+  backward: {
+    name: 'ShiftmixFusionBlendGrad',
+    summary: 'dG = dY (V - S(V)), dV = G dY + S^T((1 - G) dY)',
+    inputs: { dy: 'float32 [B, T, D]', g: 'float32 [B, T, D]', v: 'float32 [B, T, D]' },
+    outputs: { dg: '[B, T, D]', dv: '[B, T, D]' },
+    shapes: ({ g, v }) => [g, v],
+  },
   gradient: {
     inputs: ['g', 'v'],
-    backward: ([dy], { inputs: [g, v] }, attrs) => {
-      const [dg, dv] = FUSION_BLEND_GRAD.call<Tensor[]>({ dy, g, v }, attrs);
+    backward: ([dy], { inputs: [g, v] }, attrs, backward) => {
+      const [dg, dv] = backward.call<Tensor[]>({ dy, g, v }, attrs);
       return { g: () => dg, v: () => dv };
     },
   },
@@ -62,6 +60,8 @@ export const FUSION_BLEND: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
       },
     })),
 });
+
+export const FUSION_BLEND_GRAD: FusedKernel<ShiftAttrs> = FUSION_BLEND.backward!;
 
 /**
  * Learned-fusion blend G * V + (1 - G) * S(V). g, v: [B, T, D] -> [B, T, D]. One kernel

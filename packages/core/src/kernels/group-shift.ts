@@ -22,15 +22,6 @@ export function groupShiftReference(x: Tensor3D, shifts: readonly number[]): Ten
   });
 }
 
-export const GROUP_SHIFT_GRAD: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
-  name: 'ShiftmixGroupShiftGrad',
-  summary: "the group shift's gradient: channel group g read shifts[g] positions ahead, zeros past the end",
-  inputs: { dy: 'float32 [B, T, D]' },
-  attrs: { shifts: 'one per contiguous channel group' },
-  outputs: { dx: '[B, T, D]' },
-  shapes: ({ dy }) => [dy],
-});
-
 export const GROUP_SHIFT: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
   name: 'ShiftmixGroupShift',
   summary: 'the per-group shift S: channel group g delayed by shifts[g], zeros flowing in',
@@ -40,8 +31,15 @@ export const GROUP_SHIFT: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
   shapes: ({ x }) => [x],
   reference: ({ x }, { shifts }) => groupShiftReference(x as Tensor3D, shifts),
   fits: ({ x }) => x.dtype === 'float32',
+  backward: {
+    name: 'ShiftmixGroupShiftGrad',
+    summary: "the group shift's gradient: channel group g read shifts[g] positions ahead, zeros past the end",
+    inputs: { dy: 'float32 [B, T, D]' },
+    outputs: { dx: '[B, T, D]' },
+    shapes: ({ dy }) => [dy],
+  },
   gradient: {
-    backward: ([dy], _saved, attrs) => ({ x: () => GROUP_SHIFT_GRAD.call({ dy }, attrs) }),
+    backward: ([dy], _saved, attrs, backward) => ({ x: () => backward.call({ dy }, attrs) }),
   },
   checks: () =>
     [
@@ -63,6 +61,8 @@ export const GROUP_SHIFT: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
       },
     })),
 });
+
+export const GROUP_SHIFT_GRAD: FusedKernel<ShiftAttrs> = GROUP_SHIFT.backward!;
 
 /**
  * The per-group shift S: the D channels are split into `shifts.length` contiguous groups

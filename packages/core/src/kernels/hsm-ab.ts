@@ -13,15 +13,6 @@ export function hsmAbMixReference(u: Tensor3D, a: Tensor1D, b: Tensor1D, shifts:
   return tf.tidy(() => tf.add(tf.mul(u, a), tf.mul(groupShiftReference(u, shifts), b)) as Tensor3D);
 }
 
-export const HSM_AB_GRAD: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
-  name: 'ShiftmixHsmAbGrad',
-  summary: 'dU = a dY + b S^T(dY), da = sum dY U, db = sum dY S(U) over batch and time',
-  inputs: { dy: 'float32 [B, T, D]', u: 'float32 [B, T, D]', a: 'float32 [D]', b: 'float32 [D]' },
-  attrs: { shifts: 'one per contiguous channel group' },
-  outputs: { du: '[B, T, D]', da: '[D]', db: '[D]' },
-  shapes: ({ u, a, b }) => [u, a, b],
-});
-
 // Shapes: vec4 and scalar channels, groups across vec4 lanes, shifts beyond T (the third
 // case's 40, and every shift of the last), and T and D off 64-row, 128-column tiles.
 const CASES: { shape: [number, number, number]; shifts: number[] }[] = [
@@ -40,10 +31,17 @@ export const HSM_AB: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
   outputs: { y: '[B, T, D]' },
   shapes: ({ u }) => [u],
   reference: ({ u, a, b }, { shifts }) => hsmAbMixReference(u as Tensor3D, a as Tensor1D, b as Tensor1D, shifts),
+  backward: {
+    name: 'ShiftmixHsmAbGrad',
+    summary: 'dU = a dY + b S^T(dY), da = sum dY U, db = sum dY S(U) over batch and time',
+    inputs: { dy: 'float32 [B, T, D]', u: 'float32 [B, T, D]', a: 'float32 [D]', b: 'float32 [D]' },
+    outputs: { du: '[B, T, D]', da: '[D]', db: '[D]' },
+    shapes: ({ u, a, b }) => [u, a, b],
+  },
   gradient: {
     inputs: ['u', 'a', 'b'],
-    backward: ([dy], { inputs: [u, a, b] }, attrs) => {
-      const [du, da, db] = HSM_AB_GRAD.call<Tensor[]>({ dy, u, a, b }, attrs);
+    backward: ([dy], { inputs: [u, a, b] }, attrs, backward) => {
+      const [du, da, db] = backward.call<Tensor[]>({ dy, u, a, b }, attrs);
       return { u: () => du, a: () => da, b: () => db };
     },
   },
@@ -63,6 +61,8 @@ export const HSM_AB: FusedKernel<ShiftAttrs> = defineKernel<ShiftAttrs>({
       },
     })),
 });
+
+export const HSM_AB_GRAD: FusedKernel<ShiftAttrs> = HSM_AB.backward!;
 
 /**
  * The (a,b) mix Y = a * U + b * S(U). u: [B, T, D], a, b: [D] -> [B, T, D]. One kernel

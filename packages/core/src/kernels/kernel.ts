@@ -10,34 +10,41 @@ export type KernelInputs = Record<string, Tensor>;
 /**
  * How a fused kernel is differentiated: which of its inputs and outputs the backward
  * needs, and the gradient of each differentiable input from dy (one per output) and
- * those saved tensors. Gradients belong to the kernel, not to a backend: every backend
- * that implements a forward kernel implements the backward kernel this calls.
+ * those saved tensors, usually by calling `backward`, the kernel's own backward kernel.
+ * Gradients belong to the kernel, not to a backend: every backend that implements a
+ * forward kernel implements the backward kernel it calls.
  */
 export interface KernelGradient<A extends object> {
   inputs?: string[];
   outputs?: boolean[];
-  backward(dys: Tensor[], saved: { inputs: Tensor[]; outputs: Tensor[] }, attrs: A): Record<string, () => Tensor>;
+  backward(dys: Tensor[], saved: { inputs: Tensor[]; outputs: Tensor[] }, attrs: A, backward: FusedKernel<A>): Record<string, () => Tensor>;
 }
 
-/** A fused kernel as its one file in core declares it. */
-export interface KernelSpec<A extends object> {
+/** A kernel's contract: its name, inputs, outputs and their shapes. */
+export interface KernelContract<A extends object> {
   /** The tfjs kernel name every backend registers it under. */
   name: string;
   summary: string;
   /** Input name -> dtype and shape, in call order. */
   inputs: Record<string, string>;
-  /** Attribute name -> meaning, in call order. */
-  attrs: { [K in keyof A]: string };
   /** Output name -> shape, in order. */
   outputs: Record<string, string>;
   /** Each output's shape from the inputs' shapes and the attributes: what a backend or a plan allocates. */
   shapes?: (inputs: Record<string, number[]>, attrs: A) => number[][];
+}
+
+/** A fused kernel as its one file in core declares it. */
+export interface KernelSpec<A extends object> extends KernelContract<A> {
+  /** Attribute name -> meaning, in call order. */
+  attrs: { [K in keyof A]: string };
   /** The composite of tfjs ops the kernel must match, on any backend. */
   reference?: (inputs: KernelInputs, attrs: A) => Tensor | Tensor[];
   /** What runs where no backend implements the kernel; the reference unless it says otherwise. */
   composite?: (inputs: KernelInputs, attrs: A) => Tensor | Tensor[];
   /** Whether the inputs suit the kernel (dtypes, shapes); the composite runs when they do not. */
   fits?: (inputs: KernelInputs, attrs: A) => boolean;
+  /** Its backward kernel, declared with it (the same attributes): `kernel.backward`. */
+  backward?: KernelContract<A>;
   gradient?: KernelGradient<A>;
   /** Its parity checks against the reference, which every backend that implements it runs. */
   checks?: () => ParityCheck[];
@@ -63,7 +70,12 @@ const kernels = new Map<string, AnyKernel>();
  * against it (`implement`), as tfjs keeps one kernel registry keyed by name.
  */
 export class FusedKernel<A extends object = KernelAttrs> implements AnyKernel {
-  constructor(readonly spec: KernelSpec<A>) {}
+  /** The backward kernel its spec declares, a kernel of its own (registered under its name). */
+  readonly backward?: FusedKernel<A>;
+
+  constructor(readonly spec: KernelSpec<A>) {
+    if (spec.backward) this.backward = defineKernel<A>({ ...spec.backward, attrs: spec.attrs });
+  }
 
   get name(): string {
     return this.spec.name;
@@ -123,7 +135,7 @@ export class FusedKernel<A extends object = KernelAttrs> implements AnyKernel {
         gradFunc: (dy, saved, attrs) => {
           const count = gradient.inputs?.length ?? 0;
           const split = { inputs: saved.slice(0, count), outputs: saved.slice(count) };
-          return gradient.backward(Array.isArray(dy) ? dy : [dy], split, attrs as unknown as A);
+          return gradient.backward(Array.isArray(dy) ? dy : [dy], split, attrs as unknown as A, this.backward!);
         },
       });
     }
@@ -147,9 +159,16 @@ export function defineKernel<A extends object>(spec: KernelSpec<A>): FusedKernel
   if (kernels.has(spec.name)) {
     throw new ShiftmixError(`a fused kernel named ${spec.name} is already defined`, 'Give each kernel its own name', 'E_KERNEL');
   }
-  const kernel = new FusedKernel(spec);
-  kernels.set(spec.name, kernel as unknown as AnyKernel);
-  return kernel;
+  // Its place in the list comes before its backward kernel's, which the constructor defines.
+  kernels.set(spec.name, undefined as unknown as AnyKernel);
+  try {
+    const kernel = new FusedKernel(spec);
+    kernels.set(spec.name, kernel as unknown as AnyKernel);
+    return kernel;
+  } catch (error) {
+    kernels.delete(spec.name);
+    throw error;
+  }
 }
 
 /** Every fused kernel defined so far (core's own, and those plugins define), in order. */

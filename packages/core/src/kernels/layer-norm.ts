@@ -21,15 +21,6 @@ export function addLayerNormReference(x: Tensor, h: Tensor, gamma: Tensor, beta:
   return [sum, layerNormReference(sum, gamma, beta, eps)];
 }
 
-export const LAYER_NORM_GRAD: FusedKernel<EpsAttrs> = defineKernel<EpsAttrs>({
-  name: 'ShiftmixLayerNormGrad',
-  summary: "layer norm's dx (plus dres, the residual sum's own gradient, when given), dgamma and dbeta",
-  inputs: { dy: 'float32 [..., D]', x: 'float32 [..., D]', gamma: 'float32 [D]', dres: 'optional, float32 [..., D]' },
-  attrs: { eps: 'added to the variance (1e-5)' },
-  outputs: { dx: '[..., D]', dgamma: '[D]', dbeta: '[D]' },
-  shapes: ({ x, gamma }) => [x, gamma, gamma],
-});
-
 /** Rows with their own offset and spread, so mean and variance both matter. */
 function rowsOf(shape: number[], seed: number): Tensor {
   const rows = shape.slice(0, -1);
@@ -64,10 +55,17 @@ export const LAYER_NORM: FusedKernel<EpsAttrs> = defineKernel<EpsAttrs>({
   shapes: ({ x }) => [x],
   reference: ({ x, gamma, beta }, { eps }) => layerNormReference(x, gamma, beta, eps),
   fits: ({ x, gamma, beta }) => rowsFit(x, gamma, beta),
+  backward: {
+    name: 'ShiftmixLayerNormGrad',
+    summary: "layer norm's dx (plus dres, the residual sum's own gradient, when given), dgamma and dbeta",
+    inputs: { dy: 'float32 [..., D]', x: 'float32 [..., D]', gamma: 'float32 [D]', dres: 'optional, float32 [..., D]' },
+    outputs: { dx: '[..., D]', dgamma: '[D]', dbeta: '[D]' },
+    shapes: ({ x, gamma }) => [x, gamma, gamma],
+  },
   gradient: {
     inputs: ['x', 'gamma'],
-    backward: ([dy], { inputs: [x, gamma] }, attrs) => {
-      const [dx, dgamma, dbeta] = LAYER_NORM_GRAD.call<Tensor[]>({ dy, x, gamma }, attrs);
+    backward: ([dy], { inputs: [x, gamma] }, attrs, backward) => {
+      const [dx, dgamma, dbeta] = backward.call<Tensor[]>({ dy, x, gamma }, attrs);
       return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
     },
   },
@@ -93,6 +91,8 @@ export const LAYER_NORM: FusedKernel<EpsAttrs> = defineKernel<EpsAttrs>({
       },
     })),
 });
+
+export const LAYER_NORM_GRAD: FusedKernel<EpsAttrs> = LAYER_NORM.backward!;
 
 /** Without the fused add: the add, then layerNorm (which may still run fused). */
 function addThenNorm({ x, h, gamma, beta }: KernelInputs, { eps }: EpsAttrs): Tensor[] {

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerMixer, unregisterMixer } from '../registry.js';
+import { describe, expect, it } from 'vitest';
 import {
   attentionBlockParamCount,
   checkStackOptions,
@@ -9,16 +8,9 @@ import {
   parseStackOption,
   resolveModelConfig,
 } from './config.js';
-import { toyMean, toyShift } from './toy-mixers.test-util.js';
+import { useToyMixers } from './toy-mixers.test-util.js';
 
-beforeAll(() => {
-  registerMixer(toyShift);
-  registerMixer(toyMean);
-});
-afterAll(() => {
-  unregisterMixer('toy-shift');
-  unregisterMixer('toy-mean');
-});
+useToyMixers();
 
 describe('parseLayerPattern', () => {
   it('expands counts in order', () => {

@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ShiftmixError } from '../errors.js';
-import { registerMixer, unregisterMixer } from '../registry.js';
 import { MAX_BLOCKS, parseLayerParts, parseLayerPattern } from './pattern.js';
-import { toyMean, toyShift } from './toy-mixers.test-util.js';
+import { useToyMixers } from './toy-mixers.test-util.js';
 
-beforeAll(() => {
-  registerMixer(toyShift);
-  registerMixer(toyMean);
-});
-afterAll(() => {
-  unregisterMixer('toy-shift');
-  unregisterMixer('toy-mean');
-});
+useToyMixers();
 
 function errorOf(fn: () => unknown): ShiftmixError {
   try {

@@ -1,4 +1,6 @@
+import { afterAll, beforeAll } from 'vitest';
 import type { MixerContext, MixerSpec, MixerState } from '../contract.js';
+import { registerMixer, unregisterMixer } from '../registry.js';
 import { channelGroups } from '../schedule.js';
 import { shiftTime } from '../layers.js';
 import { tf, type Tensor2D, type Tensor3D } from '../tf.js';
@@ -91,3 +93,15 @@ export const toyMean: MixerSpec<{ scale: number }> = {
     };
   },
 };
+
+/** Registers toy-shift and toy-mean for a test file's tests, and removes them after. */
+export function useToyMixers(): void {
+  beforeAll(() => {
+    registerMixer(toyShift);
+    registerMixer(toyMean as MixerSpec);
+  });
+  afterAll(() => {
+    unregisterMixer(toyShift.name);
+    unregisterMixer(toyMean.name);
+  });
+}

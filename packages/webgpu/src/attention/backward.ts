@@ -1,21 +1,18 @@
-import { foldedDispatch, type ShiftmixProgram } from '../runtime.js';
+import { foldedDispatch, Program } from '../runtime.js';
 import { TiledAttentionProgram, blockDots, four, sixteen, type AttentionSetup } from './forward.js';
-import { columnSlots } from './tiles.js';
-import { VISIBLE, componentsOf, dropoutSnippet, f32, keyBlocksOf, rowReader, rowWrite, rowWriter, tileLoad, zeroFour } from './wgsl.js';
+import { VISIBLE, componentsOf, dropoutSnippet, f32, keyBlocksOf, rowReader, rowWrite, rowWriter, tileLoad, zeroFour, blockMain } from './wgsl.js';
 
 const ROW_THREADS = 64;
 
 /** D[row] = dO[row] . O[row], the softmax backward's per-row correction, [B*H*T]. */
-export class AttentionRowDotProgram implements ShiftmixProgram {
+export class AttentionRowDotProgram extends Program {
   outputNames = ['D'];
   variableNames = ['dO', 'O'];
-  components: number[];
   uniformNames = ['rows', 'T'];
   workgroupSize: [number, number, number] = [ROW_THREADS, 1, 1];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
   constructor(private readonly setup: AttentionSetup) {
+    super();
     this.components = componentsOf([...this.outputNames, ...this.variableNames], setup.layout);
     this.dispatch = foldedDispatch(Math.ceil((setup.heads * setup.length) / ROW_THREADS));
     const { hd, packedHeads } = setup.layout;
@@ -65,11 +62,8 @@ export class AttentionKeyGradProgram extends TiledAttentionProgram {
   getUserCode(): string {
     const { layout, scale } = this.setup;
     const { bk, bq } = this.tile;
-    const [tx, ty] = [bq / 4, bk / 4];
-    const nc = columnSlots(layout, tx) / tx;
-    const { hd4, s4 } = layout;
+    const { tx, ty, nc, cols, hd4, s4 } = this.grid(bq, bk);
     const pq = bq + 1;
-    const cols = (line: (n: number) => string) => Array.from({ length: nc }, (_, n) => line(n)).join('\n');
     return `${gradHeader(this.setup, tx * ty, ['dK', 'dV'])}
 var<workgroup> Ks: array<vec4<f32>, ${bk * s4}>;
 var<workgroup> Vs: array<vec4<f32>, ${bk * s4}>;
@@ -79,14 +73,7 @@ var<workgroup> Pt: array<f32, ${bk * pq}>;
 var<workgroup> dSt: array<f32, ${bk * pq}>;
 var<workgroup> lseS: array<f32, ${bq}>;
 var<workgroup> Ds: array<f32, ${bq}>;
-fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
-  let tid = lid.x;
-  let tx = tid % ${tx};
-  let ty = tid / ${tx};
-  let k0 = wid.x * ${bk};
-  let bh = wid.y;
-  initDropout(bh);
-  ${tileLoad('Ks', 'K', layout, 'k0', bk)}
+${blockMain(tx, 'k0', bk, { into: 'Ks', from: 'K', layout })}
   ${tileLoad('Vs', 'V', layout, 'k0', bk)}
   var dk: array<vec4<f32>, ${4 * nc}>;
   var dv: array<vec4<f32>, ${4 * nc}>;
@@ -167,25 +154,15 @@ export class AttentionQueryGradProgram extends TiledAttentionProgram {
   getUserCode(): string {
     const { layout, scale } = this.setup;
     const { bq, bk } = this.tile;
-    const [tx, ty] = [bk / 4, bq / 4];
-    const nc = columnSlots(layout, tx) / tx;
-    const { hd4, s4 } = layout;
+    const { tx, ty, nc, cols, hd4, s4 } = this.grid(bk, bq);
     const ps = bq + 1;
-    const cols = (line: (n: number) => string) => Array.from({ length: nc }, (_, n) => line(n)).join('\n');
     return `${gradHeader(this.setup, tx * ty, ['dQ'])}
 var<workgroup> Qs: array<vec4<f32>, ${bq * s4}>;
 var<workgroup> dOs: array<vec4<f32>, ${bq * s4}>;
 var<workgroup> Ks: array<vec4<f32>, ${bk * s4 + nc * tx}>;
 var<workgroup> Vs: array<vec4<f32>, ${bk * s4}>;
 var<workgroup> dSs: array<f32, ${bk * ps}>;
-fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
-  let tid = lid.x;
-  let tx = tid % ${tx};
-  let ty = tid / ${tx};
-  let q0 = wid.x * ${bq};
-  let bh = wid.y;
-  initDropout(bh);
-  ${tileLoad('Qs', 'Q', layout, 'q0', bq)}
+${blockMain(tx, 'q0', bq, { into: 'Qs', from: 'Q', layout })}
   ${tileLoad('dOs', 'dO', layout, 'q0', bq)}
 ${four(
   (i) => `  let lse${i} = lse[bh * uniforms.T + min(q0 + ty + ${i * ty}, uniforms.T - 1)];

@@ -1,4 +1,3 @@
-import type { ShiftmixProgram } from '../runtime.js';
 import { columnSlots } from './tiles.js';
 import {
   NEG,
@@ -11,10 +10,11 @@ import {
   rowReader,
   rowWrite,
   rowWriter,
-  tileLoad,
   zeroFour,
   type HeadLayout,
+  blockMain,
 } from './wgsl.js';
+import { Program } from '../runtime.js';
 
 /** What every attention program bakes into its shader besides its tile. */
 export interface AttentionSetup {
@@ -69,14 +69,8 @@ ${four((i) => `      ${acc}[${i}] += vec4<f32>(dot(${r}${i}, ${c}0), dot(${r}${i
  * the setup's layout, the uniforms, (rows / 4) x (cols / 4) threads and one workgroup per
  * block of `rows` (queries, or keys for dK/dV) of each head.
  */
-export abstract class TiledAttentionProgram implements ShiftmixProgram {
-  outputNames: string[];
-  variableNames: string[];
-  components: number[];
+export abstract class TiledAttentionProgram extends Program {
   uniformNames = ['T', 'window', 'seed'];
-  workgroupSize: [number, number, number];
-  dispatch: [number, number, number];
-  shaderKey: string;
 
   constructor(
     protected readonly setup: AttentionSetup,
@@ -84,12 +78,25 @@ export abstract class TiledAttentionProgram implements ShiftmixProgram {
     buffers: { outputs: string[]; inputs: string[] },
     block: { rows: number; cols: number },
   ) {
+    super();
     this.outputNames = bindingsOf(buffers.outputs, setup.layout);
     this.variableNames = bindingsOf(buffers.inputs, setup.layout);
     this.components = componentsOf([...this.outputNames, ...this.variableNames], setup.layout);
     this.workgroupSize = [(block.rows / 4) * (block.cols / 4), 1, 1];
     this.dispatch = [Math.ceil(setup.length / block.rows), setup.heads, 1];
     this.shaderKey = `${kind}_${block.rows}x${block.cols}_${setupKey(setup)}`;
+  }
+
+  /**
+   * The thread grid of a block `across` wide and `down` tall (4 x 4 of it per thread), the
+   * column slots `nc` each thread covers in a row of hd / 4, and `cols`, which repeats a
+   * line of WGSL for each of them.
+   */
+  protected grid(across: number, down: number) {
+    const [tx, ty] = [across / 4, down / 4];
+    const nc = columnSlots(this.setup.layout, tx) / tx;
+    const cols = (line: (n: number) => string) => Array.from({ length: nc }, (_, n) => line(n)).join('\n');
+    return { tx, ty, nc, cols, hd4: this.setup.layout.hd4, s4: this.setup.layout.s4 };
   }
 
   abstract getUserCode(): string;
@@ -114,11 +121,8 @@ export class AttentionForwardProgram extends TiledAttentionProgram {
   getUserCode(): string {
     const { layout, scale, dropoutRate, dropoutThreshold } = this.setup;
     const { bq, bk } = this.tile;
-    const [tx, ty] = [bk / 4, bq / 4];
-    const nc = columnSlots(layout, tx) / tx;
-    const { hd4, s4 } = layout;
+    const { tx, ty, nc, cols, hd4, s4 } = this.grid(bk, bq);
     const ps = bq + 1;
-    const cols = (line: (n: number) => string) => Array.from({ length: nc }, (_, n) => line(n)).join('\n');
     return `const NT: i32 = ${tx * ty};
 var<workgroup> Qs: array<vec4<f32>, ${bq * s4}>;
 var<workgroup> Ks: array<vec4<f32>, ${bk * s4}>;
@@ -131,14 +135,7 @@ ${rowReader('V', layout)}
 ${rowWriter('O', layout)}
 ${VISIBLE}
 ${dropoutSnippet(dropoutThreshold, dropoutRate)}
-fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
-  let tid = lid.x;
-  let tx = tid % ${tx};
-  let ty = tid / ${tx};
-  let q0 = wid.x * ${bq};
-  let bh = wid.y;
-  initDropout(bh);
-  ${tileLoad('Qs', 'Q', layout, 'q0', bq)}
+${blockMain(tx, 'q0', bq, { into: 'Qs', from: 'Q', layout })}
   var m = array<f32, 4>(${NEG}, ${NEG}, ${NEG}, ${NEG});
   var l = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
   var o: array<vec4<f32>, ${4 * nc}>;

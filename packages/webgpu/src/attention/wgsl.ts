@@ -172,3 +172,19 @@ export function zeroFour(name: string): string {
 
 /** Masked scores: exp() of them is exactly 0, and they stay finite (no inf - inf). */
 export const NEG = '-1.0e30';
+
+/**
+ * The start of every attention program's main: thread tid as (tx, ty) of a grid `tx` wide,
+ * this workgroup's block of rows (`start`, `block` of them, along wid.x) of head bh (wid.y),
+ * the dropout state of that head, and the block's rows of `tile` loaded into workgroup memory.
+ */
+export function blockMain(tx: number, start: string, block: number, tile: { into: string; from: string; layout: HeadLayout }): string {
+  return `fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
+  let tid = lid.x;
+  let tx = tid % ${tx};
+  let ty = tid / ${tx};
+  let ${start} = wid.x * ${block};
+  let bh = wid.y;
+  initDropout(bh);
+  ${tileLoad(tile.into, tile.from, tile.layout, start, block)}`;
+}

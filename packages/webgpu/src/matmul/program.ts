@@ -1,4 +1,4 @@
-import type { ShiftmixProgram } from '../runtime.js';
+import { Program } from '../runtime.js';
 
 /**
  * Tile shape of the register-tiled matmul. A workgroup computes a bm x bn block of C,
@@ -125,14 +125,10 @@ export function tileIsValid(tile: MatMulTile): boolean {
  * per bm x bn block of C and batch entry; global loads of the next k block go to
  * registers while the current one is multiplied from workgroup memory.
  */
-export class MatMulProgram implements ShiftmixProgram {
+export class MatMulProgram extends Program {
   outputNames = ['C'];
   variableNames = ['A', 'B'];
-  components: number[];
   uniformNames = ['M', 'N', 'K', 'strideA', 'strideB'];
-  workgroupSize: [number, number, number];
-  dispatch: [number, number, number];
-  shaderKey: string;
   subgroups: boolean;
   private readonly vecOut: boolean;
 
@@ -141,6 +137,7 @@ export class MatMulProgram implements ShiftmixProgram {
     private readonly tile: MatMulTile,
     private readonly epilogue: MatMulEpilogue = PLAIN_EPILOGUE,
   ) {
+    super();
     if (epilogue.bias !== 'none') this.variableNames = ['A', 'B', 'bias'];
     const { bm, bn, bk, tm, tn } = tile;
     this.vecOut = shape.n % 4 === 0;

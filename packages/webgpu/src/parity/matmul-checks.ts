@@ -2,7 +2,7 @@ import { tf, type Tensor } from '@shiftmix/core';
 import { MATMUL_TILES, SUBGROUP_TILES, matMulTuning, tilesFor } from '../matmul/kernel.js';
 import { SUBGROUP_ROWS_STATE, subgroupRowsCheck, type MatMulTile } from '../matmul/program.js';
 import { matMulStats } from '../matmul/register.js';
-import { runProgram, type ShiftmixProgram } from '../runtime.js';
+import { runProgram, Program } from '../runtime.js';
 import { webGpuBackend, webGpuDevice } from '../backend.js';
 import { normal, type Compared, type ParityCheck } from '@shiftmix/core/kernels';
 
@@ -111,19 +111,19 @@ const fusedEpilogue: ParityCheck = {
 const NARROW: MatMulTile = { bm: 32, bn: 16, bk: 16, tm: 4, tn: 4, subgroups: true };
 
 /** The kernel's subgroup layout check alone: (1 when rows of `rowThreads` may shuffle, subgroup size). */
-class SubgroupRowsProbe implements ShiftmixProgram {
+class SubgroupRowsProbe extends Program {
   outputNames = ['result'];
   variableNames: string[] = [];
   components = [1];
   uniformNames: string[] = [];
   dispatch: [number, number, number] = [1, 1, 1];
-  shaderKey: string;
   subgroups = true;
 
   constructor(
     private readonly rowThreads: number,
     public workgroupSize: [number, number, number],
   ) {
+    super();
     this.shaderKey = `parityProbe_${rowThreads}_${workgroupSize.join('x')}`;
   }
 
