@@ -18,6 +18,8 @@ interface ActiveGpu {
   device: GPUDevice;
   backend: WebGPUBackend;
   lost: boolean;
+  /** Every uncaptured error the device raised (validation, out of memory), in order. */
+  errors: string[];
 }
 
 let active: ActiveGpu | undefined;
@@ -80,7 +82,7 @@ export async function activateWebGpu(options: WebGpuOptions = {}): Promise<WebGp
     throw new ShiftmixError(`the tfjs webgpu backend did not start on ${handle.report.name}`, 'Use --backend wasm', 'E_BACKEND');
   }
   await tf.ready();
-  const current: ActiveGpu = { handle, device, backend, lost: false };
+  const current: ActiveGpu = { handle, device, backend, lost: false, errors: [] };
   active = current;
   void device.lost.then((info) => {
     current.lost = true;
@@ -89,6 +91,7 @@ export async function activateWebGpu(options: WebGpuOptions = {}): Promise<WebGp
   const seen = new Set<string>();
   device.addEventListener('uncapturederror', (event) => {
     const message = (event as GPUUncapturedErrorEvent).error.message;
+    current.errors.push(message);
     if (!seen.has(message)) console.warn(`shiftmix: WebGPU error: ${message}`);
     seen.add(message);
   });
@@ -98,6 +101,15 @@ export async function activateWebGpu(options: WebGpuOptions = {}): Promise<WebGp
 /** The active adapter's description, or undefined before activateWebGpu. */
 export function webGpuInfo(): WebGpuInfo | undefined {
   return active && !active.lost ? infoOf(active) : undefined;
+}
+
+/**
+ * The errors the active device has raised since activation (validation, out of memory):
+ * commands after one may have done nothing, so a benchmark whose step raised one has no
+ * valid time. Their count before and after a run says whether it raised any.
+ */
+export function webGpuErrors(): readonly string[] {
+  return active?.errors ?? [];
 }
 
 /** The tfjs webgpu backend instance, for code that dispatches its own programs (runProgram). */

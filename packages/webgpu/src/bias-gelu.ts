@@ -2,7 +2,7 @@ import { ShiftmixError, tf } from '@shiftmix/core';
 import { BIAS_GELU, BIAS_GELU_GRAD } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { checkRows, sumColumns } from './layer-norm-grad.js';
-import { WEBGPU_BACKEND, foldedDispatch, runProgram, Program } from './runtime.js';
+import { WEBGPU_BACKEND, alignedRows, foldedDispatch, maxBindingBytes, rowChunks, runProgram, Program } from './runtime.js';
 import { valueType, vectorWidth } from './wgsl.js';
 
 // gelu(x + b), tanh form: inputs {x [..., H], b [H]}; core's biasGelu dispatches to it.
@@ -127,9 +127,13 @@ export function biasGeluForward({ inputs, backend }: KernelArgs): tf.TensorInfo 
   const { dim, rows } = checkRows(BIAS_GELU.name, x, [b]);
   const be = backend as WebGPUBackend;
   if (rows === 0) return be.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
-  const count = (rows * dim) / vectorWidth(dim);
   const y = be.makeTensorInfo(x.shape, 'float32');
-  runProgram(be, new BiasGeluProgram(dim, count), [x, b], [y], [count]);
+  // Rows at a time where x passes the device's largest binding; 64-row starts keep offsets aligned.
+  for (const [r0, r1] of rowChunks(rows, dim * 4, maxBindingBytes(be), 64)) {
+    const count = ((r1 - r0) * dim) / vectorWidth(dim);
+    const range = (info: tf.TensorInfo) => ({ info, offset: r0 * dim * 4, size: (r1 - r0) * dim * 4 });
+    runProgram(be, new BiasGeluProgram(dim, count), [range(x), b], [range(y)], [count]);
+  }
   return y;
 }
 
@@ -138,10 +142,17 @@ export function biasGeluBackward({ inputs, backend }: KernelArgs): tf.TensorInfo
   const { dim, rows } = checkRows(BIAS_GELU_GRAD.name, x, [b], [dy]);
   const be = backend as WebGPUBackend;
   if (rows === 0) return [be.makeTensorInfo(x.shape, 'float32', new Float32Array(0)), be.makeTensorInfo([dim], 'float32', new Float32Array(dim))];
-  const program = new BiasGeluGradProgram(dim, rows);
+  const rowsPerWorkgroup = biasGeluTuning.rowsPerThread * biasGeluTuning.lanes;
   const dx = be.makeTensorInfo(x.shape, 'float32');
-  const partial = be.makeTensorInfo([program.chunks, 1, dim], 'float32');
-  runProgram(be, program, [dy, x, b], [dx, partial], [rows]);
+  const partial = be.makeTensorInfo([Math.ceil(rows / rowsPerWorkgroup), 1, dim], 'float32');
+  // Rows at a time where the tensors pass the device's largest binding. Chunks start on a
+  // workgroup's first row, at a count of workgroups whose partial sums start on an aligned offset.
+  for (const [r0, r1] of rowChunks(rows, dim * 4, maxBindingBytes(be), rowsPerWorkgroup * alignedRows(be, dim * 4))) {
+    const program = new BiasGeluGradProgram(dim, r1 - r0);
+    const range = (info: tf.TensorInfo) => ({ info, offset: r0 * dim * 4, size: (r1 - r0) * dim * 4 });
+    const partials = { info: partial, offset: (r0 / rowsPerWorkgroup) * dim * 4, size: program.chunks * dim * 4 };
+    runProgram(be, program, [range(dy), range(x), b], [range(dx), partials], [r1 - r0]);
+  }
   return [dx, ...sumColumns(be, partial, dim, 1)];
 }
 

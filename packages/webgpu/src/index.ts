@@ -9,6 +9,7 @@ export {
   syncWebGpu,
   webGpuBackend,
   webGpuDevice,
+  webGpuErrors,
   webGpuInfo,
   webgpuBackendProvider,
   type WebGpuInfo,
@@ -32,7 +33,19 @@ export { BiasGeluGradProgram, BiasGeluProgram, biasGeluTuning } from './bias-gel
 export { CrossEntropyGradProgram, CrossEntropyMeanProgram, CrossEntropyRowsProgram, crossEntropyTuning } from './cross-entropy-programs.js';
 export { AdamWUpdateProgram, ClipStatsProgram, SumSquaresProgram, adamwTuning } from './adamw.js';
 export type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-export { foldedDispatch, kernelTuning, makeShaderSource, Program, runProgram, type ShiftmixProgram } from './runtime.js';
+export {
+  alignedRows,
+  bindingTuning,
+  foldedDispatch,
+  kernelTuning,
+  makeShaderSource,
+  maxBindingBytes,
+  Program,
+  rowChunks,
+  runProgram,
+  type BufferRange,
+  type ShiftmixProgram,
+} from './runtime.js';
 export { adapterIdentity } from './tuning.js';
 export { applyModelKernelTuning, attentionProblem, tuneModelKernels, type ModelKernelTuning, type TunedModel } from './tune-model.js';
 

@@ -145,24 +145,84 @@ function pipelineFor(device: GPUDevice, program: ShiftmixProgram): { pipeline: G
   return entry;
 }
 
+/** A range of a tensor's buffer, bound instead of the whole (offset aligned to the device's storage offset alignment). */
+export interface BufferRange {
+  info: tf.TensorInfo;
+  /** Bytes from the start of the buffer. */
+  offset: number;
+  /** Bytes bound. */
+  size: number;
+}
+
+/** The largest storage binding kernels make; tests lower it to reach the splitting paths on small tensors. */
+export const bindingTuning: { maxBytes?: number } = {};
+
+/**
+ * The most bytes one storage binding may hold on this backend's device: the device's limit
+ * (the adapter's own, which the device asks for), or the lower test override. Kernels whose
+ * tensors pass it bind them in ranges (rows at a time) instead of whole.
+ */
+export function maxBindingBytes(backend: WebGPUBackend): number {
+  const limit = (backend as unknown as BackendInternals).device.limits.maxStorageBufferBindingSize;
+  return Math.min(limit, bindingTuning.maxBytes ?? limit);
+}
+
+/**
+ * The fewest rows of `rowBytes` each whose bytes are a multiple of the device's storage
+ * offset alignment: ranges that start on a multiple of it bind.
+ */
+export function alignedRows(backend: WebGPUBackend, rowBytes: number): number {
+  const align = (backend as unknown as BackendInternals).device.limits.minStorageBufferOffsetAlignment;
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return align / gcd(align, rowBytes);
+}
+
+/**
+ * Splits `rows` rows of `rowBytes` each into chunks whose bytes stay within `maxBytes`,
+ * each a multiple of `multiple` rows (but the last), so every chunk starts on a row whose
+ * byte offset is a multiple of `multiple` * `rowBytes` (pick `multiple` to make that meet
+ * the device's offset alignment). [start, end) row pairs.
+ */
+export function rowChunks(rows: number, rowBytes: number, maxBytes: number, multiple: number): [number, number][] {
+  const per = Math.floor(maxBytes / rowBytes / multiple) * multiple;
+  if (per < 1) {
+    throw new ShiftmixError(`a row of ${rowBytes} bytes is past this device's largest binding of ${maxBytes} bytes`, 'Use a smaller width', 'E_SHAPE');
+  }
+  const chunks: [number, number][] = [];
+  for (let start = 0; start < rows; start += per) chunks.push([start, Math.min(rows, start + per)]);
+  return chunks;
+}
+
+function isRange(binding: tf.TensorInfo | BufferRange): binding is BufferRange {
+  return 'info' in binding;
+}
+
 /**
  * Records one dispatch of `program` into the backend's command stream, exactly as the
  * backend's own recordAndSubmit does (shared encoder, deferred submission, deferred
  * disposal of the buffers it touches, timers under tf.time/tf.profile).
  */
-export function runProgram(backend: WebGPUBackend, program: ShiftmixProgram, inputs: tf.TensorInfo[], outputs: tf.TensorInfo[], uniforms: number[] = []): void {
+export function runProgram(
+  backend: WebGPUBackend,
+  program: ShiftmixProgram,
+  inputs: (tf.TensorInfo | BufferRange)[],
+  outputs: (tf.TensorInfo | BufferRange)[],
+  uniforms: number[] = [],
+): void {
   const be = backend as unknown as BackendInternals;
-  for (const t of [...outputs, ...inputs]) be.uploadToGPU(t.dataId);
+  const bound = [...outputs, ...inputs];
+  const infos = bound.map((b) => (isRange(b) ? b.info : b));
+  for (const t of infos) be.uploadToGPU(t.dataId);
   const { pipeline, layout } = pipelineFor(be.device, program);
-  const entries: GPUBindGroupEntry[] = [...outputs, ...inputs].map((t, binding) => ({
-    binding,
-    resource: { buffer: be.tensorMap.get(t.dataId).resource as GPUBuffer },
-  }));
+  const entries: GPUBindGroupEntry[] = bound.map((b, binding) => {
+    const buffer = be.tensorMap.get((isRange(b) ? b.info : b).dataId).resource as GPUBuffer;
+    return { binding, resource: isRange(b) ? { buffer, offset: b.offset, size: b.size } : { buffer } };
+  });
   if (program.uniformNames.length) {
     const data = uniforms.map((value) => ({ type: 'int32', data: [value] }));
     entries.push({ binding: entries.length, resource: be.makeUniforms(data) });
   }
-  for (const t of [...outputs, ...inputs]) be.commandQueueOwnedIds.add(t.dataId);
+  for (const t of infos) be.commandQueueOwnedIds.add(t.dataId);
   const bindGroup = be.device.createBindGroup({ layout, entries });
 
   const timed = be.activeTimers != null;

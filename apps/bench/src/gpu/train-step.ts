@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { selectBackend, ShiftmixModel, tf } from '@shiftmix/core';
-import { activateWebGpu, attentionProblem, formatProfile, tuneModelKernels, type DawnBackend, type ModelKernelTuning } from '@shiftmix/webgpu';
+import { activateWebGpu, attentionProblem, formatProfile, tuneModelKernels, webGpuErrors, type DawnBackend, type ModelKernelTuning } from '@shiftmix/webgpu';
 import {
   LM_CHAR_MODELS,
   PYTORCH_H100_MS_PER_STEP,
@@ -63,10 +63,10 @@ function positive(name: string, text: string, min = 1): number {
   return n;
 }
 
-async function startBackend(): Promise<string> {
+async function startBackend(): Promise<{ adapter: string; nullDevice: boolean }> {
   if (values.backend !== 'webgpu') {
     const info = await selectBackend(values.backend as 'cpu' | 'wasm');
-    return info.backend;
+    return { adapter: info.backend, nullDevice: false };
   }
   // Dawn rounds timestamps unless told otherwise; the profile's kernel times need them exact.
   const info = await activateWebGpu({
@@ -77,7 +77,8 @@ async function startBackend(): Promise<string> {
   refuseSoftwareAdapter(info.report, values.dawn, '--dawn');
   tf.env().set('WEBGPU_CPU_FORWARD', false);
   const robustness = values['disable-robustness'] ? ', robustness off' : '';
-  return `${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''}${robustness})`;
+  const adapter = `${info.report.name} (${info.report.backend}, ${info.report.featureLevel}${info.software ? ', software' : ''}${robustness})`;
+  return { adapter, nullDevice: info.report.backend === 'null' };
 }
 
 const fmt = (x: number, digits = 3) => x.toPrecision(digits);
@@ -117,26 +118,56 @@ async function main(): Promise<void> {
   const names = values.models.split(',').filter(Boolean);
   for (const name of names) if (!LM_CHAR_MODELS[name]) throw new Error(`unknown model "${name}"; choose from ${Object.keys(LM_CHAR_MODELS).join(', ')}`);
   const text = readFileSync(values.data, 'utf8');
-  const adapter = await startBackend();
+  const { adapter, nullDevice } = await startBackend();
   const tuning = values.tune && values.backend === 'webgpu' ? await tuneKernels(names, { batch, ctx, dim, heads }) : undefined;
   const standard = batch === 64 && ctx === 256 && dim === 384 && heads === 6 && dropout === 0.2;
+  // The null device does no GPU work: its time is the host's alone, never comparable with a GPU's.
+  const noRatio = nullDevice ? " (Dawn's null device: host time only, no PyTorch ratio)" : standard ? '' : ' (not the standard shape: no PyTorch ratio)';
   console.log(
-    `backend: ${adapter}\nbatch ${batch}, context ${ctx}, D ${dim}, ${heads} heads, dropout ${dropout}, ${batch * ctx} tokens/step, ${warmup} warm-up + ${steps} timed steps${standard ? '' : ' (not the standard shape: no PyTorch ratio)'}`,
+    `backend: ${adapter}\nbatch ${batch}, context ${ctx}, D ${dim}, ${heads} heads, dropout ${dropout}, ${batch * ctx} tokens/step, ${warmup} warm-up + ${steps} timed steps${noRatio}`,
   );
-
+  const failed: string[] = [];
   const results: Record<string, unknown>[] = [];
+  // Written after every model, so a run cut short keeps what it measured.
+  const save = () => {
+    if (values.json)
+      writeJsonReport(values.json, {
+        date: new Date().toISOString(),
+        node: process.version,
+        backend: adapter,
+        batch,
+        ctx,
+        dim,
+        heads,
+        dropout,
+        warmup,
+        tuning,
+        results,
+      });
+  };
+
   for (const name of names) {
     const options: TrainStepOptions = { layers: LM_CHAR_MODELS[name], text, batch, contextLength: ctx, dim, heads, dropout };
     const runner = new TrainStepRunner(options);
     const params = runner.model.paramCount();
     const memoryBefore = tf.memory().numBytes;
+    const errorsBefore = webGpuErrors().length;
     let timing;
     try {
       timing = await timeTrainSteps(runner, warmup, steps, { pipeline: values.pipeline });
     } finally {
       await runner.dispose();
     }
-    const torchMs = standard ? PYTORCH_H100_MS_PER_STEP[name] : undefined;
+    // A step that raised a device error may have skipped its work: its time means nothing.
+    const errors = webGpuErrors().slice(errorsBefore);
+    if (errors.length) {
+      console.log(`\n${name} (${LM_CHAR_MODELS[name]}): FAILED, the device raised ${errors.length} error(s): ${errors[0].split('\n')[0]}`);
+      failed.push(name);
+      results.push({ model: name, layers: LM_CHAR_MODELS[name], params, error: errors[0] });
+      save();
+      continue;
+    }
+    const torchMs = standard && !nullDevice ? PYTORCH_H100_MS_PER_STEP[name] : undefined;
     const vsTorch = torchMs === undefined ? undefined : timing.medianMs / torchMs;
     const ratio = vsTorch === undefined ? '' : `, ${fmt(vsTorch)}x PyTorch's ${torchMs} ms`;
     const losses = `loss ${fmt(timing.losses[0], 4)} -> ${fmt(timing.losses[timing.losses.length - 1], 4)}`;
@@ -158,25 +189,11 @@ async function main(): Promise<void> {
       result.profile = { ...profile, kernels: profile.kernels.slice(0, 40) };
     }
     results.push(result);
-    // Written after every model, so a run cut short keeps what it measured.
-    if (values.json) {
-      writeJsonReport(values.json, {
-        date: new Date().toISOString(),
-        node: process.version,
-        backend: adapter,
-        batch,
-        ctx,
-        dim,
-        heads,
-        dropout,
-        warmup,
-        tuning,
-        results,
-      });
-    }
+    save();
   }
 
   if (values.json) console.log(`wrote ${values.json}`);
+  if (failed.length) throw new Error(`the device raised errors in the steps of ${failed.join(', ')}: no time is valid for them`);
 }
 
 runGpuEntry(main);

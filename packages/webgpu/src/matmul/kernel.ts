@@ -1,7 +1,8 @@
 /// <reference types="@webgpu/types" />
 import { ShiftmixError, tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { runProgram } from '../runtime.js';
+import { maxBindingBytes, rowChunks, runProgram, type BufferRange } from '../runtime.js';
+import { matMulStats } from './register.js';
 import {
   MatMulProgram,
   PLAIN_EPILOGUE,
@@ -108,8 +109,12 @@ export function chooseTile(shape: MatMulShape, limits: GPUSupportedLimits, order
 
 type TensorInfo = tf.TensorInfo;
 
-/** The product's shape, or undefined where this kernel leaves it to tfjs. */
-export function matMulShape(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): MatMulShape | undefined {
+/**
+ * The product's shape, or undefined where this kernel leaves it to tfjs. `maxBinding`: a
+ * product whose operands or C pass that many bytes is kept whatever its size, since only
+ * this kernel binds them in parts.
+ */
+export function matMulShape(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, maxBinding = Infinity): MatMulShape | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
   const [ra, rb] = [a.shape.length, b.shape.length];
   const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
@@ -122,11 +127,13 @@ export function matMulShape(a: TensorInfo, b: TensorInfo, transposeA: boolean, t
   const sameOuter = tf.util.arraysEqual(a.shape.slice(0, -2), b.shape.slice(0, -2));
   if (k !== kb || !(sameOuter || batchA === 1 || batchB === 1)) return undefined;
   const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  if (m < matMulTuning.minRows || n < matMulTuning.minColumns || k < 1) return undefined;
+  const batch = Math.max(batchA, batchB);
+  const large = 4 * batch * Math.max(m * k, k * n, m * n) > maxBinding;
+  if (k < 1 || (!large && (m < matMulTuning.minRows || n < matMulTuning.minColumns))) return undefined;
   const [preferred] = MATMUL_TILES;
-  if (Math.max(batchA, batchB) * Math.ceil(m / preferred.bm) * Math.ceil(n / preferred.bn) < matMulTuning.minBlocks) return undefined;
+  if (!large && batch * Math.ceil(m / preferred.bm) * Math.ceil(n / preferred.bn) < matMulTuning.minBlocks) return undefined;
   return {
-    batch: Math.max(batchA, batchB),
+    batch,
     m,
     n,
     k,
@@ -158,9 +165,64 @@ export function runMatMul(
     );
   }
   const out = backend.makeTensorInfo([...shape.outer, shape.m, shape.n], 'float32');
-  const program = new MatMulProgram(shape, tile, epilogue);
-  runProgram(backend, program, bias ? [a, b, bias] : [a, b], [out], program.uniforms());
-  return out;
+  const limit = maxBindingBytes(backend);
+  const bytes = (rows: number, cols: number) => 4 * shape.batch * rows * cols;
+  if (Math.max(bytes(shape.m, shape.k), bytes(shape.k, shape.n), bytes(shape.m, shape.n)) <= limit) {
+    const program = new MatMulProgram(shape, tile, epilogue);
+    runProgram(backend, program, bias ? [a, b, bias] : [a, b], [out], program.uniforms());
+    return out;
+  }
+  if (runSplit(backend, a, b, bias, out, shape, tile, epilogue, limit)) {
+    matMulStats.split++;
+    return out;
+  }
+  backend.disposeData(out.dataId);
+  return undefined;
+}
+
+/** Rows [start, end) of a row-major [rows, cols] tensor, as a binding range. */
+function rows(info: TensorInfo, cols: number, [start, end]: [number, number]): BufferRange {
+  return { info, offset: 4 * start * cols, size: 4 * (end - start) * cols };
+}
+
+/**
+ * A product with an operand or C past the device's largest binding, in parts that each
+ * bind within it: along M (rows of A and C) when A is not transposed, else along K (rows of
+ * A^T's A and of B, each part added to C). Parts start on a multiple of 64 rows, which keeps
+ * their offsets aligned. False where neither applies (batched products, a transposed B that
+ * is too large, an activation over a split K): tfjs's kernel then takes it.
+ */
+function runSplit(
+  backend: WebGPUBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  bias: TensorInfo | undefined,
+  out: TensorInfo,
+  shape: MatMulShape,
+  tile: MatMulTile,
+  epilogue: MatMulEpilogue,
+  limit: number,
+): boolean {
+  const { m, n, k, transposeA, transposeB } = shape;
+  const fits = (r: number, c: number) => 4 * r * c <= limit;
+  if (shape.batch !== 1) return false;
+  const extra = bias ? [bias] : [];
+  if (!transposeA && (transposeB ? fits(n, k) : fits(k, n))) {
+    for (const part of rowChunks(m, 4 * Math.max(k, n), limit, 64)) {
+      const program = new MatMulProgram({ ...shape, m: part[1] - part[0] }, tile, epilogue);
+      runProgram(backend, program, [rows(a, k, part), b, ...extra], [rows(out, n, part)], program.uniforms());
+    }
+    return true;
+  }
+  if (transposeA && !transposeB && fits(m, n) && epilogue.activation === 'linear') {
+    rowChunks(k, 4 * Math.max(m, n), limit, 64).forEach((part, i) => {
+      // The bias goes in with the first part only: it is added once.
+      const program = new MatMulProgram({ ...shape, k: part[1] - part[0] }, tile, i === 0 ? epilogue : PLAIN_EPILOGUE, i > 0);
+      runProgram(backend, program, [rows(a, m, part), rows(b, n, part), ...(i === 0 ? extra : [])], [out], program.uniforms());
+    });
+    return true;
+  }
+  return false;
 }
 
 const FUSED_ACTIVATIONS = new Set<string>(['linear', 'relu', 'relu6', 'sigmoid', 'elu', 'leakyrelu']);

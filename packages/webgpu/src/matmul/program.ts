@@ -136,6 +136,8 @@ export class MatMulProgram extends Program {
     private readonly shape: MatMulShape,
     private readonly tile: MatMulTile,
     private readonly epilogue: MatMulEpilogue = PLAIN_EPILOGUE,
+    /** Adds the product to what C holds (a product split along K, after its first part). */
+    private readonly accumulate = false,
   ) {
     super();
     if (epilogue.bias !== 'none') this.variableNames = ['A', 'B', 'bias'];
@@ -147,7 +149,7 @@ export class MatMulProgram extends Program {
     const flags = `${shape.transposeA ? 't' : 'n'}${shape.transposeB ? 't' : 'n'}${this.vecOut ? 'v' : 's'}`;
     const post = `${epilogue.bias}_${epilogue.activation}${epilogue.activation === 'leakyrelu' ? f32(epilogue.leakyreluAlpha) : ''}`;
     this.subgroups = tile.subgroups === true;
-    this.shaderKey = `shiftmixMatMul_${bm}x${bn}x${bk}_${tm}x${tn}${this.subgroups ? 'sg' : ''}_${flags}_${post}`;
+    this.shaderKey = `shiftmixMatMul_${bm}x${bn}x${bk}_${tm}x${tn}${this.subgroups ? 'sg' : ''}_${flags}_${post}${accumulate ? '_acc' : ''}`;
   }
 
   /** Uniform values in the order of uniformNames. */
@@ -226,10 +228,12 @@ ${sharedLoop('      ')}
         for (let d = 0; d < rn; d++) {
           writes.push(`      { let n = n0 + ${d * (bn / rn)} + tx * 4;`);
           writes.push(`        let value = finish(acc[${(c * 4 + i) * rn + d}], n);`);
+          const plus = (at: string) => (this.accumulate ? `C[${at}] + ` : '');
           if (this.vecOut) {
-            writes.push(`        if (n < uniforms.N) { C[(baseC + m * uniforms.N + n) / 4] = value; } }`);
+            writes.push(`        if (n < uniforms.N) { C[(baseC + m * uniforms.N + n) / 4] = ${plus('(baseC + m * uniforms.N + n) / 4')}value; } }`);
           } else {
-            writes.push(`        for (var j = 0; j < 4; j++) { if (n + j < uniforms.N) { C[baseC + m * uniforms.N + n + j] = value[j]; } } }`);
+            const at = 'baseC + m * uniforms.N + n + j';
+            writes.push(`        for (var j = 0; j < 4; j++) { if (n + j < uniforms.N) { C[${at}] = ${plus(at)}value[j]; } } }`);
           }
         }
         writes.push(`    } }`);

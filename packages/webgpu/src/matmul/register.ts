@@ -1,11 +1,12 @@
 import { tf } from '@shiftmix/core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { maxBindingBytes } from '../runtime.js';
 import { fusedEpilogue, matMulShape, matMulTuning, runMatMul } from './kernel.js';
 
 const BACKEND = 'webgpu';
 
-/** How many products went to the register-tiled kernel and how many to tfjs's own. */
-export const matMulStats = { fast: 0, tfjs: 0 };
+/** How many products went to the register-tiled kernel and how many to tfjs's own; `split` of the first, in parts. */
+export const matMulStats = { fast: 0, tfjs: 0, split: 0 };
 
 // tfjs-backend-webgpu's kernel functions, kept for the products this kernel leaves to them.
 const originals = new Map<string, tf.KernelFunc>();
@@ -22,7 +23,9 @@ function original(name: string, args: KernelArgs): ReturnType<tf.KernelFunc> {
 function batchMatMul(args: KernelArgs): ReturnType<tf.KernelFunc> {
   const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
   const attrs = args.attrs ?? {};
-  const shape = matMulTuning.enabled ? matMulShape(a, b, Boolean(attrs.transposeA), Boolean(attrs.transposeB)) : undefined;
+  const shape = matMulTuning.enabled
+    ? matMulShape(a, b, Boolean(attrs.transposeA), Boolean(attrs.transposeB), maxBindingBytes(args.backend as WebGPUBackend))
+    : undefined;
   const out = shape && runMatMul(args.backend as WebGPUBackend, a, b, shape);
   if (!out) return original('BatchMatMul', args);
   matMulStats.fast++;
@@ -32,7 +35,9 @@ function batchMatMul(args: KernelArgs): ReturnType<tf.KernelFunc> {
 function fusedMatMul(args: KernelArgs): ReturnType<tf.KernelFunc> {
   const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const attrs = args.attrs ?? {};
-  const shape = matMulTuning.enabled ? matMulShape(a!, b!, Boolean(attrs.transposeA), Boolean(attrs.transposeB)) : undefined;
+  const shape = matMulTuning.enabled
+    ? matMulShape(a!, b!, Boolean(attrs.transposeA), Boolean(attrs.transposeB), maxBindingBytes(args.backend as WebGPUBackend))
+    : undefined;
   const epilogue = shape && fusedEpilogue(attrs, shape.n, bias, preluActivationWeights);
   const out = shape && epilogue && runMatMul(args.backend as WebGPUBackend, a!, b!, shape, epilogue, bias);
   if (!out) return original('_FusedMatMul', args);
