@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "shiftmix_native",
-      "sources": ["src/addon.cc", "src/addon-train.cc", "src/napi-util.cc", "src/gemm.cc", "src/attention.cc", "src/norm.cc", "src/pointwise.cc", "src/adamw.cc", "src/shift.cc", "src/addon-shift.cc", "src/pool.cc"],
+      "sources": ["<!@(node -p \"require('fs').readdirSync('src').filter(f=>f.endsWith('.cc')).sort().map(f=>'src/'+f).join(' ')\")"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-fno-trapping-math"],
       "cflags_cc!": ["-fno-exceptions"],
       "libraries": ["-ldl", "-lpthread"],

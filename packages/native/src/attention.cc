@@ -9,9 +9,28 @@
 #include <vector>
 #include "fastmath.h"
 #include "kernels.h"
+#include "napi-util.h"
 #include "pool.h"
 
 namespace shiftmix {
+
+// Where the heads of q, k, v (and of out) live: element (b, h, t, c) of a tensor is at
+// base + b * batch + h * head + t * row + c. Packed qkv [B, T, 3D] and [B, H, T, hd]
+// are both such layouts.
+struct HeadLayout {
+  int64_t batch, head, row;
+};
+
+struct AttentionCall {
+  int batch, heads, length, headDim;
+  float scale;
+  int window;          // 0: every earlier position
+  float dropoutRate;   // on the probabilities, 0 when not training
+  uint32_t seed;
+  HeadLayout in, out;  // `in` for q, k, v and their gradients, `out` for out and dOut
+  int threads;         // 1: one thread; else the heads are split over the pool's threads
+};
+
 namespace {
 
 const int kBlock = 64;
@@ -119,6 +138,8 @@ SHIFTMIX_HOT float softmaxRow(const AttentionCall& call, const Block& bl, int r,
 
 }  // namespace
 
+// out (b, h, t, :) = softmax(q k^T * scale + causal mask) v; lse [B, H, T] gets the
+// log-sum-exp of each row of scaled scores, which the backward reuses.
 void attentionForward(const AttentionCall& call, const float* q, const float* k, const float* v, float* out, float* lse) {
   const Dropout drop = dropoutOf(call);
   forEachBlock(call, [&](int bh, const Block& bl) {
@@ -137,6 +158,8 @@ void attentionForward(const AttentionCall& call, const float* q, const float* k,
   });
 }
 
+// dq, dk, dv (the layout of q, k, v) from dOut, out and lse (null: recomputed). Every
+// element of the three is written.
 void attentionBackward(const AttentionCall& call, const float* q, const float* k, const float* v, const float* out,
                        const float* dOut, const float* lse, float* dq, float* dk, float* dv) {
   const Dropout drop = dropoutOf(call);
@@ -184,3 +207,57 @@ void attentionBackward(const AttentionCall& call, const float* q, const float* k
 }
 
 }  // namespace shiftmix
+
+namespace shiftmix::napi {
+namespace {
+
+// The numbers that follow the views of both attention calls.
+shiftmix::AttentionCall attentionCallOf(napi_env env, napi_value* argv) {
+  double n[15];
+  for (int i = 0; i < 15; i++) n[i] = numberOf(env, argv[i], "attention parameter");
+  shiftmix::AttentionCall call{int(n[0]), int(n[1]), int(n[2]), int(n[3]), float(n[4]), int(n[5]), float(n[6]), uint32_t(int64_t(n[7])),
+                               {int64_t(n[8]), int64_t(n[9]), int64_t(n[10])}, {int64_t(n[11]), int64_t(n[12]), int64_t(n[13])}, int(n[14])};
+  if (call.batch < 0 || call.heads < 1 || call.length < 0 || call.headDim < 1 || call.window < 0 || !(call.dropoutRate >= 0 && call.dropoutRate < 1))
+    throw Error{"attention needs batch >= 0, heads >= 1, length >= 0, headDim >= 1, window >= 0 and 0 <= dropoutRate < 1"};
+  return call;
+}
+
+// One past the last element a head layout reaches.
+int64_t extentOf(const shiftmix::AttentionCall& c, const shiftmix::HeadLayout& l) {
+  if (c.batch == 0 || c.length == 0) return 0;
+  return (c.batch - 1) * l.batch + (c.heads - 1) * l.head + (c.length - 1) * l.row + c.headDim;
+}
+
+// attentionForward(q, k, v, out, lse, ...15 numbers)
+napi_value AttentionForward(napi_env env, napi_callback_info info) {
+  return withArgs<20>(env, info, [&](napi_value* argv) {
+    const View q = viewOf(env, argv[0], "q"), k = viewOf(env, argv[1], "k"), v = viewOf(env, argv[2], "v");
+    const View out = viewOf(env, argv[3], "out"), lse = viewOf(env, argv[4], "lse");
+    const shiftmix::AttentionCall call = attentionCallOf(env, argv + 5);
+    for (const auto* x : {&q, &k, &v}) needs(*x, extentOf(call, call.in), "q, k and v");
+    needs(out, extentOf(call, call.out), "out");
+    needs(lse, int64_t(call.batch) * call.heads * call.length, "lse");
+    shiftmix::attentionForward(call, q.data, k.data, v.data, out.data, lse.data);
+  });
+}
+
+// attentionBackward(q, k, v, out, dOut, lse | null, dq, dk, dv, ...15 numbers)
+napi_value AttentionBackward(napi_env env, napi_callback_info info) {
+  return withArgs<24>(env, info, [&](napi_value* argv) {
+    const char* names[] = {"q", "k", "v", "out", "dOut", "lse", "dq", "dk", "dv"};
+    View views[9];
+    for (int i = 0; i < 9; i++) views[i] = viewOf(env, argv[i], names[i], i == 5);
+    const shiftmix::AttentionCall call = attentionCallOf(env, argv + 9);
+    for (int i : {0, 1, 2, 6, 7, 8}) needs(views[i], extentOf(call, call.in), names[i]);
+    for (int i : {3, 4}) needs(views[i], extentOf(call, call.out), names[i]);
+    if (views[5].data) needs(views[5], int64_t(call.batch) * call.heads * call.length, "lse");
+    shiftmix::attentionBackward(call, views[0].data, views[1].data, views[2].data, views[3].data, views[4].data, views[5].data,
+                                views[6].data, views[7].data, views[8].data);
+  });
+}
+
+SHIFTMIX_BINDING("attentionForward", AttentionForward);
+SHIFTMIX_BINDING("attentionBackward", AttentionBackward);
+
+}  // namespace
+}  // namespace shiftmix::napi

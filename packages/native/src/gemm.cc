@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 #include "kernels.h"
+#include "napi-util.h"
 
 namespace shiftmix {
 namespace {
@@ -158,3 +159,28 @@ void gemm(const GemmCall& call, const float* a, const float* b, float* c) {
 }
 
 }  // namespace shiftmix
+
+namespace shiftmix::napi {
+namespace {
+
+// gemm(a, b, c, transA, transB, m, n, k, batch, strideA, strideB, strideC, alpha, beta)
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  return withArgs<14>(env, info, [&](napi_value* argv) {
+    const View a = viewOf(env, argv[0], "a"), b = viewOf(env, argv[1], "b"), c = viewOf(env, argv[2], "c");
+    double n[11];
+    for (int i = 0; i < 11; i++) n[i] = numberOf(env, argv[3 + i], "gemm size");
+    shiftmix::GemmCall call{n[0] != 0, n[1] != 0, int(n[2]), int(n[3]), int(n[4]), int(n[5]),
+                            int64_t(n[6]), int64_t(n[7]), int64_t(n[8]), float(n[9]), float(n[10])};
+    if (call.m < 0 || call.n < 0 || call.k < 0 || call.batch < 1) throw Error{"gemm sizes must be >= 0 and batch >= 1"};
+    const int64_t last = call.batch - 1;
+    needs(a, last * call.strideA + int64_t(call.m) * call.k, "a");
+    needs(b, last * call.strideB + int64_t(call.k) * call.n, "b");
+    needs(c, last * call.strideC + int64_t(call.m) * call.n, "c");
+    shiftmix::gemm(call, a.data, b.data, c.data);
+  });
+}
+
+SHIFTMIX_BINDING("gemm", Gemm);
+
+}  // namespace
+}  // namespace shiftmix::napi

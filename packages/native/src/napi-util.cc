@@ -1,5 +1,6 @@
 #include "napi-util.h"
-#include <vector>
+#include <set>
+#include <string>
 
 namespace shiftmix::napi {
 
@@ -46,9 +47,25 @@ void needs(size_t length, int64_t extent, const char* name) {
     throw Error{std::string(name) + " holds " + std::to_string(length) + " floats, the call reaches " + std::to_string(extent)};
 }
 
-void defineFunctions(napi_env env, napi_value exports, std::initializer_list<std::pair<const char*, napi_callback>> functions) {
+Rows rowsOf(napi_env env, napi_value rows, napi_value dim) {
+  const Rows r{static_cast<int64_t>(numberOf(env, rows, "rows")), static_cast<int>(numberOf(env, dim, "dim"))};
+  if (r.rows < 0 || r.dim < 1) throw Error{"rows must be >= 0 and dim >= 1"};
+  return r;
+}
+
+std::vector<Binding>& bindings() {
+  static std::vector<Binding> all;
+  return all;
+}
+
+void exportBindings(napi_env env, napi_value exports) {
   std::vector<napi_property_descriptor> props;
-  for (const auto& [name, fn] : functions) props.push_back({name, nullptr, fn, nullptr, nullptr, nullptr, napi_default, nullptr});
+  std::set<std::string> names;
+  for (const Binding& b : bindings()) {
+    // Two files registering one name would leave whichever came last: refuse to load instead.
+    if (!names.insert(b.name).second) throw Error{std::string("two bindings are named ") + b.name};
+    props.push_back({b.name, nullptr, b.callback, nullptr, nullptr, nullptr, napi_default, nullptr});
+  }
   napi_define_properties(env, exports, props.size(), props.data());
 }
 

@@ -3,10 +3,9 @@
 #pragma once
 #include <node_api.h>
 #include <cstdint>
-#include <initializer_list>
 #include <string>
 #include <type_traits>
-#include <utility>
+#include <vector>
 
 namespace shiftmix::napi {
 
@@ -31,8 +30,14 @@ double numberOf(napi_env env, napi_value value, const char* name);
 void needs(size_t length, int64_t extent, const char* name);
 inline void needs(const View& v, int64_t extent, const char* name) { needs(v.length, extent, name); }
 napi_value undefinedOf(napi_env env);
-// Adds each (name, function) to exports.
-void defineFunctions(napi_env env, napi_value exports, std::initializer_list<std::pair<const char*, napi_callback>> functions);
+
+// [rows, dim] of a row-wise call, rows >= 0 and dim >= 1.
+struct Rows {
+  int64_t rows;
+  int dim;
+  int64_t size() const { return rows * dim; }
+};
+Rows rowsOf(napi_env env, napi_value rows, napi_value dim);
 
 template <typename Body>
 napi_value guarded(napi_env env, Body body) {
@@ -60,9 +65,26 @@ napi_value withArgs(napi_env env, napi_callback_info info, Body body) {
   });
 }
 
-// Adds the training kernels' functions (layer norm, bias + GELU, loss, AdamW) to exports.
-void defineTrainingKernels(napi_env env, napi_value exports);
-// Adds the shift mixers' functions (hsm-ab, learned-fusion blend) to exports.
-void defineShiftKernels(napi_env env, napi_value exports);
+// The addon's functions. Each kernel's file registers its own (SHIFTMIX_BINDING at its
+// bottom) and the module's init exports them all, so adding a kernel edits no list.
+struct Binding {
+  const char* name;
+  napi_callback callback;
+};
+// Function-local, so it exists before the first registration whatever order the files'
+// static initializers run in.
+std::vector<Binding>& bindings();
+struct Registration {
+  Registration(const char* name, napi_callback callback) { bindings().push_back({name, callback}); }
+};
+// Adds every registered binding to exports; a name registered twice is an Error.
+void exportBindings(napi_env env, napi_value exports);
 
 }  // namespace shiftmix::napi
+
+#define SHIFTMIX_CONCAT_(a, b) a##b
+#define SHIFTMIX_CONCAT(a, b) SHIFTMIX_CONCAT_(a, b)
+// SHIFTMIX_BINDING("gemm", Gemm); at namespace scope, at the bottom of the kernel's file:
+// registers the callback under its JS name when the addon loads (static initialization).
+#define SHIFTMIX_BINDING(name, callback) \
+  static const ::shiftmix::napi::Registration SHIFTMIX_CONCAT(shiftmixBinding, __LINE__)(name, callback)

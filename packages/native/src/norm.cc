@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 #include "kernels.h"
+#include "napi-util.h"
 #include "pool.h"
 
 namespace shiftmix {
@@ -46,6 +47,8 @@ SHIFTMIX_HOT static void layerNormRows(int64_t first, int64_t last, int dim, flo
 // Rows per chunk of work: enough that waking a thread pays for itself.
 static int64_t rowGrain(int dim) { return std::max<int64_t>(1, 16384 / std::max(1, dim)); }
 
+// Layer norm over rows of `dim` (biased variance, as PyTorch). With h, the row is x + h,
+// written to sum on the way. Null h and sum: plain layer norm.
 void layerNormForward(int64_t rows, int dim, float eps, const float* x, const float* h, const float* gamma, const float* beta, float* sum,
                       float* normed) {
   parallelFor(rows, rowGrain(dim), [&](int64_t a, int64_t b) { layerNormRows(a, b, dim, eps, x, h, gamma, beta, sum, normed); });
@@ -78,6 +81,7 @@ SHIFTMIX_HOT static void layerNormBackRows(int64_t first, int64_t last, int dim,
   }
 }
 
+// dx (+ dres when given), dgamma, dbeta of layerNormForward at input x (x + h for the fused add).
 void layerNormBackward(int64_t rows, int dim, float eps, const float* dy, const float* x, const float* gamma, const float* dres, float* dx,
                        float* dgamma, float* dbeta) {
   // [dgamma | dbeta] terms summed per chunk, the chunks in order.
@@ -92,3 +96,40 @@ void layerNormBackward(int64_t rows, int dim, float eps, const float* dy, const 
 }
 
 }  // namespace shiftmix
+
+namespace shiftmix::napi {
+namespace {
+
+// layerNormForward(x, h | null, gamma, beta, sum | null, normed, rows, dim, eps)
+napi_value LayerNormForward(napi_env env, napi_callback_info info) {
+  return withArgs<9>(env, info, [&](napi_value* a) {
+    const View x = viewOf(env, a[0], "x"), h = viewOf(env, a[1], "h", true), gamma = viewOf(env, a[2], "gamma"),
+               beta = viewOf(env, a[3], "beta"), sum = viewOf(env, a[4], "sum", true), normed = viewOf(env, a[5], "normed");
+    const Rows r = rowsOf(env, a[6], a[7]);
+    if ((h.data == nullptr) != (sum.data == nullptr)) throw Error{"h and sum come together (the fused residual add) or not at all"};
+    for (const View* v : {&x, &normed}) needs(*v, r.size(), "x and normed");
+    if (h.data) for (const View* v : {&h, &sum}) needs(*v, r.size(), "h and sum");
+    for (const View* v : {&gamma, &beta}) needs(*v, r.dim, "gamma and beta");
+    layerNormForward(r.rows, r.dim, float(numberOf(env, a[8], "eps")), x.data, h.data, gamma.data, beta.data, sum.data, normed.data);
+  });
+}
+
+// layerNormBackward(dy, x, gamma, dres | null, dx, dgamma, dbeta, rows, dim, eps)
+napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
+  return withArgs<10>(env, info, [&](napi_value* a) {
+    const View dy = viewOf(env, a[0], "dy"), x = viewOf(env, a[1], "x"), gamma = viewOf(env, a[2], "gamma"),
+               dres = viewOf(env, a[3], "dres", true), dx = viewOf(env, a[4], "dx"), dgamma = viewOf(env, a[5], "dgamma"),
+               dbeta = viewOf(env, a[6], "dbeta");
+    const Rows r = rowsOf(env, a[7], a[8]);
+    for (const View* v : {&dy, &x, &dx}) needs(*v, r.size(), "dy, x and dx");
+    if (dres.data) needs(dres, r.size(), "dres");
+    for (const View* v : {&gamma, &dgamma, &dbeta}) needs(*v, r.dim, "gamma, dgamma and dbeta");
+    layerNormBackward(r.rows, r.dim, float(numberOf(env, a[9], "eps")), dy.data, x.data, gamma.data, dres.data, dx.data, dgamma.data, dbeta.data);
+  });
+}
+
+SHIFTMIX_BINDING("layerNormForward", LayerNormForward);
+SHIFTMIX_BINDING("layerNormBackward", LayerNormBackward);
+
+}  // namespace
+}  // namespace shiftmix::napi

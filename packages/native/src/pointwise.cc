@@ -1,11 +1,13 @@
-// Bias + GELU and the language-model loss: elementwise work whose composites take a
-// dozen tfjs kernels (and their saved intermediates) each.
+// Row and element loops: column sums (a bias's gradient), dropout, bias + GELU and the
+// language-model loss, whose composites take a dozen tfjs kernels (and their saved
+// intermediates) each.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 #include "fastmath.h"
 #include "kernels.h"
+#include "napi-util.h"
 #include "pool.h"
 
 namespace shiftmix {
@@ -55,6 +57,8 @@ SHIFTMIX_HOT void biasGeluBackRows(int64_t first, int64_t last, int dim, const f
 
 }  // namespace
 
+// Inverted dropout by the project's hash: y[i] = x[i] * scale where
+// mix32(mix32(i + key1) ^ key2) >= threshold, else 0 (keys and threshold from the seed and rate).
 void dropout(int64_t n, const float* x, float* y, uint32_t key1, uint32_t key2, uint32_t threshold, float scale) {
   parallelFor(n, 1 << 15, [&](int64_t a, int64_t b) {
     for (int64_t i = a; i < b; i++) {
@@ -75,10 +79,12 @@ void dropout(int64_t n, const float* x, float* y, uint32_t key1, uint32_t key2, 
   });
 }
 
+// out[c] = sum over rows of x[r, c]: the reduction of a bias's gradient.
 void columnSums(int64_t rows, int cols, const float* x, float* out) {
   parallelFor(cols, std::max<int64_t>(8, 16384 / std::max<int64_t>(1, rows)), [&](int64_t a, int64_t b) { columnSumsOf(rows, cols, int(a), int(b), x, out); });
 }
 
+// y = gelu(x + b), tanh form; b has `dim` entries, one per column.
 void biasGeluForward(int64_t rows, int dim, const float* x, const float* b, float* y) {
   parallelFor(rows, rowGrain(dim), [&](int64_t first, int64_t last) { biasGeluRows(first, last, dim, x, b, y); });
 }
@@ -89,6 +95,9 @@ void biasGeluBackward(int64_t rows, int dim, const float* dy, const float* x, co
   for (int c = 0; c < dim; c++) db[c] = static_cast<float>(sums[c]);
 }
 
+// Mean cross-entropy over rows with 0 <= target < vocab (targets < 0 ignored, one >= vocab
+// makes everything NaN). lse [rows] keeps each row's log-sum-exp for the backward; the
+// return value is the loss.
 float crossEntropyForward(int64_t rows, int vocab, const float* logits, const int32_t* targets, float* lse) {
   double total = 0;
   int64_t count = 0;
@@ -147,3 +156,88 @@ void crossEntropyBackward(int64_t rows, int vocab, float dy, const float* logits
 }
 
 }  // namespace shiftmix
+
+namespace shiftmix::napi {
+namespace {
+
+// columnSums(x, out, rows, cols)
+napi_value ColumnSums(napi_env env, napi_callback_info info) {
+  return withArgs<4>(env, info, [&](napi_value* a) {
+    const View x = viewOf(env, a[0], "x"), out = viewOf(env, a[1], "out");
+    const Rows r = rowsOf(env, a[2], a[3]);
+    needs(x, r.size(), "x");
+    needs(out, r.dim, "out");
+    columnSums(r.rows, r.dim, x.data, out.data);
+  });
+}
+
+// dropout(x, y, key1, key2, threshold, scale)
+napi_value Dropout(napi_env env, napi_callback_info info) {
+  return withArgs<6>(env, info, [&](napi_value* a) {
+    const View x = viewOf(env, a[0], "x"), y = viewOf(env, a[1], "y");
+    needs(y, static_cast<int64_t>(x.length), "y");
+    const auto u32 = [&](napi_value v, const char* name) { return static_cast<uint32_t>(static_cast<int64_t>(numberOf(env, v, name))); };
+    dropout(static_cast<int64_t>(x.length), x.data, y.data, u32(a[2], "key1"), u32(a[3], "key2"), u32(a[4], "threshold"), float(numberOf(env, a[5], "scale")));
+  });
+}
+
+// biasGeluForward(x, b, y, rows, dim)
+napi_value BiasGeluForward(napi_env env, napi_callback_info info) {
+  return withArgs<5>(env, info, [&](napi_value* a) {
+    const View x = viewOf(env, a[0], "x"), b = viewOf(env, a[1], "b"), y = viewOf(env, a[2], "y");
+    const Rows r = rowsOf(env, a[3], a[4]);
+    for (const View* v : {&x, &y}) needs(*v, r.size(), "x and y");
+    needs(b, r.dim, "b");
+    biasGeluForward(r.rows, r.dim, x.data, b.data, y.data);
+  });
+}
+
+// biasGeluBackward(dy, x, b, dx, db, rows, dim)
+napi_value BiasGeluBackward(napi_env env, napi_callback_info info) {
+  return withArgs<7>(env, info, [&](napi_value* a) {
+    const View dy = viewOf(env, a[0], "dy"), x = viewOf(env, a[1], "x"), b = viewOf(env, a[2], "b"), dx = viewOf(env, a[3], "dx"),
+               db = viewOf(env, a[4], "db");
+    const Rows r = rowsOf(env, a[5], a[6]);
+    for (const View* v : {&dy, &x, &dx}) needs(*v, r.size(), "dy, x and dx");
+    for (const View* v : {&b, &db}) needs(*v, r.dim, "b and db");
+    biasGeluBackward(r.rows, r.dim, dy.data, x.data, b.data, dx.data, db.data);
+  });
+}
+
+// crossEntropyForward(logits, targets, lse, rows, vocab) -> loss
+napi_value CrossEntropyForward(napi_env env, napi_callback_info info) {
+  return withArgs<5>(env, info, [&](napi_value* a) {
+    const View logits = viewOf(env, a[0], "logits"), lse = viewOf(env, a[2], "lse");
+    const IntView targets = intViewOf(env, a[1], "targets");
+    const Rows r = rowsOf(env, a[3], a[4]);
+    needs(logits, r.size(), "logits");
+    needs(targets.length, r.rows, "targets");
+    needs(lse, r.rows, "lse");
+    napi_value out;
+    napi_create_double(env, crossEntropyForward(r.rows, r.dim, logits.data, targets.data, lse.data), &out);
+    return out;
+  });
+}
+
+// crossEntropyBackward(dy, logits, targets, lse, dlogits, rows, vocab)
+napi_value CrossEntropyBackward(napi_env env, napi_callback_info info) {
+  return withArgs<7>(env, info, [&](napi_value* a) {
+    const View logits = viewOf(env, a[1], "logits"), lse = viewOf(env, a[3], "lse"), dlogits = viewOf(env, a[4], "dlogits");
+    const IntView targets = intViewOf(env, a[2], "targets");
+    const Rows r = rowsOf(env, a[5], a[6]);
+    for (const View* v : {&logits, &dlogits}) needs(*v, r.size(), "logits and dlogits");
+    needs(targets.length, r.rows, "targets");
+    needs(lse, r.rows, "lse");
+    crossEntropyBackward(r.rows, r.dim, float(numberOf(env, a[0], "dy")), logits.data, targets.data, lse.data, dlogits.data);
+  });
+}
+
+SHIFTMIX_BINDING("columnSums", ColumnSums);
+SHIFTMIX_BINDING("dropout", Dropout);
+SHIFTMIX_BINDING("biasGeluForward", BiasGeluForward);
+SHIFTMIX_BINDING("biasGeluBackward", BiasGeluBackward);
+SHIFTMIX_BINDING("crossEntropyForward", CrossEntropyForward);
+SHIFTMIX_BINDING("crossEntropyBackward", CrossEntropyBackward);
+
+}  // namespace
+}  // namespace shiftmix::napi
