@@ -18,6 +18,10 @@ export interface TrainStepOptions {
   recipe?: Partial<TrainRecipe>;
   /** Threads sharing each step (ParallelStepper; CPU backends); through TrainStepRunner.create only. */
   workers?: number;
+  /** Replay a planned step (TrainStepper's plan option); default true. */
+  plan?: boolean;
+  /** Told why a batch shape takes the eager step. */
+  onNote?: (message: string) => void;
 }
 
 /**
@@ -55,7 +59,7 @@ export class TrainStepRunner {
       ffn: 'match',
     });
     this.dataRng = new Rng(this.recipe.seed);
-    this.stepper = new TrainStepper(this.model, this.recipe);
+    this.stepper = new TrainStepper(this.model, this.recipe, { plan: options.plan, onNote: options.onNote });
     this.tokensPerStep = this.recipe.batch * this.model.config.contextLength;
   }
 
@@ -86,8 +90,14 @@ export class TrainStepRunner {
     return { loss, norm, waitMs };
   }
 
+  /** Batch shapes whose steps replay a plan, and those that stay eager, with why. */
+  get planStatus(): { planned: string[]; eager: Record<string, string> } {
+    return this.stepper instanceof TrainStepper ? this.stepper.planStatus : { planned: [], eager: {} };
+  }
+
   async dispose(): Promise<void> {
     if (this.stepper instanceof ParallelStepper) await this.stepper.close();
+    else this.stepper.dispose();
     this.stepper.optimizer.dispose();
     this.model.dispose();
   }

@@ -7,6 +7,15 @@ import { tf, type Tensor } from '../tf.js';
 const saved = new WeakMap<object, tf.TensorInfo>();
 const release = new FinalizationRegistry<() => void>((free) => free());
 
+// A planned step (train/plan) sees these too: a trace records them as the kernel's hidden
+// outputs, and a replay keeps them (the observer returns true) for the calls that read them.
+let observer: ((extra: tf.TensorInfo) => boolean) | undefined;
+
+/** Sets (or, with undefined, clears) what is told of every tensor kept for a gradient. */
+export function observeKeptForGradient(fn: ((extra: tf.TensorInfo) => boolean) | undefined): void {
+  observer = fn;
+}
+
 function recording(): boolean {
   return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
 }
@@ -16,6 +25,7 @@ function recording(): boolean {
  * frees it at once. `free` releases extra's memory on its backend.
  */
 export function keepForGradient(output: tf.TensorInfo, extra: tf.TensorInfo, free: () => void): void {
+  if (observer?.(extra)) return;
   if (!recording()) return free();
   saved.set(output.dataId, extra);
   release.register(output.dataId, free, output.dataId);

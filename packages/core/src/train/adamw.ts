@@ -193,15 +193,14 @@ export class AdamW {
 
   private async fusedClipAndApply(grads: Map<string, Tensor>, loss: tf.Scalar, lr: number, maxNorm: number): Promise<ClipAndApplyResult> {
     const names = [...grads.keys()];
-    this.halt ??= tf.tidy(() => tf.variable(tf.zeros([1]), false));
-    this.ownBuffers([this.halt]);
-    const inputs: Record<string, Tensor> = { loss, halt: this.halt };
-    names.forEach((name, i) => {
-      const p = this.params.get(name);
-      if (!p)
+    for (const name of names) {
+      if (!this.params.has(name))
         throw new ShiftmixError(`gradient for unknown weight "${name}"`, 'Pass the gradients of the weights the optimizer was created with', 'E_OPTIMIZER');
-      const [m, v] = [this.m.get(name)!, this.v.get(name)!];
-      this.ownBuffers([p, m, v]);
+    }
+    const halt = this.ownFusedBuffers(names);
+    const inputs: Record<string, Tensor> = { loss, halt };
+    names.forEach((name, i) => {
+      const [p, m, v] = [this.params.get(name)!, this.m.get(name)!, this.v.get(name)!];
       Object.assign(inputs, { [`p${i}`]: p, [`m${i}`]: m, [`v${i}`]: v, [`g${i}`]: grads.get(name)! });
     });
     const { beta1, beta2, eps, weightDecay } = this.options;
@@ -217,12 +216,35 @@ export class AdamW {
       maxNorm,
     };
     const report = ADAMW.call<tf.Tensor1D>(inputs, attrs);
-    // Counted before the wait, so that a next update enqueued meanwhile (see fusedOnDevice)
-    // takes the next step's bias correction; taken back if the device skipped this one.
     this.t += 1;
     const packed = tf.tidy(() => tf.concat([tf.reshape(loss, [1]), report]));
     report.dispose();
     const { values, waitMs } = await readBack(packed);
+    return this.settleFused(values, waitMs);
+  }
+
+  // The kernel updates in place: the halt flag and each updated weight and moment own their buffers.
+  private ownFusedBuffers(names: Iterable<string>): Variable {
+    this.halt ??= tf.tidy(() => tf.variable(tf.zeros([1]), false));
+    this.ownBuffers([this.halt]);
+    for (const name of names) this.ownBuffers([this.params.get(name)!, this.m.get(name)!, this.v.get(name)!]);
+    return this.halt;
+  }
+
+  /**
+   * For a planned step, which replays the fused kernel itself: makes the buffers it updates
+   * its own and returns the step number the update takes. The step is counted now, before
+   * the wait, so that a next update queued meanwhile (see fusedOnDevice) takes the next
+   * bias correction; settleFused takes it back if the device skipped this one.
+   */
+  beginFusedUpdate(): number {
+    this.ownFusedBuffers(this.params.keys());
+    this.t += 1;
+    return this.t;
+  }
+
+  /** The fused update's readback, [loss, norm, applied], as a result. */
+  settleFused(values: Float32Array, waitMs: number): ClipAndApplyResult {
     const [lossValue, normValue, appliedFlag] = values;
     const applied = appliedFlag === 1;
     if (!applied) {

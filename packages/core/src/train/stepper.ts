@@ -1,9 +1,23 @@
 import type { Batch } from '../data/dataset.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
+import { ADAMW } from '../kernels/adamw.js';
 import { AdamW, type ClipAndApplyResult } from './adamw.js';
+import { StepPlanner, type Replayed } from './plan/planner.js';
+import type { TraceScope } from './plan/trace.js';
 import type { TrainRecipe } from './recipe.js';
 import { learningRate } from './schedule.js';
 import type { TrainableModel } from './types.js';
+
+export interface StepperOptions {
+  /**
+   * Plan the step: record it once per batch shape and replay it, without tfjs's per-op
+   * work (see plan/). Needs a backend with the fused AdamW; results are those of the
+   * eager step. Default true; false takes the eager step every time.
+   */
+  plan?: boolean;
+  /** Told once why a batch shape takes the eager step; default: nothing. */
+  onNote?: (message: string) => void;
+}
 
 /**
  * A model's weights and their AdamW, stepped the one way the trainer and the benchmarks
@@ -15,16 +29,34 @@ export class TrainStepper {
   private readonly variables: Variable[];
   // tfjs variable name -> stable weight name (the checkpoint key).
   private readonly names: Map<string, string>;
+  private readonly planner: StepPlanner | undefined;
 
   constructor(
     private readonly model: TrainableModel,
     private readonly recipe: TrainRecipe,
+    options: StepperOptions = {},
   ) {
     const weights = model.weights();
     this.names = new Map([...weights].map(([name, v]) => [v.name, name]));
     this.variables = [...weights.values()];
     const { beta1, beta2, eps, weightDecay } = recipe;
     this.optimizer = new AdamW(weights, { beta1, beta2, eps, weightDecay });
+    if (options.plan === false) return;
+    if (!this.optimizer.fusedOnDevice) {
+      options.onNote?.(`eager training steps: the ${tf.getBackend()} backend has no fused AdamW (${ADAMW.name}), which a planned step replays`);
+      return;
+    }
+    this.planner = new StepPlanner({ rng: model.rng, stepAttrs: { [ADAMW.name]: ['lr', 'step'] }, scopes: mixerScopes(model), onNote: options.onNote });
+  }
+
+  /** Batch shapes whose steps replay a plan, and those that take the eager step, with why. */
+  get planStatus(): { planned: string[]; eager: Record<string, string> } {
+    return this.planner?.status ?? { planned: [], eager: {} };
+  }
+
+  /** Frees the plans' constants; the optimizer is the caller's. */
+  dispose(): void {
+    this.planner?.dispose();
   }
 
   /**
@@ -46,6 +78,16 @@ export class TrainStepper {
    * updated and the result says `applied: false`.
    */
   async step(batch: Batch, step: number): Promise<ClipAndApplyResult> {
+    if (!this.planner) return this.eagerStep(batch, step);
+    return this.planner.step(
+      batch,
+      () => this.eagerStep(batch, step),
+      () => ({ lr: learningRate(step, this.recipe), step: this.optimizer.beginFusedUpdate() }),
+      (replayed) => this.settle(replayed, batch),
+    );
+  }
+
+  private async eagerStep(batch: Batch, step: number): Promise<ClipAndApplyResult> {
     let gradients: { loss: tf.Scalar; grads: Map<string, Tensor> };
     try {
       gradients = this.gradients(batch.x, batch.y);
@@ -53,6 +95,17 @@ export class TrainStepper {
       tf.dispose([batch.x, batch.y]);
     }
     return this.apply(gradients.grads, gradients.loss, step);
+  }
+
+  // A replayed step's readback, [loss, norm, applied], as the fused update reports it.
+  private async settle({ dataId, refs, backend }: Replayed, batch: Batch): Promise<ClipAndApplyResult> {
+    tf.dispose([batch.x, batch.y]);
+    const pending = backend.read(dataId);
+    const start = performance.now();
+    const values = (await pending) as Float32Array;
+    const waitMs = performance.now() - start;
+    for (let r = 0; r < refs; r++) backend.disposeData(dataId);
+    return this.optimizer.settleFused(values, waitMs);
   }
 
   /** The loss on tokens x and targets y ([B, T] int32) and its gradient by weight name; the caller disposes them. */
@@ -71,4 +124,10 @@ export class TrainStepper {
       tf.dispose([loss, ...grads.values()]);
     }
   }
+}
+
+// Each block's mixer, so that a step that cannot be planned names the layer.
+function mixerScopes(model: TrainableModel): TraceScope[] {
+  const blocks = (model as { blocks?: readonly { index: number; mixerName: string; mixer: object }[] }).blocks ?? [];
+  return blocks.map((b) => ({ label: `block ${b.index + 1}'s mixer "${b.mixerName}"`, target: b.mixer, method: 'forward' }));
 }
