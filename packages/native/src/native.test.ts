@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadNative, type NativeKernels } from './index.js';
 
@@ -122,5 +123,22 @@ describe('@shiftmix/native without a BLAS', () => {
     });
     // [[1,2,3],[4,5,6]] @ [[6,5,4],[3,2,1]]^T
     expect(JSON.parse(out)).toEqual({ blas: 'builtin', c: [28, 10, 73, 28] });
+  });
+});
+
+describe('the published NativeKernels type', () => {
+  // Each glue file declares the addon functions it calls; users see those its entry reaches
+  // (from the built package: dist/index.d.ts). The example kernel's are its test fixture's.
+  it('declares every function the addon exports', async () => {
+    const { default: ts } = await import('typescript');
+    const entry = fileURLToPath(new URL('../dist/index.d.ts', import.meta.url));
+    const options = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, skipLibCheck: true };
+    const program = ts.createProgram([entry], options);
+    const checker = program.getTypeChecker();
+    const exported = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry)!)!);
+    const symbol = checker.getAliasedSymbol(exported.find((s) => s.name === 'NativeKernels')!);
+    const declared = checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol)).map((p) => p.name);
+    const bound = Object.getOwnPropertyNames(native()).filter((name) => !name.startsWith('exampleScale'));
+    expect(declared.sort()).toEqual(bound.sort());
   });
 });

@@ -1,9 +1,38 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
 import { ATTENTION, ATTENTION_GRAD, keepForGradient, PACKED_ATTENTION, PACKED_ATTENTION_GRAD } from '@shiftmix/core/kernels';
 import type { NativeKernels } from '../addon.js';
-import { heapViews, type KernelArgs, type WasmBackend, type WasmImplementation } from './heap.js';
+import { heapViews, withNative, type KernelArgs, type WasmBackend } from './heap.js';
+
+// Fused causal attention under wasm, in both layouts, with the backward kernels.
+
+declare module '../addon.js' {
+  interface NativeKernels {
+    /**
+     * Causal attention. The 15 numbers: batch, heads, length, headDim, scale, window (0: full),
+     * dropoutRate, seed, then the strides (batch, head, row) of q/k/v and of out, and threads
+     * (1: this thread only; else the pool's).
+     */
+    attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, ...params: number[]): void;
+    /** Gradients of attentionForward; lse null recomputes it. Same 15 numbers. */
+    attentionBackward(
+      q: Float32Array,
+      k: Float32Array,
+      v: Float32Array,
+      out: Float32Array,
+      dOut: Float32Array,
+      lse: Float32Array | null,
+      dq: Float32Array,
+      dk: Float32Array,
+      dv: Float32Array,
+      ...params: number[]
+    ): void;
+  }
+}
 
 type TensorInfo = tf.TensorInfo;
+
+// Heads run on the pool's threads (0 in the call), which the backend's `threads` sizes.
+const POOL = 0;
 
 interface AttentionAttrs {
   window: number;
@@ -43,8 +72,8 @@ function packedShape(qkv: TensorInfo, attrs: AttentionAttrs): number[] {
   return [b, heads, t, c / 3 / heads];
 }
 
-/** Attention kernels on the wasm heap through the native code, both layouts, with their backward kernels. */
-export function attentionKernels(native: NativeKernels, threads: () => number): WasmImplementation[] {
+/** Implements the attention kernels on the wasm heap through the native code, both layouts, with their backward kernels. */
+function implementAttention(native: NativeKernels): void {
   // Strides (batch, head, row) of the two layouts.
   const split = ([, h, t, hd]: number[]): number[] => [h * t * hd, t * hd, hd];
   const packed = ([, , t, hd]: number[], width: number): number[] => [t * width, hd, width];
@@ -55,7 +84,7 @@ export function attentionKernels(native: NativeKernels, threads: () => number): 
     const { q, k, v } = inputs as Record<string, TensorInfo>;
     const wasm = backend as WasmBackend;
     const shape = q.shape;
-    const params = attentionParams(shape, attrs as unknown as AttentionAttrs, split(shape), split(shape), threads());
+    const params = attentionParams(shape, attrs as unknown as AttentionAttrs, split(shape), split(shape), POOL);
     const o = wasm.makeOutput(shape, 'float32');
     const lse = wasm.makeOutput(shape.slice(0, 3), 'float32');
     const [qv, kv, vv, ov, lv] = heapViews(wasm, q, k, v, o, lse);
@@ -68,7 +97,7 @@ export function attentionKernels(native: NativeKernels, threads: () => number): 
     const { dy, q, k, v, o, lse } = inputs as Record<string, TensorInfo>;
     const wasm = backend as WasmBackend;
     const shape = q.shape;
-    const params = attentionParams(shape, attrs as unknown as AttentionAttrs, split(shape), split(shape), threads());
+    const params = attentionParams(shape, attrs as unknown as AttentionAttrs, split(shape), split(shape), POOL);
     const grads = [0, 1, 2].map(() => wasm.makeOutput(shape, 'float32'));
     const [qv, kv, vv, ov, dyv, ...gv] = heapViews(wasm, q, k, v, o, dy, ...grads);
     const lv = lse ? heapViews(wasm, lse)[0] : null;
@@ -82,7 +111,7 @@ export function attentionKernels(native: NativeKernels, threads: () => number): 
     const shape = packedShape(qkv, attrs as unknown as AttentionAttrs);
     const [b, h, t, hd] = shape;
     const d = h * hd;
-    const params = attentionParams(shape, attrs as unknown as AttentionAttrs, packed(shape, 3 * d), packed(shape, d), threads());
+    const params = attentionParams(shape, attrs as unknown as AttentionAttrs, packed(shape, 3 * d), packed(shape, d), POOL);
     const o = wasm.makeOutput([b, t, d], 'float32');
     const lse = wasm.makeOutput([b, h, t], 'float32');
     const [qkvv, ov, lv] = heapViews(wasm, qkv, o, lse);
@@ -96,17 +125,17 @@ export function attentionKernels(native: NativeKernels, threads: () => number): 
     const wasm = backend as WasmBackend;
     const shape = packedShape(qkv, attrs as unknown as AttentionAttrs);
     const d = shape[1] * shape[3];
-    const params = attentionParams(shape, attrs as unknown as AttentionAttrs, packed(shape, 3 * d), packed(shape, d), threads());
+    const params = attentionParams(shape, attrs as unknown as AttentionAttrs, packed(shape, 3 * d), packed(shape, d), POOL);
     const dqkv = wasm.makeOutput(qkv.shape, 'float32');
     const [qkvv, ov, dyv, gv] = heapViews(wasm, qkv, o, dy, dqkv);
     const lv = lse ? heapViews(wasm, lse)[0] : null;
     native.attentionBackward(qkvv, qkvv.subarray(d), qkvv.subarray(2 * d), ov, dyv, lv, gv, gv.subarray(d), gv.subarray(2 * d), ...params);
     return dqkv;
   };
-  return [
-    [ATTENTION, forward],
-    [ATTENTION_GRAD, backward],
-    [PACKED_ATTENTION, packedForward],
-    [PACKED_ATTENTION_GRAD, packedBackward],
-  ];
+  ATTENTION.implement('wasm', forward);
+  ATTENTION_GRAD.implement('wasm', backward);
+  PACKED_ATTENTION.implement('wasm', packedForward);
+  PACKED_ATTENTION_GRAD.implement('wasm', packedBackward);
 }
+
+withNative(implementAttention);

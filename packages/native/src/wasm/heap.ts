@@ -1,5 +1,7 @@
 import { tf } from '@shiftmix/core';
-import type { AnyKernel } from '@shiftmix/core/kernels';
+import { loadNative, type NativeKernels } from '../addon.js';
+
+// What every glue file shares: the wasm backend's heap, and implementing kernels on import.
 
 /** The parts of tfjs's wasm backend its kernels use; tfjs does not export the type. */
 export interface WasmBackend {
@@ -9,9 +11,6 @@ export interface WasmBackend {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
-/** A kernel object and the wasm backend's function for it. */
-export type WasmImplementation = [AnyKernel, tf.KernelFunc];
-
 export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /**
@@ -20,4 +19,15 @@ export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attr
  */
 export function heapViews(backend: WasmBackend, ...infos: tf.TensorInfo[]): Float32Array[] {
   return infos.map((info) => backend.typedArrayFromHeap(info) as Float32Array);
+}
+
+/**
+ * Runs a glue file's `implement` (its kernels' `implement('wasm', ...)` calls) with the
+ * addon, when the file is imported. Not where the addon is not built or SHIFTMIX_NATIVE=0
+ * turns it off: wasm then keeps tfjs's kernels and core's composites instead of kernels
+ * that would fail.
+ */
+export function withNative(implement: (native: NativeKernels) => void): void {
+  const { kernels } = loadNative();
+  if (kernels) implement(kernels);
 }

@@ -6,6 +6,13 @@ import { heapViews, type KernelArgs, type WasmBackend } from './heap.js';
 // (or copy where sharing is enough), replaced for the cases training needs; every other
 // case goes to the original kernel.
 
+declare module '../addon.js' {
+  interface NativeKernels {
+    /** out[c] = the sum of column c of x [rows, cols]. */
+    columnSums(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  }
+}
+
 type TensorInfo = tf.TensorInfo;
 
 /**

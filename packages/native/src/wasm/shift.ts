@@ -1,7 +1,44 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
 import { FUSION_BLEND, FUSION_BLEND_GRAD, GROUP_SHIFT, GROUP_SHIFT_GRAD, HSM_AB, HSM_AB_GRAD } from '@shiftmix/core/kernels';
-import type { NativeKernels } from '../addon.js';
-import { heapViews, type KernelArgs, type WasmBackend, type WasmImplementation } from './heap.js';
+import { heapViews, withNative, type KernelArgs, type WasmBackend } from './heap.js';
+
+// The shift mixers' kernels under wasm: the group shift, the (a,b) mix and the
+// learned-fusion blend with their backward kernels, as native loops over channel groups.
+
+declare module '../addon.js' {
+  interface NativeKernels {
+    /** y = S(x) over x [batch, length, dim], or with back 1 the other way (y[t] = x[t + s]), S's gradient. */
+    groupShift(x: Float32Array, y: Float32Array, back: number, shifts: Int32Array, batch: number, length: number, dim: number): void;
+    /** y = a * u + b * S(u) over u [batch, length, dim]; channel groups as core's channelGroups, one shift each. */
+    hsmAbForward(u: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array, shifts: Int32Array, batch: number, length: number, dim: number): void;
+    hsmAbBackward(
+      dy: Float32Array,
+      u: Float32Array,
+      a: Float32Array,
+      b: Float32Array,
+      du: Float32Array,
+      da: Float32Array,
+      db: Float32Array,
+      shifts: Int32Array,
+      batch: number,
+      length: number,
+      dim: number,
+    ): void;
+    /** y = S(v) + g * (v - S(v)), the learned-fusion blend. */
+    fusionBlendForward(g: Float32Array, v: Float32Array, y: Float32Array, shifts: Int32Array, batch: number, length: number, dim: number): void;
+    fusionBlendBackward(
+      dy: Float32Array,
+      g: Float32Array,
+      v: Float32Array,
+      dg: Float32Array,
+      dv: Float32Array,
+      shifts: Int32Array,
+      batch: number,
+      length: number,
+      dim: number,
+    ): void;
+  }
+}
 
 type TensorInfo = tf.TensorInfo;
 type Named = Record<string, TensorInfo>;
@@ -45,8 +82,8 @@ function shiftKernel(
   };
 }
 
-/** The group shift, the (a,b) mix and the learned-fusion blend with their backward kernels, as native loops. */
-export function nativeShiftKernels(native: NativeKernels): WasmImplementation[] {
+// Implemented on import, where the addon is built.
+withNative((native) => {
   const shift = (kernel: string, input: string, back: number) =>
     shiftKernel(kernel, [input], input, [input], ([x, y], tail) => native.groupShift(x, y, back, ...tail));
   const hsmAb = shiftKernel(HSM_AB.name, ['u', 'a', 'b'], 'u', ['u'], ([u, a, b, y], tail) => native.hsmAbForward(u, a, b, y, ...tail));
@@ -57,12 +94,10 @@ export function nativeShiftKernels(native: NativeKernels): WasmImplementation[] 
   const blendGrad = shiftKernel(FUSION_BLEND_GRAD.name, ['dy', 'g', 'v'], 'v', ['v', 'v'], ([dy, g, v, dg, dv], tail) =>
     native.fusionBlendBackward(dy, g, v, dg, dv, ...tail),
   );
-  return [
-    [GROUP_SHIFT, shift(GROUP_SHIFT.name, 'x', 0)],
-    [GROUP_SHIFT_GRAD, shift(GROUP_SHIFT_GRAD.name, 'dy', 1)],
-    [HSM_AB, hsmAb],
-    [HSM_AB_GRAD, hsmAbGrad],
-    [FUSION_BLEND, blend],
-    [FUSION_BLEND_GRAD, blendGrad],
-  ];
-}
+  GROUP_SHIFT.implement('wasm', shift(GROUP_SHIFT.name, 'x', 0));
+  GROUP_SHIFT_GRAD.implement('wasm', shift(GROUP_SHIFT_GRAD.name, 'dy', 1));
+  HSM_AB.implement('wasm', hsmAb);
+  HSM_AB_GRAD.implement('wasm', hsmAbGrad);
+  FUSION_BLEND.implement('wasm', blend);
+  FUSION_BLEND_GRAD.implement('wasm', blendGrad);
+});

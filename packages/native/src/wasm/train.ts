@@ -1,6 +1,5 @@
-import { ShiftmixError, tf } from '@shiftmix/core';
+import { tf } from '@shiftmix/core';
 import {
-  ADAMW,
   ADD_LAYER_NORM,
   BIAS_GELU,
   BIAS_GELU_GRAD,
@@ -15,7 +14,48 @@ import {
   LAYER_NORM_GRAD,
 } from '@shiftmix/core/kernels';
 import type { NativeKernels } from '../addon.js';
-import { heapViews, type KernelArgs, type WasmBackend, type WasmImplementation } from './heap.js';
+import { heapViews, withNative, type KernelArgs, type WasmBackend } from './heap.js';
+
+// The training step's row and element kernels under wasm: layer norms, bias + GELU,
+// dropout and the loss, with their backward kernels.
+
+declare module '../addon.js' {
+  interface NativeKernels {
+    /** Layer norm of `rows` rows of `dim`; with h (and sum) the row is x + h, written to sum first. */
+    layerNormForward(
+      x: Float32Array,
+      h: Float32Array | null,
+      gamma: Float32Array,
+      beta: Float32Array,
+      sum: Float32Array | null,
+      normed: Float32Array,
+      rows: number,
+      dim: number,
+      eps: number,
+    ): void;
+    /** dx (+ dres), dgamma, dbeta of layer norm at input x. */
+    layerNormBackward(
+      dy: Float32Array,
+      x: Float32Array,
+      gamma: Float32Array,
+      dres: Float32Array | null,
+      dx: Float32Array,
+      dgamma: Float32Array,
+      dbeta: Float32Array,
+      rows: number,
+      dim: number,
+      eps: number,
+    ): void;
+    /** y = x * scale where the project's dropout hash of (keys, index) >= threshold, else 0 (see core's dropoutHash). */
+    dropout(x: Float32Array, y: Float32Array, key1: number, key2: number, threshold: number, scale: number): void;
+    /** y = gelu(x + b), tanh form, b one entry per column. */
+    biasGeluForward(x: Float32Array, b: Float32Array, y: Float32Array, rows: number, dim: number): void;
+    biasGeluBackward(dy: Float32Array, x: Float32Array, b: Float32Array, dx: Float32Array, db: Float32Array, rows: number, dim: number): void;
+    /** Mean cross-entropy over rows with 0 <= target < vocab (NaN if a target >= vocab); fills lse [rows]. */
+    crossEntropyForward(logits: Float32Array, targets: Int32Array, lse: Float32Array, rows: number, vocab: number): number;
+    crossEntropyBackward(dy: number, logits: Float32Array, targets: Int32Array, lse: Float32Array, dlogits: Float32Array, rows: number, vocab: number): void;
+  }
+}
 
 type TensorInfo = tf.TensorInfo;
 type Named = Record<string, TensorInfo>;
@@ -31,7 +71,7 @@ const intView = (wasm: WasmBackend, info: TensorInfo) => wasm.typedArrayFromHeap
 const scalarOf = (wasm: WasmBackend, info: TensorInfo) => (wasm.typedArrayFromHeap(info) as Float32Array)[0];
 
 /** Layer norm, its fused residual form and their one backward, as native row loops. */
-function layerNormKernels(native: NativeKernels): WasmImplementation[] {
+function implementLayerNorm(native: NativeKernels): void {
   const forward: tf.KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { x, gamma, beta } = inputs as Named;
@@ -61,15 +101,13 @@ function layerNormKernels(native: NativeKernels): WasmImplementation[] {
     native.layerNormBackward(dyv, xv, gv, dresv, dxv, dgv, dbv, ...rowsOf(x), epsOf(attrs));
     return [dx, dgamma, dbeta];
   };
-  return [
-    [LAYER_NORM, forward],
-    [ADD_LAYER_NORM, addForward],
-    [LAYER_NORM_GRAD, backward],
-  ];
+  LAYER_NORM.implement('wasm', forward);
+  ADD_LAYER_NORM.implement('wasm', addForward);
+  LAYER_NORM_GRAD.implement('wasm', backward);
 }
 
 /** gelu(x + b) and its backward. */
-function biasGeluKernels(native: NativeKernels): WasmImplementation[] {
+function implementBiasGelu(native: NativeKernels): void {
   const forward: tf.KernelFunc = (args) => {
     const { inputs, backend } = args as unknown as KernelArgs;
     const { x, b } = inputs as Named;
@@ -89,14 +127,12 @@ function biasGeluKernels(native: NativeKernels): WasmImplementation[] {
     native.biasGeluBackward(dyv, xv, bv, dxv, dbv, ...rowsOf(x));
     return [dx, db];
   };
-  return [
-    [BIAS_GELU, forward],
-    [BIAS_GELU_GRAD, backward],
-  ];
+  BIAS_GELU.implement('wasm', forward);
+  BIAS_GELU_GRAD.implement('wasm', backward);
 }
 
 /** Dropout by the project's hash of (seed, index): the webgpu kernel's mask; its own gradient (same mask on dy). */
-function dropoutKernel(native: NativeKernels): WasmImplementation {
+function implementDropout(native: NativeKernels): void {
   const kernelFunc: tf.KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { x } = inputs as Named;
@@ -108,11 +144,11 @@ function dropoutKernel(native: NativeKernels): WasmImplementation {
     native.dropout(xv, yv, key1, key2, dropoutThreshold(rate), dropoutScale(rate));
     return y;
   };
-  return [DROPOUT, kernelFunc];
+  DROPOUT.implement('wasm', kernelFunc);
 }
 
 /** The loss; each row's log-sum-exp travels to the backward beside the scalar. */
-function crossEntropyKernels(native: NativeKernels): WasmImplementation[] {
+function implementCrossEntropy(native: NativeKernels): void {
   const lseOf = (wasm: WasmBackend, logits: TensorInfo, targets: TensorInfo): [TensorInfo, number] => {
     const [rows, vocab] = logits.shape;
     const lse = wasm.makeOutput([rows], 'float32');
@@ -141,70 +177,14 @@ function crossEntropyKernels(native: NativeKernels): WasmImplementation[] {
     if (recomputed) wasm.disposeData(recomputed.dataId);
     return dlogits;
   };
-  return [
-    [CROSS_ENTROPY, forward],
-    [CROSS_ENTROPY_GRAD, backward],
-  ];
+  CROSS_ENTROPY.implement('wasm', forward);
+  CROSS_ENTROPY_GRAD.implement('wasm', backward);
 }
 
-interface RefCounted {
-  dataIdMap: { get(dataId: object): { refCount: number } };
-}
-
-/** Clip and AdamW over every weight in one native call, in place on the heap (core's ADAMW contract). */
-function adamwKernel(native: NativeKernels): WasmImplementation {
-  const kernelFunc: tf.KernelFunc = (args) => {
-    const { inputs, backend, attrs } = args as unknown as KernelArgs;
-    const named = inputs as Named;
-    const a = (attrs ?? {}) as Record<string, number & number[]>;
-    const count = Number(a.count);
-    const wasm = backend as WasmBackend;
-    const weights = Array.from({ length: count }, (_, i) => ['p', 'm', 'v', 'g'].map((k) => named[`${k}${i}`]));
-    const bad = weights.some((w) => w.some((x) => !x || x.dtype !== 'float32' || !tf.util.arraysEqual(x.shape, w[0].shape)));
-    if (!(count >= 1) || bad || !named.halt || !named.loss) {
-      throw new ShiftmixError(
-        `${ADAMW.name} needs p, m, v and g of one float32 shape for each of attrs.count weights, a loss and a halt flag`,
-        "Run it through core's AdamW.clipAndApply",
-        'E_INPUT',
-      );
-    }
-    // Updating in place is only safe where no other tensor shares the buffer.
-    const map = (backend as RefCounted).dataIdMap;
-    const shared = [...weights.flatMap((w) => w.slice(0, 3)), named.halt].find((x) => map.get(x.dataId).refCount > 1);
-    if (shared) {
-      throw new ShiftmixError(
-        `${ADAMW.name} would update a buffer in place that other tensors share`,
-        "Run it through core's AdamW.clipAndApply, which gives every weight and moment its own buffer",
-        'E_INPUT',
-      );
-    }
-    const report = wasm.makeOutput([2], 'float32');
-    const views = weights.map((w) => heapViews(wasm, ...w));
-    const [haltv, reportv] = heapViews(wasm, named.halt, report);
-    const column = (k: number) => views.map((w) => w[k]);
-    native.adamw(
-      column(0),
-      column(1),
-      column(2),
-      column(3),
-      a.decays,
-      haltv,
-      reportv,
-      a.lr,
-      a.beta1,
-      a.beta2,
-      a.eps,
-      a.weightDecay,
-      a.maxNorm,
-      scalarOf(wasm, named.loss),
-      a.step,
-    );
-    return report;
-  };
-  return [ADAMW, kernelFunc];
-}
-
-/** The training kernels of @shiftmix/native for the wasm backend: layer norms, bias + GELU, dropout, the loss, AdamW. */
-export function nativeTrainingKernels(native: NativeKernels): WasmImplementation[] {
-  return [...layerNormKernels(native), ...biasGeluKernels(native), ...crossEntropyKernels(native), dropoutKernel(native), adamwKernel(native)];
-}
+// Implemented on import, where the addon is built.
+withNative((native) => {
+  implementLayerNorm(native);
+  implementBiasGelu(native);
+  implementCrossEntropy(native);
+  implementDropout(native);
+});
