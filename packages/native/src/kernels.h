@@ -1,7 +1,7 @@
-// What the kernels' files share: matrix products (through the BLAS when there is one) and
-// the build of their hot loops. Each kernel's own declarations stay in its file, beside its
-// loops and its bindings. Buffers are floats the caller owns, row-major everywhere; the
-// thread pool is pool.h.
+// What the kernels' files share: matrix products (through the BLAS when there is one),
+// column sums, and the build of their hot loops. Each kernel's own declarations stay in
+// its file, beside its loops and its bindings. Buffers are floats the caller owns,
+// row-major everywhere; the thread pool is pool.h.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -33,5 +33,8 @@ void gemmStrided(bool transA, bool transB, int m, int n, int k, float alpha, con
 std::string blasName();
 int blasThreads();
 void setBlasThreads(int threads);
+
+// out[c] = sum over rows of x[r, c]: the reduction of a bias's gradient (pointwise.cc).
+void columnSums(int64_t rows, int cols, const float* x, float* out);
 
 }  // namespace shiftmix

@@ -79,7 +79,7 @@ void dropout(int64_t n, const float* x, float* y, uint32_t key1, uint32_t key2, 
   });
 }
 
-// out[c] = sum over rows of x[r, c]: the reduction of a bias's gradient.
+// Columns split between the pool's threads, each summing its rows in order.
 void columnSums(int64_t rows, int cols, const float* x, float* out) {
   parallelFor(cols, std::max<int64_t>(8, 16384 / std::max<int64_t>(1, rows)), [&](int64_t a, int64_t b) { columnSumsOf(rows, cols, int(a), int(b), x, out); });
 }
