@@ -126,6 +126,18 @@ describe('@shiftmix/native without a BLAS', () => {
   });
 });
 
+describe('the thread pool', () => {
+  // A child process, so that a pool that never wakes up hangs it and not the tests.
+  it('resizes right after it starts, and again and again, without waiting on a thread forever', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const addon = fileURLToPath(new URL('../build/Release/shiftmix_native.node', import.meta.url));
+    const script = `const k = require(${JSON.stringify(addon)});
+      for (let i = 0; i < 20; i++) k.setPoolThreads(2 + (i % 3));
+      console.log(k.info().poolThreads);`;
+    expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 }).trim()).toBe('3');
+  });
+});
+
 describe('the published NativeKernels type', () => {
   // Each glue file declares the addon functions it calls; users see those its entry reaches
   // (from the built package: dist/index.d.ts). The example kernel's are its test fixture's.

@@ -25,7 +25,11 @@ class Pool {
     for (auto& t : workers_) t.join();
     workers_.clear();
     stop_ = false;
-    for (int i = 1; i < threads; i++) workers_.emplace_back([this, i] { loop(i); });
+    // Each new thread waits for the generation after this one. Read when it starts, the
+    // generation could already be that of the next run or resize, which it would then
+    // sleep through (and the caller wait on it forever).
+    const uint64_t start = generation_;
+    for (int i = 1; i < threads; i++) workers_.emplace_back([this, i, start] { loop(i, start); });
   }
 
   // Runs chunk(i) for i in [0, chunks) with chunks <= size(); chunk 0 on the caller.
@@ -47,12 +51,7 @@ class Pool {
   std::mutex busy;  // held by the thread whose job the pool is running
 
  private:
-  void loop(int index) {
-    uint64_t seen = 0;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      seen = generation_;
-    }
+  void loop(int index, uint64_t seen) {
     for (;;) {
       const std::function<void(int)>* task;
       {
