@@ -4,7 +4,8 @@
 // arithmetic and the formats of numbers. A library user trains with the main entry alone.
 export { tensorDifference, type TensorDifference } from './compare.js';
 export { ParallelStepper, shardRows, type ParallelOptions } from './train/parallel/stepper.js';
-export { TrainStepper } from './train/stepper.js';
+export { TrainStepper, type StepperOptions } from './train/stepper.js';
+export type { PlanStatus } from './train/plan/planner.js';
 export { MetricsLog, parseMetrics } from './train/metrics.js';
 export { lockRunDirectory, RunLock, RUN_LOCK_FILE, type RunLockHolder, type RunLockOptions } from './train/run-lock.js';
 export { learningRate, validateSchedule, type LrSchedule } from './train/schedule.js';

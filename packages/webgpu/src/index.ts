@@ -1,6 +1,7 @@
 import { registerBackendProvider } from '@shiftmix/core/kernels';
 import { webgpuBackendProvider } from './backend.js';
 import { registerReplacedKernels } from './kernels.js';
+import './plan/index.js';
 
 export {
   activateWebGpu,
@@ -57,4 +58,6 @@ registerReplacedKernels();
 export * from './matmul/index.js';
 export * from './attention/index.js';
 export * from './profile/index.js';
+export { compileWebGpuStep } from './plan/index.js';
+export { CompiledWebGpuStep } from './plan/compiled.js';
 export { registerAddNKernel } from './add-n.js';

@@ -198,6 +198,14 @@ function isRange(binding: tf.TensorInfo | BufferRange): binding is BufferRange {
 }
 
 /**
+ * What a compiled training step (plan/) sets while it records a step or remakes the
+ * uniforms of a dispatch whose values change every step (a dropout seed): `uniforms` is
+ * told each dispatch's uniform buffer and values; with `dryRun` set, runProgram hands it
+ * the values and records nothing.
+ */
+export const dispatchHooks: { uniforms?: (buffer: GPUBuffer, values: number[]) => void; dryRun?: (values: number[]) => void } = {};
+
+/**
  * Records one dispatch of `program` into the backend's command stream, exactly as the
  * backend's own recordAndSubmit does (shared encoder, deferred submission, deferred
  * disposal of the buffers it touches, timers under tf.time/tf.profile).
@@ -209,6 +217,7 @@ export function runProgram(
   outputs: (tf.TensorInfo | BufferRange)[],
   uniforms: number[] = [],
 ): void {
+  if (dispatchHooks.dryRun) return dispatchHooks.dryRun(uniforms);
   const be = backend as unknown as BackendInternals;
   const bound = [...outputs, ...inputs];
   const infos = bound.map((b) => (isRange(b) ? b.info : b));
@@ -220,7 +229,9 @@ export function runProgram(
   });
   if (program.uniformNames.length) {
     const data = uniforms.map((value) => ({ type: 'int32', data: [value] }));
-    entries.push({ binding: entries.length, resource: be.makeUniforms(data) });
+    const binding = be.makeUniforms(data);
+    entries.push({ binding: entries.length, resource: binding });
+    dispatchHooks.uniforms?.(binding.buffer, uniforms);
   }
   for (const t of infos) be.commandQueueOwnedIds.add(t.dataId);
   const bindGroup = be.device.createBindGroup({ layout, entries });

@@ -20,6 +20,7 @@ const USAGE = `Whole training steps of the lm-char models on WebGPU (Dawn in Nod
       [--warmup 5] [--batch 64] [--ctx 256] [--dim 384] [--heads 6] [--dropout 0.2]
       [--data benchmarks/data/tinyshakespeare.txt]
       [--profile] [--top 15] [--backend webgpu|cpu|wasm] [--dawn auto|vulkan|opengles|null] [--disable-robustness] [--pipeline] [--tune] [--json file]
+      [--step planned,eager]
 
 Standard lm-char recipe (6 layers, 6 heads, D 384, dropout 0.2, AdamW (0.9, 0.99), wd 0.1,
 clip 1.0) on real Tiny Shakespeare batches. Median ms per step (loss readback to loss
@@ -31,7 +32,9 @@ host's cost alone, kernel launches and tfjs bookkeeping, measurable on any machi
 the host records one step while the GPU runs the last.
 --tune times the matmul's tiles and, for models with attention, the attention kernels' blocks at this
 shape on this adapter first (tuneMatMulTiles, tuneAttentionTiles) and uses the fastest.
---profile adds profileStep's top kernels of one step per model.`;
+--profile adds profileStep's top kernels of one step per model.
+--step times the planned step (replayed, the default in training), the eager step, or both
+(the default), one after the other for each model.`;
 
 const values = parseEntryFlags(
   {
@@ -52,6 +55,7 @@ const values = parseEntryFlags(
     pipeline: { type: 'boolean', default: false },
     tune: { type: 'boolean', default: false },
     json: { type: 'string' },
+    step: { type: 'string', default: 'planned,eager' },
     help: { type: 'boolean', default: false },
   },
   USAGE,
@@ -100,6 +104,84 @@ async function tuneKernels(names: string[], shape: { batch: number; ctx: number;
   }
 }
 
+type StepMode = 'planned' | 'eager';
+
+interface Shape {
+  text: string;
+  batch: number;
+  ctx: number;
+  dim: number;
+  heads: number;
+  dropout: number;
+  warmup: number;
+  steps: number;
+  top: number;
+  /** Whether PyTorch's time on the same GPU and shape is known to compare with. */
+  ratio: boolean;
+}
+
+/** Times one model's planned or eager steps and prints a line; a step that raised a device error gives `error`. */
+async function timeModel(name: string, mode: StepMode, shape: Shape): Promise<Record<string, unknown>> {
+  const { text, batch, ctx, dim, heads, dropout, warmup, steps, top } = shape;
+  const label = `${name} (${LM_CHAR_MODELS[name]}), ${mode} step`;
+  const notes: string[] = [];
+  const options: TrainStepOptions = {
+    layers: LM_CHAR_MODELS[name],
+    text,
+    batch,
+    contextLength: ctx,
+    dim,
+    heads,
+    dropout,
+    plan: mode === 'planned',
+    onNote: (m) => notes.push(m),
+  };
+  const runner = new TrainStepRunner(options);
+  const params = runner.model.paramCount();
+  const memoryBefore = tf.memory().numBytes;
+  const errorsBefore = webGpuErrors().length;
+  let timing;
+  let planned: boolean;
+  try {
+    timing = await timeTrainSteps(runner, warmup, steps, { pipeline: values.pipeline });
+    planned = runner.planStatus.planned.length > 0;
+  } finally {
+    await runner.dispose();
+  }
+  // A step that raised a device error may have skipped its work: its time means nothing.
+  const errors = webGpuErrors().slice(errorsBefore);
+  if (errors.length) {
+    console.log(`\n${label}: FAILED, the device raised ${errors.length} error(s): ${errors[0].split('\n')[0]}`);
+    return { model: name, step: mode, layers: LM_CHAR_MODELS[name], params, error: errors[0] };
+  }
+  if (mode === 'planned' && !planned)
+    console.log(`\n${label}: not planned, eager steps were timed (${notes.join('; ') || 'its warm-up steps were too few to plan it'})`);
+  const torchMs = shape.ratio ? PYTORCH_H100_MS_PER_STEP[name] : undefined;
+  const vsTorch = torchMs === undefined ? undefined : timing.medianMs / torchMs;
+  const ratio = vsTorch === undefined ? '' : `, ${fmt(vsTorch)}x PyTorch's ${torchMs} ms`;
+  const losses = `loss ${fmt(timing.losses[0], 4)} -> ${fmt(timing.losses[timing.losses.length - 1], 4)}`;
+  console.log(
+    `\n${label}, ${(params / 1e6).toFixed(2)}M params: median ${fmt(timing.medianMs)} ms/step (min ${fmt(timing.minMs)}, max ${fmt(timing.maxMs)}, loop mean ${fmt(timing.meanMs)}; ${timing.pipelined ? 'pipelined' : `host ${fmt(timing.hostMs)}, waiting ${fmt(timing.waitMs)}`}), ${fmt(timing.tokensPerSecond / 1e3)}k tok/s${ratio}; ${losses}`,
+  );
+  const result: Record<string, unknown> = {
+    model: name,
+    step: mode,
+    planned,
+    layers: LM_CHAR_MODELS[name],
+    params,
+    ...timing,
+    pytorchMs: torchMs,
+    vsPytorch: vsTorch,
+    tensorBytesBefore: memoryBefore,
+  };
+  if (values.profile) {
+    const profile = await profileTrainStep(options);
+    console.log(formatProfile(profile, top));
+    result.profile = { ...profile, kernels: profile.kernels.slice(0, 40) };
+  }
+  return result;
+}
+
 async function main(): Promise<void> {
   if (values.help) {
     console.log(USAGE);
@@ -116,6 +198,8 @@ async function main(): Promise<void> {
   const dropout = Number(values.dropout);
   if (!(dropout >= 0 && dropout < 1)) throw new Error(`--dropout ${values.dropout} is outside [0, 1)`);
   const names = values.models.split(',').filter(Boolean);
+  const modes = values.step.split(',').filter(Boolean);
+  for (const mode of modes) if (mode !== 'planned' && mode !== 'eager') throw new Error(`--step ${mode}: choose planned, eager or both (planned,eager)`);
   for (const name of names) if (!LM_CHAR_MODELS[name]) throw new Error(`unknown model "${name}"; choose from ${Object.keys(LM_CHAR_MODELS).join(', ')}`);
   const text = readFileSync(values.data, 'utf8');
   const { adapter, nullDevice } = await startBackend();
@@ -147,49 +231,12 @@ async function main(): Promise<void> {
   };
 
   for (const name of names) {
-    const options: TrainStepOptions = { layers: LM_CHAR_MODELS[name], text, batch, contextLength: ctx, dim, heads, dropout };
-    const runner = new TrainStepRunner(options);
-    const params = runner.model.paramCount();
-    const memoryBefore = tf.memory().numBytes;
-    const errorsBefore = webGpuErrors().length;
-    let timing;
-    try {
-      timing = await timeTrainSteps(runner, warmup, steps, { pipeline: values.pipeline });
-    } finally {
-      await runner.dispose();
-    }
-    // A step that raised a device error may have skipped its work: its time means nothing.
-    const errors = webGpuErrors().slice(errorsBefore);
-    if (errors.length) {
-      console.log(`\n${name} (${LM_CHAR_MODELS[name]}): FAILED, the device raised ${errors.length} error(s): ${errors[0].split('\n')[0]}`);
-      failed.push(name);
-      results.push({ model: name, layers: LM_CHAR_MODELS[name], params, error: errors[0] });
+    for (const mode of modes) {
+      const result = await timeModel(name, mode as StepMode, { text, batch, ctx, dim, heads, dropout, warmup, steps, top, ratio: standard && !nullDevice });
+      if (result.error) failed.push(`${name} (${mode})`);
+      results.push(result);
       save();
-      continue;
     }
-    const torchMs = standard && !nullDevice ? PYTORCH_H100_MS_PER_STEP[name] : undefined;
-    const vsTorch = torchMs === undefined ? undefined : timing.medianMs / torchMs;
-    const ratio = vsTorch === undefined ? '' : `, ${fmt(vsTorch)}x PyTorch's ${torchMs} ms`;
-    const losses = `loss ${fmt(timing.losses[0], 4)} -> ${fmt(timing.losses[timing.losses.length - 1], 4)}`;
-    console.log(
-      `\n${name} (${LM_CHAR_MODELS[name]}), ${(params / 1e6).toFixed(2)}M params: median ${fmt(timing.medianMs)} ms/step (min ${fmt(timing.minMs)}, max ${fmt(timing.maxMs)}, loop mean ${fmt(timing.meanMs)}; ${timing.pipelined ? 'pipelined' : `host ${fmt(timing.hostMs)}, waiting ${fmt(timing.waitMs)}`}), ${fmt(timing.tokensPerSecond / 1e3)}k tok/s${ratio}; ${losses}`,
-    );
-    const result: Record<string, unknown> = {
-      model: name,
-      layers: LM_CHAR_MODELS[name],
-      params,
-      ...timing,
-      pytorchMs: torchMs,
-      vsPytorch: vsTorch,
-      tensorBytesBefore: memoryBefore,
-    };
-    if (values.profile) {
-      const profile = await profileTrainStep(options);
-      console.log(formatProfile(profile, top));
-      result.profile = { ...profile, kernels: profile.kernels.slice(0, 40) };
-    }
-    results.push(result);
-    save();
   }
 
   if (values.json) console.log(`wrote ${values.json}`);

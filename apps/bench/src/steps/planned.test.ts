@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 // No adapter is a failure, not a skip: CI installs Mesa so that the fused kernels really run.
-for (const backend of ['wasm', 'webgpu']) {
+for (const backend of ['wasm', 'webgpu'] as const) {
   describe(`planned training steps on ${backend}`, () => {
     for (const [model, { layers }] of Object.entries(CPU_MODELS)) {
       for (const dropout of [0, 0.2]) {
@@ -47,6 +47,9 @@ for (const backend of ['wasm', 'webgpu']) {
           const planned = await run(layers, dropout, true);
           expect(planned.notes).toEqual([]);
           expect(planned.status.planned).toHaveLength(1);
+          // On WebGPU the plan is compiled: its recorded dispatches are encoded again each step.
+          expect(planned.status.compiled).toHaveLength(backend === 'webgpu' ? 1 : 0);
+          // A plan runs the eager step's kernels on the same data: the same numbers, bit for bit.
           expect(planned.losses).toEqual(eager.losses);
           for (const [name, want] of eager.weights) expect(Array.from(planned.weights.get(name)!), name).toEqual(Array.from(want));
         });

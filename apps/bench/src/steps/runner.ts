@@ -1,5 +1,5 @@
 import { CharTokenizer, Rng, ShiftmixModel, TextDataset, hasMixer, resolveRecipe, type TrainRecipe } from '@shiftmix/core';
-import { ParallelStepper, TrainStepper } from '@shiftmix/core/tooling';
+import { ParallelStepper, TrainStepper, type PlanStatus } from '@shiftmix/core/tooling';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
 import { register as registerLearnedFusion } from '@shiftmix/mixer-learned-fusion';
 import { register as registerSoftmaxAttention } from '@shiftmix/mixer-softmax-attention';
@@ -91,8 +91,8 @@ export class TrainStepRunner {
   }
 
   /** Batch shapes whose steps replay a plan, and those that stay eager, with why. */
-  get planStatus(): { planned: string[]; eager: Record<string, string> } {
-    return this.stepper instanceof TrainStepper ? this.stepper.planStatus : { planned: [], eager: {} };
+  get planStatus(): PlanStatus {
+    return this.stepper instanceof TrainStepper ? this.stepper.planStatus : { planned: [], compiled: [], eager: {} };
   }
 
   async dispose(): Promise<void> {

@@ -21,3 +21,7 @@ export { loadWasmBackend, registerBackendProvider, startWasmBackend, type Backen
 export { registerMissingWasmKernels, unsortedSegmentSumReference } from '../backends/wasm-kernels.js';
 export { ONE_HOT_GRAD_MAX_VOCAB, embed, embedOneHotGrad } from '../layers/linear.js';
 export { meanLastAxis, sumAll } from '../layers/norm.js';
+// A backend's compiled form of a planned training step (the WebGPU backend's recorded dispatches).
+export { registerStepCompiler, type CompiledStep, type StepCompiler } from '../train/plan/compile.js';
+export { callAttrs, readResult, replayPlan, takeDraws, type ReadyPlan, type ReplayHooks, type ReplayInputs, type ReplayResult } from '../train/plan/replay.js';
+export type { PlannedCall, Source, StepPlan } from '../train/plan/plan.js';

@@ -2,7 +2,7 @@ import type { Batch } from '../data/dataset.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import { ADAMW } from '../kernels/adamw.js';
 import { AdamW, type ClipAndApplyResult } from './adamw.js';
-import { StepPlanner, type Replayed } from './plan/planner.js';
+import { StepPlanner, type PlanStatus, type Replayed } from './plan/planner.js';
 import type { TraceScope } from './plan/trace.js';
 import type { TrainRecipe } from './recipe.js';
 import { learningRate } from './schedule.js';
@@ -50,8 +50,8 @@ export class TrainStepper {
   }
 
   /** Batch shapes whose steps replay a plan, and those that take the eager step, with why. */
-  get planStatus(): { planned: string[]; eager: Record<string, string> } {
-    return this.planner?.status ?? { planned: [], eager: {} };
+  get planStatus(): PlanStatus {
+    return this.planner?.status ?? { planned: [], compiled: [], eager: {} };
   }
 
   /** Frees the plans' constants; the optimizer is the caller's. */
@@ -98,14 +98,12 @@ export class TrainStepper {
   }
 
   // A replayed step's readback, [loss, norm, applied], as the fused update reports it.
-  private async settle({ dataId, refs, backend }: Replayed, batch: Batch): Promise<ClipAndApplyResult> {
+  private async settle(replayed: Replayed, batch: Batch): Promise<ClipAndApplyResult> {
     tf.dispose([batch.x, batch.y]);
-    const pending = backend.read(dataId);
+    const pending = replayed.read();
     const start = performance.now();
-    const values = (await pending) as Float32Array;
-    const waitMs = performance.now() - start;
-    for (let r = 0; r < refs; r++) backend.disposeData(dataId);
-    return this.optimizer.settleFused(values, waitMs);
+    const values = await pending;
+    return this.optimizer.settleFused(values, performance.now() - start);
   }
 
   /** The loss on tokens x and targets y ([B, T] int32) and its gradient by weight name; the caller disposes them. */

@@ -1,7 +1,8 @@
 import type { Rng } from '../../rng.js';
 import { tf, type Tensor } from '../../tf.js';
 import { describeTrace, firstDifference, type Described } from './plan.js';
-import { disposePlan, planIsStale, preparePlan, replayPlan, type ReadyPlan } from './replay.js';
+import { stepCompiler, type CompiledStep } from './compile.js';
+import { disposePlan, planIsStale, preparePlan, readResult, replayPlan, type ReadyPlan } from './replay.js';
 import { traceStep, type TraceScope } from './trace.js';
 
 // One plan per (backend, batch shape): the first steps of a shape run eagerly and are
@@ -16,6 +17,10 @@ interface ShapePlans {
   last?: Described;
   ready?: ReadyPlan;
   refused?: string;
+  /** The backend's compiled form of the plan (see compile.ts), once compiling succeeded. */
+  compiled?: CompiledStep;
+  /** Whether compiling was tried for this plan. */
+  compileTried?: boolean;
 }
 
 export interface PlannerOptions {
@@ -28,11 +33,18 @@ export interface PlannerOptions {
   onNote?: (message: string) => void;
 }
 
-/** What a replayed step returns: the result's data id, to read and release. */
+/** What a replayed step returns: how to read its result, [loss, norm, applied]. */
 export interface Replayed {
-  dataId: object;
-  refs: number;
-  backend: tf.KernelBackend;
+  read(): Promise<Float32Array>;
+}
+
+export interface PlanStatus {
+  /** Batch shapes ("backend x[B,T] y[B,T]") whose steps replay a plan. */
+  planned: string[];
+  /** Those of them the backend compiled (WebGPU: recorded dispatches encoded again). */
+  compiled: string[];
+  /** Batch shapes that take the eager step, and why. */
+  eager: Record<string, string>;
 }
 
 export class StepPlanner {
@@ -42,15 +54,15 @@ export class StepPlanner {
 
   constructor(private readonly options: PlannerOptions) {}
 
-  /** Shapes with a plan, and shapes that stay eager with their reasons. */
-  get status(): { planned: string[]; eager: Record<string, string> } {
-    const planned: string[] = [];
-    const eager: Record<string, string> = {};
+  /** Shapes with a plan (and those of them the backend compiled), and shapes that stay eager with their reasons. */
+  get status(): PlanStatus {
+    const status: PlanStatus = { planned: [], compiled: [], eager: {} };
     for (const [key, s] of this.shapes) {
-      if (s.ready) planned.push(key);
-      if (s.refused) eager[key] = s.refused;
+      if (s.ready) status.planned.push(key);
+      if (s.compiled) status.compiled.push(key);
+      if (s.refused) status.eager[key] = s.refused;
     }
-    return { planned, eager };
+    return status;
   }
 
   /**
@@ -83,10 +95,22 @@ export class StepPlanner {
     let shape = this.shapes.get(key);
     if (!shape) this.shapes.set(key, (shape = { traces: 0 }));
     if (shape.ready && (shape.ready.plan.backend !== tf.engine().backend || planIsStale(shape.ready))) this.forget(shape);
+    if (shape.compiled?.stale()) this.decompile(shape);
     if (shape.ready) {
-      const { plan } = shape.ready;
-      const replayed = replayPlan(shape.ready, { batch, params: params(), rng: this.options.rng });
-      return { result: finish({ ...replayed, backend: plan.backend }) };
+      const ready = shape.ready;
+      const inputs = { batch, params: params(), rng: this.options.rng };
+      if (shape.compiled) return { result: finish({ read: shape.compiled.run(inputs) }) };
+      const compile = shape.compileTried ? undefined : stepCompiler(tf.getBackend());
+      if (compile) {
+        shape.compileTried = true;
+        const out = await compile(ready, inputs);
+        if ('compiled' in out) shape.compiled = out.compiled;
+        else
+          this.options.onNote?.(`training steps for ${key} replay kernel by kernel: the ${tf.getBackend()} backend did not compile the plan (${out.reason})`);
+        return { result: finish({ read: () => Promise.resolve(out.values) }) };
+      }
+      const result = replayPlan(ready, inputs);
+      return { result: finish({ read: () => readResult(ready, result) }) };
     }
     if (shape.refused) return { result: eager() };
     const { result, trace } = await traceStep(eager, this.options.rng, this.options.scopes);
@@ -116,7 +140,14 @@ export class StepPlanner {
     this.shapes.clear();
   }
 
+  private decompile(shape: ShapePlans): void {
+    shape.compiled?.dispose();
+    shape.compiled = undefined;
+    shape.compileTried = false;
+  }
+
   private forget(shape: ShapePlans): void {
+    this.decompile(shape);
     if (shape.ready) disposePlan(shape.ready);
     shape.ready = undefined;
     shape.traces = 0;

@@ -41,14 +41,29 @@ export interface ReplayInputs {
   rng: Rng;
 }
 
+/** A replayed step's result: its data id, and how many references to it the caller releases once read. */
+export interface ReplayResult {
+  dataId: DataId;
+  refs: number;
+}
+
+export interface ReplayHooks {
+  /** Called before each kernel call with its index in the plan and its attributes this step (a backend recording the step). */
+  beforeCall?(index: number, attrs: tf.NamedAttrMap): void;
+}
+
+/** The model's random draws for one step of `plan`, taken in the order the eager step takes them. */
+export function takeDraws(plan: StepPlan, rng: Rng): number[] {
+  return Array.from({ length: plan.draws }, () => rng.nextUint32());
+}
+
 /**
- * Runs one step of `ready` and returns the data id of its result (owned by the caller,
- * `refs` references to release with disposeData once read). Synchronous: on a GPU the
- * work is queued, not done.
+ * Runs one step of `ready` and returns its result's data id (see readResult). Synchronous:
+ * on a GPU the work is queued, not done.
  */
-export function replayPlan(ready: ReadyPlan, inputs: ReplayInputs): { dataId: DataId; refs: number } {
+export function replayPlan(ready: ReadyPlan, inputs: ReplayInputs, hooks: ReplayHooks = {}): ReplayResult {
   const { plan } = ready;
-  const draws = Array.from({ length: plan.draws }, () => inputs.rng.nextUint32());
+  const draws = takeDraws(plan, inputs.rng);
   const slots: DataId[] = new Array(plan.slotCount);
   const refs = new Array<number>(plan.slotCount).fill(0);
   const backend = plan.backend;
@@ -68,10 +83,11 @@ export function replayPlan(ready: ReadyPlan, inputs: ReplayInputs): { dataId: Da
   let hidden: tf.TensorInfo[] = [];
   observeKeptForGradient((extra) => hidden.push(extra) > 0);
   try {
-    for (const call of plan.calls) {
+    for (const [index, call] of plan.calls.entries()) {
+      const attrs = callAttrs(call, draws, inputs.params);
+      hooks.beforeCall?.(index, attrs);
       const named: tf.NamedTensorInfoMap | tf.TensorInfo[] = call.listInputs ? [] : {};
       for (const input of call.inputs) (named as tf.NamedTensorInfoMap)[input.name] = { dataId: resolve(input.source), shape: input.shape, dtype: input.dtype };
-      const attrs = call.patches.length === 0 ? call.attrs : patched(call, draws, inputs.params);
       hidden = [];
       const out = call.kernelFunc({ inputs: named, attrs, backend } as never) as tf.TensorInfo | tf.TensorInfo[];
       const outs = Array.isArray(out) ? out : [out];
@@ -88,7 +104,17 @@ export function replayPlan(ready: ReadyPlan, inputs: ReplayInputs): { dataId: Da
   return { dataId: slots[plan.result], refs: refs[plan.result] };
 }
 
-function patched(call: PlannedCall, draws: number[], params: Record<string, number>): tf.NamedAttrMap {
+/** Reads a replayed step's result and releases it. */
+export async function readResult(ready: ReadyPlan, result: ReplayResult): Promise<Float32Array> {
+  const backend = ready.plan.backend;
+  const values = (await backend.read(result.dataId)) as Float32Array;
+  for (let r = 0; r < result.refs; r++) backend.disposeData(result.dataId);
+  return values;
+}
+
+/** A call's attributes for this step: as recorded, with the per-step values patched in. */
+export function callAttrs(call: PlannedCall, draws: number[], params: Record<string, number>): tf.NamedAttrMap {
+  if (call.patches.length === 0) return call.attrs;
   const attrs: Record<string, unknown> = { ...call.attrs };
   for (const p of call.patches) {
     const value = valueOf(p, draws, params, call);

@@ -1,0 +1,215 @@
+/// <reference types="@webgpu/types" />
+import { tf, type Tensor } from '@shiftmix/core';
+import { callAttrs, takeDraws, type CompiledStep, type PlannedCall, type ReadyPlan, type ReplayInputs } from '@shiftmix/core/kernels';
+import { dispatchHooks } from '../runtime.js';
+import { flushBackend, type Command, type RecordingBackend, type Tape } from './record.js';
+
+// A training step as llm.c runs one: the recorded dispatches, encoded again each step into
+// one command encoder and submitted once, over buffers owned from the recording on. Per step
+// the host writes the batch's tokens into their buffers, remakes the uniforms of the few
+// dispatches whose values change (dropout seeds, the optimizer's lr and step), and reads
+// [loss, norm, applied] back through a ring of staging buffers, so steps can be queued
+// behind each other.
+
+const RESULT_BYTES = 12;
+const STAGING_RING = 3;
+
+/** What the recorded step used that a compiled step needs beside its tape. */
+export interface Recorded {
+  tape: Tape;
+  batch: { x: Tensor; y: Tensor };
+  result: GPUBuffer;
+}
+
+interface Dynamic {
+  call: PlannedCall;
+  buffers: GPUBuffer[];
+}
+
+export class CompiledWebGpuStep implements CompiledStep {
+  private readonly commands: Command[];
+  private readonly dynamic: Dynamic[];
+  private readonly staging: GPUBuffer[] = [];
+
+  private constructor(
+    private readonly be: RecordingBackend,
+    private readonly ready: ReadyPlan,
+    tape: Tape,
+    private readonly batch: { x: GPUBuffer; y: GPUBuffer },
+    private readonly result: GPUBuffer,
+    private readonly externals: Map<Tensor, GPUBuffer>,
+    private readonly owned: GPUBuffer[],
+    dynamic: Dynamic[],
+  ) {
+    this.commands = tape.commands;
+    this.dynamic = dynamic;
+    for (let i = 0; i < STAGING_RING; i++) this.staging.push(this.stagingBuffer());
+  }
+
+  /**
+   * Takes the recorded step's buffers out of the backend's pool (they are this step's from
+   * now on) and checks that the tape can be replayed; a reason when it cannot.
+   */
+  static create(backend: unknown, ready: ReadyPlan, recorded: Recorded): CompiledWebGpuStep | string {
+    const be = backend as RecordingBackend;
+    const { tape } = recorded;
+    if (tape.problems.length) return tape.problems.join('; ');
+    const resource = (dataId: object) => be.tensorMap.get(dataId)?.resource as GPUBuffer | undefined;
+    const externals = new Map(ready.plan.externals.map((t) => [t, resource(t.dataId)!]));
+    const live = new Set<GPUBuffer | undefined>([...externals.values(), ...ready.constants.map(resource)]);
+    const x = resource(recorded.batch.x.dataId);
+    const y = resource(recorded.batch.y.dataId);
+    if (!x || !y) return 'the batch was not on the device';
+    // The batch, the constants and the weights went to the device before the recording.
+    if (tape.uploads.size) return 'a kernel ran on the host and uploaded its result (set WEBGPU_CPU_FORWARD to false)';
+    const dynamic: Dynamic[] = [];
+    for (const [index, call] of ready.plan.calls.entries()) {
+      if (call.patches.length === 0) continue;
+      const uniforms = tape.uniforms.get(index) ?? [];
+      const dispatches = tape.commands.filter((c) => c.call === index).length;
+      if (dispatches !== uniforms.length) return `${call.kernel}, whose attributes change every step, dispatches programs whose uniforms cannot be remade`;
+      const again = dryRun(be, ready, call, tape.attrs[index]);
+      if (again === undefined || JSON.stringify(again) !== JSON.stringify(uniforms.map((u) => u.values))) {
+        return `${call.kernel}'s uniforms cannot be remade apart from its dispatches`;
+      }
+      dynamic.push({ call, buffers: uniforms.map((u) => u.buffer) });
+    }
+    const owned = [...tape.buffers].filter((b) => !live.has(b) && b !== x && b !== y);
+    const held = owned.filter((b) => !inPool(be, 'free', b));
+    if (held.length) return `${held.length} buffer(s) the step binds are still held by tensors`;
+    for (const b of owned) takeFrom(be, 'free', b);
+    // The recorded batch's buffers become the step's own: its tensors let go of them.
+    for (const [t, b] of [
+      [recorded.batch.x, x],
+      [recorded.batch.y, y],
+    ] as const) {
+      be.tensorMap.get(t.dataId)!.resource = undefined;
+      takeFrom(be, 'used', b);
+    }
+    return new CompiledWebGpuStep(be, ready, tape, { x, y }, recorded.result, externals, [...owned, x, y], dynamic);
+  }
+
+  stale(): boolean {
+    for (const [t, buffer] of this.externals) {
+      if (t.isDisposed || this.be.tensorMap.get(t.dataId)?.resource !== buffer) return true;
+    }
+    return false;
+  }
+
+  run(inputs: ReplayInputs): () => Promise<Float32Array> {
+    const { be } = this;
+    const draws = takeDraws(this.ready.plan, inputs.rng);
+    for (const { call, buffers } of this.dynamic) {
+      const values = dryRun(be, this.ready, call, callAttrs(call, draws, inputs.params))!;
+      values.forEach((v, k) => be.queue.writeBuffer(buffers[k], 0, new Int32Array(v)));
+    }
+    // Work tfjs has encoded but not submitted goes first: it may read the weights this step updates.
+    flushBackend(be);
+    const encoder = be.device.createCommandEncoder();
+    this.writeBatch(encoder, inputs.batch.x, this.batch.x);
+    this.writeBatch(encoder, inputs.batch.y, this.batch.y);
+    let pass = encoder.beginComputePass();
+    let pipeline: GPUComputePipeline | undefined;
+    for (const c of this.commands) {
+      if (c.kind === 'dispatch') {
+        if (c.pipeline !== pipeline) pass.setPipeline((pipeline = c.pipeline));
+        pass.setBindGroup(0, c.bindGroup);
+        pass.dispatchWorkgroups(c.grid[0], c.grid[1], c.grid[2]);
+      } else {
+        pass.end();
+        encoder.copyBufferToBuffer(c.source, c.sourceOffset, c.target, c.targetOffset, c.size);
+        pass = encoder.beginComputePass();
+        pipeline = undefined;
+      }
+    }
+    pass.end();
+    const staging = this.staging.pop() ?? this.stagingBuffer();
+    encoder.copyBufferToBuffer(this.result, 0, staging, 0, RESULT_BYTES);
+    be.queue.submit([encoder.finish()]);
+    const mapped = staging.mapAsync(GPUMapMode.READ);
+    return async () => {
+      await mapped;
+      const values = new Float32Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      this.staging.push(staging);
+      return values;
+    };
+  }
+
+  dispose(): void {
+    for (const b of this.owned) giveBack(this.be, b);
+    this.owned.length = 0;
+    for (const b of this.staging) b.destroy();
+    this.staging.length = 0;
+  }
+
+  // The batch's tokens into the recorded step's batch buffer: from the host, or copied on the device.
+  private writeBatch(encoder: GPUCommandEncoder, t: Tensor, buffer: GPUBuffer): void {
+    const data = this.be.tensorMap.get(t.dataId)!;
+    const values = data.values as Int32Array | null | undefined;
+    if (values) this.be.queue.writeBuffer(buffer, 0, values.buffer, values.byteOffset, values.byteLength);
+    else encoder.copyBufferToBuffer(data.resource as GPUBuffer, 0, buffer, 0, buffer.size);
+  }
+
+  private stagingBuffer(): GPUBuffer {
+    return this.be.device.createBuffer({ size: RESULT_BYTES, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+}
+
+/**
+ * Runs `call`'s kernel with runProgram recording nothing, to get the uniforms its dispatches
+ * would have for `attrs`; inputs the step computes are stand-ins of their shape.
+ */
+function dryRun(be: RecordingBackend, ready: ReadyPlan, call: PlannedCall, attrs: tf.NamedAttrMap): number[][] | undefined {
+  const named: Record<string, tf.TensorInfo> = {};
+  for (const input of call.inputs) {
+    const s = input.source;
+    const dataId = s.kind === 'external' ? ready.plan.externals[s.index].dataId : s.kind === 'const' ? ready.constants[s.index] : {};
+    named[input.name] = { dataId, shape: input.shape, dtype: input.dtype };
+  }
+  const got: number[][] = [];
+  dispatchHooks.dryRun = (values) => void got.push([...values]);
+  try {
+    const out = call.kernelFunc({ inputs: call.listInputs ? Object.values(named) : named, attrs, backend: be } as never);
+    for (const o of Array.isArray(out) ? out : [out]) (be as unknown as tf.KernelBackend).disposeData((o as tf.TensorInfo).dataId);
+  } catch {
+    return undefined;
+  } finally {
+    dispatchHooks.dryRun = undefined;
+  }
+  return got;
+}
+
+type Pool = RecordingBackend['bufferManager'] & { usedBuffers: Map<string, GPUBuffer[]>; numUsedBuffers: number; numBytesUsed: number };
+
+function poolList(be: RecordingBackend, list: 'free' | 'used', buffer: GPUBuffer): GPUBuffer[] | undefined {
+  const pool = be.bufferManager as Pool;
+  return (list === 'free' ? pool.freeBuffers : pool.usedBuffers).get(`${buffer.size}_${buffer.usage}`);
+}
+
+function inPool(be: RecordingBackend, list: 'free' | 'used', buffer: GPUBuffer): boolean {
+  return (poolList(be, list, buffer)?.indexOf(buffer) ?? -1) >= 0;
+}
+
+// Moves a buffer out of the backend's pool (its free or its used list): the compiled step owns it.
+function takeFrom(be: RecordingBackend, list: 'free' | 'used', buffer: GPUBuffer): boolean {
+  const pool = be.bufferManager as Pool;
+  const buffers = poolList(be, list, buffer);
+  const index = buffers?.indexOf(buffer) ?? -1;
+  if (index < 0) return false;
+  buffers!.splice(index, 1);
+  if (list === 'free') pool.numFreeBuffers--;
+  else {
+    pool.numUsedBuffers--;
+    pool.numBytesUsed -= buffer.size;
+  }
+  return true;
+}
+
+function giveBack(be: RecordingBackend, buffer: GPUBuffer): void {
+  const pool = be.bufferManager;
+  const key = `${buffer.size}_${buffer.usage}`;
+  if (!pool.freeBuffers.has(key)) pool.freeBuffers.set(key, []);
+  pool.freeBuffers.get(key)!.push(buffer);
+  pool.numFreeBuffers++;
+}
