@@ -21,8 +21,11 @@ function storageBuffersPerStage(backend: WebGPUBackend): number {
 }
 
 /** A float uniform as the i32 bits runtime.ts's uniforms carry. */
+const bits = new Float32Array(1);
+const bitsAsInt = new Int32Array(bits.buffer);
 function f32Bits(value: number): number {
-  return new Int32Array(new Float32Array([value]).buffer)[0];
+  bits[0] = value;
+  return bitsAsInt[0];
 }
 
 // WGSL has no isinf/isnan, and a fast-math compiler may fold x != x away: test the exponent bits.

@@ -81,10 +81,10 @@ export class TrainStepRunner {
   /**
    * One optimizer step; resolves once the loss and norm are read back. All of its work is
    * enqueued before the returned promise first waits, so with canPipeline the next step
-   * can be started right away.
+   * can be started right away. `rows`: this step's batch size (the recipe's by default).
    */
-  async step(): Promise<{ loss: number; norm: number; waitMs: number }> {
-    const batch = this.data.sampleBatch('train', this.recipe.batch, this.model.config.contextLength, this.dataRng);
+  async step(rows = this.recipe.batch): Promise<{ loss: number; norm: number; waitMs: number }> {
+    const batch = this.data.sampleBatch('train', rows, this.model.config.contextLength, this.dataRng);
     this.stepCount += 1;
     const { loss, norm, waitMs } = await this.stepper.step(batch, this.stepCount);
     return { loss, norm, waitMs };
