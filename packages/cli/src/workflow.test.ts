@@ -43,8 +43,9 @@ describe('train, resume, generate, eval and export on one tiny run', () => {
     );
     expect(summary.steps).toBe(6);
     expect(summary.backend).toBe('cpu');
-    // cpu updates the weights on the host, so its steps cannot be queued ahead.
+    // cpu updates the weights on the host, so its steps cannot be queued ahead, nor replayed.
     expect(summary.pipelined).toBe(false);
+    expect(summary.stepKind).toBe('eager');
     // Embedding (tied head), per block two layer norms, (a, b) and the FFN, final layer norm.
     const block = 2 * 2 * D + 2 * D + (D * FFN + FFN + FFN * D + D);
     expect(summary.params).toBe(VOCAB * D + 2 * block + 2 * D);
@@ -228,7 +229,7 @@ describe('train on webgpu', () => {
     const layers = 'hsm-ab,softmax-attention';
     const result = await runCli(['train', '--data', 'data.txt', '--layers', layers, '--out', 'run', '--steps', '4', '--tune', ...webgpu], cwd);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/trained step 4 on webgpu .*, steps pipelined in /);
+    expect(result.stdout).toMatch(/trained step 4 on webgpu .*, compiled steps, pipelined in /);
     expect(result.stderr).toMatch(/matmul tiles tuned at \d+\^3 \((gpu|wall) clock\): fastest \d+x\d+x\d+/);
     // The model's attention: heads of 16 / 2 = 8 channels over the context of 16.
     expect(result.stderr).toMatch(/attention blocks tuned at T 16, hd 8: forward \d+x\d+, dK\/dV \d+x\d+, dQ \d+x\d+/);

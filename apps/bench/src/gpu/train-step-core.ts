@@ -30,7 +30,8 @@ export function timeTrainSteps(runner: TrainStepRunner, warmup: number, steps: n
  * (profileStep; pipelines are compiled by its warm-up step). The model is disposed after.
  */
 export async function profileTrainStep(options: TrainStepOptions): Promise<StepProfile> {
-  const runner = new TrainStepRunner(options);
+  // Kernels are timed as tfjs runs them: the eager step.
+  const runner = new TrainStepRunner({ ...options, plan: false });
   try {
     return await profileStep(async () => {
       await runner.step();

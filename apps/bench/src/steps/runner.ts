@@ -92,7 +92,7 @@ export class TrainStepRunner {
 
   /** Batch shapes whose steps replay a plan, and those that stay eager, with why. */
   get planStatus(): PlanStatus {
-    return this.stepper instanceof TrainStepper ? this.stepper.planStatus : { planned: [], compiled: [], eager: {} };
+    return this.stepper instanceof TrainStepper ? this.stepper.planStatus : { planned: [], compiled: [], eager: {}, last: 'eager' };
   }
 
   async dispose(): Promise<void> {

@@ -43,7 +43,8 @@ export const profileCommand = defineCommand({
     const profiler = await loadWebGpu('the profiler');
     await selectBackend(flags.backend);
     const model = ShiftmixModel.create(modelOptions);
-    const stepper = new TrainStepper(model, resolveRecipe({ batch: flags.batch }));
+    // The profile times each kernel as tfjs runs it, so the step is the eager one.
+    const stepper = new TrainStepper(model, resolveRecipe({ batch: flags.batch }), { plan: false });
     const x = tf.randomUniform([flags.batch, flags.ctx], 0, flags.vocab, 'int32') as tf.Tensor2D;
     const y = tf.randomUniform([flags.batch, flags.ctx], 0, flags.vocab, 'int32') as tf.Tensor2D;
     let steps = 0;

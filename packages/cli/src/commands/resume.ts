@@ -8,7 +8,7 @@ import { requireTextFile } from '../options.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
 import { lockRunFolder, requireRunFolder } from '../run-folder.js';
 import { checkContextFits, hashFile, loadText, readRunInfo, writeRunInfo } from '../run-info.js';
-import { BACKEND_FLAG, WORKERS_FLAG, printRunStart, printSummary, stoppedExitCode, withProgress } from './shared.js';
+import { BACKEND_FLAG, EAGER_STEP_FLAG, WORKERS_FLAG, printRunStart, printSummary, stepOptions, stoppedExitCode, withProgress } from './shared.js';
 import { checkTune, KERNEL_TUNING_FILE, reapplyTuning, tuneForRun } from './webgpu.js';
 
 export const resumeCommand = defineCommand({
@@ -37,6 +37,7 @@ export const resumeCommand = defineCommand({
     tune: { type: 'boolean', description: `webgpu: tune the kernels again (else DIR/${KERNEL_TUNING_FILE} is reused when present)` },
     backend: { ...BACKEND_FLAG.backend, default: undefined, description: "Compute backend (default: the run's)" },
     ...WORKERS_FLAG,
+    ...EAGER_STEP_FLAG,
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,
   },
@@ -114,6 +115,7 @@ export const resumeCommand = defineCommand({
             minLr: flags.minLr,
             onProgress,
             signal,
+            ...stepOptions(io, flags),
             workers: flags.workers,
             lock: folder.lock,
           }),

@@ -27,6 +27,18 @@ export const WORKERS_FLAG = {
   },
 } as const satisfies FlagSpecs;
 
+export const EAGER_STEP_FLAG = {
+  eagerStep: {
+    type: 'boolean',
+    description: 'Take the eager training step, tfjs op by op, instead of replaying the step recorded once (the same results, slower)',
+  },
+} as const satisfies FlagSpecs;
+
+/** What train and resume pass to the trainer about planned steps: the flag, and notes printed to stderr. */
+export function stepOptions(io: Pick<Io, 'stderr'>, flags: { eagerStep?: boolean }): { plan: boolean; onNote: (message: string) => void } {
+  return { plan: !flags.eagerStep, onNote: (message) => io.stderr(`shiftmix: note: ${message}\n`) };
+}
+
 /** The signals that stop a training run, and the exit codes of a run they stopped (128 + the signal's number). */
 const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
 export type StopSignal = keyof typeof STOP_SIGNALS;
@@ -162,6 +174,7 @@ export function printSummary(io: Io, summary: TrainSummary, json: boolean, backe
     stopped: summary.stopped,
     pipelined: summary.pipelined,
     workers: summary.workers,
+    stepKind: summary.stepKind,
     kernels: backend.kernels ?? null,
     outDir: summary.outDir ?? null,
   };
@@ -173,7 +186,7 @@ export function printSummary(io: Io, summary: TrainSummary, json: boolean, backe
   const device = describeBackend({ ...backend, backend: summary.backend as BackendInfo['backend'] }, summary.workers);
   io.stdout(
     [
-      `${summary.stopped ? 'stopped at' : 'trained'} step ${summary.steps} on ${device}${summary.pipelined ? ', steps pipelined' : ''} in ${summary.seconds.toFixed(1)}s`,
+      `${summary.stopped ? 'stopped at' : 'trained'} step ${summary.steps} on ${device}, ${summary.stepKind} steps${summary.pipelined ? ', pipelined' : ''} in ${summary.seconds.toFixed(1)}s`,
       `params ${formatCount(summary.params)} | train loss ${loss(record.trainLoss)} | val loss ${loss(record.valLoss)} | best val ${loss(record.bestValLoss)} | ${formatCount(summary.tokensPerSecond)} tok/s`,
       summary.outDir ? `checkpoints in ${summary.outDir}/last and ${summary.outDir}/best` : '',
     ]

@@ -9,7 +9,7 @@ import { modelShapeOf, parseMixerOptions, parseSchedule, requireTextFile } from 
 import { absolutePlugin, checkContextFits, hashFile, loadText, writeRunInfo } from '../run-info.js';
 import { lockRunFolder, requireOutputDir } from '../run-folder.js';
 import { InputError } from '../errors.js';
-import { BACKEND_FLAG, WORKERS_FLAG, printRunStart, printSummary, stoppedExitCode, withProgress } from './shared.js';
+import { BACKEND_FLAG, EAGER_STEP_FLAG, WORKERS_FLAG, printRunStart, printSummary, stepOptions, stoppedExitCode, withProgress } from './shared.js';
 import { checkTune, KERNEL_TUNING_FILE, tuneForRun } from './webgpu.js';
 
 export const trainCommand = defineCommand({
@@ -60,6 +60,7 @@ export const trainCommand = defineCommand({
     },
     ...BACKEND_FLAG,
     ...WORKERS_FLAG,
+    ...EAGER_STEP_FLAG,
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,
   },
@@ -131,6 +132,7 @@ export const trainCommand = defineCommand({
             overwrite: flags.overwrite,
             onProgress,
             signal,
+            ...stepOptions(io, flags),
             workers: flags.workers,
             recipe: {
               steps: flags.steps,

@@ -1,4 +1,5 @@
 import { ShiftmixError } from '../errors.js';
+import { tf } from '../tf.js';
 import { isShippedSource } from '../plugins/shipped.js';
 import { listMixers } from '../registry.js';
 import { runConformanceCheck } from '../testing/conformance.js';
@@ -34,7 +35,7 @@ export function preflightMixers(blocks: readonly ModelBlock[], config: ModelConf
       shifts: block.shifts.length ? block.shifts : undefined,
     };
     for (const check of CHECKS) {
-      const result = runConformanceCheck(block.spec, check, options);
+      const result = onCpu(() => runConformanceCheck(block.spec, check, options));
       if (!result.passed) {
         throw new ShiftmixError(
           `mixer "${block.mixerName}" (block ${block.index + 1}) fails the conformance kit's ${check} check: ${result.message}`,
@@ -43,5 +44,21 @@ export function preflightMixers(blocks: readonly ModelBlock[], config: ModelConf
         );
       }
     }
+  }
+}
+
+/**
+ * Runs `fn` on the cpu backend: the kit reads values synchronously, which tfjs's webgpu
+ * backend cannot do in Node. Switching to a backend that is already initialized is
+ * synchronous, so the active one is back before anything else runs.
+ */
+function onCpu<T>(fn: () => T): T {
+  const active = tf.getBackend();
+  if (active === 'cpu') return fn();
+  void tf.setBackend('cpu');
+  try {
+    return fn();
+  } finally {
+    void tf.setBackend(active);
   }
 }

@@ -32,6 +32,8 @@ export interface ResumeOptions<M extends TrainableModel> {
   /** The run directory's lock, when the caller took it first (see TrainOptions.lock). */
   lock?: TrainOptions['lock'];
   onWarning?: TrainOptions['onWarning'];
+  plan?: TrainOptions['plan'];
+  onNote?: TrainOptions['onNote'];
 }
 
 /** The recipe a resumed run goes on with: the saved one with a new step count or learning rates. */
@@ -87,6 +89,8 @@ async function resumeLocked<M extends TrainableModel>(checkpointDir: string, out
         onProgress: options.onProgress,
         signal: options.signal,
         pipeline: options.pipeline,
+        plan: options.plan,
+        onNote: options.onNote,
         workers: options.workers,
         workerModules: options.workerModules,
         lock: options.lock,

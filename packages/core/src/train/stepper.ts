@@ -41,17 +41,14 @@ export class TrainStepper {
     this.variables = [...weights.values()];
     const { beta1, beta2, eps, weightDecay } = recipe;
     this.optimizer = new AdamW(weights, { beta1, beta2, eps, weightDecay });
-    if (options.plan === false) return;
-    if (!this.optimizer.fusedOnDevice) {
-      options.onNote?.(`eager training steps: the ${tf.getBackend()} backend has no fused AdamW (${ADAMW.name}), which a planned step replays`);
-      return;
-    }
+    // A planned step replays the fused AdamW; a backend without it (cpu) steps eagerly.
+    if (options.plan === false || !this.optimizer.fusedOnDevice) return;
     this.planner = new StepPlanner({ rng: model.rng, stepAttrs: { [ADAMW.name]: ['lr', 'step'] }, scopes: mixerScopes(model), onNote: options.onNote });
   }
 
   /** Batch shapes whose steps replay a plan, and those that take the eager step, with why. */
   get planStatus(): PlanStatus {
-    return this.planner?.status ?? { planned: [], compiled: [], eager: {} };
+    return this.planner?.status ?? { planned: [], compiled: [], eager: {}, last: 'eager' };
   }
 
   /** Frees the plans' constants; the optimizer is the caller's. */

@@ -64,6 +64,14 @@ export interface TrainOptions {
   lock?: RunLock;
   /** Told about a stale run.lock taken over; default: console.warn. */
   onWarning?: (message: string) => void;
+  /**
+   * Replay a planned step: the step is recorded once per batch shape and replayed without
+   * tfjs's per-op work (on WebGPU, its recorded dispatches encoded again), with the eager
+   * step's results. Default true; false takes the eager step, op by op, every time.
+   */
+  plan?: boolean;
+  /** Told once why a batch shape takes the eager step (or, on WebGPU, is not compiled); default: nothing. */
+  onNote?: (message: string) => void;
 }
 
 /** Where a resumed run starts; `resume` builds it from a checkpoint. */
@@ -120,13 +128,29 @@ async function runLocked(options: TrainOptions, r: TrainRecipe, started: number,
   const { model } = options;
   model.preflight?.();
   const workers = options.workers ?? 1;
-  const stepper = workers > 1 ? await ParallelStepper.create(model, r, { workers, modules: options.workerModules }) : new TrainStepper(model, r);
+  const notes: string[] = [];
+  const onNote = (message: string) => {
+    notes.push(message);
+    options.onNote?.(message);
+  };
+  const stepper =
+    workers > 1
+      ? await ParallelStepper.create(model, r, { workers, modules: options.workerModules })
+      : new TrainStepper(model, r, { plan: options.plan, onNote });
   try {
-    return await trainWith(stepper, options, r, started, start);
+    const summary = await trainWith(stepper, options, r, started, start);
+    return { ...summary, ...stepKind(stepper, notes) };
   } finally {
-    // Worker threads would keep the process alive.
+    // Worker threads would keep the process alive; plans hold device buffers.
     if (stepper instanceof ParallelStepper) await stepper.close();
+    else stepper.dispose();
   }
+}
+
+// How the run's steps ran, as its last step did (a shape's first steps are eager, recorded).
+function stepKind(stepper: TrainStepper | ParallelStepper, notes: string[]): Pick<TrainSummary, 'stepKind' | 'stepNotes'> {
+  const last = stepper instanceof ParallelStepper ? undefined : stepper.planStatus.last;
+  return { stepKind: last ?? 'eager', stepNotes: notes };
 }
 
 async function trainWith(
@@ -135,7 +159,7 @@ async function trainWith(
   r: TrainRecipe,
   started: number,
   start?: TrainStart,
-): Promise<TrainSummary> {
+): Promise<Omit<TrainSummary, 'stepKind' | 'stepNotes'>> {
   const { model, data, tokenizer, outDir, onProgress, signal } = options;
   const ctx = model.config.contextLength;
   const optimizer = stepper.optimizer;

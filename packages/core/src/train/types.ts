@@ -50,6 +50,15 @@ export interface TrainSummary {
   pipelined: boolean;
   /** Threads that shared each step (the workers option). */
   workers: number;
+  /**
+   * How the last training step ran: replaying a recorded plan ('planned'), on WebGPU as its
+   * recorded dispatches encoded again ('compiled'), or tfjs op by op ('eager': a batch
+   * shape's first two steps, which are recorded, the plan option off, several workers, a
+   * backend without the fused AdamW, or a step that cannot be planned; `stepNotes` says why).
+   */
+  stepKind: 'compiled' | 'planned' | 'eager';
+  /** Why batch shapes took the eager step or were not compiled, once each. */
+  stepNotes: string[];
   /** The run directory, when one was given. */
   outDir?: string;
 }

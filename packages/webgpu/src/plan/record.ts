@@ -85,13 +85,17 @@ export function recordStep<T>(backend: WebGPUBackend, step: (setCall: (index: nu
   const createEncoder = be.device.createCommandEncoder.bind(be.device);
   patch(be.device, 'createCommandEncoder', (descriptor?: GPUCommandEncoderDescriptor) => {
     const encoder = createEncoder(descriptor);
-    const copy = encoder.copyBufferToBuffer.bind(encoder) as (s: GPUBuffer, so: number, t: GPUBuffer, to: number, n: number) => void;
-    encoder.copyBufferToBuffer = ((source: GPUBuffer, sourceOffset: number, target: GPUBuffer, targetOffset: number, size: number) => {
+    const copy = encoder.copyBufferToBuffer.bind(encoder) as (...args: unknown[]) => void;
+    encoder.copyBufferToBuffer = ((...args: unknown[]) => {
       if (!uploading) {
-        tape.commands.push({ kind: 'copy', call, source, sourceOffset, target, targetOffset, size });
-        tape.buffers.add(source).add(target);
+        if (args.length !== 5) problem('a copy between buffers takes a form the recording does not know');
+        else {
+          const [source, sourceOffset, target, targetOffset, size] = args as [GPUBuffer, number, GPUBuffer, number, number];
+          tape.commands.push({ kind: 'copy', call, source, sourceOffset, target, targetOffset, size });
+          tape.buffers.add(source).add(target);
+        }
       }
-      copy(source, sourceOffset, target, targetOffset, size);
+      copy(...args);
     }) as GPUCommandEncoder['copyBufferToBuffer'];
     const begin = encoder.beginComputePass.bind(encoder);
     encoder.beginComputePass = (passDescriptor?: GPUComputePassDescriptor) => {

@@ -45,10 +45,13 @@ export interface PlanStatus {
   compiled: string[];
   /** Batch shapes that take the eager step, and why. */
   eager: Record<string, string>;
+  /** How the last step ran: eager (also while a shape is being recorded), replayed kernel by kernel, or compiled. */
+  last?: 'eager' | 'planned' | 'compiled';
 }
 
 export class StepPlanner {
   private readonly shapes = new Map<string, ShapePlans>();
+  private last: PlanStatus['last'];
   // Resolves once the last step started is queued (see step).
   private gate: Promise<void> = Promise.resolve();
 
@@ -56,7 +59,7 @@ export class StepPlanner {
 
   /** Shapes with a plan (and those of them the backend compiled), and shapes that stay eager with their reasons. */
   get status(): PlanStatus {
-    const status: PlanStatus = { planned: [], compiled: [], eager: {} };
+    const status: PlanStatus = { planned: [], compiled: [], eager: {}, last: this.last };
     for (const [key, s] of this.shapes) {
       if (s.ready) status.planned.push(key);
       if (s.compiled) status.compiled.push(key);
@@ -99,7 +102,11 @@ export class StepPlanner {
     if (shape.ready) {
       const ready = shape.ready;
       const inputs = { batch, params: params(), rng: this.options.rng };
-      if (shape.compiled) return { result: finish({ read: shape.compiled.run(inputs) }) };
+      if (shape.compiled) {
+        this.last = 'compiled';
+        return { result: finish({ read: shape.compiled.run(inputs) }) };
+      }
+      this.last = 'planned';
       const compile = shape.compileTried ? undefined : stepCompiler(tf.getBackend());
       if (compile) {
         shape.compileTried = true;
@@ -112,6 +119,7 @@ export class StepPlanner {
       const result = replayPlan(ready, inputs);
       return { result: finish({ read: () => readResult(ready, result) }) };
     }
+    this.last = 'eager';
     if (shape.refused) return { result: eager() };
     const { result, trace } = await traceStep(eager, this.options.rng, this.options.scopes);
     this.learn(shape, key, describeTrace(trace, { batch, stepAttrs: this.options.stepAttrs }));
