@@ -7,6 +7,7 @@ export {
   activateWebGpu,
   probeWebGpu,
   releaseWebGpu,
+  releasePooledBuffers,
   syncWebGpu,
   webGpuBackend,
   webGpuDevice,

@@ -7,7 +7,7 @@ import { CPU_MODELS, CPU_RECIPE } from './recipe.js';
 const USAGE = `Times training steps of one model at nanoGPT's CPU recipe and prints one JSON line.
 
   node apps/bench/dist/cpu/steps.js --model gpt [--steps 40] [--warmup 5] [--backend wasm] [--workers 1]
-      [--data benchmarks/data/tinyshakespeare.txt]
+      [--step planned|eager] [--data benchmarks/data/tinyshakespeare.txt]
 
 Models: ${Object.keys(CPU_MODELS).join(', ')}. cpu-vs-torch.js runs this beside a PyTorch anchor.`;
 
@@ -18,6 +18,7 @@ const values = parseEntryFlags(
     warmup: { type: 'string', default: '5' },
     backend: { type: 'string', default: 'wasm' },
     workers: { type: 'string', default: '1' },
+    step: { type: 'string', default: 'planned' },
     data: { type: 'string', default: 'benchmarks/data/tinyshakespeare.txt' },
     help: { type: 'boolean', default: false },
   },
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   const warmup = Number(values.warmup);
   if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(warmup) || warmup < 0)
     throw new Error('--steps needs a whole number >= 1 and --warmup one >= 0');
+  if (values.step !== 'planned' && values.step !== 'eager') throw new Error(`--step ${values.step}: choose planned or eager`);
   const info = await selectBackend(values.backend as BackendName);
   const r = CPU_RECIPE;
   const runner = await TrainStepRunner.create({
@@ -43,9 +45,11 @@ async function main(): Promise<void> {
     batch: r.batch,
     dropout: r.dropout,
     workers: Number(values.workers),
+    plan: values.step === 'planned',
   });
   const params = runner.model.paramCount();
   const timing = await timeTrainSteps(runner, warmup, steps);
+  const stepKind = runner.planStatus.last;
   await runner.dispose();
   const { losses, ...rest } = timing;
   console.log(
@@ -56,6 +60,7 @@ async function main(): Promise<void> {
       backend: info.backend,
       kernels: info.kernels,
       workers: Number(values.workers),
+      stepKind,
       ...rest,
       lastLoss: losses[losses.length - 1],
     }),

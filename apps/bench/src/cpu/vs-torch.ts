@@ -8,10 +8,11 @@ import { CPU_MODELS, anchorArgs } from './recipe.js';
 
 const USAGE = `shiftmix against a PyTorch anchor on nanoGPT's CPU recipe, side by side on this machine.
 
-  node apps/bench/dist/cpu/vs-torch.js [--models gpt,hsm-ab] [--workers 1,2] [--steps 40] [--rounds 3]
-      [--anchor torch_ref.py] [--python python3] [--backend wasm] [--json runs/cpu/vs-torch.json]
+  node apps/bench/dist/cpu/vs-torch.js [--models gpt,hsm-ab] [--workers 1,2] [--step planned,eager] [--steps 40]
+      [--rounds 3] [--anchor torch_ref.py] [--python python3] [--backend wasm] [--json runs/cpu/vs-torch.json]
 
-Each round times every model in a fresh shiftmix process for each --workers count (cpu/steps.js:
+Each round times every model in a fresh shiftmix process for each --workers count and --step kind
+(planned: the step recorded once and replayed, as training runs; eager: tfjs op by op) (cpu/steps.js:
 median ms per step after --warmup steps), then, with --anchor, the same model in PyTorch (a script with
 torch_ref.py's flags, timing all but its first 20 steps). Rounds alternate the two, so a
 machine that slows down slows both. Prints the medians over rounds and PyTorch's ms/step
@@ -21,6 +22,7 @@ const values = parseEntryFlags(
   {
     models: { type: 'string', default: 'gpt,hsm-ab' },
     workers: { type: 'string', default: '1' },
+    step: { type: 'string', default: 'planned' },
     steps: { type: 'string', default: '40' },
     warmup: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
@@ -43,7 +45,7 @@ const lastJsonLine = (out: string): Record<string, unknown> =>
       .pop() ?? '{}',
   );
 
-function runShiftmix(model: string, steps: number, warmup: number, workers: number): Record<string, unknown> {
+function runShiftmix(model: string, steps: number, warmup: number, workers: number, step: string): Record<string, unknown> {
   const script = fileURLToPath(new URL('./steps.js', import.meta.url));
   const args = [
     script,
@@ -59,6 +61,8 @@ function runShiftmix(model: string, steps: number, warmup: number, workers: numb
     values.data,
     '--workers',
     String(workers),
+    '--step',
+    step,
   ];
   return lastJsonLine(execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
 }
@@ -85,6 +89,10 @@ function main(): void {
   for (const m of models) if (!CPU_MODELS[m]) throw new Error(`unknown model "${m}"; choose from ${Object.keys(CPU_MODELS).join(', ')}`);
   const [steps, warmup, rounds] = [values.steps, values.warmup, values.rounds].map(Number);
   const workerCounts = values.workers.split(',').map(Number);
+  const kinds = values.step.split(',').filter(Boolean);
+  for (const k of kinds) if (k !== 'planned' && k !== 'eager') throw new Error(`--step ${k}: choose planned, eager or both (planned,eager)`);
+  // One timed variant per worker count and step kind, e.g. "x2 eager".
+  const variants = workerCounts.flatMap((w) => kinds.map((k) => ({ w, k, key: `x${w} ${k}` })));
   if (workerCounts.some((w) => !(Number.isInteger(w) && w >= 1))) throw new Error(`--workers ${values.workers} is not a list of whole numbers >= 1`);
   const problem = anchorProblem();
   if (problem) console.log(`PyTorch anchor skipped: ${problem}`);
@@ -95,11 +103,11 @@ function main(): void {
   for (let round = 1; round <= rounds; round++) {
     for (const m of models) {
       let line = `round ${round}/${rounds} ${m}:`;
-      for (const w of workerCounts) {
-        const run = runShiftmix(m, steps, warmup, w);
+      for (const { w, k, key } of variants) {
+        const run = runShiftmix(m, steps, warmup, w, k);
         info = { backend: run.backend, kernels: run.kernels };
-        (ours[`${m} x${w}`] ??= []).push(Number(run.medianMs));
-        line += ` shiftmix ${w} worker${w > 1 ? 's' : ''} ${Number(run.medianMs).toFixed(1)} ms/step,`;
+        (ours[`${m} ${key}`] ??= []).push(Number(run.medianMs));
+        line += ` shiftmix ${w} worker${w > 1 ? 's' : ''} ${k} ${Number(run.medianMs).toFixed(1)} ms/step,`;
       }
       if (!problem) {
         const anchor = runAnchor(m, steps);
@@ -110,26 +118,27 @@ function main(): void {
     }
   }
   const rows = models.flatMap((m) =>
-    workerCounts.map((w) => {
-      const a = median(ours[`${m} x${w}`]);
+    variants.map(({ w, k, key }) => {
+      const a = median(ours[`${m} ${key}`]);
       const b = theirs[m] ? median(theirs[m]) : undefined;
       return {
         model: m,
         workers: w,
+        step: k,
         shiftmixMs: a,
         pytorchMs: b,
         shareOfPytorch: b === undefined ? undefined : b / a,
-        shiftmixRuns: ours[`${m} x${w}`],
+        shiftmixRuns: ours[`${m} ${key}`],
         pytorchRuns: theirs[m],
       };
     }),
   );
   console.log(`\n${info.backend} (${info.kernels}), ${cpus().length} cores, ${cpus()[0]?.model}; medians of ${rounds} rounds of ${steps} steps`);
-  console.log('model              workers  shiftmix ms  PyTorch ms  share of PyTorch speed');
+  console.log('model              workers  step     shiftmix ms  PyTorch ms  share of PyTorch speed');
   for (const r of rows) {
     const share = r.shareOfPytorch === undefined ? '-' : `${r.shareOfPytorch.toFixed(3)}x`;
     console.log(
-      `${r.model.padEnd(18)} ${String(r.workers).padStart(7)}  ${r.shiftmixMs.toFixed(1).padStart(11)}  ${(r.pytorchMs?.toFixed(1) ?? '-').padStart(10)}  ${share}`,
+      `${r.model.padEnd(18)} ${String(r.workers).padStart(7)}  ${r.step.padEnd(7)}  ${r.shiftmixMs.toFixed(1).padStart(11)}  ${(r.pytorchMs?.toFixed(1) ?? '-').padStart(10)}  ${share}`,
     );
   }
   if (values.json)

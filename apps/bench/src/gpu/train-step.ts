@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { selectBackend, ShiftmixModel, tf } from '@shiftmix/core';
-import { activateWebGpu, attentionProblem, formatProfile, tuneModelKernels, webGpuErrors, type DawnBackend, type ModelKernelTuning } from '@shiftmix/webgpu';
+import {
+  activateWebGpu,
+  attentionProblem,
+  formatProfile,
+  releasePooledBuffers,
+  tuneModelKernels,
+  webGpuErrors,
+  type DawnBackend,
+  type ModelKernelTuning,
+} from '@shiftmix/webgpu';
 import {
   LM_CHAR_MODELS,
   PYTORCH_H100_MS_PER_STEP,
@@ -147,6 +156,8 @@ async function timeModel(name: string, mode: StepMode, shape: Shape): Promise<Re
     planned = runner.planStatus.planned.length > 0;
   } finally {
     await runner.dispose();
+    // The pool keeps every buffer it made; the next model starts with device memory free.
+    if (tf.getBackend() === 'webgpu') await releasePooledBuffers();
   }
   // A step that raised a device error may have skipped its work: its time means nothing.
   const errors = webGpuErrors().slice(errorsBefore);
