@@ -6,6 +6,7 @@ import {
   formatProfile,
   releasePooledBuffers,
   tuneModelKernels,
+  webGpuDevice,
   webGpuErrors,
   type DawnBackend,
   type ModelKernelTuning,
@@ -16,6 +17,7 @@ import {
   TrainStepRunner,
   profileTrainStep,
   registerLmCharMixers,
+  settleBackend,
   timeTrainSteps,
   type TrainStepOptions,
 } from './train-step-core.js';
@@ -115,6 +117,42 @@ async function tuneKernels(names: string[], shape: { batch: number; ctx: number;
 
 type StepMode = 'planned' | 'eager';
 
+const COUNTED = { createBuffer: 'buffers', createBindGroup: 'bind groups', createComputePipeline: 'pipelines', createShaderModule: 'shaders' } as const;
+
+/**
+ * Counts the GPU objects the device creates between the two calls of `mark` (then, after
+ * the warm-up and after the timed steps), and drains the queue at each as the timing needs.
+ */
+function countGpuObjects() {
+  const device = webGpuDevice();
+  const counts: Record<string, number> = {};
+  const marks: Record<string, number>[] = [];
+  const originals = Object.keys(COUNTED).map((name) => {
+    const original = device ? (device[name as keyof typeof COUNTED] as (...args: unknown[]) => unknown).bind(device) : undefined;
+    if (device && original) {
+      (device as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        counts[name] = (counts[name] ?? 0) + 1;
+        return original(...args);
+      };
+    }
+    return [name, original] as const;
+  });
+  return {
+    mark: async () => {
+      await settleBackend();
+      marks.push({ ...counts });
+    },
+    restore: () => {
+      for (const [name, original] of originals) if (device && original) (device as unknown as Record<string, unknown>)[name] = original;
+    },
+    perStep: (steps: number): Record<string, number> | undefined => {
+      if (!device || marks.length < 2) return undefined;
+      const [a, b] = marks;
+      return Object.fromEntries(Object.entries(COUNTED).map(([name, label]) => [label, ((b[name] ?? 0) - (a[name] ?? 0)) / steps]));
+    },
+  };
+}
+
 interface Shape {
   text: string;
   batch: number;
@@ -151,10 +189,13 @@ async function timeModel(name: string, mode: StepMode, shape: Shape): Promise<Re
   const errorsBefore = webGpuErrors().length;
   let timing;
   let planned: boolean;
+  const objects = countGpuObjects();
   try {
-    timing = await timeTrainSteps(runner, warmup, steps, { pipeline: values.pipeline });
+    // settle() runs after the warm-up and after the timed steps: the count spans the timed ones.
+    timing = await timeTrainSteps(runner, warmup, steps, { pipeline: values.pipeline, settle: objects.mark });
     planned = runner.planStatus.planned.length > 0;
   } finally {
+    objects.restore();
     await runner.dispose();
     // The pool keeps every buffer it made; the next model starts with device memory free.
     if (tf.getBackend() === 'webgpu') await releasePooledBuffers();
@@ -171,8 +212,14 @@ async function timeModel(name: string, mode: StepMode, shape: Shape): Promise<Re
   const vsTorch = torchMs === undefined ? undefined : timing.medianMs / torchMs;
   const ratio = vsTorch === undefined ? '' : `, ${fmt(vsTorch)}x PyTorch's ${torchMs} ms`;
   const losses = `loss ${fmt(timing.losses[0], 4)} -> ${fmt(timing.losses[timing.losses.length - 1], 4)}`;
+  const perStep = objects.perStep(steps);
+  const created = perStep
+    ? `; per step ${Object.entries(perStep)
+        .map(([k, n]) => `${fmt(n)} ${k}`)
+        .join(', ')}`
+    : '';
   console.log(
-    `\n${label}, ${(params / 1e6).toFixed(2)}M params: median ${fmt(timing.medianMs)} ms/step (min ${fmt(timing.minMs)}, max ${fmt(timing.maxMs)}, loop mean ${fmt(timing.meanMs)}; ${timing.pipelined ? 'pipelined' : `host ${fmt(timing.hostMs)}, waiting ${fmt(timing.waitMs)}`}), ${fmt(timing.tokensPerSecond / 1e3)}k tok/s${ratio}; ${losses}`,
+    `\n${label}, ${(params / 1e6).toFixed(2)}M params: median ${fmt(timing.medianMs)} ms/step (min ${fmt(timing.minMs)}, max ${fmt(timing.maxMs)}, loop mean ${fmt(timing.meanMs)}; ${timing.pipelined ? 'pipelined' : `host ${fmt(timing.hostMs)}, waiting ${fmt(timing.waitMs)}`}), ${fmt(timing.tokensPerSecond / 1e3)}k tok/s${ratio}; ${losses}${created}`,
   );
   const result: Record<string, unknown> = {
     model: name,
@@ -184,6 +231,7 @@ async function timeModel(name: string, mode: StepMode, shape: Shape): Promise<Re
     pytorchMs: torchMs,
     vsPytorch: vsTorch,
     tensorBytesBefore: memoryBefore,
+    gpuObjectsPerStep: perStep,
   };
   if (values.profile) {
     const profile = await profileTrainStep(options);
