@@ -93,7 +93,18 @@ void forEachBlock(const AttentionCall& call, Body body) {
   };
   const int64_t total = static_cast<int64_t>(call.batch) * call.heads;
   if (call.threads == 1) return run(0, total);
-  parallelFor(total, 1, run);
+  // The heads already keep the cores busy: a BLAS that threads each block's products as
+  // well puts two threads on every core, which from T = 1024 on (where its products pass
+  // its threading threshold) made a doubled context cost 9-12x instead of 4x.
+  const int blasWas = blasThreads();
+  if (blasWas > 1) setBlasThreads(1);
+  try {
+    parallelFor(total, 1, run);
+  } catch (...) {
+    if (blasWas > 1) setBlasThreads(blasWas);
+    throw;
+  }
+  if (blasWas > 1) setBlasThreads(blasWas);
 }
 
 // s [rows, keys] = scale * q_block k_block^T.

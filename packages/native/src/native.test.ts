@@ -104,6 +104,21 @@ describe('@shiftmix/native', () => {
     });
     expect(Array.from(outputs[1])).toEqual(Array.from(outputs[0]));
   });
+
+  it("gives the BLAS back its threads after attention ran the heads on the pool's", () => {
+    const { threads } = native().info();
+    // Attention runs its blocks' products on one BLAS thread while the heads share the cores.
+    native().setBlasThreads(2);
+    try {
+      const [b, h, t, hd] = [1, 2, 8, 4];
+      const x = random(b * h * t * hd, 7);
+      const strides = [h * t * hd, t * hd, hd];
+      native().attentionForward(x, x, x, new Float32Array(x.length), new Float32Array(b * h * t), b, h, t, hd, 0.5, 0, 0, 0, ...strides, ...strides, 2);
+      expect(native().info().threads).toBe(native().info().blas === 'openblas' ? 2 : threads);
+    } finally {
+      native().setBlasThreads(threads);
+    }
+  });
 });
 
 describe('@shiftmix/native without a BLAS', () => {
