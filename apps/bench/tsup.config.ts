@@ -9,6 +9,7 @@ export default defineConfig(
       'src/gpu/attention-matmul-main.ts',
       'src/gpu/train-step.ts',
       'src/gpu/targets-main.ts',
+      'src/gpu/kernel-parity.ts',
       'src/cpu/steps.ts',
       'src/cpu/vs-torch.ts',
     ],
