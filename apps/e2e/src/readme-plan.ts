@@ -51,7 +51,7 @@ export const PLANS: Record<string, Record<string, CommandPlan>> = {
     'node apps/bench/dist/cpu/vs-torch.js --models gpt,hsm-ab': {
       where: 'repository',
       append: ' --steps 2 --warmup 1 --rounds 1',
-      stdout: /hsm-ab +1 +[\d.]+ +- +-/,
+      stdout: /hsm-ab +1 +planned +[\d.]+ +- +-/,
     },
   },
   'packages/bench/README.md': {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../index.js';
 import { Rng, selectBackend, tf } from '@shiftmix/core';
 
-// tfjs kernels the wasm backend replaces (BatchMatMul, Sum, GatherV2), against the
+// tfjs kernels the wasm backend replaces (BatchMatMul, Sum, GatherV2, Slice, SplitV), against the
 // pure-JS cpu backend, on the cases they take and on those they leave to tfjs.
 
 interface Case {
@@ -114,6 +114,46 @@ describe('Sum and GatherV2 under wasm', () => {
   it('refuses a token id outside the table with the id named', async () => {
     await selectBackend('wasm');
     expect(() => tf.tidy(() => tf.gather(tf.zeros([4, 2]), tf.tensor1d([1, 4], 'int32')).dataSync())).toThrow(/index 4 is outside the table of 4 rows/);
+  });
+});
+
+describe('Slice under wasm', () => {
+  it.each([
+    { shape: [7], begin: [2], size: [4] },
+    { shape: [3, 8], begin: [0, 4], size: [3, 4] },
+    { shape: [3, 8], begin: [1, 0], size: [-1, 8] },
+    { shape: [2, 5, 6], begin: [0, 1, 2], size: [2, 3, 3] },
+    { shape: [2, 3, 4, 5], begin: [1, 0, 2, 1], size: [1, 3, 2, 4] },
+    { shape: [4, 4], begin: [1, 1], size: [0, 2] },
+  ])('slices $size at $begin of $shape as cpu does', async ({ shape, begin, size }) => {
+    await bothWays(() =>
+      tf.tidy(() => {
+        const y = tf.slice(tf.tensor(values(shape, 5), shape), begin, size);
+        return { shape: y.shape, data: y.dataSync() };
+      }),
+    );
+  });
+
+  it.each([
+    { shape: [3, 8], splits: [5, 3], axis: 1 },
+    { shape: [2, 4, 6], splits: 2, axis: 2 },
+    { shape: [6, 2], splits: [1, -1, 2], axis: 0 },
+  ])('splits $shape into $splits on axis $axis as cpu does', async ({ shape, splits, axis }) => {
+    await bothWays(() =>
+      tf.tidy(() => {
+        const parts = tf.split(tf.tensor(values(shape, 6), shape), splits, axis);
+        return { shape: parts.flatMap((p) => p.shape), data: parts.flatMap((p) => Array.from(p.dataSync())) };
+      }),
+    );
+  });
+
+  it('slices int32 as cpu does', async () => {
+    await bothWays(() =>
+      tf.tidy(() => {
+        const y = tf.slice(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32'), [0, 1], [2, 2]);
+        return { shape: y.shape, data: y.dataSync() };
+      }),
+    );
   });
 });
 
