@@ -1,7 +1,7 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
 import { ADAMW } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { WEBGPU_BACKEND, foldedDispatch, runProgram, Program } from './runtime.js';
+import { WEBGPU_BACKEND, dispatchHooks, foldedDispatch, runProgram, Program } from './runtime.js';
 import { workgroupSumSnippet } from './wgsl.js';
 
 const WORKGROUP = 256;
@@ -92,8 +92,10 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
 
 /**
  * One workgroup: report = (norm, 1 when applied else 0) with norm = sqrt(sum of the
- * partials); stats = (clip scale, the same applied flag) for the update kernels, which
- * read it instead of the host. A step applies when the loss and the norm are finite and
+ * partials); stats = (clip scale, the same applied flag, step size, sqrt of the second
+ * bias correction, weight-decay factor) for the update kernels, which read it instead of
+ * the host. The scalars that change every step (lr and step) reach the update kernels only
+ * through stats: this dispatch's uniforms are then the only ones a step rewrites. A step applies when the loss and the norm are finite and
  * `halt` is 0; a step that does not sets `halt` to 1, so that the steps queued behind it
  * change nothing either until the host, having read this one, clears it.
  */
@@ -101,7 +103,7 @@ export class ClipStatsProgram extends Program {
   outputNames = ['report', 'stats', 'halt'];
   variableNames = ['partials', 'loss'];
   components = [1, 1, 1, 1, 1];
-  uniformNames = ['slots', 'maxNorm'];
+  uniformNames = ['slots', 'maxNorm', 'stepSize', 'sqrtBc2', 'decay'];
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
   dispatch: [number, number, number] = [1, 1, 1];
   shaderKey = 'adamwClipStats';
@@ -128,6 +130,9 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
     // PyTorch's clip_grad_norm_: max_norm / (norm + 1e-6), never above 1.
     stats[0] = select(1.0, min(1.0, maxNorm / (total + 1e-6)), maxNorm > 0.0);
     stats[1] = report[1];
+    stats[2] = bitcast<f32>(uniforms.stepSize);
+    stats[3] = bitcast<f32>(uniforms.sqrtBc2);
+    stats[4] = bitcast<f32>(uniforms.decay);
     if (!applied) { halt[0] = 1.0; }
   }
 }`;
@@ -153,8 +158,8 @@ export class AdamWUpdateProgram extends Program {
     this.variableNames = [...slots.map((k) => `g${k}`), 'stats'];
     this.components = [...slots.flatMap(() => [width, width, width]), ...slots.map(() => width), 1];
     this.uniformNames = [
-      ...['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'eps', 'stepSize', 'sqrtBc2'],
-      ...slots.flatMap((k) => [`count${k}`, `first${k}`, `decay${k}`]),
+      ...['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'eps'],
+      ...slots.flatMap((k) => [`count${k}`, `first${k}`, `decays${k}`]),
     ];
     this.dispatch = foldedDispatch(workgroups);
     this.shaderKey = `adamwUpdate_${width}_${weights}`;
@@ -171,8 +176,9 @@ export class AdamWUpdateProgram extends Program {
       let grad = g${k}[i] * stats[0];
       let mNext = m${k}[i] * ${f('beta1')} + grad * ${f('oneMinusBeta1')};
       let vNext = v${k}[i] * ${f('beta2')} + (grad * grad) * ${f('oneMinusBeta2')};
-      let denom = sqrt(vNext) / ${f('sqrtBc2')} + ${t}(${f('eps')});
-      p${k}[i] = p${k}[i] * ${f(`decay${k}`)} - (mNext / denom) * ${f('stepSize')};
+      let denom = sqrt(vNext) / stats[3] + ${t}(${f('eps')});
+      let decay = select(1.0, stats[4], uniforms.decays${k} != 0);
+      p${k}[i] = p${k}[i] * decay - (mNext / denom) * stats[2];
       m${k}[i] = mNext;
       v${k}[i] = vNext;
     }`;
@@ -192,6 +198,20 @@ export class AdamWUpdateProgram extends Program {
 }`;
   }
 }
+
+// Programs are immutable once made: a step (and a compiled step's dry run of it, every
+// step) takes them from here instead of building their name lists again.
+const CLIP_STATS = new ClipStatsProgram();
+const programs = new Map<string, Program>();
+function cached<P extends Program>(key: string, make: () => P): P {
+  let program = programs.get(key);
+  if (!program) programs.set(key, (program = make()));
+  return program as P;
+}
+const sumSquaresProgram = (gradients: number, workgroups: number) =>
+  cached(`s${gradients}_${workgroups}`, () => new SumSquaresProgram(gradients, workgroups));
+const updateProgram = (width: 1 | 4, weights: number, workgroups: number) =>
+  cached(`u${width}_${weights}_${workgroups}`, () => new AdamWUpdateProgram(width, weights, workgroups));
 
 interface TensorData {
   values?: unknown;
@@ -257,7 +277,10 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
   const be = backend as WebGPUBackend;
   const internal = be as unknown as InternalBackend;
   const updated = Array.from({ length: count }, (_, i) => ['p', 'm', 'v'].map((k) => named[`${k}${i}`])).flat();
-  checkInPlace(internal, [...updated, named.halt]);
+  // A compiled step's dry run (every step) writes no buffer: the in-place check and the
+  // host copies' invalidation below are for runs that do.
+  const writes = !dispatchHooks.dryRun;
+  if (writes) checkInPlace(internal, [...updated, named.halt]);
   const sizes = Array.from({ length: count }, (_, i) => tf.util.sizeFromShape(named[`p${i}`].shape));
   const partialsPer = sizes.map((n) => Math.min(MAX_PARTIALS_PER_WEIGHT, Math.max(1, Math.ceil(n / ELEMENTS_PER_PARTIAL))));
   const slots = partialsPer.reduce((s, n) => s + n, 0);
@@ -277,21 +300,23 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
     }
     runProgram(
       be,
-      new SumSquaresProgram(group.length, first),
+      sumSquaresProgram(group.length, first),
       group.map((i) => named[`g${i}`]),
       [partials],
       uniforms,
     );
   }
-  const report = be.makeTensorInfo([2], 'float32');
-  const stats = be.makeTensorInfo([2], 'float32');
-  runProgram(be, new ClipStatsProgram(), [partials, named.loss], [report, stats, named.halt], [base, f32Bits(a.maxNorm as number)]);
-
   const { lr, beta1, beta2, eps, weightDecay, step } = a as Record<string, number>;
   const stepSize = lr / (1 - beta1 ** step);
   const sqrtBc2 = Math.sqrt(1 - beta2 ** step);
+  const decay = 1 - lr * weightDecay;
+  const report = be.makeTensorInfo([2], 'float32');
+  const stats = be.makeTensorInfo([5], 'float32');
+  const clipUniforms = [base, ...[a.maxNorm as number, stepSize, sqrtBc2, decay].map(f32Bits)];
+  runProgram(be, CLIP_STATS, [partials, named.loss], [report, stats, named.halt], clipUniforms);
+
   const decays = a.decays as number[];
-  const shared = [beta1, 1 - beta1, beta2, 1 - beta2, eps, stepSize, sqrtBc2].map(f32Bits);
+  const shared = [beta1, 1 - beta1, beta2, 1 - beta2, eps].map(f32Bits);
   // Weights that take vec4 loads and those that do not go in separate dispatches, each
   // binding 4 buffers per weight next to stats.
   const perUpdate = Math.max(1, Math.min(adamwTuning.maxWeightsPerUpdate, Math.floor((storageBuffersPerStage(be) - 1) / 4)));
@@ -302,17 +327,16 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
       const uniforms = [...shared];
       let first = 0;
       for (const i of group) {
-        const decay = weightDecay > 0 && decays[i] ? 1 - lr * weightDecay : 1;
-        uniforms.push(sizes[i] / width, first, f32Bits(decay));
+        uniforms.push(sizes[i] / width, first, weightDecay > 0 && decays[i] ? 1 : 0);
         first += Math.ceil(sizes[i] / width / WORKGROUP);
       }
       const outputs = group.flatMap((i) => updated.slice(3 * i, 3 * i + 3));
-      runProgram(be, new AdamWUpdateProgram(width, group.length, first), [...group.map((i) => named[`g${i}`]), stats], outputs, uniforms);
+      runProgram(be, updateProgram(width, group.length, first), [...group.map((i) => named[`g${i}`]), stats], outputs, uniforms);
       // A host copy cached by an earlier read would now be stale.
-      for (const info of outputs) internal.tensorMap.get(info.dataId).values = null;
+      if (writes) for (const info of outputs) internal.tensorMap.get(info.dataId).values = null;
     }
   }
-  internal.tensorMap.get(named.halt.dataId).values = null;
+  if (writes) internal.tensorMap.get(named.halt.dataId).values = null;
   be.disposeData(partials.dataId);
   be.disposeData(stats.dataId);
   return report;

@@ -24,6 +24,8 @@ export interface Recorded {
 interface Dynamic {
   call: PlannedCall;
   buffers: GPUBuffer[];
+  /** The values each buffer holds: a dispatch whose uniforms did not change is not written. */
+  written: number[][];
 }
 
 export class CompiledWebGpuStep implements CompiledStep {
@@ -72,7 +74,7 @@ export class CompiledWebGpuStep implements CompiledStep {
       if (again === undefined || JSON.stringify(again) !== JSON.stringify(uniforms.map((u) => u.values))) {
         return `${call.kernel}'s uniforms cannot be remade apart from its dispatches`;
       }
-      dynamic.push({ call, buffers: uniforms.map((u) => u.buffer) });
+      dynamic.push({ call, buffers: uniforms.map((u) => u.buffer), written: uniforms.map((u) => u.values) });
     }
     const owned = [...tape.buffers].filter((b) => !live.has(b) && b !== x && b !== y);
     const held = owned.filter((b) => !inPool(be, 'free', b));
@@ -99,9 +101,13 @@ export class CompiledWebGpuStep implements CompiledStep {
   run(inputs: ReplayInputs): () => Promise<Float32Array> {
     const { be } = this;
     const draws = takeDraws(this.ready.plan, inputs.rng);
-    for (const { call, buffers } of this.dynamic) {
+    for (const { call, buffers, written } of this.dynamic) {
       const values = dryRun(be, this.ready, call, callAttrs(call, draws, inputs.params))!;
-      values.forEach((v, k) => be.queue.writeBuffer(buffers[k], 0, new Int32Array(v)));
+      values.forEach((v, k) => {
+        if (sameValues(v, written[k])) return;
+        be.queue.writeBuffer(buffers[k], 0, new Int32Array(v));
+        written[k] = v;
+      });
     }
     // Work tfjs has encoded but not submitted goes first: it may read the weights this step updates.
     flushBackend(be);
@@ -114,7 +120,10 @@ export class CompiledWebGpuStep implements CompiledStep {
       if (c.kind === 'dispatch') {
         if (c.pipeline !== pipeline) pass.setPipeline((pipeline = c.pipeline));
         pass.setBindGroup(0, c.bindGroup);
-        pass.dispatchWorkgroups(c.grid[0], c.grid[1], c.grid[2]);
+        // Each argument is converted by the binding: a one-dimensional grid passes one.
+        const [x, y, z] = c.grid;
+        if (y === 1 && z === 1) pass.dispatchWorkgroups(x);
+        else pass.dispatchWorkgroups(x, y, z);
       } else {
         pass.end();
         encoder.copyBufferToBuffer(c.source, c.sourceOffset, c.target, c.targetOffset, c.size);
@@ -154,6 +163,12 @@ export class CompiledWebGpuStep implements CompiledStep {
   private stagingBuffer(): GPUBuffer {
     return this.be.device.createBuffer({ size: RESULT_BYTES, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   }
+}
+
+function sameValues(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
