@@ -157,10 +157,7 @@ export class AdamWUpdateProgram extends Program {
     this.outputNames = slots.flatMap((k) => [`p${k}`, `m${k}`, `v${k}`]);
     this.variableNames = [...slots.map((k) => `g${k}`), 'stats'];
     this.components = [...slots.flatMap(() => [width, width, width]), ...slots.map(() => width), 1];
-    this.uniformNames = [
-      ...['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'eps'],
-      ...slots.flatMap((k) => [`count${k}`, `first${k}`, `decays${k}`]),
-    ];
+    this.uniformNames = [...['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'eps'], ...slots.flatMap((k) => [`count${k}`, `first${k}`, `decays${k}`])];
     this.dispatch = foldedDispatch(workgroups);
     this.shaderKey = `adamwUpdate_${width}_${weights}`;
   }
@@ -208,8 +205,7 @@ function cached<P extends Program>(key: string, make: () => P): P {
   if (!program) programs.set(key, (program = make()));
   return program as P;
 }
-const sumSquaresProgram = (gradients: number, workgroups: number) =>
-  cached(`s${gradients}_${workgroups}`, () => new SumSquaresProgram(gradients, workgroups));
+const sumSquaresProgram = (gradients: number, workgroups: number) => cached(`s${gradients}_${workgroups}`, () => new SumSquaresProgram(gradients, workgroups));
 const updateProgram = (width: 1 | 4, weights: number, workgroups: number) =>
   cached(`u${width}_${weights}_${workgroups}`, () => new AdamWUpdateProgram(width, weights, workgroups));
 
