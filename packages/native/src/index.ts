@@ -6,6 +6,7 @@
 import './wasm/adamw.js';
 import './wasm/attention.js';
 import './wasm/replaced.js';
+import './wasm/rows.js';
 import './wasm/shift.js';
 import './wasm/train.js';
 

@@ -9,7 +9,8 @@ import { replaceWasmKernels } from './replaced.js';
 let replaced = false;
 
 /**
- * Replaces tfjs's BatchMatMul, Sum, GatherV2 and Identity under wasm (replaced.ts): once,
+ * Replaces tfjs's BatchMatMul, Sum, GatherV2, Identity (replaced.ts) and the kernels that
+ * move rows (rows.ts) under wasm: once,
  * after tfjs's wasm kernels are registered and before the backend starts. core's fused
  * kernels are implemented by their glue files when the package is imported.
  */

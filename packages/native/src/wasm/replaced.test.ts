@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../index.js';
 import { Rng, selectBackend, tf } from '@shiftmix/core';
 
-// tfjs kernels the wasm backend replaces (BatchMatMul, Sum, GatherV2, Slice, SplitV), against the
+// tfjs kernels the wasm backend replaces (BatchMatMul, Sum, GatherV2, Slice, SplitV, Concat,
+// UnsortedSegmentSum), against the
 // pure-JS cpu backend, on the cases they take and on those they leave to tfjs.
 
 interface Case {
@@ -125,6 +126,10 @@ describe('Slice under wasm', () => {
     { shape: [2, 5, 6], begin: [0, 1, 2], size: [2, 3, 3] },
     { shape: [2, 3, 4, 5], begin: [1, 0, 2, 1], size: [1, 3, 2, 4] },
     { shape: [4, 4], begin: [1, 1], size: [0, 2] },
+    { shape: [2, 3, 4, 5], begin: [0, 0, 0, 0], size: [2, 3, 4, 5] },
+    { shape: [2, 3, 4, 5], begin: [1, 1, 0, 0], size: [1, 2, 4, 5] },
+    { shape: [3, 4, 2, 5], begin: [1, 2, 1, 0], size: [2, 2, 1, 5] },
+    { shape: [5, 6], begin: [2, 0], size: [2, 6] },
   ])('slices $size at $begin of $shape as cpu does', async ({ shape, begin, size }) => {
     await bothWays(() =>
       tf.tidy(() => {
@@ -154,6 +159,80 @@ describe('Slice under wasm', () => {
         return { shape: y.shape, data: y.dataSync() };
       }),
     );
+  });
+});
+
+describe('Concat and UnsortedSegmentSum under wasm', () => {
+  it.each([
+    {
+      shapes: [
+        [4, 3, 5],
+        [4, 3, 2],
+      ],
+      axis: 2,
+    },
+    {
+      shapes: [
+        [2, 3],
+        [2, 1],
+        [2, 4],
+      ],
+      axis: 1,
+    },
+    {
+      shapes: [
+        [2, 3, 4],
+        [1, 3, 4],
+      ],
+      axis: 0,
+    },
+    {
+      shapes: [
+        [2, 1, 3],
+        [2, 4, 3],
+        [2, 0, 3],
+      ],
+      axis: 1,
+    },
+    { shapes: [[3, 2]], axis: 0 },
+  ])('concatenates $shapes on axis $axis as cpu does', async ({ shapes, axis }) => {
+    await bothWays(() =>
+      tf.tidy(() => {
+        const y = tf.concat(
+          shapes.map((shape, k) => tf.tensor(values(shape, 7 + k), shape)),
+          axis,
+        );
+        return { shape: y.shape, data: y.dataSync() };
+      }),
+    );
+  });
+
+  it('concatenates int32 bit for bit', async () => {
+    await bothWays(() =>
+      tf.tidy(() => {
+        const y = tf.concat([tf.tensor2d([1, -2, 3, 2 ** 30], [2, 2], 'int32'), tf.tensor2d([7, 8], [2, 1], 'int32')], 1);
+        return { shape: y.shape, data: y.dataSync() };
+      }),
+    );
+  });
+
+  it.each([
+    { shape: [6, 4], ids: [0, 2, 2, 1, 0, 2], segments: 3 },
+    { shape: [4, 2, 3], ids: [4, 0, 4, 1], segments: 5 },
+  ])('sums rows of $shape into $segments segments as cpu does', async ({ shape, ids, segments }) => {
+    await bothWays(() =>
+      tf.tidy(() => {
+        const y = tf.unsortedSegmentSum(tf.tensor(values(shape, 9), shape), tf.tensor1d(ids, 'int32'), segments);
+        return { shape: y.shape, data: y.dataSync() };
+      }),
+    );
+  });
+
+  it('skips ids outside the table, as the embedding gradient needs', async () => {
+    await selectBackend('wasm');
+    const y = tf.tidy(() => tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), tf.tensor1d([1, 7, -1], 'int32'), 2));
+    expect(Array.from(await y.data())).toEqual([0, 0, 1, 2]);
+    y.dispose();
   });
 });
 

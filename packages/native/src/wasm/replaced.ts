@@ -1,6 +1,7 @@
 import { ShiftmixError, tf } from '@shiftmix/core';
 import type { NativeKernels } from '../addon.js';
 import { heapViews, type KernelArgs, type WasmBackend } from './heap.js';
+import { rowReplacements } from './rows.js';
 
 // tfjs's own wasm kernels that training leans on and that are slow where it uses them
 // (or copy where sharing is enough), replaced for the cases training needs; every other
@@ -117,74 +118,17 @@ function sharedIdentity(fallback: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
-// x[start : start + extent] copied run by run (runs along the last axis are contiguous)
-// from a view of the heap into a new output.
-function sliceOf(wasm: WasmBackend, x: TensorInfo, start: number[], extent: number[]): TensorInfo {
-  const rank = x.shape.length;
-  const out = wasm.makeOutput(extent, x.dtype);
-  const count = tf.util.sizeFromShape(extent);
-  if (count === 0) return out;
-  const source = wasm.typedArrayFromHeap(x);
-  const target = wasm.typedArrayFromHeap(out);
-  const strides = tf.util.computeStrides(x.shape);
-  const run = extent[rank - 1];
-  // The other axes are counted like an odometer.
-  const at = new Array<number>(rank - 1).fill(0);
-  for (let o = 0; o < count / run; o++) {
-    let offset = start[rank - 1];
-    for (let d = 0; d < rank - 1; d++) offset += (start[d] + at[d]) * strides[d];
-    target.set(source.subarray(offset, offset + run), o * run);
-    for (let d = rank - 2; d >= 0 && ++at[d] === extent[d]; d--) at[d] = 0;
-  }
-  return out;
-}
-
-const sliceable = (x: TensorInfo) => x.dtype !== 'string' && x.dtype !== 'complex64' && x.shape.length > 0;
-
 /**
- * Slice from a view of the heap: tfjs's reads the whole input out of the heap first, a copy
- * of all of it for every slice.
+ * Replaces tfjs's BatchMatMul, Sum, GatherV2 and Identity on wasm, and the kernels that
+ * move rows (rows.ts); each keeps the original for the cases it leaves.
  */
-function viewSlice(fallback: tf.KernelFunc): tf.KernelFunc {
-  return (args) => {
-    const { inputs, backend, attrs } = args as unknown as KernelArgs;
-    const { x } = inputs as { x: TensorInfo };
-    const { begin, size } = attrs as unknown as { begin: number | number[]; size: number | number[] };
-    if (!sliceable(x)) return fallback(args);
-    const [start, extent] = tf.slice_util.parseSliceParams(x as tf.TensorInfo as tf.Tensor, begin, size);
-    return sliceOf(backend as WasmBackend, x, start, extent);
-  };
-}
-
-/** SplitV (concat's gradient) as slices from a view of the heap; tfjs's runs its copying slice per piece. */
-function viewSplit(fallback: tf.KernelFunc): tf.KernelFunc {
-  return (args) => {
-    const { inputs, backend, attrs } = args as unknown as KernelArgs;
-    const { x } = inputs as { x: TensorInfo };
-    const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
-    if (!sliceable(x)) return fallback(args);
-    const dim = tf.util.parseAxisParam(axis, x.shape)[0];
-    const sizes = tf.backend_util.prepareSplitSize(x as tf.TensorInfo as tf.Tensor, numOrSizeSplits, dim);
-    const start = new Array<number>(x.shape.length).fill(0);
-    return sizes.map((n) => {
-      const extent = [...x.shape];
-      extent[dim] = n;
-      const piece = sliceOf(backend as WasmBackend, x, start, extent);
-      start[dim] += n;
-      return piece;
-    });
-  };
-}
-
-/** Replaces tfjs's BatchMatMul, Sum, GatherV2, Identity, Slice and SplitV on wasm; each keeps the original for the cases it leaves. */
 export function replaceWasmKernels(native: NativeKernels): void {
   const replacements: [string, (fallback: tf.KernelFunc) => tf.KernelFunc][] = [
     ['BatchMatMul', (f) => nativeMatMul(native, f)],
     ['Sum', (f) => columnSum(native, f)],
     ['GatherV2', (f) => gatherRows(f)],
     ['Identity', (f) => sharedIdentity(f)],
-    ['Slice', (f) => viewSlice(f)],
-    ['SplitV', (f) => viewSplit(f)],
+    ...rowReplacements(native),
   ];
   for (const [name, replace] of replacements) {
     const original = tf.getKernel(name, 'wasm');
