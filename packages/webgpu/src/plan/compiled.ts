@@ -23,28 +23,36 @@ export interface Recorded {
 
 interface Dynamic {
   call: PlannedCall;
-  buffers: GPUBuffer[];
-  /** The values each buffer holds: a dispatch whose uniforms did not change is not written. */
+  /** Where each of its dispatches' uniforms start in the arena, in 32-bit words. */
+  offsets: number[];
+  /** The values each dispatch's uniforms hold: one whose values did not change is not written. */
   written: number[][];
 }
 
+/**
+ * The uniforms of every dispatch whose values change per step, in one buffer at aligned
+ * offsets (their bind groups made again to bind their range), so a step writes them with
+ * one upload instead of one per dispatch.
+ */
+interface Arena {
+  buffer: GPUBuffer;
+  data: Int32Array;
+}
+
 export class CompiledWebGpuStep implements CompiledStep {
-  private readonly commands: Command[];
-  private readonly dynamic: Dynamic[];
   private readonly staging: GPUBuffer[] = [];
 
   private constructor(
     private readonly be: RecordingBackend,
     private readonly ready: ReadyPlan,
-    tape: Tape,
+    private readonly commands: Command[],
     private readonly batch: { x: GPUBuffer; y: GPUBuffer },
     private readonly result: GPUBuffer,
     private readonly externals: Map<Tensor, GPUBuffer>,
     private readonly owned: GPUBuffer[],
-    dynamic: Dynamic[],
+    private readonly dynamic: Dynamic[],
+    private readonly arena: Arena | undefined,
   ) {
-    this.commands = tape.commands;
-    this.dynamic = dynamic;
     for (let i = 0; i < STAGING_RING; i++) this.staging.push(this.stagingBuffer());
   }
 
@@ -64,7 +72,7 @@ export class CompiledWebGpuStep implements CompiledStep {
     if (!x || !y) return 'the batch was not on the device';
     // The batch, the constants and the weights went to the device before the recording.
     if (tape.uploads.size) return 'a kernel ran on the host and uploaded its result (set WEBGPU_CPU_FORWARD to false)';
-    const dynamic: Dynamic[] = [];
+    const dynamic: (Omit<Dynamic, 'offsets'> & { buffers: GPUBuffer[] })[] = [];
     for (const [index, call] of ready.plan.calls.entries()) {
       if (call.patches.length === 0) continue;
       const uniforms = tape.uniforms.get(index) ?? [];
@@ -88,7 +96,9 @@ export class CompiledWebGpuStep implements CompiledStep {
       be.tensorMap.get(t.dataId)!.resource = undefined;
       takeFrom(be, 'used', b);
     }
-    return new CompiledWebGpuStep(be, ready, tape, { x, y }, recorded.result, externals, [...owned, x, y], dynamic);
+    const { commands, arena, offsets } = arenaFor(be.device, tape.commands, dynamic);
+    const placed = dynamic.map(({ call, written }, k) => ({ call, written, offsets: offsets[k] }));
+    return new CompiledWebGpuStep(be, ready, commands, { x, y }, recorded.result, externals, [...owned, x, y], placed, arena);
   }
 
   stale(): boolean {
@@ -101,14 +111,19 @@ export class CompiledWebGpuStep implements CompiledStep {
   run(inputs: ReplayInputs): () => Promise<Float32Array> {
     const { be } = this;
     const draws = takeDraws(this.ready.plan, inputs.rng);
-    for (const { call, buffers, written } of this.dynamic) {
+    let low = Infinity;
+    let high = 0;
+    for (const { call, offsets, written } of this.dynamic) {
       const values = dryRun(be, this.ready, call, callAttrs(call, draws, inputs.params))!;
       values.forEach((v, k) => {
         if (sameValues(v, written[k])) return;
-        be.queue.writeBuffer(buffers[k], 0, new Int32Array(v));
+        this.arena!.data.set(v, offsets[k]);
         written[k] = v;
+        low = Math.min(low, offsets[k]);
+        high = Math.max(high, offsets[k] + v.length);
       });
     }
+    if (high > low) be.queue.writeBuffer(this.arena!.buffer, low * 4, this.arena!.data.buffer, low * 4, (high - low) * 4);
     // Work tfjs has encoded but not submitted goes first: it may read the weights this step updates.
     flushBackend(be);
     const encoder = be.device.createCommandEncoder();
@@ -150,6 +165,7 @@ export class CompiledWebGpuStep implements CompiledStep {
     this.owned.length = 0;
     for (const b of this.staging) b.destroy();
     this.staging.length = 0;
+    this.arena?.buffer.destroy();
   }
 
   // The batch's tokens into the recorded step's batch buffer: from the host, or copied on the device.
@@ -163,6 +179,49 @@ export class CompiledWebGpuStep implements CompiledStep {
   private stagingBuffer(): GPUBuffer {
     return this.be.device.createBuffer({ size: RESULT_BYTES, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   }
+}
+
+/**
+ * Moves the dynamic dispatches' uniforms into one arena: each gets an aligned range, holding
+ * the values it was recorded with, and its dispatch a bind group that binds that range.
+ */
+function arenaFor(
+  device: GPUDevice,
+  recorded: Command[],
+  dynamic: { buffers: GPUBuffer[]; written: number[][] }[],
+): { commands: Command[]; arena?: Arena; offsets: number[][] } {
+  const all = dynamic.flatMap((d) => d.buffers);
+  if (all.length === 0) return { commands: recorded, offsets: [] };
+  const align = device.limits.minUniformBufferOffsetAlignment;
+  const stride = Math.ceil(Math.max(...all.map((b) => b.size)) / align) * align;
+  const data = new Int32Array((all.length * stride) / 4);
+  const slotOf = new Map<GPUBuffer, number>();
+  const offsets = dynamic.map((d) =>
+    d.buffers.map((b, k) => {
+      const offset = (slotOf.size * stride) / 4;
+      slotOf.set(b, offset);
+      data.set(d.written[k], offset);
+      return offset;
+    }),
+  );
+  const buffer = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(buffer, 0, data);
+  const commands = recorded.map((c) => {
+    if (c.kind !== 'dispatch') return c;
+    const entries = [...c.group.entries];
+    let moved = false;
+    entries.forEach((entry, k) => {
+      const resource = entry.resource as GPUBufferBinding;
+      const offset = slotOf.get(resource.buffer);
+      if (offset === undefined) return;
+      entries[k] = { binding: entry.binding, resource: { buffer, offset: offset * 4, size: resource.size ?? resource.buffer.size } };
+      moved = true;
+    });
+    if (!moved) return c;
+    const group = { ...c.group, entries };
+    return { ...c, group, bindGroup: device.createBindGroup(group) };
+  });
+  return { commands, arena: { buffer, data }, offsets };
 }
 
 function sameValues(a: number[], b: number[]): boolean {

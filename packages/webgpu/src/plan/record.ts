@@ -10,7 +10,15 @@ import { dispatchHooks } from '../runtime.js';
 // compiled step writes the batch itself and keeps the uploaded constants.
 
 export type Command =
-  | { kind: 'dispatch'; call: number; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; grid: [number, number, number] }
+  | {
+      kind: 'dispatch';
+      call: number;
+      pipeline: GPUComputePipeline;
+      bindGroup: GPUBindGroup;
+      /** What the bind group was made from, so a compiled step can make it again with other buffers. */
+      group: GPUBindGroupDescriptor;
+      grid: [number, number, number];
+    }
   | { kind: 'copy'; call: number; source: GPUBuffer; sourceOffset: number; target: GPUBuffer; targetOffset: number; size: number };
 
 export interface Tape {
@@ -68,7 +76,7 @@ export function recordStep<T>(backend: WebGPUBackend, step: (setCall: (index: nu
   };
 
   flushBackend(be);
-  const bindGroupBuffers = new WeakMap<GPUBindGroup, GPUBuffer[]>();
+  const bindGroupBuffers = new WeakMap<GPUBindGroup, { descriptor: GPUBindGroupDescriptor; buffers: GPUBuffer[] }>();
   const createBindGroup = be.device.createBindGroup.bind(be.device);
   patch(be.device, 'createBindGroup', (descriptor: GPUBindGroupDescriptor) => {
     const group = createBindGroup(descriptor);
@@ -78,7 +86,7 @@ export function recordStep<T>(backend: WebGPUBackend, step: (setCall: (index: nu
       if (resource && 'buffer' in resource) buffers.push(resource.buffer);
       else problem('a bind group binds something other than a buffer');
     }
-    bindGroupBuffers.set(group, buffers);
+    bindGroupBuffers.set(group, { descriptor, buffers });
     return group;
   });
 
@@ -113,11 +121,11 @@ export function recordStep<T>(backend: WebGPUBackend, step: (setCall: (index: nu
       }) as GPUComputePassEncoder['setBindGroup'];
       const dispatch = pass.dispatchWorkgroups.bind(pass);
       pass.dispatchWorkgroups = (x: number, y = 1, z = 1) => {
-        const buffers = bindGroup && bindGroupBuffers.get(bindGroup);
-        if (!pipeline || !bindGroup || !buffers) problem('a dispatch binds a group made before the recording');
+        const made = bindGroup && bindGroupBuffers.get(bindGroup);
+        if (!pipeline || !bindGroup || !made) problem('a dispatch binds a group made before the recording');
         else {
-          tape.commands.push({ kind: 'dispatch', call, pipeline, bindGroup, grid: [x, y, z] });
-          for (const b of buffers) tape.buffers.add(b);
+          tape.commands.push({ kind: 'dispatch', call, pipeline, bindGroup, group: made.descriptor, grid: [x, y, z] });
+          for (const b of made.buffers) tape.buffers.add(b);
         }
         dispatch(x, y, z);
       };
