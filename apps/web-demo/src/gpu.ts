@@ -1,6 +1,8 @@
 /** The few WebGPU members the demo touches (the DOM typings do not ship WebGPU yet). */
 export interface GpuAdapterLike {
-  readonly info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  readonly info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  /** Older browsers' flag (now on `info`). */
+  readonly isFallbackAdapter?: boolean;
   readonly features: ReadonlySet<string>;
   readonly limits: object;
   requestDevice(): Promise<unknown>;
@@ -10,7 +12,17 @@ interface GpuLike {
   requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<GpuAdapterLike | null>;
 }
 
-export type AdapterProbe = { ok: true; adapter: GpuAdapterLike; label: string } | { ok: false; reason: string };
+/** A usable adapter, and `software` when it is a fallback (CPU) one that `auto` passes over. */
+export type AdapterProbe = { ok: true; adapter: GpuAdapterLike; label: string; software: SoftwareAdapter | null } | { ok: false; reason: string };
+
+/** Why an adapter counts as software: `reason` is a phrase for the page ("a fallback adapter"). */
+export interface SoftwareAdapter {
+  reason: string;
+}
+
+// Names that adapters implemented on the CPU give in their info: Chromium's SwiftShader,
+// Mesa's llvmpipe and lavapipe (Vulkan on llvmpipe), WARP ("Microsoft Basic Render Driver").
+const SOFTWARE_NAMES = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render driver|\bwarp\b|\bcpu\b/i;
 
 export function adapterLabel(adapter: GpuAdapterLike): string {
   const info = adapter.info ?? {};
@@ -19,8 +31,31 @@ export function adapterLabel(adapter: GpuAdapterLike): string {
 }
 
 /**
+ * Whether `adapter` runs on the CPU (null for a hardware one): the browser flags it as a
+ * fallback adapter, or its info names a software implementation. Such an adapter decodes
+ * far slower than onnxruntime's wasm provider (SwiftShader: about 30 tokens/s where wasm
+ * gives 800), so `auto` must not pick it; the training page asks the same question.
+ */
+export function isSoftwareAdapter(adapter: GpuAdapterLike): SoftwareAdapter | null {
+  if (adapter.info?.isFallbackAdapter === true || adapter.isFallbackAdapter === true) return { reason: 'the browser marks it as a fallback (software) adapter' };
+  const info = adapter.info ?? {};
+  for (const field of [info.architecture, info.device, info.description, info.vendor]) {
+    const match = field ? SOFTWARE_NAMES.exec(field) : null;
+    if (match) return { reason: `its info names a software implementation (${match[0].toLowerCase()})` };
+  }
+  return null;
+}
+
+/** The sentence the page shows when `auto` passes over a software adapter for wasm. */
+export function softwareFallbackReason(label: string): string {
+  return `the only WebGPU adapter is a software one (${label}), slower than wasm here`;
+}
+
+/**
  * Asks for a WebGPU adapter the way onnxruntime-web will, and says in words why there
  * is none: no WebGPU in this browser, an insecure page, or no adapter on this machine.
+ * When the first adapter is a software one, asks once more (low power): a machine with
+ * an integrated GPU may offer it there; the result is software only when both are.
  */
 export async function probeAdapter(scope: { navigator: Navigator; isSecureContext: boolean } = globalThis as never): Promise<AdapterProbe> {
   const gpu = (scope.navigator as (Navigator & { gpu?: GpuLike }) | undefined)?.gpu;
@@ -35,7 +70,12 @@ export async function probeAdapter(scope: { navigator: Navigator; isSecureContex
   try {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) return { ok: false, reason: 'no WebGPU adapter: navigator.gpu.requestAdapter() returned null (no usable GPU or driver)' };
-    return { ok: true, adapter, label: adapterLabel(adapter) };
+    const software = isSoftwareAdapter(adapter);
+    if (software) {
+      const other = await gpu.requestAdapter({ powerPreference: 'low-power' }).catch(() => null);
+      if (other && !isSoftwareAdapter(other)) return { ok: true, adapter: other, label: adapterLabel(other), software: null };
+    }
+    return { ok: true, adapter, label: adapterLabel(adapter), software };
   } catch (error) {
     return { ok: false, reason: `navigator.gpu.requestAdapter() failed: ${(error as Error).message}` };
   }

@@ -39,6 +39,10 @@ export interface ModelInfo {
   fallbackReason: string | null;
   /** The WebGPU adapter found ("google swiftshader"), or null. */
   adapter: string | null;
+  /** The adapter runs on the CPU (SwiftShader, llvmpipe, ...): `auto` passed over it for wasm. */
+  adapterSoftware: boolean;
+  /** The provider the page asked for. */
+  choice: ProviderChoice;
   loadMs: number;
   warmupMs: number;
 }

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-web';
-import { probeAdapter } from './gpu.js';
+import { probeAdapter, softwareFallbackReason } from './gpu.js';
 import type { Manifest } from './manifest.js';
 import { DemoError, type Provider, type ProviderChoice } from './protocol.js';
 
@@ -8,6 +8,8 @@ export interface OpenedSession {
   provider: Provider;
   fallbackReason: string | null;
   adapter: string | null;
+  /** The adapter runs on the CPU (SwiftShader, llvmpipe, ...): `auto` passes over it. */
+  adapterSoftware: boolean;
 }
 
 const BAD_MODEL_FIX = 'Pick the decode.onnx that shiftmix export wrote next to this model.json, or export the model again';
@@ -41,20 +43,28 @@ function badModel(file: string, error: unknown): DemoError {
 
 /**
  * Opens decode.onnx on the chosen provider. `auto` checks for a WebGPU adapter first and
- * falls back to wasm, keeping the reason so the page can show it; `webgpu` insists.
+ * falls back to wasm, keeping the reason so the page can show it: when there is none, when
+ * its session fails, and when the only adapter is a software one (slower than wasm);
+ * `webgpu` insists, on any adapter.
  */
 export async function openSession(bytes: Uint8Array, manifest: Manifest, choice: ProviderChoice): Promise<OpenedSession> {
   checkOnnxBytes(bytes, manifest.decodeFile);
   let fallbackReason: string | null = null;
   let adapter: string | null = null;
+  let adapterSoftware = false;
   if (choice !== 'wasm') {
     const probe = await probeAdapter();
-    if (probe.ok) {
+    if (probe.ok && probe.software && choice === 'auto') {
       adapter = probe.label;
+      adapterSoftware = true;
+      fallbackReason = softwareFallbackReason(probe.label);
+    } else if (probe.ok) {
+      adapter = probe.label;
+      adapterSoftware = probe.software !== null;
       // Hand onnxruntime the adapter checked here, so the one shown is the one used.
       if (!ort.env.webgpu.adapter) ort.env.webgpu.adapter = probe.adapter as never;
       try {
-        return { session: await create(bytes, 'webgpu', manifest), provider: 'webgpu', fallbackReason: null, adapter };
+        return { session: await create(bytes, 'webgpu', manifest), provider: 'webgpu', fallbackReason: null, adapter, adapterSoftware };
       } catch (error) {
         fallbackReason = `the WebGPU session failed (${(error instanceof Error ? error.message : String(error)).slice(0, 200)})`;
       }
@@ -70,7 +80,7 @@ export async function openSession(bytes: Uint8Array, manifest: Manifest, choice:
     }
   }
   try {
-    return { session: await create(bytes, 'wasm', manifest), provider: 'wasm', fallbackReason, adapter };
+    return { session: await create(bytes, 'wasm', manifest), provider: 'wasm', fallbackReason, adapter, adapterSoftware };
   } catch (error) {
     throw badModel(manifest.decodeFile, error);
   }

@@ -46,6 +46,8 @@ async function load(id: number, request: Extract<WorkerRequest, { type: 'load' }
     provider: opened.provider,
     fallbackReason: opened.fallbackReason,
     adapter: opened.adapter,
+    adapterSoftware: opened.adapterSoftware,
+    choice: request.provider,
     loadMs,
     warmupMs,
   };
