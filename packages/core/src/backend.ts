@@ -97,12 +97,27 @@ async function hardwareGpuPossible(): Promise<boolean> {
   }
 }
 
+/** The binaries of tfjs's wasm backend, by the file names it asks for. */
+export type WasmFiles = Partial<Record<'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm', string>>;
+
+let wasmFiles: string | WasmFiles | undefined;
+
+/**
+ * Where the wasm backend fetches its binaries in a browser: a folder URL ending in '/', or
+ * a URL per file (what a bundler gives for each `.wasm` it emits). Call it before the
+ * first selectBackend that may start wasm; Node finds them in the installed package.
+ */
+export function setWasmFiles(files: string | WasmFiles): void {
+  wasmFiles = files;
+}
+
 /**
  * Loads tfjs's wasm backend and adds the kernels it lacks, without starting it: a
  * provider implements its own kernels between this and startWasmBackend.
  */
 export async function loadWasmBackend(): Promise<void> {
-  await import('@tensorflow/tfjs-backend-wasm');
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (wasmFiles !== undefined) wasm.setWasmPaths(wasmFiles as never);
   registerMissingWasmKernels();
 }
 

@@ -18,7 +18,16 @@ export { computeShiftSchedule, type ScheduleKind, type ScheduleResult, type Shif
 export { createWeightInit } from './init.js';
 export { dropout, gelu, layerNorm, linear, shiftTime, variableFrom } from './layers.js';
 export { crossEntropy } from './kernels/cross-entropy.js';
-export { activeBackend, BACKEND_NAMES, selectBackend, type BackendInfo, type BackendName, type BackendThreads } from './backend.js';
+export {
+  activeBackend,
+  BACKEND_NAMES,
+  selectBackend,
+  setWasmFiles,
+  type BackendInfo,
+  type BackendName,
+  type BackendThreads,
+  type WasmFiles,
+} from './backend.js';
 export { applyRope, cachedAttention, causalMask, ropeTables } from './ops/attention.js';
 export { causalAttention, packedCausalAttention, type CausalAttentionOptions } from './kernels/attention.js';
 export { checkShifts, checkStepInput, createShiftRing, readShiftRing, shiftRingSize, writeShiftRing } from './ops/shift.js';

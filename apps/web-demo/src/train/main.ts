@@ -1,0 +1,229 @@
+import shakespeareUrl from '../../../../benchmarks/data/tinyshakespeare.txt?url';
+import type { ProviderChoice } from '../protocol.js';
+import { draw, type Series, type XAxis } from './chart.js';
+import type { ModelChoice, RecipeChoice, TrainPoint, TrainRequest, TrainResponse, TrainResult, TrainStarted } from './protocol.js';
+
+// The Train page: a form, a queue of models trained one after another in one worker, the
+// loss chart and a table. URL parameters preset the form (models=gpt,hsm-ab&steps=...&dim=
+// ...&provider=wasm) and `autostart` starts at once; window.trainDemo holds the runs.
+
+const PRESETS: Record<string, string> = {
+  gpt: 'softmax-attention*4',
+  'hsm-ab': 'hsm-ab*4',
+  'learned-fusion': 'learned-fusion*4',
+  hybrid: 'hsm-ab*3,softmax-attention',
+};
+const COLORS = ['#d1495b', '#2e86ab', '#3c9d5d', '#e8a33d', '#7d5ba6', '#555555'];
+
+export interface RunState {
+  label: string;
+  layers: string;
+  color: string;
+  started?: TrainStarted;
+  points: TrainPoint[];
+  result?: TrainResult;
+  error?: string;
+}
+
+interface DemoState {
+  state: 'idle' | 'running' | 'done';
+  runs: RunState[];
+  sample?: string;
+}
+
+declare global {
+  interface Window {
+    trainDemo: DemoState;
+  }
+}
+
+const $ = <T extends Element>(selector: string) => document.querySelector<T>(selector)!;
+const demo: DemoState = { state: 'idle', runs: [] };
+window.trainDemo = demo;
+
+const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+let nextId = 1;
+const waiting = new Map<number, (response: TrainResponse) => void>();
+worker.onmessage = (event: MessageEvent<TrainResponse>) => waiting.get(event.data.id)?.(event.data);
+worker.onerror = (event) => notice(`The training worker failed: ${event.message}. Reload the page`);
+
+function notice(text: string): void {
+  $('#notice').textContent = text;
+}
+
+let text = '';
+let textName = 'Tiny Shakespeare';
+async function bundledText(): Promise<string> {
+  if (!text) {
+    const response = await fetch(shakespeareUrl);
+    if (!response.ok) throw new Error(`the bundled Tiny Shakespeare did not load (HTTP ${response.status}). Reload the page, or choose a text file`);
+    text = await response.text();
+  }
+  return text;
+}
+
+$<HTMLInputElement>('#text-file').addEventListener('change', async (event) => {
+  const file = (event.target as HTMLInputElement).files?.[0];
+  if (!file) return;
+  const content = await file.text();
+  if (content.length < 2000) {
+    notice(`${file.name} holds ${content.length} characters, too few to train on. Choose a text of at least 2,000 characters`);
+    return;
+  }
+  text = content;
+  textName = file.name;
+  $('#text-name').textContent = `${file.name} (${content.length.toLocaleString()} characters)`;
+});
+
+const number = (id: string) => Number($<HTMLInputElement>(id).value);
+
+function chosenModels(): ModelChoice[] {
+  const dim = number('#dim');
+  const heads = number('#heads');
+  const contextLength = number('#ctx');
+  const picked = [...document.querySelectorAll<HTMLInputElement>('input[name=model]:checked')].map((box) => ({ label: box.value, layers: PRESETS[box.value] }));
+  const typed = $<HTMLInputElement>('#pattern').value.trim();
+  if (typed) picked.push({ label: typed, layers: typed });
+  return picked.map((m) => ({ ...m, dim, heads, contextLength }));
+}
+
+function recipe(): RecipeChoice {
+  const steps = number('#steps');
+  return { steps, batch: number('#batch'), lr: number('#lr'), seed: number('#seed'), evalEvery: Math.max(1, Math.round(steps / 10)), evalBatches: 8 };
+}
+
+const xAxis = (): XAxis => ($<HTMLInputElement>('input[name=x]:checked').value === 'seconds' ? 'seconds' : 'step');
+let drawPending = false;
+function redraw(): void {
+  if (drawPending) return;
+  drawPending = true;
+  requestAnimationFrame(() => {
+    drawPending = false;
+    const series: Series[] = demo.runs.map((r) => ({ label: r.label, color: r.color, points: r.points }));
+    draw($<SVGSVGElement>('#chart'), series, xAxis());
+    renderTable();
+  });
+}
+document.querySelectorAll('input[name=x]').forEach((radio) => radio.addEventListener('change', redraw));
+
+function renderTable(): void {
+  const rows = demo.runs.map((r) => {
+    const last = r.points.at(-1);
+    const val = [...r.points].reverse().find((p) => p.valLoss !== undefined)?.valLoss;
+    const cells = [
+      r.label,
+      r.started ? r.started.backend : r.error ? 'error' : 'waiting',
+      r.started ? `${(r.started.params / 1e6).toFixed(2)}M` : '',
+      last ? String(last.step) : '',
+      last ? last.trainLoss.toFixed(3) : '',
+      val === undefined ? '' : val.toFixed(3),
+      last ? Math.round(last.tokensPerSecond).toLocaleString() : '',
+      r.result ? r.result.stepKind + (r.result.stopped ? ' (stopped)' : '') : '',
+    ];
+    const tr = document.createElement('tr');
+    tr.style.color = r.color;
+    for (const c of cells) tr.append(Object.assign(document.createElement('td'), { textContent: c }));
+    return tr;
+  });
+  $('#runs tbody').replaceChildren(...rows);
+}
+
+function request(message: TrainRequest, onResponse: (response: TrainResponse) => boolean): void {
+  waiting.set(message.id, (response) => {
+    if (onResponse(response)) waiting.delete(message.id);
+  });
+  worker.postMessage(message);
+}
+
+let stopAsked = false;
+function trainOne(run: RunState, model: ModelChoice, r: RecipeChoice, provider: ProviderChoice, data: string): Promise<void> {
+  return new Promise((resolve) => {
+    request({ type: 'train', id: nextId++, model, recipe: r, provider, text: data, textName }, (response) => {
+      if (response.type === 'started') {
+        run.started = response.info;
+        // Core words its note for the CLI; here the choice is the Backend menu.
+        const why = response.info.note?.replace(/--backend (\w+) forces it/, 'choose $1 under Backend to force it');
+        $('#backend').textContent = `Backend: ${response.info.backend}${why ? ` (${why})` : ''}`;
+      } else if (response.type === 'progress') run.points.push(response.point);
+      else if (response.type === 'done') run.result = response.result;
+      else if (response.type === 'error') run.error = `${response.problem}. ${response.fix}`;
+      redraw();
+      const finished = response.type === 'done' || response.type === 'error';
+      if (finished) resolve();
+      return finished;
+    });
+  });
+}
+
+async function trainAll(): Promise<void> {
+  const models = chosenModels();
+  if (models.length === 0) {
+    notice('No model is chosen. Tick at least one model, or type a layer pattern');
+    return;
+  }
+  const provider = $<HTMLSelectElement>('#provider').value as ProviderChoice;
+  const r = recipe();
+  let data: string;
+  try {
+    data = await bundledText();
+  } catch (error) {
+    notice((error as Error).message);
+    return;
+  }
+  demo.runs = models.map((m, i) => ({ label: m.label, layers: m.layers, color: COLORS[i % COLORS.length], points: [] }));
+  demo.state = 'running';
+  stopAsked = false;
+  $<HTMLButtonElement>('#train').disabled = true;
+  $<HTMLButtonElement>('#stop').disabled = false;
+  notice(`Training ${models.length} model(s) on ${textName}, ${r.steps} steps each…`);
+  for (const [i, model] of models.entries()) {
+    if (stopAsked) break;
+    await trainOne(demo.runs[i], model, r, provider, data);
+    const run = demo.runs[i];
+    if (run.error) notice(`${run.label}: ${run.error}`);
+  }
+  demo.state = 'done';
+  $<HTMLButtonElement>('#train').disabled = false;
+  $<HTMLButtonElement>('#stop').disabled = true;
+  $<HTMLButtonElement>('#sample').disabled = !demo.runs.some((run) => run.result);
+  const failed = demo.runs.filter((run) => run.error).length;
+  if (!failed) notice(stopAsked ? 'Stopped.' : 'Done. Generate below with the last model trained.');
+  redraw();
+}
+
+$('#train-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void trainAll();
+});
+$('#stop').addEventListener('click', () => {
+  stopAsked = true;
+  worker.postMessage({ type: 'stop', id: nextId++ } satisfies TrainRequest);
+});
+$('#sample-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const prompt = $<HTMLInputElement>('#prompt').value;
+  $('#sample-text').textContent = '…';
+  request({ type: 'generate', id: nextId++, prompt, maxTokens: 200, temperature: 0.8, topK: 20, seed: 1 }, (response) => {
+    // generate returns the continuation; the page shows it after its prompt.
+    if (response.type === 'text') demo.sample = $('#sample-text').textContent = prompt + response.text;
+    else if (response.type === 'error') $('#sample-text').textContent = `${response.problem}. ${response.fix}`;
+    return true;
+  });
+});
+
+// URL parameters preset the form, for links and tests.
+const params = new URLSearchParams(location.search);
+const models = params.get('models');
+if (models) {
+  const wanted = models.split(',');
+  document.querySelectorAll<HTMLInputElement>('input[name=model]').forEach((box) => (box.checked = wanted.includes(box.value)));
+  $<HTMLInputElement>('#pattern').value = wanted.filter((m) => !(m in PRESETS)).join('');
+}
+for (const key of ['dim', 'heads', 'ctx', 'batch', 'steps', 'lr', 'seed']) {
+  const value = params.get(key);
+  if (value !== null) $<HTMLInputElement>(`#${key}`).value = value;
+}
+const provider = params.get('provider');
+if (provider) $<HTMLSelectElement>('#provider').value = provider;
+redraw();
+if (params.has('autostart')) void trainAll();
