@@ -1,6 +1,7 @@
 import shakespeareUrl from '../../../../benchmarks/data/tinyshakespeare.txt?url';
 import type { ProviderChoice } from '../protocol.js';
-import { draw, type Series, type XAxis } from './chart.js';
+import { draw } from '../chart.js';
+import { lossLines } from './lines.js';
 import type { ModelChoice, RecipeChoice, TrainPoint, TrainRequest, TrainResponse, TrainResult, TrainStarted } from './protocol.js';
 
 // The Train page: a form, a queue of models trained one after another in one worker, the
@@ -92,15 +93,19 @@ function recipe(): RecipeChoice {
   return { steps, batch: number('#batch'), lr: number('#lr'), seed: number('#seed'), evalEvery: Math.max(1, Math.round(steps / 10)), evalBatches: 8 };
 }
 
-const xAxis = (): XAxis => ($<HTMLInputElement>('input[name=x]:checked').value === 'seconds' ? 'seconds' : 'step');
+const xAxis = (): 'step' | 'seconds' => ($<HTMLInputElement>('input[name=x]:checked').value === 'seconds' ? 'seconds' : 'step');
 let drawPending = false;
 function redraw(): void {
   if (drawPending) return;
   drawPending = true;
   requestAnimationFrame(() => {
     drawPending = false;
-    const series: Series[] = demo.runs.map((r) => ({ label: r.label, color: r.color, points: r.points }));
-    draw($<SVGSVGElement>('#chart'), series, xAxis());
+    const x = xAxis();
+    draw(
+      $<SVGSVGElement>('#chart'),
+      demo.runs.flatMap((r) => lossLines(r, x)),
+      x === 'step' ? 'step' : 'seconds',
+    );
     renderTable();
   });
 }

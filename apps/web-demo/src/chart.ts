@@ -1,20 +1,20 @@
-import type { TrainPoint } from './protocol.js';
+// The demo's line charts (the Train page's losses, the Decode page's cost per token): lines
+// of (x, y) points, each drawn with its series' color and its kind's style (a CSS class).
+// The geometry is a pure function of the points (tested without a DOM); draw() turns it
+// into SVG.
 
-// The loss chart: each model's training loss as a thin line and its validation loss as a
-// thick one, against steps or against seconds. The geometry is a pure function of the
-// points (tested without a DOM); draw() turns it into SVG.
-
-export interface Series {
+export interface Line {
+  /** The series it belongs to (a model): the legend and the tests find it by this. */
   label: string;
   color: string;
-  points: TrainPoint[];
+  /** Its style: 'train' thin, 'val' thick (train.css), or any class the page styles. */
+  kind: string;
+  points: [number, number][];
 }
 
-export type XAxis = 'step' | 'seconds';
-
 export interface ChartGeometry {
-  /** One path per series and kind, in drawing order. */
-  paths: { label: string; color: string; kind: 'train' | 'val'; d: string; count: number }[];
+  /** One path per line, in drawing order. */
+  paths: { label: string; color: string; kind: string; d: string; count: number }[];
   xTicks: { at: number; text: string }[];
   yTicks: { at: number; text: string }[];
 }
@@ -34,25 +34,24 @@ export function ticks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-export function geometry(series: Series[], x: XAxis): ChartGeometry {
-  const all = series.flatMap((s) => s.points);
-  const xs = all.map((p) => p[x]);
-  const ys = all.flatMap((p) => (p.valLoss === undefined ? [p.trainLoss] : [p.trainLoss, p.valLoss])).filter(Number.isFinite);
-  const xMax = Math.max(1e-9, ...xs);
+export function geometry(lines: Line[]): ChartGeometry {
+  const finite = lines.map((l) => ({ ...l, points: l.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)) }));
+  const all = finite.flatMap((l) => l.points);
+  const xMax = Math.max(1e-9, ...all.map(([x]) => x));
+  const ys = all.map(([, y]) => y);
   const yLo = ys.length ? Math.min(...ys) : 0;
   const yHi = ys.length ? Math.max(...ys) : 1;
   const yPad = (yHi - yLo) * 0.05 || 0.5;
   const [y0, y1] = [Math.max(0, yLo - yPad), yHi + yPad];
   const px = (v: number) => PAD.left + (v / xMax) * (WIDTH - PAD.left - PAD.right);
   const py = (v: number) => HEIGHT - PAD.bottom - ((v - y0) / (y1 - y0)) * (HEIGHT - PAD.top - PAD.bottom);
-  const line = (points: [number, number][]) => points.map(([a, b], i) => `${i ? 'L' : 'M'}${px(a).toFixed(1)},${py(b).toFixed(1)}`).join('');
-  const paths: ChartGeometry['paths'] = [];
-  for (const s of series) {
-    const train = s.points.filter((p) => Number.isFinite(p.trainLoss)).map((p): [number, number] => [p[x], p.trainLoss]);
-    const val = s.points.filter((p) => p.valLoss !== undefined && Number.isFinite(p.valLoss)).map((p): [number, number] => [p[x], p.valLoss!]);
-    paths.push({ label: s.label, color: s.color, kind: 'train', d: line(train), count: train.length });
-    paths.push({ label: s.label, color: s.color, kind: 'val', d: line(val), count: val.length });
-  }
+  const paths = finite.map((l) => ({
+    label: l.label,
+    color: l.color,
+    kind: l.kind,
+    d: l.points.map(([a, b], i) => `${i ? 'L' : 'M'}${px(a).toFixed(1)},${py(b).toFixed(1)}`).join(''),
+    count: l.points.length,
+  }));
   const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(3))));
   return {
     paths,
@@ -70,9 +69,9 @@ function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string,
   return node;
 }
 
-/** Draws the chart into `svg` (its children replaced). */
-export function draw(svg: SVGSVGElement, series: Series[], x: XAxis): void {
-  const g = geometry(series, x);
+/** Draws the lines into `svg` (its children replaced), `xLabel` under the x axis. */
+export function draw(svg: SVGSVGElement, lines: Line[], xLabel: string): void {
+  const g = geometry(lines);
   svg.setAttribute('viewBox', `0 0 ${WIDTH} ${HEIGHT}`);
   const nodes: SVGElement[] = [];
   for (const t of g.yTicks) {
@@ -80,7 +79,7 @@ export function draw(svg: SVGSVGElement, series: Series[], x: XAxis): void {
     nodes.push(el('text', { x: PAD.left - 6, y: t.at + 4, 'text-anchor': 'end' }, t.text));
   }
   for (const t of g.xTicks) nodes.push(el('text', { x: t.at, y: HEIGHT - PAD.bottom + 16, 'text-anchor': 'middle' }, t.text));
-  nodes.push(el('text', { x: WIDTH - PAD.right, y: HEIGHT - 4, 'text-anchor': 'end' }, x === 'step' ? 'step' : 'seconds'));
+  nodes.push(el('text', { x: WIDTH - PAD.right, y: HEIGHT - 4, 'text-anchor': 'end' }, xLabel));
   for (const p of g.paths) {
     if (p.count === 0) continue;
     const path = el('path', { d: p.d, stroke: p.color, class: p.kind, fill: 'none' });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { geometry, ticks, HEIGHT, WIDTH } from './chart.js';
-import type { TrainPoint } from './protocol.js';
+import { geometry, ticks, HEIGHT, WIDTH, type Line } from './chart.js';
+import { lossLines } from './train/lines.js';
+import type { TrainPoint } from './train/protocol.js';
 
 const point = (step: number, trainLoss: number, valLoss?: number): TrainPoint => ({
   step,
@@ -10,17 +11,21 @@ const point = (step: number, trainLoss: number, valLoss?: number): TrainPoint =>
   ...(valLoss === undefined ? {} : { valLoss }),
 });
 
+const losses = (runs: { label: string; color: string; points: TrainPoint[] }[], x: 'step' | 'seconds'): Line[] => runs.flatMap((r) => lossLines(r, x));
+
 // The coordinates of a path's points, in order.
 const coords = (d: string) => [...d.matchAll(/[ML]([\d.]+),([\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
 
 describe('the loss chart', () => {
   it('draws a training and a validation path per series, every point inside the plot', () => {
     const g = geometry(
-      [
-        { label: 'gpt', color: 'red', points: [point(1, 4.2), point(2, 3.9, 3.95), point(3, 3.1), point(4, 2.5, 2.7)] },
-        { label: 'hsm', color: 'blue', points: [point(1, 4.1), point(2, 3.0, 3.2)] },
-      ],
-      'step',
+      losses(
+        [
+          { label: 'gpt', color: 'red', points: [point(1, 4.2), point(2, 3.9, 3.95), point(3, 3.1), point(4, 2.5, 2.7)] },
+          { label: 'hsm', color: 'blue', points: [point(1, 4.1), point(2, 3.0, 3.2)] },
+        ],
+        'step',
+      ),
     );
     expect(g.paths.map((p) => [p.label, p.kind, p.count])).toEqual([
       ['gpt', 'train', 4],
@@ -46,8 +51,8 @@ describe('the loss chart', () => {
     const points = [point(10, 3), point(20, NaN), point(40, 2)];
     points[2].seconds = 1;
     points[0].seconds = 0.9;
-    const bySteps = coords(geometry([{ label: 'a', color: 'red', points }], 'step').paths[0].d);
-    const bySeconds = coords(geometry([{ label: 'a', color: 'red', points }], 'seconds').paths[0].d);
+    const bySteps = coords(geometry(losses([{ label: 'a', color: 'red', points }], 'step')).paths[0].d);
+    const bySeconds = coords(geometry(losses([{ label: 'a', color: 'red', points }], 'seconds')).paths[0].d);
     expect(bySteps).toHaveLength(2);
     expect(bySeconds).toHaveLength(2);
     expect(bySeconds[0][0]).toBeGreaterThan(bySteps[0][0]);
