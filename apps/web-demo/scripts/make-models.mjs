@@ -38,7 +38,8 @@ const MODELS = [
   { id: 'gpt', family: 'GPT', model: 'gpt' },
 ];
 const PRESET = 'cpu';
-const RECIPE_SOURCE = `lm-char's ${PRESET} preset (benchmarks/suites/default.json): nanoGPT's CPU recipe`;
+// How the page names the recipe (a model cut short with --steps says so).
+const RECIPE_SOURCE = `nanoGPT's CPU recipe (lm-char's ${PRESET} preset)`;
 
 function fail(message) {
   console.error(`make-models: ${message}`);
@@ -102,7 +103,7 @@ function exportTo(run, id) {
 }
 
 /** What index.json says of a model: all read from the run (its best/ checkpoint, metrics and summary). */
-function describe(m, run, summary) {
+function describe(m, run, summary, preset) {
   const config = JSON.parse(readFileSync(join(run, 'best', 'config.json'), 'utf8'));
   const state = JSON.parse(readFileSync(join(run, 'best', 'state.json'), 'utf8'));
   const evals = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
@@ -120,7 +121,7 @@ function describe(m, run, summary) {
     layers: model.layers,
     params: config.params,
     recipe: {
-      source: RECIPE_SOURCE,
+      source: recipe.steps === preset.steps ? RECIPE_SOURCE : `${RECIPE_SOURCE}, cut to ${recipe.steps} steps`,
       dim: model.dim,
       heads: model.heads,
       contextLength: model.contextLength,
@@ -169,7 +170,15 @@ for (const m of MODELS) {
   const known = index.models.find((e) => e.id === m.id);
   if (!flag('--force') && known?.recipe && existsSync(join(out, m.id, 'decode.onnx'))) {
     const wanted = { layers, steps, batch: preset.batch, dim: preset.dim, heads: preset.heads, contextLength: preset.contextLength, lr: preset.lr };
-    const had = { layers: known.layers, steps: known.recipe.steps, batch: known.recipe.batch, dim: known.recipe.dim, heads: known.recipe.heads, contextLength: known.recipe.contextLength, lr: known.recipe.lr };
+    const had = {
+      layers: known.layers,
+      steps: known.recipe.steps,
+      batch: known.recipe.batch,
+      dim: known.recipe.dim,
+      heads: known.recipe.heads,
+      contextLength: known.recipe.contextLength,
+      lr: known.recipe.lr,
+    };
     if (flag('--missing') || sameRecipe(wanted, had)) {
       console.error(`make-models: ${m.id} exists (${known.recipe.steps} steps, val loss ${known.valLoss.toFixed(3)}; --force makes it again)`);
       continue;
@@ -179,8 +188,10 @@ for (const m of MODELS) {
   requireCli();
   const { run, summary } = train(m.id, layers, ffn, flags);
   exportTo(run, m.id);
-  const entry = describe(m, run, summary);
-  console.error(`make-models: ${m.id}: val loss ${entry.valLoss.toFixed(4)} at step ${entry.valStep} (exported: step ${entry.exportedStep}, ${entry.exportedValLoss.toFixed(4)}) in ${entry.trainSeconds} s`);
+  const entry = describe(m, run, summary, preset);
+  console.error(
+    `make-models: ${m.id}: val loss ${entry.valLoss.toFixed(4)} at step ${entry.valStep} (exported: step ${entry.exportedStep}, ${entry.exportedValLoss.toFixed(4)}) in ${entry.trainSeconds} s`,
+  );
   index.models = [...index.models.filter((e) => e.id !== m.id), entry].sort((a, b) => order(a) - order(b));
   writeFileSync(indexPath, `${JSON.stringify(index, null, 2)}\n`);
 }

@@ -16,17 +16,17 @@ function scope(gpu: unknown, isSecureContext = true) {
 
 describe('isSoftwareAdapter', () => {
   it('names software implementations in any info field', () => {
-    expect(isSoftwareAdapter(swiftshader)?.reason).toMatch(/software implementation \(swiftshader\)/);
-    expect(isSoftwareAdapter(fake({ vendor: 'mesa', architecture: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }))?.reason).toMatch(/llvmpipe/);
+    expect(isSoftwareAdapter(swiftshader)?.reason).toBe('swiftshader in its name');
+    expect(isSoftwareAdapter(fake({ vendor: 'mesa', architecture: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }))?.reason).toBe('llvmpipe in its name');
     expect(isSoftwareAdapter(fake({ vendor: 'mesa', device: 'lavapipe' }))?.reason).toMatch(/lavapipe/);
     expect(isSoftwareAdapter(fake({ vendor: 'microsoft', description: 'Microsoft Basic Render Driver' }))?.reason).toMatch(/basic render driver/);
-    expect(isSoftwareAdapter(fake({ vendor: 'acme', description: 'Acme Software Rasterizer' }))?.reason).toMatch(/\(software\)/);
-    expect(isSoftwareAdapter(fake({ vendor: 'acme', architecture: 'cpu' }))?.reason).toMatch(/\(cpu\)/);
+    expect(isSoftwareAdapter(fake({ vendor: 'acme', description: 'Acme Software Rasterizer' }))?.reason).toBe('software in its name');
+    expect(isSoftwareAdapter(fake({ vendor: 'acme', architecture: 'cpu' }))?.reason).toBe('cpu in its name');
   });
 
   it('takes the fallback flag, on info or on the adapter', () => {
-    expect(isSoftwareAdapter(fake({ vendor: 'acme', isFallbackAdapter: true }))?.reason).toMatch(/fallback/);
-    expect(isSoftwareAdapter(fake({ vendor: 'acme' }, { isFallbackAdapter: true }))?.reason).toMatch(/fallback/);
+    expect(isSoftwareAdapter(fake({ vendor: 'acme', isFallbackAdapter: true }))?.reason).toBe('marked as a fallback adapter');
+    expect(isSoftwareAdapter(fake({ vendor: 'acme' }, { isFallbackAdapter: true }))?.reason).toBe('marked as a fallback adapter');
   });
 
   it('leaves hardware adapters alone', () => {
@@ -45,7 +45,11 @@ describe('isSoftwareAdapter', () => {
 
 describe('probeAdapter', () => {
   it('reports the adapter it gets, and whether it is software', async () => {
-    expect(await probeAdapter(scope({ requestAdapter: async () => nvidia }))).toMatchObject({ ok: true, label: 'nvidia ada NVIDIA GeForce RTX 4070', software: null });
+    expect(await probeAdapter(scope({ requestAdapter: async () => nvidia }))).toMatchObject({
+      ok: true,
+      label: 'nvidia ada NVIDIA GeForce RTX 4070',
+      software: null,
+    });
     expect(await probeAdapter(scope({ requestAdapter: async () => swiftshader }))).toMatchObject({
       ok: true,
       label: 'google swiftshader',
@@ -56,7 +60,9 @@ describe('probeAdapter', () => {
   it('prefers a hardware adapter offered at low power over a software one', async () => {
     const gpu = { requestAdapter: async (o?: { powerPreference?: string }) => (o?.powerPreference === 'low-power' ? intel : swiftshader) };
     expect(await probeAdapter(scope(gpu))).toMatchObject({ ok: true, adapter: intel, software: null });
-    const failing = { requestAdapter: async (o?: { powerPreference?: string }) => (o?.powerPreference === 'low-power' ? Promise.reject(new Error('x')) : swiftshader) };
+    const failing = {
+      requestAdapter: async (o?: { powerPreference?: string }) => (o?.powerPreference === 'low-power' ? Promise.reject(new Error('x')) : swiftshader),
+    };
     expect(await probeAdapter(scope(failing))).toMatchObject({ ok: true, adapter: swiftshader, software: { reason: expect.any(String) } });
   });
 

@@ -15,7 +15,7 @@ interface GpuLike {
 /** A usable adapter, and `software` when it is a fallback (CPU) one that `auto` passes over. */
 export type AdapterProbe = { ok: true; adapter: GpuAdapterLike; label: string; software: SoftwareAdapter | null } | { ok: false; reason: string };
 
-/** Why an adapter counts as software: `reason` is a phrase for the page ("a fallback adapter"). */
+/** Why an adapter counts as software: `reason` is a phrase for the page ("swiftshader in its name"). */
 export interface SoftwareAdapter {
   reason: string;
 }
@@ -37,11 +37,11 @@ export function adapterLabel(adapter: GpuAdapterLike): string {
  * gives 800), so `auto` must not pick it; the training page asks the same question.
  */
 export function isSoftwareAdapter(adapter: GpuAdapterLike): SoftwareAdapter | null {
-  if (adapter.info?.isFallbackAdapter === true || adapter.isFallbackAdapter === true) return { reason: 'the browser marks it as a fallback (software) adapter' };
+  if (adapter.info?.isFallbackAdapter === true || adapter.isFallbackAdapter === true) return { reason: 'marked as a fallback adapter' };
   const info = adapter.info ?? {};
   for (const field of [info.architecture, info.device, info.description, info.vendor]) {
     const match = field ? SOFTWARE_NAMES.exec(field) : null;
-    if (match) return { reason: `its info names a software implementation (${match[0].toLowerCase()})` };
+    if (match) return { reason: `${match[0].toLowerCase()} in its name` };
   }
   return null;
 }

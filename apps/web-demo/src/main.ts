@@ -22,10 +22,15 @@ async function bundledModels(): Promise<BundledModel[]> {
   return [];
 }
 
+/** The page's one line about WebGPU: the adapter, and what `auto` does with it. */
 async function showEnvironment(): Promise<void> {
   const probe = await probeAdapter();
   const env = $('env');
-  env.textContent = probe.ok ? `WebGPU adapter: ${probe.label}.` : `WebGPU unavailable: ${probe.reason}. Models run on wasm (CPU) instead.`;
+  env.textContent = !probe.ok
+    ? `WebGPU unavailable: ${probe.reason}. Models run on wasm (CPU) instead.`
+    : probe.software
+      ? `WebGPU adapter: ${probe.label}, a software one (${probe.software.reason}). Auto runs the models on wasm, which is faster here; choose the webgpu provider to use it anyway.`
+      : `WebGPU adapter: ${probe.label}.`;
   env.classList.toggle('warn', !probe.ok);
 }
 

@@ -1,11 +1,8 @@
 import { ModelWorker, type GenerateResult } from './client.js';
+import { describeRecipe, providerReason, type BundledModel } from './labels.js';
 import { DemoError, type ModelInfo, type ModelSource, type ProviderChoice, type SamplingRequest } from './protocol.js';
 
-export interface BundledModel {
-  id: string;
-  label: string;
-  path: string;
-}
+export type { BundledModel };
 
 type PanelState = 'empty' | 'loading' | 'ready' | 'generating' | 'done' | 'error';
 
@@ -26,7 +23,9 @@ export class ModelPanel {
   private readonly folderInput = el('input', 'folder');
   private readonly filesInput = el('input', 'files');
   private readonly info = el('p', 'info');
-  private readonly provider = el('span', 'provider');
+  private readonly recipe = el('p', 'recipe');
+  private readonly provider = el('span', 'provider', 'not chosen yet');
+  private readonly separator = el('span', 'sep');
   private readonly fallback = el('p', 'fallback');
   private readonly speed = el('span', 'tps');
   private readonly stats = el('span', 'stats');
@@ -50,7 +49,7 @@ export class ModelPanel {
     this.filesInput.multiple = true;
     this.filesInput.accept = '.json,.onnx';
     for (const m of bundled) this.picker.append(new Option(m.label, m.id));
-    this.picker.append(new Option('Your exported model (choose below)', ''));
+    this.picker.append(new Option('Your exported model (Open folder… or Open files…)', ''));
     this.picker.onchange = () => this.picker.value && this.loadBundled(this.picker.value);
     this.folderInput.onchange = () => this.loadPicked(this.folderInput.files);
     this.filesInput.onchange = () => this.loadPicked(this.filesInput.files);
@@ -61,8 +60,9 @@ export class ModelPanel {
     files.append(this.filesInput);
     pick.append(this.picker, folder, files);
     const line = el('p', 'line');
-    line.append('Provider: ', this.provider, ' · ', this.speed, ' ', this.stats);
-    this.root.append(el('h2', '', title), pick, this.info, line, this.fallback, this.message, this.output);
+    line.append('Provider: ', this.provider, this.separator, this.speed, this.stats);
+    this.setSpeed('');
+    this.root.append(el('h2', '', title), pick, this.recipe, this.info, line, this.fallback, this.message, this.output);
   }
 
   setProvider(choice: ProviderChoice): void {
@@ -74,6 +74,7 @@ export class ModelPanel {
     const known = this.bundled.find((m) => m.id === idOrPath);
     this.picker.value = known ? known.id : '';
     const path = known ? known.path : idOrPath;
+    this.recipe.textContent = known ? describeRecipe(known) : '';
     return this.load({ kind: 'url', base: new URL(`${this.baseUrl}models/${path}`, location.href).href });
   }
 
@@ -85,6 +86,7 @@ export class ModelPanel {
   private loadPicked(list: FileList | null): void {
     if (!list || list.length === 0) return;
     this.picker.value = '';
+    this.recipe.textContent = '';
     void this.load({ kind: 'files', files: [...list] });
   }
 
@@ -95,8 +97,9 @@ export class ModelPanel {
     this.setState('loading');
     this.info.textContent = 'Loading…';
     this.provider.textContent = '…';
+    this.provider.title = '';
     this.fallback.textContent = '';
-    this.speed.textContent = '';
+    this.setSpeed('');
     this.stats.textContent = '';
     this.output.replaceChildren();
     delete this.root.dataset.provider;
@@ -124,14 +127,17 @@ export class ModelPanel {
     const ctx = info.maxSequenceLength === null ? `trained at ${info.contextLength}, unbounded decode` : `context ${info.maxSequenceLength}`;
     this.info.textContent = `${info.name}: ${info.layers} · D ${info.dim} · ${ctx} · vocabulary ${info.vocabSize} · ${info.stateTensors} state tensors · loaded in ${Math.round(info.loadMs)} ms, warm-up ${Math.round(info.warmupMs)} ms`;
     this.provider.textContent = info.provider;
-    this.provider.title = info.adapter ? `adapter: ${info.adapter}` : '';
+    this.provider.title = info.adapter ? `WebGPU adapter: ${info.adapter}` : '';
     this.root.dataset.provider = info.provider;
-    this.fallback.textContent = info.fallbackReason
-      ? `WebGPU not used, running on wasm (CPU): ${info.fallbackReason}.`
-      : info.provider === 'webgpu'
-        ? `WebGPU adapter: ${info.adapter ?? 'unknown'}.`
-        : 'Running on wasm (CPU), as chosen.';
-    this.fallback.classList.toggle('warn', !!info.fallbackReason);
+    this.fallback.textContent = providerReason(info);
+    // Passing over a software adapter is the plan, not a problem.
+    this.fallback.classList.toggle('warn', !!info.fallbackReason && !info.adapterSoftware);
+  }
+
+  private setSpeed(text: string): void {
+    this.speed.textContent = text;
+    // Until there is a speed the line names the provider alone, without a dangling " · ".
+    this.separator.textContent = text ? ' · ' : '';
   }
 
   /** Generates from `prompt`; resolves when done (or failed, with the error shown). */
@@ -146,7 +152,7 @@ export class ModelPanel {
     this.output.replaceChildren(el('span', 'prompt', prompt));
     const generated = el('span', 'generated');
     this.output.append(generated);
-    this.speed.textContent = '';
+    this.setSpeed('');
     this.stats.textContent = '';
     // Tokens arrive faster than frames: the page is updated once per frame, so layout
     // does not take CPU time from the worker (on wasm the two share the cores).
@@ -157,7 +163,7 @@ export class ModelPanel {
       frame = 0;
       generated.append(pending);
       pending = '';
-      this.speed.textContent = `${speed.toFixed(1)} tokens/s`;
+      this.setSpeed(`${speed.toFixed(1)} tokens/s`);
     };
     try {
       const result = await worker.generate(prompt, options, (text, tps) => {
@@ -168,9 +174,9 @@ export class ModelPanel {
       if (frame) cancelAnimationFrame(frame);
       flush();
       const s = result.stats;
-      this.speed.textContent = `${s.tokensPerSecond.toFixed(1)} tokens/s`;
+      this.setSpeed(`${s.tokensPerSecond.toFixed(1)} tokens/s`);
       this.speed.dataset.value = String(s.tokensPerSecond);
-      this.stats.textContent = `(${s.generatedTokens} tokens in ${(s.decodeMs / 1000).toFixed(2)} s; prompt of ${s.promptTokens} in ${Math.round(s.prefillMs)} ms${s.restarts ? `; context refilled ${s.restarts}×` : ''}${result.stopped ? '; stopped' : ''})`;
+      this.stats.textContent = ` (${s.generatedTokens} tokens in ${(s.decodeMs / 1000).toFixed(2)} s; prompt of ${s.promptTokens} in ${Math.round(s.prefillMs)} ms${s.restarts ? `; context refilled ${s.restarts}×` : ''}${result.stopped ? '; stopped' : ''})`;
       this.root.dataset.stats = JSON.stringify(s);
       this.setState('done');
       return result;
