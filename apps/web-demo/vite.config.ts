@@ -16,10 +16,10 @@ export default defineConfig({
     target: 'es2022',
     // kernels.html carries the whole of tfjs (about 1.3 MB), as core imports it.
     chunkSizeWarningLimit: 2048,
-    // The demo's pages (generate, train), and kernels.html: the fused WGSL kernels against
+    // The demo's pages (generate, train, decode), and kernels.html: the fused WGSL kernels against
     // their references.
     rollupOptions: {
-      input: { main: page('index.html'), train: page('train.html'), kernels: page('kernels.html') },
+      input: { main: page('index.html'), train: page('train.html'), decode: page('decode.html'), kernels: page('kernels.html') },
       // Core's checkpoint and training modules import node:fs and friends; the kernel page
       // never reaches them, so their stand-ins in the browser need no warning each.
       onwarn(warning, warn) {

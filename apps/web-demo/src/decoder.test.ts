@@ -47,6 +47,22 @@ describe.each(stacks)('decoding %s', (_label, layers, context) => {
     }
   });
 
+  it('records the time of every step and the state it carries: growing KV caches, constant shift rings', async () => {
+    const decoder = await decoderFor(model);
+    const prompt = Array.from(decoder.manifest.tokenizer.encode('To'));
+    const result = await generate(decoder, prompt, { maxTokens: context - 3, temperature: 0, topK: 0, seed: 1, timings: true });
+    const { stepMs, stateBytes } = result.stats;
+    expect(stepMs).toHaveLength(context - 1);
+    expect(stateBytes).toHaveLength(context - 1);
+    expect(stepMs!.every((ms) => ms >= 0)).toBe(true);
+    const grows = stateBytes!.slice(1).every((b, i) => b > stateBytes![i]);
+    const constant = stateBytes!.every((b) => b === stateBytes![0]);
+    // Attention keeps one key and one value row per position and layer; a shift ring a fixed window.
+    expect(layers.includes('attention') ? grows : constant).toBe(true);
+    if (layers.includes('attention')) expect(stateBytes![5] - stateBytes![4]).toBe(2 * 2 * 16 * 4);
+    decoder.dispose();
+  });
+
   it('samples past the context like a naive loop over the full graph', async () => {
     const decoder = await decoderFor(model);
     const max = decoder.manifest.maxSequenceLength;

@@ -85,6 +85,13 @@ export class Decoder {
     return data;
   }
 
+  /** Bytes the carried state holds now: constant for shift rings, growing with the position for KV caches. */
+  stateBytes(): number {
+    let bytes = 0;
+    for (const t of this.state.values()) bytes += t.dims.reduce((a, b) => a * b, 1) * (t.type === 'bool' ? 1 : 4);
+    return bytes;
+  }
+
   dispose(): void {
     this.disposeState();
   }

@@ -10,7 +10,7 @@ export interface GenerateOptions {
   topK: number;
   maxTokens: number;
   seed: number;
-  /** Record each step's time in `stats.stepMs`, indexed by position. */
+  /** Record each step's time in `stats.stepMs` and the state's size after it in `stats.stateBytes`, indexed by position. */
   timings?: boolean;
   /** Asked before every step; true ends the generation early. */
   shouldStop?: () => boolean;
@@ -39,6 +39,7 @@ export async function generate(decoder: Decoder, prompt: readonly number[], opti
   const keep = max === null ? 0 : Math.max(1, Math.floor(max / 2));
   const history: number[] = [];
   const stepMs: number[] = [];
+  const stateBytes: number[] = [];
   let restarts = 0;
 
   const feed = async (token: number): Promise<Float32Array> => {
@@ -51,7 +52,10 @@ export async function generate(decoder: Decoder, prompt: readonly number[], opti
     const start = performance.now();
     const position = decoder.position;
     const logits = await decoder.step(token);
-    if (options.timings) stepMs[position] = performance.now() - start;
+    if (options.timings) {
+      stepMs[position] = performance.now() - start;
+      stateBytes[position] = decoder.stateBytes();
+    }
     history.push(token);
     return logits;
   };
@@ -89,6 +93,7 @@ export async function generate(decoder: Decoder, prompt: readonly number[], opti
       tokensPerSecond: decodeMs > 0 ? (ids.length * 1000) / decodeMs : 0,
       restarts,
       stepMs: options.timings ? stepMs : undefined,
+      stateBytes: options.timings ? stateBytes : undefined,
     },
   };
 }

@@ -58,6 +58,8 @@ export interface GenerationStats {
   restarts: number;
   /** Milliseconds of each decode.onnx step by position (only when `timings` was asked for). */
   stepMs?: number[];
+  /** Bytes of the carried state after each step, by position (with `timings`). */
+  stateBytes?: number[];
 }
 
 export type WorkerResponse =

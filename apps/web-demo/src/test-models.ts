@@ -1,4 +1,5 @@
 import { CharTokenizer, ShiftmixModel, selectBackend, tf } from '@shiftmix/core';
+import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
 import { register as registerFusion } from '@shiftmix/mixer-learned-fusion';
 import { register as registerAttention } from '@shiftmix/mixer-softmax-attention';
 import { exportModel } from '@shiftmix/onnx';
@@ -14,6 +15,7 @@ export function setup(): Promise<void> {
   ready ??= selectBackend('cpu').then(() => {
     registerAttention();
     registerFusion();
+    registerHsmAb();
   });
   return ready;
 }

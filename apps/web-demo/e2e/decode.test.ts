@@ -1,0 +1,71 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tinyExport } from '../src/test-models.js';
+import { chromiumMissing, startSite, type Site } from './harness.mjs';
+
+// The Decode page (decode.html) in headless Chromium, on two small untrained exports with
+// a context of 96 (decode cost does not depend on the weights' values): each step is timed
+// and the state it carries is measured, flat for shift rings, growing for attention.
+
+const app = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const shots = join(app, 'test-results');
+const MINUTE = 60_000;
+const CONTEXT = 96;
+
+const missing = chromiumMissing();
+if (missing) throw new Error(missing);
+
+let site: Site;
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  site = await startSite(app);
+  // Served from the built site, as the bundled models are.
+  for (const [id, layers] of [
+    ['test-hsm', 'hsm-ab*2'],
+    ['test-gpt', 'softmax-attention*2'],
+  ]) {
+    const exported = await tinyExport(layers, CONTEXT);
+    const dir = join(app, 'dist/models', id);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'decode.onnx'), exported.decode);
+    writeFileSync(join(dir, 'model.json'), exported.manifestText);
+  }
+}, 5 * MINUTE);
+
+afterAll(async () => {
+  await site?.close();
+});
+
+describe('the Decode page', () => {
+  it(
+    'times every step of both models and charts the state they carry: flat for HSM, growing for attention',
+    async () => {
+      const page = await site.browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${site.url}decode.html?a=test-hsm&b=test-gpt&positions=${CONTEXT}&provider=wasm&autostart`);
+      await page.waitForFunction(() => window.decodeDemo?.state === 'done', null, { timeout: 3 * MINUTE });
+      const results = await page.evaluate(() => window.decodeDemo.results);
+      expect(results.map((r) => [r.model, r.provider, r.error])).toEqual([
+        ['test-hsm', 'wasm', undefined],
+        ['test-gpt', 'wasm', undefined],
+      ]);
+      const [hsm, gpt] = results;
+      for (const r of results) {
+        expect(r.stepMs).toHaveLength(CONTEXT - 1);
+        expect(r.stepMs.every((ms) => ms >= 0)).toBe(true);
+      }
+      expect(new Set(hsm.stateBytes).size).toBe(1);
+      expect(gpt.stateBytes.slice(1).every((b, i) => b > gpt.stateBytes[i])).toBe(true);
+      for (const chart of ['latency', 'memory']) expect(await page.locator(`#${chart} path`).count()).toBe(2);
+      expect(await page.locator('#results tbody tr').count()).toBe(2);
+      await page.screenshot({ path: join(shots, 'decode.png'), fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: join(shots, 'decode-390.png'), fullPage: true });
+      await page.close();
+    },
+    4 * MINUTE,
+  );
+});
