@@ -209,6 +209,14 @@ const sumSquaresProgram = (gradients: number, workgroups: number) => cached(`s${
 const updateProgram = (width: 1 | 4, weights: number, workgroups: number) =>
   cached(`u${width}_${weights}_${workgroups}`, () => new AdamWUpdateProgram(width, weights, workgroups));
 
+// The input names of weight i ("p3", "m3", "v3", "g3"), made once: a step looks up four per
+// weight, and a compiled step's dry run does so every step.
+const names: { p: string; m: string; v: string; g: string }[] = [];
+function namesOf(i: number): { p: string; m: string; v: string; g: string } {
+  for (let k = names.length; k <= i; k++) names.push({ p: `p${k}`, m: `m${k}`, v: `v${k}`, g: `g${k}` });
+  return names[i];
+}
+
 interface TensorData {
   values?: unknown;
   refCount: number;
@@ -232,7 +240,8 @@ function checkAttrs(attrs: tf.NamedAttrMap, inputs: Record<string, tf.TensorInfo
     );
   }
   for (let i = 0; i < count; i++) {
-    const [p, m, v, g] = ['p', 'm', 'v', 'g'].map((k) => inputs[`${k}${i}`]);
+    const n = namesOf(i);
+    const [p, m, v, g] = [inputs[n.p], inputs[n.m], inputs[n.v], inputs[n.g]];
     const same = p && m && v && g && [m, v, g].every((x) => tf.util.arraysEqual(x.shape, p.shape) && x.dtype === 'float32');
     if (!same || p.dtype !== 'float32') {
       throw new ShiftmixError(`${ADAMW.name}: weight ${i} lacks p, m, v or g of one float32 shape`, "Run it through core's AdamW.clipAndApply", 'E_INPUT');
@@ -272,12 +281,16 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
   const count = checkAttrs(a, named);
   const be = backend as WebGPUBackend;
   const internal = be as unknown as InternalBackend;
-  const updated = Array.from({ length: count }, (_, i) => ['p', 'm', 'v'].map((k) => named[`${k}${i}`])).flat();
+  const updated: tf.TensorInfo[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = namesOf(i);
+    updated.push(named[n.p], named[n.m], named[n.v]);
+  }
   // A compiled step's dry run (every step) writes no buffer: the in-place check and the
   // host copies' invalidation below are for runs that do.
   const writes = !dispatchHooks.dryRun;
   if (writes) checkInPlace(internal, [...updated, named.halt]);
-  const sizes = Array.from({ length: count }, (_, i) => tf.util.sizeFromShape(named[`p${i}`].shape));
+  const sizes = Array.from({ length: count }, (_, i) => tf.util.sizeFromShape(named[namesOf(i).p].shape));
   const partialsPer = sizes.map((n) => Math.min(MAX_PARTIALS_PER_WEIGHT, Math.max(1, Math.ceil(n / ELEMENTS_PER_PARTIAL))));
   const slots = partialsPer.reduce((s, n) => s + n, 0);
   const partials = be.makeTensorInfo([slots], 'float32');
@@ -297,7 +310,7 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
     runProgram(
       be,
       sumSquaresProgram(group.length, first),
-      group.map((i) => named[`g${i}`]),
+      group.map((i) => named[namesOf(i).g]),
       [partials],
       uniforms,
     );
@@ -327,7 +340,7 @@ export function adamwKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensor
         first += Math.ceil(sizes[i] / width / WORKGROUP);
       }
       const outputs = group.flatMap((i) => updated.slice(3 * i, 3 * i + 3));
-      runProgram(be, updateProgram(width, group.length, first), [...group.map((i) => named[`g${i}`]), stats], outputs, uniforms);
+      runProgram(be, updateProgram(width, group.length, first), [...group.map((i) => named[namesOf(i).g]), stats], outputs, uniforms);
       // A host copy cached by an earlier read would now be stale.
       if (writes) for (const info of outputs) internal.tensorMap.get(info.dataId).values = null;
     }
