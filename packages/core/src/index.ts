@@ -72,4 +72,7 @@ export { createProgressBar, type ProgressBar, type ProgressBarOptions, type Prog
 export type { MetricsRecord, ProgressEvent, SerializableTokenizer, TrainableModel, TrainingData, TrainSummary } from './train/types.js';
 export { saveCheckpoint, type CheckpointContents } from './checkpoint/save.js';
 export { loadCheckpoint, readCheckpointInfo, type LoadCheckpointOptions, type LoadedCheckpoint } from './checkpoint/load.js';
+// The same checkpoints as files in memory, for a browser or a web worker (no Node module reached).
+export { checkpointFiles } from './checkpoint/encode.js';
+export { loadCheckpointFiles } from './checkpoint/decode.js';
 export type { CheckpointConfig, TrainState } from './checkpoint/format.js';

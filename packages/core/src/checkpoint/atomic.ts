@@ -2,12 +2,6 @@ import { constants } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** A file of a checkpoint; `content` is produced while writing, so a failure can happen midway. */
-export interface PendingFile {
-  name: string;
-  content: () => Promise<Uint8Array | string>;
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -57,7 +51,7 @@ export async function recoverInterrupted(target: string): Promise<void> {
  * a crash between the two renames leaves the old directory at `.<name>.previous`, which
  * `recoverInterrupted` restores.
  */
-export async function writeDirectoryAtomically(target: string, files: PendingFile[]): Promise<void> {
+export async function writeDirectoryAtomically(target: string, files: AsyncIterable<[string, Uint8Array]>): Promise<void> {
   const parent = dirname(target);
   const { partial, previous } = stagingPaths(target);
   await mkdir(parent, { recursive: true });
@@ -65,9 +59,9 @@ export async function writeDirectoryAtomically(target: string, files: PendingFil
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial);
   try {
-    for (const file of files) {
-      const content = await file.content();
-      const handle = await open(join(partial, file.name), 'w');
+    // Each file is produced while writing (see encodeCheckpoint), so a failure can happen midway.
+    for await (const [name, content] of files) {
+      const handle = await open(join(partial, name), 'w');
       try {
         await handle.writeFile(content);
         await handle.sync();

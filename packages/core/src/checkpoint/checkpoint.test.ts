@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,10 +15,13 @@ import { stagingPaths } from './atomic.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { loadCheckpoint } from './load.js';
 import { saveCheckpoint } from './save.js';
+import { checkpointFiles } from './encode.js';
+import { loadCheckpointFiles } from './decode.js';
 
 const modelConfig = { vocabSize: 7, dim: 8, heads: 2, contextLength: 8, layers: 'toy-shift*2', dropout: 0.1, seed: 3 };
 const state = { step: 5, modelRng: 123, dataRng: 456, bestValLoss: 1.5, metricsBytes: 0, elapsed: 2.5 };
 let root: string;
+const createHashSync = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 function values(map: Map<string, tf.Tensor> | Map<string, tf.Variable>): Record<string, number[]> {
   return Object.fromEntries([...map].map(([name, t]) => [name, Array.from(t.dataSync())]));
@@ -25,14 +29,36 @@ function values(map: Map<string, tf.Tensor> | Map<string, tf.Variable>): Record<
 
 /** A model whose weights and optimizer moments differ from a fresh one, saved to `dir`. */
 async function saveTrained(dir: string, seed = 3) {
+  const { model, optimizer, contents } = trained(seed);
+  await saveCheckpoint(dir, contents);
+  return { model, optimizer };
+}
+
+/** A model whose weights and optimizer moments differ from a fresh one, and what a checkpoint of it holds. */
+function trained(seed = 3) {
   const model = ShiftmixModel.create({ ...modelConfig, seed });
   const optimizer = new AdamW(model.weights(), { weightDecay: 0.1 });
   const grads = new Map([...model.weights()].map(([name, v]) => [name, tf.randomNormal(v.shape, 0, 1, 'float32', 9)]));
   optimizer.apply(grads, 0.01);
   tf.dispose([...grads.values()]);
   const tokenizer = CharTokenizer.fromText('abcdefg');
-  await saveCheckpoint(dir, { model, tokenizer, recipe: DEFAULT_RECIPE, optimizer: optimizer.getState(), state });
-  return { model, optimizer };
+  return { model, optimizer, contents: { model, tokenizer, recipe: DEFAULT_RECIPE, optimizer: optimizer.getState(), state } };
+}
+
+/** The files of a checkpoint directory, as loadCheckpointFiles takes them. */
+async function readDir(dir: string): Promise<Map<string, Uint8Array>> {
+  const names = (await readdir(dir)).sort();
+  return new Map(await Promise.all(names.map(async (name): Promise<[string, Uint8Array]> => [name, new Uint8Array(await readFile(join(dir, name)))])));
+}
+
+/** The error a promise rejects with, for comparing two refusals field by field. */
+async function refusal(promise: Promise<unknown>): Promise<{ message: string; code: string }> {
+  const error = (await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as { message: string; code: string } | undefined;
+  expect(error, 'the load was expected to be refused').toBeDefined();
+  return { message: error!.message, code: error!.code };
 }
 
 describe('checkpoints', () => {
@@ -243,5 +269,153 @@ describe('checkpoints', () => {
     expect(loaded.tokenizer).toBeUndefined();
     loaded.model.dispose();
     model.dispose();
+  });
+  describe('in memory', () => {
+    it('checkpointFiles gives exactly the files saveCheckpoint writes, names and bytes', async () => {
+      const dir = join(root, 'memory-same');
+      const { model, optimizer, contents } = trained();
+      await saveCheckpoint(dir, contents);
+      const files = await checkpointFiles(contents);
+      const written = await readDir(dir);
+      expect([...files.keys()].sort()).toEqual([...written.keys()]);
+      expect([...written.keys()]).toEqual(['config.json', 'optimizer.safetensors', 'state.json', 'tokenizer.json', 'weights.safetensors']);
+      for (const [name, bytes] of written) expect(Buffer.from(files.get(name)!).equals(Buffer.from(bytes)), name).toBe(true);
+      // config.json records each other file's SHA-256 (of node:crypto, independently of the WebCrypto that wrote it).
+      const config = JSON.parse(new TextDecoder().decode(files.get('config.json')));
+      const { createHash } = await import('node:crypto');
+      for (const name of ['weights.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'state.json']) {
+        expect(config.files[name]).toEqual({ bytes: files.get(name)!.byteLength, sha256: createHash('sha256').update(files.get(name)!).digest('hex') });
+      }
+      // Weights only: no optimizer.safetensors, no tokenizer.json, in both forms.
+      const bare = await checkpointFiles({ model, state });
+      expect([...bare.keys()].sort()).toEqual(['config.json', 'state.json', 'weights.safetensors']);
+      model.dispose();
+      optimizer.dispose();
+    });
+
+    it('loadCheckpointFiles loads what checkpointFiles gives: weights, moments, tokenizer, recipe, state', async () => {
+      const { model, optimizer, contents } = trained(5);
+      const files = await checkpointFiles(contents);
+      const loaded = await loadCheckpointFiles(files, { optimizer: true, name: 'from-memory' });
+      expect(loaded.dir).toBe('from-memory');
+      expect(values(loaded.model.weights())).toEqual(values(model.weights()));
+      expect(values(loaded.optimizer!.m)).toEqual(values(optimizer.getState().m));
+      expect(values(loaded.optimizer!.v)).toEqual(values(optimizer.getState().v));
+      expect(loaded.optimizer!.step).toBe(state.step);
+      expect(loaded.state).toEqual(state);
+      expect(loaded.model.rng.state).toBe(state.modelRng);
+      expect(loaded.recipe).toEqual(DEFAULT_RECIPE);
+      expect(loaded.model.config).toEqual(model.config);
+      expect(CharTokenizer.fromJSON(loaded.tokenizer).decode(Int32Array.from([1, 5]))).toBe('bf');
+      const input = tf.tensor2d([[1, 2, 3, 4, 5, 6]], undefined, 'int32');
+      const [a, b] = [model, loaded.model].map((m) => m.forward(input, { training: false }));
+      expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+      tf.dispose([input, a, b, ...loaded.optimizer!.m.values(), ...loaded.optimizer!.v.values()]);
+      // A directory's files read into a map load the same way.
+      const dir = join(root, 'memory-dir');
+      await saveCheckpoint(dir, contents);
+      const fromDir = await loadCheckpointFiles(await readDir(dir));
+      expect(values(fromDir.model.weights())).toEqual(values(model.weights()));
+      fromDir.model.dispose();
+      loaded.model.dispose();
+      model.dispose();
+      optimizer.dispose();
+    });
+
+    it('refuses a damaged byte, a missing file and non-finite weights with the errors a directory gets', async () => {
+      const before = tf.memory().numTensors;
+      const same = async (name: string, damage: (files: Map<string, Uint8Array>) => void, options: { optimizer?: boolean } = {}) => {
+        const dir = join(root, `memory-${name}`);
+        const { model, optimizer, contents } = trained();
+        const files = await checkpointFiles(contents);
+        model.dispose();
+        optimizer.dispose();
+        damage(files);
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { recursive: true });
+        for (const [file, bytes] of files) await writeFile(join(dir, file), bytes);
+        const fromDir = await refusal(loadCheckpoint(dir, options));
+        const fromMemory = await refusal(loadCheckpointFiles(files, { ...options, name: dir }));
+        expect(fromMemory).toEqual(fromDir);
+        return fromMemory;
+      };
+      const flipped = await same('flipped', (files) => {
+        const bytes = files.get('weights.safetensors')!;
+        bytes[bytes.length - 5] ^= 0x01;
+      });
+      expect(flipped.code).toBe('E_CHECKPOINT');
+      expect(flipped.message).toMatch(/: weights\.safetensors is corrupt: its SHA-256 differs from the one config\.json recorded\. The checkpoint is damaged/);
+
+      const moments = await same(
+        'moments',
+        (files) => {
+          const bytes = files.get('optimizer.safetensors')!;
+          bytes[100] ^= 0x80;
+        },
+        { optimizer: true },
+      );
+      expect(moments.message).toMatch(/optimizer\.safetensors is corrupt/);
+
+      const missing = await same('missing', (files) => files.delete('tokenizer.json'));
+      expect(missing.message).toMatch(/is missing tokenizer\.json, which its config\.json lists/);
+
+      const noConfig = await same('no-config', (files) => files.delete('config.json'));
+      expect(noConfig.message).toMatch(/is missing config\.json\. Give a directory written by shiftmix/);
+
+      const nan = await same('nan', (files) => {
+        const { tensors, metadata } = decodeSafetensors(files.get('weights.safetensors')!);
+        (tensors['blocks.0.ffn.w1'].data as Float32Array)[2] = Number.NaN;
+        files.set('weights.safetensors', encodeSafetensors(tensors, metadata));
+        // config.json's record rewritten to match, as a tool that saved a diverged model would.
+        const config = JSON.parse(new TextDecoder().decode(files.get('config.json')));
+        const bytes = files.get('weights.safetensors')!;
+        config.files['weights.safetensors'] = { bytes: bytes.byteLength, sha256: createHashSync(bytes) };
+        files.set('config.json', new TextEncoder().encode(JSON.stringify(config)));
+      });
+      expect(nan.code).toBe('E_CHECKPOINT_NONFINITE');
+      expect(nan.message).toMatch(/weights\.safetensors tensor "blocks\.0\.ffn\.w1" holds NaN \(1 of \d+ values are not finite, the first at index 2\)/);
+
+      const version = await same('version', (files) => {
+        const config = JSON.parse(new TextDecoder().decode(files.get('config.json')));
+        config.formatVersion = 2;
+        files.set('config.json', new TextEncoder().encode(JSON.stringify(config)));
+      });
+      expect(version.code).toBe('E_CHECKPOINT_VERSION');
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('refuses to give the files of weights that are not finite', async () => {
+      const { model, optimizer, contents } = trained();
+      const w = model.weights().get('wte')!;
+      w.assign(tf.tidy(() => tf.div(w, 0)));
+      const giving = checkpointFiles(contents);
+      await expect(giving).rejects.toThrow(/tensor "wte" holds -?(Infinity|NaN) .*so the checkpoint was not written/);
+      await expect(giving).rejects.toMatchObject({ code: 'E_NONFINITE_WEIGHTS' });
+      model.dispose();
+      optimizer.dispose();
+    });
+
+    it('reaches no Node module: the in-memory modules import none, directly or through core', async () => {
+      // Follows the static imports of encode.ts and decode.ts through core's sources; a
+      // browser or web worker that imports them must never need node:fs or node:crypto.
+      const { readFileSync } = await import('node:fs');
+      const { dirname, resolve } = await import('node:path');
+      const seen = new Set<string>();
+      const nodeImports: string[] = [];
+      const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const source = readFileSync(file, 'utf8');
+        for (const [, specifier] of source.matchAll(/^(?:import|export)\s(?!type\b)(?:[^'"]*?from\s+)?'([^']+)'/gm)) {
+          if (specifier.startsWith('node:') || ['fs', 'path', 'crypto', 'os', 'worker_threads'].includes(specifier)) nodeImports.push(`${file}: ${specifier}`);
+          else if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier.replace(/\.js$/, '.ts')));
+        }
+      };
+      const here = dirname(new URL(import.meta.url).pathname);
+      visit(resolve(here, 'encode.ts'));
+      visit(resolve(here, 'decode.ts'));
+      expect(seen.size).toBeGreaterThan(10);
+      expect(nodeImports).toEqual([]);
+    });
   });
 });

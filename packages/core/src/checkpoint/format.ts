@@ -12,6 +12,9 @@ export const FILES = {
   state: 'state.json',
 } as const;
 
+/** Optimizer moments as one file: "m.<weight>" and "v.<weight>", the step in the metadata. */
+export const MOMENT_PREFIX = { m: 'm.', v: 'v.' } as const;
+
 /** Size and SHA-256 of a file, recorded in config.json so damage is found before use. */
 export interface FileRecord {
   bytes: number;
@@ -43,6 +46,19 @@ export interface TrainState {
   metricsBytes: number;
   /** Seconds of training so far. */
   elapsed: number;
+}
+
+/**
+ * SHA-256 of `bytes` in hex, through WebCrypto (Node 20 and browsers alike), so the
+ * in-memory checkpoint path reaches no Node module.
+ */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  // WebCrypto refuses views of shared memory; slice() copies into an ArrayBuffer of its own.
+  const plain = (bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice()) as Uint8Array<ArrayBuffer>;
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', plain));
+  let hex = '';
+  for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
+  return hex;
 }
 
 export function checkpointDamaged(dir: string, what: string): ShiftmixError {

@@ -1,9 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
 import { loadCheckpoint } from '../checkpoint/load.js';
+import { checkpointFiles } from '../checkpoint/encode.js';
+import { loadCheckpointFiles } from '../checkpoint/decode.js';
 import { TextDataset } from '../data/dataset.js';
 import { CharTokenizer } from '../data/tokenizer.js';
 import { ShiftmixModel } from '../model/model.js';
@@ -180,6 +182,44 @@ describe('train', () => {
     await expect(train({ model, data, recipe, outDir, overwrite: true })).resolves.toMatchObject({ steps: 2 });
     expect(parseMetrics(await readFile(join(outDir, 'metrics.jsonl'), 'utf8')).map((r) => r.step)).toEqual([1, 2]);
     await expect(train({ model, data, recipe: { ...recipe, stepz: 3 } as never })).rejects.toThrow(/unknown recipe field "stepz"/);
+    model.dispose();
+  });
+  it('hands each checkpoint to onCheckpoint, with or without outDir: the files it would write', async () => {
+    const config = { vocabSize: 11, dim: 8, heads: 2, contextLength: 8, layers: 'toy-shift*2', dropout: 0.2, seed: 11 };
+    const recipe = { steps: 5, batch: 4, evalEvery: 2, evalBatches: 2, warmup: 1, lr: 1e-2, minLr: 1e-3, seed: 21 };
+    const tokenizer = CharTokenizer.fromText('abcdefghijk');
+    const outDir = join(root, 'handed');
+    const handed: { kind: string; step: number; files: Map<string, Uint8Array> }[] = [];
+    const model = ShiftmixModel.create(config);
+    await train({
+      model,
+      data,
+      recipe,
+      tokenizer,
+      outDir,
+      onCheckpoint: async (kind, contents) => void handed.push({ kind, step: contents.state.step, files: await checkpointFiles(contents) }),
+    });
+    // last/ at every evaluation (2, 4 and the end), best/ whenever the validation loss improved.
+    expect(handed.filter((h) => h.kind === 'last').map((h) => h.step)).toEqual([2, 4, 5]);
+    expect(handed.filter((h) => h.kind === 'best').length).toBeGreaterThan(0);
+    const last = handed.filter((h) => h.kind === 'last').at(-1)!.files;
+    const written = (await readdir(join(outDir, 'last'))).sort();
+    expect([...last.keys()].sort()).toEqual(written);
+    for (const name of written) expect(Buffer.from(last.get(name)!).equals(await readFile(join(outDir, 'last', name))), name).toBe(true);
+    expect(handed.find((h) => h.kind === 'best')!.files.has('optimizer.safetensors')).toBe(false);
+
+    // Without outDir nothing is written, and the handed checkpoint resumes: same weights as the model's.
+    const free: Map<string, Uint8Array>[] = [];
+    const again = ShiftmixModel.create(config);
+    await train({ model: again, data, recipe, tokenizer, onCheckpoint: async (kind, c) => void (kind === 'last' && free.push(await checkpointFiles(c))) });
+    expect(free).toHaveLength(3);
+    const loaded = await loadCheckpointFiles(free[2], { optimizer: true });
+    expect(loaded.state.step).toBe(5);
+    expect(weightsOf(loaded.model)).toEqual(weightsOf(again));
+    expect(weightsOf(again)).toEqual(weightsOf(model));
+    tf.dispose([...loaded.optimizer!.m.values(), ...loaded.optimizer!.v.values()]);
+    loaded.model.dispose();
+    again.dispose();
     model.dispose();
   });
 });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CheckpointContents } from '../checkpoint/encode.js';
 import { saveCheckpoint } from '../checkpoint/save.js';
 import type { TrainState } from '../checkpoint/format.js';
 import { ShiftmixError } from '../errors.js';
@@ -37,6 +38,14 @@ export interface TrainOptions {
   overwrite?: boolean;
   /** Called after every step. */
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Called wherever a checkpoint is saved (each evaluation: `last`, with the optimizer
+   * moments, and `best` when the validation loss improved; and `last` when stopped), with
+   * or without outDir: a browser, with no directory to write, keeps
+   * `checkpointFiles(contents)`. The contents hold the live weights and moments: read them
+   * before the returned promise settles (training waits for it).
+   */
+  onCheckpoint?: (kind: 'last' | 'best', contents: CheckpointContents) => void | Promise<void>;
   /**
    * Stops after the current step and saves last/ there, so `resume` continues the run.
    * When steps are pipelined, the step already queued behind the current one completes too.
@@ -193,8 +202,7 @@ async function trainWith(
   const elapsed = () => elapsedBefore + (now() - started);
 
   const save = async (kind: 'last' | 'best') => {
-    if (!outDir) return;
-    const dir = join(outDir, kind);
+    if (!outDir && !options.onCheckpoint) return;
     const state: TrainState = {
       step,
       modelRng: model.rng.state,
@@ -204,15 +212,17 @@ async function trainWith(
       elapsed: elapsed(),
     };
     const optimizerState = kind === 'last' ? optimizer.getState() : undefined;
+    const contents: CheckpointContents = { model, tokenizer, recipe: r, optimizer: optimizerState, state };
     try {
-      await saveCheckpoint(dir, { model, tokenizer, recipe: r, optimizer: optimizerState, state });
+      if (outDir) await saveCheckpoint(join(outDir, kind), contents);
+      await options.onCheckpoint?.(kind, contents);
     } catch (error) {
       // Weights that are not finite are not saved: the checkpoint before stays the good one.
       if ((error as ShiftmixError).code === 'E_NONFINITE_WEIGHTS') throw divergedError(step, (error as ShiftmixError).problem, r.lr, kept(), 'E_NONFINITE');
       throw error;
     }
     if (kind === 'last') {
-      savedLast = dir;
+      if (outDir) savedLast = join(outDir, kind);
       savedAtStep = step;
     }
   };
