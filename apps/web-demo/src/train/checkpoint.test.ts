@@ -68,6 +68,11 @@ describe('checkpoints of the Train page', () => {
     expect(new TextDecoder().decode(last.files.get('state.json'))).toBe('hsm/last/state.json');
     expect(await pickCheckpoint(opened(under('my-model')), 'x')).toMatchObject({ name: 'my-model', dir: 'my-model' });
     expect(await pickCheckpoint(opened([...CKPT, 'notes.txt']), 'x')).toMatchObject({ name: 'checkpoint', dir: '' });
+    const loose = [
+      { path: 'config.json', read: async () => text('{"model": {"layers": "hsm-ab*4"}}') },
+      { path: 'weights.safetensors', read: async () => text('w') },
+    ];
+    expect(await pickCheckpoint(loose, 'x')).toMatchObject({ name: 'hsm-ab-4', dir: '' });
 
     // A .tar the page downloaded opens as the folder it unpacks to.
     const files = new Map(CKPT.map((n) => [n, text(`${n}!`)]));

@@ -16,7 +16,7 @@ export interface OpenedFile {
 }
 
 export interface PickedCheckpoint {
-  /** What the model is called: its run folder's name. */
+  /** What the model is called: its run folder's name (loose files: their layer pattern). */
   name: string;
   /** The folder it came from, as the user sees it ("hsm-ab/best"); '' for loose files. */
   dir: string;
@@ -87,5 +87,32 @@ export async function pickCheckpoint(opened: OpenedFile[], what: string): Promis
   }
   const last = baseName(dir);
   const name = last === 'best' || last === 'last' ? baseName(folderOf(dir)) || last : last;
-  return { name: name || 'checkpoint', dir, files };
+  return { name: name || layersName(files.get('config.json')!), dir, files };
+}
+
+/** Loose files have no folder to be named after: their layer pattern names them ("hsm-ab-4"). */
+function layersName(config: Uint8Array): string {
+  try {
+    const layers = (JSON.parse(new TextDecoder().decode(config)) as { model?: { layers?: unknown } }).model?.layers;
+    if (typeof layers === 'string') return fileSafeName(layers);
+  } catch {
+    // Not JSON: loading it says so.
+  }
+  return 'checkpoint';
+}
+
+/** The files of an <input type=file>, with their paths in the chosen folder (webkitdirectory) or their names. */
+export function openedFiles(list: ArrayLike<File>): OpenedFile[] {
+  return Array.from(list, (file) => ({ path: file.webkitRelativePath || file.name, read: async () => new Uint8Array(await file.arrayBuffer()) }));
+}
+
+/** Offers `bytes` as a download named `fileName`. */
+export function saveFile(fileName: string, bytes: Uint8Array): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/x-tar' }));
+  const link = Object.assign(document.createElement('a'), { href: url, download: fileName });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The download has taken the bytes once the click's task ran.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

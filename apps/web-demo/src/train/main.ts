@@ -1,12 +1,15 @@
 import shakespeareUrl from '../../../../benchmarks/data/tinyshakespeare.txt?url';
 import type { ProviderChoice } from '../protocol.js';
 import { draw } from '../chart.js';
+import { downloadCheckpoint, wireOpenButtons } from './checkpoint-ui.js';
 import { lossLines } from './lines.js';
-import type { ModelChoice, RecipeChoice, TrainPoint, TrainRequest, TrainResponse, TrainResult, TrainStarted } from './protocol.js';
+import type { ModelChoice, OpenedInfo, RecipeChoice, TrainPoint, TrainRequest, TrainResponse, TrainResult, TrainStarted } from './protocol.js';
 
 // The Train page: a form, a queue of models trained one after another in one worker, the
 // loss chart and a table. URL parameters preset the form (models=gpt,hsm-ab&steps=...&dim=
 // ...&provider=wasm) and `autostart` starts at once; window.trainDemo holds the runs.
+// Each run's last checkpoint downloads as a .tar for the CLI; a CLI checkpoint opens here
+// to generate with, or to train on. window.trainLogits(prompt) gives the model's logits.
 
 const PRESETS: Record<string, string> = {
   gpt: 'softmax-attention*4',
@@ -24,17 +27,25 @@ export interface RunState {
   points: TrainPoint[];
   result?: TrainResult;
   error?: string;
+  /** The step of the run's last checkpoint, which its "Download checkpoint" button gives. */
+  checkpointStep?: number;
 }
 
 interface DemoState {
   state: 'idle' | 'running' | 'done';
   runs: RunState[];
   sample?: string;
+  /** The checkpoint opened last: where in the files opened it was found, and what it holds. */
+  checkpoint?: OpenedInfo & { dir: string };
+  /** Why the last checkpoint opened could not be. */
+  checkpointError?: string;
 }
 
 declare global {
   interface Window {
     trainDemo: DemoState;
+    /** Logits of the last model trained or opened for each character of `prompt`, [T][vocab]. */
+    trainLogits(prompt: string): Promise<number[][]>;
   }
 }
 
@@ -85,7 +96,20 @@ function chosenModels(): ModelChoice[] {
   const picked = [...document.querySelectorAll<HTMLInputElement>('input[name=model]:checked')].map((box) => ({ label: box.value, layers: PRESETS[box.value] }));
   const typed = $<HTMLInputElement>('#pattern').value.trim();
   if (typed) picked.push({ label: typed, layers: typed });
-  return picked.map((m) => ({ ...m, dim, heads, contextLength }));
+  const models: ModelChoice[] = picked.map((m) => ({ ...m, dim, heads, contextLength }));
+  const opened = demo.checkpoint;
+  if (opened && $<HTMLInputElement>('#from-checkpoint').checked) {
+    // Its own sizes and characters; the page's recipe (steps, batch, lr, seed) from its weights.
+    models.push({
+      label: `${opened.name} (fine-tuned)`,
+      layers: opened.layers,
+      dim: opened.dim,
+      heads: opened.heads,
+      contextLength: opened.contextLength,
+      fromCheckpoint: true,
+    });
+  }
+  return models;
 }
 
 function recipe(): RecipeChoice {
@@ -112,7 +136,7 @@ function redraw(): void {
 document.querySelectorAll('input[name=x]').forEach((radio) => radio.addEventListener('change', redraw));
 
 function renderTable(): void {
-  const rows = demo.runs.map((r) => {
+  const rows = demo.runs.map((r, i) => {
     const last = r.points.at(-1);
     const val = [...r.points].reverse().find((p) => p.valLoss !== undefined)?.valLoss;
     const cells = [
@@ -128,11 +152,26 @@ function renderTable(): void {
     const tr = document.createElement('tr');
     tr.style.color = r.color;
     for (const c of cells) tr.append(Object.assign(document.createElement('td'), { textContent: c }));
+    const cell = tr.insertCell();
+    if (r.result && checkpoints.has(r)) {
+      const button = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Download checkpoint' });
+      button.dataset.run = String(i);
+      button.title = `${r.label} after step ${r.checkpointStep}, as a .tar: unpack it and run the shiftmix CLI on the folder`;
+      cell.append(button);
+    }
     return tr;
   });
   $('#runs tbody').replaceChildren(...rows);
 }
 
+// Each run's last checkpoint, file name to bytes, kept here for its download button.
+const checkpoints = new Map<RunState, Map<string, Uint8Array>>();
+$('#runs tbody').addEventListener('click', (event) => {
+  const index = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-run]')?.dataset.run;
+  const run = index === undefined ? undefined : demo.runs[Number(index)];
+  const files = run && checkpoints.get(run);
+  if (run && files) notice(downloadCheckpoint(run.label, files));
+});
 function request(message: TrainRequest, onResponse: (response: TrainResponse) => boolean): void {
   waiting.set(message.id, (response) => {
     if (onResponse(response)) waiting.delete(message.id);
@@ -150,7 +189,10 @@ function trainOne(run: RunState, model: ModelChoice, r: RecipeChoice, provider: 
         const why = response.info.note?.replace(/--backend (\w+) forces it/, 'choose $1 under Backend to force it');
         $('#backend').textContent = `Backend: ${response.info.backend}${why ? ` (${why})` : ''}`;
       } else if (response.type === 'progress') run.points.push(response.point);
-      else if (response.type === 'done') run.result = response.result;
+      else if (response.type === 'checkpoint') {
+        checkpoints.set(run, new Map(Object.entries(response.files)));
+        run.checkpointStep = response.step;
+      } else if (response.type === 'done') run.result = response.result;
       else if (response.type === 'error') run.error = `${response.problem}. ${response.fix}`;
       redraw();
       const finished = response.type === 'done' || response.type === 'error';
@@ -175,6 +217,7 @@ async function trainAll(): Promise<void> {
     notice((error as Error).message);
     return;
   }
+  checkpoints.clear();
   demo.runs = models.map((m, i) => ({ label: m.label, layers: m.layers, color: COLORS[i % COLORS.length], points: [] }));
   demo.state = 'running';
   stopAsked = false;
@@ -192,7 +235,7 @@ async function trainAll(): Promise<void> {
   $<HTMLButtonElement>('#stop').disabled = true;
   $<HTMLButtonElement>('#sample').disabled = !demo.runs.some((run) => run.result);
   const failed = demo.runs.filter((run) => run.error).length;
-  if (!failed) notice(stopAsked ? 'Stopped.' : 'Done. Generate below with the last model trained.');
+  if (!failed) notice(stopAsked ? 'Stopped.' : 'Done. Generate below with the last model trained, or download a checkpoint for the shiftmix CLI.');
   redraw();
 }
 
@@ -214,6 +257,33 @@ $('#sample-form').addEventListener('submit', (event) => {
     else if (response.type === 'error') $('#sample-text').textContent = `${response.problem}. ${response.fix}`;
     return true;
   });
+});
+
+/** Sends a request that has one answer; an error answer rejects with its one-line message. */
+function ask<T extends TrainResponse['type']>(message: TrainRequest, type: T): Promise<Extract<TrainResponse, { type: T }>> {
+  return new Promise((resolve, reject) =>
+    request(message, (response) => {
+      if (response.type === type) resolve(response as Extract<TrainResponse, { type: T }>);
+      else if (response.type === 'error') reject(new Error(`${response.problem}. ${response.fix}`));
+      return true;
+    }),
+  );
+}
+
+window.trainLogits = async (prompt) => (await ask({ type: 'logits', id: nextId++, prompt }, 'logits')).logits;
+
+wireOpenButtons({
+  open: async (name, files) =>
+    (await ask({ type: 'open', id: nextId++, name, files, provider: $<HTMLSelectElement>('#provider').value as ProviderChoice }, 'opened')).info,
+  notice,
+  opened: (checkpoint, error) => {
+    demo.checkpoint = checkpoint ?? demo.checkpoint;
+    demo.checkpointError = error;
+    if (!checkpoint) return;
+    $('#checkpoint-label').textContent = `train on from ${checkpoint.name} (${checkpoint.layers}, step ${checkpoint.step})`;
+    $<HTMLElement>('#from-checkpoint-box').hidden = false;
+    $<HTMLButtonElement>('#sample').disabled = false;
+  },
 });
 
 // URL parameters preset the form, for links and tests.

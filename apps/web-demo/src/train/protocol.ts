@@ -4,8 +4,11 @@ import type { ProviderChoice } from '../protocol.js';
  * Messages between the Train page and its training worker. The page sends `train` for
  * one model at a time (a comparison queues several, one after another); the worker
  * answers `started` (the backend it chose and why), streams `progress` after every step,
- * and ends with `done` or `error`. `stop` ends the running training after its step;
- * `generate` samples from the last trained model. Every answer carries its request's id.
+ * sends the run's last checkpoint (`checkpoint`, the CLI's files) and ends with `done` or
+ * `error`. `stop` ends the running training after its step; `open` loads a checkpoint's
+ * files (answer `opened`), which `generate`, `logits` and a `train` of the checkpoint
+ * then use; `generate` samples from the last model trained or opened, `logits` gives its
+ * logits for a prompt. Every answer carries its request's id.
  */
 
 /** A model to train: its layer pattern and size. */
@@ -16,6 +19,8 @@ export interface ModelChoice {
   dim: number;
   heads: number;
   contextLength: number;
+  /** Train on from the opened checkpoint (its model, weights and tokenizer; the sizes above are not used). */
+  fromCheckpoint?: boolean;
 }
 
 /** How to train it; the same for every model of a comparison, seed included. */
@@ -31,7 +36,26 @@ export interface RecipeChoice {
 export type TrainRequest =
   | { type: 'train'; id: number; model: ModelChoice; recipe: RecipeChoice; provider: ProviderChoice; text: string; textName: string }
   | { type: 'generate'; id: number; prompt: string; maxTokens: number; temperature: number; topK: number; seed: number }
+  | { type: 'open'; id: number; name: string; files: Record<string, Uint8Array>; provider: ProviderChoice }
+  | { type: 'logits'; id: number; prompt: string }
   | { type: 'stop'; id: number };
+
+/** A checkpoint the worker opened. */
+export interface OpenedInfo {
+  name: string;
+  layers: string;
+  dim: number;
+  heads: number;
+  contextLength: number;
+  vocabSize: number;
+  params: number;
+  /** Training steps it was saved after. */
+  step: number;
+  /** Whether it holds the optimizer moments (a run's last/), not weights only (best/). */
+  resumable: boolean;
+  backend: string;
+  note: string | null;
+}
 
 export interface TrainStarted {
   backend: string;
@@ -68,4 +92,9 @@ export type TrainResponse =
   | { type: 'progress'; id: number; point: TrainPoint }
   | { type: 'done'; id: number; result: TrainResult }
   | { type: 'text'; id: number; text: string }
+  /** The run's last checkpoint, file name to bytes, as `shiftmix train` writes last/. */
+  | { type: 'checkpoint'; id: number; step: number; files: Record<string, Uint8Array> }
+  | { type: 'opened'; id: number; info: OpenedInfo }
+  /** One row of logits per prompt token, from the last model trained or opened. */
+  | { type: 'logits'; id: number; logits: number[][] }
   | { type: 'error'; id: number; code: string; problem: string; fix: string };

@@ -1,5 +1,20 @@
 /// <reference lib="webworker" />
-import { CharTokenizer, ShiftmixModel, TextDataset, generate, selectBackend, setWasmFiles, train } from '@shiftmix/core';
+import {
+  CharTokenizer,
+  checkpointFiles,
+  generate,
+  hasMixer,
+  isShiftmixError,
+  listMixers,
+  loadCheckpointFiles,
+  parseLayerPattern,
+  selectBackend,
+  setWasmFiles,
+  ShiftmixModel,
+  TextDataset,
+  tf,
+  train,
+} from '@shiftmix/core';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
 import { register as registerFusion } from '@shiftmix/mixer-learned-fusion';
 import { register as registerAttention } from '@shiftmix/mixer-softmax-attention';
@@ -25,7 +40,10 @@ registerAttention();
 const post = (message: TrainResponse): void => self.postMessage(message);
 
 let backendChosen: string | null = null;
+/** The model generate and logits use: the last one trained, or the checkpoint opened since. */
 let trained: { model: ShiftmixModel; tokenizer: CharTokenizer } | null = null;
+/** The checkpoint opened last: its files, which a `train` of it loads again. */
+let opened: { name: string; files: Map<string, Uint8Array> } | null = null;
 let abort: AbortController | null = null;
 
 async function chooseBackend(provider: Extract<TrainRequest, { type: 'train' }>['provider']): Promise<{ backend: string; note: string | null }> {
@@ -41,27 +59,109 @@ async function chooseBackend(provider: Extract<TrainRequest, { type: 'train' }>[
   return { backend: backendChosen, note: null };
 }
 
+/** Builds a checkpoint's model, refusing first a mixer this page does not register (a plugin's). */
+function knownMixersOnly(name: string) {
+  return (config: Record<string, unknown>): ShiftmixModel => {
+    const layers = String(config.layers);
+    const unknown = [...new Set(parseLayerPattern(layers, { checkRegistry: false }))].filter((mixer) => !hasMixer(mixer));
+    if (unknown.length > 0) {
+      throw new DemoError(
+        `checkpoint ${name} uses mixer ${unknown.map((m) => `"${m}"`).join(', ')}, which this page does not know (layers ${layers})`,
+        `This page runs ${listMixers()
+          .map((m) => m.spec.name)
+          .join(', ')}; generate with that checkpoint in the shiftmix CLI with the mixer's plugin (--plugin)`,
+        'E_UNKNOWN_MIXER',
+      );
+    }
+    return ShiftmixModel.create(config as unknown as Parameters<typeof ShiftmixModel.create>[0]);
+  };
+}
+
+/** Loads checkpoint files into a model and its tokenizer; the caller disposes the model. */
+async function loadFiles(name: string, files: Map<string, Uint8Array>) {
+  const loaded = await loadCheckpointFiles(files, { name, createModel: knownMixersOnly(name) });
+  if (loaded.tokenizer === undefined) {
+    loaded.model.dispose();
+    throw new DemoError(
+      `checkpoint ${name} has no tokenizer.json`,
+      'Open a checkpoint written by shiftmix train or by this page, which save their tokenizer',
+      'E_NO_TOKENIZER',
+    );
+  }
+  return { ...loaded, tokenizer: CharTokenizer.fromJSON(loaded.tokenizer) };
+}
+
+async function openCheckpoint(id: number, request: Extract<TrainRequest, { type: 'open' }>): Promise<void> {
+  const { backend, note } = await chooseBackend(request.provider);
+  const files = new Map(Object.entries(request.files));
+  const { model, tokenizer, config, state } = await loadFiles(request.name, files);
+  trained?.model.dispose();
+  trained = { model, tokenizer };
+  opened = { name: request.name, files };
+  const { layers, dim, heads, contextLength } = model.config;
+  post({
+    type: 'opened',
+    id,
+    info: {
+      name: request.name,
+      layers,
+      dim,
+      heads,
+      contextLength,
+      vocabSize: tokenizer.vocabSize,
+      params: model.paramCount(),
+      step: state.step,
+      resumable: config.files['optimizer.safetensors'] !== undefined,
+      backend,
+      note,
+    },
+  });
+}
+
+/** The model a `train` request starts from: a new one, or the opened checkpoint's (fine-tuning it). */
+async function startingPoint(
+  request: Extract<TrainRequest, { type: 'train' }>,
+): Promise<{ model: ShiftmixModel; tokenizer: CharTokenizer; data: TextDataset }> {
+  const { model: choice, recipe } = request;
+  if (!choice.fromCheckpoint) {
+    const tokenizer = CharTokenizer.fromText(request.text);
+    const data = new TextDataset(tokenizer.encode(request.text), { valFraction: 0.1 });
+    const { dim, heads, contextLength, layers } = choice;
+    return { model: ShiftmixModel.create({ vocabSize: tokenizer.vocabSize, dim, heads, contextLength, layers, seed: recipe.seed }), tokenizer, data };
+  }
+  if (!opened) throw new DemoError('no checkpoint is open', 'Open a checkpoint first (Open checkpoint folder… or Open checkpoint files…)', 'E_NO_CHECKPOINT');
+  const { name, files } = opened;
+  const { model, tokenizer } = await loadFiles(name, files);
+  try {
+    // The checkpoint's own characters: a text with others cannot be its training data.
+    return { model, tokenizer, data: new TextDataset(tokenizer.encode(request.text), { valFraction: 0.1 }) };
+  } catch (error) {
+    model.dispose();
+    if (isShiftmixError(error) && error.code === 'E_UNKNOWN_CHAR') {
+      throw new DemoError(
+        `${request.textName} has characters checkpoint ${name} was not trained on (${error.problem.replace(/^.*?: /, '')})`,
+        'Train on from it with the text it was trained on, or one of its characters only',
+        'E_UNKNOWN_CHAR',
+      );
+    }
+    throw error;
+  }
+}
+
 async function runTraining(id: number, request: Extract<TrainRequest, { type: 'train' }>): Promise<void> {
   const { backend, note } = await chooseBackend(request.provider);
-  const tokenizer = CharTokenizer.fromText(request.text);
-  const data = new TextDataset(tokenizer.encode(request.text), { valFraction: 0.1 });
-  const { model: choice, recipe } = request;
   trained?.model.dispose();
   trained = null;
-  const model = ShiftmixModel.create({
-    vocabSize: tokenizer.vocabSize,
-    dim: choice.dim,
-    heads: choice.heads,
-    contextLength: choice.contextLength,
-    layers: choice.layers,
-    seed: recipe.seed,
-  });
+  const { recipe } = request;
+  const { model, tokenizer, data } = await startingPoint(request);
   post({
     type: 'started',
     id,
     info: { backend, note, params: model.paramCount(), vocabSize: tokenizer.vocabSize, trainTokens: Math.round(request.text.length * 0.9) },
   });
   abort = new AbortController();
+  // The run's last checkpoint (at each evaluation, and where a stop ends it), as the CLI's last/.
+  const kept: { last?: { step: number; files: Map<string, Uint8Array> } } = {};
   try {
     const summary = await train({
       model,
@@ -69,6 +169,9 @@ async function runTraining(id: number, request: Extract<TrainRequest, { type: 't
       tokenizer,
       recipe: { ...recipe, warmup: Math.min(100, Math.floor(recipe.steps / 10)) },
       signal: abort.signal,
+      onCheckpoint: async (kind, contents) => {
+        if (kind === 'last') kept.last = { step: contents.state.step, files: await checkpointFiles(contents) };
+      },
       onProgress: (e) =>
         post({
           type: 'progress',
@@ -83,6 +186,11 @@ async function runTraining(id: number, request: Extract<TrainRequest, { type: 't
         }),
     });
     trained = { model, tokenizer };
+    if (kept.last) {
+      const { step, files } = kept.last;
+      const buffers = [...new Set([...files.values()].map((bytes) => bytes.buffer as ArrayBuffer))];
+      self.postMessage({ type: 'checkpoint', id, step, files: Object.fromEntries(files) } satisfies TrainResponse, buffers);
+    }
     const { steps, trainLoss, valLoss, bestValLoss, seconds, tokensPerSecond, stepKind, stopped } = summary;
     post({ type: 'done', id, result: { steps, trainLoss, valLoss, bestValLoss, seconds, tokensPerSecond, stepKind, stopped } });
   } catch (error) {
@@ -94,16 +202,32 @@ async function runTraining(id: number, request: Extract<TrainRequest, { type: 't
 }
 
 async function sample(id: number, request: Extract<TrainRequest, { type: 'generate' }>): Promise<void> {
-  if (!trained) throw new DemoError('no model has finished training yet', 'Train a model first, then generate', 'E_NO_MODEL');
+  if (!trained) throw new DemoError('no model has finished training yet', 'Train a model or open a checkpoint first, then generate', 'E_NO_MODEL');
   const { model, tokenizer } = trained;
   const { prompt, maxTokens, temperature, topK, seed } = request;
   const text = await generate(model, tokenizer, { prompt, maxTokens, temperature, topK, seed });
   post({ type: 'text', id, text });
 }
 
+/** The model's logits for every position of `prompt`, [T][vocab]: the numbers the CLI's model gives for the same checkpoint. */
+async function logits(id: number, request: Extract<TrainRequest, { type: 'logits' }>): Promise<void> {
+  if (!trained) throw new DemoError('no model has finished training yet', 'Train a model or open a checkpoint first', 'E_NO_MODEL');
+  const { model, tokenizer } = trained;
+  const ids = Array.from(tokenizer.encode(request.prompt));
+  if (ids.length === 0 || ids.length > model.config.contextLength) {
+    throw new DemoError(`the prompt has ${ids.length} characters`, `Give 1 to ${model.config.contextLength} characters (the model's context)`, 'E_PROMPT');
+  }
+  const out = tf.tidy(() => model.forward(tf.tensor2d([ids], [1, ids.length], 'int32'), { training: false }));
+  const [rows] = (await out.array()) as number[][][];
+  out.dispose();
+  post({ type: 'logits', id, logits: rows });
+}
+
 async function handle(request: Exclude<TrainRequest, { type: 'stop' }>): Promise<void> {
   try {
     if (request.type === 'train') await runTraining(request.id, request);
+    else if (request.type === 'open') await openCheckpoint(request.id, request);
+    else if (request.type === 'logits') await logits(request.id, request);
     else await sample(request.id, request);
   } catch (error) {
     // The Generate page's error answer: the same fields under the same type.
