@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -285,11 +286,31 @@ describe('checkpoints between the page and the CLI', () => {
         /^checkpoint damaged: weights\.safetensors is corrupt: its SHA-256 differs from the one config\.json recorded\. The checkpoint is damaged/,
       );
 
+      // A checkpoint whose characters are not all Tiny Shakespeare's ("Z" is "é" there) opens, but cannot train on it.
+      const narrow = copy('narrow');
+      const tokenizer = JSON.parse(readFileSync(join(narrow, 'last', 'tokenizer.json'), 'utf8'));
+      tokenizer.chars = tokenizer.chars.map((ch: string) => (ch === 'Z' ? '\u00e9' : ch));
+      const tokenizerBytes = Buffer.from(`${JSON.stringify(tokenizer)}\n`);
+      writeFileSync(join(narrow, 'last', 'tokenizer.json'), tokenizerBytes);
+      const narrowConfig = JSON.parse(readFileSync(join(narrow, 'last', 'config.json'), 'utf8'));
+      narrowConfig.files['tokenizer.json'] = { bytes: tokenizerBytes.length, sha256: createHash('sha256').update(tokenizerBytes).digest('hex') };
+      writeFileSync(join(narrow, 'last', 'config.json'), JSON.stringify(narrowConfig));
+      expect((await open(page, '#open-folder', narrow)).checkpoint).toMatchObject({ name: 'narrow', dir: 'narrow/last' });
+      await page.uncheck('input[name=model][value="gpt"]');
+      await page.uncheck('input[name=model][value="hsm-ab"]');
+      await page.check('#from-checkpoint');
+      await page.fill('#steps', '2');
+      await page.click('#train');
+      await page.waitForFunction(() => window.trainDemo.state === 'done', null, { timeout: MINUTE });
+      const [refused] = (await page.evaluate(() => window.trainDemo.runs)) as Run[];
+      expect(refused.error).toMatch(
+        /^Tiny Shakespeare has characters checkpoint narrow was not trained on \(.*Z.*\)\. Train on from it with the text it was trained on/,
+      );
+      expect(await page.textContent('#notice')).toBe(`narrow (fine-tuned): ${refused.error}`);
+
       writeFileSync(join(work, 'bad', 'junk.tar'), 'no tar here '.repeat(100));
       const junk = await open(page, '#open-files', join(work, 'bad', 'junk.tar'));
       expect(junk.error).toMatch(/^junk\.tar is not a tar archive .*\. Open the \.tar this page downloaded/);
-      // Nothing opened: the page still has no model to generate with.
-      expect(await page.isDisabled('#sample')).toBe(true);
       await page.close();
     },
     3 * MINUTE,
