@@ -126,6 +126,9 @@ export class CompiledWebGpuStep implements CompiledStep {
     if (high > low) be.queue.writeBuffer(this.arena!.buffer, low * 4, this.arena!.data.buffer, low * 4, (high - low) * 4);
     // Work tfjs has encoded but not submitted goes first: it may read the weights this step updates.
     flushBackend(be);
+    // The step writes the weights and moments in place, outside tfjs: a host copy that an
+    // earlier read cached (a checkpoint's, at an evaluation) would be read again, stale.
+    for (const t of this.externals.keys()) be.tensorMap.get(t.dataId)!.values = null;
     const encoder = be.device.createCommandEncoder();
     this.writeBatch(encoder, inputs.batch.x, this.batch.x);
     this.writeBatch(encoder, inputs.batch.y, this.batch.y);
