@@ -52,6 +52,58 @@ async function trainPage(query: string, width = 1280): Promise<{ page: Page; run
   return { page, runs };
 }
 
+const PROMPT = 'ROMEO:\nWhat';
+const FILES = ['config.json', 'optimizer.safetensors', 'state.json', 'tokenizer.json', 'weights.safetensors'];
+// Downloads, and what the CLI makes of them.
+const work = mkdtempSync(join(tmpdir(), 'shiftmix-train-page-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Runs a command of the repository's tools from its root; fails the test with its output when it fails. */
+function run(args: string[]): string {
+  const result = spawnSync(process.execPath, args, { cwd: repo, encoding: 'utf8', timeout: 3 * MINUTE });
+  if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+const cli = (...args: string[]) => run(['packages/cli/bin/shiftmix.js', ...args]);
+/** The logits Node computes for a checkpoint folder, loaded as the CLI loads it. */
+const nodeLogits = (dir: string) => JSON.parse(run([join(app, 'e2e/checkpoint-logits.mjs'), dir, PROMPT])) as { step: number; logits: number[][] };
+const pageLogits = (page: Page) => page.evaluate((prompt) => window.trainLogits(prompt), PROMPT);
+function maxDifference(a: number[][], b: number[][]): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  a.forEach((row, t) => {
+    expect(row.length).toBe(b[t].length);
+    row.forEach((x, v) => (max = Math.max(max, Math.abs(x - b[t][v]))));
+  });
+  return max;
+}
+/** Opens a folder (the folder button) or files (the files button) and waits for the page's answer. */
+async function open(page: Page, input: '#open-folder' | '#open-files', paths: string | string[]) {
+  await page.evaluate(() => {
+    window.trainDemo.checkpoint = undefined;
+    window.trainDemo.checkpointError = undefined;
+  });
+  await page.setInputFiles(input, paths);
+  await page.waitForFunction(() => window.trainDemo.checkpoint || window.trainDemo.checkpointError, null, { timeout: MINUTE });
+  return page.evaluate(() => ({
+    checkpoint: window.trainDemo.checkpoint,
+    error: window.trainDemo.checkpointError,
+    notice: document.querySelector('#notice')!.textContent,
+  }));
+}
+
+/** Clicks a run's "Download checkpoint", saves the .tar in `work` and unpacks it there; returns the run folder. */
+async function downloadRun(page: Page, index: number, fileName: string): Promise<string> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#runs button[data-run="${index}"]`)]);
+  expect(download.suggestedFilename()).toBe(fileName);
+  await download.saveAs(join(work, fileName));
+  const untar = spawnSync('tar', ['-xf', fileName], { cwd: work, encoding: 'utf8' });
+  expect(untar.status, untar.stderr).toBe(0);
+  const runDir = join(work, fileName.slice(0, -'.tar'.length));
+  expect(readdirSync(join(runDir, 'last')).sort()).toEqual(FILES);
+  return runDir;
+}
+
 describe('training in the page', () => {
   it(
     'trains two models one after another on wasm: both losses fall, both curves are drawn, the last model generates',
@@ -126,6 +178,13 @@ describe('training in the page', () => {
       expect(run.result?.stepKind).toBe('compiled');
       expect(run.points.every((p) => Number.isFinite(p.trainLoss))).toBe(true);
       expect(run.points.at(-1)!.trainLoss).toBeLessThan(run.points[0].trainLoss);
+      // Its checkpoint, read back from the GPU after the compiled steps, is the model the page runs.
+      expect(run.checkpointStep).toBe(8);
+      const runDir = await downloadRun(page, 0, 'hsm-ab.tar');
+      const difference = maxDifference(await pageLogits(page), nodeLogits(join(runDir, 'last')).logits);
+      console.log(`page on WebGPU -> CLI: max logit difference ${difference.toExponential(2)}`);
+      expect(difference).toBeLessThan(1e-4);
+      rmSync(runDir, { recursive: true });
       await page.screenshot({ path: join(shots, 'train-webgpu.png'), fullPage: true });
       await page.close();
     },
@@ -134,60 +193,12 @@ describe('training in the page', () => {
 });
 
 describe('checkpoints between the page and the CLI', () => {
-  const PROMPT = 'ROMEO:\nWhat';
-  const FILES = ['config.json', 'optimizer.safetensors', 'state.json', 'tokenizer.json', 'weights.safetensors'];
-  let work: string;
-  beforeAll(() => {
-    work = mkdtempSync(join(tmpdir(), 'shiftmix-train-page-'));
-  });
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-  /** Runs a command of the repository's tools from its root; fails the test with its output when it fails. */
-  function run(args: string[]): string {
-    const result = spawnSync(process.execPath, args, { cwd: repo, encoding: 'utf8', timeout: 3 * MINUTE });
-    if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
-    return result.stdout;
-  }
-  const cli = (...args: string[]) => run(['packages/cli/bin/shiftmix.js', ...args]);
-  /** The logits Node computes for a checkpoint folder, loaded as the CLI loads it. */
-  const nodeLogits = (dir: string) => JSON.parse(run([join(app, 'e2e/checkpoint-logits.mjs'), dir, PROMPT])) as { step: number; logits: number[][] };
-  const pageLogits = (page: Page) => page.evaluate((prompt) => window.trainLogits(prompt), PROMPT);
-  function maxDifference(a: number[][], b: number[][]): number {
-    expect(a.length).toBe(b.length);
-    let max = 0;
-    a.forEach((row, t) => {
-      expect(row.length).toBe(b[t].length);
-      row.forEach((x, v) => (max = Math.max(max, Math.abs(x - b[t][v]))));
-    });
-    return max;
-  }
-  /** Opens a folder (the folder button) or files (the files button) and waits for the page's answer. */
-  async function open(page: Page, input: '#open-folder' | '#open-files', paths: string | string[]) {
-    await page.evaluate(() => {
-      window.trainDemo.checkpoint = undefined;
-      window.trainDemo.checkpointError = undefined;
-    });
-    await page.setInputFiles(input, paths);
-    await page.waitForFunction(() => window.trainDemo.checkpoint || window.trainDemo.checkpointError, null, { timeout: MINUTE });
-    return page.evaluate(() => ({
-      checkpoint: window.trainDemo.checkpoint,
-      error: window.trainDemo.checkpointError,
-      notice: document.querySelector('#notice')!.textContent,
-    }));
-  }
-
   it(
     'round trip page -> CLI -> page: the same logits within 1e-4; the CLI generates with and resumes the download; the page trains on from it',
     async () => {
       const { page, runs } = await trainPage(`models=hsm-ab&steps=10&${SMALL}&provider=wasm`);
       expect(runs[0].checkpointStep).toBe(10);
-      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#runs button[data-run="0"]')]);
-      expect(download.suggestedFilename()).toBe('hsm-ab.tar');
-      await download.saveAs(join(work, 'hsm-ab.tar'));
-      const untar = spawnSync('tar', ['-xf', 'hsm-ab.tar'], { cwd: work, encoding: 'utf8' });
-      expect(untar.status, untar.stderr).toBe(0);
-      const runDir = join(work, 'hsm-ab');
-      expect(readdirSync(join(runDir, 'last')).sort()).toEqual(FILES);
+      const runDir = await downloadRun(page, 0, 'hsm-ab.tar');
 
       // Page -> Node: the page's model and the checkpoint loaded as the CLI loads it give the same logits.
       const trainedLogits = await pageLogits(page);
