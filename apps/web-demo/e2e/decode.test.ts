@@ -1,28 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { tinyExport } from '../src/test-models.js';
-import { chromiumMissing, startSite, type Site } from './harness.mjs';
+import { MINUTE, app, shots, useSite } from './site.js';
 
 // The Decode page (decode.html) in headless Chromium, on two small untrained exports with
 // a context of 96 (decode cost does not depend on the weights' values): each step is timed
 // and the state it carries is measured, flat for shift rings, growing for attention.
 
-const app = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const shots = join(app, 'test-results');
-const MINUTE = 60_000;
 const CONTEXT = 96;
 
-const missing = chromiumMissing();
-if (missing) throw new Error(missing);
-
-let site: Site;
-
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  site = await startSite(app);
-  // Served from the built site, as the bundled models are.
+// Served from the built site, as the bundled models are.
+async function exportTestModels(): Promise<void> {
   for (const [id, layers] of [
     ['test-hsm', 'hsm-ab*2'],
     ['test-gpt', 'softmax-attention*2'],
@@ -33,18 +22,16 @@ beforeAll(async () => {
     writeFileSync(join(dir, 'decode.onnx'), exported.decode);
     writeFileSync(join(dir, 'model.json'), exported.manifestText);
   }
-}, 5 * MINUTE);
+}
 
-afterAll(async () => {
-  await site?.close();
-});
+const served = useSite(exportTestModels);
 
 describe('the Decode page', () => {
   it(
     'times every step of both models and charts the state they carry: flat for HSM, growing for attention',
     async () => {
-      const page = await site.browser.newPage({ viewport: { width: 1280, height: 900 } });
-      await page.goto(`${site.url}decode.html?a=test-hsm&b=test-gpt&positions=${CONTEXT}&provider=wasm&autostart`);
+      const page = await served.site.browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${served.site.url}decode.html?a=test-hsm&b=test-gpt&positions=${CONTEXT}&provider=wasm&autostart`);
       await page.waitForFunction(() => window.decodeDemo?.state === 'done', null, { timeout: 3 * MINUTE });
       const results = await page.evaluate(() => window.decodeDemo.results);
       expect(results.map((r) => [r.model, r.provider, r.error])).toEqual([

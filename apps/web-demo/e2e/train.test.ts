@@ -2,35 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumMissing, startSite, type Site } from './harness.mjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MINUTE, app, shots, useSite } from './site.js';
 
 // The Train page (train.html) in headless Chromium: models trained by shiftmix's trainer in
 // a web worker, their curves on one chart, generation with the last one, and checkpoints
 // between the page and the shiftmix CLI (which must be built: the repository's npm test
 // builds first).
 
-const app = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repo = resolve(app, '../..');
-const shots = join(app, 'test-results');
-const MINUTE = 60_000;
-
-const missing = chromiumMissing();
-if (missing) throw new Error(missing);
-
-let site: Site;
-
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  site = await startSite(app);
-}, 5 * MINUTE);
-
-afterAll(async () => {
-  await site?.close();
-});
+const served = useSite();
 
 interface Run {
   label: string;
@@ -44,8 +27,8 @@ interface Run {
 const SMALL = 'dim=32&heads=2&ctx=32&batch=8&lr=0.003';
 
 async function trainPage(query: string, width = 1280): Promise<{ page: Page; runs: Run[] }> {
-  const page = await site.browser.newPage({ viewport: { width, height: 900 } });
-  await page.goto(`${site.url}train.html?${query}&autostart`);
+  const page = await served.site.browser.newPage({ viewport: { width, height: 900 } });
+  await page.goto(`${served.site.url}train.html?${query}&autostart`);
   await page.waitForFunction(() => window.trainDemo?.state === 'done', null, { timeout: 5 * MINUTE });
   const runs = (await page.evaluate(() => window.trainDemo.runs)) as Run[];
   for (const run of runs) expect(run.error, run.label).toBeUndefined();
@@ -146,8 +129,8 @@ describe('training in the page', () => {
     'takes wasm under auto when the only WebGPU adapter is a software one, and says why',
     async () => {
       const software = await (async () => {
-        const page = await site.browser.newPage();
-        await page.goto(`${site.url}train.html`);
+        const page = await served.site.browser.newPage();
+        await page.goto(`${served.site.url}train.html`);
         const info = await page.evaluate(async () => {
           const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: Record<string, unknown> } | null> } }).gpu;
           const adapter = await gpu?.requestAdapter();
@@ -261,8 +244,8 @@ describe('checkpoints between the page and the CLI', () => {
   it(
     'says in one line what is wrong with a checkpoint it cannot open',
     async () => {
-      const page = await site.browser.newPage();
-      await page.goto(`${site.url}train.html?provider=wasm`);
+      const page = await served.site.browser.newPage();
+      await page.goto(`${served.site.url}train.html?provider=wasm`);
       const source = join(work, 'hsm-ab', 'last');
       const copy = (name: string) => {
         const dir = join(work, 'bad', name);

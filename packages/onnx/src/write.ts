@@ -8,6 +8,15 @@ export interface WrittenExport {
   files: { model: string; decode: string; manifest: string };
 }
 
+/** The export's files, name to bytes (model.onnx, decode.onnx, model.json), as writeExport writes them; for a browser, which has no folder to write. */
+export function exportFiles(exported: ModelExport): Map<string, Uint8Array> {
+  return new Map([
+    [exported.manifest.files.model, exported.model],
+    [exported.manifest.files.decode, exported.decode],
+    ['model.json', new TextEncoder().encode(`${JSON.stringify(exported.manifest, null, 2)}\n`)],
+  ]);
+}
+
 /** Writes model.onnx, decode.onnx and model.json into `dir` (created if needed). Node only. */
 export async function writeExport(dir: string, exported: ModelExport): Promise<WrittenExport> {
   // Loaded lazily so the rest of the package also runs in a browser.
@@ -20,11 +29,7 @@ export async function writeExport(dir: string, exported: ModelExport): Promise<W
   };
   // Each file is written beside its place and renamed into it once all three are written,
   // so a failure (a full disk) leaves no half-written export and the previous one, if any, whole.
-  const staged: [string, Uint8Array | string][] = [
-    [files.model, exported.model],
-    [files.decode, exported.decode],
-    [files.manifest, `${JSON.stringify(exported.manifest, null, 2)}\n`],
-  ];
+  const staged: [string, Uint8Array][] = [...exportFiles(exported)].map(([name, bytes]) => [path.join(dir, name), bytes]);
   const partial = (file: string) => `${file}.partial`;
   try {
     await fs.mkdir(dir, { recursive: true });

@@ -2,6 +2,7 @@ import shakespeareUrl from '../../../../benchmarks/data/tinyshakespeare.txt?url'
 import type { ProviderChoice } from '../protocol.js';
 import { draw } from '../chart.js';
 import { downloadCheckpoint, wireOpenButtons } from './checkpoint-ui.js';
+import { describeExport, downloadExport, exportAndDecode, type ExportedCheck } from './export-ui.js';
 import { lossLines } from './lines.js';
 import type { ModelChoice, OpenedInfo, RecipeChoice, TrainPoint, TrainRequest, TrainResponse, TrainResult, TrainStarted } from './protocol.js';
 
@@ -39,6 +40,9 @@ interface DemoState {
   checkpoint?: OpenedInfo & { dir: string };
   /** Why the last checkpoint opened could not be. */
   checkpointError?: string;
+  /** The last export, decoded by onnxruntime-web beside the trainer's own text. */
+  exported?: ExportedCheck;
+  exportError?: string;
 }
 
 declare global {
@@ -233,7 +237,7 @@ async function trainAll(): Promise<void> {
   demo.state = 'done';
   $<HTMLButtonElement>('#train').disabled = false;
   $<HTMLButtonElement>('#stop').disabled = true;
-  $<HTMLButtonElement>('#sample').disabled = !demo.runs.some((run) => run.result);
+  $<HTMLButtonElement>('#sample').disabled = $<HTMLButtonElement>('#export').disabled = !demo.runs.some((run) => run.result);
   const failed = demo.runs.filter((run) => run.error).length;
   if (!failed) notice(stopAsked ? 'Stopped.' : 'Done. Generate below with the last model trained, or download a checkpoint for the shiftmix CLI.');
   redraw();
@@ -282,9 +286,40 @@ wireOpenButtons({
     if (!checkpoint) return;
     $('#checkpoint-label').textContent = `train on from ${checkpoint.name} (${checkpoint.layers}, step ${checkpoint.step})`;
     $<HTMLElement>('#from-checkpoint-box').hidden = false;
-    $<HTMLButtonElement>('#sample').disabled = false;
+    $<HTMLButtonElement>('#sample').disabled = $<HTMLButtonElement>('#export').disabled = false;
   },
 });
+
+$('#export').addEventListener('click', async () => {
+  const button = $<HTMLButtonElement>('#export');
+  button.disabled = true;
+  $('#export-line').textContent = 'Exporting, then decoding the export with onnxruntime-web…';
+  try {
+    const check = await exportAndDecode(
+      {
+        exportFiles: async () => {
+          const { name, files } = await ask({ type: 'export', id: nextId++ }, 'exported');
+          return { name, files };
+        },
+        sample: async (prompt, tokens, sampling) => (await ask({ type: 'generate', id: nextId++, prompt, maxTokens: tokens, ...sampling }, 'text')).text,
+      },
+      $<HTMLInputElement>('#prompt').value,
+      $<HTMLSelectElement>('#provider').value as ProviderChoice,
+    );
+    demo.exported = check;
+    demo.exportError = undefined;
+    $('#export-line').textContent = describeExport(check);
+    Object.assign($<HTMLElement>('#export-text'), { hidden: false, textContent: check.text });
+    $<HTMLElement>('#download-export').hidden = false;
+  } catch (error) {
+    const e = error as { problem?: string; fix?: string; message: string };
+    demo.exportError = e.problem ? `${e.problem}. ${e.fix}` : e.message;
+    $('#export-line').textContent = demo.exportError;
+  } finally {
+    button.disabled = false;
+  }
+});
+$('#download-export').addEventListener('click', () => notice(downloadExport()));
 
 // URL parameters preset the form, for links and tests.
 const params = new URLSearchParams(location.search);

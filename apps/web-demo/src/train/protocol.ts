@@ -38,6 +38,7 @@ export type TrainRequest =
   | { type: 'generate'; id: number; prompt: string; maxTokens: number; temperature: number; topK: number; seed: number }
   | { type: 'open'; id: number; name: string; files: Record<string, Uint8Array>; provider: ProviderChoice }
   | { type: 'logits'; id: number; prompt: string }
+  | { type: 'export'; id: number }
   | { type: 'stop'; id: number };
 
 /** A checkpoint the worker opened. */
@@ -97,4 +98,6 @@ export type TrainResponse =
   | { type: 'opened'; id: number; info: OpenedInfo }
   /** One row of logits per prompt token, from the last model trained or opened. */
   | { type: 'logits'; id: number; logits: number[][] }
+  /** `shiftmix export`'s files (model.json, decode.onnx, model.onnx) of the last model trained or opened. */
+  | { type: 'exported'; id: number; name: string; files: Record<string, Uint8Array> }
   | { type: 'error'; id: number; code: string; problem: string; fix: string };

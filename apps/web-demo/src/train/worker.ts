@@ -16,6 +16,7 @@ import {
   train,
 } from '@shiftmix/core';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
+import { exportFiles, exportModel } from '@shiftmix/onnx';
 import { register as registerFusion } from '@shiftmix/mixer-learned-fusion';
 import { register as registerAttention } from '@shiftmix/mixer-softmax-attention';
 // Importing the package registers its provider: selectBackend can then start WebGPU here.
@@ -223,11 +224,23 @@ async function logits(id: number, request: Extract<TrainRequest, { type: 'logits
   post({ type: 'logits', id, logits: rows });
 }
 
+/** The last model trained or opened as `shiftmix export` writes it, made here in the worker. */
+async function exportOnnx(id: number): Promise<void> {
+  if (!trained) throw new DemoError('no model has finished training yet', 'Train a model or open a checkpoint first, then export it', 'E_NO_MODEL');
+  const { model, tokenizer } = trained;
+  // The export reads the weights synchronously; reading them once first keeps their host
+  // copies, so no synchronous download from the GPU is needed.
+  await Promise.all([...model.weights().values()].map((w) => w.data()));
+  const exported = exportModel(model, { tokenizer: tokenizer.toJSON() });
+  post({ type: 'exported', id, name: model.config.layers, files: Object.fromEntries(exportFiles(exported)) });
+}
+
 async function handle(request: Exclude<TrainRequest, { type: 'stop' }>): Promise<void> {
   try {
     if (request.type === 'train') await runTraining(request.id, request);
     else if (request.type === 'open') await openCheckpoint(request.id, request);
     else if (request.type === 'logits') await logits(request.id, request);
+    else if (request.type === 'export') await exportOnnx(request.id);
     else await sample(request.id, request);
   } catch (error) {
     // The Generate page's error answer: the same fields under the same type.
