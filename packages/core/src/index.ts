@@ -66,7 +66,7 @@ export { generate, type GenerateOptions, type TextTokenizer } from './generate/g
 export { AdamW, ADAMW_DEFAULTS, type AdamWOptions, type AdamWState, type ClipAndApplyResult } from './train/adamw.js';
 export { DEFAULT_RECIPE, resolveRecipe, type TrainRecipe } from './train/recipe.js';
 export { train, type TrainOptions } from './train/trainer.js';
-export { resume, type ResumeOptions } from './train/resume.js';
+export { resume, resumeFromFiles, type ResumeOptions } from './train/resume.js';
 export { DivergedError, isDivergedError } from './train/divergence.js';
 export { createProgressBar, type ProgressBar, type ProgressBarOptions, type ProgressStream } from './train/progress.js';
 export type { MetricsRecord, ProgressEvent, SerializableTokenizer, TrainableModel, TrainingData, TrainSummary } from './train/types.js';

@@ -3,6 +3,7 @@ import type { ProviderChoice } from '../protocol.js';
 import { draw } from '../chart.js';
 import { downloadCheckpoint, wireOpenButtons } from './checkpoint-ui.js';
 import { describeExport, downloadExport, exportAndDecode, type ExportedCheck } from './export-ui.js';
+import { chosenModels, chosenRecipe, presetForm } from './form.js';
 import { lossLines } from './lines.js';
 import type { ModelChoice, OpenedInfo, RecipeChoice, TrainPoint, TrainRequest, TrainResponse, TrainResult, TrainStarted } from './protocol.js';
 
@@ -12,12 +13,6 @@ import type { ModelChoice, OpenedInfo, RecipeChoice, TrainPoint, TrainRequest, T
 // Each run's last checkpoint downloads as a .tar for the CLI; a CLI checkpoint opens here
 // to generate with, or to train on. window.trainLogits(prompt) gives the model's logits.
 
-const PRESETS: Record<string, string> = {
-  gpt: 'softmax-attention*4',
-  'hsm-ab': 'hsm-ab*4',
-  'learned-fusion': 'learned-fusion*4',
-  hybrid: 'hsm-ab*3,softmax-attention',
-};
 const COLORS = ['#d1495b', '#2e86ab', '#3c9d5d', '#e8a33d', '#7d5ba6', '#555555'];
 
 export interface RunState {
@@ -91,36 +86,6 @@ $<HTMLInputElement>('#text-file').addEventListener('change', async (event) => {
   $('#text-name').textContent = `${file.name} (${content.length.toLocaleString()} characters)`;
 });
 
-const number = (id: string) => Number($<HTMLInputElement>(id).value);
-
-function chosenModels(): ModelChoice[] {
-  const dim = number('#dim');
-  const heads = number('#heads');
-  const contextLength = number('#ctx');
-  const picked = [...document.querySelectorAll<HTMLInputElement>('input[name=model]:checked')].map((box) => ({ label: box.value, layers: PRESETS[box.value] }));
-  const typed = $<HTMLInputElement>('#pattern').value.trim();
-  if (typed) picked.push({ label: typed, layers: typed });
-  const models: ModelChoice[] = picked.map((m) => ({ ...m, dim, heads, contextLength }));
-  const opened = demo.checkpoint;
-  if (opened && $<HTMLInputElement>('#from-checkpoint').checked) {
-    // Its own sizes and characters; the page's recipe (steps, batch, lr, seed) from its weights.
-    models.push({
-      label: `${opened.name} (fine-tuned)`,
-      layers: opened.layers,
-      dim: opened.dim,
-      heads: opened.heads,
-      contextLength: opened.contextLength,
-      fromCheckpoint: true,
-    });
-  }
-  return models;
-}
-
-function recipe(): RecipeChoice {
-  const steps = number('#steps');
-  return { steps, batch: number('#batch'), lr: number('#lr'), seed: number('#seed'), evalEvery: Math.max(1, Math.round(steps / 10)), evalBatches: 8 };
-}
-
 const xAxis = (): 'step' | 'seconds' => ($<HTMLInputElement>('input[name=x]:checked').value === 'seconds' ? 'seconds' : 'step');
 let drawPending = false;
 function redraw(): void {
@@ -184,9 +149,10 @@ function request(message: TrainRequest, onResponse: (response: TrainResponse) =>
 }
 
 let stopAsked = false;
-function trainOne(run: RunState, model: ModelChoice, r: RecipeChoice, provider: ProviderChoice, data: string): Promise<void> {
+/** Runs one request that trains `run` (a new run, or a stopped one continued) to its end. */
+function trainOne(run: RunState, message: Extract<TrainRequest, { type: 'train' | 'continue' }>): Promise<void> {
   return new Promise((resolve) => {
-    request({ type: 'train', id: nextId++, model, recipe: r, provider, text: data, textName }, (response) => {
+    request(message, (response) => {
       if (response.type === 'started') {
         run.started = response.info;
         // Core words its note for the CLI; here the choice is the Backend menu.
@@ -206,14 +172,61 @@ function trainOne(run: RunState, model: ModelChoice, r: RecipeChoice, provider: 
   });
 }
 
+/** The comparison being trained: its models, in order, and what they all train with. */
+let comparison: { models: ModelChoice[]; recipe: RecipeChoice; provider: ProviderChoice; data: string } | undefined;
+
+/** The run Continue goes on with: the one a stop ended, which has its checkpoint at the stop. */
+const stoppedRun = () => demo.runs.find((run) => run.result?.stopped && checkpoints.has(run));
+
+/**
+ * Trains the comparison's runs that have not finished, one after another: a stopped one
+ * goes on from its checkpoint, those not started yet start. A stop ends the running one
+ * after its step and leaves the rest for Continue.
+ */
+async function runComparison(): Promise<void> {
+  const c = comparison!;
+  demo.state = 'running';
+  stopAsked = false;
+  $<HTMLButtonElement>('#train').disabled = $<HTMLButtonElement>('#continue').disabled = true;
+  $<HTMLButtonElement>('#stop').disabled = false;
+  for (const [i, run] of demo.runs.entries()) {
+    if (stopAsked) break;
+    const files = run.result?.stopped ? checkpoints.get(run) : undefined;
+    if (files) {
+      notice(`Continuing ${run.label} from step ${run.checkpointStep}…`);
+      run.result = undefined;
+      const params = run.started?.params ?? 0;
+      await trainOne(run, { type: 'continue', id: nextId++, name: run.label, params, files: Object.fromEntries(files), provider: c.provider, text: c.data });
+    } else if (!run.started && !run.error) {
+      await trainOne(run, { type: 'train', id: nextId++, model: c.models[i], recipe: c.recipe, provider: c.provider, text: c.data, textName });
+    }
+    if (run.error) notice(`${run.label}: ${run.error}`);
+  }
+  demo.state = 'done';
+  $<HTMLButtonElement>('#train').disabled = false;
+  $<HTMLButtonElement>('#stop').disabled = true;
+  const unfinished = demo.runs.some((run) => !run.started && !run.error);
+  $<HTMLButtonElement>('#continue').disabled = !(stoppedRun() || unfinished);
+  $<HTMLButtonElement>('#sample').disabled = $<HTMLButtonElement>('#export').disabled = !demo.runs.some((run) => run.result);
+  const failed = demo.runs.filter((run) => run.error).length;
+  if (!failed) {
+    notice(
+      stopAsked
+        ? 'Stopped. Continue goes on from where it stopped.'
+        : 'Done. Generate below with the last model trained, or download a checkpoint for the shiftmix CLI.',
+    );
+  }
+  redraw();
+}
+
 async function trainAll(): Promise<void> {
-  const models = chosenModels();
+  const models = chosenModels(demo.checkpoint);
   if (models.length === 0) {
     notice('No model is chosen. Tick at least one model, or type a layer pattern');
     return;
   }
   const provider = $<HTMLSelectElement>('#provider').value as ProviderChoice;
-  const r = recipe();
+  const r = chosenRecipe();
   let data: string;
   try {
     data = await bundledText();
@@ -222,27 +235,13 @@ async function trainAll(): Promise<void> {
     return;
   }
   checkpoints.clear();
+  comparison = { models, recipe: r, provider, data };
   demo.runs = models.map((m, i) => ({ label: m.label, layers: m.layers, color: COLORS[i % COLORS.length], points: [] }));
-  demo.state = 'running';
-  stopAsked = false;
-  $<HTMLButtonElement>('#train').disabled = true;
-  $<HTMLButtonElement>('#stop').disabled = false;
   notice(`Training ${models.length} model(s) on ${textName}, ${r.steps} steps each…`);
-  for (const [i, model] of models.entries()) {
-    if (stopAsked) break;
-    await trainOne(demo.runs[i], model, r, provider, data);
-    const run = demo.runs[i];
-    if (run.error) notice(`${run.label}: ${run.error}`);
-  }
-  demo.state = 'done';
-  $<HTMLButtonElement>('#train').disabled = false;
-  $<HTMLButtonElement>('#stop').disabled = true;
-  $<HTMLButtonElement>('#sample').disabled = $<HTMLButtonElement>('#export').disabled = !demo.runs.some((run) => run.result);
-  const failed = demo.runs.filter((run) => run.error).length;
-  if (!failed) notice(stopAsked ? 'Stopped.' : 'Done. Generate below with the last model trained, or download a checkpoint for the shiftmix CLI.');
-  redraw();
+  await runComparison();
 }
 
+$('#continue').addEventListener('click', () => void runComparison());
 $('#train-form').addEventListener('submit', (event) => {
   event.preventDefault();
   void trainAll();
@@ -321,19 +320,6 @@ $('#export').addEventListener('click', async () => {
 });
 $('#download-export').addEventListener('click', () => notice(downloadExport()));
 
-// URL parameters preset the form, for links and tests.
-const params = new URLSearchParams(location.search);
-const models = params.get('models');
-if (models) {
-  const wanted = models.split(',');
-  document.querySelectorAll<HTMLInputElement>('input[name=model]').forEach((box) => (box.checked = wanted.includes(box.value)));
-  $<HTMLInputElement>('#pattern').value = wanted.filter((m) => !(m in PRESETS)).join('');
-}
-for (const key of ['dim', 'heads', 'ctx', 'batch', 'steps', 'lr', 'seed']) {
-  const value = params.get(key);
-  if (value !== null) $<HTMLInputElement>(`#${key}`).value = value;
-}
-const provider = params.get('provider');
-if (provider) $<HTMLSelectElement>('#provider').value = provider;
+const params = presetForm();
 redraw();
 if (params.has('autostart')) void trainAll();

@@ -39,6 +39,8 @@ export type TrainRequest =
   | { type: 'open'; id: number; name: string; files: Record<string, Uint8Array>; provider: ProviderChoice }
   | { type: 'logits'; id: number; prompt: string }
   | { type: 'export'; id: number }
+  /** A stopped run goes on from its last checkpoint (the files the page was sent), on the same text. */
+  | { type: 'continue'; id: number; name: string; params: number; files: Record<string, Uint8Array>; provider: ProviderChoice; text: string }
   | { type: 'stop'; id: number };
 
 /** A checkpoint the worker opened. */

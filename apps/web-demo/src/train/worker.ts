@@ -8,12 +8,14 @@ import {
   listMixers,
   loadCheckpointFiles,
   parseLayerPattern,
+  resumeFromFiles,
   selectBackend,
   setWasmFiles,
   ShiftmixModel,
   TextDataset,
   tf,
   train,
+  type TrainSummary,
 } from '@shiftmix/core';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
 import { exportFiles, exportModel } from '@shiftmix/onnx';
@@ -149,26 +151,23 @@ async function startingPoint(
   }
 }
 
-async function runTraining(id: number, request: Extract<TrainRequest, { type: 'train' }>): Promise<void> {
-  const { backend, note } = await chooseBackend(request.provider);
-  trained?.model.dispose();
-  trained = null;
-  const { recipe } = request;
-  const { model, tokenizer, data } = await startingPoint(request);
-  post({
-    type: 'started',
-    id,
-    info: { backend, note, params: model.paramCount(), vocabSize: tokenizer.vocabSize, trainTokens: Math.round(request.text.length * 0.9) },
-  });
+/** What a training session gives train() or resumeFromFiles: the stop, checkpoints and progress. */
+interface SessionHooks {
+  signal: AbortSignal;
+  onCheckpoint: NonNullable<Parameters<typeof train>[0]['onCheckpoint']>;
+  onProgress: NonNullable<Parameters<typeof train>[0]['onProgress']>;
+}
+
+/**
+ * Runs one training session (a new run, or a stopped one continued): progress after every
+ * step, the run's last checkpoint (at each evaluation, and where a stop ends it, as the
+ * CLI's last/) and the summary. The trained model becomes the one generate and export use.
+ */
+async function session(id: number, tokenizer: CharTokenizer, run: (hooks: SessionHooks) => Promise<TrainSummary & { model: ShiftmixModel }>): Promise<void> {
   abort = new AbortController();
-  // The run's last checkpoint (at each evaluation, and where a stop ends it), as the CLI's last/.
   const kept: { last?: { step: number; files: Map<string, Uint8Array> } } = {};
   try {
-    const summary = await train({
-      model,
-      data,
-      tokenizer,
-      recipe: { ...recipe, warmup: Math.min(100, Math.floor(recipe.steps / 10)) },
+    const summary = await run({
       signal: abort.signal,
       onCheckpoint: async (kind, contents) => {
         if (kind === 'last') kept.last = { step: contents.state.step, files: await checkpointFiles(contents) };
@@ -186,7 +185,7 @@ async function runTraining(id: number, request: Extract<TrainRequest, { type: 't
           },
         }),
     });
-    trained = { model, tokenizer };
+    trained = { model: summary.model, tokenizer };
     if (kept.last) {
       const { step, files } = kept.last;
       const buffers = [...new Set([...files.values()].map((bytes) => bytes.buffer as ArrayBuffer))];
@@ -194,12 +193,52 @@ async function runTraining(id: number, request: Extract<TrainRequest, { type: 't
     }
     const { steps, trainLoss, valLoss, bestValLoss, seconds, tokensPerSecond, stepKind, stopped } = summary;
     post({ type: 'done', id, result: { steps, trainLoss, valLoss, bestValLoss, seconds, tokensPerSecond, stepKind, stopped } });
-  } catch (error) {
-    model.dispose();
-    throw error;
   } finally {
     abort = null;
   }
+}
+
+async function runTraining(id: number, request: Extract<TrainRequest, { type: 'train' }>): Promise<void> {
+  const { backend, note } = await chooseBackend(request.provider);
+  trained?.model.dispose();
+  trained = null;
+  const { recipe } = request;
+  const { model, tokenizer, data } = await startingPoint(request);
+  post({
+    type: 'started',
+    id,
+    info: { backend, note, params: model.paramCount(), vocabSize: tokenizer.vocabSize, trainTokens: Math.round(request.text.length * 0.9) },
+  });
+  try {
+    await session(id, tokenizer, async (hooks) => ({
+      ...(await train({ model, data, tokenizer, recipe: { ...recipe, warmup: Math.min(100, Math.floor(recipe.steps / 10)) }, ...hooks })),
+      model,
+    }));
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}
+
+/**
+ * Goes on with a stopped run from its last checkpoint, to the steps of its recipe: exactly
+ * as if it had not stopped (the same batches, dropout and weights; core's resume).
+ */
+async function continueRun(id: number, request: Extract<TrainRequest, { type: 'continue' }>): Promise<void> {
+  const { backend, note } = await chooseBackend(request.provider);
+  const files = new Map(Object.entries(request.files));
+  const tokenizerFile = files.get('tokenizer.json');
+  if (!tokenizerFile) throw new DemoError(`checkpoint ${request.name} has no tokenizer.json`, 'Train the model again', 'E_NO_TOKENIZER');
+  const tokenizer = CharTokenizer.fromJSON(JSON.parse(new TextDecoder().decode(tokenizerFile)));
+  const data = new TextDataset(tokenizer.encode(request.text), { valFraction: 0.1 });
+  trained?.model.dispose();
+  trained = null;
+  post({
+    type: 'started',
+    id,
+    info: { backend, note, params: request.params, vocabSize: tokenizer.vocabSize, trainTokens: Math.round(request.text.length * 0.9) },
+  });
+  await session(id, tokenizer, (hooks) => resumeFromFiles(files, { data, name: request.name, createModel: knownMixersOnly(request.name), ...hooks }));
 }
 
 async function sample(id: number, request: Extract<TrainRequest, { type: 'generate' }>): Promise<void> {
@@ -238,6 +277,7 @@ async function exportOnnx(id: number): Promise<void> {
 async function handle(request: Exclude<TrainRequest, { type: 'stop' }>): Promise<void> {
   try {
     if (request.type === 'train') await runTraining(request.id, request);
+    else if (request.type === 'continue') await continueRun(request.id, request);
     else if (request.type === 'open') await openCheckpoint(request.id, request);
     else if (request.type === 'logits') await logits(request.id, request);
     else if (request.type === 'export') await exportOnnx(request.id);

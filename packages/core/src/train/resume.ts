@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { loadCheckpoint } from '../checkpoint/load.js';
+import { loadCheckpoint, type LoadedCheckpoint } from '../checkpoint/load.js';
+import { loadCheckpointFiles } from '../checkpoint/decode.js';
 import { FILES } from '../checkpoint/format.js';
 import { ShiftmixError } from '../errors.js';
 import { tf } from '../tf.js';
@@ -68,11 +69,34 @@ export async function resume<M extends TrainableModel>(dir: string, options: Res
 
 async function resumeLocked<M extends TrainableModel>(checkpointDir: string, outDir: string, options: ResumeOptions<M>): Promise<TrainSummary & { model: M }> {
   const loaded = await loadCheckpoint<M>(checkpointDir, { createModel: options.createModel, optimizer: true });
+  return continueRun(loaded, checkpointDir, outDir, options);
+}
+
+/**
+ * resume() from a checkpoint's files in memory (as checkpointFiles gives them), for a
+ * browser or a web worker: the run goes on exactly as from a directory, writes nothing,
+ * and hands each checkpoint it would save to `onCheckpoint`. `name` names it in errors.
+ */
+export async function resumeFromFiles<M extends TrainableModel>(
+  files: ReadonlyMap<string, Uint8Array>,
+  options: ResumeOptions<M> & { name?: string; onCheckpoint?: TrainOptions['onCheckpoint'] },
+): Promise<TrainSummary & { model: M }> {
+  const name = options.name ?? 'the checkpoint';
+  const loaded = await loadCheckpointFiles<M>(files, { createModel: options.createModel, optimizer: true, name });
+  return continueRun(loaded, name, undefined, options);
+}
+
+async function continueRun<M extends TrainableModel>(
+  loaded: LoadedCheckpoint<M>,
+  where: string,
+  outDir: string | undefined,
+  options: ResumeOptions<M> & { onCheckpoint?: TrainOptions['onCheckpoint'] },
+): Promise<TrainSummary & { model: M }> {
   const { model, optimizer, state } = loaded;
   try {
     if (!loaded.recipe) {
       throw new ShiftmixError(
-        `checkpoint ${checkpointDir} has no training recipe in ${FILES.config}`,
+        `checkpoint ${where} has no training recipe in ${FILES.config}`,
         'Start a new run with train() from its weights instead',
         'E_CHECKPOINT',
       );
@@ -87,6 +111,7 @@ async function resumeLocked<M extends TrainableModel>(checkpointDir: string, out
         tokenizer,
         outDir,
         onProgress: options.onProgress,
+        onCheckpoint: options.onCheckpoint,
         signal: options.signal,
         pipeline: options.pipeline,
         plan: options.plan,
@@ -96,7 +121,7 @@ async function resumeLocked<M extends TrainableModel>(checkpointDir: string, out
         lock: options.lock,
         onWarning: options.onWarning,
       },
-      { optimizer: optimizer!, state, checkpoint: checkpointDir },
+      { optimizer: optimizer!, state, ...(outDir === undefined ? {} : { checkpoint: where }) },
     );
     return { ...summary, model };
   } catch (error) {

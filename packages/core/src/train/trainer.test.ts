@@ -14,7 +14,7 @@ import { registerMixer, unregisterMixer } from '../registry.js';
 import { tf } from '../tf.js';
 import { parseMetrics } from './metrics.js';
 import { isDivergedError, type DivergedError } from './divergence.js';
-import { resume, resumedRecipe } from './resume.js';
+import { resume, resumedRecipe, resumeFromFiles } from './resume.js';
 import { patternIds, TinyModel } from './stand-ins.test-util.js';
 import { train } from './trainer.js';
 
@@ -221,5 +221,34 @@ describe('train', () => {
     loaded.model.dispose();
     again.dispose();
     model.dispose();
+  });
+
+  it('resumes from a checkpoint in memory exactly as the run would have gone on (resumeFromFiles)', async () => {
+    const config = { vocabSize: 11, dim: 8, heads: 2, contextLength: 8, layers: 'toy-shift*2', dropout: 0.2, seed: 12 };
+    const recipe = { steps: 6, batch: 4, evalEvery: 3, evalBatches: 2, warmup: 1, lr: 1e-2, minLr: 1e-3, seed: 22 };
+    const tokenizer = CharTokenizer.fromText('abcdefghijk');
+    const whole = ShiftmixModel.create(config);
+    const losses: number[] = [];
+    await train({ model: whole, data, recipe, tokenizer, onProgress: (e) => void losses.push(e.trainLoss) });
+    // The first half, its checkpoint at step 3 kept in memory, then the rest from it.
+    const half = ShiftmixModel.create(config);
+    let atThree: Map<string, Uint8Array> | undefined;
+    const stop = new AbortController();
+    await train({
+      model: half,
+      data,
+      recipe,
+      tokenizer,
+      signal: stop.signal,
+      onProgress: (e) => void (e.step === 3 && stop.abort()),
+      onCheckpoint: async (kind, c) => void (kind === 'last' && (atThree = await checkpointFiles(c))),
+    });
+    const resumedLosses: number[] = [];
+    const resumed = await resumeFromFiles(atThree!, { data, name: 'half', onProgress: (e) => void resumedLosses.push(e.trainLoss) });
+    expect(resumed.steps).toBe(6);
+    expect(resumedLosses).toEqual(losses.slice(3));
+    expect(weightsOf(resumed.model)).toEqual(weightsOf(whole));
+    await expect(resumeFromFiles(new Map([...atThree!].filter(([name]) => name !== 'optimizer.safetensors')), { data, name: 'half' })).rejects.toThrow(/half/);
+    for (const m of [whole, half, resumed.model]) m.dispose();
   });
 });
