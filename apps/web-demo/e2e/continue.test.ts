@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { MINUTE, useSite } from './site.js';
 
-// Stop and Continue on the Train page: a stopped run goes on from the checkpoint its stop
-// kept, exactly as if it had not stopped (core's resume, from files in memory).
+// The Train page's run controls: Stop and Continue (a stopped run goes on from the
+// checkpoint its stop kept, exactly as if it had not stopped: core's resume, from files in
+// memory), and a text file dropped on the page as the text to train on.
 
 const served = useSite();
 
@@ -54,4 +55,31 @@ describe('Stop and Continue', () => {
     },
     6 * MINUTE,
   );
+
+  it('trains on a text file dropped on the page, and refuses one too short to train on', async () => {
+    const page = await served.site.browser.newPage();
+    await page.goto(`${served.site.url}train.html?models=gpt&steps=3&dim=16&heads=2&ctx=16&batch=4&provider=wasm`);
+    const drop = (name: string, content: string) =>
+      page.evaluate(
+        ([n, c]) => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([c], n, { type: 'text/plain' }));
+          document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        },
+        [name, content] as const,
+      );
+    await drop('short.txt', 'too short');
+    await page.waitForFunction(() => /short\.txt holds 9 characters, too few to train on/.test(document.querySelector('#notice')!.textContent ?? ''));
+    const text = 'abcab cabba\n'.repeat(300);
+    await drop('abc.txt', text);
+    await page.waitForFunction(() => document.querySelector('#text-name')!.textContent === 'abc.txt (3,600 characters)');
+    await page.click('#train');
+    await page.waitForFunction(() => window.trainDemo?.state === 'done', null, { timeout: MINUTE });
+    const [run] = await page.evaluate(() => window.trainDemo.runs);
+    expect(run.error).toBeUndefined();
+    // Its five characters (a, b, c, space, newline), not Tiny Shakespeare's 65.
+    expect(run.started?.vocabSize).toBe(5);
+    expect(run.started?.trainTokens).toBe(Math.round(text.length * 0.9));
+    await page.close();
+  });
 });

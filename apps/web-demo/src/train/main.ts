@@ -73,9 +73,8 @@ async function bundledText(): Promise<string> {
   return text;
 }
 
-$<HTMLInputElement>('#text-file').addEventListener('change', async (event) => {
-  const file = (event.target as HTMLInputElement).files?.[0];
-  if (!file) return;
+/** Trains on `file` from now on (chosen with the Text button, or dropped on the page). */
+async function useText(file: File): Promise<void> {
   const content = await file.text();
   if (content.length < 2000) {
     notice(`${file.name} holds ${content.length} characters, too few to train on. Choose a text of at least 2,000 characters`);
@@ -84,6 +83,17 @@ $<HTMLInputElement>('#text-file').addEventListener('change', async (event) => {
   text = content;
   textName = file.name;
   $('#text-name').textContent = `${file.name} (${content.length.toLocaleString()} characters)`;
+}
+$<HTMLInputElement>('#text-file').addEventListener('change', (event) => {
+  const file = (event.target as HTMLInputElement).files?.[0];
+  if (file) void useText(file);
+});
+// A text file dropped anywhere on the page is the text to train on.
+document.addEventListener('dragover', (event) => event.preventDefault());
+document.addEventListener('drop', (event) => {
+  event.preventDefault();
+  const file = event.dataTransfer?.files[0];
+  if (file) void useText(file);
 });
 
 const xAxis = (): 'step' | 'seconds' => ($<HTMLInputElement>('input[name=x]:checked').value === 'seconds' ? 'seconds' : 'step');
