@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Trains the demo's character models on Tiny Shakespeare with the shiftmix CLI, with
 // nanoGPT's CPU recipe (the cpu preset of lm-char in benchmarks/suites/default.json:
-// 4 layers, D 128, 4 heads, context 64, batch 12, 2000 steps, lr 1e-3), exports them to
+// 4 layers, D 128, 4 heads, context 64, batch 12, lr 1e-3) for 3000 steps (the preset's
+// 2000 left the GPT at 1.9003, and every bundled model is to read at 1.90 or better), exports them to
 // ONNX and puts them under public/models/, with public/models/index.json listing them for
 // the page: each model's recipe and validation losses, read from the run's checkpoint and
 // metrics.
@@ -11,7 +12,7 @@
 // A model already there is kept when index.json says it was made with the same recipe,
 // and made again otherwise (--force: always). --missing keeps every model index.json
 // lists, whatever its recipe: the end-to-end test makes short ones (--steps) only where
-// there are none. --steps N trains N steps instead of the recipe's 2000.
+// there are none. --steps N trains N steps instead of 3000.
 // --bench also exports untrained models with a context of 512 (bench-hsm, bench-gpt)
 // for scripts/bench-decode.mjs: decode speed does not depend on the weights' values.
 import { execFileSync } from 'node:child_process';
@@ -38,6 +39,8 @@ const MODELS = [
   { id: 'gpt', family: 'GPT', model: 'gpt' },
 ];
 const PRESET = 'cpu';
+/** Steps the bundled models train: more than the preset's 2000, the same for all three. */
+const BUNDLED_STEPS = 3000;
 // How the page names the recipe (a model cut short with --steps says so).
 const RECIPE_SOURCE = `nanoGPT's CPU recipe (lm-char's ${PRESET} preset)`;
 
@@ -103,7 +106,7 @@ function exportTo(run, id) {
 }
 
 /** What index.json says of a model: all read from the run (its best/ checkpoint, metrics and summary). */
-function describe(m, run, summary, preset) {
+function describe(m, run, summary) {
   const config = JSON.parse(readFileSync(join(run, 'best', 'config.json'), 'utf8'));
   const state = JSON.parse(readFileSync(join(run, 'best', 'state.json'), 'utf8'));
   const evals = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
@@ -121,7 +124,7 @@ function describe(m, run, summary, preset) {
     layers: model.layers,
     params: config.params,
     recipe: {
-      source: recipe.steps === preset.steps ? RECIPE_SOURCE : `${RECIPE_SOURCE}, cut to ${recipe.steps} steps`,
+      source: recipe.steps >= BUNDLED_STEPS ? `${RECIPE_SOURCE}, ${recipe.steps} steps` : `${RECIPE_SOURCE}, cut to ${recipe.steps} steps`,
       dim: model.dim,
       heads: model.heads,
       contextLength: model.contextLength,
@@ -152,7 +155,7 @@ const sameRecipe = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 if (!existsSync(data)) fail(`the training text ${data} is missing`);
 const { preset, models: suiteModels } = suiteRecipe();
-const steps = Number(value('--steps', String(preset.steps)));
+const steps = Number(value('--steps', String(BUNDLED_STEPS)));
 if (!Number.isInteger(steps) || steps < 1) fail(`--steps ${value('--steps')} is not a positive integer. Give e.g. --steps 100`);
 const only = value('--only', null);
 if (only && !MODELS.some((m) => m.id === only)) fail(`--only ${only} is not a bundled model. Use one of ${MODELS.map((m) => m.id).join(', ')}`);
@@ -188,7 +191,7 @@ for (const m of MODELS) {
   requireCli();
   const { run, summary } = train(m.id, layers, ffn, flags);
   exportTo(run, m.id);
-  const entry = describe(m, run, summary, preset);
+  const entry = describe(m, run, summary);
   console.error(
     `make-models: ${m.id}: val loss ${entry.valLoss.toFixed(4)} at step ${entry.valStep} (exported: step ${entry.exportedStep}, ${entry.exportedValLoss.toFixed(4)}) in ${entry.trainSeconds} s`,
   );
