@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tinyExport } from '../src/test-models.js';
-import { MINUTE, app, shots, useSite } from './site.js';
+import { MINUTE, app, expectFitsPhone, shots, useSite } from './site.js';
 
 // The Decode page (decode.html) in headless Chromium, on two small untrained exports with
 // a context of 96 (decode cost does not depend on the weights' values): each step is timed
@@ -48,9 +48,7 @@ describe('the Decode page', () => {
       for (const chart of ['latency', 'memory']) expect(await page.locator(`#${chart} path`).count()).toBe(2);
       expect(await page.locator('#results tbody tr').count()).toBe(2);
       await page.screenshot({ path: join(shots, 'decode.png'), fullPage: true });
-      await page.setViewportSize({ width: 390, height: 844 });
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-      await page.screenshot({ path: join(shots, 'decode-390.png'), fullPage: true });
+      await expectFitsPhone(page, 'decode-390.png');
       await page.close();
     },
     4 * MINUTE,

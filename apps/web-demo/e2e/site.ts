@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { chromiumMissing, startSite, type Site } from './harness.mjs';
 
 // What every end-to-end file of the demo's pages starts with: the built site served on
@@ -26,4 +27,11 @@ export function useSite(prepare?: () => Promise<void>): { readonly site: Site } 
     await holder.site?.close();
   });
   return holder;
+}
+
+/** The page on a phone's screen (390 x 844): nothing wider than the screen; a screenshot as `shot`. */
+export async function expectFitsPhone(page: Page, shot: string): Promise<void> {
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.screenshot({ path: join(shots, shot), fullPage: true });
 }

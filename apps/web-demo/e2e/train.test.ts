@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MINUTE, app, shots, useSite } from './site.js';
+import { MINUTE, app, expectFitsPhone, shots, useSite } from './site.js';
 
 // The Train page (train.html) in headless Chromium: models trained by shiftmix's trainer in
 // a web worker, their curves on one chart, generation with the last one, and checkpoints
@@ -116,10 +116,7 @@ describe('training in the page', () => {
       expect(sample.length).toBeGreaterThan('ROMEO:'.length + 50);
       await page.screenshot({ path: join(shots, 'train-wasm.png'), fullPage: true });
 
-      // The same page on a phone-width screen: nothing wider than the screen.
-      await page.setViewportSize({ width: 390, height: 844 });
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-      await page.screenshot({ path: join(shots, 'train-390.png'), fullPage: true });
+      await expectFitsPhone(page, 'train-390.png');
       await page.close();
     },
     5 * MINUTE,
