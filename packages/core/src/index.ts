@@ -61,6 +61,8 @@ export { disposeModelState, type ModelState } from './model/state.js';
 export type { ModelBlock } from './model/block.js';
 export { CharTokenizer, type CharTokenizerJSON } from './data/tokenizer.js';
 export { TextDataset, type Batch, type BatchArrays, type Split, type TextDatasetOptions } from './data/dataset.js';
+export { TokenFileDataset, type TokenFileOptions, type TokenFilePaths } from './data/token-file.js';
+export { LLMC_HEADER_BYTES, LLMC_MAGIC, LLMC_VERSION, type TokenFileFormat } from './data/token-format.js';
 export { loadTextFile } from './data/load.js';
 export { generate, type GenerateOptions, type TextTokenizer } from './generate/generate.js';
 export { AdamW, ADAMW_DEFAULTS, type AdamWOptions, type AdamWState, type ClipAndApplyResult } from './train/adamw.js';

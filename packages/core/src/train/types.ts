@@ -1,7 +1,7 @@
 import type { Batch } from '../data/dataset.js';
 import type { Rng } from '../rng.js';
 
-/** What the trainer needs from a dataset; `TextDataset` implements it. */
+/** What the trainer needs from a dataset; `TextDataset` and `TokenFileDataset` implement it. */
 export interface TrainingData {
   sampleBatch(split: 'train' | 'val', batch: number, contextLength: number, rng: Rng): Batch;
   fixedBatches(split: 'train' | 'val', count: number, batch: number, contextLength: number, seed: number): Batch[];
