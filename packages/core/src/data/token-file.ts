@@ -1,10 +1,8 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ShiftmixError } from '../errors.js';
-import { Rng } from '../rng.js';
-import { tf } from '../tf.js';
 import type { TrainingData } from '../train/types.js';
-import type { Batch, BatchArrays, Split } from './dataset.js';
+import { WindowDataset, type Split } from './windows.js';
 import { checkTokenFileFormat, checkVocabSize, LLMC_HEADER_BYTES, pairedValName, parseTokenFileLayout, type TokenFileFormat } from './token-format.js';
 
 // Node only by nature: the only module of core's data that reaches the file system
@@ -169,7 +167,7 @@ function readFully(fd: number, buffer: Uint8Array, position: number, label: stri
  * size. Batches are drawn like `TextDataset`'s (same starts from the same Rng), so the two
  * give the same batches for the same tokens. Node only; `close()` releases the files.
  */
-export class TokenFileDataset implements TrainingData {
+export class TokenFileDataset extends WindowDataset implements TrainingData {
   readonly vocabSize: number;
   /** Tokens in each split. */
   readonly tokens: { readonly train: number; readonly val: number };
@@ -182,6 +180,7 @@ export class TokenFileDataset implements TrainingData {
   private buffer = new Uint8Array(0);
 
   private constructor(vocabSize: number, ranges: Record<Split, SplitRange>, files: TokenFilePaths, fds: number[]) {
+    super();
     this.vocabSize = vocabSize;
     this.ranges = ranges;
     this.fds = fds;
@@ -228,38 +227,6 @@ export class TokenFileDataset implements TrainingData {
     }
   }
 
-  /** `batch` random windows of `context` tokens and their targets, drawn with `rng` as TextDataset draws them. */
-  sampleArrays(name: Split, batch: number, context: number, rng: Rng): BatchArrays {
-    const range = this.checked(name, batch, context);
-    const x = new Int32Array(batch * context);
-    const y = new Int32Array(batch * context);
-    const window = new Int32Array(context + 1);
-    for (let b = 0; b < batch; b++) {
-      // start + context + 1 <= length, so the target of the last input exists.
-      const start = rng.int(range.length - context);
-      this.readWindow(range, range.start + start, window);
-      x.set(window.subarray(0, context), b * context);
-      y.set(window.subarray(1), b * context);
-    }
-    return { x, y, batch, context };
-  }
-
-  /** Like sampleArrays, as int32 tensors [B, T]; the caller disposes them. */
-  sampleBatch(name: Split, batch: number, context: number, rng: Rng): Batch {
-    const a = this.sampleArrays(name, batch, context, rng);
-    return { x: tf.tensor2d(a.x, [batch, context], 'int32'), y: tf.tensor2d(a.y, [batch, context], 'int32') };
-  }
-
-  /** `count` batches that depend only on `seed`: a fixed evaluation set. The caller disposes them. */
-  fixedBatches(name: Split, count: number, batch: number, context: number, seed: number): Batch[] {
-    if (!Number.isInteger(count) || count < 1) {
-      throw new ShiftmixError(`fixedBatches needs a count >= 1, got ${count}`, 'Ask for at least one batch', 'E_DATA');
-    }
-    this.checked(name, batch, context);
-    const rng = new Rng(seed);
-    return Array.from({ length: count }, () => this.sampleBatch(name, batch, context, rng));
-  }
-
   /** Closes the files; sampling afterwards is an error. Safe to call twice. */
   close(): void {
     if (this.closed) return;
@@ -267,8 +234,10 @@ export class TokenFileDataset implements TrainingData {
     for (const fd of this.fds) closeSync(fd);
   }
 
-  /** Reads tokens [first, first + out.length) of the range's file into `out`, checking each id. */
-  private readWindow(range: SplitRange, first: number, out: Int32Array): void {
+  /** Reads tokens [start, start + out.length) of the split into `out`, checking each id. */
+  protected readWindow(name: Split, start: number, out: Int32Array): void {
+    const range = this.ranges[name];
+    const first = range.start + start;
     const bytes = out.length * 2;
     if (this.buffer.byteLength < bytes) this.buffer = new Uint8Array(bytes);
     const buffer = this.buffer.subarray(0, bytes);
@@ -288,30 +257,22 @@ export class TokenFileDataset implements TrainingData {
     }
   }
 
-  private checked(name: Split, batch: number, context: number): SplitRange {
+  protected checkOpen(): void {
     if (this.closed) {
       throw new ShiftmixError(`the token files ${quote(this.files.train)} are closed`, 'Open them again with TokenFileDataset.open', 'E_DATA');
     }
-    if (name !== 'train' && name !== 'val') {
-      throw new ShiftmixError(`unknown split ${JSON.stringify(name)}`, 'Use "train" or "val"', 'E_DATA');
-    }
-    if (!Number.isInteger(batch) || batch < 1) {
-      throw new ShiftmixError(`batch size ${batch} is not a whole number >= 1`, 'Use a batch size such as 64', 'E_DATA');
-    }
-    if (!Number.isInteger(context) || context < 1) {
-      throw new ShiftmixError(`context ${context} is not a whole number >= 1`, 'Use a context such as 256', 'E_DATA');
-    }
-    const range = this.ranges[name];
-    if (context >= range.length) {
-      const single = this.files.train === this.files.val;
-      throw new ShiftmixError(
-        `a context of ${context} tokens needs at least ${context + 1} tokens in the ${name} split of ${range.file.label}, which has ${range.length}`,
-        single && name === 'val'
-          ? 'Use a shorter context, a larger valFraction, or a separate validation file'
-          : 'Use a shorter context or a longer token file',
-        'E_DATA',
-      );
-    }
-    return range;
+  }
+
+  protected splitLength(name: Split): number {
+    return this.ranges[name].length;
+  }
+
+  protected tooShort(name: Split, context: number, length: number): ShiftmixError {
+    const single = this.files.train === this.files.val;
+    return new ShiftmixError(
+      `a context of ${context} tokens needs at least ${context + 1} tokens in the ${name} split of ${this.ranges[name].file.label}, which has ${length}`,
+      single && name === 'val' ? 'Use a shorter context, a larger valFraction, or a separate validation file' : 'Use a shorter context or a longer token file',
+      'E_DATA',
+    );
   }
 }
