@@ -26,7 +26,7 @@ export interface FinishOptions {
   suite: Suite;
   preset: string;
   backendLabel: string;
-  /** The report's environment; by default that of the first finished run (queued runs ran elsewhere). */
+  /** The report's environment when no run has finished; otherwise the last run's is reported. */
   environment?: Environment;
   /** Every planned run of the suite: the report covers all that have a finished result. */
   all: PlannedRun[];
@@ -51,10 +51,20 @@ export function finishSuite(o: FinishOptions): SuiteRunReport {
     const r = o.finished.get(p.id);
     if (r && r.configHash === p.hash) results.set(p.benchmark, [...(results.get(p.benchmark) ?? []), r]);
   }
-  const first = [...results.values()][0]?.[0];
+  // The report describes the runs it reports: the machine and time of the last one to finish
+  // (a call that only resumes finished runs, or collects queued ones, ran none of them).
+  const latest = [...results.values()].flat().reduce<RunResult | undefined>((a, r) => (!a || r.finishedAt > a.finishedAt ? r : a), undefined);
   const label = o.backendLabel.replace(/-software$/, '') as BackendInfo['backend'];
-  const environment = o.environment ?? first?.environment ?? describeEnvironment({ backend: label, software: label !== o.backendLabel });
-  const report = writeReport({ outDir: o.outDir, suite: o.suite, preset: o.preset, backendLabel: o.backendLabel, environment, results });
+  const environment = latest?.environment ?? o.environment ?? describeEnvironment({ backend: label, software: label !== o.backendLabel });
+  const report = writeReport({
+    outDir: o.outDir,
+    suite: o.suite,
+    preset: o.preset,
+    backendLabel: o.backendLabel,
+    environment,
+    results,
+    finishedAt: latest?.finishedAt,
+  });
   if (!relative(o.resultsRoot, o.outDir).startsWith('..')) writeResultsIndex(o.resultsRoot);
   const pending = o.pending ?? [];
   const done: SuiteRunReport = {

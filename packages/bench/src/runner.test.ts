@@ -70,10 +70,13 @@ describe('runSuite', () => {
   });
 
   it('skips finished runs and redoes only what is missing or changed', async () => {
+    const before = ['summary.json', 'README.md'].map((f) => readFileSync(join(dir, 'out', f), 'utf8'));
     const again = await run();
     expect(again.report.ran).toEqual([]);
     expect(again.report.skipped).toHaveLength(4);
     expect(again.report.benchmarks.map((b) => b.runs.length)).toEqual([2, 1, 1]);
+    // Nothing ran, so the report still describes the runs it reports: the same files.
+    expect(['summary.json', 'README.md'].map((f) => readFileSync(join(dir, 'out', f), 'utf8'))).toEqual(before);
 
     rmSync(join(dir, 'out', 'runs', 'lm--p2.json'));
     expect((await run()).report.ran).toEqual(['lm--p2']);

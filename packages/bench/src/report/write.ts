@@ -48,6 +48,8 @@ export function writeReport(options: {
   backendLabel: string;
   environment: Environment;
   results: Map<string, RunResult[]>;
+  /** When the last reported run finished; default now. */
+  finishedAt?: string;
 }): { readme: string; benchmarks: BenchmarkReport[]; summary: SuiteSummary } {
   const { outDir, suite, preset, backendLabel, environment } = options;
   const chartsDir = join(outDir, 'charts');
@@ -99,7 +101,7 @@ export function writeReport(options: {
     suite: suite.name,
     preset,
     backend: backendLabel,
-    finishedAt: new Date().toISOString(),
+    finishedAt: options.finishedAt ?? new Date().toISOString(),
     environment,
     benchmarks: reports.map((r) => ({
       name: r.name,
