@@ -21,6 +21,12 @@ export function heapViews(backend: WasmBackend, ...infos: tf.TensorInfo[]): Floa
   return infos.map((info) => backend.typedArrayFromHeap(info) as Float32Array);
 }
 
+/** A float32 view of a tensor's bytes on the heap, whatever its 4-byte dtype (copies move int32 bits through it). */
+export function floatView(backend: WasmBackend, info: tf.TensorInfo): Float32Array {
+  const view = backend.typedArrayFromHeap(info);
+  return view instanceof Float32Array ? view : new Float32Array(view.buffer, view.byteOffset, view.length);
+}
+
 /**
  * Runs a glue file's `implement` (its kernels' `implement('wasm', ...)` calls) with the
  * addon, when the file is imported. Not where the addon is not built or SHIFTMIX_NATIVE=0

@@ -1,6 +1,6 @@
 import { tf } from '@shiftmix/core';
 import type { NativeKernels } from '../addon.js';
-import type { KernelArgs, WasmBackend } from './heap.js';
+import { floatView, type KernelArgs, type WasmBackend } from './heap.js';
 
 // tfjs's wasm kernels that move rows, replaced by native copies on the heap: Slice (tfjs's
 // reads the whole input out of the heap for every slice), SplitV (concat's gradient, a
@@ -30,11 +30,6 @@ type TensorInfo = tf.TensorInfo;
 // Tensors whose elements are 4 bytes: copies move their bits through float views.
 const copyable = (x: TensorInfo) => x.dtype === 'float32' || x.dtype === 'int32';
 
-function floatsOf(wasm: WasmBackend, x: TensorInfo): Float32Array {
-  const view = wasm.typedArrayFromHeap(x);
-  return view instanceof Float32Array ? view : new Float32Array(view.buffer, view.byteOffset, view.length);
-}
-
 // x[start : start + extent]. Past the last axis k that is cut, every axis is whole, so a
 // run of extent[k] of axis k is contiguous in x and in the output: one strided copy takes
 // the runs along axis k - 1, and the axes above it are counted like an odometer.
@@ -47,8 +42,8 @@ function sliceOf(native: NativeKernels, wasm: WasmBackend, x: TensorInfo, start:
   const run = extent[k] * strides[k];
   const rows = k > 0 ? extent[k - 1] : 1;
   const rowStride = k > 0 ? strides[k - 1] : run;
-  const source = floatsOf(wasm, x);
-  const target = floatsOf(wasm, out);
+  const source = floatView(wasm, x);
+  const target = floatView(wasm, out);
   const above = Math.max(0, k - 1);
   const at = new Array<number>(above).fill(0);
   const blocks = tf.util.sizeFromShape(extent.slice(0, above));
@@ -108,11 +103,11 @@ function nativeConcat(native: NativeKernels, fallback: tf.KernelFunc): tf.Kernel
     const rows = tf.util.sizeFromShape(outShape.slice(0, dim));
     const width = tf.util.sizeFromShape(outShape.slice(dim));
     if (rows * width === 0) return out;
-    const target = floatsOf(wasm, out);
+    const target = floatView(wasm, out);
     let column = 0;
     for (const t of list) {
       const inner = tf.util.sizeFromShape(t.shape.slice(dim));
-      if (inner > 0) native.copyRows(floatsOf(wasm, t), 0, inner, target, column, width, rows, inner);
+      if (inner > 0) native.copyRows(floatView(wasm, t), 0, inner, target, column, width, rows, inner);
       column += inner;
     }
     return out;
@@ -135,7 +130,7 @@ function nativeSegmentSum(native: NativeKernels, fallback: tf.KernelFunc): tf.Ke
     const out = wasm.makeOutput([numSegments, ...x.shape.slice(lead)], 'float32');
     if (inner === 0 || numSegments === 0) return out;
     const ids = wasm.typedArrayFromHeap(segmentIds) as Int32Array;
-    native.segmentSumRows(floatsOf(wasm, x), ids, floatsOf(wasm, out), rows, inner, numSegments);
+    native.segmentSumRows(floatView(wasm, x), ids, floatView(wasm, out), rows, inner, numSegments);
     return out;
   };
 }
