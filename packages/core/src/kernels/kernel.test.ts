@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
 import { isShiftmixError } from '../errors.js';
 import { tf } from '../tf.js';
-import { defineKernel, findKernel, listKernels, type AnyKernel } from './index.js';
+import { defineKernel, findKernel, listKernels, onKernelDefined, type AnyKernel } from './index.js';
 
 // The kernel objects are the one list of fused kernels: backends implement exactly them.
 const core = () => listKernels().filter((k) => k.name.startsWith('Shiftmix'));
@@ -90,6 +90,21 @@ describe('fused kernels', () => {
     expect(scale.backends()).toEqual(['cpu']);
     expect(() => bare.run({ x }, { by: 1 })).toThrow(/does not implement ExampleBareForTest, which has no composite/);
     x.dispose();
+  });
+
+  it('tell a listener of every kernel, those defined before it and after, backward kernels included', () => {
+    const seen: string[] = [];
+    onKernelDefined((k) => seen.push(k.name));
+    expect(seen).toEqual(listKernels().map((k) => k.name));
+    defineKernel({
+      name: 'ExampleListenedForTest',
+      summary: '',
+      inputs: { x: '' },
+      attrs: {},
+      outputs: { y: '' },
+      backward: { name: 'ExampleListenedForTestGrad', summary: '', inputs: { dy: '' }, outputs: { dx: '' } },
+    });
+    expect(seen.slice(-2).sort()).toEqual(['ExampleListenedForTest', 'ExampleListenedForTestGrad']);
   });
 });
 

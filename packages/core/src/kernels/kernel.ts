@@ -63,6 +63,8 @@ export interface AnyKernel {
 }
 
 const kernels = new Map<string, AnyKernel>();
+// What onKernelDefined registered, told of each kernel defineKernel adds.
+const listeners: ((kernel: AnyKernel) => void)[] = [];
 
 /**
  * One fused kernel: its contract, its reference, its gradient and its parity checks, in
@@ -161,14 +163,26 @@ export function defineKernel<A extends object>(spec: KernelSpec<A>): FusedKernel
   }
   // Its place in the list comes before its backward kernel's, which the constructor defines.
   kernels.set(spec.name, undefined as unknown as AnyKernel);
+  let kernel: FusedKernel<A>;
   try {
-    const kernel = new FusedKernel(spec);
+    kernel = new FusedKernel(spec);
     kernels.set(spec.name, kernel as unknown as AnyKernel);
-    return kernel;
   } catch (error) {
     kernels.delete(spec.name);
     throw error;
   }
+  for (const listener of listeners) listener(kernel as unknown as AnyKernel);
+  return kernel;
+}
+
+/**
+ * Calls `listener` with every fused kernel defined so far, then with each one defined later
+ * as it is defined: how a backend package implements kernels by name (@shiftmix/native, the
+ * kernels its addon exports), a plugin's included, whichever of the two is imported first.
+ */
+export function onKernelDefined(listener: (kernel: AnyKernel) => void): void {
+  listeners.push(listener);
+  for (const kernel of listKernels()) listener(kernel);
 }
 
 /** Every fused kernel defined so far (core's own, and those plugins define), in order. */
