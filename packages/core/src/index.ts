@@ -59,12 +59,28 @@ export { ShiftmixModel } from './model/model.js';
 export { checkTrainingFits, type TrainingFootprint } from './model/footprint.js';
 export { disposeModelState, type ModelState } from './model/state.js';
 export type { ModelBlock } from './model/block.js';
-export { CharTokenizer, type CharTokenizerJSON } from './data/tokenizer.js';
+export {
+  CharTokenizer,
+  Gpt2Tokenizer,
+  HfTokenizer,
+  TOKENIZER_NAMES,
+  TokenTextStream,
+  tokenizerFromJSON,
+  type CharTokenizerJSON,
+  type Gpt2TokenizerJSON,
+  type HfTokenizerJSON,
+  type Tokenizer,
+  type TokenizerJSON,
+  type TokenizerName,
+} from './tokenizer/index.js';
+export { loadTokenizer } from './tokenizer/load.js';
 export { TextDataset, type Batch, type BatchArrays, type Split, type TextDatasetOptions } from './data/dataset.js';
 export { TokenFileDataset, type TokenFileOptions, type TokenFilePaths } from './data/token-file.js';
 export { LLMC_HEADER_BYTES, LLMC_MAGIC, LLMC_VERSION, type TokenFileFormat } from './data/token-format.js';
 export { loadTextFile } from './data/load.js';
+export { loadCorpus, type Corpus, type CorpusOptions } from './data/corpus.js';
 export { generate, type GenerateOptions, type TextTokenizer } from './generate/generate.js';
+export { bitsPerByte } from './train/bits.js';
 export { AdamW, ADAMW_DEFAULTS, type AdamWOptions, type AdamWState, type ClipAndApplyResult } from './train/adamw.js';
 export { DEFAULT_RECIPE, resolveRecipe, type TrainRecipe } from './train/recipe.js';
 export { train, type TrainOptions } from './train/trainer.js';

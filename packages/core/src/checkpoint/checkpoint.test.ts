@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
-import { CharTokenizer } from '../data/tokenizer.js';
+import { CharTokenizer } from '../tokenizer/char.js';
 import { ShiftmixModel } from '../model/model.js';
 import { toyMean, toyShift } from '../model/toy-mixers.test-util.js';
 import { registerMixer, unregisterMixer } from '../registry.js';

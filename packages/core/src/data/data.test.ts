@@ -7,7 +7,7 @@ import { Rng } from '../rng.js';
 import { tf } from '../tf.js';
 import { TextDataset } from './dataset.js';
 import { loadTextFile } from './load.js';
-import { CharTokenizer } from './tokenizer.js';
+import { CharTokenizer } from '../tokenizer/char.js';
 
 describe('CharTokenizer', () => {
   const text = 'To be, or not to be: that is the question.\nÆ 😀!';

@@ -49,7 +49,7 @@ function readError(path: string, error: unknown): ShiftmixError {
 }
 
 /** The files a path names: a directory's or a file's train/val pair, else the one file. */
-function resolvePaths(path: string | TokenFilePaths): TokenFilePaths | { single: string } {
+export function resolveTokenFilePaths(path: string | TokenFilePaths): TokenFilePaths | { single: string } {
   if (typeof path === 'object' && path !== null) {
     if (typeof path.train !== 'string' || typeof path.val !== 'string') {
       throw new ShiftmixError('the token files must be a path or { train, val } paths', 'Pass e.g. { train: "data/train.bin", val: "data/val.bin" }', 'E_DATA');
@@ -201,7 +201,7 @@ export class TokenFileDataset extends WindowDataset implements TrainingData {
     if (typeof valFraction !== 'number' || !(valFraction > 0 && valFraction < 1)) {
       throw new ShiftmixError(`valFraction ${JSON.stringify(valFraction)} is outside (0, 1)`, 'Use a fraction such as 0.1', 'E_DATA');
     }
-    const paths = resolvePaths(path);
+    const paths = resolveTokenFilePaths(path);
     const opened: OpenFile[] = [];
     try {
       const train = openTokenFile('single' in paths ? paths.single : paths.train, format);

@@ -24,6 +24,9 @@ export interface BatchArrays {
 }
 
 export abstract class WindowDataset {
+  /** UTF-8 bytes of text per token (see TrainingData): set by loadCorpus, or by the user. */
+  bytesPerToken?: number;
+
   /** Tokens in split `name`. */
   protected abstract splitLength(name: Split): number;
   /** Tokens [start, start + out.length) of split `name` into `out`. */
@@ -65,19 +68,32 @@ export abstract class WindowDataset {
     return Array.from({ length: count }, () => this.sampleBatch(name, batch, context, rng));
   }
 
-  /** The split's length, once the split, batch and context are known good. */
-  private checked(name: Split, batch: number, context: number): number {
+  /** Tokens in split `name`. */
+  size(name: Split): number {
     this.checkOpen();
     if (name !== 'train' && name !== 'val') {
       throw new ShiftmixError(`unknown split ${JSON.stringify(name)}`, 'Use "train" or "val"', 'E_DATA');
     }
+    return this.splitLength(name);
+  }
+
+  /** `count` tokens of split `name` from `start` on (fewer at its end). */
+  read(name: Split, start: number, count: number): Int32Array {
+    const length = this.size(name);
+    const out = new Int32Array(Math.max(0, Math.min(count, length - start)));
+    if (out.length > 0) this.readWindow(name, start, out);
+    return out;
+  }
+
+  /** The split's length, once the split, batch and context are known good. */
+  private checked(name: Split, batch: number, context: number): number {
+    const length = this.size(name);
     if (!Number.isInteger(batch) || batch < 1) {
       throw new ShiftmixError(`batch size ${batch} is not a whole number >= 1`, 'Use a batch size such as 64', 'E_DATA');
     }
     if (!Number.isInteger(context) || context < 1) {
       throw new ShiftmixError(`context ${context} is not a whole number >= 1`, 'Use a context such as 256', 'E_DATA');
     }
-    const length = this.splitLength(name);
     if (context >= length) throw this.tooShort(name, context, length);
     return length;
   }

@@ -3,9 +3,10 @@ import type { ShiftmixModel } from '../model/model.js';
 import { disposeModelState, type ModelState } from '../model/state.js';
 import { Rng } from '../rng.js';
 import { tf, type Tensor2D } from '../tf.js';
+import { TokenTextStream } from '../tokenizer/stream.js';
 import { checkSamplingOptions, sampleToken, type SamplingOptions } from './sample.js';
 
-/** What generation needs from a tokenizer (CharTokenizer has it). */
+/** What generation needs from a tokenizer (every Tokenizer has it). */
 export interface TextTokenizer {
   readonly vocabSize: number;
   encode(text: string): Int32Array;
@@ -19,7 +20,10 @@ export interface GenerateOptions extends SamplingOptions {
   maxTokens: number;
   /** Seeds the sampling; the same seed, model and prompt give the same text. Default 0. */
   seed?: number;
-  /** Called with each new token's text as soon as it is sampled. */
+  /**
+   * Called with each new token's text as soon as it is sampled; a token that ends inside
+   * a character (byte-level BPE) gives '' until the character completes.
+   */
   onToken?: (text: string, id: number) => void;
 }
 
@@ -80,12 +84,14 @@ export async function generate(model: ShiftmixModel, tokenizer: TextTokenizer, o
   };
 
   let text = '';
+  const stream = new TokenTextStream(tokenizer);
   try {
     for (const id of promptIds) feed(id);
     for (let i = 0; i < maxTokens; i++) {
       const values = await (logits as unknown as Tensor2D).data(); // [1, V]
       const id = sampleToken(values, sampling, rng);
-      const piece = tokenizer.decode([id]);
+      // The last token also gives up what is held back, cut character and all.
+      const piece = stream.push(id) + (i === maxTokens - 1 ? stream.flush() : '');
       text += piece;
       onToken?.(piece, id);
       if (i < maxTokens - 1) feed(id);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.js';
-import { CharTokenizer } from '../data/tokenizer.js';
+import { CharTokenizer } from '../tokenizer/char.js';
 import { generate } from '../generate/generate.js';
 import { getMixer, unregisterMixer } from '../registry.js';
 import { tf } from '../tf.js';

@@ -12,3 +12,5 @@ export {
 } from './harness.js';
 // The example fused kernel: a backend package tests its way of implementing kernels on it.
 export { EXAMPLE_SCALE, EXAMPLE_SCALE_GRAD, exampleScale, exampleScaleReference } from '../kernels/fixtures/example-scale.js';
+// A tokenizer.json of a user's own, made in tests.
+export { byteLevelBpeJson } from './bpe-json.js';

@@ -56,8 +56,10 @@ export function formatProgress(event: ProgressEvent, etaSeconds: number, barWidt
   const bar = barWidth > 0 ? `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ` : '';
   const width = String(event.steps).length;
   const parts = [`step ${String(event.step).padStart(width)}/${event.steps} ${bar}loss ${event.trainLoss.toFixed(4)}`];
-  if (event.valLoss !== undefined) parts.push(`val ${event.valLoss.toFixed(4)}`);
-  else if (event.bestValLoss !== undefined) parts.push(`best val ${event.bestValLoss.toFixed(4)}`);
+  // Bits per byte beside the validation loss, where the data knows its bytes per token.
+  const bpb = (value: number | undefined) => (value === undefined ? '' : ` (${value.toFixed(3)} bpb)`);
+  if (event.valLoss !== undefined) parts.push(`val ${event.valLoss.toFixed(4)}${bpb(event.valBpb)}`);
+  else if (event.bestValLoss !== undefined) parts.push(`best val ${event.bestValLoss.toFixed(4)}${bpb(event.bestValBpb)}`);
   parts.push(`${formatRate(event.tokensPerSecond)} tok/s`, `ETA ${formatDuration(etaSeconds)}`);
   return parts.join(' | ');
 }

@@ -7,7 +7,7 @@ import { loadCheckpoint } from '../checkpoint/load.js';
 import { checkpointFiles } from '../checkpoint/encode.js';
 import { loadCheckpointFiles } from '../checkpoint/decode.js';
 import { TextDataset } from '../data/dataset.js';
-import { CharTokenizer } from '../data/tokenizer.js';
+import { CharTokenizer } from '../tokenizer/char.js';
 import { ShiftmixModel } from '../model/model.js';
 import { toyShift } from '../model/toy-mixers.test-util.js';
 import { registerMixer, unregisterMixer } from '../registry.js';

@@ -14,6 +14,7 @@ import { learningRate } from './schedule.js';
 import { holdRunLock, type RunLock } from './run-lock.js';
 import { ParallelStepper } from './parallel/stepper.js';
 import { TrainStepper } from './stepper.js';
+import { bitsPerByteOf } from './bits.js';
 import type { Batch } from '../data/dataset.js';
 import type { ProgressEvent, SerializableTokenizer, TrainableModel, TrainingData, TrainSummary } from './types.js';
 
@@ -188,6 +189,7 @@ async function trainWith(
   const startStep = step;
   const metrics = outDir ? await MetricsLog.open(join(outDir, 'metrics.jsonl'), start?.state.metricsBytes) : undefined;
   const valBatches = data.fixedBatches('val', r.evalBatches, r.batch, ctx, r.evalSeed);
+  const bpb = bitsPerByteOf(data.bytesPerToken);
   const tokensPerStep = r.batch * ctx;
   let trainSeconds = 0;
   let lastValLoss = Number.NaN;
@@ -286,7 +288,7 @@ async function trainWith(
         // A blown-up model is not saved over the last good checkpoint.
         const diverged = watch.check(valLoss);
         if (diverged) {
-          await metrics?.append({ step, trainLoss: loss, valLoss, lr, gradNorm: norm, tokensPerSecond, elapsed: elapsed() });
+          await metrics?.append({ step, trainLoss: loss, valLoss, ...bpb.record(loss, valLoss), lr, gradNorm: norm, tokensPerSecond, elapsed: elapsed() });
           throw divergedError(step, diverged, r.lr, kept());
         }
         if (valLoss < best) {
@@ -294,7 +296,16 @@ async function trainWith(
           improved = true;
         }
       }
-      await metrics?.append({ step, trainLoss: loss, valLoss: valLoss ?? null, lr, gradNorm: norm, tokensPerSecond, elapsed: elapsed() });
+      await metrics?.append({
+        step,
+        trainLoss: loss,
+        valLoss: valLoss ?? null,
+        ...bpb.record(loss, valLoss ?? null),
+        lr,
+        gradNorm: norm,
+        tokensPerSecond,
+        elapsed: elapsed(),
+      });
       if (evalDue) {
         await save('last');
         if (improved) await save('best');
@@ -305,6 +316,7 @@ async function trainWith(
         trainLoss: loss,
         valLoss,
         bestValLoss: Number.isFinite(best) ? best : undefined,
+        ...bpb.progress(loss, valLoss, Number.isFinite(best) ? best : undefined),
         lr,
         gradNorm: norm,
         tokensPerSecond,
@@ -323,12 +335,15 @@ async function trainWith(
   }
 
   const stepsRun = step - startStep;
+  const trainLoss = windowLosses.length > 0 ? mean(windowLosses) : intervalTrainLoss;
+  const bestValLoss = Number.isFinite(best) ? best : Number.NaN;
   return {
     params,
     steps: step,
-    trainLoss: windowLosses.length > 0 ? mean(windowLosses) : intervalTrainLoss,
+    trainLoss,
     valLoss: lastValLoss,
-    bestValLoss: Number.isFinite(best) ? best : Number.NaN,
+    bestValLoss,
+    ...bpb.summary(trainLoss, lastValLoss, bestValLoss),
     tokensPerSecond: stepsRun > 0 ? (stepsRun * tokensPerStep) / trainSeconds : 0,
     seconds: now() - started,
     backend: tf.getBackend(),

@@ -3,6 +3,12 @@ import type { Rng } from '../rng.js';
 
 /** What the trainer needs from a dataset; `TextDataset` and `TokenFileDataset` implement it. */
 export interface TrainingData {
+  /**
+   * UTF-8 bytes of text per token, over the corpus (loadCorpus sets it; 1 for ASCII
+   * characters). With it every loss is also given in bits per byte, which compares across
+   * tokenizers: nats per token / ln 2 / bytesPerToken.
+   */
+  bytesPerToken?: number;
   sampleBatch(split: 'train' | 'val', batch: number, contextLength: number, rng: Rng): Batch;
   fixedBatches(split: 'train' | 'val', count: number, batch: number, contextLength: number, seed: number): Batch[];
 }
@@ -14,6 +20,10 @@ export interface ProgressEvent {
   trainLoss: number;
   valLoss?: number;
   bestValLoss?: number;
+  /** The losses in bits per byte, where the data knows its bytes per token. */
+  trainBpb?: number;
+  valBpb?: number;
+  bestValBpb?: number;
   lr: number;
   gradNorm: number;
   /** Training throughput over the last (up to) 10 steps. */
@@ -27,6 +37,9 @@ export interface MetricsRecord {
   step: number;
   trainLoss: number;
   valLoss: number | null;
+  /** Bits per byte, where the data knows its bytes per token (else absent). */
+  trainBpb?: number;
+  valBpb?: number | null;
   lr: number;
   gradNorm: number;
   tokensPerSecond: number;
@@ -39,6 +52,12 @@ export interface TrainSummary {
   trainLoss: number;
   valLoss: number;
   bestValLoss: number;
+  /** The losses in bits per byte, where the data knows its bytes per token. */
+  trainBpb?: number;
+  valBpb?: number;
+  bestValBpb?: number;
+  /** The data's UTF-8 bytes per token, when known. */
+  bytesPerToken?: number;
   /** Training tokens per second of this call, evaluation and saving excluded. */
   tokensPerSecond: number;
   /** Wall-clock seconds of this call (training, evaluation and saving). */

@@ -1,12 +1,7 @@
 import { ShiftmixError } from '../errors.js';
+import type { CharTokenizerJSON, Tokenizer } from './types.js';
 
-/** The JSON form of a CharTokenizer, stored next to checkpoints and exported models. */
-export interface CharTokenizerJSON {
-  type: 'char';
-  version: 1;
-  /** chars[id] is the character (one Unicode code point) of token id. */
-  chars: string[];
-}
+export type { CharTokenizerJSON } from './types.js';
 
 function codePointLabel(ch: string): string {
   const hex = (ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
@@ -17,7 +12,7 @@ function codePointLabel(ch: string): string {
  * Character-level tokenizer: one token per Unicode code point of the training text,
  * ids in code point order, so the same text always gives the same vocabulary.
  */
-export class CharTokenizer {
+export class CharTokenizer implements Tokenizer {
   readonly type = 'char' as const;
   readonly chars: readonly string[];
   private readonly ids: Map<string, number>;
@@ -61,6 +56,10 @@ export class CharTokenizer {
 
   get vocabSize(): number {
     return this.chars.length;
+  }
+
+  get label(): string {
+    return `char (${this.vocabSize.toLocaleString('en-US')} characters)`;
   }
 
   /** Text -> token ids; characters outside the vocabulary are an error that names them. */
