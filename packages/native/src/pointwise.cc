@@ -95,6 +95,28 @@ void biasGeluBackward(int64_t rows, int dim, const float* dy, const float* x, co
   for (int c = 0; c < dim; c++) db[c] = static_cast<float>(sums[c]);
 }
 
+// log(sum(exp(row))) over `vocab` entries. The max and the sum run in kLanes independent
+// lanes, which the compiler vectorizes; one running sum would be a serial chain of adds (a
+// GPT-2 vocabulary made the forward take 8 ns a logit). Lanes are summed in double.
+SHIFTMIX_HOT static float logSumExp(const float* row, int vocab) {
+  constexpr int kLanes = 16;
+  float lanes[kLanes];
+  for (int l = 0; l < kLanes; l++) lanes[l] = -INFINITY;
+  const int whole = vocab - vocab % kLanes;
+  for (int v = 0; v < whole; v += kLanes)
+    for (int l = 0; l < kLanes; l++) lanes[l] = row[v + l] > lanes[l] ? row[v + l] : lanes[l];
+  float m = -INFINITY;
+  for (int l = 0; l < kLanes; l++) m = std::fmax(m, lanes[l]);
+  for (int v = whole; v < vocab; v++) m = std::fmax(m, row[v]);
+  for (int l = 0; l < kLanes; l++) lanes[l] = 0.0f;
+  for (int v = 0; v < whole; v += kLanes)
+    for (int l = 0; l < kLanes; l++) lanes[l] += fastExp(row[v + l] - m);
+  double s = 0;
+  for (int l = 0; l < kLanes; l++) s += lanes[l];
+  for (int v = whole; v < vocab; v++) s += fastExp(row[v] - m);
+  return m + static_cast<float>(std::log(s));
+}
+
 // Mean cross-entropy over rows with 0 <= target < vocab (targets < 0 ignored, one >= vocab
 // makes everything NaN). lse [rows] keeps each row's log-sum-exp for the backward; the
 // return value is the loss.
@@ -103,14 +125,7 @@ float crossEntropyForward(int64_t rows, int vocab, const float* logits, const in
   int64_t count = 0;
   bool outOfRange = false;
   parallelFor(rows, rowGrain(vocab), [&](int64_t first, int64_t last) {
-    for (int64_t r = first; r < last; r++) {
-      const float* row = logits + r * vocab;
-      float m = -INFINITY;
-      for (int v = 0; v < vocab; v++) m = std::fmax(m, row[v]);
-      double s = 0;
-      for (int v = 0; v < vocab; v++) s += fastExp(row[v] - m);
-      lse[r] = m + static_cast<float>(std::log(s));
-    }
+    for (int64_t r = first; r < last; r++) lse[r] = logSumExp(logits + r * vocab, vocab);
   });
   for (int64_t r = 0; r < rows; r++) {
     const float* row = logits + r * vocab;
