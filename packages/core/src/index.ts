@@ -76,7 +76,7 @@ export {
 export { loadTokenizer } from './tokenizer/load.js';
 export { TextDataset, type Batch, type BatchArrays, type Split, type TextDatasetOptions } from './data/dataset.js';
 export { TokenFileDataset, type TokenFileOptions, type TokenFilePaths } from './data/token-file.js';
-export { LLMC_HEADER_BYTES, LLMC_MAGIC, LLMC_VERSION, type TokenFileFormat } from './data/token-format.js';
+export { LLMC_HEADER_BYTES, LLMC_MAGIC, LLMC_VERSION, tokenFileBytes, type TokenFileFormat } from './data/token-format.js';
 export { loadTextFile } from './data/load.js';
 export { loadCorpus, type Corpus, type CorpusOptions } from './data/corpus.js';
 export { generate, type GenerateOptions, type TextTokenizer } from './generate/generate.js';

@@ -110,3 +110,26 @@ export function pairedValName(trainName: string): string | undefined {
   const match = /^(.+)_train\.bin$/.exec(trainName);
   return match ? `${match[1]}_val.bin` : undefined;
 }
+
+/**
+ * The bytes of a token file holding `ids`: llm.c's (its 1024-byte header, version 1, then
+ * uint16 tokens) or nanoGPT's raw uint16. Ids must fit uint16 (a vocabulary of at most 65,536).
+ */
+export function tokenFileBytes(ids: ArrayLike<number>, format: 'llmc' | 'nanogpt' = 'llmc'): Uint8Array {
+  const offset = format === 'llmc' ? LLMC_HEADER_BYTES : 0;
+  const bytes = new Uint8Array(offset + 2 * ids.length);
+  const view = new DataView(bytes.buffer);
+  if (format === 'llmc') {
+    view.setInt32(0, LLMC_MAGIC, true);
+    view.setInt32(4, LLMC_VERSION, true);
+    view.setInt32(8, ids.length, true);
+  }
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (!(Number.isInteger(id) && id >= 0 && id < 65536)) {
+      throw new ShiftmixError(`token id ${id} at token ${i} does not fit a uint16 token file`, 'Use a tokenizer of at most 65,536 tokens', 'E_DATA_FORMAT');
+    }
+    view.setUint16(offset + 2 * i, id, true);
+  }
+  return bytes;
+}
