@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { CharTokenizer, loadCheckpoint, selectBackend, type BackendInfo, type BackendName, type ShiftmixModel } from '@shiftmix/core';
+import { loadCheckpoint, selectBackend, tokenizerFromJSON, type BackendInfo, type BackendName, type ShiftmixModel, type Tokenizer } from '@shiftmix/core';
 import type { Io } from './command.js';
 import { InputError } from './errors.js';
 import { requireDirectory } from './options.js';
@@ -32,7 +32,7 @@ function runDirOf(checkpointDir: string): string {
 export interface OpenedCheckpoint {
   dir: string;
   model: ShiftmixModel;
-  tokenizer: CharTokenizer;
+  tokenizer: Tokenizer;
   backend: BackendInfo;
 }
 
@@ -48,9 +48,12 @@ export async function openCheckpoint(flag: string, io: Io, options: { plugins: r
   const loaded = await loadCheckpoint(dir);
   try {
     if (loaded.tokenizer === undefined) {
-      throw new InputError(`checkpoint ${dir} has no tokenizer.json`, 'Use a checkpoint written by shiftmix train, which saves its tokenizer');
+      throw new InputError(
+        `checkpoint ${dir} has no tokenizer.json (it was trained on token files with no tokenizer beside them)`,
+        'Put the tokenizer.json the files were made with beside them and train again, or use a checkpoint of shiftmix train on text',
+      );
     }
-    return { dir, model: loaded.model, tokenizer: CharTokenizer.fromJSON(loaded.tokenizer), backend };
+    return { dir, model: loaded.model, tokenizer: await tokenizerFromJSON(loaded.tokenizer, path.join(dir, 'tokenizer.json')), backend };
   } catch (error) {
     loaded.model.dispose();
     throw error;

@@ -60,15 +60,17 @@ export function parseMixerOptions(entries: readonly string[]): Record<string, Re
   return options;
 }
 
-/** A file the user named: it must exist, be a file, and not be empty. */
-export function requireTextFile(file: string, cwd: string, flag: string): string {
-  const resolved = path.resolve(cwd, file);
+/** The --data the user named: a file (not empty) or folder that exists, or a glob; its absolute form. */
+export function requireData(spec: string, cwd: string, flag: string): string {
+  const resolved = path.resolve(cwd, spec);
+  // A glob is expanded when the data is read, and an empty match is an error there.
+  if (/[*?[]/.test(spec) && !existsSync(resolved)) return resolved;
   if (!existsSync(resolved)) {
-    throw new InputError(`${flag} ${file}: no such file`, `Check the path (relative paths start at ${cwd})`);
+    throw new InputError(`${flag} ${spec}: no such file or folder`, `Check the path (relative paths start at ${cwd})`);
   }
   const stat = statSync(resolved);
-  if (!stat.isFile()) throw new InputError(`${flag} ${file} is not a file`, 'Pass a UTF-8 text file');
-  if (stat.size === 0) throw new InputError(`${flag} ${file} is empty`, 'Pass a text file with some text in it');
+  if (stat.isFile() && stat.size === 0) throw new InputError(`${flag} ${spec} is empty`, 'Pass a file with some text (or tokens) in it');
+  if (!stat.isFile() && !stat.isDirectory()) throw new InputError(`${flag} ${spec} is not a file or folder`, 'Pass a text, JSONL or .bin file, a folder, or a glob');
   return resolved;
 }
 

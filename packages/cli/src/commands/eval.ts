@@ -1,8 +1,10 @@
-import { loadTextFile, tf, type ShiftmixModel } from '@shiftmix/core';
+import { bitsPerByte, TextDataset, tf, type ShiftmixModel } from '@shiftmix/core';
 import { openCheckpoint } from '../checkpoint.js';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { InputError } from '../errors.js';
-import { requireTextFile } from '../options.js';
+import { requireData } from '../options.js';
+import { loadData } from '../run-info.js';
+import { closeData } from './data.js';
 import { BACKEND_FLAG, CHECKPOINT_FLAG } from './shared.js';
 
 export interface EvalResult {
@@ -10,6 +12,8 @@ export interface EvalResult {
   loss: number;
   perplexity: number;
   bitsPerToken: number;
+  /** The loss per byte of text, where the data's bytes per token are known. */
+  bitsPerByte?: number;
   /** Predicted tokens the loss is averaged over. */
   tokens: number;
   windows: number;
@@ -49,39 +53,57 @@ export async function evaluateText(model: ShiftmixModel, ids: Int32Array, batch:
 
 export const evalCommand = defineCommand({
   name: 'eval',
-  summary: "Measure a trained model's loss on a text file",
-  usage: 'eval --checkpoint DIR --data FILE [--json] [flags]',
-  details: "The text is cut into consecutive windows of the model's context length; the loss is the mean next-character cross-entropy over all of them.",
+  summary: "Measure a trained model's loss on text or token files",
+  usage: 'eval --checkpoint DIR --data DATA [--json] [flags]',
+  details:
+    "The text (encoded with the checkpoint's tokenizer) is cut into consecutive windows of the model's context length; the loss is the " +
+    'mean next-token cross-entropy over all of them, also in bits per byte. Token files: their validation split.',
   flags: {
     ...CHECKPOINT_FLAG,
-    data: { type: 'string', required: true, placeholder: 'FILE', description: 'UTF-8 text to evaluate on' },
+    data: { type: 'string', required: true, placeholder: 'DATA', description: 'Text file, folder, quoted glob, .jsonl or .bin token files' },
     batch: { type: 'number', integer: true, min: 1, default: 16, description: 'Windows per forward pass' },
     maxWindows: { type: 'number', integer: true, min: 1, placeholder: 'N', description: 'Evaluate at most N windows (default: all)' },
-    json: { type: 'boolean', description: 'Print one JSON object: loss, perplexity, bitsPerToken, tokens, windows, window' },
+    json: { type: 'boolean', description: 'Print one JSON object: loss, perplexity, bitsPerToken, bitsPerByte, tokens, windows, window' },
     ...BACKEND_FLAG,
     ...PLUGIN_FLAGS,
     ...COMMON_FLAGS,
   },
   examples: ['shiftmix eval --checkpoint runs/hsm --data valid.txt', 'shiftmix eval --checkpoint runs/hsm/last --data valid.txt --json'],
   async run(flags, { io }) {
-    const dataFile = requireTextFile(flags.data, io.cwd, '--data');
+    const data = requireData(flags.data, io.cwd, '--data');
     const { model, tokenizer, dir } = await openCheckpoint(flags.checkpoint, io, { plugins: flags.plugin, backend: flags.backend });
+    const corpus = await loadData(data, { tokenizer }).catch((error: unknown) => {
+      model.dispose();
+      throw error;
+    });
     try {
-      const ids = tokenizer.encode(await loadTextFile(dataFile));
+      const { dataset } = corpus;
+      // Text: all of it (both splits are views of one token stream); token files: their validation split.
+      const ids = dataset instanceof TextDataset ? concat(dataset.train, dataset.val) : dataset.read('val', 0, dataset.size('val'));
       if (ids.length < 2) {
-        throw new InputError(`--data ${flags.data} has ${ids.length} character(s), too few to predict anything`, 'Pass a text of at least two characters');
+        throw new InputError(`--data ${flags.data} has ${ids.length} token(s), too few to predict anything`, 'Pass a text of at least two characters');
       }
-      const result = await evaluateText(model, ids, flags.batch, flags.maxWindows);
+      const measured = await evaluateText(model, ids, flags.batch, flags.maxWindows);
+      const result = corpus.bytesPerToken === undefined ? measured : { ...measured, bitsPerByte: bitsPerByte(measured.loss, corpus.bytesPerToken) };
       if (flags.json) {
         io.stdout(`${JSON.stringify({ ...result, checkpoint: dir })}\n`);
       } else {
         io.stdout(
-          `loss ${result.loss.toFixed(4)} | perplexity ${result.perplexity.toFixed(3)} | ${result.bitsPerToken.toFixed(3)} bits/char` +
+          `loss ${result.loss.toFixed(4)} | perplexity ${result.perplexity.toFixed(3)} | ${result.bitsPerToken.toFixed(3)} bits/token` +
+            (result.bitsPerByte === undefined ? '' : ` | ${result.bitsPerByte.toFixed(3)} bits/byte`) +
             ` over ${result.tokens} tokens (${result.windows} windows of ${result.window})\n`,
         );
       }
     } finally {
       model.dispose();
+      closeData(corpus);
     }
   },
 });
+
+function concat(a: Int32Array, b: Int32Array): Int32Array {
+  const out = new Int32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

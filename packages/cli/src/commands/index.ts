@@ -6,6 +6,7 @@ import { generateCommand } from './generate.js';
 import { mixersCommand } from './mixers.js';
 import { profileCommand } from './profile.js';
 import { resumeCommand } from './resume.js';
+import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
 import { workerCommand } from './worker.js';
 
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   resumeCommand,
   generateCommand,
   evalCommand,
+  tokenizeCommand,
   exportCommand,
   benchCommand,
   workerCommand,

@@ -1,13 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CharTokenizer, readCheckpointInfo, resume, selectBackend, ShiftmixModel } from '@shiftmix/core';
+import { readCheckpointInfo, resume, selectBackend, ShiftmixModel, tokenizerFromJSON, type Corpus } from '@shiftmix/core';
 import { resumedRecipe } from '@shiftmix/core/tooling';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { InputError } from '../errors.js';
-import { requireTextFile } from '../options.js';
+import { requireData } from '../options.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
 import { lockRunFolder, requireRunFolder } from '../run-folder.js';
-import { checkContextFits, hashFile, loadText, readRunInfo, writeRunInfo } from '../run-info.js';
+import { checkContextFits, hashFiles, loadData, readRunInfo, writeRunInfo } from '../run-info.js';
+import { closeData, encodingProgress } from './data.js';
 import { BACKEND_FLAG, EAGER_STEP_FLAG, WORKERS_FLAG, printRunStart, printSummary, stepOptions, stoppedExitCode, withProgress } from './shared.js';
 import { checkTune, KERNEL_TUNING_FILE, reapplyTuning, tuneForRun } from './webgpu.js';
 
@@ -32,7 +33,7 @@ export const resumeCommand = defineCommand({
       placeholder: 'LR',
       description: "New floor of the cosine decay (default: the run's, scaled with --lr when that is given)",
     },
-    data: { type: 'string', placeholder: 'FILE', description: 'Training text, when it moved since the run started' },
+    data: { type: 'string', placeholder: 'DATA', description: 'Training data, when it moved since the run started' },
     json: { type: 'boolean', description: 'End stdout with one JSON line, as train --json' },
     tune: { type: 'boolean', description: `webgpu: tune the kernels again (else DIR/${KERNEL_TUNING_FILE} is reused when present)` },
     backend: { ...BACKEND_FLAG.backend, default: undefined, description: "Compute backend (default: the run's)" },
@@ -53,13 +54,14 @@ export const resumeCommand = defineCommand({
     }
     // Taken before anything is read or written: a second train or resume on --out stops here.
     const folder = lockRunFolder(io, outDir, `shiftmix resume --out ${flags.out}`);
+    let corpus: Corpus | undefined;
     try {
       const info = readRunInfo(outDir);
       const dataFlag = flags.data ?? info?.data;
       if (dataFlag === undefined) {
-        throw new InputError(`--out ${flags.out} does not record its training data (no run.json)`, 'Pass the training text with --data FILE');
+        throw new InputError(`--out ${flags.out} does not record its training data (no run.json)`, 'Pass the training data with --data DATA');
       }
-      const dataFile = requireTextFile(dataFlag, io.cwd, '--data');
+      const data = requireData(dataFlag, io.cwd, '--data');
       await loadAllPlugins(io.cwd, [...(info?.plugins ?? []), ...flags.plugin], warnOn(io));
       const { config, state } = await readCheckpointInfo(lastDir);
       if (flags.steps !== undefined && flags.steps <= state.step) {
@@ -70,14 +72,17 @@ export const resumeCommand = defineCommand({
       }
       // Checked now, not after the model is built: a floor above the new peak, say.
       const recipe = config.recipe ? resumedRecipe(config.recipe, { steps: flags.steps, lr: flags.lr, minLr: flags.minLr }) : undefined;
-      const tokenizer = CharTokenizer.fromJSON(JSON.parse(readFileSync(path.join(lastDir, 'tokenizer.json'), 'utf8')));
+      // The checkpoint's own tokenizer encodes the text; token files without one bring their ids.
+      const tokenizerFile = path.join(lastDir, 'tokenizer.json');
+      const tokenizer = existsSync(tokenizerFile) ? await tokenizerFromJSON(parseSaved(tokenizerFile), tokenizerFile) : undefined;
       const valFraction = info?.valFraction ?? 0.1;
-      const text = await loadText(dataFile, { tokenizer, valFraction });
-      checkContextFits(text, Number(config.model.contextLength), dataFlag);
+      const loaded = await loadData(data, { tokenizer, valFraction, textField: info?.textField, onProgress: encodingProgress(io) });
+      corpus = loaded;
+      checkContextFits(loaded, Number(config.model.contextLength), dataFlag);
       const backendName = flags.backend ?? info?.backend ?? 'auto';
       const backend = await selectBackend(backendName);
       checkTune(flags.tune, backend);
-      const dataSha256 = hashFile(dataFile);
+      const dataSha256 = hashFiles(loaded.files);
       if (info?.dataSha256 !== undefined && info.dataSha256 !== dataSha256) {
         const best = state.bestValLoss === null ? '' : ` (${state.bestValLoss.toFixed(4)}, best/)`;
         io.stderr(
@@ -85,7 +90,7 @@ export const resumeCommand = defineCommand({
             `its validation split is another, so the best validation loss so far${best} does not compare with the losses from here on\n`,
         );
       }
-      if (info && (flags.data || info.dataSha256 !== dataSha256)) writeRunInfo(outDir, { ...info, data: dataFile, dataSha256 });
+      if (info && (flags.data || info.dataSha256 !== dataSha256)) writeRunInfo(outDir, { ...info, data, dataSha256 });
       if (flags.tune) {
         // The run's model as resume() will build it, only to tune its kernels.
         const shape = ShiftmixModel.create(config.model as unknown as Parameters<typeof ShiftmixModel.create>[0]);
@@ -109,7 +114,7 @@ export const resumeCommand = defineCommand({
       try {
         const { value: summary, stoppedBy } = await withProgress(io, { out: flags.out, command: 'resume', steps: flags.steps }, (onProgress, signal) =>
           resume<ShiftmixModel>(outDir, {
-            data: text.dataset,
+            data: loaded.dataset,
             steps: flags.steps,
             lr: flags.lr,
             minLr: flags.minLr,
@@ -129,6 +134,15 @@ export const resumeCommand = defineCommand({
       }
     } finally {
       folder.release();
+      closeData(corpus);
     }
   },
 });
+
+function parseSaved(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new InputError(`${file} is damaged (${(error as Error).message})`, 'Resume from a checkpoint whose tokenizer.json is intact, or train again');
+  }
+}

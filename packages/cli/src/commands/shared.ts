@@ -168,6 +168,10 @@ export function printSummary(io: Io, summary: TrainSummary, json: boolean, backe
     trainLoss: finite(summary.trainLoss),
     valLoss: finite(summary.valLoss),
     bestValLoss: finite(summary.bestValLoss),
+    // Bits per byte compare across tokenizers; null where the data's bytes per token are unknown.
+    trainBpb: finite(summary.trainBpb ?? Number.NaN),
+    valBpb: finite(summary.valBpb ?? Number.NaN),
+    bestValBpb: finite(summary.bestValBpb ?? Number.NaN),
     tokensPerSecond: finite(summary.tokensPerSecond),
     seconds: summary.seconds,
     backend: summary.backend,
@@ -183,11 +187,12 @@ export function printSummary(io: Io, summary: TrainSummary, json: boolean, backe
     return;
   }
   const loss = (v: number | null): string => (v === null ? '-' : v.toFixed(4));
+  const bpb = (v: number | null): string => (v === null ? '' : ` (${v.toFixed(3)} bpb)`);
   const device = describeBackend({ ...backend, backend: summary.backend as BackendInfo['backend'] }, summary.workers);
   io.stdout(
     [
       `${summary.stopped ? 'stopped at' : 'trained'} step ${summary.steps} on ${device}, ${summary.stepKind} steps${summary.pipelined ? ', pipelined' : ''} in ${summary.seconds.toFixed(1)}s`,
-      `params ${formatCount(summary.params)} | train loss ${loss(record.trainLoss)} | val loss ${loss(record.valLoss)} | best val ${loss(record.bestValLoss)} | ${formatCount(summary.tokensPerSecond)} tok/s`,
+      `params ${formatCount(summary.params)} | train loss ${loss(record.trainLoss)} | val loss ${loss(record.valLoss)}${bpb(record.valBpb)} | best val ${loss(record.bestValLoss)}${bpb(record.bestValBpb)} | ${formatCount(summary.tokensPerSecond)} tok/s`,
       summary.outDir ? `checkpoints in ${summary.outDir}/last and ${summary.outDir}/best` : '',
     ]
       .filter(Boolean)

@@ -5,16 +5,17 @@ import { checkTrainingFits, selectBackend, ShiftmixModel, train } from '@shiftmi
 import { POSITIONAL_KINDS } from '@shiftmix/core/tooling';
 import { COMMON_FLAGS, defineCommand, PLUGIN_FLAGS } from '../command.js';
 import { loadAllPlugins, warnOn } from '../plugins.js';
-import { modelShapeOf, parseMixerOptions, parseSchedule, requireTextFile } from '../options.js';
-import { absolutePlugin, checkContextFits, hashFile, loadText, writeRunInfo } from '../run-info.js';
+import { modelShapeOf, parseMixerOptions, parseSchedule, requireData } from '../options.js';
+import { absolutePlugin, checkContextFits, hashFiles, loadData, writeRunInfo } from '../run-info.js';
 import { lockRunFolder, requireOutputDir } from '../run-folder.js';
 import { InputError } from '../errors.js';
 import { BACKEND_FLAG, EAGER_STEP_FLAG, WORKERS_FLAG, printRunStart, printSummary, stepOptions, stoppedExitCode, withProgress } from './shared.js';
+import { closeData, DATA_FLAGS, describeData, encodingProgress } from './data.js';
 import { checkTune, KERNEL_TUNING_FILE, tuneForRun } from './webgpu.js';
 
 export const trainCommand = defineCommand({
   name: 'train',
-  summary: 'Train a character-level language model on a text file',
+  summary: 'Train a language model on text (characters or subwords) or token files',
   usage: 'train --data FILE --layers SPEC --out DIR [flags]',
   details: [
     'SPEC is a layer pattern: mixer names separated by commas, NAME*COUNT to repeat,',
@@ -23,9 +24,14 @@ export const trainCommand = defineCommand({
     'DIR receives last/ (resumable), best/ (lowest validation loss), metrics.jsonl and',
     'run.json, and holds run.lock while a process trains in it. Progress goes to stderr.',
     'Ctrl-C or SIGTERM stops after the current step and saves last/ (exit code 130 or 143).',
+    'DATA is a text file, a folder of text files, a quoted glob ("texts/**/*.txt"), a JSONL file',
+    '(a "text" field per line), or token files (.bin: nanoGPT\'s or llm.c\'s, or a folder with',
+    'train.bin and val.bin; their tokenizer.json or meta.json beside them). Text is split by tokens:',
+    'the last --val-fraction is validation. Losses are also shown in bits per byte, which compare',
+    'across tokenizers.',
   ].join('\n'),
   flags: {
-    data: { type: 'string', required: true, placeholder: 'FILE', description: 'UTF-8 text to train on (the last 10% is held out)' },
+    ...DATA_FLAGS,
     layers: { type: 'string', required: true, placeholder: 'SPEC', description: 'Layer pattern, e.g. "hsm-ab*4,softmax-attention"' },
     out: { type: 'string', required: true, placeholder: 'DIR', description: 'Run directory for checkpoints and metrics' },
     dim: { type: 'number', integer: true, min: 1, default: 128, description: 'Model width D' },
@@ -66,6 +72,8 @@ export const trainCommand = defineCommand({
   },
   examples: [
     'shiftmix train --data input.txt --layers "hsm-ab*4" --out runs/hsm',
+    'shiftmix train --data input.txt --tokenizer gpt2 --layers "hsm-ab*4" --out runs/hsm-bpe',
+    'shiftmix train --data data/shakespeare.bin --layers "hsm-ab*4" --out runs/hsm-tokens',
     'shiftmix train --data input.txt --layers "hsm-ab*2,softmax-attention,hsm-ab" --out runs/hybrid --steps 2000 --json',
     'shiftmix train --data input.txt --layers "my-mixer*4" --plugin ./my-mixer.js --out runs/mine',
   ],
@@ -81,13 +89,13 @@ export const trainCommand = defineCommand({
     };
     // The mixers validate their own options (heads that divide dim, windows, ...).
     ShiftmixModel.check(modelOptions);
-    const dataFile = requireTextFile(flags.data, io.cwd, '--data');
+    const data = requireData(flags.data, io.cwd, '--data');
     const outDir = requireOutputDir(flags.out, io.cwd, '--out');
 
-    const text = await loadText(dataFile, { valFraction: flags.valFraction });
-    checkContextFits(text, flags.ctx, flags.data);
+    const corpus = await loadData(data, { tokenizer: flags.tokenizer, valFraction: flags.valFraction, textField: flags.textField, onProgress: encodingProgress(io) });
+    checkContextFits(corpus, flags.ctx, flags.data);
     // A model or batch too large for this machine is a clear error, not an allocation failure.
-    checkTrainingFits(ShiftmixModel.footprint({ ...modelOptions, vocabSize: text.tokenizer.vocabSize }, flags.batch), totalmem(), flags.batch);
+    checkTrainingFits(ShiftmixModel.footprint({ ...modelOptions, vocabSize: corpus.vocabSize }, flags.batch), totalmem(), flags.batch);
     // Taken before anything is written to --out: a second train or resume on it stops here.
     const folder = lockRunFolder(io, outDir, `shiftmix train --out ${flags.out}`);
     try {
@@ -100,11 +108,12 @@ export const trainCommand = defineCommand({
       const backend = await selectBackend(flags.backend);
       checkTune(flags.tune, backend);
       // Created after the backend is selected, so the weights live on it.
-      const model = ShiftmixModel.create({ ...modelOptions, vocabSize: text.tokenizer.vocabSize });
+      const model = ShiftmixModel.create({ ...modelOptions, vocabSize: corpus.vocabSize });
       try {
         for (const warning of model.scheduleWarnings) io.stderr(`shiftmix: warning: ${warning}\n`);
         // Plugin mixers are checked before run.json is written, so a refused one leaves no run behind.
         model.preflight();
+        io.stderr(`shiftmix: data ${describeData(corpus)}\n`);
         printRunStart(io, {
           layers: flags.layers,
           params: model.paramCount(),
@@ -115,18 +124,20 @@ export const trainCommand = defineCommand({
           steps: flags.steps,
         });
         writeRunInfo(outDir, {
-          data: dataFile,
+          data,
           valFraction: flags.valFraction,
+          tokenizer: corpus.tokenizer ? flags.tokenizer : undefined,
+          ...(flags.textField === 'text' ? {} : { textField: flags.textField }),
           plugins: flags.plugin.map((p) => absolutePlugin(p, io.cwd)),
           backend: flags.backend,
-          dataSha256: hashFile(dataFile),
+          dataSha256: hashFiles(corpus.files),
         });
         if (flags.tune) await tuneForRun(io, outDir, model, flags.batch);
         const { value: summary, stoppedBy } = await withProgress(io, { out: flags.out, command: 'train' }, (onProgress, signal) =>
           train({
             model,
-            data: text.dataset,
-            tokenizer: text.tokenizer,
+            data: corpus.dataset,
+            tokenizer: corpus.tokenizer,
             outDir,
             lock: folder.lock,
             overwrite: flags.overwrite,
@@ -156,6 +167,7 @@ export const trainCommand = defineCommand({
       }
     } finally {
       folder.release();
+      closeData(corpus);
     }
   },
 });

@@ -49,6 +49,6 @@ export interface OnnxManifest {
    */
   decode: { inputs: string[]; outputs: string[] };
   state: StateEntry[];
-  /** The tokenizer's toJSON() (CharTokenizer.fromJSON reads it). */
+  /** The tokenizer's toJSON() (tokenizerFromJSON restores it, in Node or a page). */
   tokenizer: unknown;
 }
