@@ -1,12 +1,24 @@
 import { createRequire } from 'node:module';
 
 /**
+ * A native fused kernel: every kernel registered with SHIFTMIX_KERNEL is called so. inputs
+ * and outputs are in the order of the kernel object's contract (its `inputs`, `outputs`),
+ * inputShapes are the inputs' shapes, attrs its attributes by name; the outputs are written.
+ */
+export type FusedBinding = (inputs: Float32Array[], outputs: Float32Array[], inputShapes: number[][], attrs: object) => void;
+
+/**
  * The addon's functions. Arrays are Float32Array views (of the wasm heap, in shiftmix);
  * every extent is checked against the views before anything is written. Here: what every
- * caller uses; each kernel's functions are declared by the glue file that calls them
- * (src/wasm/), which adds them to this interface.
+ * caller uses; the functions of the kernels that do not follow the fused convention are
+ * declared by the glue file that calls them (src/wasm/), which adds them to this interface.
  */
 export interface NativeKernels {
+  /**
+   * The fused kernels, by the name of the core kernel object each implements (exactly
+   * `kernel.name`): src/wasm/fused.ts implements those objects under wasm.
+   */
+  fused: Readonly<Record<string, FusedBinding>>;
   /**
    * The BLAS in use ("openblas", "accelerate", "mkl", "blis", "blas", or "builtin"), its
    * thread count, and the threads of the pool the other kernels share.

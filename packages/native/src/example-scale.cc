@@ -1,9 +1,10 @@
 // Core's example fused kernel (EXAMPLE_SCALE of @shiftmix/core/testing): y = x * by + bias,
 // bias per last-axis channel, and its backward. A kernel of this package whole, as a new
-// one is written: its loops and its bindings in its own file, which binding.gyp compiles
-// like any other, and one glue file (src/wasm/fixtures/example-scale.ts, which the tests
-// import). It is compiled into the shipped addon: two small functions that nothing but
-// those tests calls.
+// one is written: its loops and its kernels registered under the kernel objects' names, in
+// this one file, which binding.gyp compiles like any other; the package's glue
+// (src/wasm/fused.ts) implements the objects under wasm by those names, so there is no
+// TypeScript to write. It is compiled into the shipped addon: two small kernels that only
+// the tests' kernel object (defined by @shiftmix/core/testing) ever calls.
 #include "kernels.h"
 #include "napi-util.h"
 
@@ -29,30 +30,24 @@ SHIFTMIX_HOT void exampleScaleBackward(int64_t rows, int channels, float by, con
 namespace shiftmix::napi {
 namespace {
 
-// exampleScaleForward(x, bias, y, rows, channels, by)
-napi_value ExampleScaleForward(napi_env env, napi_callback_info info) {
-  return withArgs<6>(env, info, [&](napi_value* a) {
-    const View x = viewOf(env, a[0], "x"), bias = viewOf(env, a[1], "bias"), y = viewOf(env, a[2], "y");
-    const Rows r = rowsOf(env, a[3], a[4]);
-    for (const View* v : {&x, &y}) needs(*v, r.size(), "x and y");
-    needs(bias, r.dim, "bias");
-    exampleScaleForward(r.rows, r.dim, float(numberOf(env, a[5], "by")), x.data, bias.data, y.data);
-  });
+// ExampleScale: x, bias -> y; attribute by.
+void ExampleScale(const KernelCall& k) {
+  const Rows r = rowsOf(k.shape(0, "x"), "x");
+  const float* x = k.input(0, "x", r.size());
+  const float* bias = k.input(1, "bias", r.dim);
+  exampleScaleForward(r.rows, r.dim, float(k.number("by")), x, bias, k.output(0, "y", r.size()));
 }
 
-// exampleScaleBackward(dy, dx, dbias, rows, channels, by)
-napi_value ExampleScaleBackward(napi_env env, napi_callback_info info) {
-  return withArgs<6>(env, info, [&](napi_value* a) {
-    const View dy = viewOf(env, a[0], "dy"), dx = viewOf(env, a[1], "dx"), dbias = viewOf(env, a[2], "dbias");
-    const Rows r = rowsOf(env, a[3], a[4]);
-    for (const View* v : {&dy, &dx}) needs(*v, r.size(), "dy and dx");
-    needs(dbias, r.dim, "dbias");
-    exampleScaleBackward(r.rows, r.dim, float(numberOf(env, a[5], "by")), dy.data, dx.data, dbias.data);
-  });
+// ExampleScaleGrad: dy -> dx, dbias; attribute by.
+void ExampleScaleGrad(const KernelCall& k) {
+  const Rows r = rowsOf(k.shape(0, "dy"), "dy");
+  const float* dy = k.input(0, "dy", r.size());
+  float* dx = k.output(0, "dx", r.size());
+  exampleScaleBackward(r.rows, r.dim, float(k.number("by")), dy, dx, k.output(1, "dbias", r.dim));
 }
 
-SHIFTMIX_BINDING("exampleScaleForward", ExampleScaleForward);
-SHIFTMIX_BINDING("exampleScaleBackward", ExampleScaleBackward);
+SHIFTMIX_KERNEL("ExampleScale", ExampleScale);
+SHIFTMIX_KERNEL("ExampleScaleGrad", ExampleScaleGrad);
 
 }  // namespace
 }  // namespace shiftmix::napi

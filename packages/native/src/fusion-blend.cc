@@ -37,24 +37,26 @@ SHIFTMIX_HOT void fusionBlendBackward(const ShiftCall& call, const float* dy, co
 namespace shiftmix::napi {
 namespace {
 
-// fusionBlendForward(g, v, y, shifts, batch, length, dim)
-napi_value FusionBlendForward(napi_env env, napi_callback_info info) {
-  return withArgs<7>(env, info, [&](napi_value* a) {
-    const auto [call, p] = shiftArgsOf(env, a, {"g", "v", "y"});
-    fusionBlendForward(call, p[0], p[1], p[2]);
-  });
+// ShiftmixFusionBlend: g, v -> y.
+void FusionBlend(const KernelCall& k) {
+  const ShiftCall call = shiftCallOf(k, 1, "v");
+  const float* g = k.input(0, "g", call.size());
+  const float* v = k.input(1, "v", call.size());
+  fusionBlendForward(call, g, v, k.output(0, "y", call.size()));
 }
 
-// fusionBlendBackward(dy, g, v, dg, dv, shifts, batch, length, dim)
-napi_value FusionBlendBackward(napi_env env, napi_callback_info info) {
-  return withArgs<9>(env, info, [&](napi_value* a) {
-    const auto [call, p] = shiftArgsOf(env, a, {"dy", "g", "v", "dg", "dv"});
-    fusionBlendBackward(call, p[0], p[1], p[2], p[3], p[4]);
-  });
+// ShiftmixFusionBlendGrad: dy, g, v -> dg, dv.
+void FusionBlendGrad(const KernelCall& k) {
+  const ShiftCall call = shiftCallOf(k, 2, "v");
+  const float* dy = k.input(0, "dy", call.size());
+  const float* g = k.input(1, "g", call.size());
+  const float* v = k.input(2, "v", call.size());
+  float* dg = k.output(0, "dg", call.size());
+  fusionBlendBackward(call, dy, g, v, dg, k.output(1, "dv", call.size()));
 }
 
-SHIFTMIX_BINDING("fusionBlendForward", FusionBlendForward);
-SHIFTMIX_BINDING("fusionBlendBackward", FusionBlendBackward);
+SHIFTMIX_KERNEL("ShiftmixFusionBlend", FusionBlend);
+SHIFTMIX_KERNEL("ShiftmixFusionBlendGrad", FusionBlendGrad);
 
 }  // namespace
 }  // namespace shiftmix::napi

@@ -28,15 +28,17 @@ SHIFTMIX_HOT void groupShift(const ShiftCall& call, const float* x, float* y, bo
 namespace shiftmix::napi {
 namespace {
 
-// groupShift(x, y, back, shifts, batch, length, dim)
-napi_value GroupShift(napi_env env, napi_callback_info info) {
-  return withArgs<7>(env, info, [&](napi_value* a) {
-    const auto [call, p] = shiftArgsOf(env, a, {"x", "y"}, {}, 1);
-    groupShift(call, p[0], p[1], numberOf(env, a[2], "back") != 0);
-  });
+// ShiftmixGroupShift: x -> y = S(x). ShiftmixGroupShiftGrad: dy -> dx, dy shifted the other way.
+template <bool back>
+void GroupShiftKernel(const KernelCall& k) {
+  const char* in = back ? "dy" : "x";
+  const ShiftCall call = shiftCallOf(k, 0, in);
+  const float* x = k.input(0, in, call.size());
+  groupShift(call, x, k.output(0, back ? "dx" : "y", call.size()), back);
 }
 
-SHIFTMIX_BINDING("groupShift", GroupShift);
+SHIFTMIX_KERNEL("ShiftmixGroupShift", GroupShiftKernel<false>);
+SHIFTMIX_KERNEL("ShiftmixGroupShiftGrad", GroupShiftKernel<true>);
 
 }  // namespace
 }  // namespace shiftmix::napi

@@ -49,24 +49,29 @@ SHIFTMIX_HOT void hsmAbBackward(const ShiftCall& call, const float* dy, const fl
 namespace shiftmix::napi {
 namespace {
 
-// hsmAbForward(u, a, b, y, shifts, batch, length, dim)
-napi_value HsmAbForward(napi_env env, napi_callback_info info) {
-  return withArgs<8>(env, info, [&](napi_value* a) {
-    const auto [call, p] = shiftArgsOf(env, a, {"u", "a", "b", "y"}, {1, 2});
-    hsmAbForward(call, p[0], p[1], p[2], p[3]);
-  });
+// ShiftmixHsmAb: u, a, b -> y.
+void HsmAb(const KernelCall& k) {
+  const ShiftCall call = shiftCallOf(k, 0, "u");
+  const float* u = k.input(0, "u", call.size());
+  const float* a = k.input(1, "a", call.dim);
+  const float* b = k.input(2, "b", call.dim);
+  hsmAbForward(call, u, a, b, k.output(0, "y", call.size()));
 }
 
-// hsmAbBackward(dy, u, a, b, du, da, db, shifts, batch, length, dim)
-napi_value HsmAbBackward(napi_env env, napi_callback_info info) {
-  return withArgs<11>(env, info, [&](napi_value* a) {
-    const auto [call, p] = shiftArgsOf(env, a, {"dy", "u", "a", "b", "du", "da", "db"}, {2, 3, 5, 6});
-    hsmAbBackward(call, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
-  });
+// ShiftmixHsmAbGrad: dy, u, a, b -> du, da, db.
+void HsmAbGrad(const KernelCall& k) {
+  const ShiftCall call = shiftCallOf(k, 1, "u");
+  const float* dy = k.input(0, "dy", call.size());
+  const float* u = k.input(1, "u", call.size());
+  const float* a = k.input(2, "a", call.dim);
+  const float* b = k.input(3, "b", call.dim);
+  float* du = k.output(0, "du", call.size());
+  float* da = k.output(1, "da", call.dim);
+  hsmAbBackward(call, dy, u, a, b, du, da, k.output(2, "db", call.dim));
 }
 
-SHIFTMIX_BINDING("hsmAbForward", HsmAbForward);
-SHIFTMIX_BINDING("hsmAbBackward", HsmAbBackward);
+SHIFTMIX_KERNEL("ShiftmixHsmAb", HsmAb);
+SHIFTMIX_KERNEL("ShiftmixHsmAbGrad", HsmAbGrad);
 
 }  // namespace
 }  // namespace shiftmix::napi

@@ -65,6 +65,58 @@ napi_value withArgs(napi_env env, napi_callback_info info, Body body) {
   });
 }
 
+// A shape read from JS: its axes, at most kMaxRank of them.
+struct Shape {
+  static constexpr int kMaxRank = 8;
+  int rank = 0;
+  int64_t dims[kMaxRank] = {};
+  int64_t operator[](int axis) const { return dims[axis]; }
+  int64_t size() const;
+  // "[2, 3, 4]", for messages.
+  std::string str() const;
+};
+
+// [rows, dim] of a tensor over its last axis (dim >= 1), the layout of row-wise kernels.
+Rows rowsOf(const Shape& shape, const char* name);
+
+// One call of a fused kernel, the convention every kernel that implements one of core's
+// kernel objects follows (registered with SHIFTMIX_KERNEL under the object's name):
+//   fn(inputs: Float32Array[], outputs: Float32Array[], inputShapes: number[][], attrs: object)
+// inputs and outputs in the order of the kernel's contract (its `inputs`, `outputs`), each
+// input's shape, and the attributes by name. Everything is read when a kernel asks for it,
+// so a call costs only the reads its kernel makes.
+class KernelCall {
+ public:
+  // Checks the four arguments' kinds: arrays, and an object of attributes.
+  KernelCall(napi_env env, const napi_value* args);
+  // Input i's floats, checked to hold the `extent` the kernel reads; `name` is the contract's.
+  const float* input(uint32_t i, const char* name, int64_t extent) const;
+  // Output i's floats, checked to hold the `extent` the kernel writes.
+  float* output(uint32_t i, const char* name, int64_t extent) const;
+  // Input i's shape.
+  Shape shape(uint32_t i, const char* name) const;
+  // A number attribute; an Error names it when it is missing or not a number.
+  double number(const char* attr) const;
+  // A list of whole numbers (shifts, axes), from an Array or an Int32Array.
+  std::vector<int32_t> ints(const char* attr) const;
+
+ private:
+  napi_value attr(const char* name) const;
+  napi_env env_;
+  napi_value inputs_, outputs_, shapes_, attrs_;
+};
+
+using KernelBody = void (*)(const KernelCall& call);
+
+// A fused kernel's registration: its body under its kernel object's name. The addon exports
+// them all as `fused` (name -> function), which the package's glue implements by name.
+struct KernelRegistration {
+  const char* name;
+  KernelBody body;
+  KernelRegistration(const char* name, KernelBody body);
+};
+std::vector<const KernelRegistration*>& kernelRegistrations();
+
 // The addon's functions. Each kernel's file registers its own (SHIFTMIX_BINDING at its
 // bottom) and the module's init exports them all, so adding a kernel edits no list.
 struct Binding {
@@ -77,7 +129,8 @@ std::vector<Binding>& bindings();
 struct Registration {
   Registration(const char* name, napi_callback callback) { bindings().push_back({name, callback}); }
 };
-// Adds every registered binding to exports; a name registered twice is an Error.
+// Adds every registered binding to exports, and the fused kernels to exports.fused; a name
+// registered twice is an Error.
 void exportBindings(napi_env env, napi_value exports);
 
 }  // namespace shiftmix::napi
@@ -88,3 +141,8 @@ void exportBindings(napi_env env, napi_value exports);
 // registers the callback under its JS name when the addon loads (static initialization).
 #define SHIFTMIX_BINDING(name, callback) \
   static const ::shiftmix::napi::Registration SHIFTMIX_CONCAT(shiftmixBinding, __LINE__)(name, callback)
+// SHIFTMIX_KERNEL("ShiftmixHsmAb", HsmAb); at namespace scope, HsmAb a KernelBody: registers the
+// kernel under its kernel object's name (core's `kernel.name`, exactly), which is all the
+// package needs to implement that object under wasm.
+#define SHIFTMIX_KERNEL(name, body) \
+  static const ::shiftmix::napi::KernelRegistration SHIFTMIX_CONCAT(shiftmixKernel, __LINE__)(name, body)

@@ -75,13 +75,36 @@ describe('@shiftmix/native', () => {
   });
 
   it('checks each view of a shift kernel against its extent: per-channel vectors against dim, the rest against B * T * D', () => {
-    const kernels = native();
-    const [full, channels, shifts] = [new Float32Array(2 * 3 * 4), new Float32Array(4), Int32Array.from([1, 2])];
-    kernels.hsmAbForward(full, channels, channels, new Float32Array(24), shifts, 2, 3, 4);
-    expect(() => kernels.hsmAbForward(full, new Float32Array(3), channels, full, shifts, 2, 3, 4)).toThrow(/a holds 3 floats, the call reaches 4/);
-    expect(() => kernels.hsmAbForward(full, channels, channels, channels, shifts, 2, 3, 4)).toThrow(/y holds 4 floats, the call reaches 24/);
-    expect(() => kernels.groupShift(full, new Float32Array(23), 0, shifts, 2, 3, 4)).toThrow(/y holds 23 floats, the call reaches 24/);
-    expect(() => kernels.groupShift(full, full, 0, Int32Array.from([1, -1]), 2, 3, 4)).toThrow(/shifts must be >= 0/);
+    const { fused } = native();
+    const [full, channels, shape, attrs] = [new Float32Array(2 * 3 * 4), new Float32Array(4), [2, 3, 4], { shifts: [1, 2] }];
+    fused.ShiftmixHsmAb([full, channels, channels], [new Float32Array(24)], [shape, [4], [4]], attrs);
+    expect(() => fused.ShiftmixHsmAb([full, new Float32Array(3), channels], [full], [shape, [4], [4]], attrs)).toThrow(
+      /ShiftmixHsmAb: a holds 3 floats, the call reaches 4/,
+    );
+    expect(() => fused.ShiftmixHsmAb([full, channels, channels], [channels], [shape, [4], [4]], attrs)).toThrow(/y holds 4 floats, the call reaches 24/);
+    expect(() => fused.ShiftmixGroupShift([full], [new Float32Array(23)], [shape], attrs)).toThrow(
+      /ShiftmixGroupShift: y holds 23 floats, the call reaches 24/,
+    );
+    expect(() => fused.ShiftmixGroupShift([full], [full], [shape], { shifts: [1, -1] })).toThrow(/shifts must be >= 0/);
+    expect(() => fused.ShiftmixGroupShift([full], [full], [shape], { shifts: [1, 1, 1, 1, 1] })).toThrow(/between 1 and dim shifts, got dim 4 and 5 shifts/);
+    expect(() => fused.ShiftmixGroupShiftGrad([full], [full], [[6, 4]], attrs)).toThrow(/ShiftmixGroupShiftGrad: dy must be \[B, T, D\], got shape \[6, 4\]/);
+  });
+
+  it('calls every fused kernel one way, and names the kernel and what is wrong with a call', () => {
+    const { fused } = native();
+    const [x, bias] = [Float32Array.from([1, 2, 3, 4]), Float32Array.from([10, 20])];
+    const y = new Float32Array(4);
+    fused.ExampleScale([x, bias], [y], [[2, 2], [2]], { by: 3 });
+    expect(Array.from(y)).toEqual([13, 26, 19, 32]);
+    const call = fused.ExampleScale as unknown as (...args: unknown[]) => void;
+    expect(() => call([x, bias], [y])).toThrow(/ExampleScale: expected 4 arguments \(inputs, outputs, inputShapes, attrs\), got 2/);
+    expect(() => call([x, bias], [y], [[2, 2], [2]], {})).toThrow(/ExampleScale: attribute by must be a number/);
+    expect(() => call([x, bias], [y], [[2, 2], [2]], null)).toThrow(/attrs must be an object/);
+    expect(() => call([x, new Float64Array(2)], [y], [[2, 2], [2]], { by: 1 })).toThrow(/ExampleScale: bias must be a Float32Array/);
+    expect(() => call([x, bias], [y], [[2, 2.5], [2]], { by: 1 })).toThrow(/the shape of x must be an array of whole numbers >= 0/);
+    expect(() => call([x, bias], [y], 'shapes', { by: 1 })).toThrow(/inputShapes must be an array/);
+    expect(() => fused.ShiftmixGroupShift([x], [y], [[1, 1, 4]], { shifts: [0.5] })).toThrow(/attribute shifts must be a list of whole numbers/);
+    expect(() => fused.ShiftmixGroupShift([x], [y], [[1, 1, 4]], {})).toThrow(/attribute shifts must be a list of whole numbers/);
   });
 
   it('refuses arguments of the wrong kind with the argument named', () => {
@@ -155,7 +178,7 @@ describe('the thread pool', () => {
 
 describe('the published NativeKernels type', () => {
   // Each glue file declares the addon functions it calls; users see those its entry reaches
-  // (from the built package: dist/index.d.ts). The example kernel's are its test fixture's.
+  // (from the built package: dist/index.d.ts). The fused kernels are one property, `fused`.
   it('declares every function the addon exports', async () => {
     const { default: ts } = await import('typescript');
     const entry = fileURLToPath(new URL('../dist/index.d.ts', import.meta.url));
@@ -165,7 +188,7 @@ describe('the published NativeKernels type', () => {
     const exported = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry)!)!);
     const symbol = checker.getAliasedSymbol(exported.find((s) => s.name === 'NativeKernels')!);
     const declared = checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol)).map((p) => p.name);
-    const bound = Object.getOwnPropertyNames(native()).filter((name) => !name.startsWith('exampleScale'));
+    const bound = Object.getOwnPropertyNames(native());
     expect(declared.sort()).toEqual(bound.sort());
   });
 });

@@ -1,10 +1,10 @@
 // What the shift mixers' kernels share: the call over u [batch, length, dim] whose
 // channels form contiguous groups, one shift each; the loops over those groups, one group
 // at a time so that the inner loop runs over contiguous channels with one shift (and
-// vectorizes); and the parsing of the arguments every shift binding ends with.
+// vectorizes); and the shift call every shift kernel reads from its KernelCall.
 #pragma once
 #include <algorithm>
-#include <initializer_list>
+#include <string>
 #include <vector>
 #include "napi-util.h"
 #include "pool.h"
@@ -15,8 +15,10 @@ namespace shiftmix {
 // groups (sizes differ by at most one, the larger first); group g is delayed by shifts[g].
 struct ShiftCall {
   int batch, length, dim;
-  const int32_t* shifts;
+  std::vector<int32_t> shifts;
   int groups;
+  // Floats of u: batch * length * dim.
+  int64_t size() const { return static_cast<int64_t>(batch) * length * dim; }
 };
 
 struct Group {
@@ -63,38 +65,20 @@ void forEachSequence(const ShiftCall& call, Rows rows) {
 
 namespace shiftmix::napi {
 
-// The last four arguments of every shift call: shifts (Int32Array, one per group), batch, length, dim.
-inline ShiftCall shiftCallOf(napi_env env, napi_value* a) {
-  const IntView shifts = intViewOf(env, a[0], "shifts");
-  ShiftCall call{int(numberOf(env, a[1], "batch")), int(numberOf(env, a[2], "length")), int(numberOf(env, a[3], "dim")), shifts.data,
-                 static_cast<int>(shifts.length)};
-  if (call.batch < 0 || call.length < 0 || call.dim < 1 || call.groups < 1 || call.groups > call.dim)
-    throw Error{"shift kernels need batch, length >= 0, dim >= 1 and between 1 and dim shifts"};
-  for (int g = 0; g < call.groups; g++)
-    if (shifts.data[g] < 0) throw Error{"shifts must be >= 0"};
+// The shift call of a shift kernel: [batch, length, dim] from the shape of input `input`
+// (named `name` in the kernel's contract), one shift per channel group from the attribute
+// `shifts`. Its views are the kernel's to check (KernelCall's input and output).
+inline ShiftCall shiftCallOf(const KernelCall& k, uint32_t input, const char* name) {
+  const Shape shape = k.shape(input, name);
+  if (shape.rank != 3) throw Error{std::string(name) + " must be [B, T, D], got shape " + shape.str()};
+  ShiftCall call{int(shape[0]), int(shape[1]), int(shape[2]), k.ints("shifts"), 0};
+  call.groups = static_cast<int>(call.shifts.size());
+  if (call.dim < 1 || call.groups < 1 || call.groups > call.dim)
+    throw Error{"shift kernels need dim >= 1 and between 1 and dim shifts, got dim " + std::to_string(call.dim) + " and " +
+                std::to_string(call.groups) + " shifts"};
+  for (int32_t s : call.shifts)
+    if (s < 0) throw Error{"shifts must be >= 0"};
   return call;
-}
-
-struct ShiftArgs {
-  ShiftCall call;
-  std::vector<float*> data;
-};
-
-// The Float32Arrays `names` come first (those whose index is in `perChannel` hold dim floats,
-// the others batch * length * dim), then `others` arguments a caller reads itself, then the
-// shift call's four.
-inline ShiftArgs shiftArgsOf(napi_env env, napi_value* a, std::initializer_list<const char*> names, std::initializer_list<int> perChannel = {},
-                             int others = 0) {
-  ShiftArgs out{shiftCallOf(env, a + names.size() + others), {}};
-  const int64_t size = static_cast<int64_t>(out.call.batch) * out.call.length * out.call.dim;
-  int i = 0;
-  for (const char* name : names) {
-    const View v = viewOf(env, a[i], name);
-    needs(v, std::find(perChannel.begin(), perChannel.end(), i) != perChannel.end() ? out.call.dim : size, name);
-    out.data.push_back(v.data);
-    i++;
-  }
-  return out;
 }
 
 }  // namespace shiftmix::napi

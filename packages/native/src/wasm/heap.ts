@@ -1,7 +1,8 @@
 import { tf } from '@shiftmix/core';
 import { loadNative, type NativeKernels } from '../addon.js';
 
-// What every glue file shares: the wasm backend's heap, and implementing kernels on import.
+// What every glue file shares (fused.ts's generic glue, and the files of the kernels with
+// calls of their own): the wasm backend's heap, and implementing kernels on import.
 
 /** The parts of tfjs's wasm backend its kernels use; tfjs does not export the type. */
 export interface WasmBackend {

@@ -12,7 +12,8 @@ let replaced = false;
  * Replaces tfjs's BatchMatMul, Sum, GatherV2, Identity (replaced.ts) and the kernels that
  * move rows (rows.ts) under wasm: once,
  * after tfjs's wasm kernels are registered and before the backend starts. core's fused
- * kernels are implemented by their glue files when the package is imported.
+ * kernels are implemented when the package is imported (fused.ts, and the glue files of
+ * the kernels with calls of their own), or when they are defined if that comes later.
  */
 function replaceOnce(native: NativeKernels): void {
   if (replaced) return;
