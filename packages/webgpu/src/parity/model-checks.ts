@@ -1,17 +1,15 @@
-import { ShiftmixModel, hasMixer, selectBackend, tf } from '@shiftmix/core';
+import { ShiftmixModel, getMixer, hasMixer, selectBackend, tf } from '@shiftmix/core';
 import {
   ADD_LAYER_NORM,
   BIAS_GELU,
   BIAS_GELU_GRAD,
   CROSS_ENTROPY,
   CROSS_ENTROPY_GRAD,
-  HSM_AB,
-  HSM_AB_GRAD,
+  findKernel,
   LAYER_NORM,
   LAYER_NORM_GRAD,
-  PACKED_ATTENTION,
-  PACKED_ATTENTION_GRAD,
   type Compared,
+  type FusedKernel,
   type ParityCheck,
 } from '@shiftmix/core/kernels';
 
@@ -23,8 +21,33 @@ type Grads = Map<string, { shape: number[]; values: Float32Array }>;
 const [BATCH, TIME, VOCAB] = [2, 13, 17];
 const tokens = Array.from({ length: BATCH }, (_, b) => Array.from({ length: TIME }, (_, t) => (b * 7 + t * 5 + (t % 3)) % VOCAB));
 const targets = tokens.map((row, b) => row.map((x, t) => (t % 4 === 3 ? -1 : (x * 3 + b + t) % VOCAB)));
-// hd 8 and D = 24 (vec4 paths), FFN 40; hsm-ab's shifts reach past T; one ignored target in four.
-const MODEL = { vocabSize: VOCAB, dim: 24, heads: 3, contextLength: 16, layers: 'hsm-ab,softmax-attention,hsm-ab', ffn: 40, seed: 5 };
+// hd 8 and D = 24 (vec4 paths), FFN 40; hsm-ab's shifts reach past T; one ignored target in
+// four. The second attention block rotates by RoPE, so both kernels softmax-attention's
+// spec lists run: the packed one without RoPE, the split one with it.
+const MODEL = {
+  vocabSize: VOCAB,
+  dim: 24,
+  heads: 3,
+  contextLength: 16,
+  layers: 'hsm-ab,softmax-attention,hsm-ab,softmax-attention(rope=true)',
+  ffn: 40,
+  seed: 5,
+};
+// The model's mixers and their packages: this package does not depend on them, so whoever runs the checks registers them.
+const MIXERS = [
+  ['hsm-ab', '@shiftmix/mixer-hsm-ab'],
+  ['softmax-attention', '@shiftmix/mixer-softmax-attention'],
+];
+// What every block runs whatever its mixer (its norms and its FFN's bias + GELU), and the loss.
+const BLOCK_KERNELS = [LAYER_NORM, ADD_LAYER_NORM, LAYER_NORM_GRAD, BIAS_GELU, BIAS_GELU_GRAD, CROSS_ENTROPY, CROSS_ENTROPY_GRAD];
+
+/** The fused kernels the model's mixers run, as their registered specs list them, each with its backward kernel. */
+function mixerKernels(): string[] {
+  return MIXERS.flatMap(([mixer]) => (hasMixer(mixer) ? (getMixer(mixer).kernels ?? []) : [])).flatMap((name) => {
+    const backward = (findKernel(name) as FusedKernel | undefined)?.backward;
+    return backward ? [name, backward.name] : [name];
+  });
+}
 
 /** A fresh model's loss and every weight's gradient, read back to the host (they outlive the backend switch). */
 async function lossAndGrads(backend: 'cpu' | 'webgpu'): Promise<{ loss: number; grads: Grads }> {
@@ -43,25 +66,12 @@ async function lossAndGrads(backend: 'cpu' | 'webgpu'): Promise<{ loss: number; 
 /** The whole model (both mixers, the norms, the FFN, the loss) on webgpu against the composite path on cpu. */
 const modelLevel: ParityCheck = {
   name: `model ${MODEL.layers} D ${MODEL.dim} H ${MODEL.heads} vs cpu`,
-  kernels: [
-    HSM_AB,
-    HSM_AB_GRAD,
-    PACKED_ATTENTION,
-    PACKED_ATTENTION_GRAD,
-    LAYER_NORM,
-    ADD_LAYER_NORM,
-    LAYER_NORM_GRAD,
-    BIAS_GELU,
-    BIAS_GELU_GRAD,
-    CROSS_ENTROPY,
-    CROSS_ENTROPY_GRAD,
-  ].map((k) => k.name),
+  // Read once run() is done, which needs the mixers registered: their specs name their kernels.
+  get kernels() {
+    return [...mixerKernels(), ...BLOCK_KERNELS.map((k) => k.name)];
+  },
   async run() {
-    // This package does not depend on the mixers: whoever runs the checks registers them.
-    for (const [mixer, pkg] of [
-      ['hsm-ab', '@shiftmix/mixer-hsm-ab'],
-      ['softmax-attention', '@shiftmix/mixer-softmax-attention'],
-    ]) {
+    for (const [mixer, pkg] of MIXERS) {
       if (!hasMixer(mixer)) throw new Error(`the model check needs the ${mixer} mixer: call register() of ${pkg} before running the checks`);
     }
     let cpu: { loss: number; grads: Grads };
