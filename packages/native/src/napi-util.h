@@ -141,7 +141,7 @@ void exportBindings(napi_env env, napi_value exports);
 // registers the callback under its JS name when the addon loads (static initialization).
 #define SHIFTMIX_BINDING(name, callback) \
   static const ::shiftmix::napi::Registration SHIFTMIX_CONCAT(shiftmixBinding, __LINE__)(name, callback)
-// SHIFTMIX_KERNEL("ShiftmixHsmAb", HsmAb); at namespace scope, HsmAb a KernelBody: registers the
+// SHIFTMIX_KERNEL("ShiftmixName", Name); at namespace scope, Name a KernelBody: registers the
 // kernel under its kernel object's name (core's `kernel.name`, exactly), which is all the
 // package needs to implement that object under wasm.
 #define SHIFTMIX_KERNEL(name, body) \
