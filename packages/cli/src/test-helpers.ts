@@ -36,6 +36,8 @@ export function tempDir(files: Record<string, string> = {}): string {
 
 // What train and resume print before their first step (printRunStart), not part of an error.
 const RUN_START = /^shiftmix: (training|resuming at step \d+:) "/;
+// The line train prints after it: what the data holds.
+const DATA_LINE = /^shiftmix: data: /;
 
 /**
  * Asserts the run failed with exactly one `shiftmix: ...` line on stderr and no stack
@@ -46,7 +48,7 @@ export function expectOneLineError(result: RunResult, exitCode: number, pattern:
   const lines = result.stderr
     .trimEnd()
     .split('\n')
-    .filter((line, i) => !(i === 0 && RUN_START.test(line)));
+    .filter((line, i) => !(i === 0 && RUN_START.test(line)) && !DATA_LINE.test(line));
   expect(lines, result.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^shiftmix: /);
   expect(lines[0]).toMatch(pattern);

@@ -1,4 +1,4 @@
-import { registerMissingWasmKernels } from './backends/wasm-kernels.js';
+import { registerMissingWasmKernels, replaceCpuSegmentSum } from './backends/wasm-kernels.js';
 import { ShiftmixError } from './errors.js';
 import { withoutAddedErrorHandlers } from './process-handlers.js';
 import { listKernels } from './kernels/index.js';
@@ -208,6 +208,7 @@ async function activate(name: BackendName): Promise<BackendInfo> {
     case 'wasm':
       return activateWasm();
     case 'cpu':
+      replaceCpuSegmentSum();
       await tf.setBackend('cpu');
       await tf.ready();
       return { backend: 'cpu' };

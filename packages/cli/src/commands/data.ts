@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { TOKENIZER_NAMES, type Corpus } from '@shiftmix/core';
 import type { Io } from '../command.js';
 import type { FlagSpecs } from '../flags.js';
@@ -20,6 +21,12 @@ export const DATA_FLAGS = {
   },
   textField: { type: 'string', default: 'text', placeholder: 'NAME', description: "The field of each JSONL line that holds a document's text" },
 } as const satisfies FlagSpecs;
+
+/** A --tokenizer value as loadCorpus takes it: a name as it is, a tokenizer.json file resolved against `cwd`. */
+export function tokenizerFlag(value: string, cwd: string): string {
+  const isFile = !(TOKENIZER_NAMES as readonly string[]).includes(value) && (value.endsWith('.json') || /[\\/]/.test(value));
+  return isFile ? path.resolve(cwd, value) : value;
+}
 
 /** "1,003,854 train + 111,540 val tokens of gpt2 (50,257 tokens), 3.30 bytes per token": what a run trains on. */
 export function describeData(corpus: Corpus): string {

@@ -84,7 +84,9 @@ export const evalCommand = defineCommand({
         throw new InputError(`--data ${flags.data} has ${ids.length} token(s), too few to predict anything`, 'Pass a text of at least two characters');
       }
       const measured = await evaluateText(model, ids, flags.batch, flags.maxWindows);
-      const result = corpus.bytesPerToken === undefined ? measured : { ...measured, bitsPerByte: bitsPerByte(measured.loss, corpus.bytesPerToken) };
+      // Bytes per token of exactly the evaluated tokens' text.
+      const bytesPerToken = new TextEncoder().encode(tokenizer.decode(ids)).length / ids.length;
+      const result = { ...measured, bitsPerByte: bitsPerByte(measured.loss, bytesPerToken) };
       if (flags.json) {
         io.stdout(`${JSON.stringify({ ...result, checkpoint: dir })}\n`);
       } else {

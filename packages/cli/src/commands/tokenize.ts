@@ -6,7 +6,7 @@ import { COMMON_FLAGS, defineCommand } from '../command.js';
 import { InputError } from '../errors.js';
 import { requireData } from '../options.js';
 import { loadData } from '../run-info.js';
-import { closeData, DATA_FLAGS, describeData, encodingProgress } from './data.js';
+import { closeData, DATA_FLAGS, describeData, encodingProgress, tokenizerFlag } from './data.js';
 
 /** NAME.tokenizer.json beside NAME.bin: where train finds the tokenizer of a token file. */
 export function tokenizerFileFor(bin: string): string {
@@ -53,7 +53,7 @@ export const tokenizeCommand = defineCommand({
     }
     if (!existsSync(path.dirname(out))) throw new InputError(`the folder of --out ${flags.out} does not exist`, 'Create it first, or pick another --out');
     const data = requireData(flags.data, io.cwd, '--data');
-    const corpus = await loadData(data, { tokenizer: flags.tokenizer, textField: flags.textField, onProgress: encodingProgress(io, 'tokenizing', 0) });
+    const corpus = await loadData(data, { tokenizer: tokenizerFlag(flags.tokenizer, io.cwd), textField: flags.textField, onProgress: encodingProgress(io, 'tokenizing', 0) });
     try {
       if (corpus.kind === 'tokens') throw new InputError(`--data ${flags.data} is token files already`, 'Give text: a text file, folder, glob or JSONL');
       const tokenizer = corpus.tokenizer!;

@@ -10,7 +10,7 @@ import { absolutePlugin, checkContextFits, hashFiles, loadData, writeRunInfo } f
 import { lockRunFolder, requireOutputDir } from '../run-folder.js';
 import { InputError } from '../errors.js';
 import { BACKEND_FLAG, EAGER_STEP_FLAG, WORKERS_FLAG, printRunStart, printSummary, stepOptions, stoppedExitCode, withProgress } from './shared.js';
-import { closeData, DATA_FLAGS, describeData, encodingProgress } from './data.js';
+import { closeData, DATA_FLAGS, describeData, encodingProgress, tokenizerFlag } from './data.js';
 import { checkTune, KERNEL_TUNING_FILE, tuneForRun } from './webgpu.js';
 
 export const trainCommand = defineCommand({
@@ -92,7 +92,7 @@ export const trainCommand = defineCommand({
     const data = requireData(flags.data, io.cwd, '--data');
     const outDir = requireOutputDir(flags.out, io.cwd, '--out');
 
-    const corpus = await loadData(data, { tokenizer: flags.tokenizer, valFraction: flags.valFraction, textField: flags.textField, onProgress: encodingProgress(io) });
+    const corpus = await loadData(data, { tokenizer: tokenizerFlag(flags.tokenizer, io.cwd), valFraction: flags.valFraction, textField: flags.textField, onProgress: encodingProgress(io) });
     checkContextFits(corpus, flags.ctx, flags.data);
     // A model or batch too large for this machine is a clear error, not an allocation failure.
     checkTrainingFits(ShiftmixModel.footprint({ ...modelOptions, vocabSize: corpus.vocabSize }, flags.batch), totalmem(), flags.batch);
@@ -113,7 +113,6 @@ export const trainCommand = defineCommand({
         for (const warning of model.scheduleWarnings) io.stderr(`shiftmix: warning: ${warning}\n`);
         // Plugin mixers are checked before run.json is written, so a refused one leaves no run behind.
         model.preflight();
-        io.stderr(`shiftmix: data ${describeData(corpus)}\n`);
         printRunStart(io, {
           layers: flags.layers,
           params: model.paramCount(),
@@ -123,10 +122,11 @@ export const trainCommand = defineCommand({
           ctx: flags.ctx,
           steps: flags.steps,
         });
+        io.stderr(`shiftmix: data: ${describeData(corpus)}\n`);
         writeRunInfo(outDir, {
           data,
           valFraction: flags.valFraction,
-          tokenizer: corpus.tokenizer ? flags.tokenizer : undefined,
+          tokenizer: corpus.tokenizer ? tokenizerFlag(flags.tokenizer, io.cwd) : undefined,
           ...(flags.textField === 'text' ? {} : { textField: flags.textField }),
           plugins: flags.plugin.map((p) => absolutePlugin(p, io.cwd)),
           backend: flags.backend,

@@ -95,3 +95,29 @@ export function registerMissingWasmKernels(): void {
     },
   });
 }
+
+let cpuSegmentSumReplaced = false;
+
+/**
+ * tfjs's CPU UnsortedSegmentSum builds a masked copy of x per segment: O(segments x size)
+ * with a tensor each, which with GPT-2's 50,257 segments (the embedding's gradient) never
+ * finished a step. Replaced once by the linear loop above.
+ */
+export function replaceCpuSegmentSum(): void {
+  if (cpuSegmentSumReplaced) return;
+  cpuSegmentSumReplaced = true;
+  if (tf.getKernel('UnsortedSegmentSum', 'cpu')) tf.unregisterKernel('UnsortedSegmentSum', 'cpu');
+  tf.registerKernel({
+    kernelName: 'UnsortedSegmentSum',
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const cpu = backend as unknown as { readSync(dataId: object): ArrayLike<number>; makeTensorInfo(shape: number[], dtype: string, values: ArrayLike<number>): tf.TensorInfo };
+      const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+      const { numSegments } = attrs as unknown as { numSegments: number };
+      const ids = cpu.readSync(segmentIds.dataId);
+      const summed = unsortedSegmentSumReference(cpu.readSync(x.dataId), x.shape, ids, numSegments);
+      const shape = [numSegments, ...x.shape.slice(segmentIdsRank(x.shape, ids.length))];
+      return cpu.makeTensorInfo(shape, x.dtype, x.dtype === 'int32' ? Int32Array.from(summed) : summed);
+    },
+  });
+}

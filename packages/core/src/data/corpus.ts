@@ -75,8 +75,12 @@ async function tokenizerBeside(trainFile: string): Promise<Tokenizer | undefined
   return tokenizerFromJSON({ type: 'char', version: 1, chars: itos }, JSON.stringify(meta));
 }
 
-/** UTF-8 bytes per token of token files, from the decoded text of up to 2^20 validation tokens. */
-function sampledBytesPerToken(dataset: TokenFileDataset, tokenizer: Tokenizer): number | undefined {
+/**
+ * UTF-8 bytes per token of the validation split (its first 2^20 tokens, decoded): the
+ * validation loss over them in bits per byte is then the bits of that text per byte. The
+ * same for text and token files, so a token file written from a text reports the same.
+ */
+function sampledBytesPerToken(dataset: TokenFileDataset | TextDataset, tokenizer: Tokenizer): number | undefined {
   const ids = dataset.read('val', 0, 1 << 20);
   if (ids.length === 0) return undefined;
   return new TextEncoder().encode(tokenizer.decode(ids)).length / ids.length;
@@ -88,6 +92,12 @@ async function loadTokenFiles(spec: string, options: CorpusOptions): Promise<Cor
   const tokenizer = given ?? (await tokenizerBeside('single' in paths ? paths.single : paths.train));
   // Without a tokenizer, the vocabulary size comes from a meta.json beside the files.
   const dataset = TokenFileDataset.open(spec, { valFraction: options.valFraction, vocabSize: tokenizer?.vocabSize });
+  try {
+    dataset.checkIds();
+  } catch (error) {
+    dataset.close();
+    throw error;
+  }
   const bytesPerToken = tokenizer ? sampledBytesPerToken(dataset, tokenizer) : undefined;
   dataset.bytesPerToken = bytesPerToken;
   const files = [...new Set([dataset.files.train, dataset.files.val])];
@@ -136,7 +146,7 @@ export async function loadCorpus(spec: string, options: CorpusOptions = {}): Pro
     throw new ShiftmixError(`the data ${JSON.stringify(spec)} encodes to ${ids.length} token(s)`, 'Give more text', 'E_DATA_EMPTY');
   }
   const dataset = new TextDataset(ids, { valFraction: options.valFraction ?? 0.1 });
-  dataset.bytesPerToken = bytes / ids.length;
+  dataset.bytesPerToken = sampledBytesPerToken(dataset, tokenizer) ?? bytes / ids.length;
   return {
     kind: source.kind,
     dataset,

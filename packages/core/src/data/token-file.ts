@@ -227,6 +227,18 @@ export class TokenFileDataset extends WindowDataset implements TrainingData {
     }
   }
 
+  /**
+   * Reads every token once, a million at a time, so an id past the vocabulary is an error
+   * before training starts rather than at the window that happens to hold it.
+   */
+  checkIds(): void {
+    const chunk = new Int32Array(1 << 20);
+    for (const name of ['train', 'val'] as const) {
+      const length = this.size(name);
+      for (let start = 0; start < length; start += chunk.length) this.readWindow(name, start, chunk.subarray(0, Math.min(chunk.length, length - start)));
+    }
+  }
+
   /** Closes the files; sampling afterwards is an error. Safe to call twice. */
   close(): void {
     if (this.closed) return;
@@ -249,7 +261,7 @@ export class TokenFileDataset extends WindowDataset implements TrainingData {
       if (id >= this.vocabSize) {
         throw new ShiftmixError(
           `token id ${id} at token ${first + i} (byte ${position + 2 * i}) of ${range.file.label} is not below the vocabulary size ${this.vocabSize}`,
-          'Give the vocabSize the file was tokenized with (meta.json vocab_size), or tokenize it again',
+          'Give the tokenizer (tokenizer.json beside it) or vocabSize (meta.json) the file was made with, or tokenize it again',
           'E_DATA_VOCAB',
         );
       }
