@@ -188,7 +188,7 @@ describe('TokenFileDataset', () => {
     ids[37] = 12;
     const ds = TokenFileDataset.open(writeLlmc(at('big-id.bin'), ids), { vocabSize: 10 });
     expect(failure(() => ds.sampleArrays('train', 1, 89, new Rng(1)), bad)).toMatch(
-      /token id 12 at token 37 \(byte 1098\) of ".*big-id\.bin" is not below the vocabulary size 10\. Give the vocabSize/,
+      /token id 12 at token 37 \(byte 1098\) of ".*big-id\.bin" is not below the vocabulary size 10\. Give the tokenizer \(tokenizer\.json beside it\) or vocabSize/,
     );
     // Too few tokens for the context, named with the split and the file.
     expect(failure(() => ds.sampleArrays('val', 1, 10, new Rng(1)), bad)).toMatch(
