@@ -19,6 +19,8 @@ export { MqarDataset, mqarAccuracy } from './tasks/mqar-dataset.js';
 export { findMetric, getTask, hasTask, listTasks, registerTask, unregisterTask } from './tasks/registry.js';
 export type { Fail, RunOutcome, RunPlan, RunResult, RunTick, SweepAxis, Task, TaskContext } from './tasks/types.js';
 export { lmCharTask, type LmCharRecipe } from './tasks/lm-char.js';
+export { lmBpeTask } from './tasks/lm-bpe.js';
+export { languageModelTask, type LanguageModelRecipe, type LanguageModelTaskOptions } from './tasks/language-model.js';
 export { mqarTask, type MqarRecipe, type MqarSetting } from './tasks/mqar.js';
 export { scalingTask, type ScalingRecipe } from './tasks/scaling.js';
 export { decodeTask, type DecodeRecipe } from './tasks/decode.js';
