@@ -45,4 +45,23 @@ describe('exporting a model trained in the page', () => {
     },
     6 * MINUTE,
   );
+
+  it(
+    "trains on GPT-2's BPE in the page, and its export samples the trainer's text in the Generate page's worker",
+    async () => {
+      const page = await served.site.browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${served.site.url}train.html?models=hsm-ab&steps=30&dim=32&heads=2&ctx=32&batch=4&lr=0.003&provider=wasm&tokenizer=gpt2&autostart`);
+      await page.waitForFunction(() => window.trainDemo?.state === 'done', null, { timeout: 3 * MINUTE });
+      await page.click('#export');
+      await page.waitForFunction(() => window.trainDemo.exported ?? window.trainDemo.exportError, null, { timeout: 2 * MINUTE });
+      const { exported, exportError } = await page.evaluate(() => window.trainDemo);
+      expect(exportError).toBeUndefined();
+      // 100 subword tokens through tfjs in the trainer and onnxruntime-web in the Generate worker, both decoded with GPT-2's BPE.
+      expect(exported!.text.startsWith('ROMEO:')).toBe(true);
+      expect(exported!.text.length).toBeGreaterThan('ROMEO:'.length + 100);
+      expect(exported!.text).toBe(exported!.trainerText);
+      await page.close();
+    },
+    6 * MINUTE,
+  );
 });

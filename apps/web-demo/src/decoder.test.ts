@@ -4,7 +4,7 @@ import { Decoder } from './decoder.js';
 import { generate } from './generate.js';
 import { parseManifest } from './manifest.js';
 import { DemoError } from './protocol.js';
-import { Rng, sampleToken } from '@shiftmix/core/text';
+import { Gpt2Tokenizer, Rng, sampleToken, TokenTextStream } from '@shiftmix/core/text';
 import { openSession } from './session.js';
 import { TEXT, fullLogits, setup, tinyExport, type TinyExport } from './test-models.js';
 
@@ -16,7 +16,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 async function decoderFor(model: TinyExport, manifestText = model.manifestText): Promise<Decoder> {
-  const manifest = parseManifest(manifestText, 'tiny');
+  const manifest = await parseManifest(manifestText, 'tiny');
   const { session } = await openSession(model.decode, manifest, 'wasm');
   return new Decoder(session, manifest);
 }
@@ -101,7 +101,7 @@ describe('mismatched files', () => {
   });
 
   it('rejects a decode.onnx that lacks the state model.json names', async () => {
-    const manifest = parseManifest(gpt.manifestText, 'gpt');
+    const manifest = await parseManifest(gpt.manifestText, 'gpt');
     const { session } = await openSession(fusion.decode, manifest, 'wasm');
     expect(() => new Decoder(session, manifest)).toThrow(expect.objectContaining({ code: 'E_MODEL_MISMATCH' }));
     await session.release();
@@ -115,11 +115,27 @@ describe('mismatched files', () => {
     const error = await decoder.step(0).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DemoError);
     expect((error as DemoError).code).toBe('E_VOCAB_MISMATCH');
-    expect((error as DemoError).problem).toContain(`tokenizer has ${json.vocabSize} characters`);
+    expect((error as DemoError).problem).toContain(`tokenizer has ${json.vocabSize} tokens`);
+  });
+
+  it("samples a GPT-2-tokenized export to the text core's generate gives in Node for the same seed", async () => {
+    const gpt2 = await Gpt2Tokenizer.load();
+    const sample = { prompt: 'ROMEO: 😀', maxTokens: 12, temperature: 1, topK: 0, seed: 5 };
+    const exported = await tinyExport('hsm-ab*2', 8, 3, { tokenizer: gpt2, sample });
+    const manifest = await parseManifest(exported.manifestText, 'gpt2');
+    expect(manifest.tokenizer.type).toBe('gpt2');
+    const { session } = await openSession(exported.decode, manifest, 'wasm');
+    const decoder = new Decoder(session, manifest);
+    const result = await generate(decoder, Array.from(manifest.tokenizer.encode(sample.prompt)), sample);
+    const stream = new TokenTextStream(manifest.tokenizer);
+    const text = result.ids.map((id) => stream.push(id)).join('') + stream.flush();
+    expect(result.ids).toHaveLength(sample.maxTokens);
+    expect(text).toBe(exported.nodeText);
+    decoder.dispose();
   });
 
   it('names a file that is not an ONNX model, and one onnxruntime cannot parse', async () => {
-    const manifest = parseManifest(gpt.manifestText, 'gpt');
+    const manifest = await parseManifest(gpt.manifestText, 'gpt');
     const json = new TextEncoder().encode('{"not": "onnx"}');
     await expect(openSession(json, manifest, 'wasm')).rejects.toMatchObject({ code: 'E_BAD_MODEL', problem: expect.stringContaining('not an ONNX model') });
     const truncated = gpt.decode.slice(0, 200);
@@ -127,7 +143,7 @@ describe('mismatched files', () => {
   });
 
   it('refuses WebGPU when asked for it where there is none, and falls back on auto', async () => {
-    const manifest = parseManifest(gpt.manifestText, 'gpt');
+    const manifest = await parseManifest(gpt.manifestText, 'gpt');
     await expect(openSession(gpt.decode, manifest, 'webgpu')).rejects.toMatchObject({ code: 'E_NO_WEBGPU' });
     const opened = await openSession(gpt.decode, manifest, 'auto');
     expect(opened.provider).toBe('wasm');

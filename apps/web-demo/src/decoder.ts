@@ -70,7 +70,7 @@ export class Decoder {
     if (!logits || logits.dims.length !== 3 || logits.dims[2] !== vocab) {
       for (const t of Object.values(out)) t.dispose();
       throw new DemoError(
-        `the model returns logits of shape [${logits?.dims.join(', ')}] but the tokenizer has ${vocab} characters`,
+        `the model returns logits of shape [${logits?.dims.join(', ')}] but the tokenizer has ${vocab} tokens`,
         'The model and its tokenizer do not belong together: export them again from the same checkpoint',
         'E_VOCAB_MISMATCH',
       );

@@ -19,14 +19,14 @@ function edited(text: string, edit: (json: Record<string, any>) => void): string
 }
 
 describe('parseManifest', () => {
-  it('reads what shiftmix export writes', () => {
-    const m = parseManifest(gpt.manifestText, 'gpt');
+  it('reads what shiftmix export writes', async () => {
+    const m = await parseManifest(gpt.manifestText, 'gpt');
     expect(m.layers).toBe('softmax-attention*2');
     expect(m.maxSequenceLength).toBe(8);
     expect(m.tokenizer.vocabSize).toBe(m.vocabSize);
     expect(m.state.map((s) => s.input)).toEqual(m.decodeInputs.slice(2));
     expect(m.state[0].initialShape[m.state[0].batchAxis]).toBe(1);
-    const f = parseManifest(fusion.manifestText, 'fusion');
+    const f = await parseManifest(fusion.manifestText, 'fusion');
     expect(f.maxSequenceLength).toBeNull();
     expect(f.contextLength).toBe(8);
   });
@@ -40,15 +40,16 @@ describe('parseManifest', () => {
       'a tokenizer of another size',
       () => edited(gpt.manifestText, (j) => j.tokenizer.chars.pop()),
       'E_VOCAB_MISMATCH',
-      /characters but the model has a vocabulary of/,
+      /tokens but the model has a vocabulary of/,
     ],
-  ])('explains %s', (_label, text, code, message) => {
-    let error: unknown;
-    try {
-      parseManifest(text(), 'x');
-    } catch (e) {
-      error = e;
-    }
+    [
+      'a tokenizer this version cannot restore',
+      () => edited(gpt.manifestText, (j) => (j.tokenizer = { type: 'sentencepiece' })),
+      'E_BAD_MANIFEST',
+      /cannot restore/,
+    ],
+  ])('explains %s', async (_label, text, code, message) => {
+    const error = await parseManifest(text(), 'x').catch((e: unknown) => e);
     expect(error).toMatchObject({ code });
     expect(String(error)).toMatch(message);
   });

@@ -1,4 +1,4 @@
-import { CharTokenizer, type StateEntry } from '@shiftmix/core/text';
+import { isShiftmixError, tokenizerFromJSON, type StateEntry, type Tokenizer } from '@shiftmix/core/text';
 import { DemoError } from './protocol.js';
 
 /** The fields of a decode-state tensor of model.json (core's StateEntry) that decoding reads. */
@@ -16,7 +16,7 @@ export interface Manifest {
   decodeInputs: string[];
   decodeOutputs: string[];
   state: StateSpec[];
-  tokenizer: CharTokenizer;
+  tokenizer: Tokenizer;
 }
 
 const FIX = 'Pick the model.json written by shiftmix export (next to decode.onnx), or export the model again';
@@ -41,8 +41,11 @@ function stateSpec(value: unknown, i: number): StateSpec {
   return { name: s.name, input: s.input, output: s.output, dtype: s.dtype, initialShape: shape, batchAxis: s.batchAxis! };
 }
 
-/** Parses and checks model.json text; `name` labels the model on the page. */
-export function parseManifest(text: string, name: string): Manifest {
+/**
+ * Parses and checks model.json text and restores its tokenizer (characters, GPT-2's BPE
+ * or a Hugging Face tokenizer.json), so the page tokenizes as Node did; `name` labels the model.
+ */
+export async function parseManifest(text: string, name: string): Promise<Manifest> {
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(text);
@@ -61,10 +64,13 @@ export function parseManifest(text: string, name: string): Manifest {
   if (max !== null && !(Number.isInteger(max) && (max as number) > 0)) fail('has an invalid maxSequenceLength');
   if (!Array.isArray(json.state)) fail('has no state list');
   const state = (json.state as unknown[]).map(stateSpec);
-  const tokenizer = CharTokenizer.fromJSON(json.tokenizer);
+  const tokenizer = await tokenizerFromJSON(json.tokenizer, 'the tokenizer of model.json').catch((error: unknown) => {
+    if (isShiftmixError(error)) throw new DemoError(error.problem, error.fix, 'E_BAD_MANIFEST');
+    throw error;
+  });
   if (tokenizer.vocabSize !== vocabSize) {
     throw new DemoError(
-      `the tokenizer in model.json has ${tokenizer.vocabSize} characters but the model has a vocabulary of ${vocabSize}`,
+      `the tokenizer in model.json has ${tokenizer.vocabSize} tokens but the model has a vocabulary of ${vocabSize}`,
       'The model and its tokenizer do not belong together: export them again from the same checkpoint',
       'E_VOCAB_MISMATCH',
     );

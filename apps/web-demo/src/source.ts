@@ -30,7 +30,7 @@ function folderName(base: string): string {
 
 async function fromUrl(base: string): Promise<LoadedFiles> {
   const root = base.endsWith('/') ? base : `${base}/`;
-  const manifest = parseManifest(await (await fetchOk(`${root}model.json`, 'model.json')).text(), folderName(root));
+  const manifest = await parseManifest(await (await fetchOk(`${root}model.json`, 'model.json')).text(), folderName(root));
   const decode = new Uint8Array(await (await fetchOk(`${root}${manifest.decodeFile}`, manifest.decodeFile)).arrayBuffer());
   return { manifest, decode };
 }
@@ -50,7 +50,7 @@ async function fromFiles(files: File[]): Promise<LoadedFiles> {
     );
   }
   const folder = (manifestFile as File & { webkitRelativePath?: string }).webkitRelativePath?.split('/')[0];
-  const manifest = parseManifest(await manifestFile.text(), folder || 'your model');
+  const manifest = await parseManifest(await manifestFile.text(), folder || 'your model');
   const decodeFile = files.find((f) => baseName(f) === manifest.decodeFile);
   if (!decodeFile) {
     throw new DemoError(

@@ -1,4 +1,4 @@
-import { CharTokenizer, ShiftmixModel, selectBackend, tf } from '@shiftmix/core';
+import { CharTokenizer, generate, ShiftmixModel, selectBackend, tf, type GenerateOptions, type Tokenizer } from '@shiftmix/core';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
 import { register as registerFusion } from '@shiftmix/mixer-learned-fusion';
 import { register as registerAttention } from '@shiftmix/mixer-softmax-attention';
@@ -24,15 +24,22 @@ export interface TinyExport {
   decode: Uint8Array;
   full: Uint8Array;
   manifestText: string;
+  /** What core's generate (tfjs, as in Node) gave for `options.sample`, before the export. */
+  nodeText?: string;
 }
 
 /**
  * A tiny exported model with weights of order one (seeded), so that logits differ
  * clearly between positions and any decoding mistake shows.
  */
-export async function tinyExport(layers: string, contextLength: number, seed = 3): Promise<TinyExport> {
+export async function tinyExport(
+  layers: string,
+  contextLength: number,
+  seed = 3,
+  options: { tokenizer?: Tokenizer; sample?: GenerateOptions } = {},
+): Promise<TinyExport> {
   await setup();
-  const tokenizer = CharTokenizer.fromText(TEXT);
+  const tokenizer = options.tokenizer ?? CharTokenizer.fromText(TEXT);
   const model = ShiftmixModel.create({ vocabSize: tokenizer.vocabSize, dim: 16, heads: 2, contextLength, layers, ffn: 32, seed });
   try {
     let i = 0;
@@ -42,8 +49,9 @@ export async function tinyExport(layers: string, contextLength: number, seed = 3
         w.assign(name.endsWith('gamma') ? tf.add(noise, 1) : noise);
       });
     }
+    const nodeText = options.sample ? await generate(model, tokenizer, options.sample) : undefined;
     const exported = exportModel(model, { tokenizer: tokenizer.toJSON() });
-    return { decode: exported.decode, full: exported.model, manifestText: JSON.stringify(exported.manifest) };
+    return { decode: exported.decode, full: exported.model, manifestText: JSON.stringify(exported.manifest), nodeText };
   } finally {
     model.dispose();
   }

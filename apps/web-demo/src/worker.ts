@@ -1,5 +1,6 @@
 /// <reference lib="webworker" />
 import * as ort from 'onnxruntime-web';
+import { TokenTextStream } from '@shiftmix/core/text';
 import { Decoder } from './decoder.js';
 import { generate } from './generate.js';
 import { DemoError, errorResponse, type ModelInfo, type WorkerRequest, type WorkerResponse } from './protocol.js';
@@ -62,16 +63,20 @@ async function run(id: number, request: Extract<WorkerRequest, { type: 'generate
   running = id;
   stopAsked = false;
   let text = '';
+  // A subword token may end inside a character: it is held back until the character completes.
+  const stream = new TokenTextStream(tokenizer);
   try {
     const result = await generate(d, prompt, {
       ...request,
       shouldStop: () => stopAsked,
       onToken: (token, position, tokensPerSecond) => {
-        const piece = tokenizer.decode([token]);
+        const piece = stream.push(token);
         text += piece;
         post({ type: 'token', id, text: piece, position, tokensPerSecond });
       },
     });
+    // What is still held back: a character cut by the last token, as U+FFFD.
+    text += stream.flush();
     post({ type: 'done', id, text, stats: result.stats, stopped: result.stopped });
   } finally {
     running = null;

@@ -38,7 +38,16 @@ export function chosenModels(opened: OpenedInfo | undefined): ModelChoice[] {
 
 export function chosenRecipe(): RecipeChoice {
   const steps = number('#steps');
-  return { steps, batch: number('#batch'), lr: number('#lr'), seed: number('#seed'), evalEvery: Math.max(1, Math.round(steps / 10)), evalBatches: 8 };
+  const tokenizer = $<HTMLSelectElement>('#tokenizer').value === 'gpt2' ? 'gpt2' : 'char';
+  return {
+    steps,
+    batch: number('#batch'),
+    lr: number('#lr'),
+    seed: number('#seed'),
+    evalEvery: Math.max(1, Math.round(steps / 10)),
+    evalBatches: 8,
+    tokenizer,
+  };
 }
 
 /** Sets the form from the page's URL parameters; returns them. */
@@ -54,6 +63,8 @@ export function presetForm(): URLSearchParams {
     const value = params.get(key);
     if (value !== null) $<HTMLInputElement>(`#${key}`).value = value;
   }
+  const tokenizer = params.get('tokenizer');
+  if (tokenizer) $<HTMLSelectElement>('#tokenizer').value = tokenizer;
   const provider = params.get('provider');
   if (provider) $<HTMLSelectElement>('#provider').value = provider;
   return params;

@@ -31,6 +31,8 @@ export interface RecipeChoice {
   evalEvery: number;
   evalBatches: number;
   seed: number;
+  /** Characters of the text, or GPT-2's BPE (the same tokens as `shiftmix train --tokenizer gpt2`). */
+  tokenizer: 'char' | 'gpt2';
 }
 
 export type TrainRequest =

@@ -1,6 +1,9 @@
 /// <reference lib="webworker" />
 import {
   CharTokenizer,
+  Gpt2Tokenizer,
+  tokenizerFromJSON,
+  type Tokenizer,
   checkpointFiles,
   generate,
   hasMixer,
@@ -44,7 +47,7 @@ const post = (message: TrainResponse): void => self.postMessage(message);
 
 let backendChosen: string | null = null;
 /** The model generate and logits use: the last one trained, or the checkpoint opened since. */
-let trained: { model: ShiftmixModel; tokenizer: CharTokenizer } | null = null;
+let trained: { model: ShiftmixModel; tokenizer: Tokenizer } | null = null;
 /** The checkpoint opened last: its files, which a `train` of it loads again. */
 let opened: { name: string; files: Map<string, Uint8Array> } | null = null;
 let abort: AbortController | null = null;
@@ -91,7 +94,7 @@ async function loadFiles(name: string, files: Map<string, Uint8Array>) {
       'E_NO_TOKENIZER',
     );
   }
-  return { ...loaded, tokenizer: CharTokenizer.fromJSON(loaded.tokenizer) };
+  return { ...loaded, tokenizer: await tokenizerFromJSON(loaded.tokenizer, `checkpoint ${name}'s tokenizer.json`) };
 }
 
 async function openCheckpoint(id: number, request: Extract<TrainRequest, { type: 'open' }>): Promise<void> {
@@ -122,12 +125,10 @@ async function openCheckpoint(id: number, request: Extract<TrainRequest, { type:
 }
 
 /** The model a `train` request starts from: a new one, or the opened checkpoint's (fine-tuning it). */
-async function startingPoint(
-  request: Extract<TrainRequest, { type: 'train' }>,
-): Promise<{ model: ShiftmixModel; tokenizer: CharTokenizer; data: TextDataset }> {
+async function startingPoint(request: Extract<TrainRequest, { type: 'train' }>): Promise<{ model: ShiftmixModel; tokenizer: Tokenizer; data: TextDataset }> {
   const { model: choice, recipe } = request;
   if (!choice.fromCheckpoint) {
-    const tokenizer = CharTokenizer.fromText(request.text);
+    const tokenizer = recipe.tokenizer === 'gpt2' ? await Gpt2Tokenizer.load() : CharTokenizer.fromText(request.text);
     const data = new TextDataset(tokenizer.encode(request.text), { valFraction: 0.1 });
     const { dim, heads, contextLength, layers } = choice;
     return { model: ShiftmixModel.create({ vocabSize: tokenizer.vocabSize, dim, heads, contextLength, layers, seed: recipe.seed }), tokenizer, data };
@@ -163,7 +164,7 @@ interface SessionHooks {
  * step, the run's last checkpoint (at each evaluation, and where a stop ends it, as the
  * CLI's last/) and the summary. The trained model becomes the one generate and export use.
  */
-async function session(id: number, tokenizer: CharTokenizer, run: (hooks: SessionHooks) => Promise<TrainSummary & { model: ShiftmixModel }>): Promise<void> {
+async function session(id: number, tokenizer: Tokenizer, run: (hooks: SessionHooks) => Promise<TrainSummary & { model: ShiftmixModel }>): Promise<void> {
   abort = new AbortController();
   const kept: { last?: { step: number; files: Map<string, Uint8Array> } } = {};
   try {
@@ -207,7 +208,7 @@ async function runTraining(id: number, request: Extract<TrainRequest, { type: 't
   post({
     type: 'started',
     id,
-    info: { backend, note, params: model.paramCount(), vocabSize: tokenizer.vocabSize, trainTokens: Math.round(request.text.length * 0.9) },
+    info: { backend, note, params: model.paramCount(), vocabSize: tokenizer.vocabSize, trainTokens: data.train.length },
   });
   try {
     await session(id, tokenizer, async (hooks) => ({
@@ -229,14 +230,14 @@ async function continueRun(id: number, request: Extract<TrainRequest, { type: 'c
   const files = new Map(Object.entries(request.files));
   const tokenizerFile = files.get('tokenizer.json');
   if (!tokenizerFile) throw new DemoError(`checkpoint ${request.name} has no tokenizer.json`, 'Train the model again', 'E_NO_TOKENIZER');
-  const tokenizer = CharTokenizer.fromJSON(JSON.parse(new TextDecoder().decode(tokenizerFile)));
+  const tokenizer = await tokenizerFromJSON(JSON.parse(new TextDecoder().decode(tokenizerFile)), `checkpoint ${request.name}'s tokenizer.json`);
   const data = new TextDataset(tokenizer.encode(request.text), { valFraction: 0.1 });
   trained?.model.dispose();
   trained = null;
   post({
     type: 'started',
     id,
-    info: { backend, note, params: request.params, vocabSize: tokenizer.vocabSize, trainTokens: Math.round(request.text.length * 0.9) },
+    info: { backend, note, params: request.params, vocabSize: tokenizer.vocabSize, trainTokens: data.train.length },
   });
   await session(id, tokenizer, (hooks) => resumeFromFiles(files, { data, name: request.name, createModel: knownMixersOnly(request.name), ...hooks }));
 }
