@@ -40,12 +40,15 @@ describe('GPT-2 BPE from text and from a token file', () => {
     fromText = lastJson(await train(cwd, ['--data', 'input.txt', '--tokenizer', 'gpt2', '--out', 'text-run']));
   }, 120_000);
 
-  it('trains on subwords and reports bits per byte from the text\'s bytes per token', () => {
+  it("trains on subwords and reports bits per byte from the text's bytes per token", () => {
     const tokens = readFileSync(path.join(cwd, 'text-run', 'last', 'tokenizer.json'), 'utf8');
     expect(JSON.parse(tokens)).toMatchObject({ type: 'gpt2', version: 1, encoding: 'gpt2' });
     const bytesPerToken = valBytesPerToken;
     expect(Number(fromText.bestValBpb)).toBeCloseTo(Number(fromText.bestValLoss) / Math.LN2 / bytesPerToken, 9);
-    const metrics = readFileSync(path.join(cwd, 'text-run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const metrics = readFileSync(path.join(cwd, 'text-run', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const evaluated = metrics.filter((m) => m.valLoss !== null);
     expect(evaluated.length).toBeGreaterThan(0);
     for (const m of evaluated) expect(m.valBpb).toBeCloseTo((m.valLoss as number) / Math.LN2 / bytesPerToken, 9);
@@ -88,7 +91,10 @@ describe("a user's tokenizer.json", () => {
     const cwd = tempDir({ 'input.txt': TEXT, 'tok/tokenizer.json': JSON.stringify(byteLevelBpeJson(TEXT, 40)) });
     const summary = lastJson(await train(cwd, ['--data', 'input.txt', '--tokenizer', 'tok/tokenizer.json', '--out', 'run']));
     expect(Number(summary.bestValBpb)).toBeGreaterThan(0);
-    const saved = JSON.parse(readFileSync(path.join(cwd, 'run', 'last', 'tokenizer.json'), 'utf8')) as { type: string; tokenizer: { model: { merges: string[] } } };
+    const saved = JSON.parse(readFileSync(path.join(cwd, 'run', 'last', 'tokenizer.json'), 'utf8')) as {
+      type: string;
+      tokenizer: { model: { merges: string[] } };
+    };
     expect(saved.type).toBe('hf');
     expect(saved.tokenizer.model.merges).toHaveLength(40);
     // The checkpoint no longer needs the file.
@@ -101,7 +107,12 @@ describe("a user's tokenizer.json", () => {
 
 describe('corpora from folders, globs and JSONL', () => {
   it('trains on every file of a folder and on the files a glob matches, in sorted order', async () => {
-    const cwd = tempDir({ 'texts/b.txt': TEXT.slice(6000), 'texts/a.txt': TEXT.slice(0, 6000), 'texts/notes.md': 'skip me\n'.repeat(20), 'texts/.hidden': 'x' });
+    const cwd = tempDir({
+      'texts/b.txt': TEXT.slice(6000),
+      'texts/a.txt': TEXT.slice(0, 6000),
+      'texts/notes.md': 'skip me\n'.repeat(20),
+      'texts/.hidden': 'x',
+    });
     const folder = await train(cwd, ['--data', 'texts', '--out', 'folder-run']);
     expect(folder.stderr).toMatch(/shiftmix: data: [\d,]+ train \+ [\d,]+ val tokens from 3 files of char/);
     const glob = await train(cwd, ['--data', 'texts/*.txt', '--out', 'glob-run']);
@@ -133,8 +144,16 @@ describe('bad tokenizers and token files', () => {
     writeFileSync(path.join(cwd, 'ids', 'data.bin'), tokenFileBytes(Array.from({ length: 400 }, (_, i) => i % 300)));
     expectOneLineError(await train(cwd, ['--data', 'input.txt', '--tokenizer', 'gpt3', '--out', 'a']), 1, /unknown tokenizer "gpt3"\. Use one of char, gpt2/);
     expectOneLineError(await train(cwd, ['--data', 'input.txt', '--tokenizer', 'broken.json', '--out', 'b']), 1, /broken\.json" is not valid JSON/);
-    expectOneLineError(await train(cwd, ['--data', 'input.txt', '--tokenizer', 'missing/tokenizer.json', '--out', 'c']), 1, /tokenizer file ".*missing\/tokenizer\.json" does not exist/);
-    expectOneLineError(await train(cwd, ['--data', 'ids/data.bin', '--out', 'd']), 1, /token id 2\d\d at token \d+ .*data\.bin" is not below the vocabulary size 261/);
+    expectOneLineError(
+      await train(cwd, ['--data', 'input.txt', '--tokenizer', 'missing/tokenizer.json', '--out', 'c']),
+      1,
+      /tokenizer file ".*missing\/tokenizer\.json" does not exist/,
+    );
+    expectOneLineError(
+      await train(cwd, ['--data', 'ids/data.bin', '--out', 'd']),
+      1,
+      /token id 2\d\d at token \d+ .*data\.bin" is not below the vocabulary size 261/,
+    );
     for (const out of ['a', 'b', 'c']) expect(() => readFileSync(path.join(cwd, out, 'run.json'))).toThrow();
   }, 120_000);
 });

@@ -70,7 +70,8 @@ export function requireData(spec: string, cwd: string, flag: string): string {
   }
   const stat = statSync(resolved);
   if (stat.isFile() && stat.size === 0) throw new InputError(`${flag} ${spec} is empty`, 'Pass a file with some text (or tokens) in it');
-  if (!stat.isFile() && !stat.isDirectory()) throw new InputError(`${flag} ${spec} is not a file or folder`, 'Pass a text, JSONL or .bin file, a folder, or a glob');
+  if (!stat.isFile() && !stat.isDirectory())
+    throw new InputError(`${flag} ${spec} is not a file or folder`, 'Pass a text, JSONL or .bin file, a folder, or a glob');
   return resolved;
 }
 

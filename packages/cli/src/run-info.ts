@@ -38,7 +38,15 @@ export function readRunInfo(outDir: string): RunInfo | undefined {
     const dataSha256 = typeof info.dataSha256 === 'string' ? { dataSha256: info.dataSha256 } : {};
     const textField = typeof info.textField === 'string' ? { textField: info.textField } : {};
     const tokenizer = typeof info.tokenizer === 'string' ? { tokenizer: info.tokenizer } : {};
-    return { data: info.data, valFraction: info.valFraction ?? 0.1, plugins: info.plugins, backend: info.backend ?? 'auto', ...tokenizer, ...textField, ...dataSha256 };
+    return {
+      data: info.data,
+      valFraction: info.valFraction ?? 0.1,
+      plugins: info.plugins,
+      backend: info.backend ?? 'auto',
+      ...tokenizer,
+      ...textField,
+      ...dataSha256,
+    };
   } catch (error) {
     throw new InputError(`${file} is damaged (${(error as Error).message})`, 'Pass --data FILE to resume, or delete run.json');
   }
@@ -69,7 +77,12 @@ export async function loadData(
   spec: string,
   options: { tokenizer?: string | Tokenizer; valFraction?: number; textField?: string; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<Corpus> {
-  return loadCorpus(spec, { tokenizer: options.tokenizer, valFraction: options.valFraction ?? 0.1, textField: options.textField, onProgress: options.onProgress });
+  return loadCorpus(spec, {
+    tokenizer: options.tokenizer,
+    valFraction: options.valFraction ?? 0.1,
+    textField: options.textField,
+    onProgress: options.onProgress,
+  });
 }
 
 /** Fails early, naming the flags, when a split is too short for windows of `context` tokens. */

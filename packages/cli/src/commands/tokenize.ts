@@ -46,19 +46,28 @@ export const tokenizeCommand = defineCommand({
   ],
   async run(flags, { io }) {
     const out = path.resolve(io.cwd, flags.out);
-    if (!out.endsWith('.bin')) throw new InputError(`--out ${flags.out} does not end in .bin`, `Name the token file e.g. ${path.basename(out)}.bin, so train reads it as tokens`);
+    if (!out.endsWith('.bin'))
+      throw new InputError(`--out ${flags.out} does not end in .bin`, `Name the token file e.g. ${path.basename(out)}.bin, so train reads it as tokens`);
     const tokenizerFile = tokenizerFileFor(out);
     for (const file of [out, tokenizerFile]) {
-      if (existsSync(file) && !flags.overwrite) throw new InputError(`${path.relative(io.cwd, file)} already exists`, 'Pick another --out, or pass --overwrite to replace it');
+      if (existsSync(file) && !flags.overwrite)
+        throw new InputError(`${path.relative(io.cwd, file)} already exists`, 'Pick another --out, or pass --overwrite to replace it');
     }
     if (!existsSync(path.dirname(out))) throw new InputError(`the folder of --out ${flags.out} does not exist`, 'Create it first, or pick another --out');
     const data = requireData(flags.data, io.cwd, '--data');
-    const corpus = await loadData(data, { tokenizer: tokenizerFlag(flags.tokenizer, io.cwd), textField: flags.textField, onProgress: encodingProgress(io, 'tokenizing', 0) });
+    const corpus = await loadData(data, {
+      tokenizer: tokenizerFlag(flags.tokenizer, io.cwd),
+      textField: flags.textField,
+      onProgress: encodingProgress(io, 'tokenizing', 0),
+    });
     try {
       if (corpus.kind === 'tokens') throw new InputError(`--data ${flags.data} is token files already`, 'Give text: a text file, folder, glob or JSONL');
       const tokenizer = corpus.tokenizer!;
       if (tokenizer.vocabSize > 65536) {
-        throw new InputError(`${tokenizer.label} has more than 65,536 tokens, which uint16 token files cannot hold`, 'Use a tokenizer of at most 65,536 tokens, e.g. gpt2');
+        throw new InputError(
+          `${tokenizer.label} has more than 65,536 tokens, which uint16 token files cannot hold`,
+          'Use a tokenizer of at most 65,536 tokens, e.g. gpt2',
+        );
       }
       const dataset = corpus.dataset as { train: Int32Array; val: Int32Array };
       const ids = new Int32Array(dataset.train.length + dataset.val.length);
@@ -68,7 +77,9 @@ export const tokenizeCommand = defineCommand({
       await writeWhole(tokenizerFile, `${JSON.stringify(tokenizer.toJSON())}\n`);
       const files = { tokens: path.relative(io.cwd, out), tokenizer: path.relative(io.cwd, tokenizerFile) };
       if (flags.json) {
-        io.stdout(`${JSON.stringify({ files, tokens: ids.length, vocabSize: tokenizer.vocabSize, bytesPerToken: corpus.bytesPerToken, format: flags.format })}\n`);
+        io.stdout(
+          `${JSON.stringify({ files, tokens: ids.length, vocabSize: tokenizer.vocabSize, bytesPerToken: corpus.bytesPerToken, format: flags.format })}\n`,
+        );
       } else {
         io.stdout(`wrote ${files.tokens} (${ids.length.toLocaleString('en-US')} tokens, ${flags.format}) and ${files.tokenizer}: ${describeData(corpus)}\n`);
       }

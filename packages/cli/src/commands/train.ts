@@ -92,7 +92,12 @@ export const trainCommand = defineCommand({
     const data = requireData(flags.data, io.cwd, '--data');
     const outDir = requireOutputDir(flags.out, io.cwd, '--out');
 
-    const corpus = await loadData(data, { tokenizer: tokenizerFlag(flags.tokenizer, io.cwd), valFraction: flags.valFraction, textField: flags.textField, onProgress: encodingProgress(io) });
+    const corpus = await loadData(data, {
+      tokenizer: tokenizerFlag(flags.tokenizer, io.cwd),
+      valFraction: flags.valFraction,
+      textField: flags.textField,
+      onProgress: encodingProgress(io),
+    });
     checkContextFits(corpus, flags.ctx, flags.data);
     // A model or batch too large for this machine is a clear error, not an allocation failure.
     checkTrainingFits(ShiftmixModel.footprint({ ...modelOptions, vocabSize: corpus.vocabSize }, flags.batch), totalmem(), flags.batch);

@@ -111,7 +111,10 @@ export function replaceCpuSegmentSum(): void {
     kernelName: 'UnsortedSegmentSum',
     backendName: 'cpu',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const cpu = backend as unknown as { readSync(dataId: object): ArrayLike<number>; makeTensorInfo(shape: number[], dtype: string, values: ArrayLike<number>): tf.TensorInfo };
+      const cpu = backend as unknown as {
+        readSync(dataId: object): ArrayLike<number>;
+        makeTensorInfo(shape: number[], dtype: string, values: ArrayLike<number>): tf.TensorInfo;
+      };
       const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
       const { numSegments } = attrs as unknown as { numSegments: number };
       const ids = cpu.readSync(segmentIds.dataId);

@@ -71,7 +71,11 @@ async function tokenizerBeside(trainFile: string): Promise<Tokenizer | undefined
     return undefined; // TokenFileDataset reports a damaged meta.json.
   }
   if (json.itos === undefined) return undefined;
-  const itos = Array.isArray(json.itos) ? json.itos : Object.entries(json.itos as object).sort(([a], [b]) => Number(a) - Number(b)).map(([, ch]) => ch as unknown);
+  const itos = Array.isArray(json.itos)
+    ? json.itos
+    : Object.entries(json.itos as object)
+        .sort(([a], [b]) => Number(a) - Number(b))
+        .map(([, ch]) => ch as unknown);
   return tokenizerFromJSON({ type: 'char', version: 1, chars: itos }, JSON.stringify(meta));
 }
 
@@ -87,7 +91,12 @@ function sampledBytesPerToken(dataset: TokenFileDataset | TextDataset, tokenizer
 }
 
 async function loadTokenFiles(spec: string, options: CorpusOptions): Promise<Corpus> {
-  const given = typeof options.tokenizer === 'object' ? options.tokenizer : options.tokenizer && options.tokenizer !== 'char' ? await loadTokenizer(options.tokenizer) : undefined;
+  const given =
+    typeof options.tokenizer === 'object'
+      ? options.tokenizer
+      : options.tokenizer && options.tokenizer !== 'char'
+        ? await loadTokenizer(options.tokenizer)
+        : undefined;
   const paths = resolveTokenFilePaths(spec);
   const tokenizer = given ?? (await tokenizerBeside('single' in paths ? paths.single : paths.train));
   // Without a tokenizer, the vocabulary size comes from a meta.json beside the files.
@@ -133,7 +142,11 @@ export function textSource(spec: string, textField?: string): TextSource {
  */
 export async function loadCorpus(spec: string, options: CorpusOptions = {}): Promise<Corpus> {
   if (typeof spec !== 'string' || spec === '') {
-    throw new ShiftmixError(`the data ${JSON.stringify(spec)} is not a path`, 'Give a text file, a folder, a glob, a .jsonl file or a .bin token file', 'E_DATA');
+    throw new ShiftmixError(
+      `the data ${JSON.stringify(spec)} is not a path`,
+      'Give a text file, a folder, a glob, a .jsonl file or a .bin token file',
+      'E_DATA',
+    );
   }
   if (isTokenData(spec)) return loadTokenFiles(spec, options);
   const source = textSource(spec, options.textField);

@@ -38,7 +38,10 @@ function globRegex(pattern: string): RegExp {
       const end = pattern.indexOf(']', i + 1);
       if (end === -1) out += '\\[';
       else {
-        out += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        out += `[${pattern
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
@@ -71,12 +74,20 @@ export function expandGlob(pattern: string): string[] {
   try {
     files = walk(base);
   } catch (error) {
-    throw new ShiftmixError(`cannot list ${quote(base)} for the glob ${quote(pattern)}: ${(error as Error).message}`, 'Check the folder part of the glob', 'E_DATA_MISSING');
+    throw new ShiftmixError(
+      `cannot list ${quote(base)} for the glob ${quote(pattern)}: ${(error as Error).message}`,
+      'Check the folder part of the glob',
+      'E_DATA_MISSING',
+    );
   }
   const regex = globRegex(parts.slice(firstWild).join('/'));
   const matched = files.filter((file) => regex.test(relative(base, file).split(sep).join('/')));
   if (matched.length === 0) {
-    throw new ShiftmixError(`the glob ${quote(pattern)} matches no files`, 'Check the pattern; quote it so the shell does not expand it, e.g. --data "texts/**/*.txt"', 'E_DATA_MISSING');
+    throw new ShiftmixError(
+      `the glob ${quote(pattern)} matches no files`,
+      'Check the pattern; quote it so the shell does not expand it, e.g. --data "texts/**/*.txt"',
+      'E_DATA_MISSING',
+    );
   }
   return matched;
 }
@@ -122,7 +133,11 @@ export function jsonlFile(file: string, field = 'text'): TextSource {
         try {
           value = JSON.parse(line);
         } catch (error) {
-          throw new ShiftmixError(`${where} is not valid JSON (${(error as Error).message})`, 'Write one JSON object per line, e.g. {"text": "..."}', 'E_DATA_JSONL');
+          throw new ShiftmixError(
+            `${where} is not valid JSON (${(error as Error).message})`,
+            'Write one JSON object per line, e.g. {"text": "..."}',
+            'E_DATA_JSONL',
+          );
         }
         const text = (value as Record<string, unknown> | null)?.[field];
         if (typeof value !== 'object' || value === null || typeof text !== 'string' || text === '') {
@@ -135,7 +150,8 @@ export function jsonlFile(file: string, field = 'text'): TextSource {
         count++;
         yield { text, where };
       }
-      if (count === 0) throw new ShiftmixError(`the JSONL file ${quote(file)} has no lines`, 'Write one JSON object per line, e.g. {"text": "..."}', 'E_DATA_EMPTY');
+      if (count === 0)
+        throw new ShiftmixError(`the JSONL file ${quote(file)} has no lines`, 'Write one JSON object per line, e.g. {"text": "..."}', 'E_DATA_EMPTY');
     },
   };
 }

@@ -28,7 +28,8 @@ export function byteLevelBpeJson(text: string, merges = 64): Record<string, unkn
   const learned: string[] = [];
   for (let m = 0; m < merges; m++) {
     const counts = new Map<string, number>();
-    for (const word of words) for (let i = 0; i + 1 < word.length; i++) counts.set(`${word[i]} ${word[i + 1]}`, (counts.get(`${word[i]} ${word[i + 1]}`) ?? 0) + 1);
+    for (const word of words)
+      for (let i = 0; i + 1 < word.length; i++) counts.set(`${word[i]} ${word[i + 1]}`, (counts.get(`${word[i]} ${word[i + 1]}`) ?? 0) + 1);
     let best = '';
     let bestCount = 1;
     for (const [pair, count] of counts) if (count > bestCount || (count === bestCount && best !== '' && pair < best)) [best, bestCount] = [pair, count];
@@ -52,6 +53,16 @@ export function byteLevelBpeJson(text: string, merges = 64): Record<string, unkn
     pre_tokenizer: byteLevel,
     post_processor: null,
     decoder: byteLevel,
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab, merges: learned },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges: learned,
+    },
   };
 }

@@ -98,7 +98,11 @@ describe('HfTokenizer', () => {
 
 describe('tokenizers from names, files and saved JSON', () => {
   it('restores each kind exactly from its JSON', async () => {
-    const tokenizers: Tokenizer[] = [CharTokenizer.fromText(shakespeare), await Gpt2Tokenizer.load(), await HfTokenizer.create(byteLevelBpeJson(shakespeare.slice(0, 5000), 20))];
+    const tokenizers: Tokenizer[] = [
+      CharTokenizer.fromText(shakespeare),
+      await Gpt2Tokenizer.load(),
+      await HfTokenizer.create(byteLevelBpeJson(shakespeare.slice(0, 5000), 20)),
+    ];
     const sample = shakespeare.slice(1000, 3000);
     for (const tokenizer of tokenizers) {
       const restored = await tokenizerFromJSON(JSON.parse(JSON.stringify(tokenizer.toJSON())));
@@ -117,7 +121,10 @@ describe('tokenizers from names, files and saved JSON', () => {
       [() => loadTokenizer(join(dir, 'missing.json')), /tokenizer file .*missing\.json" does not exist/],
       [() => loadTokenizer(bad), /broken\.json" is not valid JSON/],
       [() => loadTokenizer(notTokenizer), /other\.json is not a Hugging Face tokenizer \(it has no "model" object\)/],
-      [() => tokenizerFromJSON({ type: 'sentencepiece' }, 'ckpt/tokenizer.json'), /ckpt\/tokenizer\.json holds a tokenizer of type "sentencepiece", which this version of shiftmix cannot restore/],
+      [
+        () => tokenizerFromJSON({ type: 'sentencepiece' }, 'ckpt/tokenizer.json'),
+        /ckpt\/tokenizer\.json holds a tokenizer of type "sentencepiece", which this version of shiftmix cannot restore/,
+      ],
       [() => tokenizerFromJSON({ type: 'gpt2', version: 2 }), /tokenizer\.json: the saved tokenizer is GPT-2's in an unknown form/],
       [() => tokenizerFromJSON({ type: 'hf', version: 1, tokenizer: { model: { type: 'Nope' } } }), /cannot be loaded as a tokenizer/],
       [() => tokenizerFromJSON({ type: 'char', version: 1, chars: ['a', 'a'] }), /appears twice/],
