@@ -43,6 +43,20 @@ export const PLANS: Record<string, Record<string, CommandPlan>> = {
     'npx shiftmix generate --checkpoint runs/hsm --prompt "ROMEO:" --tokens 200 --temperature 0.8 --top-k 20': { where: 'clone', stdout: /^ROMEO:/ },
     'npx shiftmix export --checkpoint runs/hsm --out exported/hsm': { where: 'clone', stdout: /model\.onnx/ },
     'npx shiftmix mixers': { where: 'clone', stdout: /^hsm-ab +@shiftmix\/mixer-hsm-ab/m },
+    'npx shiftmix train --data benchmarks/data/tinyshakespeare.txt --tokenizer gpt2 --layers "hsm-ab*4" --ctx 64 --out runs/hsm-bpe': {
+      where: 'clone',
+      append: ' --steps 4 --eval-every 2 --eval-batches 1',
+      stdout: /trained step 4 on wasm[\s\S]*bpb\)/,
+    },
+    'npx shiftmix tokenize --data benchmarks/data/tinyshakespeare.txt --out runs/shakespeare.bin': {
+      where: 'clone',
+      stdout: /wrote runs\/shakespeare\.bin \(338,025 tokens, llmc\) and runs\/shakespeare\.tokenizer\.json/,
+    },
+    'npx shiftmix train --data runs/shakespeare.bin --layers "hsm-ab*4" --ctx 64 --out runs/hsm-tokens': {
+      where: 'clone',
+      append: ' --steps 4 --eval-every 2 --eval-batches 1',
+      stdout: /trained step 4 on wasm/,
+    },
     'npx shiftmix bench --only lm-char --preset cpu': {
       where: 'clone',
       append: ' --preset smoke --out runs/readme-cpu',

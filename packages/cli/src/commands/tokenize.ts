@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tokenFileBytes } from '@shiftmix/core';
 import { COMMON_FLAGS, defineCommand } from '../command.js';
@@ -53,7 +53,6 @@ export const tokenizeCommand = defineCommand({
       if (existsSync(file) && !flags.overwrite)
         throw new InputError(`${path.relative(io.cwd, file)} already exists`, 'Pick another --out, or pass --overwrite to replace it');
     }
-    if (!existsSync(path.dirname(out))) throw new InputError(`the folder of --out ${flags.out} does not exist`, 'Create it first, or pick another --out');
     const data = requireData(flags.data, io.cwd, '--data');
     const corpus = await loadData(data, {
       tokenizer: tokenizerFlag(flags.tokenizer, io.cwd),
@@ -73,6 +72,7 @@ export const tokenizeCommand = defineCommand({
       const ids = new Int32Array(dataset.train.length + dataset.val.length);
       ids.set(dataset.train);
       ids.set(dataset.val, dataset.train.length);
+      await mkdir(path.dirname(out), { recursive: true });
       await writeWhole(out, tokenFileBytes(ids, flags.format));
       await writeWhole(tokenizerFile, `${JSON.stringify(tokenizer.toJSON())}\n`);
       const files = { tokens: path.relative(io.cwd, out), tokenizer: path.relative(io.cwd, tokenizerFile) };
