@@ -151,6 +151,7 @@ export function languageModelTask(options: LanguageModelTaskOptions): Task<Langu
       const valLossByStep: [number, number][] = [];
       const valLossBySeconds: [number, number][] = [];
       const trainLossByStep: [number, number][] = [];
+      const valBpbByStep: [number, number][] = [];
       try {
         const summary = await train({
           model,
@@ -177,6 +178,7 @@ export function languageModelTask(options: LanguageModelTaskOptions): Task<Langu
             if (e.valLoss !== undefined) {
               valLossByStep.push([e.step, e.valLoss]);
               valLossBySeconds.push([e.elapsed, e.valLoss]);
+              if (e.valBpb !== undefined) valBpbByStep.push([e.step, e.valBpb]);
             }
             ctx.tick({ step: e.step, steps: e.steps, loss: e.trainLoss, valLoss: e.valLoss });
           },
@@ -193,7 +195,7 @@ export function languageModelTask(options: LanguageModelTaskOptions): Task<Langu
             seconds: summary.seconds,
             vocabSize: corpus.vocabSize,
           },
-          series: { valLossByStep, valLossBySeconds, trainLossByStep },
+          series: { valLossByStep, valLossBySeconds, trainLossByStep, valBpbByStep },
           notes: summary.stopped ? ['stopped before the last step'] : undefined,
         };
       } finally {
@@ -216,6 +218,18 @@ export function languageModelTask(options: LanguageModelTaskOptions): Task<Langu
         yLabel: `validation loss (nats/${unit})`,
         series: seriesOf('valLossBySeconds'),
       },
+      // Where the headline is in bits per byte, so is a chart: the curves to set beside another tokenizer's.
+      ...(options.headline === 'bestValBpb'
+        ? [
+            {
+              name: 'val-bpb-vs-step',
+              title: 'validation bits per byte vs step',
+              xLabel: 'step',
+              yLabel: 'validation loss (bits/byte)',
+              series: seriesOf('valBpbByStep'),
+            },
+          ]
+        : []),
     ],
   };
   return task;
