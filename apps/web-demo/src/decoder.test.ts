@@ -4,7 +4,8 @@ import { Decoder } from './decoder.js';
 import { generate } from './generate.js';
 import { parseManifest } from './manifest.js';
 import { DemoError } from './protocol.js';
-import { Gpt2Tokenizer, Rng, sampleToken, TokenTextStream } from '@shiftmix/core/text';
+import { Gpt2Tokenizer, HfTokenizer, Rng, sampleToken, TokenTextStream } from '@shiftmix/core/text';
+import { byteLevelBpeJson } from '@shiftmix/core/testing';
 import { openSession } from './session.js';
 import { TEXT, fullLogits, setup, tinyExport, type TinyExport } from './test-models.js';
 
@@ -118,12 +119,15 @@ describe('mismatched files', () => {
     expect((error as DemoError).problem).toContain(`tokenizer has ${json.vocabSize} tokens`);
   });
 
-  it("samples a GPT-2-tokenized export to the text core's generate gives in Node for the same seed", async () => {
-    const gpt2 = await Gpt2Tokenizer.load();
+  it.each([
+    ['GPT-2', () => Gpt2Tokenizer.load()],
+    ["a user's tokenizer.json", () => HfTokenizer.create(byteLevelBpeJson(TEXT.repeat(4), 12), { source: 'tokenizer.json' })],
+  ])("samples a %s-tokenized export to the text core's generate gives in Node for the same seed", async (_name, make) => {
+    const tokenizer = await make();
     const sample = { prompt: 'ROMEO: 😀', maxTokens: 12, temperature: 1, topK: 0, seed: 5 };
-    const exported = await tinyExport('hsm-ab*2', 8, 3, { tokenizer: gpt2, sample });
-    const manifest = await parseManifest(exported.manifestText, 'gpt2');
-    expect(manifest.tokenizer.type).toBe('gpt2');
+    const exported = await tinyExport('hsm-ab*2', 8, 3, { tokenizer, sample });
+    const manifest = await parseManifest(exported.manifestText, 'subwords');
+    expect(manifest.tokenizer.type).toBe(tokenizer.type);
     const { session } = await openSession(exported.decode, manifest, 'wasm');
     const decoder = new Decoder(session, manifest);
     const result = await generate(decoder, Array.from(manifest.tokenizer.encode(sample.prompt)), sample);

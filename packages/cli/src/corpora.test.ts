@@ -136,6 +136,29 @@ describe('corpora from folders, globs and JSONL', () => {
   }, 120_000);
 });
 
+describe("nanoGPT's token files", () => {
+  it('trains on train.bin and val.bin with the characters of a meta.json beside them, and generates text', async () => {
+    const chars = [...new Set(TEXT)].sort();
+    const ids = Array.from(TEXT, (ch) => chars.indexOf(ch));
+    const cut = Math.floor(ids.length * 0.9);
+    const cwd = tempDir({
+      'shakespeare_char/meta.json': JSON.stringify({ vocab_size: chars.length, itos: Object.fromEntries(chars.map((ch, i) => [i, ch])) }),
+    });
+    writeFileSync(path.join(cwd, 'shakespeare_char', 'train.bin'), tokenFileBytes(ids.slice(0, cut), 'nanogpt'));
+    writeFileSync(path.join(cwd, 'shakespeare_char', 'val.bin'), tokenFileBytes(ids.slice(cut), 'nanogpt'));
+    const result = await train(cwd, ['--data', 'shakespeare_char', '--out', 'run']);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `data: ${cut.toLocaleString('en-US')} train \\+ [\\d,]+ val tokens from 2 files of char \\(${chars.length} characters\\), 1\\.00 bytes per token`,
+      ),
+    );
+    expect(lastJson(result).steps).toBe(6);
+    const generated = await runCli(['generate', '--checkpoint', 'run', '--prompt', 'First', '--tokens', '10'], cwd);
+    expect(generated.code, generated.stderr).toBe(0);
+    expect(generated.stdout.startsWith('First')).toBe(true);
+  }, 120_000);
+});
+
 describe('bad tokenizers and token files', () => {
   it('refuses each in one line naming the file and the fix, before anything is written', async () => {
     const small = byteLevelBpeJson(TEXT, 4);
