@@ -2,25 +2,22 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '@shiftmix/core';
 import { runCheck } from '@shiftmix/core/kernels';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from './index.js';
 
 // Core's example kernel, implemented by one C++ file (example-scale.cc) and nothing else of
 // this package: its checks (which come with the kernel object) pass under wasm, as a new
 // kernel's would by existing. The kernel object is defined after the package is imported,
 // as a plugin's would be: the glue implements it when it is defined.
-const { EXAMPLE_SCALE } = await import('@shiftmix/core/testing');
+const { EXAMPLE_SCALE, useBackend } = await import('@shiftmix/core/testing');
 
 const src = fileURLToPath(new URL('.', import.meta.url));
 const developing = fileURLToPath(new URL('../../../DEVELOPING.md', import.meta.url));
 
-beforeAll(async () => {
-  expect((await selectBackend('wasm')).backend).toBe('wasm');
+useBackend('wasm');
+beforeAll(() => {
   // Without the built addon nothing implements it; say why first.
   expect(loadNative().reason).toBeUndefined();
-});
-afterAll(async () => {
-  await selectBackend('cpu');
 });
 
 /** The package's sources, tests aside, below src/ (paths relative to it). */

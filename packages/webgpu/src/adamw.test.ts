@@ -1,14 +1,12 @@
-import { AdamW, isShiftmixError, selectBackend, tf, type Tensor, type Variable } from '@shiftmix/core';
+import { AdamW, isShiftmixError, tf, type Tensor, type Variable } from '@shiftmix/core';
 import { clipScale, globalNorm } from '@shiftmix/core/tooling';
 import { ADAMW } from '@shiftmix/core/kernels';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@shiftmix/core/testing';
+import { describe, expect, it } from 'vitest';
 import { adamwTuning } from './index.js';
 import { expectClose, normal } from './test-utils.js';
 
-beforeAll(async () => {
-  const info = await selectBackend('webgpu');
-  expect(info.backend).toBe('webgpu');
-});
+useBackend('webgpu');
 
 // Matrices (decayed) and vectors (not), sizes with and without a multiple of 4, one past
 // a sum-of-squares workgroup's share and one element.

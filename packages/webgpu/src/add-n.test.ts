@@ -1,13 +1,11 @@
-import { selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { tf, type Tensor } from '@shiftmix/core';
 import { globalNorm } from '@shiftmix/core/tooling';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@shiftmix/core/testing';
+import { describe, expect, it } from 'vitest';
 import { webGpuDevice } from './index.js';
 import { expectClose, normal } from './test-utils.js';
 
-beforeAll(async () => {
-  const info = await selectBackend('webgpu');
-  expect(info.backend).toBe('webgpu');
-});
+useBackend('webgpu');
 
 /** The sum added up one tensor at a time, on the CPU. */
 async function naiveSum(tensors: Tensor[]): Promise<Float32Array> {

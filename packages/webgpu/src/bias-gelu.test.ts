@@ -1,13 +1,10 @@
-import { gelu, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { gelu, tf, type Tensor } from '@shiftmix/core';
 import { BIAS_GELU, biasGelu } from '@shiftmix/core/kernels';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@shiftmix/core/testing';
+import { describe, expect, it } from 'vitest';
 import { expectClose, normal } from './test-utils.js';
 
-// No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
-beforeAll(async () => {
-  const info = await selectBackend('webgpu');
-  expect(info.backend).toBe('webgpu');
-});
+useBackend('webgpu');
 
 function fused(x: Tensor, b: Tensor): Tensor {
   return tf.engine().runKernel(BIAS_GELU.name, { x, b }) as Tensor;

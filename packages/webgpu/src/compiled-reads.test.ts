@@ -1,5 +1,6 @@
-import { checkpointFiles, decodeSafetensors, registerMixer, selectBackend, ShiftmixModel, TextDataset, train, type TrainSummary } from '@shiftmix/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointFiles, decodeSafetensors, registerMixer, ShiftmixModel, TextDataset, train, type TrainSummary } from '@shiftmix/core';
+import { useBackend } from '@shiftmix/core/testing';
+import { describe, expect, it } from 'vitest';
 import { abTestMixer } from './test-mixers.js';
 
 // A compiled step writes the weights and AdamW's moments in place, outside tfjs. tfjs keeps
@@ -35,13 +36,7 @@ async function run(plan: boolean) {
   return { summary, saved };
 }
 
-beforeAll(async () => {
-  expect((await selectBackend('webgpu')).backend).toBe('webgpu');
-});
-
-afterAll(async () => {
-  await selectBackend('cpu');
-});
+useBackend('webgpu');
 
 describe('reads between compiled steps on webgpu', () => {
   it("give every checkpoint the step's weights and moments, as eager steps do", async () => {

@@ -1,14 +1,12 @@
-import { layerNorm, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { layerNorm, tf, type Tensor } from '@shiftmix/core';
 import { embed, sumAll } from '@shiftmix/core/kernels';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@shiftmix/core/testing';
+import { describe, expect, it } from 'vitest';
 import { expectClose, normal } from './test-utils.js';
 
 // Core's device-side gradients (layer norm's means, the loss sum, the one-hot embedding
 // gradient) checked on webgpu against tfjs-core's own ops.
-beforeAll(async () => {
-  const info = await selectBackend('webgpu');
-  expect(info.backend).toBe('webgpu');
-});
+useBackend('webgpu');
 
 describe('core gradients on webgpu', () => {
   it('layerNorm and sumAll have the gradients of the tf.moments / tf.sum composite', async () => {

@@ -1,14 +1,11 @@
-import { dropout, selectBackend, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import { dropout, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
 import { DROPOUT } from '@shiftmix/core/kernels';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@shiftmix/core/testing';
+import { describe, expect, it } from 'vitest';
 import { dropoutHash, dropoutScale, dropoutThreshold } from './index.js';
 import { normal } from './test-utils.js';
 
-// No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
-beforeAll(async () => {
-  const info = await selectBackend('webgpu');
-  expect(info.backend).toBe('webgpu');
-});
+useBackend('webgpu');
 
 function run(x: Tensor, rate: number, seed: number): Tensor {
   return tf.engine().runKernel(DROPOUT.name, { x }, { rate, seed }) as Tensor;

@@ -1,12 +1,10 @@
-import { selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { tf, type Tensor } from '@shiftmix/core';
 import { FUSION_BLEND } from '@shiftmix/core/kernels';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@shiftmix/core/testing';
+import { describe, expect, it } from 'vitest';
 import { normal } from './test-utils.js';
 
-// No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
-beforeAll(async () => {
-  expect((await selectBackend('webgpu')).backend).toBe('webgpu');
-});
+useBackend('webgpu');
 
 function fused(g: Tensor, v: Tensor, shifts: number[]): Tensor {
   return tf.engine().runKernel(FUSION_BLEND.name, { g, v }, { shifts }) as Tensor;

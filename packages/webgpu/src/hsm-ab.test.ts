@@ -1,13 +1,10 @@
-import { isShiftmixError, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { isShiftmixError, tf, type Tensor } from '@shiftmix/core';
 import { HSM_AB } from '@shiftmix/core/kernels';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@shiftmix/core/testing';
+import { describe, expect, it } from 'vitest';
 import { normal } from './test-utils.js';
 
-// No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
-beforeAll(async () => {
-  const info = await selectBackend('webgpu');
-  expect(info.backend).toBe('webgpu');
-});
+useBackend('webgpu');
 
 function fused(u: Tensor, a: Tensor, b: Tensor, shifts: number[]): Tensor {
   return tf.engine().runKernel(HSM_AB.name, { u, a, b }, { shifts }) as Tensor;

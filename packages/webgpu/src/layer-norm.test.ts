@@ -1,14 +1,11 @@
-import { layerNorm, selectBackend, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
+import { layerNorm, ShiftmixError, tf, type Tensor } from '@shiftmix/core';
 import { ADD_LAYER_NORM, addLayerNorm, LAYER_NORM, LAYER_NORM_GRAD, layerNormReference } from '@shiftmix/core/kernels';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@shiftmix/core/testing';
+import { describe, expect, it } from 'vitest';
 import { layerNormTuning } from './index.js';
 import { expectClose, normal } from './test-utils.js';
 
-// No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
-beforeAll(async () => {
-  const info = await selectBackend('webgpu');
-  expect(info.backend).toBe('webgpu');
-});
+useBackend('webgpu');
 
 function fusedLayerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
   return tf.engine().runKernel(LAYER_NORM.name, { x, gamma, beta }, { eps }) as Tensor;

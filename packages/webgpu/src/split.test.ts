@@ -1,6 +1,7 @@
-import { selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { tf, type Tensor } from '@shiftmix/core';
 import { biasGelu, biasGeluReference } from '@shiftmix/core/kernels';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@shiftmix/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
 import { bindingTuning, matMulStats } from './index.js';
 import { expectClose, normal } from './test-utils.js';
 
@@ -9,9 +10,7 @@ import { expectClose, normal } from './test-utils.js';
 // tensors take the same paths: every result must equal the whole-binding run's.
 const LIMIT = 64 * 1024;
 
-beforeAll(async () => {
-  expect((await selectBackend('webgpu')).backend).toBe('webgpu');
-});
+useBackend('webgpu');
 afterEach(() => {
   delete bindingTuning.maxBytes;
 });

@@ -1,6 +1,7 @@
 import { ShiftmixModel, selectBackend, tf, type ModelConfig, type Tensor } from '@shiftmix/core';
 import { tensorDifference } from '@shiftmix/core/tooling';
-import { afterEach, beforeAll, expect } from 'vitest';
+import { useBackend } from '@shiftmix/core/testing';
+import { afterEach, expect } from 'vitest';
 import { attentionDropoutKeep } from './attention/dropout.js';
 import { attentionTuning } from './attention/index.js';
 import './kernels.js';
@@ -86,10 +87,7 @@ export async function expectSameModelRun(got: ModelRun, want: ModelRun, tol = 1e
  * test reset after it.
  */
 export function useAttentionKernels(): void {
-  beforeAll(async () => {
-    const info = await selectBackend('webgpu');
-    expect(info.backend).toBe('webgpu');
-  });
+  useBackend('webgpu');
   afterEach(() => {
     attentionTuning.tiles = undefined;
   });

@@ -1,5 +1,6 @@
-import { registerMixer, selectBackend, ShiftmixModel, TextDataset, tf, train, type ProgressEvent, type TrainingData } from '@shiftmix/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerMixer, ShiftmixModel, TextDataset, tf, train, type ProgressEvent, type TrainingData } from '@shiftmix/core';
+import { useBackend } from '@shiftmix/core/testing';
+import { describe, expect, it } from 'vitest';
 import { abTestMixer } from './test-mixers.js';
 
 registerMixer(abTestMixer('webgpu-pipeline-ab'));
@@ -44,14 +45,7 @@ async function run(pipeline: boolean, poisonAt = -1, plan = true) {
   return { summary, error, weights, metrics };
 }
 
-// No adapter is a failure, not a skip: CI installs Mesa so that the fused update really runs.
-beforeAll(async () => {
-  expect((await selectBackend('webgpu')).backend).toBe('webgpu');
-});
-
-afterAll(async () => {
-  await selectBackend('cpu');
-});
+useBackend('webgpu');
 
 describe('train() with steps pipelined on webgpu', () => {
   it('gives the losses, evaluations and weights of steps taken one at a time, and of eager steps', async () => {

@@ -1,16 +1,15 @@
-import { ShiftmixModel, hasMixer, isShiftmixError, selectBackend } from '@shiftmix/core';
+import { ShiftmixModel, hasMixer, isShiftmixError } from '@shiftmix/core';
 import { ATTENTION, HSM_AB, PACKED_ATTENTION } from '@shiftmix/core/kernels';
+import { useBackend } from '@shiftmix/core/testing';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
 import { register as registerAttention } from '@shiftmix/mixer-softmax-attention';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { webGpuDevice } from './backend.js';
 import { chooseAttentionTiles, clearAttentionTuning } from './attention/index.js';
 import { clearMatMulTuning, preferredTiles } from './matmul/index.js';
 import { applyModelKernelTuning, attentionProblem, tuneModelKernels, type ModelKernelTuning } from './tune-model.js';
 
-beforeAll(async () => {
-  expect((await selectBackend('webgpu')).backend).toBe('webgpu');
-});
+useBackend('webgpu');
 
 afterEach(() => {
   clearMatMulTuning();

@@ -1,20 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { selectBackend, tf } from '@shiftmix/core';
+import { useBackend } from '@shiftmix/core/testing';
 import '@shiftmix/webgpu';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LM_CHAR_MODELS, TrainStepRunner, timeTrainSteps } from './train-step-core.js';
 
 const text = readFileSync(new URL('../../../../benchmarks/data/tinyshakespeare.txt', import.meta.url), 'utf8').slice(0, 20_000);
 const options = { layers: LM_CHAR_MODELS.hybrid, text, dim: 12, heads: 2, contextLength: 8, dropout: 0.2, batch: 2, recipe: { warmup: 1 } };
 
-// No adapter is a failure, not a skip: CI installs Mesa so that the fused kernels really run.
-beforeAll(async () => {
-  expect((await selectBackend('webgpu')).backend).toBe('webgpu');
-});
-
-afterAll(async () => {
-  await selectBackend('cpu');
-});
+useBackend('webgpu');
 
 describe('pipelined training steps on webgpu', () => {
   it('give the losses and weights of steps taken one after another', async () => {

@@ -1,5 +1,5 @@
 export { formatConformanceReport, runConformanceCheck, runMixerConformance } from './conformance.js';
-export { describeMixerConformance } from './vitest.js';
+export { describeMixerConformance, useBackend } from './vitest.js';
 export {
   CONFORMANCE_CHECKS,
   createTestContext,

@@ -1,14 +1,11 @@
-import { selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { tf, type Tensor } from '@shiftmix/core';
+import { useBackend } from '@shiftmix/core/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, normal } from '../test-utils.js';
 import { matMulStats, matMulTuning, registerMatMulKernels } from './index.js';
 
-// No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
-beforeAll(async () => {
-  const info = await selectBackend('webgpu');
-  expect(info.backend).toBe('webgpu');
-  registerMatMulKernels();
-});
+useBackend('webgpu');
+beforeAll(() => registerMatMulKernels());
 
 afterEach(() => {
   matMulTuning.enabled = true;

@@ -1,4 +1,5 @@
-import { isShiftmixError, selectBackend, tf } from '@shiftmix/core';
+import { isShiftmixError, tf } from '@shiftmix/core';
+import { useBackend } from '@shiftmix/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { webGpuDevice } from '../backend.js';
 import { requestGpuAdapter, requestGpuDevice } from '../device.js';
@@ -11,8 +12,8 @@ const NARROW: MatMulTile = { bm: 32, bn: 16, bk: 16, tm: 4, tn: 4, subgroups: tr
 
 let nullDevice: GPUDevice;
 
+useBackend('webgpu');
 beforeAll(async () => {
-  expect((await selectBackend('webgpu')).backend).toBe('webgpu');
   // Dawn's null device runs nothing but validates shaders like any other, and offers subgroups.
   nullDevice = await requestGpuDevice((await requestGpuAdapter({ backend: 'null' })).adapter);
   expect(nullDevice.features.has('subgroups')).toBe(true);

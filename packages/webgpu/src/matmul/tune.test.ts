@@ -1,5 +1,6 @@
-import { isShiftmixError, selectBackend, tf } from '@shiftmix/core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isShiftmixError, tf } from '@shiftmix/core';
+import { useBackend } from '@shiftmix/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
 import { webGpuDevice, webGpuInfo } from '../backend.js';
 import { expectClose, normal } from '../test-utils.js';
 import { adapterIdentity } from '../tuning.js';
@@ -19,10 +20,7 @@ import {
   type MatMulTuningResult,
 } from './index.js';
 
-// No adapter is a failure, not a skip: CI installs Mesa so that the tuning really runs.
-beforeAll(async () => {
-  expect((await selectBackend('webgpu')).backend).toBe('webgpu');
-});
+useBackend('webgpu');
 
 const defaults = { ...matMulTuning };
 afterEach(() => {

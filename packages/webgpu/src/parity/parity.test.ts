@@ -1,4 +1,4 @@
-import { selectBackend } from '@shiftmix/core';
+import { useBackend } from '@shiftmix/core/testing';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
 import { register as registerAttention } from '@shiftmix/mixer-softmax-attention';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,8 +8,8 @@ import { allChecks, runCheck } from './index.js';
 // (CI installs it: no adapter is a failure, not a skip). The mixers are test-only
 // imports: the package itself does not depend on them.
 describe('the kernel parity checks', () => {
-  beforeAll(async () => {
-    expect((await selectBackend('webgpu')).backend).toBe('webgpu');
+  useBackend('webgpu');
+  beforeAll(() => {
     registerHsmAb();
     registerAttention();
   });

@@ -1,16 +1,13 @@
-import { causalAttention, selectBackend, tf, type Tensor } from '@shiftmix/core';
+import { causalAttention, tf, type Tensor } from '@shiftmix/core';
 import { ATTENTION } from '@shiftmix/core/kernels';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '@shiftmix/core/testing';
+import { describe, expect, it } from 'vitest';
 import { webGpuInfo } from '../backend.js';
 import '../kernels.js';
 import { normal } from '../test-utils.js';
 import { formatProfile, profileStep } from './index.js';
 
-// No adapter is a failure, not a skip: CI installs Mesa so that these kernels really run.
-beforeAll(async () => {
-  const info = await selectBackend('webgpu');
-  expect(info.backend).toBe('webgpu');
-});
+useBackend('webgpu');
 
 describe('profileStep', () => {
   it('attributes the kernels of a training-like step and disposes what it returns', async () => {
