@@ -1,8 +1,7 @@
-import { selectBackend } from '@shiftmix/core';
 import { CROSS_ENTROPY, CROSS_ENTROPY_GRAD } from '@shiftmix/core/kernels';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerAbTestMixer } from './test-mixers.js';
-import { expectSameModelRun, modelLossAndGrads } from './test-utils.js';
+import { cpuAndWebGpuRuns, expectSameModelRun } from './test-utils.js';
 
 const layers = `${registerAbTestMixer('cross-entropy-test-ab')}*2`;
 const [BATCH, TIME, VOCAB] = [3, 9, 37];
@@ -13,13 +12,8 @@ const targets = tokens.map((r, b) => r.map((tok, t) => (t % 4 === 2 ? -1 : (tok 
 const config = { vocabSize: VOCAB, dim: 16, heads: 1, contextLength: 16, layers, ffn: 32, seed: 11 };
 
 describe("a model's loss on webgpu through ShiftmixCrossEntropy", () => {
-  afterAll(async () => {
-    await selectBackend('cpu');
-  });
-
   it('gives the loss and every gradient of cpu within 1e-4', async () => {
-    const cpu = await modelLossAndGrads('cpu', config, tokens, targets);
-    const gpu = await modelLossAndGrads('webgpu', config, tokens, targets);
+    const { cpu, gpu } = await cpuAndWebGpuRuns(config, tokens, targets);
     expect(cpu.kernels).not.toContain(CROSS_ENTROPY.name);
     expect(gpu.kernels).toContain(CROSS_ENTROPY.name);
     expect(gpu.kernels).toContain(CROSS_ENTROPY_GRAD.name);

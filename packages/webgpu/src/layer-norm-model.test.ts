@@ -1,8 +1,7 @@
-import { selectBackend } from '@shiftmix/core';
 import { ADD_LAYER_NORM, BIAS_GELU, BIAS_GELU_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from '@shiftmix/core/kernels';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerAbTestMixer } from './test-mixers.js';
-import { expectSameModelRun, modelLossAndGrads } from './test-utils.js';
+import { cpuAndWebGpuRuns, expectSameModelRun } from './test-utils.js';
 
 const layers = `${registerAbTestMixer('webgpu-test-ln-ab')}*2`;
 const [BATCH, TIME, VOCAB] = [2, 11, 13];
@@ -12,13 +11,8 @@ const targets = tokens.map((r, b) => r.map((tok, t) => (tok + 2 * (b * TIME + t)
 const config = { vocabSize: VOCAB, dim: 20, heads: 1, contextLength: 16, layers, ffn: 30, seed: 3 };
 
 describe('a model on webgpu with the fused layer norms and bias-GELU', () => {
-  afterAll(async () => {
-    await selectBackend('cpu');
-  });
-
   it('gives the loss and every gradient of the composite path on cpu', async () => {
-    const cpu = await modelLossAndGrads('cpu', config, tokens, targets);
-    const gpu = await modelLossAndGrads('webgpu', config, tokens, targets);
+    const { cpu, gpu } = await cpuAndWebGpuRuns(config, tokens, targets);
     for (const name of [LAYER_NORM.name, ADD_LAYER_NORM.name, BIAS_GELU.name, LAYER_NORM_GRAD.name, BIAS_GELU_GRAD.name]) {
       expect(gpu.kernels, name).toContain(name);
       expect(cpu.kernels, name).not.toContain(name);

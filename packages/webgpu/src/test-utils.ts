@@ -39,7 +39,7 @@ export interface ModelRun {
 }
 
 /** Loss and every weight's gradient of a fresh model (same seed on every backend) on `backend`, not training. */
-export async function modelLossAndGrads(
+async function modelLossAndGrads(
   backend: 'cpu' | 'webgpu',
   config: Partial<ModelConfig> & { vocabSize: number },
   tokens: number[][],
@@ -63,6 +63,24 @@ export async function modelLossAndGrads(
   tf.dispose([value, x, y, ...Object.values(grads)]);
   model.dispose();
   return { loss, grads: byName, kernels: profile.kernelNames };
+}
+
+/**
+ * The same fresh model's loss and gradients on cpu (the composite path), then on webgpu,
+ * with the kernels each ran; cpu is selected again after.
+ */
+export async function cpuAndWebGpuRuns(
+  config: Partial<ModelConfig> & { vocabSize: number },
+  tokens: number[][],
+  targets: number[][],
+): Promise<{ cpu: ModelRun; gpu: ModelRun }> {
+  try {
+    const cpu = await modelLossAndGrads('cpu', config, tokens, targets);
+    const gpu = await modelLossAndGrads('webgpu', config, tokens, targets);
+    return { cpu, gpu };
+  } finally {
+    await selectBackend('cpu');
+  }
 }
 
 /** Asserts the same loss and gradients (each weight nonzero on `want`) within tol. */

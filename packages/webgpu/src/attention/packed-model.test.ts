@@ -1,7 +1,7 @@
-import { linear, packedCausalAttention, registerMixer, selectBackend, tf, type MixerSpec, type Tensor3D } from '@shiftmix/core';
+import { linear, packedCausalAttention, registerMixer, tf, type MixerSpec, type Tensor3D } from '@shiftmix/core';
 import { PACKED_ATTENTION, PACKED_ATTENTION_GRAD } from '@shiftmix/core/kernels';
-import { afterAll, describe, expect, it } from 'vitest';
-import { expectSameModelRun, modelLossAndGrads } from '../test-utils.js';
+import { describe, expect, it } from 'vitest';
+import { cpuAndWebGpuRuns, expectSameModelRun } from '../test-utils.js';
 
 // GPT attention written against core's ops only (the mixer packages are not this
 // package's dependencies): qkv projection, packedCausalAttention, output projection, as
@@ -42,10 +42,6 @@ const tokens = Array.from({ length: BATCH }, (_, b) => Array.from({ length: TIME
 const targets = tokens.map((row, b) => row.map((x, t) => (x * 3 + b + t) % VOCAB));
 
 describe('a GPT on webgpu through the packed attention kernel', () => {
-  afterAll(async () => {
-    await selectBackend('cpu');
-  });
-
   it.each([
     ['hd 8, full causal', { dim: 24, heads: 3, window: null }],
     ['hd 5, window 4', { dim: 10, heads: 2, window: 4 }],
@@ -60,8 +56,7 @@ describe('a GPT on webgpu through the packed attention kernel', () => {
       ffn: 2 * dim,
       seed: 5,
     };
-    const cpu = await modelLossAndGrads('cpu', config, tokens, targets);
-    const gpu = await modelLossAndGrads('webgpu', config, tokens, targets);
+    const { cpu, gpu } = await cpuAndWebGpuRuns(config, tokens, targets);
     expect(cpu.kernels).not.toContain(PACKED_ATTENTION.name);
     expect(gpu.kernels).toContain(PACKED_ATTENTION.name);
     expect(gpu.kernels).toContain(PACKED_ATTENTION_GRAD.name);
