@@ -37,6 +37,14 @@ ${arrays.join('\n')}
 fn hsum(v: ${valueType(width)}) -> f32 { return ${width === 4 ? 'dot(v, vec4<f32>(1.0))' : 'v'}; }`;
 }
 
+/** WGSL: `body` for each of the K elements of its row a thread holds, `q` the element's index in the row. */
+export function eachOfRow(body: string): string {
+  return `for (var k = 0; k < K; k++) {
+    let q = lid.x + k * WG;
+    if (q < R) { ${body} }
+  }`;
+}
+
 /**
  * WGSL statements: `let <name>` = the workgroup-wide sum of the vec2 `value`, a tree in
  * workgroup array `sums<slot>` that every thread then reads. Each sum of a row gets its
@@ -83,10 +91,6 @@ export class LayerNormGradProgram extends Program {
 
   getUserCode(): string {
     const V = valueType(vectorWidth(this.dim));
-    const each = (body: string) => `for (var k = 0; k < K; k++) {
-      let q = lid.x + k * WG;
-      if (q < R) { ${body} }
-    }`;
     return `${rowReductionSnippet(this.dim, 3)}
 fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   let chunk = wid.y * nwg.x + wid.x;
@@ -97,10 +101,7 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   var dbeta: array<${V}, K>;
   var xs: array<${V}, K>;
   var gs: array<${V}, K>;
-  for (var k = 0; k < K; k++) {
-    let q = lid.x + k * WG;
-    if (q < R) { gam[k] = gamma[q]; }
-  }
+  ${eachOfRow('gam[k] = gamma[q];')}
   let first = chunk * ${this.rowsPerWorkgroup};
   let last = min(first + ${this.rowsPerWorkgroup}, uniforms.rows);
   // Per-row accumulators live outside the loop and are reset by assignment: a var declared
@@ -111,15 +112,15 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   for (var row = first; row < last; row++) {
     let base = row * R;
     s = 0.0;
-    ${each('xs[k] = x[base + q]; s += hsum(xs[k]);')}
+    ${eachOfRow('xs[k] = x[base + q]; s += hsum(xs[k]);')}
     ${workgroupSum('sx', 'vec2<f32>(s, 0.0)', 0)}
     let mean = sx.x / D;
     ss = 0.0;
-    ${each('xs[k] = xs[k] - mean; ss += hsum(xs[k] * xs[k]);')}
+    ${eachOfRow('xs[k] = xs[k] - mean; ss += hsum(xs[k] * xs[k]);')}
     ${workgroupSum('sxx', 'vec2<f32>(ss, 0.0)', 1)}
     let rstd = 1.0 / sqrt(sxx.x / D + eps);
     ab = vec2<f32>(0.0);
-    ${each(`let g = dy[base + q];
+    ${eachOfRow(`let g = dy[base + q];
         xs[k] = xs[k] * rstd;
         gs[k] = g * gam[k];
         ab += vec2<f32>(hsum(gs[k]), hsum(gs[k] * xs[k]));
@@ -127,9 +128,9 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
         dbeta[k] += g;`)}
     ${workgroupSum('sab', 'ab', 2)}
     let means = sab / D;
-    ${each(`dx[base + q] = rstd * (gs[k] - means.x - xs[k] * means.y)${this.residual ? ' + dres[base + q]' : ''};`)}
+    ${eachOfRow(`dx[base + q] = rstd * (gs[k] - means.x - xs[k] * means.y)${this.residual ? ' + dres[base + q]' : ''};`)}
   }
-  ${each('partial[(chunk * 2) * R + q] = dgamma[k]; partial[(chunk * 2 + 1) * R + q] = dbeta[k];')}
+  ${eachOfRow('partial[(chunk * 2) * R + q] = dgamma[k]; partial[(chunk * 2 + 1) * R + q] = dbeta[k];')}
 }`;
   }
 }

@@ -1,7 +1,7 @@
 import { tf } from '@shiftmix/core';
 import { ADD_LAYER_NORM, LAYER_NORM } from '@shiftmix/core/kernels';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { checkRows, floatBits, rowLayout, rowReductionSnippet, workgroupSum } from './layer-norm-grad.js';
+import { checkRows, eachOfRow, floatBits, rowLayout, rowReductionSnippet, workgroupSum } from './layer-norm-grad.js';
 import { WEBGPU_BACKEND, foldedDispatch, runProgram, Program } from './runtime.js';
 import { valueType } from './wgsl.js';
 
@@ -35,10 +35,6 @@ export class LayerNormProgram extends Program {
     const { width } = rowLayout(this.dim);
     const V = valueType(width);
     const load = this.residual ? 'let v = x[base + q] + h[base + q]; sum[base + q] = v; vals[k] = v;' : 'vals[k] = x[base + q];';
-    const each = (body: string) => `for (var k = 0; k < K; k++) {
-    let q = lid.x + k * WG;
-    if (q < R) { ${body} }
-  }`;
     return `${rowReductionSnippet(this.dim, 2)}
 fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   let row = wid.y * nwg.x + wid.x;
@@ -46,14 +42,14 @@ fn main(lid: vec3<i32>, wid: vec3<i32>, nwg: vec3<i32>) {
   let base = row * R;
   var vals: array<${V}, K>;
   var s = 0.0;
-  ${each(`${load} s += hsum(vals[k]);`)}
+  ${eachOfRow(`${load} s += hsum(vals[k]);`)}
   ${workgroupSum('sx', 'vec2<f32>(s, 0.0)', 0)}
   let mean = sx.x / D;
   var ss = 0.0;
-  ${each('vals[k] = vals[k] - mean; ss += hsum(vals[k] * vals[k]);')}
+  ${eachOfRow('vals[k] = vals[k] - mean; ss += hsum(vals[k] * vals[k]);')}
   ${workgroupSum('sxx', 'vec2<f32>(ss, 0.0)', 1)}
   let rstd = 1.0 / sqrt(sxx.x / D + bitcast<f32>(uniforms.eps));
-  ${each('normed[base + q] = vals[k] * rstd * gamma[q] + beta[q];')}
+  ${eachOfRow('normed[base + q] = vals[k] * rstd * gamma[q] + beta[q];')}
 }`;
   }
 }
