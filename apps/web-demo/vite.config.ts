@@ -1,10 +1,45 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { sharedTestConfig } from '../../vitest.shared.ts';
 
 const page = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 
+// The Backend menu of the pages that run shiftmix's models (decode, train), where a page has
+// <backend-menu></backend-menu>.
+const BACKEND_MENU = `<label>Backend
+  <select id="provider">
+    <option value="auto">auto (WebGPU on a GPU, else wasm)</option>
+    <option value="webgpu">webgpu</option>
+    <option value="wasm">wasm</option>
+  </select>
+</label>`;
+
+/**
+ * What the pages share, written once: the start of every <head> (the character set, the
+ * phone viewport, no favicon request, the site's style sheet), before the page's own title
+ * and style sheets, and the Backend menu. It runs before Vite reads the pages, so the style
+ * sheet is bundled as if each page linked it.
+ */
+function sharedMarkup(): Plugin {
+  return {
+    name: 'shiftmix-shared-markup',
+    transformIndexHtml: {
+      order: 'pre',
+      handler: (html) => ({
+        html: html.replace('<backend-menu></backend-menu>', BACKEND_MENU),
+        tags: [
+          { tag: 'meta', attrs: { charset: 'utf-8' }, injectTo: 'head-prepend' },
+          { tag: 'meta', attrs: { name: 'viewport', content: 'width=device-width, initial-scale=1' }, injectTo: 'head-prepend' },
+          { tag: 'link', attrs: { rel: 'icon', href: 'data:,' }, injectTo: 'head-prepend' },
+          { tag: 'link', attrs: { rel: 'stylesheet', href: '/src/style.css' }, injectTo: 'head-prepend' },
+        ],
+      }),
+    },
+  };
+}
+
 export default defineConfig({
+  plugins: [sharedMarkup()],
   // Relative asset paths: the built demo works from any folder of any static server.
   base: './',
   // The kernel parity page imports the shiftmix packages from their sources, as the tests
