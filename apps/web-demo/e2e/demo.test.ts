@@ -250,7 +250,7 @@ describe('the web demo in headless Chromium', () => {
         ]),
       ).toBe('error');
       expect(await p.locator('.message').getAttribute('data-code')).toBe('E_VOCAB_MISMATCH');
-      expect(await p.locator('.message').textContent()).toMatch(/logits of shape \[1, 1, \d+\] but the tokenizer has \d+ characters/);
+      expect(await p.locator('.message').textContent()).toMatch(/logits of shape \[1, 1, \d+\] but the tokenizer has \d+ tokens/);
       await page.screenshot({ path: join(shots, 'message-vocabulary-mismatch.png'), fullPage: true });
 
       expect(await upload([{ name: 'model.json', body: manifest }])).toBe('error');

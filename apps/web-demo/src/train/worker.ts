@@ -18,6 +18,7 @@ import {
   TextDataset,
   tf,
   train,
+  type TrainRecipe,
   type TrainSummary,
 } from '@shiftmix/core';
 import { register as registerHsmAb } from '@shiftmix/mixer-hsm-ab';
@@ -30,7 +31,7 @@ import plainWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import simdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import threadedWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { DemoError, errorResponse } from '../protocol.js';
-import type { TrainRequest, TrainResponse } from './protocol.js';
+import type { RecipeChoice, TrainRequest, TrainResponse } from './protocol.js';
 
 // The training worker: the whole of shiftmix's trainer (the planned step included, which
 // on WebGPU replays the step's recorded dispatches) runs here, off the page's thread.
@@ -124,6 +125,11 @@ async function openCheckpoint(id: number, request: Extract<TrainRequest, { type:
   });
 }
 
+/** Core's recipe from the page's: the tokenizer is the data's, not the trainer's; a tenth of the steps warm up (at most 100). */
+function trainingRecipe({ tokenizer: _tokenizer, ...recipe }: RecipeChoice): Partial<TrainRecipe> {
+  return { ...recipe, warmup: Math.min(100, Math.floor(recipe.steps / 10)) };
+}
+
 /** The model a `train` request starts from: a new one, or the opened checkpoint's (fine-tuning it). */
 async function startingPoint(request: Extract<TrainRequest, { type: 'train' }>): Promise<{ model: ShiftmixModel; tokenizer: Tokenizer; data: TextDataset }> {
   const { model: choice, recipe } = request;
@@ -212,7 +218,7 @@ async function runTraining(id: number, request: Extract<TrainRequest, { type: 't
   });
   try {
     await session(id, tokenizer, async (hooks) => ({
-      ...(await train({ model, data, tokenizer, recipe: { ...recipe, warmup: Math.min(100, Math.floor(recipe.steps / 10)) }, ...hooks })),
+      ...(await train({ model, data, tokenizer, recipe: trainingRecipe(recipe), ...hooks })),
       model,
     }));
   } catch (error) {

@@ -1,6 +1,6 @@
 import type { StackOptions } from '@shiftmix/core';
 
-/** The name of a registered task (see `registerTask`): one this package ships (lm-char, mqar, scaling, decode) or one of your own. */
+/** The name of a registered task (see `registerTask`): one this package ships (lm-char, lm-bpe, mqar, scaling, decode) or one of your own. */
 export type TaskName = string;
 
 /**

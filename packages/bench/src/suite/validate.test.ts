@@ -41,7 +41,7 @@ describe('validateSuite', () => {
     expect(e.code).toBe('E_SUITE');
     expect(e.message).toContain('my.json');
     expect(e.message).toContain('unknown task "lm-word"');
-    expect(e.message).toContain('lm-char, mqar, scaling, decode');
+    expect(e.message).toContain('lm-char, lm-bpe, mqar, scaling, decode');
   });
 
   it('names unknown fields at every level', () => {

@@ -48,7 +48,7 @@ describe('adding a benchmark task', () => {
   });
 
   it('is a name the suite refuses until the task is registered', () => {
-    expect(() => readSuiteFile(suiteFile)).toThrow(/unknown task "untrained"\. Use one of lm-char, mqar, scaling, decode$/);
+    expect(() => readSuiteFile(suiteFile)).toThrow(/unknown task "untrained"\. Use one of lm-char, lm-bpe, mqar, scaling, decode$/);
     for (const t of FIXTURE_TASKS) registerTask(t);
     expect(getTask('untrained')).toBe(task);
     // Registering it again changes nothing; another task under its name is refused.
@@ -63,7 +63,7 @@ describe('adding a benchmark task', () => {
     expect(() => registerTask({ ...other, metrics: [] })).toThrow(/task "other" names no metrics/);
     expect(() => registerTask({ ...other, headline: { metric: 'nope', says: '' } })).toThrow(/headline "nope", which is not one of its metrics/);
     expect(() => registerTask({ ...other, recipe: { ...other.recipe, fields: { dim: 'positiveInt' } as never } })).toThrow(/default for "heads" but no field/);
-    expect(() => getTask('other')).toThrow(/unknown task "other"\. Registered tasks: lm-char, mqar, scaling, decode, untrained/);
+    expect(() => getTask('other')).toThrow(/unknown task "other"\. Registered tasks: lm-char, lm-bpe, mqar, scaling, decode, untrained/);
   });
 
   it("checks presets with the task's fields and plans one run per model, counted before they are built", () => {
@@ -106,7 +106,7 @@ describe('adding a benchmark task', () => {
     expect(readFileSync(report.benchmarks[0].charts[0], 'utf8')).toContain('untrained: loss before training per window (cpu, quick)');
     const index = readFileSync(join(dir, 'results', 'README.md'), 'utf8');
     expect(index).toMatch(/\| p1 \d\.\d{4}, p2 \d\.\d{4} \|/);
-    expect(index).toContain('The headline is the best validation loss of lm-char, or the loss before training of untrained per model.');
+    expect(index).toContain('The headline is the best validation loss of lm-char, or the best validation bits per byte of lm-bpe, or the loss before training of untrained per model.');
   });
 });
 

@@ -31,7 +31,7 @@ function checkModes(flags: { queue?: string; collect: boolean; shard?: string; m
 
 export const benchCommand = defineCommand({
   name: 'bench',
-  summary: 'Run a benchmark suite (lm-char, mqar, scaling, decode) and write tables and charts',
+  summary: 'Run a benchmark suite (lm-char, lm-bpe, mqar, scaling, decode) and write tables and charts',
   usage: 'bench [--suite NAME|FILE] [--preset quick|standard] [--queue URL [--collect] | --shard K/N | --merge DIR...] [flags]',
   details: [
     'A suite is a JSON file naming its benchmarks, their models (layer patterns) and recipes per',

@@ -11,9 +11,15 @@ interface WasmBackendLike {
  * out[s, ...] = sum of x[i, ...] over every i with segmentIds[i] == s. Reference
  * semantics of tf.unsortedSegmentSum; ids outside [0, numSegments) are dropped.
  */
-export function unsortedSegmentSumReference(x: ArrayLike<number>, xShape: number[], segmentIds: ArrayLike<number>, numSegments: number): Float32Array {
+export function unsortedSegmentSumReference(
+  x: ArrayLike<number>,
+  xShape: number[],
+  segmentIds: ArrayLike<number>,
+  numSegments: number,
+  idsRank = segmentIdsRank(xShape, segmentIds.length),
+): Float32Array {
   const rows = segmentIds.length;
-  const inner = xShape.slice(segmentIdsRank(xShape, rows)).reduce((a, b) => a * b, 1);
+  const inner = xShape.slice(idsRank).reduce((a, b) => a * b, 1);
   const out = new Float32Array(numSegments * inner);
   for (let i = 0; i < rows; i++) {
     const s = segmentIds[i];
@@ -117,9 +123,10 @@ export function replaceCpuSegmentSum(): void {
       };
       const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
       const { numSegments } = attrs as unknown as { numSegments: number };
-      const ids = cpu.readSync(segmentIds.dataId);
-      const summed = unsortedSegmentSumReference(cpu.readSync(x.dataId), x.shape, ids, numSegments);
-      const shape = [numSegments, ...x.shape.slice(segmentIdsRank(x.shape, ids.length))];
+      // The ids cover x's leading axes, as many as they have (a size-1 axis makes a product match ambiguous).
+      const rank = segmentIds.shape.length;
+      const summed = unsortedSegmentSumReference(cpu.readSync(x.dataId), x.shape, cpu.readSync(segmentIds.dataId), numSegments, rank);
+      const shape = [numSegments, ...x.shape.slice(rank)];
       return cpu.makeTensorInfo(shape, x.dtype, x.dtype === 'int32' ? Int32Array.from(summed) : summed);
     },
   });
