@@ -106,7 +106,9 @@ describe('adding a benchmark task', () => {
     expect(readFileSync(report.benchmarks[0].charts[0], 'utf8')).toContain('untrained: loss before training per window (cpu, quick)');
     const index = readFileSync(join(dir, 'results', 'README.md'), 'utf8');
     expect(index).toMatch(/\| p1 \d\.\d{4}, p2 \d\.\d{4} \|/);
-    expect(index).toContain('The headline is the best validation loss of lm-char, or the best validation bits per byte of lm-bpe, or the loss before training of untrained per model.');
+    expect(index).toContain(
+      'The headline is the best validation loss of lm-char, or the best validation bits per byte of lm-bpe, or the loss before training of untrained per model.',
+    );
   });
 });
 
