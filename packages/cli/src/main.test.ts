@@ -9,7 +9,7 @@ const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.me
 describe('help and version', () => {
   it('lists every command in shiftmix --help, also with no arguments', async () => {
     const names = COMMANDS.map((c) => c.name);
-    expect(names).toEqual(['mixers', 'train', 'resume', 'generate', 'eval', 'export', 'bench', 'worker', 'profile']);
+    expect(names).toEqual(['mixers', 'train', 'resume', 'generate', 'eval', 'tokenize', 'export', 'bench', 'worker', 'profile']);
     for (const argv of [['--help'], [], ['help']]) {
       const result = await runCli(argv);
       expect(result.code).toBe(0);

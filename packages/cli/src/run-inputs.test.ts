@@ -30,7 +30,7 @@ function expectErrorAfterProgress(result: RunResult, pattern: RegExp): string {
   expectCode(result, 1);
   const lines = result.stderr.trimEnd().split('\n');
   expect(
-    lines.filter((l, i) => l.startsWith('shiftmix:') && !(i === 0 && /^shiftmix: (training|resuming)/.test(l))),
+    lines.filter((l, i) => l.startsWith('shiftmix:') && !(i === 0 && /^shiftmix: (training|resuming)/.test(l)) && !l.startsWith('shiftmix: data: ')),
     result.stderr,
   ).toEqual([lines[lines.length - 1]]);
   expect(lines[lines.length - 1]).toMatch(pattern);
