@@ -73,7 +73,7 @@ export {
   type TokenizerJSON,
   type TokenizerName,
 } from './tokenizer/index.js';
-export { loadTokenizer } from './tokenizer/load.js';
+export { isTokenizerFile, loadTokenizer } from './tokenizer/load.js';
 export { TextDataset, type Batch, type BatchArrays, type Split, type TextDatasetOptions } from './data/dataset.js';
 export { TokenFileDataset, type TokenFileOptions, type TokenFilePaths } from './data/token-file.js';
 export { LLMC_HEADER_BYTES, LLMC_MAGIC, LLMC_VERSION, tokenFileBytes, type TokenFileFormat } from './data/token-format.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { TOKENIZER_NAMES, type Corpus } from '@shiftmix/core';
+import { isTokenizerFile, TOKENIZER_NAMES, type Corpus } from '@shiftmix/core';
 import type { Io } from '../command.js';
 import type { FlagSpecs } from '../flags.js';
 
@@ -24,8 +24,7 @@ export const DATA_FLAGS = {
 
 /** A --tokenizer value as loadCorpus takes it: a name as it is, a tokenizer.json file resolved against `cwd`. */
 export function tokenizerFlag(value: string, cwd: string): string {
-  const isFile = !(TOKENIZER_NAMES as readonly string[]).includes(value) && (value.endsWith('.json') || /[\\/]/.test(value));
-  return isFile ? path.resolve(cwd, value) : value;
+  return isTokenizerFile(value) ? path.resolve(cwd, value) : value;
 }
 
 /** "1,003,854 train + 111,540 val tokens of gpt2 (50,257 tokens), 3.30 bytes per token": what a run trains on. */

@@ -76,6 +76,23 @@ function wrapWasmBatchMatMul(): void {
 }
 
 /**
+ * UnsortedSegmentSum as a kernel computes it on any backend that can read its inputs: the
+ * ids cover x's leading axes, as many as the ids have (guessing them from sizes is
+ * ambiguous when an axis has size 1), and the output is [numSegments, ...the rest of x].
+ */
+function segmentSum(
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap | undefined,
+  read: (info: tf.TensorInfo) => ArrayLike<number>,
+): { shape: number[]; dtype: tf.DataType; values: Float32Array | Int32Array } {
+  const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  const { numSegments } = attrs as unknown as { numSegments: number };
+  const rank = segmentIds.shape.length;
+  const summed = unsortedSegmentSumReference(read(x), x.shape, read(segmentIds), numSegments, rank);
+  return { shape: [numSegments, ...x.shape.slice(rank)], dtype: x.dtype, values: x.dtype === 'int32' ? Int32Array.from(summed) : summed };
+}
+
+/**
  * Kernels the tfjs wasm backend lacks but training needs: UnsortedSegmentSum backs the
  * gradient of gather (the token embedding). Computed on the wasm heap's data in JS.
  * Also routes transposed matmuls to the fast path (see wrapWasmBatchMatMul).
@@ -88,15 +105,9 @@ export function registerMissingWasmKernels(): void {
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
       const wasm = backend as unknown as WasmBackendLike;
-      const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
-      const { numSegments } = attrs as unknown as { numSegments: number };
-      const values = wasm.readSync(x.dataId);
-      const ids = wasm.readSync(segmentIds.dataId);
-      const rank = segmentIdsRank(x.shape, ids.length);
-      const summed = unsortedSegmentSumReference(values, x.shape, ids, numSegments);
-      const out = wasm.makeOutput([numSegments, ...x.shape.slice(rank)], x.dtype);
-      const heap = wasm.typedArrayFromHeap(out);
-      heap.set(x.dtype === 'int32' ? Int32Array.from(summed) : summed);
+      const { shape, dtype, values } = segmentSum(inputs, attrs, (info) => wasm.readSync(info.dataId));
+      const out = wasm.makeOutput(shape, dtype);
+      wasm.typedArrayFromHeap(out).set(values);
       return out;
     },
   });
@@ -121,13 +132,8 @@ export function replaceCpuSegmentSum(): void {
         readSync(dataId: object): ArrayLike<number>;
         makeTensorInfo(shape: number[], dtype: string, values: ArrayLike<number>): tf.TensorInfo;
       };
-      const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
-      const { numSegments } = attrs as unknown as { numSegments: number };
-      // The ids cover x's leading axes, as many as they have (a size-1 axis makes a product match ambiguous).
-      const rank = segmentIds.shape.length;
-      const summed = unsortedSegmentSumReference(cpu.readSync(x.dataId), x.shape, cpu.readSync(segmentIds.dataId), numSegments, rank);
-      const shape = [numSegments, ...x.shape.slice(rank)];
-      return cpu.makeTensorInfo(shape, x.dtype, x.dtype === 'int32' ? Int32Array.from(summed) : summed);
+      const { shape, dtype, values } = segmentSum(inputs, attrs, (info) => cpu.readSync(info.dataId));
+      return cpu.makeTensorInfo(shape, dtype, values);
     },
   });
 }

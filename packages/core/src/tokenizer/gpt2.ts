@@ -1,4 +1,5 @@
 import { ShiftmixError } from '../errors.js';
+import { checkedIds } from './ids.js';
 import type { Gpt2TokenizerJSON, Tokenizer } from './types.js';
 
 // GPT-2's byte-level BPE through js-tiktoken, whose merges ship inside the package: nothing
@@ -56,16 +57,7 @@ export class Gpt2Tokenizer implements Tokenizer {
   }
 
   decode(ids: ArrayLike<number>): string {
-    const list = Array.from(ids);
-    for (const id of list) {
-      if (!(Number.isInteger(id) && id >= 0 && id < VOCAB_SIZE)) {
-        throw new ShiftmixError(
-          `token id ${id} is outside GPT-2's vocabulary of ${VOCAB_SIZE} tokens`,
-          'Decode ids produced by this tokenizer, or load the tokenizer saved with the model',
-          'E_TOKENIZER',
-        );
-      }
-    }
+    const list = checkedIds(ids, this.vocabSize, `GPT-2's vocabulary of ${VOCAB_SIZE} tokens`);
     return this.bpe.decode(list);
   }
 

@@ -1,4 +1,5 @@
 import { ShiftmixError } from '../errors.js';
+import { checkedIds } from './ids.js';
 import type { HfTokenizerJSON, Tokenizer } from './types.js';
 
 // Any Hugging Face tokenizer.json, through @huggingface/tokenizers (no dependencies, runs in
@@ -97,16 +98,7 @@ export class HfTokenizer implements Tokenizer {
   }
 
   decode(ids: ArrayLike<number>): string {
-    const list = Array.from(ids);
-    for (const id of list) {
-      if (!(Number.isInteger(id) && id >= 0 && id < this.vocabSize)) {
-        throw new ShiftmixError(
-          `token id ${id} is outside the vocabulary of ${this.label}`,
-          'Decode ids produced by this tokenizer, or load the tokenizer saved with the model',
-          'E_TOKENIZER',
-        );
-      }
-    }
+    const list = checkedIds(ids, this.vocabSize, `the vocabulary of ${this.label}`);
     return this.runtime.decode(list, { skip_special_tokens: false });
   }
 

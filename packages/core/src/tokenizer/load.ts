@@ -2,7 +2,13 @@ import { ShiftmixError } from '../errors.js';
 import { CharTokenizer } from './char.js';
 import { Gpt2Tokenizer } from './gpt2.js';
 import { HfTokenizer } from './hf.js';
+import { tokenizerFromJSON } from './restore.js';
 import { TOKENIZER_NAMES, type Tokenizer } from './types.js';
+
+/** Whether a --tokenizer value names a file (a tokenizer.json) rather than a tokenizer by name. */
+export function isTokenizerFile(spec: string): boolean {
+  return !(TOKENIZER_NAMES as readonly string[]).includes(spec) && (spec.endsWith('.json') || /[\\/]/.test(spec));
+}
 
 /**
  * The tokenizer a user names (Node): "char" (built from `text`), "gpt2", or the path of a
@@ -17,8 +23,7 @@ export async function loadTokenizer(spec: string, options: { text?: string } = {
     return CharTokenizer.fromText(options.text);
   }
   if (spec === 'gpt2') return Gpt2Tokenizer.load();
-  const looksLikeFile = spec.endsWith('.json') || spec.includes('/') || spec.includes('\\');
-  if (!looksLikeFile) {
+  if (!isTokenizerFile(spec)) {
     throw new ShiftmixError(
       `unknown tokenizer ${JSON.stringify(spec)}`,
       `Use one of ${TOKENIZER_NAMES.join(', ')}, or the path of a Hugging Face tokenizer.json`,
@@ -44,10 +49,7 @@ export async function loadTokenizer(spec: string, options: { text?: string } = {
   );
   // A tokenizer.json this library saved (a checkpoint's) is restored as itself.
   const type = (parsed as { type?: unknown }).type;
-  if (type === 'char' || type === 'gpt2' || type === 'hf') {
-    const { tokenizerFromJSON } = await import('./restore.js');
-    return tokenizerFromJSON(parsed, label);
-  }
+  if (type === 'char' || type === 'gpt2' || type === 'hf') return tokenizerFromJSON(parsed, label);
   return HfTokenizer.create(parsed, { config, source: spec.split(/[\\/]/).pop() });
 }
 
